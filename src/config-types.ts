@@ -1,0 +1,19 @@
+import type { Target } from './domain/types';
+
+/** The parsed, validated configuration (see src/config.ts for the YAML schema and env). */
+export interface JitConfig {
+  approverChannel: string;
+  approvers: { users: string[] };
+  defaults: {
+    minDurationMs: number;
+    maxDurationMs: number;
+    approvalTimeoutMs: number;
+    /** How long before expiry the warning DM goes out (short grants: at 80% of the grant). */
+    expiryWarningMs: number;
+  };
+  revocation: {
+    /** Seconds between durable sweeps of the due index. */
+    sweepIntervalSeconds: number;
+  };
+  targets: Target[];
+}

@@ -1,0 +1,150 @@
+/**
+ * Domain types of jit-access-bot. Pure data: no I/O, no Slack, no AWS SDK.
+ */
+
+export type AccessKind = 'ec2-ssh';
+
+/**
+ * Lifecycle of one access request.
+ *
+ *   PENDING ──approve──▶ GRANTING ──granted──▶ ACTIVE ──expire/revoke──▶ REVOKING ──revoked──▶ REVOKED
+ *      │                    └──grant failed──▶ FAILED
+ *      ├──deny──────▶ DENIED
+ *      ├──timeout───▶ EXPIRED   (nobody decided before the approval deadline)
+ *      └──withdraw──▶ CANCELLED (the requester withdrew it)
+ *
+ * GRANTING and REVOKING are "intent" states: they are stored before the AWS call, so a crash
+ * between intent and outcome is found again by the sweeper and finished (grants are idempotent,
+ * revokes treat "already gone" as done).
+ */
+export type RequestStatus =
+  | 'PENDING'
+  | 'GRANTING'
+  | 'ACTIVE'
+  | 'REVOKING'
+  | 'REVOKED'
+  | 'DENIED'
+  | 'EXPIRED'
+  | 'CANCELLED'
+  | 'FAILED';
+
+export const TERMINAL_STATUSES: readonly RequestStatus[] = ['REVOKED', 'DENIED', 'EXPIRED', 'CANCELLED', 'FAILED'];
+
+export function isTerminal(status: RequestStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export interface Ec2SshTarget {
+  name: string;
+  kind: 'ec2-ssh';
+  description?: string;
+  securityGroupId: string;
+  port: number;
+  region?: string;
+  /** Host name or address shown in the "ssh …" hint of the grant DM. */
+  host?: string;
+  /** Login user shown in the "ssh …" hint of the grant DM. */
+  sshUser?: string;
+  minDurationMs: number;
+  maxDurationMs: number;
+}
+
+export type Target = Ec2SshTarget;
+
+/** A single host address in CIDR form: a.b.c.d/32 or an IPv6 /128, normalised. */
+export interface HostCidr {
+  cidr: string;
+  address: string;
+  family: 4 | 6;
+}
+
+/** What the AWS provider created for a request; enough to revoke it by id. */
+export interface Ec2Grant {
+  kind: 'ec2-ssh';
+  region: string;
+  securityGroupId: string;
+  securityGroupRuleId: string;
+  cidr: string;
+  port: number;
+}
+
+export type Grant = Ec2Grant;
+
+/** Why an ACTIVE grant ended. */
+export type EndReason = 'expired' | 'revoked';
+
+export interface AuditEntry {
+  /** ISO-8601 time of the transition. */
+  at: string;
+  /** Slack user id of the human, or "system" for the scheduler. */
+  actor: string;
+  action: string;
+  from: RequestStatus | null;
+  to: RequestStatus;
+  /** AWS ids and other facts of the step (rule id, group id, error text). */
+  details?: Record<string, string>;
+}
+
+/** The messages the core asks the messaging adapter to deliver. Rendering is the adapter's job. */
+export type NotificationKind =
+  | 'approval.post' // post the approval message (Approve / Deny) to the approver channel
+  | 'approval.update' // re-render the approval message in place for the current state
+  | 'dm.submitted' // requester: your request was sent for approval (used for modal submissions)
+  | 'dm.granted'
+  | 'dm.denied'
+  | 'dm.timeout' // nobody approved before the approval deadline
+  | 'dm.warning' // access ends soon
+  | 'dm.ended' // access was revoked (expiry or early revoke)
+  | 'dm.failed' // grant failed
+  | 'channel.alert'; // something needs a human in the approver channel
+
+export interface Notification {
+  id: string;
+  kind: NotificationKind;
+  createdAt: string;
+  /** Extra text some kinds carry (alert text, failure reason). Already plain text; escape when rendering. */
+  text?: string;
+  attempts?: number;
+}
+
+export interface SlackMessageRef {
+  channel: string;
+  ts: string;
+}
+
+export interface AccessRequest {
+  id: string;
+  version: number;
+  status: RequestStatus;
+  kind: AccessKind;
+  targetName: string;
+  requesterId: string;
+  reason: string;
+  /** Requested (and approved) length of access, in milliseconds. */
+  durationMs: number;
+  /** The requester's address as a /32 or /128 CIDR (ec2-ssh). */
+  cidr?: string;
+  createdAt: string;
+  approvalDeadline: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  grantedAt?: string;
+  /** When access ends. Set at grant: the clock starts at grant, not at request. */
+  expiresAt?: string;
+  /** When the expiry-warning DM is due (set at grant). */
+  warnAt?: string;
+  warned?: boolean;
+  endedAt?: string;
+  endedBy?: string;
+  endReason?: EndReason;
+  grant?: Grant;
+  failure?: string;
+  /** Scheduling: when the sweeper should next look at this request (epoch ms). Absent when terminal. */
+  dueAt?: number;
+  /** Lease of the replica currently working on an intent state. */
+  leaseOwner?: string;
+  approvalMessage?: SlackMessageRef;
+  audit: AuditEntry[];
+  /** Notifications not yet delivered, keyed by notification id. */
+  outbox: Record<string, Notification>;
+}
