@@ -1,0 +1,199 @@
+/**
+ * Configuration: the environment and the YAML policy file, parsed once at start-up. Nothing
+ * else in the code base reads process.env. Any problem stops the process with a message that
+ * names the key and says what is expected.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { JitConfig } from './config-types';
+import { parseDuration } from './domain/duration';
+import type { Target } from './domain/types';
+
+export type { JitConfig } from './config-types';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+// ---------------------------------------------------------------- environment
+
+export type SlackMode = { mode: 'http'; signingSecret: string; port: number } | { mode: 'socket'; appToken: string };
+
+export interface EnvConfig {
+  slackBotToken: string;
+  slack: SlackMode;
+  slackApiUrl?: string;
+  configPath: string;
+  dataDir: string;
+  /** When set, a real DynamoDB table (never a silent fall-back to the embedded store). */
+  dynamoTable?: string;
+  awsRegion?: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+const nonEmpty = (hint: string) => z.string({ error: `is required: ${hint}` }).trim().min(1, `is required: ${hint}`);
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+const envSchema = z
+  .object({
+    SLACK_BOT_TOKEN: nonEmpty('the bot token (xoxb-…) from OAuth & Permissions').refine((v) => v.startsWith('xoxb-'), 'must be a bot token starting with xoxb-'),
+    SLACK_SIGNING_SECRET: optionalText,
+    SLACK_APP_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xapp-'), 'must be an app-level token starting with xapp-'),
+    SLACK_API_URL: optionalText.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
+    PORT: optionalText.transform((v, ctx) => {
+      if (v === undefined) return 3000;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: 'must be a port number (0–65535)' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+    JIT_CONFIG: optionalText.transform((v) => v ?? './jit.config.yaml'),
+    JIT_DATA_DIR: optionalText.transform((v) => v ?? './data'),
+    JIT_DYNAMODB_TABLE: optionalText,
+    AWS_REGION: optionalText,
+    LOG_LEVEL: optionalText.transform((v) => v ?? 'info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required for HTTP mode (Basic Information → Signing Secret); or set SLACK_APP_TOKEN for Socket Mode' });
+    }
+  });
+
+export function loadEnv(env: NodeJS.ProcessEnv): EnvConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(formatIssues('environment', parsed.error));
+  const e = parsed.data;
+  return {
+    slackBotToken: e.SLACK_BOT_TOKEN,
+    slack: e.SLACK_APP_TOKEN ? { mode: 'socket', appToken: e.SLACK_APP_TOKEN } : { mode: 'http', signingSecret: e.SLACK_SIGNING_SECRET!, port: e.PORT },
+    slackApiUrl: e.SLACK_API_URL,
+    configPath: e.JIT_CONFIG,
+    dataDir: e.JIT_DATA_DIR,
+    dynamoTable: e.JIT_DYNAMODB_TABLE,
+    awsRegion: e.AWS_REGION,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+// ---------------------------------------------------------------- YAML file
+
+const duration = (example: string) =>
+  z.union([z.string(), z.number()], { error: `must be a duration such as ${example}` }).transform((v, ctx) => {
+    const ms = parseDuration(String(v));
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration: use forms like 90s, 15m, 1h30m` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012ABCDEF (profile → ⋮ → Copy member ID)');
+
+const ec2TargetSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1–63 lower-case letters, digits, ".", "_" or "-"'),
+    kind: z.literal('ec2-ssh', { error: 'must be ec2-ssh (the only kind supported so far)' }),
+    description: z.string().max(200).optional(),
+    securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id such as sg-0123456789abcdef0'),
+    port: z.number().int().min(1).max(65535).default(22),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
+    host: z.string().max(255).optional(),
+    sshUser: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/i, 'must be a login name').optional(),
+    minDuration: duration('5m').optional(),
+    maxDuration: duration('4h').optional(),
+  })
+  .strict();
+
+const fileSchema = z
+  .object({
+    approverChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel id such as C012ABCDEF (channel details → About)'),
+    approvers: z.object({ users: z.array(slackUserId).min(1, 'needs at least one approver') }).strict(),
+    defaults: z
+      .object({
+        minDuration: duration('5m').default(5 * 60_000),
+        maxDuration: duration('4h').default(4 * 3_600_000),
+        approvalTimeout: duration('30m').default(30 * 60_000),
+        expiryWarning: duration('5m').default(5 * 60_000),
+      })
+      .strict()
+      .default({ minDuration: 5 * 60_000, maxDuration: 4 * 3_600_000, approvalTimeout: 30 * 60_000, expiryWarning: 5 * 60_000 }),
+    revocation: z
+      .object({ sweepInterval: duration('5s').default(5_000) })
+      .strict()
+      .default({ sweepInterval: 5_000 }),
+    targets: z.array(ec2TargetSchema).min(1, 'needs at least one target'),
+  })
+  .strict();
+
+export function parseConfig(text: string, source = 'config'): JitConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw new ConfigError(formatIssues(source, parsed.error));
+  const c = parsed.data;
+  const problems: string[] = [];
+  if (c.defaults.minDuration > c.defaults.maxDuration) problems.push('defaults.minDuration: is longer than defaults.maxDuration');
+  if (c.revocation.sweepInterval < 1_000 || c.revocation.sweepInterval > 60_000) problems.push('revocation.sweepInterval: must be between 1s and 60s');
+  const seen = new Set<string>();
+  const targets: Target[] = c.targets.map((t, i) => {
+    if (seen.has(t.name)) problems.push(`targets[${i}].name: "${t.name}" is used by another target`);
+    seen.add(t.name);
+    const minDurationMs = t.minDuration ?? c.defaults.minDuration;
+    const maxDurationMs = t.maxDuration ?? c.defaults.maxDuration;
+    if (minDurationMs > maxDurationMs) problems.push(`targets[${i}].minDuration: is longer than the target's maxDuration`);
+    return {
+      name: t.name,
+      kind: t.kind,
+      description: t.description,
+      securityGroupId: t.securityGroupId,
+      port: t.port,
+      region: t.region,
+      host: t.host,
+      sshUser: t.sshUser,
+      minDurationMs,
+      maxDurationMs,
+    };
+  });
+  if (problems.length > 0) throw new ConfigError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`);
+  return {
+    approverChannel: c.approverChannel,
+    approvers: { users: c.approvers.users },
+    defaults: {
+      minDurationMs: c.defaults.minDuration,
+      maxDurationMs: c.defaults.maxDuration,
+      approvalTimeoutMs: c.defaults.approvalTimeout,
+      expiryWarningMs: c.defaults.expiryWarning,
+    },
+    revocation: { sweepIntervalSeconds: Math.round(c.revocation.sweepInterval / 1000) },
+    targets,
+  };
+}
+
+export function loadConfigFile(path: string): JitConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`JIT_CONFIG: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); copy jit.config.example.yaml to ${path} or point JIT_CONFIG at your file`);
+  }
+  return parseConfig(text, path);
+}
+
+function formatIssues(source: string, error: z.ZodError): string {
+  const lines = error.issues.map((issue) => `${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[') || '(top level)'}: ${issue.message}`);
+  return `${source} is invalid:\n  - ${lines.join('\n  - ')}`;
+}
