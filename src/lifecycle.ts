@@ -1,0 +1,188 @@
+/**
+ * The request lifecycle as a pure state machine: (request, event, context) → the one
+ * conditional write that moves it on, with its audit record and the notifications it owes.
+ * Nothing here does I/O; the service applies the result through the store.
+ */
+import { InvalidTransitionError } from './domain/errors';
+import type { AccessRequest, AuditEntry, Grant, Notification, NotificationKind, RequestStatus } from './domain/types';
+import type { Transition } from './ports';
+
+export type LifecycleEvent =
+  | { type: 'approve'; actor: string }
+  | { type: 'deny'; actor: string }
+  | { type: 'withdraw'; actor: string }
+  | { type: 'approval-timeout' }
+  | { type: 'granted'; grant: Grant }
+  | { type: 'grant-failed'; error: string }
+  | { type: 'grant-retry'; error: string; retryAt: number }
+  | { type: 'warn' }
+  | { type: 'expire' }
+  | { type: 'revoke'; actor: string }
+  | { type: 'revoked'; removed: boolean }
+  | { type: 'revoke-retry'; error: string; retryAt: number; alert?: string }
+  | { type: 'claim'; owner: string };
+
+export interface LifecycleContext {
+  now: Date;
+  /** How long the replica that stored an intent (GRANTING, REVOKING) owns it before another may take over. */
+  leaseMs: number;
+  /** Warn this long before expiry, or at 80% of grants shorter than five times this. */
+  expiryWarningMs: number;
+  /** The replica applying the event (lease owner). */
+  owner: string;
+  newId(): string;
+}
+
+type Handler = (r: AccessRequest, e: never, ctx: LifecycleContext) => Step;
+interface Step {
+  status: RequestStatus;
+  action: string;
+  actor: string;
+  set?: Transition['set'];
+  notify?: NotificationKind[];
+  details?: Record<string, string>;
+  noteText?: string;
+}
+
+const SYSTEM = 'system';
+
+/** Which events each status accepts. Anything else is an InvalidTransitionError. */
+const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type'], Handler>>>> = {
+  PENDING: {
+    approve: (r, e: Extract<LifecycleEvent, { type: 'approve' }>, ctx) => ({
+      status: 'GRANTING',
+      action: 'approve',
+      actor: e.actor,
+      set: { decidedBy: e.actor, decidedAt: iso(ctx.now), ...lease(ctx) },
+      notify: ['approval.update'],
+    }),
+    deny: (r, e: Extract<LifecycleEvent, { type: 'deny' }>, ctx) => ({
+      status: 'DENIED',
+      action: 'deny',
+      actor: e.actor,
+      set: { decidedBy: e.actor, decidedAt: iso(ctx.now), dueAt: undefined },
+      notify: ['approval.update', 'dm.denied'],
+    }),
+    withdraw: (r, e: Extract<LifecycleEvent, { type: 'withdraw' }>, ctx) => ({
+      status: 'CANCELLED',
+      action: 'withdraw',
+      actor: e.actor,
+      set: { endedBy: e.actor, endedAt: iso(ctx.now), dueAt: undefined },
+      notify: ['approval.update'],
+    }),
+    'approval-timeout': (r, _e, ctx) => {
+      if (ctx.now.getTime() < Date.parse(r.approvalDeadline)) throw new InvalidTransitionError(`${r.id}: approval deadline not reached`);
+      return { status: 'EXPIRED', action: 'approval-timeout', actor: SYSTEM, set: { dueAt: undefined }, notify: ['approval.update', 'dm.timeout'] };
+    },
+  },
+  GRANTING: {
+    granted: (r, e: Extract<LifecycleEvent, { type: 'granted' }>, ctx) => {
+      const now = ctx.now.getTime();
+      const expiresAt = now + r.durationMs;
+      const warnAt = expiresAt - Math.min(ctx.expiryWarningMs, Math.round(r.durationMs * 0.2));
+      return {
+        status: 'ACTIVE',
+        action: 'grant',
+        actor: SYSTEM,
+        set: { grant: e.grant, grantedAt: iso(now), expiresAt: iso(expiresAt), warnAt: iso(warnAt), warned: false, dueAt: warnAt, leaseOwner: undefined, failure: undefined },
+        notify: ['approval.update', 'dm.granted'],
+        details: grantDetails(e.grant),
+      };
+    },
+    'grant-failed': (r, e: Extract<LifecycleEvent, { type: 'grant-failed' }>) => ({
+      status: 'FAILED',
+      action: 'grant-failed',
+      actor: SYSTEM,
+      set: { failure: e.error, dueAt: undefined, leaseOwner: undefined },
+      notify: ['approval.update', 'dm.failed'],
+      details: { error: e.error },
+    }),
+    'grant-retry': (r, e: Extract<LifecycleEvent, { type: 'grant-retry' }>) => ({
+      status: 'GRANTING',
+      action: 'grant-retry',
+      actor: SYSTEM,
+      set: { failure: e.error, dueAt: e.retryAt, leaseOwner: undefined },
+      details: { error: e.error, retryAt: iso(e.retryAt) },
+    }),
+    claim: claimStep('claim-grant'),
+  },
+  ACTIVE: {
+    warn: (r, _e, ctx) => {
+      if (r.warned || !r.expiresAt) throw new InvalidTransitionError(`${r.id}: already warned`);
+      return { status: 'ACTIVE', action: 'expiry-warning', actor: SYSTEM, set: { warned: true, dueAt: Date.parse(r.expiresAt) }, notify: ['dm.warning'] };
+    },
+    expire: (r, _e, ctx) => {
+      if (!r.expiresAt || ctx.now.getTime() < Date.parse(r.expiresAt)) throw new InvalidTransitionError(`${r.id}: not expired yet`);
+      return { status: 'REVOKING', action: 'expire', actor: SYSTEM, set: { endReason: 'expired', endedBy: SYSTEM, ...lease(ctx) } };
+    },
+    revoke: (r, e: Extract<LifecycleEvent, { type: 'revoke' }>, ctx) => ({
+      status: 'REVOKING',
+      action: 'revoke',
+      actor: e.actor,
+      set: { endReason: 'revoked', endedBy: e.actor, ...lease(ctx) },
+    }),
+  },
+  REVOKING: {
+    revoked: (r, e: Extract<LifecycleEvent, { type: 'revoked' }>, ctx) => ({
+      status: 'REVOKED',
+      action: 'revoked',
+      actor: SYSTEM,
+      set: { endedAt: iso(ctx.now), dueAt: undefined, leaseOwner: undefined, failure: undefined },
+      notify: ['approval.update', 'dm.ended'],
+      details: { ...(r.grant ? grantDetails(r.grant) : {}), removed: String(e.removed) },
+    }),
+    'revoke-retry': (r, e: Extract<LifecycleEvent, { type: 'revoke-retry' }>) => ({
+      status: 'REVOKING',
+      action: 'revoke-retry',
+      actor: SYSTEM,
+      set: { failure: e.error, dueAt: e.retryAt, leaseOwner: undefined },
+      notify: e.alert ? ['channel.alert'] : [],
+      noteText: e.alert,
+      details: { error: e.error, retryAt: iso(e.retryAt) },
+    }),
+    claim: claimStep('claim-revoke'),
+  },
+};
+
+/** Applies an event. Throws InvalidTransitionError if the current status does not accept it. */
+export function decide(request: AccessRequest, event: LifecycleEvent, ctx: LifecycleContext): Transition {
+  const handler = TABLE[request.status]?.[event.type];
+  if (!handler) throw new InvalidTransitionError(`${request.id}: "${event.type}" is not allowed when ${request.status}`);
+  const step = (handler as (r: AccessRequest, e: LifecycleEvent, c: LifecycleContext) => Step)(request, event, ctx);
+  const at = iso(ctx.now);
+  const audit: AuditEntry = { at, actor: step.actor, action: step.action, from: request.status, to: step.status, ...(step.details ? { details: step.details } : {}) };
+  const notify: Notification[] = (step.notify ?? []).map((kind) => ({ id: ctx.newId(), kind, createdAt: at, ...(step.noteText ? { text: step.noteText } : {}) }));
+  return { id: request.id, expectStatus: request.status, expectVersion: request.version, status: step.status, set: step.set ?? {}, audit, notify };
+}
+
+/** Events a status accepts (for tests and docs). */
+export function acceptedEvents(status: RequestStatus): LifecycleEvent['type'][] {
+  return Object.keys(TABLE[status] ?? {}) as LifecycleEvent['type'][];
+}
+
+/** Applies a transition to an in-memory request (what the store does atomically). */
+export function applyTransition(request: AccessRequest, t: Transition): AccessRequest {
+  const next: AccessRequest = { ...request, status: t.status, version: request.version + 1, audit: t.audit ? [...request.audit, t.audit] : request.audit, outbox: { ...request.outbox } };
+  for (const [key, value] of Object.entries(t.set)) {
+    if (value === undefined) delete (next as unknown as Record<string, unknown>)[key];
+    else (next as unknown as Record<string, unknown>)[key] = value;
+  }
+  for (const n of t.notify ?? []) next.outbox[n.id] = n;
+  return next;
+}
+
+function claimStep(action: string): Handler {
+  return (r, e: Extract<LifecycleEvent, { type: 'claim' }>, ctx) => ({ status: r.status, action, actor: SYSTEM, set: lease({ ...ctx, owner: e.owner }), details: { owner: e.owner } });
+}
+
+function lease(ctx: Pick<LifecycleContext, 'now' | 'leaseMs' | 'owner'>): Transition['set'] {
+  return { leaseOwner: ctx.owner, dueAt: ctx.now.getTime() + ctx.leaseMs };
+}
+
+function grantDetails(grant: Grant): Record<string, string> {
+  return { region: grant.region, securityGroupId: grant.securityGroupId, securityGroupRuleId: grant.securityGroupRuleId, cidr: grant.cidr, port: String(grant.port) };
+}
+
+function iso(t: Date | number): string {
+  return new Date(t).toISOString();
+}
