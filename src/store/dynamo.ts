@@ -1,0 +1,294 @@
+/**
+ * RequestStore on DynamoDB. One item per request (pk = "REQ#<id>"); every state change is a
+ * single UpdateItem conditioned on (status, version), so concurrent writers get exactly one
+ * winner. The audit record and the notifications a transition owes are written in that same
+ * update (list_append / map SET), so neither can be lost between two writes.
+ *
+ * Sparse indexes drive the background work, never a scan:
+ *   due       (dueShard, dueAt)        — requests the sweeper must look at, by time
+ *   outbox    (outboxShard, outboxAt)  — requests with undelivered notifications
+ *   byRequester (requesterId, createdAt) — `/jit list`
+ */
+import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, type DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../domain/errors';
+import type { AccessRequest, SlackMessageRef } from '../domain/types';
+import type { RequestStore, Transition } from '../ports';
+
+export const INDEX = { due: 'due', outbox: 'outbox', byRequester: 'byRequester' } as const;
+const DUE_SHARD = 'due';
+const OUTBOX_SHARD = 'outbox';
+/** Attributes that exist only for the indexes; never part of the domain object. */
+const INDEX_ATTRIBUTES = ['pk', 'dueShard', 'outboxShard', 'outboxAt'] as const;
+
+export class DynamoRequestStore implements RequestStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly table: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async create(request: AccessRequest): Promise<void> {
+    const item: Record<string, unknown> = { ...request, pk: key(request.id) };
+    if (request.dueAt !== undefined) item.dueShard = DUE_SHARD;
+    if (Object.keys(request.outbox).length > 0) {
+      item.outboxShard = OUTBOX_SHARD;
+      item.outboxAt = Date.parse(request.createdAt);
+    }
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    } catch (err) {
+      throw mapConflict(err, `request ${request.id} already exists`);
+    }
+  }
+
+  async get(id: string): Promise<AccessRequest | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: key(id) }, ConsistentRead: true }));
+    return out.Item ? toRequest(out.Item) : undefined;
+  }
+
+  async transition(t: Transition): Promise<AccessRequest> {
+    const u = new UpdateBuilder();
+    u.set('status', t.status);
+    u.setRaw('#version = #version + :one', { '#version': 'version' }, { ':one': 1 });
+    for (const [field, value] of Object.entries(t.set)) {
+      if (value === undefined) u.remove(field);
+      else u.set(field, value);
+    }
+    if ('dueAt' in t.set) {
+      if (t.set.dueAt === undefined) u.remove('dueShard');
+      else u.set('dueShard', DUE_SHARD);
+    }
+    if (t.audit) u.setRaw('#audit = list_append(#audit, :audit)', { '#audit': 'audit' }, { ':audit': [t.audit] });
+    for (const n of t.notify ?? []) u.setRaw(`#outbox.#n_${u.size} = :n_${u.size}`, { '#outbox': 'outbox', [`#n_${u.size}`]: n.id }, { [`:n_${u.size}`]: n });
+    if ((t.notify ?? []).length > 0) {
+      u.set('outboxShard', OUTBOX_SHARD);
+      u.setRaw('#outboxAt = if_not_exists(#outboxAt, :outboxAt)', { '#outboxAt': 'outboxAt' }, { ':outboxAt': Date.parse(t.notify![0]!.createdAt) });
+    }
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: key(t.id) },
+          UpdateExpression: u.expression(),
+          ConditionExpression: '#cond_status = :cond_status AND #version = :cond_version',
+          ExpressionAttributeNames: { ...u.names, '#cond_status': 'status', '#version': 'version' },
+          ExpressionAttributeValues: { ...u.values, ':cond_status': t.expectStatus, ':cond_version': t.expectVersion },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toRequest(out.Attributes!);
+    } catch (err) {
+      throw mapConflict(err, `request ${t.id} changed (expected ${t.expectStatus} v${t.expectVersion})`);
+    }
+  }
+
+  async listDue(nowMs: number, limit: number): Promise<AccessRequest[]> {
+    return this.query(INDEX.due, '#s = :s AND #t <= :t', { '#s': 'dueShard', '#t': 'dueAt' }, { ':s': DUE_SHARD, ':t': nowMs }, limit, true);
+  }
+
+  async listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]> {
+    return this.query(INDEX.byRequester, '#r = :r', { '#r': 'requesterId' }, { ':r': requesterId }, limit, false);
+  }
+
+  async listWithOutbox(limit: number): Promise<AccessRequest[]> {
+    return this.query(INDEX.outbox, '#s = :s', { '#s': 'outboxShard' }, { ':s': OUTBOX_SHARD }, limit, true);
+  }
+
+  async ackNotification(id: string, notificationId: string): Promise<void> {
+    let remaining: number;
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: key(id) },
+          UpdateExpression: 'REMOVE #outbox.#n',
+          ConditionExpression: 'attribute_exists(#outbox.#n)',
+          ExpressionAttributeNames: { '#outbox': 'outbox', '#n': notificationId },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      remaining = Object.keys((out.Attributes?.outbox as object | undefined) ?? {}).length;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return; // delivered and acknowledged already
+      throw err;
+    }
+    if (remaining > 0) return;
+    try {
+      // Leave the outbox index once nothing is left; a notification added meanwhile keeps it.
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: key(id) },
+          UpdateExpression: 'REMOVE #shard, #at',
+          ConditionExpression: 'size(#outbox) = :zero',
+          ExpressionAttributeNames: { '#shard': 'outboxShard', '#at': 'outboxAt', '#outbox': 'outbox' },
+          ExpressionAttributeValues: { ':zero': 0 },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  async recordNotificationAttempt(id: string, notificationId: string, attempts: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: key(id) },
+          UpdateExpression: 'SET #outbox.#n.#a = :a',
+          ConditionExpression: 'attribute_exists(#outbox.#n)',
+          ExpressionAttributeNames: { '#outbox': 'outbox', '#n': notificationId, '#a': 'attempts' },
+          ExpressionAttributeValues: { ':a': attempts },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  async setApprovalMessage(id: string, ref: SlackMessageRef): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: key(id) },
+          UpdateExpression: 'SET #m = :m',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#m': 'approvalMessage' },
+          ExpressionAttributeValues: { ':m': ref },
+        }),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new NotFoundError(`request ${id} not found`);
+      throw err;
+    }
+  }
+
+  private async query(index: string, condition: string, names: Record<string, string>, values: Record<string, unknown>, limit: number, ascending: boolean): Promise<AccessRequest[]> {
+    const items: AccessRequest[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: index,
+          KeyConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: ascending,
+          Limit: limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) items.push(toRequest(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && items.length < limit);
+    return items;
+  }
+}
+
+/** Table definition shared by the embedded store and documented in the README / infra. */
+export function tableDefinition(table: string): CreateTableCommand['input'] {
+  const gsi = (name: string, hash: string, range: string) => ({
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: hash, KeyType: 'HASH' as const },
+      { AttributeName: range, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  return {
+    TableName: table,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'dueShard', AttributeType: 'S' },
+      { AttributeName: 'dueAt', AttributeType: 'N' },
+      { AttributeName: 'outboxShard', AttributeType: 'S' },
+      { AttributeName: 'outboxAt', AttributeType: 'N' },
+      { AttributeName: 'requesterId', AttributeType: 'S' },
+      { AttributeName: 'createdAt', AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [gsi(INDEX.due, 'dueShard', 'dueAt'), gsi(INDEX.outbox, 'outboxShard', 'outboxAt'), gsi(INDEX.byRequester, 'requesterId', 'createdAt')],
+  };
+}
+
+/** Creates the table if it does not exist (embedded store only). */
+export async function ensureTable(client: DynamoDBClient, table: string): Promise<'created' | 'exists'> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: table }));
+    return 'exists';
+  } catch (err) {
+    if (!(err instanceof ResourceNotFoundException)) throw err;
+  }
+  await client.send(new CreateTableCommand(tableDefinition(table)));
+  return 'created';
+}
+
+/** Checks that an existing table has the key schema and indexes this store needs. */
+export async function checkTable(client: DynamoDBClient, table: string): Promise<void> {
+  let out;
+  try {
+    out = await client.send(new DescribeTableCommand({ TableName: table }));
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) throw new Error(`JIT_DYNAMODB_TABLE: table "${table}" does not exist in this account/region; create it as the README describes (or deploy infra/)`);
+    throw err;
+  }
+  const have = new Set((out.Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName));
+  const missing = Object.values(INDEX).filter((name) => !have.has(name));
+  const hashKey = out.Table?.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
+  if (hashKey !== 'pk') throw new Error(`JIT_DYNAMODB_TABLE: table "${table}" must have partition key "pk" (string), found "${hashKey}"`);
+  if (missing.length > 0) throw new Error(`JIT_DYNAMODB_TABLE: table "${table}" lacks the global secondary index(es) ${missing.join(', ')}; see the README's table schema`);
+}
+
+function key(id: string): string {
+  return `REQ#${id}`;
+}
+
+function toRequest(item: Record<string, unknown>): AccessRequest {
+  const copy = { ...item };
+  for (const attr of INDEX_ATTRIBUTES) delete copy[attr];
+  copy.outbox ??= {};
+  copy.audit ??= [];
+  return copy as unknown as AccessRequest;
+}
+
+function mapConflict(err: unknown, message: string): unknown {
+  return err instanceof ConditionalCheckFailedException ? new ConflictError(message) : err;
+}
+
+/** Builds "SET a = :a, … REMOVE b, …" with generated placeholders. */
+class UpdateBuilder {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+  private readonly sets: string[] = [];
+  private readonly removes: string[] = [];
+  get size(): number {
+    return this.sets.length + this.removes.length;
+  }
+  set(field: string, value: unknown): void {
+    const i = this.size;
+    this.names[`#f${i}`] = field;
+    this.values[`:v${i}`] = value;
+    this.sets.push(`#f${i} = :v${i}`);
+  }
+  setRaw(expression: string, names: Record<string, string>, values: Record<string, unknown>): void {
+    Object.assign(this.names, names);
+    Object.assign(this.values, values);
+    this.sets.push(expression);
+  }
+  remove(field: string): void {
+    const i = this.size;
+    this.names[`#f${i}`] = field;
+    this.removes.push(`#f${i}`);
+  }
+  expression(): string {
+    return [this.sets.length ? `SET ${this.sets.join(', ')}` : '', this.removes.length ? `REMOVE ${this.removes.join(', ')}` : ''].filter(Boolean).join(' ');
+  }
+}

@@ -1,0 +1,114 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConflictError } from '../../src/domain/errors';
+import { decide, type LifecycleContext } from '../../src/lifecycle';
+import { DynamoRequestStore, ensureTable } from '../../src/store/dynamo';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../src/store/embedded';
+import { pendingRequest } from '../support/requests';
+
+let db: EmbeddedDynamo;
+let client: DynamoDBClient;
+let store: DynamoRequestStore;
+let ids = 0;
+const ctx = (now = '2026-11-22T10:05:00.000Z'): LifecycleContext => ({ now: new Date(now), leaseMs: 60_000, expiryWarningMs: 300_000, owner: 'replica-a', newId: () => `n${++ids}` });
+const grant = { kind: 'ec2-ssh' as const, region: 'eu-west-1', securityGroupId: 'sg-0123456789abcdef0', securityGroupRuleId: 'sgr-0abc', cidr: '203.0.113.7/32', port: 22 };
+
+beforeAll(async () => {
+  db = await startEmbeddedDynamo(undefined);
+  client = new DynamoDBClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  expect(await ensureTable(client, 'jit-test')).toBe('created');
+  expect(await ensureTable(client, 'jit-test')).toBe('exists');
+  store = new DynamoRequestStore(client, 'jit-test');
+});
+afterAll(async () => {
+  client.destroy();
+  await db.close();
+});
+
+it('creates once and reads back exactly what was stored', async () => {
+  const r = pendingRequest();
+  await store.create(r);
+  expect(await store.get(r.id)).toEqual(r);
+  await expect(store.create(r)).rejects.toBeInstanceOf(ConflictError);
+  expect(await store.get('jit-missing')).toBeUndefined();
+});
+
+it('applies a transition with its audit record and notifications in one write', async () => {
+  const r = pendingRequest();
+  await store.create(r);
+  const next = await store.transition(decide(r, { type: 'approve', actor: 'U0APPROVER' }, ctx()));
+  expect(next).toMatchObject({ status: 'GRANTING', version: 2, decidedBy: 'U0APPROVER', leaseOwner: 'replica-a' });
+  expect(next.audit.map((a) => [a.from, a.to, a.actor])).toEqual([
+    [null, 'PENDING', 'U0REQUESTER'],
+    ['PENDING', 'GRANTING', 'U0APPROVER'],
+  ]);
+  expect(Object.values(next.outbox).map((n) => n.kind)).toEqual(['approval.update']);
+
+  const active = await store.transition(decide(next, { type: 'granted', grant }, ctx()));
+  expect(active).toMatchObject({ status: 'ACTIVE', version: 3, grant, expiresAt: '2026-11-22T10:35:00.000Z', warnAt: '2026-11-22T10:30:00.000Z' });
+  expect(active.leaseOwner).toBeUndefined();
+  expect(active.audit[2]).toMatchObject({ action: 'grant', details: { securityGroupRuleId: 'sgr-0abc' } });
+});
+
+it('refuses a stale write: resolved requests cannot be changed again', async () => {
+  const r = pendingRequest();
+  await store.create(r);
+  await store.transition(decide(r, { type: 'deny', actor: 'U0APPROVER' }, ctx()));
+  await expect(store.transition(decide(r, { type: 'approve', actor: 'U0OTHER' }, ctx()))).rejects.toBeInstanceOf(ConflictError);
+  const stored = await store.get(r.id);
+  expect(stored).toMatchObject({ status: 'DENIED', version: 2, decidedBy: 'U0APPROVER' });
+  expect(stored!.dueAt).toBeUndefined();
+});
+
+it('20 concurrent approvals: exactly one winner, one audit record', async () => {
+  const r = pendingRequest();
+  await store.create(r);
+  const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.transition(decide(r, { type: 'approve', actor: `U0APPROVER${i}` }, ctx()))));
+  const won = results.filter((x) => x.status === 'fulfilled');
+  const lost = results.filter((x): x is PromiseRejectedResult => x.status === 'rejected');
+  expect(won).toHaveLength(1);
+  expect(lost).toHaveLength(19);
+  for (const l of lost) expect(l.reason).toBeInstanceOf(ConflictError);
+  const stored = await store.get(r.id);
+  expect(stored!.version).toBe(2);
+  expect(stored!.audit.filter((a) => a.action === 'approve')).toHaveLength(1);
+});
+
+it('finds due work by the due index, oldest first, and drops resolved requests from it', async () => {
+  const base = Date.parse('2030-01-01T00:00:00.000Z');
+  const a = pendingRequest({ dueAt: base + 1000 });
+  const b = pendingRequest({ dueAt: base + 500 });
+  const later = pendingRequest({ dueAt: base + 10_000 });
+  for (const r of [a, b, later]) await store.create(r);
+  const due = (await store.listDue(base + 2000, 100)).filter((r) => r.dueAt! >= base);
+  expect(due.map((r) => r.id)).toEqual([b.id, a.id]);
+  await store.transition(decide(b, { type: 'deny', actor: 'U0APPROVER' }, ctx()));
+  expect((await store.listDue(base + 2000, 100)).map((r) => r.id)).not.toContain(b.id);
+});
+
+it('keeps undelivered notifications until acknowledged, then leaves the outbox index', async () => {
+  const r = pendingRequest({ requesterId: 'U0OUTBOX' });
+  await store.create(r);
+  const denied = await store.transition(decide(r, { type: 'deny', actor: 'U0APPROVER' }, ctx()));
+  const pending = await store.listWithOutbox(100);
+  expect(pending.map((p) => p.id)).toContain(r.id);
+  const [first, second] = Object.keys(denied.outbox);
+  await store.recordNotificationAttempt(r.id, first!, 2);
+  expect((await store.get(r.id))!.outbox[first!]!.attempts).toBe(2);
+  await store.ackNotification(r.id, first!);
+  await store.ackNotification(r.id, first!); // a second ack is harmless
+  expect((await store.listWithOutbox(100)).map((p) => p.id)).toContain(r.id);
+  await store.ackNotification(r.id, second!);
+  expect((await store.listWithOutbox(100)).map((p) => p.id)).not.toContain(r.id);
+  expect((await store.get(r.id))!.outbox).toEqual({});
+});
+
+it('lists a requester’s requests newest first and remembers the approval message', async () => {
+  const old = pendingRequest({ requesterId: 'U0LIST', createdAt: '2026-11-20T10:00:00.000Z' });
+  const recent = pendingRequest({ requesterId: 'U0LIST', createdAt: '2026-11-21T10:00:00.000Z' });
+  await store.create(old);
+  await store.create(recent);
+  expect((await store.listByRequester('U0LIST', 10)).map((r) => r.id)).toEqual([recent.id, old.id]);
+  await store.setApprovalMessage(old.id, { channel: 'C0APPROVE', ts: '1.2' });
+  expect((await store.get(old.id))!.approvalMessage).toEqual({ channel: 'C0APPROVE', ts: '1.2' });
+  expect((await store.get(old.id))!.version).toBe(old.version);
+});

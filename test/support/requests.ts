@@ -1,0 +1,26 @@
+import type { AccessRequest } from '../../src/domain/types';
+
+let seq = 0;
+
+/** A PENDING ec2-ssh request as the service would create it. */
+export function pendingRequest(overrides: Partial<AccessRequest> = {}): AccessRequest {
+  seq += 1;
+  const createdAt = overrides.createdAt ?? '2026-11-22T10:00:00.000Z';
+  return {
+    id: `jit-test${String(seq).padStart(4, '0')}`,
+    version: 1,
+    status: 'PENDING',
+    kind: 'ec2-ssh',
+    targetName: 'prod-bastion',
+    requesterId: 'U0REQUESTER',
+    reason: 'investigating checkout latency',
+    durationMs: 30 * 60_000,
+    cidr: '203.0.113.7/32',
+    createdAt,
+    approvalDeadline: new Date(Date.parse(createdAt) + 30 * 60_000).toISOString(),
+    dueAt: Date.parse(createdAt) + 30 * 60_000,
+    audit: [{ at: createdAt, actor: 'U0REQUESTER', action: 'request', from: null, to: 'PENDING' }],
+    outbox: {},
+    ...overrides,
+  };
+}
