@@ -53,7 +53,10 @@ export interface AccessProvider {
   revoke(request: AccessRequest, grant: Grant): Promise<{ removed: boolean }>;
 }
 
-/** Delivers one notification for a request (the Slack adapter renders and sends it). */
+/**
+ * Delivers one notification for a request (the Slack adapter renders and sends it). Returns the
+ * message reference when it posted the approval message, so later updates edit it in place.
+ */
 export interface NotificationSender {
-  send(notification: Notification, request: AccessRequest, target: Target | undefined): Promise<void>;
+  send(notification: Notification, request: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void>;
 }

@@ -6,7 +6,7 @@ const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 } as const;
 type Unit = keyof typeof UNIT_MS;
 const ORDER: Unit[] = ['d', 'h', 'm', 's'];
 
-const PART = /(\d{1,6})\s*(d|h|m|s)/gy;
+const PART = /\s*(\d{1,6})\s*(d|h|m|s)/gy;
 
 /** Parses a duration; returns undefined when the text is not one. */
 export function parseDuration(text: string): number | undefined {

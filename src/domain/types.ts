@@ -139,6 +139,8 @@ export interface AccessRequest {
   endReason?: EndReason;
   grant?: Grant;
   failure?: string;
+  /** Failed AWS attempts of the current intent (GRANTING or REVOKING); drives backoff and alerts. */
+  attempts?: number;
   /** Scheduling: when the sweeper should next look at this request (epoch ms). Absent when terminal. */
   dueAt?: number;
   /** Lease of the replica currently working on an intent state. */

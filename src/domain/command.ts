@@ -1,0 +1,53 @@
+/**
+ * The `/jit` text grammar:
+ *   /jit                                   open the request form
+ *   /jit request <target> <duration> [<address>] <reason…>
+ *   /jit list | /jit revoke <id> | /jit targets | /jit help
+ */
+import { looksLikeAddress } from './address';
+
+export type JitCommand =
+  | { sub: 'modal' }
+  | { sub: 'request'; targetName?: string; duration?: string; address?: string; reason?: string }
+  | { sub: 'list' }
+  | { sub: 'revoke'; id?: string }
+  | { sub: 'targets' }
+  | { sub: 'help' }
+  | { sub: 'unknown'; word: string };
+
+export function parseJitCommand(text: string): JitCommand {
+  const tokens = text.trim().split(/\s+/).filter(Boolean);
+  const [first, ...rest] = tokens;
+  switch (first?.toLowerCase()) {
+    case undefined:
+      return { sub: 'modal' };
+    case 'request':
+      return parseRequest(rest);
+    case 'list':
+    case 'ls':
+      return { sub: 'list' };
+    case 'revoke':
+      return { sub: 'revoke', id: rest[0] };
+    case 'targets':
+      return { sub: 'targets' };
+    case 'help':
+    case '-h':
+    case '--help':
+      return { sub: 'help' };
+    default:
+      return { sub: 'unknown', word: first ?? '' };
+  }
+}
+
+function parseRequest(tokens: string[]): JitCommand {
+  const [targetName, duration, third, ...more] = tokens;
+  if (third !== undefined && looksLikeAddress(third)) {
+    return { sub: 'request', targetName, duration, address: third, reason: joinReason(more) };
+  }
+  return { sub: 'request', targetName, duration, reason: joinReason(third === undefined ? [] : [third, ...more]) };
+}
+
+function joinReason(words: string[]): string | undefined {
+  const reason = words.join(' ').trim();
+  return reason === '' ? undefined : reason;
+}

@@ -1,0 +1,114 @@
+/**
+ * Delivery of notifications, separate from the lifecycle. A transition stores the messages it
+ * owes in the request's outbox in the same conditional write; this processor delivers them in
+ * order, per request, and removes each once Slack accepted it. A slow or failing Slack
+ * (429 Retry-After, 5xx) delays messages here and never holds up a grant or a revoke.
+ */
+import type { Logger } from 'pino';
+import type { JitConfig } from './config-types';
+import type { AccessRequest, Notification } from './domain/types';
+import type { Clock, NotificationSender, RequestStore } from './ports';
+import type { AccessService } from './service';
+
+export interface OutboxOptions {
+  store: RequestStore;
+  sender: NotificationSender;
+  config: JitConfig;
+  clock: Clock;
+  log: Logger;
+  /** How often undelivered notifications are looked for (besides immediate delivery on change). */
+  intervalMs?: number;
+  /** Give up on a notification after this many failed attempts (logged as an error). */
+  maxAttempts?: number;
+}
+
+export class OutboxProcessor {
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Per-request earliest next attempt after a failure (epoch ms). */
+  private readonly backoff = new Map<string, number>();
+  private interval?: NodeJS.Timeout;
+
+  constructor(private readonly o: OutboxOptions) {}
+
+  /** Delivers right after each change, and polls the outbox index for anything left over. */
+  start(service: AccessService): void {
+    service.onChange((r) => {
+      if (Object.keys(r.outbox).length > 0) this.kick(r.id);
+    });
+    this.interval = setInterval(() => void this.drain(), this.o.intervalMs ?? 2_000);
+    this.interval.unref();
+    void this.drain();
+  }
+
+  async stop(): Promise<void> {
+    if (this.interval) clearInterval(this.interval);
+    await Promise.allSettled(this.inFlight.values());
+  }
+
+  /** Starts delivery for one request without waiting for it. */
+  kick(id: string): void {
+    void this.deliver(id);
+  }
+
+  /** Delivers everything undelivered (oldest first). */
+  async drain(): Promise<void> {
+    try {
+      const pending = await this.o.store.listWithOutbox(100);
+      await Promise.all(pending.map((r) => this.deliver(r.id)));
+    } catch (err) {
+      this.o.log.error({ event: 'outbox.drain_failed', err: (err as Error).message }, 'could not read the outbox; will retry');
+    }
+  }
+
+  /** Resolves when nothing is being delivered (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  private deliver(id: string): Promise<void> {
+    const running = this.inFlight.get(id);
+    if (running) return running.then(() => this.deliver(id)); // deliver what arrived meanwhile too
+    const p = this.deliverNow(id).finally(() => this.inFlight.delete(id));
+    this.inFlight.set(id, p);
+    return p;
+  }
+
+  private async deliverNow(id: string): Promise<void> {
+    const notBefore = this.backoff.get(id);
+    if (notBefore !== undefined && this.o.clock.now().getTime() < notBefore) return;
+    let request = await this.o.store.get(id);
+    if (!request) return;
+    const queue = Object.values(request.outbox).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    for (const n of queue) {
+      const target = this.o.config.targets.find((t) => t.name === request!.targetName);
+      const log = this.o.log.child({ requestId: id, notification: n.kind });
+      try {
+        const ref = await this.o.sender.send(n, request, target);
+        if (ref && !request.approvalMessage) {
+          await this.o.store.setApprovalMessage(id, ref);
+          request = { ...request, approvalMessage: ref };
+        }
+        await this.o.store.ackNotification(id, n.id);
+        this.backoff.delete(id);
+        log.debug({ event: 'notify.sent' }, 'notification delivered');
+      } catch (err) {
+        await this.failed(request, n, err as Error, log);
+        return; // keep order: later messages of this request wait for this one
+      }
+    }
+  }
+
+  private async failed(request: AccessRequest, n: Notification, err: Error, log: Logger): Promise<void> {
+    const attempts = (n.attempts ?? 0) + 1;
+    const maxAttempts = this.o.maxAttempts ?? 20;
+    if (attempts >= maxAttempts) {
+      log.error({ event: 'notify.dropped', attempts, err: err.message }, 'giving up on a notification');
+      await this.o.store.ackNotification(request.id, n.id);
+      return;
+    }
+    const delay = Math.min(5 * 60_000, 1_000 * 2 ** (attempts - 1));
+    this.backoff.set(request.id, this.o.clock.now().getTime() + delay);
+    log.warn({ event: 'notify.retry', attempts, retryInMs: delay, err: err.message }, 'notification failed; will retry');
+    await this.o.store.recordNotificationAttempt(request.id, n.id, attempts);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Durable scheduling of lifecycle work. The source of truth is the store's due index: every
+ * request that needs attention later (approval deadline, expiry warning, expiry, a lapsed
+ * grant/revoke lease, a retry) carries `dueAt`. Two things read it:
+ *   - a node-cron sweep every few seconds (and once at start, so a bot that was down through
+ *     an expiry revokes as soon as it is back), on every replica;
+ *   - in-process timers armed on each change, for to-the-second exactness on this replica.
+ * Losing a timer (crash, deploy) costs at most one sweep interval. No DynamoDB TTL involved.
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import type { AccessRequest } from './domain/types';
+import type { Clock } from './ports';
+import type { AccessService } from './service';
+
+export interface SchedulerOptions {
+  service: AccessService;
+  clock: Clock;
+  log: Logger;
+  sweepIntervalSeconds: number;
+  /** Due requests handled per sweep (the rest wait for the next one). */
+  batchSize?: number;
+  /** Requests handled at once within a sweep. */
+  concurrency?: number;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class Scheduler {
+  private task?: ScheduledTask;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private running = false;
+  private sweeping?: Promise<number>;
+
+  constructor(private readonly o: SchedulerOptions) {
+    o.service.onChange((r) => this.arm(r));
+  }
+
+  /** Sweeps once now (catch-up after downtime), then every sweepIntervalSeconds. */
+  async start(): Promise<void> {
+    this.running = true;
+    await this.sweepOnce();
+    const seconds = Math.max(1, Math.min(59, Math.round(this.o.sweepIntervalSeconds)));
+    this.task = cron.schedule(`*/${seconds} * * * * *`, () => void this.sweepOnce(), { noOverlap: true, name: 'jit-revocation-sweep' });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.task) {
+      await this.task.stop();
+      await this.task.destroy();
+    }
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await this.sweeping;
+  }
+
+  /** Handles every due request (up to the batch size). Returns how many were looked at. */
+  sweepOnce(): Promise<number> {
+    this.sweeping ??= this.sweep().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async sweep(): Promise<number> {
+    const started = Date.now();
+    let due: AccessRequest[];
+    try {
+      due = await this.o.service.listDue(this.o.batchSize ?? 200);
+    } catch (err) {
+      this.o.log.error({ event: 'sweep.failed', err: (err as Error).message }, 'could not read due requests; will retry');
+      return 0;
+    }
+    const queue = [...due];
+    const worker = async () => {
+      for (let r = queue.shift(); r; r = queue.shift()) await this.process(r.id);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.o.concurrency ?? 8, queue.length) }, worker));
+    if (due.length > 0) this.o.log.info({ event: 'sweep.done', count: due.length, ms: Date.now() - started }, 'sweep handled due requests');
+    return due.length;
+  }
+
+  private async process(id: string): Promise<void> {
+    try {
+      await this.o.service.processDue(id);
+    } catch (err) {
+      // Left due in the store: the next sweep tries again.
+      this.o.log.error({ event: 'due.failed', requestId: id, err: (err as Error).message }, 'processing a due request failed; will retry');
+    }
+  }
+
+  /** Arms (or clears) the in-process timer for a request after it changed. */
+  private arm(request: AccessRequest): void {
+    const existing = this.timers.get(request.id);
+    if (existing) clearTimeout(existing);
+    this.timers.delete(request.id);
+    if (!this.running || request.dueAt === undefined) return;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, request.dueAt - this.o.clock.now().getTime()) + 10);
+    const timer = setTimeout(() => {
+      this.timers.delete(request.id);
+      void this.process(request.id);
+    }, delay);
+    timer.unref();
+    this.timers.set(request.id, timer);
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * The access service: the core's use cases. It validates, applies lifecycle events through the
+ * store (one conditional write each), and performs the AWS side effects only as the writer that
+ * won. It knows nothing about Slack; notifications are queued in the request's outbox and
+ * delivered by the outbox processor.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { JitConfig } from './config-types';
+import { AlreadyResolvedError, ConflictError, GrantError, InvalidTransitionError, NotAllowedError, NotFoundError } from './domain/errors';
+import { type AccessRequest, type Grant, isTerminal, type Target } from './domain/types';
+import { decide, type LifecycleEvent } from './lifecycle';
+import { checkCanDecide, checkCanRevoke, findTarget, isApprover, recheckForGrant, type SubmissionInput, validateSubmission } from './policy';
+import type { AccessProvider, Clock, RequestStore } from './ports';
+
+export interface ServiceOptions {
+  config: JitConfig;
+  store: RequestStore;
+  providers: Partial<Record<Target['kind'], AccessProvider>>;
+  clock: Clock;
+  log: Logger;
+  /** Identifies this replica in leases and logs. */
+  owner: string;
+  /** How long an intent (GRANTING / REVOKING) is owned before another replica may take over. */
+  leaseMs?: number;
+  /** Give up granting (FAILED) when AWS keeps failing for this long after approval. */
+  grantRetryBudgetMs?: number;
+  /** Alert the approver channel after this many failed revoke attempts (retries go on). */
+  revokeAlertAfter?: number;
+  random?: () => number;
+}
+
+export type ChangeListener = (request: AccessRequest) => void;
+
+const DEFAULT_LEASE_MS = 60_000;
+const MAX_BACKOFF_MS = 60_000;
+
+export class AccessService {
+  private readonly listeners: ChangeListener[] = [];
+  private readonly leaseMs: number;
+  private readonly grantRetryBudgetMs: number;
+  private readonly revokeAlertAfter: number;
+  private readonly random: () => number;
+
+  constructor(private readonly o: ServiceOptions) {
+    this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+    this.grantRetryBudgetMs = o.grantRetryBudgetMs ?? 5 * 60_000;
+    this.revokeAlertAfter = o.revokeAlertAfter ?? 5;
+    this.random = o.random ?? Math.random;
+  }
+
+  get config(): JitConfig {
+    return this.o.config;
+  }
+
+  /** Called after every stored change (the scheduler arms timers, the outbox delivers). */
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  // ------------------------------------------------------------------ use cases
+
+  /**
+   * Validates and stores a new PENDING request, with the approval message queued (and a DM to
+   * the requester when they submitted through a form, which has no place for a reply).
+   */
+  async submit(input: SubmissionInput, opts: { notifyRequester?: boolean } = {}): Promise<AccessRequest> {
+    const valid = validateSubmission(this.o.config, input);
+    const now = this.o.clock.now();
+    const deadline = now.getTime() + this.o.config.defaults.approvalTimeoutMs;
+    const at = now.toISOString();
+    const request: AccessRequest = {
+      id: newRequestId(),
+      version: 1,
+      status: 'PENDING',
+      kind: valid.target.kind,
+      targetName: valid.target.name,
+      requesterId: input.requesterId,
+      reason: valid.reason,
+      durationMs: valid.durationMs,
+      ...(valid.cidr ? { cidr: valid.cidr } : {}),
+      createdAt: at,
+      approvalDeadline: new Date(deadline).toISOString(),
+      dueAt: deadline,
+      audit: [{ at, actor: input.requesterId, action: 'request', from: null, to: 'PENDING', details: { target: valid.target.name, durationMs: String(valid.durationMs), ...(valid.cidr ? { cidr: valid.cidr } : {}) } }],
+      outbox: { [`${at}-post`]: { id: `${at}-post`, kind: 'approval.post', createdAt: at } },
+    };
+    if (opts.notifyRequester) request.outbox[`${at}-submitted`] = { id: `${at}-submitted`, kind: 'dm.submitted', createdAt: at };
+    await this.o.store.create(request);
+    this.log(request).info({ event: 'request.submitted', target: request.targetName, durationMs: request.durationMs }, 'request submitted');
+    this.changed(request);
+    return request;
+  }
+
+  /** Approves a PENDING request and grants access. Returns the request after the grant attempt. */
+  async approve(id: string, actorId: string): Promise<AccessRequest> {
+    const request = await this.pendingForDecision(id, actorId);
+    const target = recheckForGrant(this.o.config, request);
+    const granting = await this.apply(request, { type: 'approve', actor: actorId }, (current) => resolvedError(current));
+    return this.runGrant(granting, target);
+  }
+
+  async deny(id: string, actorId: string): Promise<AccessRequest> {
+    const request = await this.pendingForDecision(id, actorId);
+    return this.apply(request, { type: 'deny', actor: actorId }, (current) => resolvedError(current));
+  }
+
+  /**
+   * Ends access early (ACTIVE → REVOKING → REVOKED), or withdraws a PENDING request (requester).
+   * Allowed for the requester and approvers.
+   */
+  async revoke(id: string, actorId: string): Promise<AccessRequest> {
+    const request = await this.mustGet(id);
+    checkCanRevoke(this.o.config, request, actorId);
+    switch (request.status) {
+      case 'PENDING':
+        if (actorId !== request.requesterId) throw new NotAllowedError(`\`${id}\` is still waiting for approval: deny it instead of revoking.`);
+        return this.apply(request, { type: 'withdraw', actor: actorId }, (current) => resolvedError(current));
+      case 'ACTIVE': {
+        const revoking = await this.apply(request, { type: 'revoke', actor: actorId }, (current) => resolvedError(current));
+        return this.runRevoke(revoking);
+      }
+      case 'GRANTING':
+        throw new AlreadyResolvedError(`\`${id}\` is being granted right now; try again in a few seconds.`);
+      case 'REVOKING':
+        throw new AlreadyResolvedError(`\`${id}\` is already being revoked.`);
+      default:
+        throw resolvedError(request);
+    }
+  }
+
+  /** The caller's pending and active requests, newest first. */
+  async listOpen(userId: string): Promise<AccessRequest[]> {
+    const mine = await this.o.store.listByRequester(userId, 100);
+    return mine.filter((r) => !isTerminal(r.status));
+  }
+
+  async get(id: string): Promise<AccessRequest | undefined> {
+    return this.o.store.get(id);
+  }
+
+  isApprover(userId: string): boolean {
+    return isApprover(this.o.config, userId);
+  }
+
+  // ------------------------------------------------------------------ background work
+
+  /**
+   * Moves one due request on: approval timeout, lapsed grant or revoke leases, expiry warning,
+   * expiry. Safe to call from any replica at any time: every step is a conditional write and
+   * only its winner touches AWS. Returns the request as left, or undefined if someone else won.
+   */
+  async processDue(id: string): Promise<AccessRequest | undefined> {
+    const request = await this.o.store.get(id);
+    if (!request || request.dueAt === undefined) return request;
+    const now = this.o.clock.now().getTime();
+    if (request.dueAt > now) return request;
+    try {
+      switch (request.status) {
+        case 'PENDING':
+          return await this.apply(request, { type: 'approval-timeout' });
+        case 'GRANTING': {
+          const claimed = await this.apply(request, { type: 'claim', owner: this.o.owner });
+          const target = findTarget(this.o.config, claimed.targetName);
+          if (!target) return await this.apply(claimed, { type: 'grant-failed', error: `target ${claimed.targetName} is no longer configured` });
+          return await this.runGrant(claimed, target);
+        }
+        case 'ACTIVE':
+          if (request.expiresAt && now >= Date.parse(request.expiresAt)) {
+            return await this.runRevoke(await this.apply(request, { type: 'expire' }));
+          }
+          return await this.apply(request, { type: 'warn' });
+        case 'REVOKING':
+          return await this.runRevoke(await this.apply(request, { type: 'claim', owner: this.o.owner }));
+        default:
+          return request;
+      }
+    } catch (err) {
+      if (err instanceof ConflictError || err instanceof InvalidTransitionError) return undefined; // another replica or click moved it first
+      throw err;
+    }
+  }
+
+  /** Due requests, oldest first. */
+  async listDue(limit: number): Promise<AccessRequest[]> {
+    return this.o.store.listDue(this.o.clock.now().getTime(), limit);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private async runGrant(granting: AccessRequest, target: Target): Promise<AccessRequest> {
+    const provider = this.provider(target.kind);
+    const log = this.log(granting);
+    let grant: Grant;
+    try {
+      recheckForGrant(this.o.config, granting);
+      const expiresAt = new Date(this.o.clock.now().getTime() + granting.durationMs);
+      grant = await provider.grant(granting, target, expiresAt);
+    } catch (err) {
+      const message = errorText(err);
+      const retryable = !(err instanceof GrantError) || err.retryable;
+      const sinceApproval = this.o.clock.now().getTime() - Date.parse(granting.decidedAt ?? granting.createdAt);
+      if (retryable && sinceApproval < this.grantRetryBudgetMs) {
+        log.warn({ event: 'grant.retry', err: message, attempts: (granting.attempts ?? 0) + 1 }, 'grant failed, will retry');
+        return this.apply(granting, { type: 'grant-retry', error: message, retryAt: this.retryAt(granting.attempts ?? 0) });
+      }
+      log.error({ event: 'grant.failed', err: message }, 'grant failed');
+      return this.apply(granting, { type: 'grant-failed', error: message });
+    }
+    log.info({ event: 'grant.created', grant }, 'access granted');
+    return this.apply(granting, { type: 'granted', grant });
+  }
+
+  private async runRevoke(revoking: AccessRequest): Promise<AccessRequest> {
+    const log = this.log(revoking);
+    let removed = false;
+    try {
+      if (revoking.grant) removed = (await this.provider(revoking.grant.kind).revoke(revoking, revoking.grant)).removed;
+    } catch (err) {
+      const message = errorText(err);
+      const attempts = (revoking.attempts ?? 0) + 1;
+      const permanent = err instanceof GrantError && !err.retryable;
+      const alert =
+        attempts === this.revokeAlertAfter || (permanent && attempts === 1)
+          ? `Revoking \`${revoking.id}\` (${revoking.targetName}) keeps failing: ${message}. The bot keeps retrying; check its AWS permissions and the resource.`
+          : undefined;
+      log.error({ event: 'revoke.retry', err: message, attempts }, 'revoke failed, will retry');
+      return this.apply(revoking, { type: 'revoke-retry', error: message, retryAt: this.retryAt(revoking.attempts ?? 0), ...(alert ? { alert } : {}) });
+    }
+    log.info({ event: 'revoke.done', removed, grant: revoking.grant }, 'access revoked');
+    return this.apply(revoking, { type: 'revoked', removed });
+  }
+
+  /**
+   * Applies an event as one conditional write. On a lost race the `onConflict` mapper turns the
+   * current state into the error the caller should see; without one, the ConflictError propagates.
+   */
+  private async apply(request: AccessRequest, event: LifecycleEvent, onConflict?: (current: AccessRequest) => Error): Promise<AccessRequest> {
+    const transition = decide(request, event, {
+      now: this.o.clock.now(),
+      leaseMs: this.leaseMs,
+      expiryWarningMs: this.o.config.defaults.expiryWarningMs,
+      owner: this.o.owner,
+      newId: () => `${this.o.clock.now().toISOString()}-${randomBytes(4).toString('hex')}`,
+    });
+    let next: AccessRequest;
+    try {
+      next = await this.o.store.transition(transition);
+    } catch (err) {
+      if (err instanceof ConflictError && onConflict) {
+        const current = await this.o.store.get(request.id);
+        throw current ? onConflict(current) : err;
+      }
+      throw err;
+    }
+    this.log(next).info({ event: 'request.transition', action: transition.audit?.action, from: transition.expectStatus, to: next.status, actor: transition.audit?.actor, version: next.version }, `${transition.expectStatus} → ${next.status}`);
+    this.changed(next);
+    return next;
+  }
+
+  private async pendingForDecision(id: string, actorId: string): Promise<AccessRequest> {
+    const request = await this.mustGet(id);
+    if (request.status !== 'PENDING') throw resolvedError(request);
+    checkCanDecide(this.o.config, request, actorId);
+    if (this.o.clock.now().getTime() >= Date.parse(request.approvalDeadline)) {
+      // The sweeper has not got to it yet; the deadline still holds.
+      const expired = await this.apply(request, { type: 'approval-timeout' }, (current) => resolvedError(current));
+      throw resolvedError(expired);
+    }
+    return request;
+  }
+
+  private async mustGet(id: string): Promise<AccessRequest> {
+    const request = await this.o.store.get(id);
+    if (!request) throw new NotFoundError(`There is no request \`${id}\`. \`/jit list\` shows your open requests.`);
+    return request;
+  }
+
+  private provider(kind: Target['kind']): AccessProvider {
+    const provider = this.o.providers[kind];
+    if (!provider) throw new GrantError(`no access provider for ${kind}`);
+    return provider;
+  }
+
+  /** Exponential backoff with full jitter, capped. */
+  private retryAt(previousAttempts: number): number {
+    const ceiling = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** previousAttempts);
+    return this.o.clock.now().getTime() + Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
+  }
+
+  private changed(request: AccessRequest): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(request);
+      } catch (err) {
+        this.log(request).error({ err: errorText(err) }, 'change listener failed');
+      }
+    }
+  }
+
+  private log(request: AccessRequest): Logger {
+    return this.o.log.child({ requestId: request.id });
+  }
+}
+
+/** The error a user sees when they act on a request that has moved on. */
+export function resolvedError(request: AccessRequest): AlreadyResolvedError {
+  const by = (user?: string) => (user && user !== 'system' ? ` by <@${user}>` : '');
+  const text: Record<AccessRequest['status'], string> = {
+    PENDING: 'is still waiting for approval',
+    GRANTING: `was already approved${by(request.decidedBy)}; access is being granted`,
+    ACTIVE: `was already approved${by(request.decidedBy)} and is active`,
+    REVOKING: 'is being revoked',
+    REVOKED: `has already ended${request.endReason === 'revoked' ? ` (revoked${by(request.endedBy)})` : ' (expired)'}`,
+    DENIED: `was already denied${by(request.decidedBy)}`,
+    EXPIRED: 'expired: nobody approved it before its approval deadline. Ask for it again with `/jit request`',
+    CANCELLED: 'was withdrawn by the requester',
+    FAILED: `was approved${by(request.decidedBy)} but the grant failed`,
+  };
+  return new AlreadyResolvedError(`Request \`${request.id}\` ${text[request.status]}. Nothing was changed.`);
+}
+
+/** Request ids: "jit-" and 10 characters of Crockford base32 (50 bits). */
+export function newRequestId(): string {
+  const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+  const bytes = randomBytes(10);
+  let id = '';
+  for (const b of bytes) id += alphabet[b % 32];
+  return `jit-${id}`;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
