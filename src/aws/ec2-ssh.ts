@@ -1,0 +1,249 @@
+/**
+ * AccessProvider for "ec2-ssh" targets: one tagged security-group ingress rule per request,
+ * opening a single TCP port to a single host, removed again by its rule id.
+ *
+ * Grants are idempotent: the rule carries the request id as a tag, and a grant first looks for a
+ * rule with that tag and adopts it. A rule that happens to exist for the same address and port
+ * but was not created for this request is never adopted (revoking it later would remove access
+ * someone else relies on).
+ */
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupRulesCommand,
+  RevokeSecurityGroupIngressCommand,
+  type EC2Client,
+  type Filter,
+  type IpPermission,
+  type RevokeSecurityGroupIngressCommandOutput,
+  type SecurityGroupRule,
+} from '@aws-sdk/client-ec2';
+import { parseHostAddress } from '../domain/address';
+import { GrantError } from '../domain/errors';
+import type { AccessRequest, Ec2Grant, Ec2SshTarget, HostCidr } from '../domain/types';
+import type { AccessProvider } from '../ports';
+import { awsErrorCode, isRetryableAwsError } from './retry';
+
+export const MANAGED_BY = 'jit-access-bot';
+
+export interface Ec2SshProviderOptions {
+  /** Region of targets that do not name one. */
+  defaultRegion: string;
+  /** Prefix of the rule tag keys ("jit" gives jit:request-id, jit:requester, …). */
+  tagPrefix?: string;
+}
+
+const PROTOCOL = 'tcp';
+const DUPLICATE = 'InvalidPermission.Duplicate';
+/** Revoke errors that mean the rule is already gone (the group may have gone with it). */
+const ALREADY_GONE: ReadonlySet<string> = new Set([
+  'InvalidSecurityGroupRuleId.NotFound',
+  'InvalidPermission.NotFound',
+  'InvalidGroup.NotFound',
+]);
+const HINTS: Readonly<Record<string, string>> = {
+  UnauthorizedOperation:
+    "the bot's IAM role lacks the EC2 permission for this call (tagging the rule also needs ec2:CreateTags)",
+  'InvalidGroup.NotFound': 'check securityGroupId and region of the target',
+  'InvalidGroupId.Malformed': 'check securityGroupId of the target',
+};
+const DESCRIPTION_MAX = 255;
+/** Everything EC2 refuses in a rule description: a-zA-Z0-9. _-:/()#,@[]+=&;{}!$* are allowed. */
+const DESCRIPTION_FORBIDDEN = /[^a-zA-Z0-9. _\-:/()#,@[\]+=&;{}!$*]/g;
+
+/** Everything one grant needs to find, create or adopt its rule, and to describe it in errors. */
+interface RulePlan {
+  client: EC2Client;
+  region: string;
+  groupId: string;
+  port: number;
+  host: HostCidr;
+  requestId: string;
+  /** "tcp/22 on sg-… (eu-west-1) for 203.0.113.7/32", for messages. */
+  label: string;
+}
+
+export class Ec2SshProvider implements AccessProvider {
+  readonly kind = 'ec2-ssh' as const;
+  private readonly defaultRegion: string;
+  private readonly tagKeys: { requestId: string; requester: string; expiresAt: string; managedBy: string };
+
+  constructor(
+    private readonly clientFor: (region: string) => EC2Client,
+    opts: Ec2SshProviderOptions,
+  ) {
+    this.defaultRegion = opts.defaultRegion;
+    const prefix = opts.tagPrefix ?? 'jit';
+    this.tagKeys = {
+      requestId: `${prefix}:request-id`,
+      requester: `${prefix}:requester`,
+      expiresAt: `${prefix}:expires-at`,
+      managedBy: `${prefix}:managed-by`,
+    };
+  }
+
+  async grant(request: AccessRequest, target: Ec2SshTarget, expiresAt: Date): Promise<Ec2Grant> {
+    const plan = this.plan(request, target);
+    const tagged = await this.describeRules(plan, [{ Name: `tag:${this.tagKeys.requestId}`, Values: [request.id] }]);
+    const mine = tagged.find((rule) => !rule.IsEgress && rule.SecurityGroupRuleId)?.SecurityGroupRuleId;
+    if (mine) return toGrant(plan, mine);
+
+    let ruleId: string | undefined;
+    try {
+      const out = await plan.client.send(
+        new AuthorizeSecurityGroupIngressCommand({
+          GroupId: plan.groupId,
+          IpPermissions: [permission(plan, ruleDescription(request, expiresAt))],
+          TagSpecifications: [
+            {
+              ResourceType: 'security-group-rule',
+              Tags: [
+                { Key: this.tagKeys.requestId, Value: request.id },
+                { Key: this.tagKeys.requester, Value: request.requesterId },
+                { Key: this.tagKeys.expiresAt, Value: expiresAt.toISOString() },
+                { Key: this.tagKeys.managedBy, Value: MANAGED_BY },
+              ],
+            },
+          ],
+        }),
+      );
+      ruleId = out.SecurityGroupRules?.[0]?.SecurityGroupRuleId;
+    } catch (err) {
+      if (awsErrorCode(err) === DUPLICATE) return this.adoptDuplicate(plan);
+      throw awsFailure(err, `Opening ${plan.label}`);
+    }
+    if (!ruleId) {
+      throw new GrantError(
+        `EC2 accepted ${plan.label} but returned no rule id; look in ${plan.groupId} for a rule tagged ` +
+          `${this.tagKeys.requestId}=${request.id}`,
+      );
+    }
+    return toGrant(plan, ruleId);
+  }
+
+  async revoke(_request: AccessRequest, grant: Ec2Grant): Promise<{ removed: boolean }> {
+    const label =
+      `rule ${grant.securityGroupRuleId} (${PROTOCOL}/${grant.port} for ${grant.cidr}) ` +
+      `of ${grant.securityGroupId} (${grant.region})`;
+    let out: RevokeSecurityGroupIngressCommandOutput;
+    try {
+      out = await this.clientFor(grant.region).send(
+        new RevokeSecurityGroupIngressCommand({
+          GroupId: grant.securityGroupId,
+          SecurityGroupRuleIds: [grant.securityGroupRuleId],
+        }),
+      );
+    } catch (err) {
+      if (ALREADY_GONE.has(awsErrorCode(err))) return { removed: false };
+      throw awsFailure(err, `Removing ${label}`);
+    }
+    if (out.UnknownIpPermissions?.length) return { removed: false };
+    if (out.Return === false) {
+      throw new GrantError(`Removing ${label}: EC2 answered Return=false without an error`, true);
+    }
+    return { removed: true };
+  }
+
+  /** Resolves region and client, and refuses anything but a single host before any AWS call. */
+  private plan(request: AccessRequest, target: Ec2SshTarget): RulePlan {
+    const region = target.region ?? this.defaultRegion;
+    const where = `${PROTOCOL}/${target.port} on ${target.securityGroupId} (${region})`;
+    let host: HostCidr;
+    try {
+      host = parseHostAddress(request.cidr);
+    } catch (err) {
+      // Defence in depth: AWS silently widens e.g. 1.2.3.4/0 to 0.0.0.0/0.
+      throw new GrantError(`Refusing to open ${where} for request ${request.id}: ${(err as Error).message}`);
+    }
+    return {
+      client: this.clientFor(region),
+      region,
+      groupId: target.securityGroupId,
+      port: target.port,
+      host,
+      requestId: request.id,
+      label: `${where} for ${host.cidr}`,
+    };
+  }
+
+  /** EC2 says the rule exists already: adopt it only if it is ours for this very request. */
+  private async adoptDuplicate(plan: RulePlan): Promise<Ec2Grant> {
+    const rules = await this.describeRules(plan, []);
+    const existing = rules.find((rule) => sameRule(rule, plan));
+    const what = `${plan.groupId} already has a rule for ${plan.host.cidr} on port ${plan.port}`;
+    if (!existing?.SecurityGroupRuleId) {
+      throw new GrantError(`EC2 says ${what}, but it is not in the rule list yet; nothing was changed`, true);
+    }
+    const owner = existing.Tags?.find((tag) => tag.Key === this.tagKeys.requestId)?.Value;
+    if (owner === plan.requestId) return toGrant(plan, existing.SecurityGroupRuleId);
+    throw new GrantError(
+      `${what} (rule ${existing.SecurityGroupRuleId}), not created by this request; nothing was changed`,
+    );
+  }
+
+  /** All rules of the plan's group matching the extra filters, across pages. */
+  private async describeRules(plan: RulePlan, filters: Filter[]): Promise<SecurityGroupRule[]> {
+    const rules: SecurityGroupRule[] = [];
+    let nextToken: string | undefined;
+    try {
+      do {
+        const page = await plan.client.send(
+          new DescribeSecurityGroupRulesCommand({
+            Filters: [{ Name: 'group-id', Values: [plan.groupId] }, ...filters],
+            NextToken: nextToken,
+          }),
+        );
+        rules.push(...(page.SecurityGroupRules ?? []));
+        nextToken = page.NextToken;
+      } while (nextToken);
+    } catch (err) {
+      throw awsFailure(err, `Listing the rules of ${plan.groupId} (${plan.region})`);
+    }
+    return rules;
+  }
+}
+
+function permission(plan: RulePlan, description: string): IpPermission {
+  const base = { IpProtocol: PROTOCOL, FromPort: plan.port, ToPort: plan.port };
+  return plan.host.family === 6
+    ? { ...base, Ipv6Ranges: [{ CidrIpv6: plan.host.cidr, Description: description }] }
+    : { ...base, IpRanges: [{ CidrIp: plan.host.cidr, Description: description }] };
+}
+
+/** "jit <request> <requester> until <ISO time>", limited to what EC2 accepts in a description. */
+export function ruleDescription(request: AccessRequest, expiresAt: Date): string {
+  return `jit ${request.id} ${request.requesterId} until ${expiresAt.toISOString()}`
+    .replace(DESCRIPTION_FORBIDDEN, '_')
+    .slice(0, DESCRIPTION_MAX);
+}
+
+function sameRule(rule: SecurityGroupRule, plan: RulePlan): boolean {
+  const cidr = plan.host.family === 6 ? rule.CidrIpv6 : rule.CidrIpv4;
+  return (
+    !rule.IsEgress &&
+    (rule.IpProtocol === PROTOCOL || rule.IpProtocol === '6') &&
+    rule.FromPort === plan.port &&
+    rule.ToPort === plan.port &&
+    cidr !== undefined &&
+    cidr.toLowerCase() === plan.host.cidr
+  );
+}
+
+function toGrant(plan: RulePlan, securityGroupRuleId: string): Ec2Grant {
+  return {
+    kind: 'ec2-ssh',
+    region: plan.region,
+    securityGroupId: plan.groupId,
+    securityGroupRuleId,
+    cidr: plan.host.cidr,
+    port: plan.port,
+  };
+}
+
+/** Maps an SDK error to a GrantError that names what we were doing and the AWS error code. */
+function awsFailure(err: unknown, doing: string): GrantError {
+  const code = awsErrorCode(err);
+  const detail = `${code}: ${err instanceof Error ? err.message : String(err)}`;
+  if (isRetryableAwsError(err)) return new GrantError(`${doing} failed for now (${detail}); retrying may succeed`, true);
+  const hint = HINTS[code];
+  return new GrantError(`${doing} failed (${detail})${hint ? `; ${hint}` : ''}`);
+}

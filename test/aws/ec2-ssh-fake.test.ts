@@ -1,0 +1,174 @@
+/**
+ * The real Ec2SshProvider and a real EC2Client, over HTTP, against the simulated EC2 endpoint.
+ */
+import { AuthorizeSecurityGroupIngressCommand, EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
+import { Ec2SshProvider } from '../../src/aws/ec2-ssh';
+import { GrantError } from '../../src/domain/errors';
+import type { Ec2SshTarget } from '../../src/domain/types';
+import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2';
+import { pendingRequest } from '../support/requests';
+
+const SG = 'sg-0fake00000000001';
+const EXPIRES = new Date('2026-11-22T11:00:00.000Z');
+const target: Ec2SshTarget = {
+  name: 'prod-bastion',
+  kind: 'ec2-ssh',
+  securityGroupId: SG,
+  port: 22,
+  minDurationMs: 60_000,
+  maxDurationMs: 3_600_000,
+};
+
+let fake: FakeEc2;
+let clients: EC2Client[];
+
+function providerWith(config: Partial<EC2ClientConfig> = {}): { provider: Ec2SshProvider; client: EC2Client } {
+  const client = new EC2Client({
+    region: 'eu-west-1',
+    endpoint: fake.url,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    ...config,
+  });
+  clients.push(client);
+  return { provider: new Ec2SshProvider(() => client, { defaultRegion: 'eu-west-1' }), client };
+}
+
+function actions(): string[] {
+  return fake.calls.map((call) => call.action);
+}
+
+beforeEach(async () => {
+  fake = await startFakeEc2();
+  clients = [];
+});
+
+afterEach(async () => {
+  for (const client of clients) client.destroy();
+  await fake.close();
+});
+
+it('grant creates one tagged rule, a repeated grant adopts it, revoke removes it once', async () => {
+  const { provider } = providerWith();
+  const request = pendingRequest({ id: 'jit-fake1', requesterId: 'U0ALICE' });
+
+  const grant = await provider.grant(request, target, EXPIRES);
+
+  expect(grant).toEqual({
+    kind: 'ec2-ssh',
+    region: 'eu-west-1',
+    securityGroupId: SG,
+    securityGroupRuleId: expect.stringMatching(/^sgr-[0-9a-f]+$/),
+    cidr: '203.0.113.7/32',
+    port: 22,
+  });
+  expect(fake.rules()).toEqual([
+    {
+      securityGroupRuleId: grant.securityGroupRuleId,
+      groupId: SG,
+      ipProtocol: 'tcp',
+      fromPort: 22,
+      toPort: 22,
+      cidrIpv4: '203.0.113.7/32',
+      description: 'jit jit-fake1 U0ALICE until 2026-11-22T11:00:00.000Z',
+      tags: {
+        'jit:request-id': 'jit-fake1',
+        'jit:requester': 'U0ALICE',
+        'jit:expires-at': '2026-11-22T11:00:00.000Z',
+        'jit:managed-by': 'jit-access-bot',
+      },
+    },
+  ]);
+
+  const again = await provider.grant(request, target, EXPIRES);
+  expect(again).toEqual(grant);
+  expect(fake.rules()).toHaveLength(1);
+  expect(actions()).toEqual(['DescribeSecurityGroupRules', 'AuthorizeSecurityGroupIngress', 'DescribeSecurityGroupRules']);
+
+  await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true });
+  expect(fake.rules()).toEqual([]);
+  await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false });
+});
+
+it('sends the EC2 Query wire format the fake parses', async () => {
+  const { provider } = providerWith();
+  const request = pendingRequest({ id: 'jit-fake2', requesterId: 'U0ALICE' });
+  const grant = await provider.grant(request, target, EXPIRES);
+  await provider.revoke(request, grant);
+
+  const [describe, authorize, revoke] = fake.calls;
+  expect(describe!.params).toEqual({
+    'Filter.1.Name': 'group-id',
+    'Filter.1.Value.1': SG,
+    'Filter.2.Name': 'tag:jit:request-id',
+    'Filter.2.Value.1': 'jit-fake2',
+  });
+  expect(authorize!.params).toMatchObject({
+    GroupId: SG,
+    'IpPermissions.1.IpProtocol': 'tcp',
+    'IpPermissions.1.FromPort': '22',
+    'IpPermissions.1.ToPort': '22',
+    'IpPermissions.1.IpRanges.1.CidrIp': '203.0.113.7/32',
+    'TagSpecification.1.ResourceType': 'security-group-rule',
+    'TagSpecification.1.Tag.1.Key': 'jit:request-id',
+    'TagSpecification.1.Tag.1.Value': 'jit-fake2',
+  });
+  expect(revoke!.params).toEqual({ GroupId: SG, 'SecurityGroupRuleId.1': grant.securityGroupRuleId });
+});
+
+it('round-trips an IPv6 host and characters that need XML escaping', async () => {
+  const { provider } = providerWith();
+  const request = pendingRequest({ id: 'jit-fake3', requesterId: 'U0A&B', cidr: '2001:db8::7/128' });
+
+  const grant = await provider.grant(request, { ...target, port: 2222 }, EXPIRES);
+
+  expect(grant).toMatchObject({ cidr: '2001:db8::7/128', port: 2222 });
+  const [rule] = fake.rules();
+  expect(rule).toMatchObject({ cidrIpv6: '2001:db8::7/128', fromPort: 2222, description: expect.stringContaining('U0A&B') });
+  expect(rule!.tags['jit:requester']).toBe('U0A&B');
+  // The tag lookup parses the escaped XML back, so the grant is adopted, not duplicated.
+  await expect(provider.grant(request, { ...target, port: 2222 }, EXPIRES)).resolves.toEqual(grant);
+});
+
+it('never adopts a rule for the same address and port that this request did not create', async () => {
+  const { provider, client } = providerWith();
+  await client.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: SG,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '203.0.113.7/32' }] }],
+    }),
+  );
+  const [manual] = fake.rules();
+
+  const err = await provider.grant(pendingRequest({ id: 'jit-fake4' }), target, EXPIRES).catch((e: unknown) => e);
+
+  expect(err).toBeInstanceOf(GrantError);
+  expect(err).toMatchObject({
+    retryable: false,
+    message: `${SG} already has a rule for 203.0.113.7/32 on port 22 (rule ${manual!.securityGroupRuleId}), not created by this request; nothing was changed`,
+  });
+  expect(fake.rules()).toEqual([manual]);
+});
+
+it('throttling surfaces as a retryable GrantError when the client does not retry', async () => {
+  const { provider } = providerWith({ maxAttempts: 1 });
+  const request = pendingRequest({ id: 'jit-fake5' });
+  fake.throttleNext(1);
+
+  const err = await provider.grant(request, target, EXPIRES).catch((e: unknown) => e);
+
+  expect(err).toBeInstanceOf(GrantError);
+  expect(err).toMatchObject({ retryable: true, message: expect.stringContaining('RequestLimitExceeded') });
+  expect(fake.rules()).toEqual([]);
+  await expect(provider.grant(request, target, EXPIRES)).resolves.toMatchObject({ cidr: '203.0.113.7/32' });
+});
+
+it('a missing group is a non-retryable GrantError naming the group and the code', async () => {
+  const { provider } = providerWith();
+
+  const err = await provider
+    .grant(pendingRequest({ id: 'jit-fake6' }), { ...target, securityGroupId: 'not-a-group' }, EXPIRES)
+    .catch((e: unknown) => e);
+
+  expect(err).toBeInstanceOf(GrantError);
+  expect(err).toMatchObject({ retryable: false, message: expect.stringMatching(/not-a-group.*InvalidGroup\.NotFound/) });
+});

@@ -1,0 +1,328 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupRulesCommand,
+  EC2Client,
+  EC2ServiceException,
+  RevokeSecurityGroupIngressCommand,
+  type SecurityGroupRule,
+} from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { Ec2SshProvider, ruleDescription } from '../../src/aws/ec2-ssh';
+import { GrantError } from '../../src/domain/errors';
+import type { Ec2Grant, Ec2SshTarget } from '../../src/domain/types';
+import { pendingRequest } from '../support/requests';
+
+const ec2 = mockClient(EC2Client);
+const clientFor = jest.fn((region: string) => new EC2Client({ region }));
+const provider = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1' });
+
+const SG = 'sg-0123456789abcdef0';
+const EXPIRES = new Date('2026-11-22T11:00:00.000Z');
+const target: Ec2SshTarget = {
+  name: 'prod-bastion',
+  kind: 'ec2-ssh',
+  securityGroupId: SG,
+  port: 22,
+  minDurationMs: 60_000,
+  maxDurationMs: 3_600_000,
+};
+const request = pendingRequest({ id: 'jit-req1', requesterId: 'U0ALICE', status: 'GRANTING' });
+const TAG_FILTERS = [
+  { Name: 'group-id', Values: [SG] },
+  { Name: 'tag:jit:request-id', Values: ['jit-req1'] },
+];
+const OUR_TAGS = [
+  { Key: 'jit:request-id', Value: 'jit-req1' },
+  { Key: 'jit:requester', Value: 'U0ALICE' },
+  { Key: 'jit:expires-at', Value: '2026-11-22T11:00:00.000Z' },
+  { Key: 'jit:managed-by', Value: 'jit-access-bot' },
+];
+const DESCRIPTION = 'jit jit-req1 U0ALICE until 2026-11-22T11:00:00.000Z';
+
+function awsError(name: string, httpStatusCode?: number): Error {
+  return Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode, attempts: 1 } });
+}
+
+function ingressRule(overrides: Partial<SecurityGroupRule> = {}): SecurityGroupRule {
+  return {
+    SecurityGroupRuleId: 'sgr-existing',
+    GroupId: SG,
+    IsEgress: false,
+    IpProtocol: 'tcp',
+    FromPort: 22,
+    ToPort: 22,
+    CidrIpv4: '203.0.113.7/32',
+    ...overrides,
+  };
+}
+
+async function grantError(promise: Promise<unknown>): Promise<GrantError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(GrantError);
+  return err as GrantError;
+}
+
+beforeEach(() => {
+  ec2.reset();
+  clientFor.mockClear();
+});
+
+describe('grant', () => {
+  beforeEach(() => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+    ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true, SecurityGroupRules: [{ SecurityGroupRuleId: 'sgr-new' }] });
+  });
+
+  it('looks for a rule tagged with the request, then authorizes exactly one tagged IPv4 rule', async () => {
+    const grant = await provider.grant(request, target, EXPIRES);
+
+    expect(grant).toEqual<Ec2Grant>({
+      kind: 'ec2-ssh',
+      region: 'eu-west-1',
+      securityGroupId: SG,
+      securityGroupRuleId: 'sgr-new',
+      cidr: '203.0.113.7/32',
+      port: 22,
+    });
+    expect(clientFor).toHaveBeenCalledWith('eu-west-1');
+    expect(ec2).toHaveReceivedNthCommandWith(1, DescribeSecurityGroupRulesCommand, { Filters: TAG_FILTERS });
+    expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input).toEqual({
+      GroupId: SG,
+      IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '203.0.113.7/32', Description: DESCRIPTION }] },
+      ],
+      TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: OUR_TAGS }],
+    });
+  });
+
+  it('authorizes an IPv6 /128 as Ipv6Ranges, in the region of the target', async () => {
+    const v6 = pendingRequest({ id: 'jit-req1', requesterId: 'U0ALICE', cidr: '2001:db8::7/128' });
+    const grant = await provider.grant(v6, { ...target, region: 'us-east-1', port: 2222 }, EXPIRES);
+
+    expect(grant).toMatchObject({ region: 'us-east-1', cidr: '2001:db8::7/128', port: 2222, securityGroupRuleId: 'sgr-new' });
+    expect(clientFor).toHaveBeenCalledWith('us-east-1');
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input).toEqual({
+      GroupId: SG,
+      IpPermissions: [
+        {
+          IpProtocol: 'tcp',
+          FromPort: 2222,
+          ToPort: 2222,
+          Ipv6Ranges: [{ CidrIpv6: '2001:db8::7/128', Description: DESCRIPTION }],
+        },
+      ],
+      TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: OUR_TAGS }],
+    });
+  });
+
+  it('uses the configured tag prefix for tags and the lookup filter', async () => {
+    const custom = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', tagPrefix: 'acme' });
+    await custom.grant(request, target, EXPIRES);
+
+    expect(ec2).toHaveReceivedCommandWith(DescribeSecurityGroupRulesCommand, {
+      Filters: [TAG_FILTERS[0], { Name: 'tag:acme:request-id', Values: ['jit-req1'] }],
+    });
+    const tags = ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input.TagSpecifications![0]!.Tags!;
+    expect(tags.map((t) => t.Key)).toEqual(['acme:request-id', 'acme:requester', 'acme:expires-at', 'acme:managed-by']);
+  });
+
+  it('adopts a rule already tagged with this request instead of creating another', async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [ingressRule({ Tags: OUR_TAGS })] });
+
+    const grant = await provider.grant(request, target, EXPIRES);
+
+    expect(grant.securityGroupRuleId).toBe('sgr-existing');
+    expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
+  });
+
+  it('throws a GrantError when EC2 returns no rule id', async () => {
+    ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true, SecurityGroupRules: [] });
+
+    const err = await grantError(provider.grant(request, target, EXPIRES));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain('no rule id');
+  });
+
+  describe('InvalidPermission.Duplicate', () => {
+    beforeEach(() => {
+      ec2.on(AuthorizeSecurityGroupIngressCommand).rejects(awsError('InvalidPermission.Duplicate', 400));
+    });
+
+    it('adopts the existing rule when it carries the tag of this request', async () => {
+      ec2
+        .on(DescribeSecurityGroupRulesCommand)
+        .resolvesOnce({ SecurityGroupRules: [] }) // the tag lookup has not caught up yet
+        .resolvesOnce({ SecurityGroupRules: [ingressRule({ SecurityGroupRuleId: 'sgr-other', FromPort: 80, ToPort: 80 })], NextToken: 'p2' })
+        .resolvesOnce({ SecurityGroupRules: [ingressRule({ Tags: OUR_TAGS })] });
+
+      const grant = await provider.grant(request, target, EXPIRES);
+
+      expect(grant.securityGroupRuleId).toBe('sgr-existing');
+      expect(ec2).toHaveReceivedNthCommandWith(3, DescribeSecurityGroupRulesCommand, { Filters: [TAG_FILTERS[0]] });
+      expect(ec2).toHaveReceivedNthCommandWith(4, DescribeSecurityGroupRulesCommand, { Filters: [TAG_FILTERS[0]], NextToken: 'p2' });
+    });
+
+    it('refuses to adopt a rule this request did not create, and changes nothing', async () => {
+      ec2
+        .on(DescribeSecurityGroupRulesCommand)
+        .resolvesOnce({ SecurityGroupRules: [] })
+        .resolves({ SecurityGroupRules: [ingressRule({ Tags: [{ Key: 'jit:request-id', Value: 'jit-someone-else' }] })] });
+
+      const err = await grantError(provider.grant(request, target, EXPIRES));
+
+      expect(err.retryable).toBe(false);
+      expect(err.message).toBe(
+        `${SG} already has a rule for 203.0.113.7/32 on port 22 (rule sgr-existing), not created by this request; nothing was changed`,
+      );
+      expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 0);
+    });
+
+    it('is retryable when the duplicate is not listed yet', async () => {
+      const err = await grantError(provider.grant(request, target, EXPIRES));
+      expect(err.retryable).toBe(true);
+    });
+  });
+
+  it.each(['203.0.113.0/24', '203.0.113.7/0', '2001:db8::/64', undefined])('refuses %s before calling AWS', async (cidr) => {
+    const err = await grantError(provider.grant(pendingRequest({ cidr }), target, EXPIRES));
+
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/^Refusing to open tcp\/22 on sg-0123456789abcdef0/);
+    expect(ec2.calls()).toHaveLength(0);
+    expect(clientFor).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['RequestLimitExceeded', 503],
+    ['Throttling', 400],
+    ['InternalError', 500],
+    ['ServiceUnavailable', 503],
+    ['SomethingNew', 502],
+  ])('%s (HTTP %s) is a retryable GrantError', async (code, status) => {
+    ec2.on(AuthorizeSecurityGroupIngressCommand).rejects(awsError(code, status));
+
+    const err = await grantError(provider.grant(request, target, EXPIRES));
+
+    expect(err.retryable).toBe(true);
+    expect(err.message).toContain(code);
+  });
+
+  it('a network failure with no HTTP response is retryable', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' });
+    ec2.on(DescribeSecurityGroupRulesCommand).rejects(refused);
+
+    const err = await grantError(provider.grant(request, target, EXPIRES));
+    expect(err.retryable).toBe(true);
+    expect(err.message).toContain('ECONNREFUSED');
+  });
+
+  it('UnauthorizedOperation is not retryable and names the group and the code', async () => {
+    ec2.on(AuthorizeSecurityGroupIngressCommand).rejects(
+      new EC2ServiceException({
+        name: 'UnauthorizedOperation',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+        message: 'You are not authorized to perform this operation.',
+      }),
+    );
+
+    const err = await grantError(provider.grant(request, target, EXPIRES));
+
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain(SG);
+    expect(err.message).toContain('UnauthorizedOperation');
+    expect(err.message).toContain('ec2:CreateTags');
+  });
+
+  it.each(['InvalidGroup.NotFound', 'InvalidParameterValue'])('%s is not retryable', async (code) => {
+    ec2.on(AuthorizeSecurityGroupIngressCommand).rejects(awsError(code, 400));
+
+    const err = await grantError(provider.grant(request, target, EXPIRES));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain(`${SG} (eu-west-1)`);
+    expect(err.message).toContain(code);
+  });
+
+  it('a failing lookup is mapped too (missing Describe permission)', async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).rejects(awsError('UnauthorizedOperation', 403));
+
+    const err = await grantError(provider.grant(request, target, EXPIRES));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/^Listing the rules of sg-0123456789abcdef0 \(eu-west-1\) failed \(UnauthorizedOperation/);
+    expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
+  });
+});
+
+describe('ruleDescription', () => {
+  it('keeps only characters EC2 accepts, at most 255 of them', () => {
+    const odd = pendingRequest({ id: 'jit-ünïcode"<x>', requesterId: 'U0' + 'A'.repeat(300) });
+    const text = ruleDescription(odd, EXPIRES);
+
+    expect(text).toHaveLength(255);
+    expect(text).toMatch(/^[a-zA-Z0-9. _\-:/()#,@[\]+=&;{}!$*]+$/);
+    expect(text.startsWith('jit jit-_n_code__x_ U0AAA')).toBe(true);
+  });
+});
+
+describe('revoke', () => {
+  const grant: Ec2Grant = {
+    kind: 'ec2-ssh',
+    region: 'eu-central-1',
+    securityGroupId: SG,
+    securityGroupRuleId: 'sgr-0aaa',
+    cidr: '203.0.113.7/32',
+    port: 22,
+  };
+
+  it('revokes exactly the rule it created, by id, in the grant region', async () => {
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+
+    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true });
+
+    expect(clientFor).toHaveBeenCalledWith('eu-central-1');
+    expect(ec2.calls()).toHaveLength(1);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)[0]!.args[0].input).toEqual({
+      GroupId: SG,
+      SecurityGroupRuleIds: ['sgr-0aaa'],
+    });
+  });
+
+  it.each(['InvalidSecurityGroupRuleId.NotFound', 'InvalidPermission.NotFound', 'InvalidGroup.NotFound'])(
+    '%s means already gone',
+    async (code) => {
+      ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError(code, 400));
+      await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false });
+    },
+  );
+
+  it('UnknownIpPermissions in the answer means nothing was there', async () => {
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true, UnknownIpPermissions: [{ IpProtocol: 'tcp' }] });
+    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false });
+  });
+
+  it('Return=false without an error is retryable', async () => {
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: false });
+    const err = await grantError(provider.revoke(request, grant));
+    expect(err.retryable).toBe(true);
+  });
+
+  it('throttling is retryable', async () => {
+    ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError('RequestLimitExceeded', 503));
+    const err = await grantError(provider.revoke(request, grant));
+    expect(err.retryable).toBe(true);
+    expect(err.message).toContain('sgr-0aaa');
+  });
+
+  it('UnauthorizedOperation is not retryable and names the code', async () => {
+    ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError('UnauthorizedOperation', 403));
+    const err = await grantError(provider.revoke(request, grant));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain('UnauthorizedOperation');
+    expect(err.message).toContain(SG);
+  });
+});

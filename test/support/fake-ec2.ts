@@ -1,0 +1,291 @@
+/**
+ * A simulated EC2 endpoint for tests and `npm run demo`: security-group ingress rules only.
+ *
+ * It speaks the EC2 Query protocol as @aws-sdk/client-ec2 sends it (POST, form-urlencoded,
+ * Action=…&Version=2016-11-15, 1-based list members such as IpPermissions.1.IpRanges.1.CidrIp,
+ * TagSpecification.1.Tag.1.Key, SecurityGroupRuleId.1, Filter.1.Value.1) and answers with EC2 XML.
+ * Point a real client at it:
+ *
+ *   new EC2Client({ region: 'eu-west-1', endpoint: fake.url, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } })
+ *
+ * Supported: AuthorizeSecurityGroupIngress (CIDR ranges, rule tags), RevokeSecurityGroupIngress by
+ * SecurityGroupRuleId, DescribeSecurityGroupRules (filters group-id, security-group-rule-id,
+ * tag:KEY, tag-key). Every group id starting with "sg-" exists. Signatures are not checked.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeRule {
+  securityGroupRuleId: string;
+  groupId: string;
+  ipProtocol: string;
+  fromPort: number;
+  toPort: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+  description?: string;
+  tags: Record<string, string>;
+}
+
+export interface FakeEc2Call {
+  action: string;
+  /** The form fields of the call, without Action and Version. */
+  params: Record<string, string>;
+}
+
+export interface FakeEc2 {
+  url: string;
+  /** A snapshot of the current ingress rules. */
+  rules(): FakeRule[];
+  /** Every call received, including throttled and failed ones, in order. */
+  calls: FakeEc2Call[];
+  /** Answers the next n calls with 503 RequestLimitExceeded. */
+  throttleNext(n: number): void;
+  close(): Promise<void>;
+}
+
+const API_VERSION = '2016-11-15';
+const XMLNS = `http://ec2.amazonaws.com/doc/${API_VERSION}/`;
+const OWNER_ID = '123456789012';
+
+type Params = Record<string, string>;
+
+class Ec2Fault extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export async function startFakeEc2(opts: { port?: number } = {}): Promise<FakeEc2> {
+  const rules = new Map<string, FakeRule>();
+  const calls: FakeEc2Call[] = [];
+  let throttled = 0;
+
+  const actions: Record<string, (params: Params) => string> = {
+    AuthorizeSecurityGroupIngress(params) {
+      const groupId = existingGroup(params);
+      const tags = Object.fromEntries(
+        members(params, 'TagSpecification')
+          .filter((spec) => spec.ResourceType === 'security-group-rule')
+          .flatMap((spec) => members(spec, 'Tag'))
+          .map((tag) => [tag.Key ?? '', tag.Value ?? '']),
+      );
+      const added = members(params, 'IpPermissions').flatMap((perm) => newRules(groupId, perm, tags));
+      if (added.length === 0) throw new Ec2Fault('MissingParameter', 'The request must contain at least one CIDR range.');
+      for (const rule of added) {
+        const twin = [...rules.values()].find((r) => sameRule(r, rule));
+        if (twin) {
+          const peer = rule.cidrIpv4 ?? rule.cidrIpv6;
+          throw new Ec2Fault(
+            'InvalidPermission.Duplicate',
+            `the specified rule "peer: ${peer}, ${rule.ipProtocol.toUpperCase()}, from port: ${rule.fromPort}, to port: ${rule.toPort}, ALLOW" already exists`,
+          );
+        }
+      }
+      for (const rule of added) rules.set(rule.securityGroupRuleId, rule);
+      return `<return>true</return><securityGroupRuleSet>${added.map(ruleXml).join('')}</securityGroupRuleSet>`;
+    },
+
+    RevokeSecurityGroupIngress(params) {
+      const groupId = existingGroup(params);
+      const ids = values(params, 'SecurityGroupRuleId');
+      if (ids.length === 0) {
+        throw new Ec2Fault('InvalidParameterValue', 'This fake EC2 revokes by SecurityGroupRuleId only.');
+      }
+      const gone = ids.filter((id) => rules.get(id)?.groupId !== groupId);
+      if (gone.length > 0) {
+        throw new Ec2Fault('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${gone[0]}' does not exist`);
+      }
+      const revoked = ids.map((id) => rules.get(id)!);
+      for (const id of ids) rules.delete(id);
+      return `<return>true</return><revokedSecurityGroupRuleSet>${revoked.map(revokedXml).join('')}</revokedSecurityGroupRuleSet>`;
+    },
+
+    DescribeSecurityGroupRules(params) {
+      const ids = values(params, 'SecurityGroupRuleId');
+      const filters = members(params, 'Filter').map((f) => filterFor(f.Name ?? '', values(f, 'Value')));
+      const found = [...rules.values()].filter(
+        (rule) => (ids.length === 0 || ids.includes(rule.securityGroupRuleId)) && filters.every((match) => match(rule)),
+      );
+      return `<securityGroupRuleSet>${found.map(ruleXml).join('')}</securityGroupRuleSet>`;
+    },
+  };
+
+  function handle(params: Params, requestId: string): { status: number; xml: string } {
+    const action = params.Action ?? '';
+    const { Action: _action, Version: _version, ...rest } = params;
+    calls.push({ action, params: rest });
+    try {
+      if (throttled > 0) {
+        throttled -= 1;
+        throw new Ec2Fault('RequestLimitExceeded', 'Request limit exceeded.', 503);
+      }
+      if (params.Version !== API_VERSION) {
+        throw new Ec2Fault('NoSuchVersion', `An invalid or unsupported API version ${params.Version ?? ''} was specified.`);
+      }
+      const run = actions[action];
+      if (!run) throw new Ec2Fault('InvalidAction', `The action ${action} is not valid for this web service.`);
+      const body = run(params);
+      return {
+        status: 200,
+        xml: `<${action}Response xmlns="${XMLNS}"><requestId>${requestId}</requestId>${body}</${action}Response>`,
+      };
+    } catch (err) {
+      const fault = err instanceof Ec2Fault ? err : new Ec2Fault('InternalError', String(err), 500);
+      return { status: fault.status, xml: errorXml(fault, requestId) };
+    }
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    const requestId = randomUUID();
+    const { status, xml } =
+      req.method === 'POST'
+        ? handle(Object.fromEntries(new URLSearchParams(body)), requestId)
+        : { status: 405, xml: errorXml(new Ec2Fault('InvalidAction', 'This fake EC2 accepts POST only.'), requestId) };
+    res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
+    res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${xml}`);
+  }
+
+  const server = createServer((req, res) => {
+    serve(req, res).catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    rules: () => structuredClone([...rules.values()]),
+    calls,
+    throttleNext(n: number) {
+      throttled = n;
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The GroupId of the call; every id starting with "sg-" exists. */
+function existingGroup(params: Params): string {
+  const groupId = params.GroupId;
+  if (!groupId) throw new Ec2Fault('MissingParameter', 'The request must contain the parameter GroupId.');
+  if (!groupId.startsWith('sg-')) throw new Ec2Fault('InvalidGroup.NotFound', `The security group '${groupId}' does not exist`);
+  return groupId;
+}
+
+/** One rule per CIDR range of an IpPermissions member. */
+function newRules(groupId: string, perm: Params, tags: Record<string, string>): FakeRule[] {
+  const base = {
+    groupId,
+    ipProtocol: (perm.IpProtocol ?? '').toLowerCase(),
+    fromPort: Number(perm.FromPort),
+    toPort: Number(perm.ToPort),
+  };
+  const ranges = [
+    ...members(perm, 'IpRanges').map((r) => ({ cidrIpv4: r.CidrIp, description: r.Description })),
+    ...members(perm, 'Ipv6Ranges').map((r) => ({ cidrIpv6: r.CidrIpv6, description: r.Description })),
+  ];
+  return ranges.map((range) => ({
+    securityGroupRuleId: `sgr-${randomBytes(8).toString('hex')}`,
+    ...base,
+    ...range,
+    tags: { ...tags },
+  }));
+}
+
+function sameRule(a: FakeRule, b: FakeRule): boolean {
+  return (
+    a.groupId === b.groupId &&
+    a.ipProtocol === b.ipProtocol &&
+    a.fromPort === b.fromPort &&
+    a.toPort === b.toPort &&
+    a.cidrIpv4 === b.cidrIpv4 &&
+    a.cidrIpv6 === b.cidrIpv6
+  );
+}
+
+function filterFor(name: string, wanted: string[]): (rule: FakeRule) => boolean {
+  if (name === 'group-id') return (rule) => wanted.includes(rule.groupId);
+  if (name === 'security-group-rule-id') return (rule) => wanted.includes(rule.securityGroupRuleId);
+  if (name === 'tag-key') return (rule) => wanted.some((key) => key in rule.tags);
+  if (name.startsWith('tag:')) {
+    const key = name.slice('tag:'.length);
+    return (rule) => key in rule.tags && wanted.includes(rule.tags[key]!);
+  }
+  throw new Ec2Fault('InvalidParameterValue', `The filter '${name}' is invalid`);
+}
+
+/** The members of a 1-based Query list ("Prefix.1.Field", "Prefix.2.Field", …) with the prefix cut off. */
+function members(params: Params, prefix: string): Params[] {
+  const found: Params[] = [];
+  const pattern = new RegExp(`^${prefix}\\.(\\d+)\\.(.+)$`);
+  for (const [key, value] of Object.entries(params)) {
+    const match = pattern.exec(key);
+    if (!match) continue;
+    const index = Number(match[1]) - 1;
+    (found[index] ??= {})[match[2]!] = value;
+  }
+  return found.filter(Boolean);
+}
+
+/** The values of a 1-based scalar Query list ("Prefix.1", "Prefix.2", …). */
+function values(params: Params, prefix: string): string[] {
+  const found: string[] = [];
+  for (let i = 1; params[`${prefix}.${i}`] !== undefined; i++) found.push(params[`${prefix}.${i}`]!);
+  return found;
+}
+
+/** The fields RevokedSecurityGroupRule and SecurityGroupRule share. */
+function commonXml(rule: FakeRule): string {
+  return (
+    el('securityGroupRuleId', rule.securityGroupRuleId) +
+    el('groupId', rule.groupId) +
+    el('isEgress', 'false') +
+    el('ipProtocol', rule.ipProtocol) +
+    el('fromPort', String(rule.fromPort)) +
+    el('toPort', String(rule.toPort)) +
+    el('cidrIpv4', rule.cidrIpv4) +
+    el('cidrIpv6', rule.cidrIpv6) +
+    el('description', rule.description)
+  );
+}
+
+function revokedXml(rule: FakeRule): string {
+  return `<item>${commonXml(rule)}</item>`;
+}
+
+function ruleXml(rule: FakeRule): string {
+  const tags = Object.entries(rule.tags)
+    .map(([key, value]) => `<item>${el('key', key)}${el('value', value)}</item>`)
+    .join('');
+  return `<item>${commonXml(rule)}${el('groupOwnerId', OWNER_ID)}<tagSet>${tags}</tagSet></item>`;
+}
+
+function el(name: string, value: string | undefined): string {
+  return value === undefined ? '' : `<${name}>${esc(value)}</${name}>`;
+}
+
+function errorXml(fault: Ec2Fault, requestId: string): string {
+  return (
+    `<Response><Errors><Error>${el('Code', fault.code)}${el('Message', fault.message)}</Error></Errors>` +
+    `<RequestID>${requestId}</RequestID></Response>`
+  );
+}
+
+const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+}
