@@ -1,0 +1,172 @@
+/**
+ * Sends requests to a Bolt HTTP receiver the way Slack does: form-encoded and signed with the
+ * signing secret. `url` is the receiver's events endpoint, e.g. http://127.0.0.1:PORT/slack/events.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+
+export interface SlackHttpResult {
+  status: number;
+  body: string;
+  /** The body parsed as JSON, when it is JSON. */
+  json?: unknown;
+}
+
+const APP_ID = 'A1';
+const VERIFICATION_TOKEN = 'legacy-verification-token';
+
+const nowSec = () => Math.floor(Date.now() / 1000);
+const newTriggerId = () => `trig-${randomUUID()}`;
+
+/** Headers Slack sends with a request body; a JSON body (Events API) gets a JSON content type. */
+export function signRequest(signingSecret: string, body: string, timestampSec: number = nowSec()): Record<string, string> {
+  const signature = createHmac('sha256', signingSecret).update(`v0:${timestampSec}:${body}`).digest('hex');
+  return {
+    'x-slack-signature': `v0=${signature}`,
+    'x-slack-request-timestamp': String(timestampSec),
+    'content-type': body.trimStart().startsWith('{') ? 'application/json' : 'application/x-www-form-urlencoded',
+  };
+}
+
+/** POSTs `body` with exactly the given headers (for forged or stale signatures). */
+export async function sendRaw(url: string, body: string, headers: Record<string, string>): Promise<SlackHttpResult> {
+  const res = await fetch(url, { method: 'POST', headers, body });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, body: text, json };
+}
+
+/** Sends a signed body; `timestampSec` overrides the signing time (e.g. to go stale). */
+export function sendSigned(url: string, signingSecret: string, body: string, timestampSec?: number): Promise<SlackHttpResult> {
+  return sendRaw(url, body, signRequest(signingSecret, body, timestampSec));
+}
+
+const payloadBody = (payload: unknown) => new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+const userOf = (id: string, teamId: string) => ({ id, username: id.toLowerCase(), name: id.toLowerCase(), team_id: teamId });
+
+export interface SlashCommandOptions {
+  userId: string;
+  text: string;
+  responseUrl: string;
+  command?: string;
+  channelId?: string;
+  triggerId?: string;
+  teamId?: string;
+  timestampSec?: number;
+}
+
+export function slashCommand(url: string, secret: string, o: SlashCommandOptions): Promise<SlackHttpResult> {
+  const teamId = o.teamId ?? 'T1';
+  const body = new URLSearchParams({
+    token: VERIFICATION_TOKEN,
+    team_id: teamId,
+    team_domain: teamId.toLowerCase(),
+    channel_id: o.channelId ?? 'C_REQ',
+    channel_name: 'jit-requests',
+    user_id: o.userId,
+    user_name: o.userId.toLowerCase(),
+    command: o.command ?? '/jit',
+    text: o.text,
+    api_app_id: APP_ID,
+    is_enterprise_install: 'false',
+    response_url: o.responseUrl,
+    trigger_id: o.triggerId ?? newTriggerId(),
+  }).toString();
+  return sendSigned(url, secret, body, o.timestampSec);
+}
+
+export interface BlockActionOptions {
+  userId: string;
+  actionId: string;
+  value: string;
+  channel: string;
+  messageTs: string;
+  responseUrl: string;
+  blockId?: string;
+  triggerId?: string;
+  teamId?: string;
+  /** The clicked message was ephemeral: Slack then omits `message` from the payload. */
+  ephemeral?: boolean;
+  /** Blocks of the clicked message, echoed in `message.blocks`. */
+  messageBlocks?: unknown[];
+  timestampSec?: number;
+}
+
+export function blockAction(url: string, secret: string, o: BlockActionOptions): Promise<SlackHttpResult> {
+  const teamId = o.teamId ?? 'T1';
+  const payload = {
+    type: 'block_actions',
+    user: userOf(o.userId, teamId),
+    api_app_id: APP_ID,
+    token: VERIFICATION_TOKEN,
+    container: { type: 'message', message_ts: o.messageTs, channel_id: o.channel, is_ephemeral: o.ephemeral ?? false },
+    trigger_id: o.triggerId ?? newTriggerId(),
+    team: { id: teamId, domain: teamId.toLowerCase() },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: o.channel, name: o.channel.toLowerCase() },
+    ...(o.ephemeral ? {} : { message: { type: 'message', ts: o.messageTs, user: 'UBOT', bot_id: 'B1', blocks: o.messageBlocks ?? [] } }),
+    state: { values: {} },
+    response_url: o.responseUrl,
+    actions: [
+      {
+        action_id: o.actionId,
+        block_id: o.blockId ?? 'actions',
+        value: o.value,
+        type: 'button',
+        text: { type: 'plain_text', text: o.actionId, emoji: true },
+        action_ts: (Date.now() / 1000).toFixed(6),
+      },
+    ],
+  };
+  return sendSigned(url, secret, payloadBody(payload), o.timestampSec);
+}
+
+export interface ViewSubmissionOptions {
+  userId: string;
+  callbackId: string;
+  /** state.values: block_id → action_id → element state, e.g. { type: 'plain_text_input', value: 'x' }. */
+  values: Record<string, Record<string, unknown>>;
+  viewId?: string;
+  privateMetadata?: string;
+  triggerId?: string;
+  teamId?: string;
+  timestampSec?: number;
+}
+
+export function viewSubmission(url: string, secret: string, o: ViewSubmissionOptions): Promise<SlackHttpResult> {
+  const teamId = o.teamId ?? 'T1';
+  const viewId = o.viewId ?? `V${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
+  const payload = {
+    type: 'view_submission',
+    team: { id: teamId, domain: teamId.toLowerCase() },
+    user: userOf(o.userId, teamId),
+    api_app_id: APP_ID,
+    token: VERIFICATION_TOKEN,
+    trigger_id: o.triggerId ?? newTriggerId(),
+    view: {
+      id: viewId,
+      team_id: teamId,
+      type: 'modal',
+      blocks: [],
+      private_metadata: o.privateMetadata ?? '',
+      callback_id: o.callbackId,
+      state: { values: o.values },
+      hash: `${nowSec()}.${viewId}`,
+      title: { type: 'plain_text', text: 'Request', emoji: true },
+      root_view_id: viewId,
+      previous_view_id: null,
+      app_id: APP_ID,
+      external_id: '',
+      bot_id: 'B1',
+    },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+  return sendSigned(url, secret, payloadBody(payload), o.timestampSec);
+}

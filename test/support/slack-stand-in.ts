@@ -1,0 +1,265 @@
+/**
+ * A local stand-in for Slack's Web API and response URLs, for app tests and `npm run demo`.
+ *
+ * Point Bolt at it with `new App({ token, signingSecret, clientOptions: { slackApiUrl: standIn.url } })`.
+ * Start the stand-in before constructing the App: the App calls auth.test in its constructor and
+ * caches that promise, so a failed auth.test breaks every later request.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { waitFor } from './wait';
+
+export interface RecordedCall {
+  method: string;
+  /** Decoded form fields; blocks, attachments, view and metadata are parsed from their JSON strings. */
+  args: Record<string, unknown>;
+  token?: string;
+  at: number;
+  /** True when the call was answered by an injected failure. */
+  failed?: boolean;
+}
+
+export interface RecordedResponse {
+  url: string;
+  /** The name given to `responseUrl(name)`, if any. */
+  name?: string;
+  body: unknown;
+  at: number;
+}
+
+export interface StoredMessage {
+  channel: string;
+  ts: string;
+  text?: unknown;
+  blocks?: unknown;
+  thread_ts?: unknown;
+  /** Set for chat.postEphemeral: the only user who can see the message. */
+  ephemeralTo?: string;
+  /** How many times chat.update replaced this message. */
+  updates: number;
+}
+
+export interface FailureSpec {
+  /** HTTP status to answer with (e.g. 429, 500). Without it the answer is HTTP 200 `{ ok: false, error }`. */
+  status?: number;
+  error?: string;
+  /** Retry-After seconds; defaults to 1 for status 429. */
+  retryAfter?: number;
+  /** How many consecutive calls fail (default 1). */
+  times?: number;
+}
+
+export interface SlackStandIn {
+  /** Web API base for `slackApiUrl`, e.g. http://127.0.0.1:PORT/api/ */
+  url: string;
+  port: number;
+  calls: RecordedCall[];
+  responses: RecordedResponse[];
+  /** A fresh response URL; JSON posted to it is recorded in `responses`. */
+  responseUrl(name?: string): string;
+  /** Make the next call(s) to `method` fail. Use method 'response_url' to fail response-URL posts. */
+  failNext(method: string, how: FailureSpec): void;
+  callsTo(method: string): RecordedCall[];
+  /** Resolves with the first recorded call (past or future) to `method` matching `predicate`. */
+  waitForCall(method: string, predicate?: (call: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
+  /** Messages currently in a channel (DMs are 'D' + user id), in post order, as last updated. */
+  messagesIn(channel: string): StoredMessage[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata']);
+const BOT = { user_id: 'UBOT', bot_id: 'B1', team_id: 'T1' };
+
+type Reply = Record<string, unknown>;
+
+export async function startSlackStandIn(opts: { port?: number } = {}): Promise<SlackStandIn> {
+  const calls: RecordedCall[] = [];
+  const responses: RecordedResponse[] = [];
+  const failures = new Map<string, FailureSpec[]>();
+  const responseNames = new Map<string, string>();
+  let messages: StoredMessage[] = [];
+  let seq = 0;
+
+  const nextTs = () => {
+    const micros = 100 + 100 * seq++;
+    return `${1700000000 + Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
+  };
+  const nextId = (prefix: string) => `${prefix}${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
+  const dmFor = (channel: string) => (/^[UW]/.test(channel) ? `D${channel}` : channel);
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+  const takeFailure = (method: string): FailureSpec | undefined => {
+    const queue = failures.get(method);
+    const head = queue?.[0];
+    if (!queue || !head) return undefined;
+    head.times = (head.times ?? 1) - 1;
+    if (head.times <= 0) queue.shift();
+    return head;
+  };
+
+  const messageReply = (m: StoredMessage) => ({
+    type: 'message', user: BOT.user_id, bot_id: BOT.bot_id, team: BOT.team_id,
+    ts: m.ts, text: m.text, blocks: m.blocks, thread_ts: m.thread_ts,
+  });
+
+  const handlers: Record<string, (args: Record<string, unknown>) => Reply> = {
+    'auth.test': () => ({
+      url: 'https://t1.slack.com/', team: 'T1', user: 'jit-access-bot', is_enterprise_install: false, ...BOT,
+    }),
+    'chat.postMessage': (a) => {
+      const m: StoredMessage = { channel: dmFor(str(a.channel)), ts: nextTs(), text: a.text, blocks: a.blocks, thread_ts: a.thread_ts, updates: 0 };
+      messages.push(m);
+      return { channel: m.channel, ts: m.ts, message: messageReply(m) };
+    },
+    'chat.update': (a) => {
+      const channel = str(a.channel);
+      const ts = str(a.ts);
+      let m = messages.find((x) => x.channel === channel && x.ts === ts);
+      if (m) m.updates += 1;
+      else messages.push((m = { channel, ts, updates: 1 })); // lenient: a message the stand-in never saw posted
+      Object.assign(m, { text: a.text, blocks: a.blocks });
+      return { channel, ts, text: a.text, message: messageReply(m) };
+    },
+    'chat.postEphemeral': (a) => {
+      const m: StoredMessage = { channel: dmFor(str(a.channel)), ts: nextTs(), text: a.text, blocks: a.blocks, ephemeralTo: str(a.user), updates: 0 };
+      messages.push(m);
+      return { message_ts: m.ts };
+    },
+    'conversations.open': (a) => ({ channel: { id: `D${str(a.users).replace(/,/g, '')}` } }),
+    'views.open': (a) => ({ view: viewReply(a, nextId('V')) }),
+    'views.push': (a) => ({ view: viewReply(a, nextId('V')) }),
+    'views.update': (a) => ({ view: viewReply(a, str(a.view_id) || nextId('V')) }),
+    'users.info': (a) => {
+      const id = str(a.user);
+      const name = id.toLowerCase();
+      return {
+        user: {
+          id, team_id: BOT.team_id, name, real_name: `User ${id}`, deleted: false, is_bot: false, tz: 'UTC',
+          profile: { email: `${name}@example.com`, real_name: `User ${id}`, display_name: name },
+        },
+      };
+    },
+  };
+
+  const handleApi = (method: string, args: Record<string, unknown>, token: string | undefined, res: ServerResponse) => {
+    const call: RecordedCall = { method, args, token, at: Date.now() };
+    calls.push(call);
+    const failure = takeFailure(method);
+    if (failure) {
+      call.failed = true;
+      return sendFailure(res, failure);
+    }
+    if (!token) return sendJson(res, 200, { ok: false, error: 'not_authed' });
+    sendJson(res, 200, { ok: true, ...(handlers[method]?.(args) ?? {}) });
+  };
+
+  const server = createServer((req, res) => {
+    readBody(req)
+      .then((raw) => {
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        if (url.pathname.startsWith('/api/')) {
+          const { token, ...args } = parseArgs(raw, req.headers['content-type'], url.searchParams);
+          const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+          return handleApi(url.pathname.slice('/api/'.length), args, bearer ?? (token as string | undefined), res);
+        }
+        if (req.method === 'POST' && url.pathname.startsWith('/response/')) {
+          const id = url.pathname.slice('/response/'.length);
+          responses.push({ url: `${base}${url.pathname}`, name: responseNames.get(id), body: tryJson(raw), at: Date.now() });
+          const failure = takeFailure('response_url');
+          return failure ? sendFailure(res, failure) : sendJson(res, 200, { ok: true });
+        }
+        sendJson(res, 404, { ok: false, error: 'unknown_path' });
+      })
+      .catch((err: unknown) => sendJson(res, 500, { ok: false, error: String(err) }));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const base = `http://127.0.0.1:${port}`;
+
+  return {
+    url: `${base}/api/`,
+    port,
+    calls,
+    responses,
+    responseUrl(name) {
+      const id = randomUUID();
+      if (name !== undefined) responseNames.set(id, name);
+      return `${base}/response/${id}`;
+    },
+    failNext(method, how) {
+      failures.set(method, [...(failures.get(method) ?? []), { ...how }]);
+    },
+    callsTo: (method) => calls.filter((c) => c.method === method),
+    waitForCall(method, predicate, timeoutMs = 5000) {
+      return waitFor(() => calls.find((c) => c.method === method && (!predicate || predicate(c))), {
+        timeoutMs,
+        message: () => `no ${method} call${predicate ? ' matching the predicate' : ''}; methods seen: [${calls.map((c) => c.method).join(', ')}]`,
+      });
+    },
+    messagesIn: (channel) => messages.filter((m) => m.channel === channel),
+    reset() {
+      calls.length = 0;
+      responses.length = 0;
+      failures.clear();
+      responseNames.clear();
+      messages = [];
+      seq = 0; // ts values restart, so transcripts are deterministic per test
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function viewReply(args: Record<string, unknown>, id: string): Reply {
+  const view = (args.view ?? {}) as Record<string, unknown>;
+  return {
+    team_id: BOT.team_id, app_id: 'A1', bot_id: BOT.bot_id, type: 'modal', private_metadata: '', callback_id: '',
+    external_id: '', state: { values: {} }, root_view_id: id, previous_view_id: null, ...view, id, hash: `${Date.now()}.${id}`,
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function tryJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function parseArgs(raw: string, contentType: string | undefined, query: URLSearchParams): Record<string, unknown> {
+  if (contentType?.includes('application/json')) return { ...Object.fromEntries(query), ...(tryJson(raw) as object) };
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of [...query, ...new URLSearchParams(raw)]) {
+    args[key] = JSON_FIELDS.has(key) ? tryJson(value) : value;
+  }
+  return args;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function sendFailure(res: ServerResponse, { status = 200, error, retryAfter }: FailureSpec): void {
+  const wait = retryAfter ?? (status === 429 ? 1 : undefined);
+  const defaultError = status === 429 ? 'ratelimited' : 'internal_error';
+  sendJson(res, status, { ok: false, error: error ?? defaultError }, wait === undefined ? {} : { 'retry-after': String(wait) });
+}
