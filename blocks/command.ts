@@ -1,0 +1,101 @@
+/**
+ * Ephemeral replies to the `/jit` slash command. Each stays well inside Slack's 50-block limit.
+ */
+import type { AccessRequest, Target } from '../src/domain/types';
+import { duration, durationRange, NAME_MAX, OPEN_STATUSES, requestId, statusPhrase, targetName, when, whenText } from './common';
+import { context, listBlocks, message, section, type SlackMessage } from './kit';
+import { channelLink, code, escaped, LIMITS, mention } from './text';
+
+/** Requests shown by `/jit list` before "…and N more". */
+export const MAX_LISTED_REQUESTS = 20;
+/** Targets shown by `/jit targets` before "…and N more". */
+export const MAX_LISTED_TARGETS = 100;
+/** Approvers named by `/jit targets` before "and N more". */
+export const MAX_LISTED_APPROVERS = 20;
+
+const EXAMPLE = '/jit request prod-bastion 30m 203.0.113.7 investigating checkout latency';
+
+const USAGE: readonly [command: string, what: string][] = [
+  ['/jit', 'open the request form'],
+  ['/jit request <target> <duration> [<address>] <reason…>', 'ask for access; the address is your single public IP'],
+  ['/jit list', 'your pending and active requests'],
+  ['/jit revoke <id>', 'end your access early'],
+  ['/jit targets', 'what you can ask for, and who approves'],
+  ['/jit help', 'this message'],
+];
+
+export function helpText(): SlackMessage {
+  const usage = USAGE.map(([command, what]) => `• ${code(command)}: ${what}`).join('\n');
+  return message('How to use /jit: request, list, revoke, targets, help.', [
+    section('*/jit*: just-in-time access to AWS hosts. A human approves every request, and access ends by itself.'),
+    section(usage),
+    context(`Example: ${code(EXAMPLE)}`),
+  ]);
+}
+
+export function submittedReply(request: AccessRequest, channelId: string): SlackMessage {
+  return message(`Request ${escaped(request.id, NAME_MAX)} sent for approval.`, [
+    section(
+      `📨 Request ${requestId(request)} sent to ${channelLink(channelId)} for approval: ${targetName(request)} for ${duration(request)}. ` +
+        `You will get a DM when someone decides (approvers have until ${when(request, request.approvalDeadline)}).`,
+    ),
+  ]);
+}
+
+/** An error we wrote (it may contain `code`); escaped all the same. */
+export function errorReply(text: string): SlackMessage {
+  const body = escaped(text, LIMITS.sectionText - 4);
+  return message(`⚠️ ${escaped(text, LIMITS.fallbackText - 4)}`, [section(`⚠️ ${body}`)]);
+}
+
+/** The caller's pending and active requests (other statuses are left out). */
+export function listReply(requests: AccessRequest[]): SlackMessage {
+  const open = requests.filter((r) => OPEN_STATUSES.includes(r.status));
+  if (open.length === 0) return message('You have no pending or active requests.', [section('You have no pending or active requests.')]);
+  const lines = open.map(
+    (r) => `• ${requestId(r)} · ${targetName(r)} · ${duration(r)} · ${statusPhrase(r, (iso) => when(r, iso))}`,
+  );
+  return message(`You have ${open.length} pending or active request${open.length === 1 ? '' : 's'}.`, [
+    section('*Your pending and active requests*'),
+    ...listBlocks(lines, MAX_LISTED_REQUESTS),
+    context(`End access early with ${code('/jit revoke <id>')}.`),
+  ]);
+}
+
+export function targetsReply(targets: Target[], approverIds: string[]): SlackMessage {
+  if (targets.length === 0) return message('No targets are configured.', [section('No targets are configured yet.')]);
+  return message(`${targets.length} target${targets.length === 1 ? '' : 's'} can be requested.`, [
+    section('*Targets you can request*'),
+    ...listBlocks(targets.map(targetLine), MAX_LISTED_TARGETS),
+    context(`Approvers: ${approverList(approverIds)}. Ask with ${code('/jit request <target> <duration> [<address>] <reason…>')}.`),
+  ]);
+}
+
+export function revokedReply(request: AccessRequest): SlackMessage {
+  const status = statusPhrase(request, (iso) => whenText(request, iso));
+  return message(`Request ${escaped(request.id, NAME_MAX)}: ${status}.`, [section(revokeLine(request))]);
+}
+
+function revokeLine(request: AccessRequest): string {
+  const ref = `${requestId(request)} for ${targetName(request)}`;
+  switch (request.status) {
+    case 'CANCELLED':
+      return `↩️ Request ${ref} withdrawn. Nothing was opened.`;
+    case 'REVOKED':
+      return `🔒 Access ${ref} revoked. Log out of any open SSH session.`;
+    default:
+      return `⏳ Revoking access ${ref}… You will get a DM when the rule is gone.`;
+  }
+}
+
+function targetLine(t: Target): string {
+  const description = t.description ? ` ${escaped(t.description, 150)} ·` : '';
+  return `• *${escaped(t.name, NAME_MAX)}* ·${description} ${t.kind} · port ${t.port} · ${durationRange(t)}`;
+}
+
+function approverList(ids: string[]): string {
+  if (ids.length === 0) return 'none configured';
+  const shown = ids.slice(0, MAX_LISTED_APPROVERS).map(mention).join(', ');
+  const hidden = ids.length - MAX_LISTED_APPROVERS;
+  return hidden > 0 ? `${shown} and ${hidden} more` : shown;
+}

@@ -1,0 +1,123 @@
+import type { KnownBlock } from '@slack/types';
+import type { AccessRequest, RequestStatus, Target } from '../../src/domain/types';
+import { LIMITS } from '../../blocks/text';
+
+export const CREATED = '2026-11-22T10:00:00.000Z';
+export const REQUESTER = 'U0REQUESTER';
+export const APPROVER = 'U0APPROVER';
+export const REVOKER = 'U0REVOKER';
+export const CHANNEL = 'C0APPROVERS';
+
+/** What a user might type to ping everyone: it must never reach Slack unescaped. */
+export const NASTY = '<!channel> hi <@U123> & co';
+export const NASTY_ESCAPED = '&lt;!channel&gt; hi &lt;@U123&gt; &amp; co';
+
+export const ALL_STATUSES: RequestStatus[] = ['PENDING', 'GRANTING', 'ACTIVE', 'REVOKING', 'REVOKED', 'DENIED', 'EXPIRED', 'CANCELLED', 'FAILED'];
+
+const at = (minutes: number) => new Date(Date.parse(CREATED) + minutes * 60_000).toISOString();
+
+export function target(overrides: Partial<Target> = {}): Target {
+  return {
+    name: 'prod-bastion',
+    kind: 'ec2-ssh',
+    description: 'Bastion host in the production VPC',
+    securityGroupId: 'sg-0123456789abcdef0',
+    port: 22,
+    host: 'bastion.prod.example.com',
+    sshUser: 'ubuntu',
+    minDurationMs: 15 * 60_000,
+    maxDurationMs: 4 * 3_600_000,
+    ...overrides,
+  };
+}
+
+/** A PENDING ec2-ssh request for 30 minutes, created at CREATED. */
+export function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
+  return {
+    id: 'jit-abc123',
+    version: 1,
+    status: 'PENDING',
+    kind: 'ec2-ssh',
+    targetName: 'prod-bastion',
+    requesterId: REQUESTER,
+    reason: 'investigating checkout latency',
+    durationMs: 30 * 60_000,
+    cidr: '203.0.113.7/32',
+    createdAt: CREATED,
+    approvalDeadline: at(30),
+    audit: [],
+    outbox: {},
+    ...overrides,
+  };
+}
+
+/** A request as it looks in `status`, with the fields the lifecycle sets on the way there. */
+export function inStatus(status: RequestStatus, overrides: Partial<AccessRequest> = {}): AccessRequest {
+  const decided = { decidedBy: APPROVER, decidedAt: at(5) };
+  const granted = { ...decided, grantedAt: at(6), expiresAt: at(36), warnAt: at(31) };
+  const byStatus: Record<RequestStatus, Partial<AccessRequest>> = {
+    PENDING: {},
+    GRANTING: decided,
+    ACTIVE: granted,
+    REVOKING: { ...granted, endReason: 'expired', endedBy: 'system' },
+    REVOKED: { ...granted, endReason: 'expired', endedBy: 'system', endedAt: at(36) },
+    DENIED: decided,
+    EXPIRED: {},
+    CANCELLED: { endedBy: REQUESTER, endedAt: at(3) },
+    FAILED: { ...decided, failure: 'InvalidGroup.NotFound: the security group does not exist' },
+  };
+  return request({ status, ...byStatus[status], ...overrides });
+}
+
+type TextObject = { type: string; text: string };
+
+/** Every text object (anything shaped { type, text: string }) anywhere in a value. */
+export function textObjects(value: unknown): TextObject[] {
+  if (Array.isArray(value)) return value.flatMap(textObjects);
+  if (value === null || typeof value !== 'object') return [];
+  const obj = value as Record<string, unknown>;
+  const own = typeof obj.text === 'string' && (obj.type === 'mrkdwn' || obj.type === 'plain_text') ? [obj as TextObject] : [];
+  return [...own, ...Object.values(obj).flatMap(textObjects)];
+}
+
+/** Asserts Slack's per-block limits for a message's blocks (and that no text object is empty). */
+export function expectBlocksWithinLimits(blocks: KnownBlock[]): void {
+  expect(blocks.length).toBeLessThanOrEqual(LIMITS.blocksPerMessage);
+  for (const block of blocks) {
+    switch (block.type) {
+      case 'header':
+        expect(block.text.text.length).toBeLessThanOrEqual(LIMITS.headerText);
+        break;
+      case 'section':
+        if (block.text) expect(block.text.text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+        expect((block.fields ?? []).length).toBeLessThanOrEqual(LIMITS.sectionFields);
+        for (const f of block.fields ?? []) expect(f.text.length).toBeLessThanOrEqual(LIMITS.sectionFieldText);
+        break;
+      case 'context':
+        expect(block.elements.length).toBeLessThanOrEqual(LIMITS.contextElements);
+        for (const e of block.elements) if ('text' in e) expect(e.text.length).toBeLessThanOrEqual(LIMITS.contextText);
+        break;
+      case 'actions':
+        for (const e of block.elements) {
+          if (e.type !== 'button') continue;
+          expect(e.text.text.length).toBeLessThanOrEqual(LIMITS.buttonText);
+          expect((e.value ?? '').length).toBeLessThanOrEqual(LIMITS.buttonValue);
+        }
+        break;
+    }
+  }
+  for (const t of textObjects(blocks)) expect(t.text.length).toBeGreaterThan(0);
+}
+
+export function expectMessageWithinLimits(message: { text: string; blocks: KnownBlock[] }): void {
+  expect(message.text.length).toBeGreaterThan(0);
+  expect(message.text.length).toBeLessThanOrEqual(LIMITS.fallbackText);
+  expectBlocksWithinLimits(message.blocks);
+}
+
+/** Nothing a user typed can ping: no raw "<!channel>" or "<@U123>" anywhere in the message. */
+export function expectNoRawPing(message: unknown): void {
+  const json = JSON.stringify(message);
+  expect(json).not.toContain('<!channel>');
+  expect(json).not.toContain('<@U123>');
+}
