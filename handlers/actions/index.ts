@@ -1,0 +1,10 @@
+import type { App, BlockButtonAction } from '@slack/bolt';
+import { ACTION_APPROVE, ACTION_DENY } from '../../blocks/ids';
+import type { HandlerDeps } from '../deps';
+import { approveAction } from './approve';
+import { denyAction } from './deny';
+
+export function registerActions(app: App, deps: HandlerDeps): void {
+  app.action<BlockButtonAction>(ACTION_APPROVE, approveAction(deps));
+  app.action<BlockButtonAction>(ACTION_DENY, denyAction(deps));
+}

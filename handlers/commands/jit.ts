@@ -1,0 +1,53 @@
+/**
+ * `/jit`: acks at once, parses the text, calls the core, replies ephemerally (via response_url)
+ * or opens the request form. Bad input gets a reply that says how to fix it; nothing is stored.
+ */
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { errorReply, helpText, listReply, revokedReply, submittedReply, targetsReply } from '../../blocks/command';
+import { requestModal } from '../../blocks/modal';
+import { parseJitCommand } from '../../src/domain/command';
+import type { HandlerDeps } from '../deps';
+import { userMessage } from '../errors';
+
+export function jitCommand({ service, log }: HandlerDeps) {
+  return async ({ ack, command, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    await ack();
+    const userId = command.user_id;
+    const parsed = parseJitCommand(command.text ?? '');
+    const reply = (message: { text: string; blocks: unknown[] }) => respond({ response_type: 'ephemeral', replace_original: false, ...(message as { text: string }) });
+    try {
+      switch (parsed.sub) {
+        case 'modal':
+          await client.views.open({ trigger_id: command.trigger_id, view: requestModal(service.config.targets) });
+          return;
+        case 'request': {
+          const request = await service.submit({ requesterId: userId, targetName: parsed.targetName, duration: parsed.duration, address: parsed.address, reason: parsed.reason });
+          await reply(submittedReply(request, service.config.approverChannel));
+          return;
+        }
+        case 'list':
+          await reply(listReply(await service.listOpen(userId)));
+          return;
+        case 'revoke': {
+          if (!parsed.id) {
+            await reply(errorReply('Say which request to end: `/jit revoke <id>` (`/jit list` shows your requests and their ids).'));
+            return;
+          }
+          await reply(revokedReply(await service.revoke(parsed.id, userId)));
+          return;
+        }
+        case 'targets':
+          await reply(targetsReply(service.config.targets, service.config.approvers.users));
+          return;
+        case 'help':
+          await reply(helpText());
+          return;
+        case 'unknown':
+          await reply(errorReply(`\`${parsed.word}\` is not a /jit command. Try \`/jit help\`.`));
+          return;
+      }
+    } catch (err) {
+      await reply(errorReply(userMessage(err, log, { userId, sub: parsed.sub })));
+    }
+  };
+}

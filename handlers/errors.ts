@@ -1,0 +1,18 @@
+/**
+ * Turns any error from the core into what the user should read. Domain errors carry a message
+ * written for the user; anything else is logged with a reference and shown as that reference,
+ * never as internals.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { JitError } from '../src/domain/errors';
+
+export function userMessage(err: unknown, log: Logger, context: Record<string, unknown>): string {
+  if (err instanceof JitError) return err.message;
+  const ref = randomBytes(4).toString('hex');
+  log.error({ ...context, ref, err: err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : String(err) }, 'unexpected error');
+  return `Something went wrong on our side (reference \`${ref}\`). Nothing was granted; try again, and tell your platform team the reference if it happens again.`;
+}
+
+/** A request id as the buttons carry it; anything else is refused before reaching the core. */
+export const REQUEST_ID = /^jit-[0-9a-z]{10}$/;

@@ -1,0 +1,12 @@
+import type { App } from '@slack/bolt';
+import { registerActions } from './actions';
+import { registerCommands } from './commands';
+import type { HandlerDeps } from './deps';
+import { registerViews } from './views';
+
+/** Registers every listener with its injected dependencies. */
+export function registerListeners(app: App, deps: HandlerDeps): void {
+  registerCommands(app, deps);
+  registerActions(app, deps);
+  registerViews(app, deps);
+}

@@ -1,0 +1,36 @@
+/**
+ * The request form's submission. Field errors are returned in the ack (Slack shows them under
+ * the inputs), so validation runs before the ack; it is pure and fast. Then the request is
+ * stored and the requester gets a DM with its id.
+ */
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { BLOCK_ADDRESS, BLOCK_DURATION, BLOCK_REASON, BLOCK_TARGET } from '../../blocks/ids';
+import { readRequestModal } from '../../blocks/modal';
+import { ValidationError } from '../../src/domain/errors';
+import { validateSubmission } from '../../src/policy';
+import type { HandlerDeps } from '../deps';
+import { userMessage } from '../errors';
+
+const FIELD_BLOCK: Record<string, string> = { target: BLOCK_TARGET, duration: BLOCK_DURATION, address: BLOCK_ADDRESS, reason: BLOCK_REASON };
+
+export function requestModalSubmission({ service, log }: HandlerDeps) {
+  return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+    const requesterId = body.user.id;
+    const input = { requesterId, ...readRequestModal(view.state.values) };
+    try {
+      validateSubmission(service.config, input);
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        await ack({ response_action: 'errors', errors: { [FIELD_BLOCK[err.field ?? 'reason'] ?? BLOCK_REASON]: err.message.slice(0, 150) } });
+        return;
+      }
+      throw err;
+    }
+    await ack();
+    try {
+      await service.submit(input, { notifyRequester: true });
+    } catch (err) {
+      await client.chat.postMessage({ channel: requesterId, text: userMessage(err, log, { requesterId, via: 'modal' }) });
+    }
+  };
+}
