@@ -1,0 +1,199 @@
+/**
+ * The composition root: the only place that reads the environment and wires adapters to the
+ * core. `npm start` runs main(); tests and the demo call startBot() with overrides (clock, AWS
+ * clients) and drive the very same wiring.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { boltLogger } from '../handlers/bolt-logger';
+import { registerListeners } from '../handlers';
+import { InFlight } from '../handlers/in-flight';
+import { SlackNotifier } from '../handlers/notifier';
+import { Ec2SshProvider } from './aws/ec2-ssh';
+import { ConfigError, type EnvConfig, type JitConfig, loadConfigFile, loadEnv } from './config';
+import { createLogger } from './logger';
+import { OutboxProcessor } from './outbox';
+import { type Clock, systemClock } from './ports';
+import { Scheduler } from './scheduler';
+import { AccessService } from './service';
+import { checkTable, DynamoRequestStore, ensureTable } from './store/dynamo';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from './store/embedded';
+
+export const EMBEDDED_TABLE = 'jit-access-requests';
+const DEFAULT_REGION = 'us-east-1';
+
+export interface BotOverrides {
+  clock?: Clock;
+  log?: Logger;
+  /** Builds the EC2 client for a region (default: SDK default config, so AWS_ENDPOINT_URL_EC2 works). */
+  ec2ClientFor?: (region: string) => EC2Client;
+  /** Replica id used in leases (default: host name + random suffix). */
+  owner?: string;
+  /** Lease on GRANTING / REVOKING intents. */
+  leaseMs?: number;
+  /** Start the cron sweep and outbox poller (tests drive them by hand when false). */
+  background?: boolean;
+  /** Use an in-memory embedded store instead of JIT_DATA_DIR. */
+  inMemoryStore?: boolean;
+}
+
+export interface RunningBot {
+  app: App;
+  /** Port of the HTTP receiver (HTTP mode). */
+  port?: number;
+  service: AccessService;
+  scheduler: Scheduler;
+  outbox: OutboxProcessor;
+  log: Logger;
+  /** Resolves when no Slack listener is running. */
+  listenersIdle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startBot(env: EnvConfig, config: JitConfig, overrides: BotOverrides = {}): Promise<RunningBot> {
+  const log = overrides.log ?? createLogger(env.logLevel);
+  const clock = overrides.clock ?? systemClock;
+  const owner = overrides.owner ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
+  const region = env.awsRegion ?? DEFAULT_REGION;
+
+  // ---- store
+  let embedded: EmbeddedDynamo | undefined;
+  let dynamo: DynamoDBClient;
+  let table: string;
+  if (env.dynamoTable) {
+    dynamo = new DynamoDBClient({});
+    table = env.dynamoTable;
+    await checkTable(dynamo, table);
+    log.info({ table }, 'using DynamoDB table');
+  } else {
+    const dir = overrides.inMemoryStore ? undefined : resolve(env.dataDir);
+    embedded = await startEmbeddedDynamo(dir);
+    dynamo = new DynamoDBClient({ endpoint: embedded.endpoint, region: 'local', credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' } });
+    table = EMBEDDED_TABLE;
+    const created = await ensureTable(dynamo, table);
+    log.info({ dataDir: dir ?? '(memory)', table, created: created === 'created' }, 'using the embedded store (dynalite)');
+  }
+  const store = new DynamoRequestStore(dynamo, table);
+
+  // ---- AWS providers
+  const ec2Clients = new Map<string, EC2Client>();
+  const ec2ClientFor =
+    overrides.ec2ClientFor ??
+    ((r: string) => {
+      let c = ec2Clients.get(r);
+      if (!c) ec2Clients.set(r, (c = new EC2Client({ region: r })));
+      return c;
+    });
+  const providers = { 'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region }) };
+
+  // ---- core
+  const service = new AccessService({ config, store, providers, clock, log, owner, leaseMs: overrides.leaseMs });
+  const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds });
+
+  // ---- Slack
+  const clientOptions = env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {};
+  let receiver: Receiver;
+  let httpReceiver: HTTPReceiver | undefined;
+  if (env.slack.mode === 'http') {
+    httpReceiver = new HTTPReceiver({
+      signingSecret: env.slack.signingSecret,
+      endpoints: '/slack/events',
+      logger: boltLogger(log),
+      customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok') }],
+    });
+    receiver = httpReceiver;
+  } else {
+    receiver = new SocketModeReceiver({ appToken: env.slack.appToken, logger: boltLogger(log), installerOptions: { clientOptions } });
+  }
+  const app = new App({ token: env.slackBotToken, receiver, logger: boltLogger(log), clientOptions });
+  app.error(async (err) => {
+    log.error({ event: 'bolt.error', err: err.message, code: (err as { code?: string }).code }, 'unhandled listener error');
+  });
+  const inFlight = new InFlight();
+  inFlight.install(app);
+  registerListeners(app, { service, log });
+  const outbox = new OutboxProcessor({ store, sender: new SlackNotifier(app.client, config), config, clock, log });
+
+  // ---- start
+  let port: number | undefined;
+  if (env.slack.mode === 'http') {
+    const server = (await app.start({ port: env.slack.port, host: '0.0.0.0' })) as import('node:http').Server;
+    port = (server.address() as import('node:net').AddressInfo).port;
+    log.info({ port, mode: 'http', endpoint: '/slack/events' }, 'listening for Slack requests');
+  } else {
+    await app.start();
+    log.info({ mode: 'socket' }, 'connected to Slack in Socket Mode');
+  }
+  if (overrides.background !== false) {
+    await scheduler.start();
+    outbox.start(service);
+  } else {
+    // Deliver on change, but no pollers: tests step the sweep and drain by hand.
+    service.onChange((r) => {
+      if (Object.keys(r.outbox).length > 0) outbox.kick(r.id);
+    });
+  }
+  log.info({ owner, targets: config.targets.length, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds }, 'jit-access-bot started');
+
+  let stopped = false;
+  return {
+    app,
+    port,
+    service,
+    scheduler,
+    outbox,
+    log,
+    listenersIdle: () => inFlight.idle(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await app.stop();
+      await inFlight.idle();
+      await scheduler.stop();
+      await outbox.stop();
+      dynamo.destroy();
+      for (const c of ec2Clients.values()) c.destroy();
+      await embedded?.close();
+    },
+  };
+}
+
+export async function main(): Promise<void> {
+  let env: EnvConfig;
+  let config: JitConfig;
+  try {
+    env = loadEnv(process.env);
+    config = loadConfigFile(env.configPath);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`jit-access-bot: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const bot = await startBot(env, config);
+  const shutdown = (signal: string) => {
+    bot.log.info({ signal }, 'shutting down');
+    bot.stop().then(
+      () => process.exit(0),
+      (err) => {
+        bot.log.error({ err: (err as Error).message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`jit-access-bot: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
