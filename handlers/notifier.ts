@@ -9,12 +9,13 @@ import { alertMessage, deniedDm, endedDm, failedDm, grantedDm, submittedDm, time
 import type { SlackMessage } from '../blocks/kit';
 import type { JitConfig } from '../src/config-types';
 import type { AccessRequest, Notification, SlackMessageRef, Target } from '../src/domain/types';
-import type { NotificationSender } from '../src/ports';
+import type { Clock, NotificationSender } from '../src/ports';
 
 export class SlackNotifier implements NotificationSender {
   constructor(
     private readonly client: WebClient,
     private readonly config: JitConfig,
+    private readonly clock: Clock,
   ) {}
 
   async send(n: Notification, r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void> {
@@ -44,7 +45,7 @@ export class SlackNotifier implements NotificationSender {
       case 'dm.timeout':
         return timeoutDm(r);
       case 'dm.warning':
-        return warningDm(r);
+        return warningDm(r, this.clock.now());
       case 'dm.ended':
         return endedDm(r);
       case 'dm.failed':

@@ -117,7 +117,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const inFlight = new InFlight();
   inFlight.install(app);
   registerListeners(app, { service, log });
-  const outbox = new OutboxProcessor({ store, sender: new SlackNotifier(app.client, config), config, clock, log });
+  const outbox = new OutboxProcessor({ store, sender: new SlackNotifier(app.client, config, clock), config, clock, log });
 
   // ---- start
   let port: number | undefined;

@@ -1,0 +1,168 @@
+/**
+ * The service against real adapters: embedded dynalite, the real EC2 provider over a mocked
+ * EC2 client. Covers what happens when AWS misbehaves or a replica dies mid-way.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import pino from 'pino';
+import { Ec2SshProvider } from '../src/aws/ec2-ssh';
+import { parseConfig } from '../src/config';
+import type { AccessRequest } from '../src/domain/types';
+import { decide } from '../src/lifecycle';
+import { AccessService } from '../src/service';
+import { DynamoRequestStore, ensureTable } from '../src/store/dynamo';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../src/store/embedded';
+import { FakeClock } from './support/clock';
+
+const ec2 = mockClient(EC2Client);
+const config = parseConfig(`
+approverChannel: C0APPROVERS
+approvers: { users: [U0APPROVER] }
+targets:
+  - { name: prod-bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, region: eu-west-1 }
+`);
+const MIN = 60_000;
+const throttled = () => Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } });
+const denied = () => Object.assign(new Error('not authorized'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } });
+
+let db: EmbeddedDynamo;
+let dynamo: DynamoDBClient;
+let store: DynamoRequestStore;
+let clock: FakeClock;
+
+function replica(owner: string): AccessService {
+  const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
+  return new AccessService({ config, store, providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner, leaseMs: 30_000, random: () => 0.5 });
+}
+
+async function submitted(service: AccessService): Promise<AccessRequest> {
+  return service.submit({ requesterId: 'U0REQUESTER', targetName: 'prod-bastion', duration: '30m', address: '203.0.113.7', reason: 'debugging' });
+}
+
+beforeAll(async () => {
+  db = await startEmbeddedDynamo(undefined);
+  dynamo = new DynamoDBClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+  await ensureTable(dynamo, 'svc');
+  store = new DynamoRequestStore(dynamo, 'svc');
+});
+afterAll(async () => {
+  dynamo.destroy();
+  await db.close();
+});
+beforeEach(() => {
+  clock = new FakeClock();
+  ec2.reset();
+  ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+  ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true, SecurityGroupRules: [{ SecurityGroupRuleId: 'sgr-0001' }] });
+  ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+});
+
+it('retries a throttled grant with backoff until it succeeds, with one rule', async () => {
+  const svc = replica('a');
+  const r = await submitted(svc);
+  ec2.on(AuthorizeSecurityGroupIngressCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({ SecurityGroupRules: [{ SecurityGroupRuleId: 'sgr-0001' }] });
+  const first = await svc.approve(r.id, 'U0APPROVER');
+  expect(first).toMatchObject({ status: 'GRANTING', attempts: 1, failure: expect.stringMatching(/Request limit exceeded|RequestLimitExceeded/) });
+  expect(first.dueAt).toBe(clock.now().getTime() + 750); // backoff 1 s with jitter 0.5 → 750 ms
+  expect(await svc.processDue(r.id)).toMatchObject({ status: 'GRANTING' }); // not due yet: untouched
+  clock.advance(1_000);
+  expect(await svc.processDue(r.id)).toMatchObject({ status: 'GRANTING', attempts: 2 });
+  clock.advance(2_000);
+  const active = await svc.processDue(r.id);
+  expect(active).toMatchObject({ status: 'ACTIVE', grant: { securityGroupRuleId: 'sgr-0001' } });
+  expect(active!.attempts).toBeUndefined();
+  expect(active!.audit.map((a) => a.action)).toEqual(['request', 'approve', 'grant-retry', 'claim-grant', 'grant-retry', 'claim-grant', 'grant']);
+});
+
+it('gives up granting after the retry budget: FAILED, audited, requester told', async () => {
+  const svc = replica('a');
+  const r = await submitted(svc);
+  ec2.on(AuthorizeSecurityGroupIngressCommand).rejects(throttled());
+  await svc.approve(r.id, 'U0APPROVER');
+  clock.advance(6 * MIN);
+  const failed = await svc.processDue(r.id);
+  expect(failed).toMatchObject({ status: 'FAILED' });
+  expect(Object.values(failed!.outbox).map((n) => n.kind)).toEqual(expect.arrayContaining(['dm.failed', 'approval.update']));
+});
+
+it('a non-retryable AWS error fails the grant at once', async () => {
+  const svc = replica('a');
+  const r = await submitted(svc);
+  ec2.on(AuthorizeSecurityGroupIngressCommand).rejects(denied());
+  expect(await svc.approve(r.id, 'U0APPROVER')).toMatchObject({ status: 'FAILED', failure: expect.stringMatching(/UnauthorizedOperation/) });
+  expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
+});
+
+it('keeps retrying a failing revoke, alerts the approver channel once, then finishes', async () => {
+  const svc = replica('a');
+  const r = await submitted(svc);
+  await svc.approve(r.id, 'U0APPROVER');
+  ec2.on(RevokeSecurityGroupIngressCommand).rejects(throttled());
+  clock.advance(30 * MIN);
+  let current = await svc.processDue(r.id);
+  for (let i = 0; i < 6; i++) {
+    clock.advance(MIN);
+    current = await svc.processDue(r.id);
+  }
+  expect(current).toMatchObject({ status: 'REVOKING', attempts: 7 });
+  const alerts = Object.values(current!.outbox).filter((n) => n.kind === 'channel.alert');
+  expect(alerts).toHaveLength(1);
+  expect(alerts[0]!.text).toMatch(/keeps failing/);
+  ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+  clock.advance(MIN);
+  expect(await svc.processDue(r.id)).toMatchObject({ status: 'REVOKED', endReason: 'expired' });
+  expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 8);
+});
+
+it('crash after the intent was stored: another replica takes over when the lease lapses', async () => {
+  const a = replica('a');
+  const r = await submitted(a);
+  // Replica a stored GRANTING and died before calling AWS.
+  await store.transition(decide(r, { type: 'approve', actor: 'U0APPROVER' }, { now: clock.now(), leaseMs: 30_000, expiryWarningMs: 5 * MIN, owner: 'a', newId: () => 'n1' }));
+  const b = replica('b');
+  expect(await b.processDue(r.id)).toMatchObject({ status: 'GRANTING', leaseOwner: 'a' }); // lease still held
+  expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
+  clock.advance(31_000);
+  const active = await b.processDue(r.id);
+  expect(active).toMatchObject({ status: 'ACTIVE' });
+  expect(active!.audit.find((x) => x.action === 'claim-grant')!.details).toEqual({ owner: 'b' });
+  expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
+});
+
+it('crash after the AWS call: the recovering replica adopts our tagged rule instead of adding another', async () => {
+  const a = replica('a');
+  const r = await submitted(a);
+  await store.transition(decide(r, { type: 'approve', actor: 'U0APPROVER' }, { now: clock.now(), leaseMs: 30_000, expiryWarningMs: 5 * MIN, owner: 'a', newId: () => 'n1' }));
+  ec2.on(DescribeSecurityGroupRulesCommand).resolves({
+    SecurityGroupRules: [{ SecurityGroupRuleId: 'sgr-0early', GroupId: 'sg-0123456789abcdef0', IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIpv4: '203.0.113.7/32', Tags: [{ Key: 'jit:request-id', Value: r.id }] }],
+  });
+  clock.advance(31_000);
+  const active = await replica('b').processDue(r.id);
+  expect(active).toMatchObject({ status: 'ACTIVE', grant: { securityGroupRuleId: 'sgr-0early' } });
+  expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
+});
+
+it('two replicas sweeping the same expiry: one revoke, one REVOKED record', async () => {
+  const a = replica('a');
+  const b = replica('b');
+  const r = await submitted(a);
+  await a.approve(r.id, 'U0APPROVER');
+  clock.advance(30 * MIN);
+  await Promise.all([a.processDue(r.id), b.processDue(r.id), a.processDue(r.id), b.processDue(r.id)]);
+  const done = await store.get(r.id);
+  expect(done).toMatchObject({ status: 'REVOKED' });
+  expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 1);
+  expect(done!.audit.filter((x) => x.to === 'REVOKED')).toHaveLength(1);
+});
+
+it('re-checks policy before AWS: a request that no longer fits is refused at approval', async () => {
+  const svc = replica('a');
+  const r = await submitted(svc);
+  // Someone edited the stored item to widen the address.
+  const stored = (await store.get(r.id))!;
+  await store.transition({ id: r.id, expectStatus: 'PENDING', expectVersion: stored.version, status: 'PENDING', set: { cidr: '0.0.0.0/0' } });
+  await expect(svc.approve(r.id, 'U0APPROVER')).rejects.toThrow(/only \/32/);
+  expect(ec2.calls()).toHaveLength(0);
+  expect(await store.get(r.id)).toMatchObject({ status: 'PENDING' });
+});
