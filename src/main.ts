@@ -4,6 +4,7 @@
  * clients) and drive the very same wiring.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -167,6 +168,8 @@ export async function main(): Promise<void> {
   let env: EnvConfig;
   let config: JitConfig;
   try {
+    // .env is optional; variables already set in the environment win over it.
+    if (existsSync('.env')) process.loadEnvFile('.env');
     env = loadEnv(process.env);
     config = loadConfigFile(env.configPath);
   } catch (err) {
