@@ -1,0 +1,323 @@
+/**
+ * Offline assertions on the synthesized JitBotStack template. The stack is synthesized once
+ * (beforeAll); every test reads the same Template.
+ */
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { JitBotStack, SLACK_SECRET_KEYS, TABLE_SCHEMA } from '../lib/jit-bot-stack';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const MANAGED_SGS = ['sg-0123456789abcdef0', 'sg-0fedcba9876543210'];
+
+const sgArn = (id: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ec2:${REGION}:${ACCOUNT}:security-group/${id}`]],
+});
+const ruleArns = {
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ec2:${REGION}:${ACCOUNT}:security-group-rule/*`]],
+};
+
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+const asArray = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+function newApp(): App {
+  return new App({
+    context: { [`availability-zones:account=${ACCOUNT}:region=${REGION}`]: [`${REGION}a`, `${REGION}b`, `${REGION}c`] },
+  });
+}
+
+let template: Template;
+let stack: JitBotStack;
+let taskRoleId: string;
+
+beforeAll(() => {
+  stack = new JitBotStack(newApp(), 'JitBotStack', {
+    env: { account: ACCOUNT, region: REGION },
+    managedSecurityGroupIds: MANAGED_SGS,
+  });
+  template = Template.fromStack(stack);
+  taskRoleId = stack.getLogicalId(stack.taskRole.node.defaultChild as CfnElement);
+});
+
+/** Every IAM statement in the template: standalone policies, managed policies and inline role policies. */
+function allStatements(): Statement[] {
+  const out: Statement[] = [];
+  for (const r of Object.values(template.findResources('AWS::IAM::Policy'))) out.push(...r.Properties.PolicyDocument.Statement);
+  for (const r of Object.values(template.findResources('AWS::IAM::ManagedPolicy'))) out.push(...r.Properties.PolicyDocument.Statement);
+  for (const r of Object.values(template.findResources('AWS::IAM::Role'))) {
+    for (const p of r.Properties.Policies ?? []) out.push(...p.PolicyDocument.Statement);
+  }
+  return out;
+}
+
+function taskRoleStatements(): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: taskRoleId }] } });
+  const list = Object.values(policies);
+  expect(list).toHaveLength(1);
+  return list[0].Properties.PolicyDocument.Statement;
+}
+
+const actionsOf = (s: Statement) => asArray(s.Action);
+
+describe('DynamoDB table', () => {
+  test('exactly one table, partition key pk (S) only, on demand', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+  });
+
+  test('the three GSIs have exact key names, types and projection ALL', () => {
+    const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0].Properties;
+    const gsis = Object.fromEntries(table.GlobalSecondaryIndexes.map((g: { IndexName: string }) => [g.IndexName, g]));
+    expect(Object.keys(gsis).sort()).toEqual(['byRequester', 'due', 'outbox']);
+    expect(gsis.due).toEqual({
+      IndexName: 'due',
+      KeySchema: [
+        { AttributeName: 'dueShard', KeyType: 'HASH' },
+        { AttributeName: 'dueAt', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    expect(gsis.byRequester).toEqual({
+      IndexName: 'byRequester',
+      KeySchema: [
+        { AttributeName: 'requesterId', KeyType: 'HASH' },
+        { AttributeName: 'createdAt', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    expect(gsis.outbox).toEqual({
+      IndexName: 'outbox',
+      KeySchema: [
+        { AttributeName: 'outboxShard', KeyType: 'HASH' },
+        { AttributeName: 'outboxAt', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
+    // Attribute types: only key attributes are declared, with these exact types.
+    const types = Object.fromEntries(table.AttributeDefinitions.map((a: { AttributeName: string; AttributeType: string }) => [a.AttributeName, a.AttributeType]));
+    expect(types).toEqual({ pk: 'S', dueShard: 'S', dueAt: 'N', requesterId: 'S', createdAt: 'S', outboxShard: 'S', outboxAt: 'N' });
+    // The exported schema constant (shared with the app) matches the template.
+    expect(TABLE_SCHEMA.indexes.due).toEqual({ name: 'due', partitionKey: 'dueShard', sortKey: 'dueAt' });
+  });
+
+  test('point-in-time recovery, deletion protection, AWS-managed SSE, retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        SSESpecification: { SSEEnabled: true },
+      }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    // AWS-managed key: no customer KMS key and no SSEType/KMSMasterKeyId override.
+    const sse = Object.values(template.findResources('AWS::DynamoDB::Table'))[0].Properties.SSESpecification;
+    expect(sse).toEqual({ SSEEnabled: true });
+    template.resourceCountIs('AWS::KMS::Key', 0);
+  });
+
+  test('TTL is only the purgeAt purge attribute, never a revocation timer', () => {
+    for (const t of Object.values(template.findResources('AWS::DynamoDB::Table'))) {
+      const ttl = t.Properties.TimeToLiveSpecification;
+      if (ttl !== undefined) expect(ttl).toEqual({ AttributeName: 'purgeAt', Enabled: true });
+    }
+  });
+});
+
+describe('task role', () => {
+  test('dynamodb: DescribeTable (schema check at start) and GetItem/PutItem/UpdateItem/Query on the table, Query on its indexes, nothing else', () => {
+    const tableArn = { 'Fn::GetAtt': [stack.getLogicalId(stack.table.node.defaultChild as CfnElement), 'Arn'] };
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: taskRoleId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+            Resource: tableArn,
+          }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'dynamodb:Query',
+            Resource: { 'Fn::Join': ['', [tableArn, '/index/*']] },
+          }),
+        ]),
+      },
+    });
+    const dynamoActions = taskRoleStatements().flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'));
+    expect(new Set(dynamoActions)).toEqual(new Set(['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+  });
+
+  test('no dynamodb:Scan, DeleteTable or dynamodb:* anywhere in the template', () => {
+    const actions = allStatements().flatMap(actionsOf);
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(actions).not.toContain('dynamodb:DeleteTable');
+    expect(actions.filter((a) => a === '*' || a === 'dynamodb:*' || a === 'ec2:*')).toEqual([]);
+  });
+
+  test('Authorize/Revoke ingress only on the managed security group ARNs', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: taskRoleId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'],
+            Resource: MANAGED_SGS.map(sgArn),
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('no statement grants Authorize/Revoke on "*" or on any security group outside the managed list', () => {
+    const managed = MANAGED_SGS.map((id) => JSON.stringify(sgArn(id)));
+    const grants = allStatements().filter((s) => actionsOf(s).some((a) => /SecurityGroupIngress|SecurityGroupEgress|^ec2:\*$|^\*$/.test(a)));
+    expect(grants.length).toBeGreaterThan(0);
+    for (const s of grants) {
+      expect(s.Effect).toBe('Allow');
+      const resources = asArray(s.Resource).map((r) => JSON.stringify(r));
+      expect(resources).not.toContain('"*"');
+      expect(actionsOf(s).filter((a) => /Egress/.test(a))).toEqual([]);
+      if (actionsOf(s).includes('ec2:RevokeSecurityGroupIngress')) {
+        // Revoke is evaluated on the security group only.
+        expect(resources.sort()).toEqual([...managed].sort());
+      } else {
+        // Authorize with TagSpecifications is also evaluated on the new rule (security-group-rule/*);
+        // the security-group check still limits which group can change.
+        for (const r of resources) expect([...managed, JSON.stringify(ruleArns)]).toContain(r);
+      }
+    }
+    // The only statement naming the rule ARNs for Authorize carries Authorize alone.
+    const ruleStatement = grants.find((s) => JSON.stringify(s.Resource) === JSON.stringify(ruleArns));
+    expect(ruleStatement?.Action).toBe('ec2:AuthorizeSecurityGroupIngress');
+  });
+
+  test('CreateTags only on security-group-rule resources, only while authorizing ingress', () => {
+    const tagging = allStatements().filter((s) => actionsOf(s).includes('ec2:CreateTags'));
+    expect(tagging).toHaveLength(1);
+    expect(tagging[0]).toMatchObject({
+      Effect: 'Allow',
+      Action: 'ec2:CreateTags',
+      Resource: ruleArns,
+      Condition: { StringEquals: { 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } },
+    });
+  });
+
+  test('describe calls on "*" are the only wildcard resources of the task role', () => {
+    const wildcard = taskRoleStatements().filter((s) => asArray(s.Resource).includes('*'));
+    expect(wildcard.flatMap(actionsOf).sort()).toEqual(['ec2:DescribeSecurityGroupRules', 'ec2:DescribeSecurityGroups']);
+  });
+});
+
+describe('ECS service', () => {
+  test('Fargate, desiredCount 2, minHealthyPercent 100, circuit breaker with rollback', () => {
+    template.resourceCountIs('AWS::ECS::Service', 1);
+    template.hasResourceProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      DesiredCount: 2,
+      DeploymentConfiguration: Match.objectLike({
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+      }),
+    });
+  });
+
+  test('runs in private subnets with no public IP and a security group without ingress', () => {
+    const svc = Object.values(template.findResources('AWS::ECS::Service'))[0].Properties;
+    const net = svc.NetworkConfiguration.AwsvpcConfiguration;
+    expect(net.AssignPublicIp).toBe('DISABLED');
+    const subnets = template.findResources('AWS::EC2::Subnet');
+    for (const ref of net.Subnets) {
+      const subnet = subnets[ref.Ref];
+      expect(subnet).toBeDefined();
+      expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
+    }
+    const sgId = net.SecurityGroups[0]['Fn::GetAtt'][0];
+    const sg = template.findResources('AWS::EC2::SecurityGroup')[sgId].Properties;
+    expect(sg.SecurityGroupIngress).toBeUndefined();
+    template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', 0);
+  });
+
+  test('environment is set and Slack tokens come from Secrets Manager as ECS secrets, not plain env', () => {
+    const secretId = stack.getLogicalId(stack.slackSecret.node.defaultChild as CfnElement);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      TaskRoleArn: { 'Fn::GetAtt': [taskRoleId, 'Arn'] },
+      ContainerDefinitions: [
+        Match.objectLike({
+          Environment: Match.arrayWith([
+            { Name: 'JIT_DYNAMODB_TABLE', Value: { Ref: stack.getLogicalId(stack.table.node.defaultChild as CfnElement) } },
+            { Name: 'AWS_REGION', Value: REGION },
+            { Name: 'LOG_LEVEL', Value: 'info' },
+            { Name: 'JIT_CONFIG', Value: '/app/jit.config.yaml' },
+          ]),
+          Secrets: SLACK_SECRET_KEYS.map((key) => ({
+            Name: key,
+            ValueFrom: { 'Fn::Join': ['', [{ Ref: secretId }, `:${key}::`]] },
+          })),
+        }),
+      ],
+    });
+    const container = Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0].Properties.ContainerDefinitions[0];
+    const envNames = container.Environment.map((e: { Name: string }) => e.Name);
+    for (const name of [...SLACK_SECRET_KEYS, 'SLACK_SIGNING_SECRET']) expect(envNames).not.toContain(name);
+    expect(JSON.stringify(container.Environment)).not.toMatch(/xox[bp]-|xapp-/);
+  });
+
+  test('only the execution role may read the secret', () => {
+    const readers = allStatements().filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
+    expect(readers).toHaveLength(1);
+    const taskRoleActions = taskRoleStatements().flatMap(actionsOf);
+    expect(taskRoleActions.filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+  });
+
+  test('logs go to a CloudWatch log group kept for one year', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    const [logGroupId, logGroup] = Object.entries(template.findResources('AWS::Logs::LogGroup'))[0];
+    expect(logGroup.Properties.RetentionInDays).toBe(365);
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          LogConfiguration: { LogDriver: 'awslogs', Options: Match.objectLike({ 'awslogs-group': { Ref: logGroupId } }) },
+        }),
+      ],
+    });
+  });
+
+  test('no Lambda functions (no custom resources with a deprecated Node.js runtime)', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 0);
+    template.resourceCountIs('Custom::LogRetention', 0);
+  });
+});
+
+describe('network and outputs', () => {
+  test('new VPC with 2 AZs and one NAT gateway', () => {
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::NatGateway', 1);
+    const azs = new Set(Object.values(template.findResources('AWS::EC2::Subnet')).map((s) => s.Properties.AvailabilityZone));
+    expect([...azs].sort()).toEqual([`${REGION}a`, `${REGION}b`]);
+  });
+
+  test('outputs the table name and the service name', () => {
+    template.hasOutput('TableName', { Value: { Ref: stack.getLogicalId(stack.table.node.defaultChild as CfnElement) } });
+    template.hasOutput('ServiceName', { Value: { 'Fn::GetAtt': [stack.getLogicalId(stack.service.node.defaultChild as CfnElement), 'Name'] } });
+  });
+});
+
+describe('props validation (no synthesis)', () => {
+  const env = { account: ACCOUNT, region: REGION };
+  test('rejects an empty or malformed managed security group list', () => {
+    expect(() => new JitBotStack(newApp(), 'Empty', { env, managedSecurityGroupIds: [] })).toThrow(/at least one/);
+    expect(() => new JitBotStack(newApp(), 'Bad', { env, managedSecurityGroupIds: ['sg-123', '*'] })).toThrow(/sg-123, \*/);
+  });
+  test('rejects a negative or fractional desiredCount', () => {
+    expect(() => new JitBotStack(newApp(), 'Neg', { env, managedSecurityGroupIds: MANAGED_SGS, desiredCount: -1 })).toThrow(/desiredCount/);
+    expect(() => new JitBotStack(newApp(), 'Frac', { env, managedSecurityGroupIds: MANAGED_SGS, desiredCount: 1.5 })).toThrow(/desiredCount/);
+  });
+});
