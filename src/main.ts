@@ -164,12 +164,12 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   };
 }
 
-export async function main(): Promise<void> {
+export async function main(envFile = '.env'): Promise<void> {
   let env: EnvConfig;
   let config: JitConfig;
   try {
     // .env is optional; variables already set in the environment win over it.
-    if (existsSync('.env')) process.loadEnvFile('.env');
+    if (existsSync(envFile)) process.loadEnvFile(envFile);
     env = loadEnv(process.env);
     config = loadConfigFile(env.configPath);
   } catch (err) {
