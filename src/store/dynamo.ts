@@ -99,72 +99,56 @@ export class DynamoRequestStore implements RequestStore {
   }
 
   async ackNotification(id: string, notificationId: string): Promise<void> {
-    let remaining: number;
-    try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: key(id) },
-          UpdateExpression: 'REMOVE #outbox.#n',
-          ConditionExpression: 'attribute_exists(#outbox.#n)',
-          ExpressionAttributeNames: { '#outbox': 'outbox', '#n': notificationId },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      remaining = Object.keys((out.Attributes?.outbox as object | undefined) ?? {}).length;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return; // delivered and acknowledged already
-      throw err;
-    }
-    if (remaining > 0) return;
-    try {
-      // Leave the outbox index once nothing is left; a notification added meanwhile keeps it.
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: key(id) },
-          UpdateExpression: 'REMOVE #shard, #at',
-          ConditionExpression: 'size(#outbox) = :zero',
-          ExpressionAttributeNames: { '#shard': 'outboxShard', '#at': 'outboxAt', '#outbox': 'outbox' },
-          ExpressionAttributeValues: { ':zero': 0 },
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+    const after = await this.updateIfCondition({
+      Key: { pk: key(id) },
+      UpdateExpression: 'REMOVE #outbox.#n',
+      ConditionExpression: 'attribute_exists(#outbox.#n)',
+      ExpressionAttributeNames: { '#outbox': 'outbox', '#n': notificationId },
+      ReturnValues: 'ALL_NEW',
+    });
+    if (!after || Object.keys((after.outbox as object | undefined) ?? {}).length > 0) return; // acked before, or more to send
+    // Leave the outbox index once nothing is left; a notification added meanwhile keeps it there.
+    await this.updateIfCondition({
+      Key: { pk: key(id) },
+      UpdateExpression: 'REMOVE #shard, #at',
+      ConditionExpression: 'size(#outbox) = :zero',
+      ExpressionAttributeNames: { '#shard': 'outboxShard', '#at': 'outboxAt', '#outbox': 'outbox' },
+      ExpressionAttributeValues: { ':zero': 0 },
+    });
   }
 
   async recordNotificationAttempt(id: string, notificationId: string, attempts: number): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: key(id) },
-          UpdateExpression: 'SET #outbox.#n.#a = :a',
-          ConditionExpression: 'attribute_exists(#outbox.#n)',
-          ExpressionAttributeNames: { '#outbox': 'outbox', '#n': notificationId, '#a': 'attempts' },
-          ExpressionAttributeValues: { ':a': attempts },
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+    await this.updateIfCondition({
+      Key: { pk: key(id) },
+      UpdateExpression: 'SET #outbox.#n.#a = :a',
+      ConditionExpression: 'attribute_exists(#outbox.#n)',
+      ExpressionAttributeNames: { '#outbox': 'outbox', '#n': notificationId, '#a': 'attempts' },
+      ExpressionAttributeValues: { ':a': attempts },
+    });
   }
 
   async setApprovalMessage(id: string, ref: SlackMessageRef): Promise<void> {
+    const after = await this.updateIfCondition({
+      Key: { pk: key(id) },
+      UpdateExpression: 'SET #m = :m',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#m': 'approvalMessage' },
+      ExpressionAttributeValues: { ':m': ref },
+      ReturnValues: 'UPDATED_NEW',
+    });
+    if (!after) throw new NotFoundError(`request ${id} not found`);
+  }
+
+  /**
+   * A non-versioned bookkeeping update (delivery state, message refs): returns the attributes
+   * asked for, or undefined when its condition did not hold.
+   */
+  private async updateIfCondition(input: Omit<UpdateCommand['input'], 'TableName'>): Promise<Record<string, unknown> | undefined> {
     try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: key(id) },
-          UpdateExpression: 'SET #m = :m',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#m': 'approvalMessage' },
-          ExpressionAttributeValues: { ':m': ref },
-        }),
-      );
+      const out = await this.doc.send(new UpdateCommand({ TableName: this.table, ...input }));
+      return out.Attributes ?? {};
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new NotFoundError(`request ${id} not found`);
+      if (err instanceof ConditionalCheckFailedException) return undefined;
       throw err;
     }
   }

@@ -6,18 +6,11 @@ import { Ec2SshProvider } from '../../src/aws/ec2-ssh';
 import { GrantError } from '../../src/domain/errors';
 import type { Ec2SshTarget } from '../../src/domain/types';
 import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2';
-import { pendingRequest } from '../support/requests';
+import { ec2Target, pendingRequest } from '../support/requests';
 
 const SG = 'sg-0fake00000000001';
 const EXPIRES = new Date('2026-11-22T11:00:00.000Z');
-const target: Ec2SshTarget = {
-  name: 'prod-bastion',
-  kind: 'ec2-ssh',
-  securityGroupId: SG,
-  port: 22,
-  minDurationMs: 60_000,
-  maxDurationMs: 3_600_000,
-};
+const target: Ec2SshTarget = ec2Target({ securityGroupId: SG });
 
 let fake: FakeEc2;
 let clients: EC2Client[];

@@ -11,7 +11,7 @@ import 'aws-sdk-client-mock-jest';
 import { Ec2SshProvider, ruleDescription } from '../../src/aws/ec2-ssh';
 import { GrantError } from '../../src/domain/errors';
 import type { Ec2Grant, Ec2SshTarget } from '../../src/domain/types';
-import { pendingRequest } from '../support/requests';
+import { ec2Target, pendingRequest } from '../support/requests';
 
 const ec2 = mockClient(EC2Client);
 const clientFor = jest.fn((region: string) => new EC2Client({ region }));
@@ -19,14 +19,7 @@ const provider = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1' });
 
 const SG = 'sg-0123456789abcdef0';
 const EXPIRES = new Date('2026-11-22T11:00:00.000Z');
-const target: Ec2SshTarget = {
-  name: 'prod-bastion',
-  kind: 'ec2-ssh',
-  securityGroupId: SG,
-  port: 22,
-  minDurationMs: 60_000,
-  maxDurationMs: 3_600_000,
-};
+const target: Ec2SshTarget = ec2Target({ securityGroupId: SG });
 const request = pendingRequest({ id: 'jit-req1', requesterId: 'U0ALICE', status: 'GRANTING' });
 const TAG_FILTERS = [
   { Name: 'group-id', Values: [SG] },

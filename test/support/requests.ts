@@ -1,4 +1,4 @@
-import type { AccessRequest } from '../../src/domain/types';
+import type { AccessRequest, Ec2SshTarget } from '../../src/domain/types';
 
 let seq = 0;
 
@@ -23,4 +23,9 @@ export function pendingRequest(overrides: Partial<AccessRequest> = {}): AccessRe
     outbox: {},
     ...overrides,
   };
+}
+
+/** An ec2-ssh target as the config parser produces it. */
+export function ec2Target(overrides: Partial<Ec2SshTarget> = {}): Ec2SshTarget {
+  return { name: 'prod-bastion', kind: 'ec2-ssh', securityGroupId: 'sg-0123456789abcdef0', port: 22, minDurationMs: 60_000, maxDurationMs: 3_600_000, ...overrides };
 }
