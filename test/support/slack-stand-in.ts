@@ -4,10 +4,16 @@
  * Point Bolt at it with `new App({ token, signingSecret, clientOptions: { slackApiUrl: standIn.url } })`.
  * Start the stand-in before constructing the App: the App calls auth.test in its constructor and
  * caches that promise, so a failed auth.test breaks every later request.
+ *
+ * Socket Mode: `apps.connections.open` (called with an xapp- token) answers with a ws:// URL on
+ * this same server; a connecting client gets Slack's `hello`, and `socket.send()` pushes
+ * envelopes to it and resolves with the client's ack. Use
+ * `new SocketModeReceiver({ appToken, installerOptions: { clientOptions: { slackApiUrl: standIn.url } } })`.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
 import { waitFor } from './wait';
 
 export interface RecordedCall {
@@ -50,6 +56,31 @@ export interface FailureSpec {
   times?: number;
 }
 
+/** Envelope types the stand-in can push over Socket Mode. */
+export type SocketEnvelopeType = 'slash_commands' | 'interactive';
+
+export interface SocketAck {
+  envelopeId: string;
+  /** The ack's `payload` (what Bolt's ack(...) was given; `{}` for a bare ack), or undefined if absent. */
+  ack: unknown;
+}
+
+export interface SocketModeStandIn {
+  /** True while at least one Socket Mode client is connected (and was sent `hello`). */
+  connected(): boolean;
+  /** Resolves once a client is connected; rejects after `timeoutMs` (default 5000). */
+  waitForConnection(timeoutMs?: number): Promise<void>;
+  /**
+   * Pushes an envelope to the most recently connected client; resolves when the client acks it.
+   * Rejects when no client is connected, the client disconnects first, or after `timeoutMs` (default 5000).
+   */
+  send(type: SocketEnvelopeType, payload: object, opts?: { timeoutMs?: number }): Promise<SocketAck>;
+  /** Every ack received, in order (acks for unknown envelope ids included). */
+  acks: SocketAck[];
+  /** How many WebSocket connections were accepted since start. */
+  connectionCount(): number;
+}
+
 export interface SlackStandIn {
   /** Web API base for `slackApiUrl`, e.g. http://127.0.0.1:PORT/api/ */
   url: string;
@@ -65,12 +96,16 @@ export interface SlackStandIn {
   waitForCall(method: string, predicate?: (call: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
   /** Messages currently in a channel (DMs are 'D' + user id), in post order, as last updated. */
   messagesIn(channel: string): StoredMessage[];
+  /** Socket Mode (WebSocket) side; the connection survives reset(). */
+  socket: SocketModeStandIn;
   reset(): void;
   close(): Promise<void>;
 }
 
 const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata']);
 const BOT = { user_id: 'UBOT', bot_id: 'B1', team_id: 'T1' };
+const APP_ID = 'A1';
+const SOCKET_PATH = '/socket';
 
 type Reply = Record<string, unknown>;
 
@@ -127,6 +162,7 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
       messages.push(m);
       return { message_ts: m.ts };
     },
+    'apps.connections.open': () => ({ url: `ws://127.0.0.1:${port}${SOCKET_PATH}?ticket=${randomUUID()}` }),
     'conversations.open': (a) => ({ channel: { id: `D${str(a.users).replace(/,/g, '')}` } }),
     'views.open': (a) => ({ view: viewReply(a, nextId('V')) }),
     'views.push': (a) => ({ view: viewReply(a, nextId('V')) }),
@@ -152,6 +188,8 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
       return sendFailure(res, failure);
     }
     if (!token) return sendJson(res, 200, { ok: false, error: 'not_authed' });
+    // Like Slack: app-level (xapp-) tokens only open socket connections, and only they can.
+    if ((method === 'apps.connections.open') !== token.startsWith('xapp-')) return sendJson(res, 200, { ok: false, error: 'not_allowed_token_type' });
     sendJson(res, 200, { ok: true, ...(handlers[method]?.(args) ?? {}) });
   };
 
@@ -182,6 +220,89 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
   const port = (server.address() as AddressInfo).port;
   const base = `http://127.0.0.1:${port}`;
 
+  // ---- Socket Mode
+  const wss = new WebSocketServer({ noServer: true });
+  const sockets: WebSocket[] = [];
+  const acks: SocketAck[] = [];
+  const pendingAcks = new Map<string, { ws: WebSocket; resolve: (a: SocketAck) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  let connections = 0;
+  const settleAck = (envelopeId: string, outcome: SocketAck | Error) => {
+    const pending = pendingAcks.get(envelopeId);
+    if (!pending) return;
+    pendingAcks.delete(envelopeId);
+    clearTimeout(pending.timer);
+    if (outcome instanceof Error) pending.reject(outcome);
+    else pending.resolve(outcome);
+  };
+
+  server.on('upgrade', (req, sock, head) => {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname !== SOCKET_PATH) {
+      sock.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, sock, head, (ws) => {
+      connections += 1;
+      sockets.push(ws);
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        const msg = tryJson(String(data)) as { envelope_id?: unknown; payload?: unknown } | string;
+        if (typeof msg !== 'object' || msg === null || typeof msg.envelope_id !== 'string') return;
+        const ack: SocketAck = { envelopeId: msg.envelope_id, ack: msg.payload };
+        acks.push(ack);
+        settleAck(ack.envelopeId, ack);
+      });
+      ws.on('close', () => {
+        const i = sockets.indexOf(ws);
+        if (i >= 0) sockets.splice(i, 1);
+        for (const [id, p] of pendingAcks) if (p.ws === ws) settleAck(id, new Error(`socket closed before envelope ${id} was acked`));
+      });
+      ws.on('error', () => undefined); // a client vanishing mid-frame must not crash the test process
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          num_connections: sockets.length,
+          debug_info: { host: 'applink-stand-in', build_number: 1, approximate_connection_time: 18060 },
+          connection_info: { app_id: APP_ID },
+        }),
+      );
+    });
+  });
+
+  const socket: SocketModeStandIn = {
+    connected: () => sockets.some((ws) => ws.readyState === WebSocket.OPEN),
+    async waitForConnection(timeoutMs = 5000) {
+      await waitFor(() => socket.connected(), {
+        timeoutMs,
+        message: () => `no Socket Mode client connected; apps.connections.open calls: ${calls.filter((c) => c.method === 'apps.connections.open').length}`,
+      });
+    },
+    send(type, payload, opts = {}) {
+      const ws = [...sockets].reverse().find((w) => w.readyState === WebSocket.OPEN);
+      if (!ws) return Promise.reject(new Error(`no Socket Mode client connected to send a ${type} envelope to`));
+      const envelopeId = randomUUID();
+      const { timeoutMs = 5000 } = opts;
+      const kind = (payload as { type?: unknown }).type;
+      return new Promise<SocketAck>((resolve, reject) => {
+        const timer = setTimeout(() => settleAck(envelopeId, new Error(`${type} envelope ${envelopeId} not acked within ${timeoutMs}ms`)), timeoutMs);
+        pendingAcks.set(envelopeId, { ws, resolve, reject, timer });
+        ws.send(
+          JSON.stringify({
+            envelope_id: envelopeId,
+            type,
+            payload,
+            // Slack lets the ack carry a response for commands, view submissions and options requests.
+            accepts_response_payload: type === 'slash_commands' || kind === 'view_submission' || kind === 'block_suggestion',
+          }),
+          (err) => {
+            if (err) settleAck(envelopeId, err);
+          },
+        );
+      });
+    },
+    acks,
+    connectionCount: () => connections,
+  };
+
   return {
     url: `${base}/api/`,
     port,
@@ -203,6 +324,7 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
       });
     },
     messagesIn: (channel) => messages.filter((m) => m.channel === channel),
+    socket,
     reset() {
       calls.length = 0;
       responses.length = 0;
@@ -213,6 +335,9 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const ws of [...sockets]) ws.terminate();
+        for (const id of [...pendingAcks.keys()]) settleAck(id, new Error('stand-in closed'));
+        wss.close();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),
