@@ -3,9 +3,14 @@
  * opening a single TCP port to a single host, removed again by its rule id.
  *
  * Grants are idempotent: the rule carries the request id as a tag, and a grant first looks for a
- * rule with that tag and adopts it. A rule that happens to exist for the same address and port
- * but was not created for this request is never adopted (revoking it later would remove access
- * someone else relies on).
+ * rule with that tag and adopts it. When EC2 refuses a duplicate because this bot already created
+ * the same rule (group, port, address) for another request, the grant shares that rule
+ * (`shared: true`); the core counts its holders and removes it only when the last one ends. A
+ * matching rule without this bot's managed-by tag is never adopted (revoking it later would remove
+ * access someone else relies on).
+ *
+ * Revocation is verified: after the revoke, the rule is looked up again by id, and only its absence
+ * counts as `verified`. The drift sweep uses listRules and removeRule on the same path.
  */
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -16,11 +21,12 @@ import {
   type IpPermission,
   type RevokeSecurityGroupIngressCommandOutput,
   type SecurityGroupRule,
+  type Tag,
 } from '@aws-sdk/client-ec2';
 import { parseHostAddress } from '../domain/address';
 import { GrantError } from '../domain/errors';
-import type { AccessRequest, Ec2Grant, Ec2SshTarget, HostCidr } from '../domain/types';
-import type { AccessProvider } from '../ports';
+import type { AccessRequest, Ec2Grant, Ec2SshTarget, HostCidr, ObservedRule } from '../domain/types';
+import type { AccessProvider, RevokeResult } from '../ports';
 import { awsErrorCode, isRetryableAwsError } from './retry';
 
 export const MANAGED_BY = 'jit-access-bot';
@@ -34,6 +40,8 @@ export interface Ec2SshProviderOptions {
 
 const PROTOCOL = 'tcp';
 const DUPLICATE = 'InvalidPermission.Duplicate';
+/** Group ids per DescribeSecurityGroupRules call of listRules. */
+const GROUPS_PER_CALL = 200;
 /** Revoke errors that mean the rule is already gone (the group may have gone with it). */
 const ALREADY_GONE: ReadonlySet<string> = new Set([
   'InvalidSecurityGroupRuleId.NotFound',
@@ -49,6 +57,9 @@ const HINTS: Readonly<Record<string, string>> = {
 const DESCRIPTION_MAX = 255;
 /** Everything EC2 refuses in a rule description: a-zA-Z0-9. _-:/()#,@[]+=&;{}!$* are allowed. */
 const DESCRIPTION_FORBIDDEN = /[^a-zA-Z0-9. _\-:/()#,@[\]+=&;{}!$*]/g;
+
+/** One rule, by id: what revoke and removeRule need. */
+type RuleRef = Pick<ObservedRule, 'region' | 'securityGroupId' | 'securityGroupRuleId'>;
 
 /** Everything one grant needs to find, create or adopt its rule, and to describe it in errors. */
 interface RulePlan {
@@ -83,7 +94,7 @@ export class Ec2SshProvider implements AccessProvider {
 
   async grant(request: AccessRequest, target: Ec2SshTarget, expiresAt: Date): Promise<Ec2Grant> {
     const plan = this.plan(request, target);
-    const tagged = await this.describeRules(plan, [{ Name: `tag:${this.tagKeys.requestId}`, Values: [request.id] }]);
+    const tagged = await this.groupRules(plan, [{ Name: `tag:${this.tagKeys.requestId}`, Values: [request.id] }]);
     const mine = tagged.find((rule) => !rule.IsEgress && rule.SecurityGroupRuleId)?.SecurityGroupRuleId;
     if (mine) return toGrant(plan, mine);
 
@@ -120,27 +131,86 @@ export class Ec2SshProvider implements AccessProvider {
     return toGrant(plan, ruleId);
   }
 
-  async revoke(_request: AccessRequest, grant: Ec2Grant): Promise<{ removed: boolean }> {
-    const label =
-      `rule ${grant.securityGroupRuleId} (${PROTOCOL}/${grant.port} for ${grant.cidr}) ` +
-      `of ${grant.securityGroupId} (${grant.region})`;
-    let out: RevokeSecurityGroupIngressCommandOutput;
-    try {
-      out = await this.clientFor(grant.region).send(
-        new RevokeSecurityGroupIngressCommand({
-          GroupId: grant.securityGroupId,
-          SecurityGroupRuleIds: [grant.securityGroupRuleId],
-        }),
-      );
-    } catch (err) {
-      if (ALREADY_GONE.has(awsErrorCode(err))) return { removed: false };
-      throw awsFailure(err, `Removing ${label}`);
+  async revoke(_request: AccessRequest, grant: Ec2Grant): Promise<RevokeResult> {
+    return this.removeAndVerify(grant, ` (${PROTOCOL}/${grant.port} for ${grant.cidr})`);
+  }
+
+  async removeRule(rule: RuleRef): Promise<RevokeResult> {
+    return this.removeAndVerify(rule);
+  }
+
+  async listRules(groups: ReadonlyArray<{ region: string; securityGroupId: string }>): Promise<ObservedRule[]> {
+    const byRegion = new Map<string, Set<string>>();
+    for (const { region, securityGroupId } of groups) {
+      byRegion.set(region, (byRegion.get(region) ?? new Set()).add(securityGroupId));
     }
-    if (out.UnknownIpPermissions?.length) return { removed: false };
-    if (out.Return === false) {
+    const observed: ObservedRule[] = [];
+    for (const [region, ids] of byRegion) {
+      const client = this.clientFor(region);
+      const all = [...ids];
+      for (let i = 0; i < all.length; i += GROUPS_PER_CALL) {
+        const chunk = all.slice(i, i + GROUPS_PER_CALL);
+        const groupsLabel = `${chunk.length === 1 ? chunk[0] : `${chunk.length} security groups`} (${region})`;
+        const rules = await this.describeRules(client, [{ Name: 'group-id', Values: chunk }], groupsLabel);
+        for (const rule of rules) {
+          if (rule.IsEgress || !rule.SecurityGroupRuleId || !rule.GroupId) continue;
+          observed.push({
+            region,
+            securityGroupId: rule.GroupId,
+            securityGroupRuleId: rule.SecurityGroupRuleId,
+            managed: this.isManaged(rule),
+            requestId: tagValue(rule.Tags, this.tagKeys.requestId),
+            cidr: rule.CidrIpv4 ?? rule.CidrIpv6,
+            fromPort: rule.FromPort,
+            toPort: rule.ToPort,
+            protocol: rule.IpProtocol,
+            description: rule.Description,
+          });
+        }
+      }
+    }
+    return observed;
+  }
+
+  /**
+   * Revokes one rule by id, then looks it up again. A revoke that matches nothing can "succeed"
+   * silently (EC2 answers Return=true, e.g. for a mismatched rule in a default VPC), so success is
+   * only what the re-read shows. Already gone counts as success. Revoke failures throw GrantError;
+   * a failing re-read does not: it is reported as `verified: false`, and the core alerts.
+   */
+  private async removeAndVerify(rule: RuleRef, detail = ''): Promise<RevokeResult> {
+    const { region, securityGroupId: groupId, securityGroupRuleId: ruleId } = rule;
+    const client = this.clientFor(region);
+    const label = `rule ${ruleId}${detail} of ${groupId} (${region})`;
+    let out: RevokeSecurityGroupIngressCommandOutput | undefined;
+    try {
+      out = await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: [ruleId] }));
+    } catch (err) {
+      if (!ALREADY_GONE.has(awsErrorCode(err))) {
+        throw awsFailure(err, `Removing ${label}`);
+      }
+    }
+    if (out?.Return === false) {
       throw new GrantError(`Removing ${label}: EC2 answered Return=false without an error`, true);
     }
-    return { removed: true };
+    const removed = out !== undefined && !out.UnknownIpPermissions?.length;
+    return { removed, verified: await this.isGone(client, ruleId) };
+  }
+
+  /** True when EC2 no longer lists the rule; false when it does or the lookup failed. */
+  private async isGone(client: EC2Client, ruleId: string): Promise<boolean> {
+    try {
+      const page = await client.send(
+        new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'security-group-rule-id', Values: [ruleId] }] }),
+      );
+      return !page.SecurityGroupRules?.some((r) => r.SecurityGroupRuleId === ruleId);
+    } catch (err) {
+      return awsErrorCode(err) === 'InvalidSecurityGroupRuleId.NotFound';
+    }
+  }
+
+  private isManaged(rule: SecurityGroupRule): boolean {
+    return tagValue(rule.Tags, this.tagKeys.managedBy) === MANAGED_BY;
   }
 
   /** Resolves region and client, and refuses anything but a single host before any AWS call. */
@@ -165,38 +235,41 @@ export class Ec2SshProvider implements AccessProvider {
     };
   }
 
-  /** EC2 says the rule exists already: adopt it only if it is ours for this very request. */
+  /**
+   * EC2 says the rule exists already: adopt it if it is ours for this very request, share it if
+   * this bot created it for another request, refuse otherwise.
+   */
   private async adoptDuplicate(plan: RulePlan): Promise<Ec2Grant> {
-    const rules = await this.describeRules(plan, []);
+    const rules = await this.groupRules(plan, []);
     const existing = rules.find((rule) => sameRule(rule, plan));
     const what = `${plan.groupId} already has a rule for ${plan.host.cidr} on port ${plan.port}`;
     if (!existing?.SecurityGroupRuleId) {
       throw new GrantError(`EC2 says ${what}, but it is not in the rule list yet; nothing was changed`, true);
     }
-    const owner = existing.Tags?.find((tag) => tag.Key === this.tagKeys.requestId)?.Value;
-    if (owner === plan.requestId) return toGrant(plan, existing.SecurityGroupRuleId);
+    if (tagValue(existing.Tags, this.tagKeys.requestId) === plan.requestId) return toGrant(plan, existing.SecurityGroupRuleId);
+    if (this.isManaged(existing)) return { ...toGrant(plan, existing.SecurityGroupRuleId), shared: true };
     throw new GrantError(
       `${what} (rule ${existing.SecurityGroupRuleId}), not created by this request; nothing was changed`,
     );
   }
 
-  /** All rules of the plan's group matching the extra filters, across pages. */
-  private async describeRules(plan: RulePlan, filters: Filter[]): Promise<SecurityGroupRule[]> {
+  /** All rules of the plan's group matching the extra filters. */
+  private groupRules(plan: RulePlan, filters: Filter[]): Promise<SecurityGroupRule[]> {
+    return this.describeRules(plan.client, [{ Name: 'group-id', Values: [plan.groupId] }, ...filters], `${plan.groupId} (${plan.region})`);
+  }
+
+  /** All rules matching the filters, across pages; failures become a GrantError naming `groups`. */
+  private async describeRules(client: EC2Client, filters: Filter[], groups: string): Promise<SecurityGroupRule[]> {
     const rules: SecurityGroupRule[] = [];
     let nextToken: string | undefined;
     try {
       do {
-        const page = await plan.client.send(
-          new DescribeSecurityGroupRulesCommand({
-            Filters: [{ Name: 'group-id', Values: [plan.groupId] }, ...filters],
-            NextToken: nextToken,
-          }),
-        );
+        const page = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: filters, NextToken: nextToken }));
         rules.push(...(page.SecurityGroupRules ?? []));
         nextToken = page.NextToken;
       } while (nextToken);
     } catch (err) {
-      throw awsFailure(err, `Listing the rules of ${plan.groupId} (${plan.region})`);
+      throw awsFailure(err, `Listing the rules of ${groups}`);
     }
     return rules;
   }
@@ -226,6 +299,10 @@ function sameRule(rule: SecurityGroupRule, plan: RulePlan): boolean {
     cidr !== undefined &&
     cidr.toLowerCase() === plan.host.cidr
   );
+}
+
+function tagValue(tags: Tag[] | undefined, key: string): string | undefined {
+  return tags?.find((tag) => tag.Key === key)?.Value;
 }
 
 function toGrant(plan: RulePlan, securityGroupRuleId: string): Ec2Grant {

@@ -77,9 +77,9 @@ it('grant creates one tagged rule, a repeated grant adopts it, revoke removes it
   expect(fake.rules()).toHaveLength(1);
   expect(actions()).toEqual(['DescribeSecurityGroupRules', 'AuthorizeSecurityGroupIngress', 'DescribeSecurityGroupRules']);
 
-  await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true });
+  await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: true });
   expect(fake.rules()).toEqual([]);
-  await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false });
+  await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false, verified: true });
 });
 
 it('sends the EC2 Query wire format the fake parses', async () => {
@@ -88,7 +88,7 @@ it('sends the EC2 Query wire format the fake parses', async () => {
   const grant = await provider.grant(request, target, EXPIRES);
   await provider.revoke(request, grant);
 
-  const [describe, authorize, revoke] = fake.calls;
+  const [describe, authorize, revoke, verify] = fake.calls;
   expect(describe!.params).toEqual({
     'Filter.1.Name': 'group-id',
     'Filter.1.Value.1': SG,
@@ -106,6 +106,10 @@ it('sends the EC2 Query wire format the fake parses', async () => {
     'TagSpecification.1.Tag.1.Value': 'jit-fake2',
   });
   expect(revoke!.params).toEqual({ GroupId: SG, 'SecurityGroupRuleId.1': grant.securityGroupRuleId });
+  expect(verify).toEqual({
+    action: 'DescribeSecurityGroupRules',
+    params: { 'Filter.1.Name': 'security-group-rule-id', 'Filter.1.Value.1': grant.securityGroupRuleId },
+  });
 });
 
 it('round-trips an IPv6 host and characters that need XML escaping', async () => {
@@ -164,4 +168,94 @@ it('a missing group is a non-retryable GrantError naming the group and the code'
 
   expect(err).toBeInstanceOf(GrantError);
   expect(err).toMatchObject({ retryable: false, message: expect.stringMatching(/not-a-group.*InvalidGroup\.NotFound/) });
+});
+
+it('a revoke EC2 silently ignores is reported as not verified, and a second revoke removes the rule', async () => {
+  const { provider } = providerWith();
+  const request = pendingRequest({ id: 'jit-fake7' });
+  const grant = await provider.grant(request, target, EXPIRES);
+  fake.ignoreNextRevoke();
+
+  await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: false });
+  expect(fake.rules()).toHaveLength(1);
+
+  await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: true });
+  expect(fake.rules()).toEqual([]);
+});
+
+it('two requests for the same group, port and address share one rule', async () => {
+  const { provider } = providerWith();
+  const first = pendingRequest({ id: 'jit-fake8a', requesterId: 'U0ALICE' });
+  const second = pendingRequest({ id: 'jit-fake8b', requesterId: 'U0BOB' });
+
+  const a = await provider.grant(first, target, EXPIRES);
+  const b = await provider.grant(second, target, EXPIRES);
+
+  expect(a.shared).toBeUndefined();
+  expect(b).toEqual({ ...a, shared: true });
+  expect(fake.rules()).toHaveLength(1);
+  expect(fake.rules()[0]!.tags['jit:request-id']).toBe('jit-fake8a');
+});
+
+it('listRules shows every ingress rule of the groups, across pages, with the managed flag', async () => {
+  await fake.close();
+  fake = await startFakeEc2({ pageSize: 2 });
+  const { provider } = providerWith();
+  const SG2 = 'sg-0fake00000000002';
+  const ours = await provider.grant(pendingRequest({ id: 'jit-fake9' }), target, EXPIRES);
+  const manual = fake.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: '0.0.0.0/0' });
+  const foreign = fake.seedRule({
+    groupId: SG2,
+    ipProtocol: 'tcp',
+    fromPort: 22,
+    toPort: 22,
+    cidrIpv6: '2001:db8::9/128',
+    description: 'vpn',
+    tags: { 'jit:managed-by': 'terraform' },
+  });
+  fake.seedRule({ groupId: 'sg-0fake00000000003', ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '198.51.100.1/32' });
+
+  const rules = await provider.listRules([
+    { region: 'eu-west-1', securityGroupId: SG },
+    { region: 'eu-west-1', securityGroupId: SG2 },
+  ]);
+
+  expect(rules).toEqual([
+    {
+      region: 'eu-west-1',
+      securityGroupId: SG,
+      securityGroupRuleId: ours.securityGroupRuleId,
+      managed: true,
+      requestId: 'jit-fake9',
+      cidr: '203.0.113.7/32',
+      fromPort: 22,
+      toPort: 22,
+      protocol: 'tcp',
+      description: expect.stringContaining('jit-fake9'),
+    },
+    { region: 'eu-west-1', securityGroupId: SG, securityGroupRuleId: manual.securityGroupRuleId, managed: false, cidr: '0.0.0.0/0', fromPort: 443, toPort: 443, protocol: 'tcp' },
+    {
+      region: 'eu-west-1',
+      securityGroupId: SG2,
+      securityGroupRuleId: foreign.securityGroupRuleId,
+      managed: false,
+      cidr: '2001:db8::9/128',
+      fromPort: 22,
+      toPort: 22,
+      protocol: 'tcp',
+      description: 'vpn',
+    },
+  ]);
+  const lists = fake.calls.filter((call) => call.params['Filter.1.Value.2'] === SG2);
+  expect(lists.map((call) => call.params.NextToken)).toEqual([undefined, '2']);
+});
+
+it('removeRule removes a rule found by the sweep and verifies it is gone', async () => {
+  const { provider } = providerWith();
+  const seeded = fake.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '198.51.100.1/32' });
+  const rule = { region: 'eu-west-1', securityGroupId: SG, securityGroupRuleId: seeded.securityGroupRuleId };
+
+  await expect(provider.removeRule(rule)).resolves.toEqual({ removed: true, verified: true });
+  expect(fake.rules()).toEqual([]);
+  await expect(provider.removeRule(rule)).resolves.toEqual({ removed: false, verified: true });
 });

@@ -160,6 +160,43 @@ describe('grant', () => {
       expect(ec2).toHaveReceivedNthCommandWith(4, DescribeSecurityGroupRulesCommand, { Filters: [TAG_FILTERS[0]], NextToken: 'p2' });
     });
 
+    it('shares a rule this bot created for another request, and changes nothing', async () => {
+      const otherRequest = OUR_TAGS.map((tag) => (tag.Key === 'jit:request-id' ? { ...tag, Value: 'jit-someone-else' } : tag));
+      ec2
+        .on(DescribeSecurityGroupRulesCommand)
+        .resolvesOnce({ SecurityGroupRules: [] })
+        .resolves({ SecurityGroupRules: [ingressRule({ Tags: otherRequest })] });
+
+      const grant = await provider.grant(request, target, EXPIRES);
+
+      expect(grant).toEqual<Ec2Grant>({
+        kind: 'ec2-ssh',
+        region: 'eu-west-1',
+        securityGroupId: SG,
+        securityGroupRuleId: 'sgr-existing',
+        cidr: '203.0.113.7/32',
+        port: 22,
+        shared: true,
+      });
+      expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
+      expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 0);
+    });
+
+    it.each([
+      ['another managed-by value', [{ Key: 'jit:managed-by', Value: 'some-other-tool' }]],
+      ['the managed-by tag of another prefix', [{ Key: 'acme:managed-by', Value: 'jit-access-bot' }]],
+      ['no tags at all', undefined],
+    ])('refuses to share a rule with %s', async (_what, Tags) => {
+      ec2
+        .on(DescribeSecurityGroupRulesCommand)
+        .resolvesOnce({ SecurityGroupRules: [] })
+        .resolves({ SecurityGroupRules: [ingressRule({ Tags })] });
+
+      const err = await grantError(provider.grant(request, target, EXPIRES));
+      expect(err.retryable).toBe(false);
+      expect(err.message).toContain('not created by this request');
+    });
+
     it('refuses to adopt a rule this request did not create, and changes nothing', async () => {
       ec2
         .on(DescribeSecurityGroupRulesCommand)
@@ -271,31 +308,56 @@ describe('revoke', () => {
     cidr: '203.0.113.7/32',
     port: 22,
   };
+  const VERIFY = { Filters: [{ Name: 'security-group-rule-id', Values: ['sgr-0aaa'] }] };
 
-  it('revokes exactly the rule it created, by id, in the grant region', async () => {
+  beforeEach(() => {
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+  });
 
-    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true });
+  it('revokes exactly the rule it created, by id, in the grant region, then re-reads it', async () => {
+    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: true });
 
     expect(clientFor).toHaveBeenCalledWith('eu-central-1');
-    expect(ec2.calls()).toHaveLength(1);
+    expect(ec2.calls()).toHaveLength(2);
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)[0]!.args[0].input).toEqual({
       GroupId: SG,
       SecurityGroupRuleIds: ['sgr-0aaa'],
     });
+    expect(ec2).toHaveReceivedNthCommandWith(2, DescribeSecurityGroupRulesCommand, VERIFY);
+  });
+
+  it('a revoke that "succeeds" while the rule is still listed is not verified', async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [ingressRule({ SecurityGroupRuleId: 'sgr-0aaa' })] });
+    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: false });
+  });
+
+  it.each([
+    ['throttled', awsError('RequestLimitExceeded', 503)],
+    ['denied', awsError('UnauthorizedOperation', 403)],
+    ['unreachable', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+  ])('a re-read that fails (%s) is not verified, and does not throw', async (_what, error) => {
+    ec2.on(DescribeSecurityGroupRulesCommand).rejects(error);
+    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: false });
+  });
+
+  it('InvalidSecurityGroupRuleId.NotFound from the re-read means gone', async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).rejects(awsError('InvalidSecurityGroupRuleId.NotFound', 400));
+    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: true });
   });
 
   it.each(['InvalidSecurityGroupRuleId.NotFound', 'InvalidPermission.NotFound', 'InvalidGroup.NotFound'])(
-    '%s means already gone',
+    '%s means already gone, and is still re-read',
     async (code) => {
       ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError(code, 400));
-      await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false });
+      await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false, verified: true });
+      expect(ec2).toHaveReceivedCommandWith(DescribeSecurityGroupRulesCommand, VERIFY);
     },
   );
 
   it('UnknownIpPermissions in the answer means nothing was there', async () => {
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true, UnknownIpPermissions: [{ IpProtocol: 'tcp' }] });
-    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false });
+    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false, verified: true });
   });
 
   it('Return=false without an error is retryable', async () => {
@@ -304,11 +366,12 @@ describe('revoke', () => {
     expect(err.retryable).toBe(true);
   });
 
-  it('throttling is retryable', async () => {
+  it('throttling is retryable, and nothing is re-read', async () => {
     ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError('RequestLimitExceeded', 503));
     const err = await grantError(provider.revoke(request, grant));
     expect(err.retryable).toBe(true);
-    expect(err.message).toContain('sgr-0aaa');
+    expect(err.message).toContain('sgr-0aaa (tcp/22 for 203.0.113.7/32)');
+    expect(ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupRulesCommand, 0);
   });
 
   it('UnauthorizedOperation is not retryable and names the code', async () => {
@@ -317,5 +380,149 @@ describe('revoke', () => {
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('UnauthorizedOperation');
     expect(err.message).toContain(SG);
+  });
+});
+
+describe('removeRule', () => {
+  const rule = { region: 'us-west-2', securityGroupId: SG, securityGroupRuleId: 'sgr-0bbb' };
+
+  beforeEach(() => {
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+  });
+
+  it('revokes the rule by id in its region, then re-reads it', async () => {
+    await expect(provider.removeRule(rule)).resolves.toEqual({ removed: true, verified: true });
+
+    expect(clientFor).toHaveBeenCalledWith('us-west-2');
+    expect(ec2).toHaveReceivedNthCommandWith(1, RevokeSecurityGroupIngressCommand, { GroupId: SG, SecurityGroupRuleIds: ['sgr-0bbb'] });
+    expect(ec2).toHaveReceivedNthCommandWith(2, DescribeSecurityGroupRulesCommand, {
+      Filters: [{ Name: 'security-group-rule-id', Values: ['sgr-0bbb'] }],
+    });
+  });
+
+  it('already gone counts as success; still listed is not verified', async () => {
+    ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError('InvalidSecurityGroupRuleId.NotFound', 400));
+    await expect(provider.removeRule(rule)).resolves.toEqual({ removed: false, verified: true });
+
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [ingressRule({ SecurityGroupRuleId: 'sgr-0bbb' })] });
+    await expect(provider.removeRule(rule)).resolves.toEqual({ removed: false, verified: false });
+  });
+
+  it('a failing revoke is a GrantError naming the rule, group and region', async () => {
+    ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError('UnauthorizedOperation', 403));
+    const err = await grantError(provider.removeRule(rule));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/^Removing rule sgr-0bbb of sg-0123456789abcdef0 \(us-west-2\) failed \(UnauthorizedOperation/);
+  });
+});
+
+describe('listRules', () => {
+  const SG2 = 'sg-0222222222222222';
+
+  it('lists the ingress rules of the groups across pages, tags mapped, egress dropped', async () => {
+    ec2
+      .on(DescribeSecurityGroupRulesCommand)
+      .resolvesOnce({
+        SecurityGroupRules: [
+          ingressRule({ SecurityGroupRuleId: 'sgr-ours', Description: DESCRIPTION, Tags: OUR_TAGS }),
+          ingressRule({ SecurityGroupRuleId: 'sgr-egress', IsEgress: true, CidrIpv4: '0.0.0.0/0', IpProtocol: '-1' }),
+        ],
+        NextToken: 'p2',
+      })
+      .resolvesOnce({
+        SecurityGroupRules: [
+          ingressRule({ SecurityGroupRuleId: 'sgr-manual', GroupId: SG2, CidrIpv4: undefined, CidrIpv6: '2001:db8::9/128', FromPort: 443, ToPort: 443 }),
+        ],
+      });
+
+    const rules = await provider.listRules([
+      { region: 'eu-west-1', securityGroupId: SG },
+      { region: 'eu-west-1', securityGroupId: SG2 },
+      { region: 'eu-west-1', securityGroupId: SG },
+    ]);
+
+    expect(rules).toEqual([
+      {
+        region: 'eu-west-1',
+        securityGroupId: SG,
+        securityGroupRuleId: 'sgr-ours',
+        managed: true,
+        requestId: 'jit-req1',
+        cidr: '203.0.113.7/32',
+        fromPort: 22,
+        toPort: 22,
+        protocol: 'tcp',
+        description: DESCRIPTION,
+      },
+      {
+        region: 'eu-west-1',
+        securityGroupId: SG2,
+        securityGroupRuleId: 'sgr-manual',
+        managed: false,
+        cidr: '2001:db8::9/128',
+        fromPort: 443,
+        toPort: 443,
+        protocol: 'tcp',
+      },
+    ]);
+    expect(clientFor).toHaveBeenCalledTimes(1);
+    const filters = { Filters: [{ Name: 'group-id', Values: [SG, SG2] }] };
+    expect(ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupRulesCommand, 2);
+    expect(ec2).toHaveReceivedNthCommandWith(1, DescribeSecurityGroupRulesCommand, filters);
+    expect(ec2).toHaveReceivedNthCommandWith(2, DescribeSecurityGroupRulesCommand, { ...filters, NextToken: 'p2' });
+  });
+
+  it('uses one client per region', async () => {
+    ec2
+      .on(DescribeSecurityGroupRulesCommand, { Filters: [{ Name: 'group-id', Values: [SG] }] })
+      .resolves({ SecurityGroupRules: [ingressRule()] })
+      .on(DescribeSecurityGroupRulesCommand, { Filters: [{ Name: 'group-id', Values: [SG2] }] })
+      .resolves({ SecurityGroupRules: [ingressRule({ SecurityGroupRuleId: 'sgr-us', GroupId: SG2 })] });
+
+    const rules = await provider.listRules([
+      { region: 'eu-west-1', securityGroupId: SG },
+      { region: 'us-east-1', securityGroupId: SG2 },
+    ]);
+
+    expect(clientFor.mock.calls).toEqual([['eu-west-1'], ['us-east-1']]);
+    expect(rules.map((r) => [r.region, r.securityGroupRuleId])).toEqual([
+      ['eu-west-1', 'sgr-existing'],
+      ['us-east-1', 'sgr-us'],
+    ]);
+  });
+
+  it('asks for at most 200 groups per call', async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
+    const groups = Array.from({ length: 201 }, (_, i) => ({ region: 'eu-west-1', securityGroupId: `sg-${i}` }));
+
+    await expect(provider.listRules(groups)).resolves.toEqual([]);
+
+    const sizes = ec2.commandCalls(DescribeSecurityGroupRulesCommand).map((call) => call.args[0].input.Filters![0]!.Values!.length);
+    expect(sizes).toEqual([200, 1]);
+  });
+
+  it('names the number of groups, not every id, when a call for many groups fails', async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).rejects(awsError('UnauthorizedOperation', 403));
+    const err = await grantError(provider.listRules([SG, SG2].map((securityGroupId) => ({ region: 'eu-west-1', securityGroupId }))));
+    expect(err.message).toMatch(/^Listing the rules of 2 security groups \(eu-west-1\) failed \(UnauthorizedOperation/);
+  });
+
+  it('no groups, no calls', async () => {
+    await expect(provider.listRules([])).resolves.toEqual([]);
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['RequestLimitExceeded', 503, true],
+    ['UnauthorizedOperation', 403, false],
+  ])('%s (HTTP %s) is a GrantError naming the region and the code', async (code, status, retryable) => {
+    ec2.on(DescribeSecurityGroupRulesCommand).rejects(awsError(code, status));
+
+    const err = await grantError(provider.listRules([{ region: 'ap-south-1', securityGroupId: SG }]));
+
+    expect(err.retryable).toBe(retryable);
+    expect(err.message).toContain(`${SG} (ap-south-1)`);
+    expect(err.message).toContain(code);
   });
 });

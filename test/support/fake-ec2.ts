@@ -9,8 +9,10 @@
  *   new EC2Client({ region: 'eu-west-1', endpoint: fake.url, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } })
  *
  * Supported: AuthorizeSecurityGroupIngress (CIDR ranges, rule tags), RevokeSecurityGroupIngress by
- * SecurityGroupRuleId, DescribeSecurityGroupRules (filters group-id, security-group-rule-id,
- * tag:KEY, tag-key). Every group id starting with "sg-" exists. Signatures are not checked.
+ * SecurityGroupRuleId, DescribeSecurityGroupRules (SecurityGroupRuleIds, which fail with
+ * InvalidSecurityGroupRuleId.NotFound for a missing id; filters group-id, security-group-rule-id,
+ * tag:KEY, tag-key; MaxResults/NextToken paging). Every group id starting with "sg-" exists.
+ * Signatures are not checked. AWS quirks on demand: throttleNext, ignoreNextRevoke, seedRule.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -28,6 +30,8 @@ export interface FakeRule {
   tags: Record<string, string>;
 }
 
+export type SeedRule = Omit<FakeRule, 'securityGroupRuleId' | 'tags'> & Partial<Pick<FakeRule, 'securityGroupRuleId' | 'tags'>>;
+
 export interface FakeEc2Call {
   action: string;
   /** The form fields of the call, without Action and Version. */
@@ -42,6 +46,10 @@ export interface FakeEc2 {
   calls: FakeEc2Call[];
   /** Answers the next n calls with 503 RequestLimitExceeded. */
   throttleNext(n: number): void;
+  /** Answers the next RevokeSecurityGroupIngress with Return=true but leaves the rules in place. */
+  ignoreNextRevoke(): void;
+  /** Adds a rule directly (untagged unless `tags` says otherwise), as a human or another tool would. */
+  seedRule(rule: SeedRule): FakeRule;
   close(): Promise<void>;
 }
 
@@ -61,10 +69,12 @@ class Ec2Fault extends Error {
   }
 }
 
-export async function startFakeEc2(opts: { port?: number } = {}): Promise<FakeEc2> {
+/** port: where to listen (0: any). pageSize: Describe page size when the call sends no MaxResults. */
+export async function startFakeEc2(opts: { port?: number; pageSize?: number } = {}): Promise<FakeEc2> {
   const rules = new Map<string, FakeRule>();
   const calls: FakeEc2Call[] = [];
   let throttled = 0;
+  let ignoreRevoke = false;
 
   const actions: Record<string, (params: Params) => string> = {
     AuthorizeSecurityGroupIngress(params) {
@@ -101,6 +111,10 @@ export async function startFakeEc2(opts: { port?: number } = {}): Promise<FakeEc
       if (gone.length > 0) {
         throw new Ec2Fault('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${gone[0]}' does not exist`);
       }
+      if (ignoreRevoke) {
+        ignoreRevoke = false;
+        return '<return>true</return>';
+      }
       const revoked = ids.map((id) => rules.get(id)!);
       for (const id of ids) rules.delete(id);
       return `<return>true</return><revokedSecurityGroupRuleSet>${revoked.map(revokedXml).join('')}</revokedSecurityGroupRuleSet>`;
@@ -108,11 +122,16 @@ export async function startFakeEc2(opts: { port?: number } = {}): Promise<FakeEc
 
     DescribeSecurityGroupRules(params) {
       const ids = values(params, 'SecurityGroupRuleId');
+      const missing = ids.find((id) => !rules.has(id));
+      if (missing) throw new Ec2Fault('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${missing}' does not exist`);
       const filters = members(params, 'Filter').map((f) => filterFor(f.Name ?? '', values(f, 'Value')));
       const found = [...rules.values()].filter(
         (rule) => (ids.length === 0 || ids.includes(rule.securityGroupRuleId)) && filters.every((match) => match(rule)),
       );
-      return `<securityGroupRuleSet>${found.map(ruleXml).join('')}</securityGroupRuleSet>`;
+      const start = Number(params.NextToken ?? 0);
+      const end = start + (Number(params.MaxResults) || opts.pageSize || found.length);
+      const next = end < found.length ? el('nextToken', String(end)) : '';
+      return `<securityGroupRuleSet>${found.slice(start, end).map(ruleXml).join('')}</securityGroupRuleSet>${next}`;
     },
   };
 
@@ -168,6 +187,14 @@ export async function startFakeEc2(opts: { port?: number } = {}): Promise<FakeEc
     calls,
     throttleNext(n: number) {
       throttled = n;
+    },
+    ignoreNextRevoke() {
+      ignoreRevoke = true;
+    },
+    seedRule(seed: SeedRule) {
+      const rule: FakeRule = { securityGroupRuleId: `sgr-${randomBytes(8).toString('hex')}`, tags: {}, ...seed };
+      rules.set(rule.securityGroupRuleId, rule);
+      return structuredClone(rule);
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
