@@ -1,7 +1,7 @@
 /**
  * Ports: the interfaces the core talks to. Adapters implement them (src/store, src/aws, handlers/).
  */
-import type { AccessRequest, AuditEntry, Grant, Notification, RequestStatus, SlackMessageRef, Target } from './domain/types';
+import type { AccessRequest, AuditEntry, Grant, Notification, ObservedRule, RequestStatus, SlackMessageRef, Target } from './domain/types';
 
 export interface Clock {
   now(): Date;
@@ -40,6 +40,32 @@ export interface RequestStore {
   recordNotificationAttempt(id: string, notificationId: string, attempts: number): Promise<void>;
   /** Remembers where the approval message lives (no version bump). */
   setApprovalMessage(id: string, ref: SlackMessageRef): Promise<void>;
+  /**
+   * Claims one undelivered notification for `untilMs` so that only one replica sends it. False
+   * when it is gone or another replica's claim has not lapsed.
+   */
+  claimNotification(id: string, notificationId: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /** Takes or renews a named lease (e.g. the drift sweep) for `untilMs`. False when another owner holds it. */
+  tryLease(name: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+}
+
+/**
+ * Who holds each AWS rule the bot created. Two live grants for the same group, port and address
+ * share one rule (EC2 refuses a duplicate); it is removed only when the last holder ends. A rule
+ * being revoked accepts no new holder, so a revoke never races a newcomer. Keys are opaque
+ * ("<region>#<rule id>").
+ */
+export interface RuleRegistry {
+  /** Adds a holder; ConflictError while the rule is being revoked. Idempotent. */
+  join(ruleKey: string, requestId: string): Promise<void>;
+  /** Removes a holder (idempotent) and returns the holders left. */
+  leave(ruleKey: string, requestId: string): Promise<string[]>;
+  /** Marks the rule as being revoked if nobody holds it. False when someone holds it. */
+  beginRevoke(ruleKey: string): Promise<boolean>;
+  /** Forgets a rule that is gone from AWS. */
+  forget(ruleKey: string): Promise<void>;
+  /** Current holders (empty when unknown). */
+  holders(ruleKey: string): Promise<string[]>;
 }
 
 export interface AccessProvider {
@@ -49,8 +75,20 @@ export interface AccessProvider {
    * it is adopted, not duplicated. Throws GrantError for non-retryable failures.
    */
   grant(request: AccessRequest, target: Target, expiresAt: Date): Promise<Grant>;
-  /** Revokes the grant. Already gone counts as success. Returns whether anything was removed. */
-  revoke(request: AccessRequest, grant: Grant): Promise<{ removed: boolean }>;
+  /**
+   * Revokes the grant, then re-reads AWS to confirm it is gone. Already gone counts as success.
+   * `verified` is false when the re-read still shows it or could not be made.
+   */
+  revoke(request: AccessRequest, grant: Grant): Promise<RevokeResult>;
+  /** Every ingress rule on the given groups (drift sweep). */
+  listRules(groups: ReadonlyArray<{ region: string; securityGroupId: string }>): Promise<ObservedRule[]>;
+  /** Removes one rule by id (drift sweep: a tagged rule no live grant holds). Gone counts as success. */
+  removeRule(rule: Pick<ObservedRule, 'region' | 'securityGroupId' | 'securityGroupRuleId'>): Promise<RevokeResult>;
+}
+
+export interface RevokeResult {
+  removed: boolean;
+  verified: boolean;
 }
 
 /**
@@ -59,4 +97,11 @@ export interface AccessProvider {
  */
 export interface NotificationSender {
   send(notification: Notification, request: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void>;
+  /** Posts an alert that belongs to no request (drift sweep findings) to the approver channel. */
+  alert(title: string, text: string): Promise<void>;
 }
+
+/** Crash points for the fault-injection tests; a no-op in production. */
+export const FAULT_POINTS = ['after-grant-intent', 'after-grant-aws', 'after-active', 'after-revoke-intent', 'after-revoke-aws'] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
+export type FaultHook = (point: FaultPoint, requestId: string) => void;

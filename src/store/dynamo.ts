@@ -10,10 +10,10 @@
  *   byRequester (requesterId, createdAt) — `/jit list`
  */
 import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, type DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, SlackMessageRef } from '../domain/types';
-import type { RequestStore, Transition } from '../ports';
+import type { RequestStore, RuleRegistry, Transition } from '../ports';
 
 export const INDEX = { due: 'due', outbox: 'outbox', byRequester: 'byRequester' } as const;
 const DUE_SHARD = 'due';
@@ -21,7 +21,7 @@ const OUTBOX_SHARD = 'outbox';
 /** Attributes that exist only for the indexes; never part of the domain object. */
 const INDEX_ATTRIBUTES = ['pk', 'dueShard', 'outboxShard', 'outboxAt'] as const;
 
-export class DynamoRequestStore implements RequestStore {
+export class DynamoRequestStore implements RequestStore, RuleRegistry {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -137,6 +137,77 @@ export class DynamoRequestStore implements RequestStore {
       ReturnValues: 'UPDATED_NEW',
     });
     if (!after) throw new NotFoundError(`request ${id} not found`);
+  }
+
+  async claimNotification(id: string, notificationId: string, owner: string, nowMs: number, untilMs: number): Promise<boolean> {
+    const after = await this.updateIfCondition({
+      Key: { pk: key(id) },
+      UpdateExpression: 'SET #outbox.#n.#until = :until, #outbox.#n.#owner = :owner',
+      ConditionExpression: 'attribute_exists(#outbox.#n) AND (attribute_not_exists(#outbox.#n.#until) OR #outbox.#n.#until < :now OR #outbox.#n.#owner = :owner)',
+      ExpressionAttributeNames: { '#outbox': 'outbox', '#n': notificationId, '#until': 'claimUntil', '#owner': 'claimedBy' },
+      ExpressionAttributeValues: { ':until': untilMs, ':owner': owner, ':now': nowMs },
+    });
+    return after !== undefined;
+  }
+
+  async tryLease(name: string, owner: string, nowMs: number, untilMs: number): Promise<boolean> {
+    const after = await this.updateIfCondition({
+      Key: { pk: `LEASE#${name}` },
+      UpdateExpression: 'SET #owner = :owner, #until = :until',
+      ConditionExpression: 'attribute_not_exists(#until) OR #until < :now OR #owner = :owner',
+      ExpressionAttributeNames: { '#owner': 'owner', '#until': 'leaseUntil' },
+      ExpressionAttributeValues: { ':owner': owner, ':until': untilMs, ':now': nowMs },
+    });
+    return after !== undefined;
+  }
+
+  // ---------------------------------------------------------------- rule registry
+
+  async join(ruleKey: string, requestId: string): Promise<void> {
+    const after = await this.updateIfCondition({
+      Key: { pk: `RULE#${ruleKey}` },
+      UpdateExpression: 'ADD #holders :h',
+      ConditionExpression: 'attribute_not_exists(#state)',
+      ExpressionAttributeNames: { '#holders': 'holders', '#state': 'revoking' },
+      ExpressionAttributeValues: { ':h': new Set([requestId]) },
+    });
+    if (!after) throw new ConflictError(`rule ${ruleKey} is being revoked; it cannot take a new holder`);
+  }
+
+  async leave(ruleKey: string, requestId: string): Promise<string[]> {
+    const after = await this.updateIfCondition({
+      Key: { pk: `RULE#${ruleKey}` },
+      UpdateExpression: 'DELETE #holders :h',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#holders': 'holders' },
+      ExpressionAttributeValues: { ':h': new Set([requestId]) },
+      ReturnValues: 'ALL_NEW',
+    });
+    return [...((after?.holders as Set<string> | undefined) ?? [])].sort();
+  }
+
+  async beginRevoke(ruleKey: string): Promise<boolean> {
+    const after = await this.updateIfCondition({
+      Key: { pk: `RULE#${ruleKey}` },
+      UpdateExpression: 'SET #state = :true',
+      ConditionExpression: 'attribute_not_exists(#holders)',
+      ExpressionAttributeNames: { '#holders': 'holders', '#state': 'revoking' },
+      ExpressionAttributeValues: { ':true': true },
+    });
+    return after !== undefined;
+  }
+
+  async forget(ruleKey: string): Promise<void> {
+    try {
+      await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: `RULE#${ruleKey}` }, ConditionExpression: 'attribute_not_exists(#holders)', ExpressionAttributeNames: { '#holders': 'holders' } }));
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  async holders(ruleKey: string): Promise<string[]> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `RULE#${ruleKey}` }, ConsistentRead: true }));
+    return [...((out.Item?.holders as Set<string> | undefined) ?? [])].sort();
   }
 
   /**

@@ -112,3 +112,61 @@ it('lists a requester’s requests newest first and remembers the approval messa
   expect((await store.get(old.id))!.approvalMessage).toEqual({ channel: 'C0APPROVE', ts: '1.2' });
   expect((await store.get(old.id))!.version).toBe(old.version);
 });
+
+describe('rule registry', () => {
+  it('shares a rule between holders and lets only the last one revoke it', async () => {
+    const rule = 'eu-west-1#sgr-shared1';
+    await store.join(rule, 'jit-a');
+    await store.join(rule, 'jit-b');
+    await store.join(rule, 'jit-b'); // idempotent
+    expect(await store.holders(rule)).toEqual(['jit-a', 'jit-b']);
+    expect(await store.leave(rule, 'jit-a')).toEqual(['jit-b']);
+    expect(await store.beginRevoke(rule)).toBe(false); // jit-b still holds it
+    expect(await store.leave(rule, 'jit-b')).toEqual([]);
+    expect(await store.leave(rule, 'jit-b')).toEqual([]); // idempotent
+    expect(await store.beginRevoke(rule)).toBe(true);
+    expect(await store.beginRevoke(rule)).toBe(true); // a retry after a crash passes again
+    await expect(store.join(rule, 'jit-c')).rejects.toBeInstanceOf(ConflictError); // no newcomer during a revoke
+    await store.forget(rule);
+    expect(await store.holders(rule)).toEqual([]);
+    await store.join(rule, 'jit-c'); // a later rule with the same id (never in practice) starts afresh
+    expect(await store.holders(rule)).toEqual(['jit-c']);
+  });
+
+  it('leaving an unknown rule is harmless', async () => {
+    expect(await store.leave('eu-west-1#sgr-unknown', 'jit-a')).toEqual([]);
+    expect(await store.holders('eu-west-1#sgr-unknown')).toEqual([]);
+  });
+
+  it('20 concurrent joins and one revoke: the revoke wins only if it saw no holder', async () => {
+    const rule = 'eu-west-1#sgr-race';
+    const results = await Promise.allSettled([store.beginRevoke(rule), ...Array.from({ length: 20 }, (_, i) => store.join(rule, `jit-${i}`))]);
+    const revoked = (results[0] as PromiseFulfilledResult<boolean>).value;
+    const joined = results.slice(1).filter((r) => r.status === 'fulfilled').length;
+    if (revoked) expect(await store.holders(rule)).toEqual([]);
+    else expect(joined).toBe(20);
+    expect(revoked && joined > 0).toBe(false);
+  });
+});
+
+describe('claims and leases', () => {
+  it('lets one replica claim a notification until the claim lapses', async () => {
+    const r = pendingRequest();
+    await store.create(r);
+    const denied = await store.transition(decide(r, { type: 'deny', actor: 'U0APPROVER' }, ctx()));
+    const [n] = Object.keys(denied.outbox);
+    expect(await store.claimNotification(r.id, n!, 'replica-a', 1_000, 31_000)).toBe(true);
+    expect(await store.claimNotification(r.id, n!, 'replica-b', 2_000, 32_000)).toBe(false);
+    expect(await store.claimNotification(r.id, n!, 'replica-a', 2_000, 32_000)).toBe(true); // renew own claim
+    expect(await store.claimNotification(r.id, n!, 'replica-b', 40_000, 70_000)).toBe(true); // lapsed
+    await store.ackNotification(r.id, n!);
+    expect(await store.claimNotification(r.id, n!, 'replica-a', 80_000, 90_000)).toBe(false); // delivered
+  });
+
+  it('grants a named lease to one owner at a time', async () => {
+    expect(await store.tryLease('drift', 'a', 1_000, 61_000)).toBe(true);
+    expect(await store.tryLease('drift', 'b', 2_000, 62_000)).toBe(false);
+    expect(await store.tryLease('drift', 'a', 30_000, 90_000)).toBe(true);
+    expect(await store.tryLease('drift', 'b', 91_000, 151_000)).toBe(true);
+  });
+});
