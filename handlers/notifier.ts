@@ -5,6 +5,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { approvalMessage } from '../blocks/approval';
+import { revokedThreadMessage, systemAlert } from '../blocks/channel';
 import { alertMessage, deniedDm, endedDm, failedDm, grantedDm, submittedDm, timeoutDm, warningDm } from '../blocks/dm';
 import type { SlackMessage } from '../blocks/kit';
 import type { JitConfig } from '../src/config-types';
@@ -26,12 +27,19 @@ export class SlackNotifier implements NotificationSender {
         if (!r.approvalMessage) return this.postApproval(r, target);
         await this.client.chat.update({ channel: r.approvalMessage.channel, ts: r.approvalMessage.ts, ...approvalMessage(r, target) });
         return;
+      case 'thread.revoked':
+        await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...revokedThreadMessage(r) });
+        return;
       case 'channel.alert':
         await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...alertMessage(r, n.text ?? '') });
         return;
       default:
         await this.dm(r, this.renderDm(n, r, target));
     }
+  }
+
+  async alert(title: string, text: string): Promise<void> {
+    await this.client.chat.postMessage({ channel: this.config.approverChannel, ...systemAlert(title, text) });
   }
 
   private renderDm(n: Notification, r: AccessRequest, target: Target | undefined): SlackMessage {

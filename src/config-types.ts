@@ -14,6 +14,8 @@ export interface JitConfig {
   revocation: {
     /** Seconds between durable sweeps of the due index. */
     sweepIntervalSeconds: number;
+    /** Milliseconds between drift sweeps of the managed security groups (one replica at a time). */
+    driftIntervalMs: number;
   };
   targets: Target[];
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { JitConfig } from './config-types';
 import { parseDuration } from './domain/duration';
 import type { Target } from './domain/types';
+import { FAULT_POINTS, type FaultPoint } from './ports';
 
 export type { JitConfig } from './config-types';
 
@@ -33,6 +34,8 @@ export interface EnvConfig {
   dynamoTable?: string;
   awsRegion?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Fault-injection tests only: kill the process (SIGKILL) at these points. */
+  testCrashAt?: FaultPoint[];
 }
 
 const nonEmpty = (hint: string) => z.string({ error: `is required: ${hint}` }).trim().min(1, `is required: ${hint}`);
@@ -61,6 +64,13 @@ const envSchema = z
     JIT_DATA_DIR: optionalText.transform((v) => v ?? './data'),
     JIT_DYNAMODB_TABLE: optionalText,
     AWS_REGION: optionalText,
+    JIT_TEST_CRASH_AT: optionalText.pipe(
+      z
+        .string()
+        .optional()
+        .transform((v) => (v ? v.split(',').map((p) => p.trim()) : undefined))
+        .pipe(z.array(z.enum(FAULT_POINTS, { error: `must list crash points among ${FAULT_POINTS.join(', ')}` })).optional()),
+    ),
     LOG_LEVEL: optionalText.transform((v) => v ?? 'info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })),
   })
   .superRefine((env, ctx) => {
@@ -82,6 +92,7 @@ export function loadEnv(env: NodeJS.ProcessEnv): EnvConfig {
     dynamoTable: e.JIT_DYNAMODB_TABLE,
     awsRegion: e.AWS_REGION,
     logLevel: e.LOG_LEVEL,
+    ...(e.JIT_TEST_CRASH_AT ? { testCrashAt: e.JIT_TEST_CRASH_AT } : {}),
   };
 }
 
@@ -128,9 +139,9 @@ const fileSchema = z
       .strict()
       .default({ minDuration: 5 * 60_000, maxDuration: 4 * 3_600_000, approvalTimeout: 30 * 60_000, expiryWarning: 5 * 60_000 }),
     revocation: z
-      .object({ sweepInterval: duration('5s').default(5_000) })
+      .object({ sweepInterval: duration('5s').default(5_000), driftInterval: duration('5m').default(5 * 60_000) })
       .strict()
-      .default({ sweepInterval: 5_000 }),
+      .default({ sweepInterval: 5_000, driftInterval: 5 * 60_000 }),
     targets: z.array(ec2TargetSchema).min(1, 'needs at least one target'),
   })
   .strict();
@@ -148,6 +159,7 @@ export function parseConfig(text: string, source = 'config'): JitConfig {
   const problems: string[] = [];
   if (c.defaults.minDuration > c.defaults.maxDuration) problems.push('defaults.minDuration: is longer than defaults.maxDuration');
   if (c.revocation.sweepInterval < 1_000 || c.revocation.sweepInterval > 60_000) problems.push('revocation.sweepInterval: must be between 1s and 60s');
+  if (c.revocation.driftInterval < 10_000) problems.push('revocation.driftInterval: must be at least 10s');
   const seen = new Set<string>();
   const targets: Target[] = c.targets.map((t, i) => {
     if (seen.has(t.name)) problems.push(`targets[${i}].name: "${t.name}" is used by another target`);
@@ -178,7 +190,7 @@ export function parseConfig(text: string, source = 'config'): JitConfig {
       approvalTimeoutMs: c.defaults.approvalTimeout,
       expiryWarningMs: c.defaults.expiryWarning,
     },
-    revocation: { sweepIntervalSeconds: Math.round(c.revocation.sweepInterval / 1000) },
+    revocation: { sweepIntervalSeconds: Math.round(c.revocation.sweepInterval / 1000), driftIntervalMs: c.revocation.driftInterval },
     targets,
   };
 }

@@ -18,7 +18,7 @@ export type LifecycleEvent =
   | { type: 'warn' }
   | { type: 'expire' }
   | { type: 'revoke'; actor: string }
-  | { type: 'revoked'; removed: boolean }
+  | { type: 'revoked'; removed: boolean; outcome: 'verified' | 'released'; holders?: string[] }
   | { type: 'revoke-retry'; error: string; retryAt: number; alert?: string }
   | { type: 'claim'; owner: string };
 
@@ -127,15 +127,15 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
       status: 'REVOKED',
       action: 'revoked',
       actor: SYSTEM,
-      set: { endedAt: iso(ctx.now), dueAt: undefined, leaseOwner: undefined, failure: undefined, attempts: undefined },
-      notify: ['approval.update', 'dm.ended'],
-      details: { ...(r.grant ? grantDetails(r.grant) : {}), removed: String(e.removed) },
+      set: { endedAt: iso(ctx.now), dueAt: undefined, leaseOwner: undefined, failure: undefined, attempts: undefined, revokeOutcome: e.outcome },
+      notify: ['approval.update', 'dm.ended', 'thread.revoked'],
+      details: { ...(r.grant ? grantDetails(r.grant) : {}), removed: String(e.removed), outcome: e.outcome, ...(e.holders?.length ? { stillHeldBy: e.holders.join(',') } : {}) },
     }),
     'revoke-retry': (r, e: Extract<LifecycleEvent, { type: 'revoke-retry' }>) => ({
       status: 'REVOKING',
       action: 'revoke-retry',
       actor: SYSTEM,
-      set: { failure: e.error, dueAt: e.retryAt, leaseOwner: undefined, attempts: (r.attempts ?? 0) + 1 },
+      set: { failure: e.error, dueAt: e.retryAt, leaseOwner: undefined, attempts: (r.attempts ?? 0) + 1, ...(e.alert ? { flagged: true } : {}) },
       notify: e.alert ? ['channel.alert'] : [],
       noteText: e.alert,
       details: { error: e.error, retryAt: iso(e.retryAt) },

@@ -19,7 +19,7 @@ import { Ec2SshProvider } from './aws/ec2-ssh';
 import { ConfigError, type EnvConfig, type JitConfig, loadConfigFile, loadEnv } from './config';
 import { createLogger } from './logger';
 import { OutboxProcessor } from './outbox';
-import { type Clock, systemClock } from './ports';
+import { type Clock, type FaultPoint, systemClock } from './ports';
 import { Scheduler } from './scheduler';
 import { AccessService } from './service';
 import { checkTable, DynamoRequestStore, ensureTable } from './store/dynamo';
@@ -93,8 +93,17 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const providers = { 'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region }) };
 
   // ---- core
-  const service = new AccessService({ config, store, providers, clock, log, owner, leaseMs: overrides.leaseMs });
-  const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds });
+  const crashAt = new Set(env.testCrashAt ?? []);
+  const faults =
+    crashAt.size > 0
+      ? (point: FaultPoint, requestId: string) => {
+          if (!crashAt.has(point)) return;
+          process.stderr.write(`jit-access-bot: JIT_TEST_CRASH_AT=${point}: killing the process (request ${requestId})\n`);
+          process.kill(process.pid, 'SIGKILL');
+        }
+      : undefined;
+  if (faults) log.warn({ crashAt: [...crashAt] }, 'fault injection is ON (JIT_TEST_CRASH_AT): this process will kill itself');
+  const service = new AccessService({ config, store, registry: store, providers, clock, log, owner, defaultRegion: region, leaseMs: overrides.leaseMs, faults });
 
   // ---- Slack
   const clientOptions = env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {};
@@ -118,7 +127,9 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const inFlight = new InFlight();
   inFlight.install(app);
   registerListeners(app, { service, log });
-  const outbox = new OutboxProcessor({ store, sender: new SlackNotifier(app.client, config, clock), config, clock, log });
+  const notifier = new SlackNotifier(app.client, config, clock);
+  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner });
+  const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, driftIntervalMs: config.revocation.driftIntervalMs, store, owner, notifier });
 
   // ---- start
   let port: number | undefined;

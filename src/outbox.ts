@@ -20,6 +20,10 @@ export interface OutboxOptions {
   intervalMs?: number;
   /** Give up on a notification after this many failed attempts (logged as an error). */
   maxAttempts?: number;
+  /** This replica, for delivery claims. */
+  owner: string;
+  /** How long a claimed notification is reserved for this replica. */
+  claimMs?: number;
 }
 
 export class OutboxProcessor {
@@ -82,6 +86,10 @@ export class OutboxProcessor {
     for (const n of queue) {
       const target = this.o.config.targets.find((t) => t.name === request!.targetName);
       const log = this.o.log.child({ requestId: id, notification: n.kind });
+      // Several replicas drain the same outbox: only the one holding the claim sends. If another
+      // holds it, stop here to keep this request's messages in order.
+      const now = this.o.clock.now().getTime();
+      if (!(await this.o.store.claimNotification(id, n.id, this.o.owner, now, now + (this.o.claimMs ?? 30_000)))) return;
       try {
         const ref = await this.o.sender.send(n, request, target);
         if (ref && !request.approvalMessage) {

@@ -10,7 +10,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { AccessRequest } from './domain/types';
-import type { Clock } from './ports';
+import type { Clock, NotificationSender, RequestStore } from './ports';
 import type { AccessService } from './service';
 
 export interface SchedulerOptions {
@@ -22,6 +22,11 @@ export interface SchedulerOptions {
   batchSize?: number;
   /** Requests handled at once within a sweep. */
   concurrency?: number;
+  /** How often one replica (holding the drift lease) runs the drift sweep; 0 disables it. */
+  driftIntervalMs?: number;
+  store?: RequestStore;
+  owner?: string;
+  notifier?: Pick<NotificationSender, 'alert'>;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -31,6 +36,10 @@ export class Scheduler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private running = false;
   private sweeping?: Promise<number>;
+  private driftTimer?: NodeJS.Timeout;
+  private drifting?: Promise<void>;
+  /** Untagged rules already reported by this replica (reported once per process). */
+  private readonly reported = new Set<string>();
 
   constructor(private readonly o: SchedulerOptions) {
     o.service.onChange((r) => this.arm(r));
@@ -42,6 +51,45 @@ export class Scheduler {
     await this.sweepOnce();
     const seconds = Math.max(1, Math.min(59, Math.round(this.o.sweepIntervalSeconds)));
     this.task = cron.schedule(`*/${seconds} * * * * *`, () => void this.sweepOnce(), { noOverlap: true, name: 'jit-revocation-sweep' });
+    const every = this.o.driftIntervalMs ?? 0;
+    if (every > 0) {
+      void this.driftOnce();
+      this.driftTimer = setInterval(() => void this.driftOnce(), every);
+      this.driftTimer.unref();
+    }
+  }
+
+  /**
+   * Runs the drift sweep if this replica holds the drift lease (one replica per interval), and
+   * reports what it found in the approver channel. Never throws.
+   */
+  driftOnce(): Promise<void> {
+    this.drifting ??= this.drift().finally(() => {
+      this.drifting = undefined;
+    });
+    return this.drifting;
+  }
+
+  private async drift(): Promise<void> {
+    const { store, owner, notifier } = this.o;
+    const now = this.o.clock.now().getTime();
+    try {
+      if (store && owner && !(await store.tryLease('drift', owner, now, now + Math.max(10_000, (this.o.driftIntervalMs ?? 60_000) - 1_000)))) return;
+      const report = await this.o.service.driftSweep();
+      const lines: string[] = [];
+      for (const r of report.removed) lines.push(`Removed ${r.securityGroupRuleId} on ${r.securityGroupId} (${r.region}): tagged by this bot${r.requestId ? ` for ${r.requestId}` : ''}, held by no live grant.`);
+      for (const r of report.failed) lines.push(`Could not remove ${r.securityGroupRuleId} on ${r.securityGroupId} (${r.region}); will try again.`);
+      for (const r of report.untagged.filter((u) => !this.reported.has(u.securityGroupRuleId))) {
+        lines.push(`Not managed by this bot, left alone: ${r.securityGroupRuleId} on ${r.securityGroupId} (${r.region}) ${r.protocol ?? ''} ${r.fromPort ?? ''}${r.toPort !== r.fromPort ? `-${r.toPort}` : ''} from ${r.cidr ?? 'a referenced group or prefix list'}.`);
+      }
+      this.o.log.info({ event: 'drift.done', removed: report.removed.length, failed: report.failed.length, untagged: report.untagged.length }, 'drift sweep done');
+      if (lines.length > 0 && notifier) {
+        await notifier.alert('Security-group drift', lines.join('\n'));
+        for (const u of report.untagged) this.reported.add(u.securityGroupRuleId);
+      }
+    } catch (err) {
+      this.o.log.error({ event: 'drift.failed', err: (err as Error).message }, 'drift sweep failed; will retry');
+    }
   }
 
   async stop(): Promise<void> {
@@ -50,9 +98,11 @@ export class Scheduler {
       await this.task.stop();
       await this.task.destroy();
     }
+    if (this.driftTimer) clearInterval(this.driftTimer);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await this.sweeping;
+    await this.drifting;
   }
 
   /** Handles every due request (up to the batch size). Returns how many were looked at. */

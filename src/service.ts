@@ -8,19 +8,23 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
 import { AlreadyResolvedError, ConflictError, GrantError, InvalidTransitionError, NotAllowedError, NotFoundError } from './domain/errors';
-import { type AccessRequest, type Grant, isTerminal, type Target } from './domain/types';
+import { type AccessRequest, type Grant, isTerminal, type ObservedRule, type Target } from './domain/types';
 import { decide, type LifecycleEvent } from './lifecycle';
 import { checkCanDecide, checkCanRevoke, findTarget, isApprover, recheckForGrant, type SubmissionInput, validateSubmission } from './policy';
-import type { AccessProvider, Clock, RequestStore } from './ports';
+import type { AccessProvider, Clock, FaultHook, RequestStore, RuleRegistry } from './ports';
 
 export interface ServiceOptions {
   config: JitConfig;
   store: RequestStore;
+  /** Holders of each AWS rule (overlapping grants share one). */
+  registry: RuleRegistry;
   providers: Partial<Record<Target['kind'], AccessProvider>>;
   clock: Clock;
   log: Logger;
   /** Identifies this replica in leases and logs. */
   owner: string;
+  /** Region of targets that name none. */
+  defaultRegion: string;
   /** How long an intent (GRANTING / REVOKING) is owned before another replica may take over. */
   leaseMs?: number;
   /** Give up granting (FAILED) when AWS keeps failing for this long after approval. */
@@ -28,6 +32,17 @@ export interface ServiceOptions {
   /** Alert the approver channel after this many failed revoke attempts (retries go on). */
   revokeAlertAfter?: number;
   random?: () => number;
+  /** Crash points for fault-injection tests; absent in production. */
+  faults?: FaultHook;
+}
+
+export interface DriftReport {
+  /** Rules carrying our tag that no live grant holds: removed. */
+  removed: ObservedRule[];
+  /** Rules on managed groups without our tag: reported, never touched. */
+  untagged: ObservedRule[];
+  /** Rules we tried to remove but AWS did not confirm. */
+  failed: ObservedRule[];
 }
 
 export type ChangeListener = (request: AccessRequest) => void;
@@ -191,11 +206,17 @@ export class AccessService {
   private async runGrant(granting: AccessRequest, target: Target): Promise<AccessRequest> {
     const provider = this.provider(target.kind);
     const log = this.log(granting);
+    this.fault('after-grant-intent', granting);
     let grant: Grant;
     try {
       recheckForGrant(this.o.config, granting);
       const expiresAt = new Date(this.o.clock.now().getTime() + granting.durationMs);
       grant = await provider.grant(granting, target, expiresAt);
+      // Register as a holder of the rule (shared when another live grant created it). A rule that
+      // is being revoked takes no newcomer: retry, and the next attempt creates a fresh rule.
+      await this.o.registry.join(ruleKey(grant), granting.id).catch((err: unknown) => {
+        throw err instanceof ConflictError ? new GrantError(`rule ${grant.securityGroupRuleId} is being revoked for another request; retrying`, true) : err;
+      });
     } catch (err) {
       const message = errorText(err);
       const retryable = !(err instanceof GrantError) || err.retryable;
@@ -207,15 +228,38 @@ export class AccessService {
       log.error({ event: 'grant.failed', err: message }, 'grant failed');
       return this.apply(granting, { type: 'grant-failed', error: message });
     }
+    this.fault('after-grant-aws', granting);
     log.info({ event: 'grant.created', grant }, 'access granted');
-    return this.apply(granting, { type: 'granted', grant });
+    const active = await this.apply(granting, { type: 'granted', grant });
+    this.fault('after-active', active);
+    return active;
   }
 
+  /**
+   * Ends a grant: leaves the rule's holder list; the last holder revokes it in AWS and accepts
+   * the revoke only once a re-read confirms the rule is gone. Failures are retried with backoff
+   * for as long as it takes; humans are alerted once the retry budget is spent.
+   */
   private async runRevoke(revoking: AccessRequest): Promise<AccessRequest> {
     const log = this.log(revoking);
+    this.fault('after-revoke-intent', revoking);
+    const grant = revoking.grant;
     let removed = false;
+    let holders: string[] = [];
     try {
-      if (revoking.grant) removed = (await this.provider(revoking.grant.kind).revoke(revoking, revoking.grant)).removed;
+      if (grant) {
+        const key = ruleKey(grant);
+        holders = await this.o.registry.leave(key, revoking.id);
+        if (holders.length === 0 && (await this.o.registry.beginRevoke(key))) {
+          const result = await this.provider(grant.kind).revoke(revoking, grant);
+          if (!result.verified) throw new GrantError(`AWS still lists rule ${grant.securityGroupRuleId} on ${grant.securityGroupId} after revoking it (or could not be asked)`, true);
+          removed = result.removed;
+          this.fault('after-revoke-aws', revoking);
+          await this.o.registry.forget(key);
+        } else if (holders.length === 0) {
+          holders = await this.o.registry.holders(key); // someone joined between leave and revoke
+        }
+      }
     } catch (err) {
       const message = errorText(err);
       const attempts = (revoking.attempts ?? 0) + 1;
@@ -227,8 +271,44 @@ export class AccessService {
       log.error({ event: 'revoke.retry', err: message, attempts }, 'revoke failed, will retry');
       return this.apply(revoking, { type: 'revoke-retry', error: message, retryAt: this.retryAt(revoking.attempts ?? 0), ...(alert ? { alert } : {}) });
     }
-    log.info({ event: 'revoke.done', removed, grant: revoking.grant }, 'access revoked');
-    return this.apply(revoking, { type: 'revoked', removed });
+    const outcome = holders.length > 0 ? 'released' : 'verified';
+    log.info({ event: 'revoke.done', removed, outcome, holders, grant }, outcome === 'verified' ? 'access revoked and verified' : 'access ended; shared rule kept for other grants');
+    return this.apply(revoking, { type: 'revoked', removed, outcome, holders });
+  }
+
+  /**
+   * Drift sweep: finds rules on the managed security groups that carry our tag but that no live
+   * grant holds (left by a crash, a manual restore, a bug) and removes them; reports rules
+   * without our tag and never touches them.
+   */
+  async driftSweep(): Promise<DriftReport> {
+    const report: DriftReport = { removed: [], untagged: [], failed: [] };
+    const groups = new Map<string, { region: string; securityGroupId: string }>();
+    for (const t of this.o.config.targets) {
+      const region = t.region ?? this.o.defaultRegion;
+      groups.set(`${region}#${t.securityGroupId}`, { region, securityGroupId: t.securityGroupId });
+    }
+    const provider = this.o.providers['ec2-ssh'];
+    if (!provider || groups.size === 0) return report;
+    for (const rule of await provider.listRules([...groups.values()])) {
+      if (!rule.managed) {
+        report.untagged.push(rule);
+        continue;
+      }
+      if (await this.isHeld(rule)) continue;
+      const result = await provider.removeRule(rule).catch(() => ({ removed: false, verified: false }));
+      (result.verified ? report.removed : report.failed).push(rule);
+      this.o.log.warn({ event: 'drift.orphan', rule, removed: result.removed, verified: result.verified }, 'removed a tagged rule that no live grant holds');
+    }
+    return report;
+  }
+
+  /** A tagged rule is live while a grant holds it or its request is still being granted or revoked. */
+  private async isHeld(rule: ObservedRule): Promise<boolean> {
+    if ((await this.o.registry.holders(`${rule.region}#${rule.securityGroupRuleId}`)).length > 0) return true;
+    if (!rule.requestId) return false;
+    const request = await this.o.store.get(rule.requestId);
+    return request?.status === 'GRANTING' || request?.status === 'REVOKING';
   }
 
   /**
@@ -288,6 +368,10 @@ export class AccessService {
     return this.o.clock.now().getTime() + Math.round(ceiling / 2 + (this.random() * ceiling) / 2);
   }
 
+  private fault(point: Parameters<FaultHook>[0], request: AccessRequest): void {
+    this.o.faults?.(point, request.id);
+  }
+
   private changed(request: AccessRequest): void {
     for (const listener of this.listeners) {
       try {
@@ -318,6 +402,11 @@ export function resolvedError(request: AccessRequest): AlreadyResolvedError {
     FAILED: `was approved${by(request.decidedBy)} but the grant failed`,
   };
   return new AlreadyResolvedError(`Request \`${request.id}\` ${text[request.status]}. Nothing was changed.`);
+}
+
+/** The registry key of a grant's AWS rule. */
+export function ruleKey(grant: Grant): string {
+  return `${grant.region}#${grant.securityGroupRuleId}`;
 }
 
 /** Request ids: "jit-" and 10 characters of Crockford base32 (50 bits). */

@@ -37,7 +37,13 @@ describe('parseConfig', () => {
     expect(c.defaults).toEqual({ minDurationMs: 300_000, maxDurationMs: 14_400_000, approvalTimeoutMs: 1_800_000, expiryWarningMs: 300_000 });
     expect(c.targets[0]).toMatchObject({ name: 'prod-bastion', port: 22, region: 'eu-west-1', minDurationMs: 300_000, maxDurationMs: 5_400_000 });
     expect(c.targets[1]).toMatchObject({ name: 'staging-db', port: 5432, maxDurationMs: 14_400_000 });
-    expect(c.revocation.sweepIntervalSeconds).toBe(5);
+    expect(c.revocation).toEqual({ sweepIntervalSeconds: 5, driftIntervalMs: 300_000 });
+  });
+
+  it('bounds the sweep and drift intervals', () => {
+    expect(errorOf(() => parseConfig(`${valid}revocation: { sweepInterval: 2m }\n`))).toMatch(/revocation\.sweepInterval: must be between 1s and 60s/);
+    expect(errorOf(() => parseConfig(`${valid}revocation: { driftInterval: 5s }\n`))).toMatch(/revocation\.driftInterval: must be at least 10s/);
+    expect(parseConfig(`${valid}revocation: { sweepInterval: 2s, driftInterval: 1m }\n`).revocation).toEqual({ sweepIntervalSeconds: 2, driftIntervalMs: 60_000 });
   });
 
   it.each([
@@ -83,6 +89,12 @@ describe('loadEnv', () => {
       awsRegion: undefined,
       logLevel: 'info',
     });
+  });
+
+  it('reads fault-injection crash points only from JIT_TEST_CRASH_AT, and checks them', () => {
+    expect(loadEnv(base).testCrashAt).toBeUndefined();
+    expect(loadEnv({ ...base, JIT_TEST_CRASH_AT: 'after-grant-aws, after-revoke-aws' }).testCrashAt).toEqual(['after-grant-aws', 'after-revoke-aws']);
+    expect(errorOf(() => loadEnv({ ...base, JIT_TEST_CRASH_AT: 'whenever' }))).toMatch(/JIT_TEST_CRASH_AT.*must list crash points among after-grant-intent/);
   });
 
   it('chooses Socket Mode when an app token is set', () => {

@@ -23,7 +23,7 @@ const EVENTS: Record<LifecycleEvent['type'], LifecycleEvent> = {
   warn: { type: 'warn' },
   expire: { type: 'expire' },
   revoke: { type: 'revoke', actor: 'U0REQUESTER' },
-  revoked: { type: 'revoked', removed: true },
+  revoked: { type: 'revoked', removed: true, outcome: 'verified' },
   'revoke-retry': { type: 'revoke-retry', error: 'RequestLimitExceeded', retryAt: Date.parse(NOW) + 2000 },
   claim: { type: 'claim', owner: 'replica-b' },
 };
@@ -42,7 +42,7 @@ describe('transition table', () => {
     ['ACTIVE', 'warn', 'ACTIVE', ['dm.warning']],
     ['ACTIVE', 'expire', 'REVOKING', []],
     ['ACTIVE', 'revoke', 'REVOKING', []],
-    ['REVOKING', 'revoked', 'REVOKED', ['approval.update', 'dm.ended']],
+    ['REVOKING', 'revoked', 'REVOKED', ['approval.update', 'dm.ended', 'thread.revoked']],
     ['REVOKING', 'revoke-retry', 'REVOKING', []],
     ['REVOKING', 'claim', 'REVOKING', []],
   ])('%s --%s--> %s', (from, event, to, kinds) => {
@@ -100,7 +100,7 @@ describe('timing rules', () => {
   it('counts retries and alerts once asked to', () => {
     const r = inState('REVOKING', { attempts: 4 });
     const t = decide(r, { type: 'revoke-retry', error: 'boom', retryAt: 1, alert: 'still failing' }, ctx());
-    expect(t.set).toMatchObject({ attempts: 5, dueAt: 1, failure: 'boom' });
+    expect(t.set).toMatchObject({ attempts: 5, dueAt: 1, failure: 'boom', flagged: true });
     expect(t.notify).toEqual([expect.objectContaining({ kind: 'channel.alert', text: 'still failing' })]);
   });
 

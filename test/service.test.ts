@@ -33,7 +33,7 @@ let clock: FakeClock;
 
 function replica(owner: string): AccessService {
   const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
-  return new AccessService({ config, store, providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner, leaseMs: 30_000, random: () => 0.5 });
+  return new AccessService({ config, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner, leaseMs: 30_000, random: () => 0.5 });
 }
 
 async function submitted(service: AccessService): Promise<AccessRequest> {
@@ -50,18 +50,21 @@ afterAll(async () => {
   dynamo.destroy();
   await db.close();
 });
+let ruleId: string;
+let rules = 0;
 beforeEach(() => {
   clock = new FakeClock();
+  ruleId = `sgr-${String(++rules).padStart(4, '0')}`; // the registry lives in the shared table: one rule per test
   ec2.reset();
   ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
-  ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true, SecurityGroupRules: [{ SecurityGroupRuleId: 'sgr-0001' }] });
+  ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true, SecurityGroupRules: [{ SecurityGroupRuleId: ruleId }] });
   ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
 });
 
 it('retries a throttled grant with backoff until it succeeds, with one rule', async () => {
   const svc = replica('a');
   const r = await submitted(svc);
-  ec2.on(AuthorizeSecurityGroupIngressCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({ SecurityGroupRules: [{ SecurityGroupRuleId: 'sgr-0001' }] });
+  ec2.on(AuthorizeSecurityGroupIngressCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({ SecurityGroupRules: [{ SecurityGroupRuleId: ruleId }] });
   const first = await svc.approve(r.id, 'U0APPROVER');
   expect(first).toMatchObject({ status: 'GRANTING', attempts: 1, failure: expect.stringMatching(/Request limit exceeded|RequestLimitExceeded/) });
   expect(first.dueAt).toBe(clock.now().getTime() + 750); // backoff 1 s with jitter 0.5 → 750 ms
@@ -70,7 +73,7 @@ it('retries a throttled grant with backoff until it succeeds, with one rule', as
   expect(await svc.processDue(r.id)).toMatchObject({ status: 'GRANTING', attempts: 2 });
   clock.advance(2_000);
   const active = await svc.processDue(r.id);
-  expect(active).toMatchObject({ status: 'ACTIVE', grant: { securityGroupRuleId: 'sgr-0001' } });
+  expect(active).toMatchObject({ status: 'ACTIVE', grant: { securityGroupRuleId: ruleId } });
   expect(active!.attempts).toBeUndefined();
   expect(active!.audit.map((a) => a.action)).toEqual(['request', 'approve', 'grant-retry', 'claim-grant', 'grant-retry', 'claim-grant', 'grant']);
 });

@@ -66,9 +66,31 @@ export interface Ec2Grant {
   securityGroupRuleId: string;
   cidr: string;
   port: number;
+  /**
+   * True when the rule already existed, created by this bot for another live request with the
+   * same group, port and address: the two grants share it, and it is removed only when the last
+   * of them ends.
+   */
+  shared?: boolean;
 }
 
 export type Grant = Ec2Grant;
+
+/** A security-group ingress rule as found in AWS, for the drift sweep. */
+export interface ObservedRule {
+  region: string;
+  securityGroupId: string;
+  securityGroupRuleId: string;
+  /** Carries this bot's managed-by tag. */
+  managed: boolean;
+  /** The request id tag, when present. */
+  requestId?: string;
+  cidr?: string;
+  fromPort?: number;
+  toPort?: number;
+  protocol?: string;
+  description?: string;
+}
 
 /** Why an ACTIVE grant ended. */
 export type EndReason = 'expired' | 'revoked';
@@ -96,6 +118,7 @@ export type NotificationKind =
   | 'dm.warning' // access ends soon
   | 'dm.ended' // access was revoked (expiry or early revoke)
   | 'dm.failed' // grant failed
+  | 'thread.revoked' // in the approval message's thread: revoked and verified (with the AWS ids)
   | 'channel.alert'; // something needs a human in the approver channel
 
 export interface Notification {
@@ -141,6 +164,10 @@ export interface AccessRequest {
   failure?: string;
   /** Failed AWS attempts of the current intent (GRANTING or REVOKING); drives backoff and alerts. */
   attempts?: number;
+  /** Set when revoking kept failing past the retry budget and humans were alerted (retries go on). */
+  flagged?: boolean;
+  /** How the revoke ended: verified gone in AWS, or released because other grants still hold a shared rule. */
+  revokeOutcome?: 'verified' | 'released';
   /** Scheduling: when the sweeper should next look at this request (epoch ms). Absent when terminal. */
   dueAt?: number;
   /** Lease of the replica currently working on an intent state. */
