@@ -16,6 +16,8 @@ export interface JitConfig {
     sweepIntervalSeconds: number;
     /** Milliseconds between drift sweeps of the managed security groups (one replica at a time). */
     driftIntervalMs: number;
+    /** How long a replica owns a grant or revoke in progress before another may take it over. */
+    leaseMs: number;
   };
   targets: Target[];
 }

@@ -139,9 +139,9 @@ const fileSchema = z
       .strict()
       .default({ minDuration: 5 * 60_000, maxDuration: 4 * 3_600_000, approvalTimeout: 30 * 60_000, expiryWarning: 5 * 60_000 }),
     revocation: z
-      .object({ sweepInterval: duration('5s').default(5_000), driftInterval: duration('5m').default(5 * 60_000) })
+      .object({ sweepInterval: duration('5s').default(5_000), driftInterval: duration('5m').default(5 * 60_000), lease: duration('1m').default(60_000) })
       .strict()
-      .default({ sweepInterval: 5_000, driftInterval: 5 * 60_000 }),
+      .default({ sweepInterval: 5_000, driftInterval: 5 * 60_000, lease: 60_000 }),
     targets: z.array(ec2TargetSchema).min(1, 'needs at least one target'),
   })
   .strict();
@@ -160,6 +160,7 @@ export function parseConfig(text: string, source = 'config'): JitConfig {
   if (c.defaults.minDuration > c.defaults.maxDuration) problems.push('defaults.minDuration: is longer than defaults.maxDuration');
   if (c.revocation.sweepInterval < 1_000 || c.revocation.sweepInterval > 60_000) problems.push('revocation.sweepInterval: must be between 1s and 60s');
   if (c.revocation.driftInterval < 10_000) problems.push('revocation.driftInterval: must be at least 10s');
+  if (c.revocation.lease < 2_000 || c.revocation.lease > 10 * 60_000) problems.push('revocation.lease: must be between 2s and 10m (longer than one AWS call with its retries)');
   const seen = new Set<string>();
   const targets: Target[] = c.targets.map((t, i) => {
     if (seen.has(t.name)) problems.push(`targets[${i}].name: "${t.name}" is used by another target`);
@@ -190,7 +191,7 @@ export function parseConfig(text: string, source = 'config'): JitConfig {
       approvalTimeoutMs: c.defaults.approvalTimeout,
       expiryWarningMs: c.defaults.expiryWarning,
     },
-    revocation: { sweepIntervalSeconds: Math.round(c.revocation.sweepInterval / 1000), driftIntervalMs: c.revocation.driftInterval },
+    revocation: { sweepIntervalSeconds: Math.round(c.revocation.sweepInterval / 1000), driftIntervalMs: c.revocation.driftInterval, leaseMs: c.revocation.lease },
     targets,
   };
 }

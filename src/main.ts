@@ -103,7 +103,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
         }
       : undefined;
   if (faults) log.warn({ crashAt: [...crashAt] }, 'fault injection is ON (JIT_TEST_CRASH_AT): this process will kill itself');
-  const service = new AccessService({ config, store, registry: store, providers, clock, log, owner, defaultRegion: region, leaseMs: overrides.leaseMs, faults });
+  const service = new AccessService({ config, store, registry: store, providers, clock, log, owner, defaultRegion: region, leaseMs: overrides.leaseMs ?? config.revocation.leaseMs, faults });
 
   // ---- Slack
   const clientOptions = env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {};
