@@ -18,7 +18,7 @@ export type LifecycleEvent =
   | { type: 'warn' }
   | { type: 'expire' }
   | { type: 'revoke'; actor: string }
-  | { type: 'revoked'; removed: boolean; outcome: 'verified' | 'released'; holders?: string[] }
+  | { type: 'revoked'; removed: boolean; outcome: 'verified' | 'released'; holders?: string[]; sessions?: string[] }
   | { type: 'revoke-retry'; error: string; retryAt: number; alert?: string }
   | { type: 'claim'; owner: string };
 
@@ -129,7 +129,7 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
       actor: SYSTEM,
       set: { endedAt: iso(ctx.now), dueAt: undefined, leaseOwner: undefined, failure: undefined, attempts: undefined, revokeOutcome: e.outcome },
       notify: ['approval.update', 'dm.ended', 'thread.revoked'],
-      details: { ...(r.grant ? grantDetails(r.grant) : {}), removed: String(e.removed), outcome: e.outcome, ...(e.holders?.length ? { stillHeldBy: e.holders.join(',') } : {}) },
+      details: { ...(r.grant ? grantDetails(r.grant) : {}), removed: String(e.removed), outcome: e.outcome, ...(e.holders?.length ? { stillHeldBy: e.holders.join(',') } : {}), ...(e.sessions?.length ? { sessionsEnded: e.sessions.join(',') } : {}) },
     }),
     'revoke-retry': (r, e: Extract<LifecycleEvent, { type: 'revoke-retry' }>) => ({
       status: 'REVOKING',

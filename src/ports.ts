@@ -80,6 +80,14 @@ export interface AccessProvider {
    * `verified` is false when the re-read still shows it or could not be made.
    */
   revoke(request: AccessRequest, grant: Grant): Promise<RevokeResult>;
+  /**
+   * Ends live sessions opened under the grant, before access itself is removed. Removing an
+   * ingress rule does not cut established connections (connection tracking keeps them), so a
+   * kind that can see its sessions (SSM: DescribeSessions + TerminateSession) implements this;
+   * ec2-ssh cannot see inside the instance and leaves it out. Returns the ids it ended, for the
+   * audit record.
+   */
+  endSessions?(request: AccessRequest, grant: Grant): Promise<string[]>;
   /** Every ingress rule on the given groups (drift sweep). */
   listRules(groups: ReadonlyArray<{ region: string; securityGroupId: string }>): Promise<ObservedRule[]>;
   /** Removes one rule by id (drift sweep: a tagged rule no live grant holds). Gone counts as success. */

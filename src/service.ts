@@ -246,12 +246,16 @@ export class AccessService {
     const grant = revoking.grant;
     let removed = false;
     let holders: string[] = [];
+    let sessions: string[] = [];
     try {
       if (grant) {
+        const provider = this.provider(grant.kind);
+        // Cut what the rule alone would leave running, before giving up our hold on it.
+        sessions = (await provider.endSessions?.(revoking, grant)) ?? [];
         const key = ruleKey(grant);
         holders = await this.o.registry.leave(key, revoking.id);
         if (holders.length === 0 && (await this.o.registry.beginRevoke(key))) {
-          const result = await this.provider(grant.kind).revoke(revoking, grant);
+          const result = await provider.revoke(revoking, grant);
           if (!result.verified) throw new GrantError(`AWS still lists rule ${grant.securityGroupRuleId} on ${grant.securityGroupId} after revoking it (or could not be asked)`, true);
           removed = result.removed;
           this.fault('after-revoke-aws', revoking);
@@ -273,7 +277,7 @@ export class AccessService {
     }
     const outcome = holders.length > 0 ? 'released' : 'verified';
     log.info({ event: 'revoke.done', removed, outcome, holders, grant }, outcome === 'verified' ? 'access revoked and verified' : 'access ended; shared rule kept for other grants');
-    return this.apply(revoking, { type: 'revoked', removed, outcome, holders });
+    return this.apply(revoking, { type: 'revoked', removed, outcome, holders, sessions });
   }
 
   /**

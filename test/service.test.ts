@@ -169,3 +169,24 @@ it('re-checks policy before AWS: a request that no longer fits is refused at app
   expect(ec2.calls()).toHaveLength(0);
   expect(await store.get(r.id)).toMatchObject({ status: 'PENDING' });
 });
+
+it('ends live sessions through the provider hook before removing access, and audits them', async () => {
+  const order: string[] = [];
+  class SessionAwareProvider extends Ec2SshProvider {
+    async endSessions(): Promise<string[]> {
+      order.push('endSessions');
+      return ['session-1', 'session-2'];
+    }
+  }
+  ec2.on(RevokeSecurityGroupIngressCommand).callsFake(() => {
+    order.push('revoke');
+    return { Return: true };
+  });
+  const provider = new SessionAwareProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
+  const svc = new AccessService({ config, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a' });
+  const r = await submitted(svc);
+  await svc.approve(r.id, 'U0APPROVER');
+  const done = await svc.revoke(r.id, 'U0REQUESTER');
+  expect(order).toEqual(['endSessions', 'revoke']);
+  expect(done.audit.at(-1)!.details).toMatchObject({ sessionsEnded: 'session-1,session-2', outcome: 'verified' });
+});
