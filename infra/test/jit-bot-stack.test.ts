@@ -129,7 +129,7 @@ describe('DynamoDB table', () => {
 });
 
 describe('task role', () => {
-  test('dynamodb: DescribeTable (schema check at start) and GetItem/PutItem/UpdateItem/Query on the table, Query on its indexes, nothing else', () => {
+  test('dynamodb: DescribeTable (schema check at start) and GetItem/PutItem/UpdateItem/DeleteItem (rule-holder bookkeeping)/Query on the table, Query on its indexes, nothing else', () => {
     const tableArn = { 'Fn::GetAtt': [stack.getLogicalId(stack.table.node.defaultChild as CfnElement), 'Arn'] };
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: taskRoleId }],
@@ -137,7 +137,7 @@ describe('task role', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Effect: 'Allow',
-            Action: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+            Action: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
             Resource: tableArn,
           }),
           Match.objectLike({
@@ -149,7 +149,7 @@ describe('task role', () => {
       },
     });
     const dynamoActions = taskRoleStatements().flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'));
-    expect(new Set(dynamoActions)).toEqual(new Set(['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+    expect(new Set(dynamoActions)).toEqual(new Set(['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
   });
 
   test('no dynamodb:Scan, DeleteTable or dynamodb:* anywhere in the template', () => {
