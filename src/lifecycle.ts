@@ -151,7 +151,8 @@ export function decide(request: AccessRequest, event: LifecycleEvent, ctx: Lifec
   const step = (handler as (r: AccessRequest, e: LifecycleEvent, c: LifecycleContext) => Step)(request, event, ctx);
   const at = iso(ctx.now);
   const audit: AuditEntry = { at, actor: step.actor, action: step.action, from: request.status, to: step.status, ...(step.details ? { details: step.details } : {}) };
-  const notify: Notification[] = (step.notify ?? []).map((kind) => ({ id: ctx.newId(), kind, createdAt: at, ...(step.noteText ? { text: step.noteText } : {}) }));
+  // Ids sort in the order the transition lists them (the outbox delivers in id order within a time).
+  const notify: Notification[] = (step.notify ?? []).map((kind, i) => ({ id: `${at}-${i}-${ctx.newId()}`, kind, createdAt: at, ...(step.noteText ? { text: step.noteText } : {}) }));
   return { id: request.id, expectStatus: request.status, expectVersion: request.version, status: step.status, set: step.set ?? {}, audit, notify };
 }
 

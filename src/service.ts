@@ -325,7 +325,7 @@ export class AccessService {
       leaseMs: this.leaseMs,
       expiryWarningMs: this.o.config.defaults.expiryWarningMs,
       owner: this.o.owner,
-      newId: () => `${this.o.clock.now().toISOString()}-${randomBytes(4).toString('hex')}`,
+      newId: () => randomBytes(4).toString('hex'),
     });
     let next: AccessRequest;
     try {

@@ -1,0 +1,103 @@
+/**
+ * The outbox against the real store: ordered, claimed delivery across replicas, and retries
+ * with backoff that never block anything else.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import pino from 'pino';
+import { parseConfig } from '../src/config';
+import type { AccessRequest, Notification } from '../src/domain/types';
+import { decide } from '../src/lifecycle';
+import { OutboxProcessor } from '../src/outbox';
+import type { NotificationSender } from '../src/ports';
+import { DynamoRequestStore, ensureTable } from '../src/store/dynamo';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../src/store/embedded';
+import { FakeClock } from './support/clock';
+import { pendingRequest } from './support/requests';
+
+const config = parseConfig(`
+approverChannel: C0APPROVERS
+approvers: { users: [U0APPROVER] }
+targets: [{ name: prod-bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0 }]
+`);
+
+/** Records what it was asked to deliver; can be told to fail like Slack does. */
+class RecordingSender implements NotificationSender {
+  readonly sent: Array<{ owner: string; kind: string; id: string }> = [];
+  failures = 0;
+  constructor(private readonly owner: string) {}
+  async send(n: Notification, r: AccessRequest) {
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a Web API round trip
+    if (this.failures > 0) {
+      this.failures--;
+      throw Object.assign(new Error('An API error occurred: ratelimited'), { code: 'slack_webapi_rate_limited_error' });
+    }
+    this.sent.push({ owner: this.owner, kind: n.kind, id: r.id });
+    return n.kind === 'approval.post' ? { channel: 'C0APPROVERS', ts: '1.1' } : undefined;
+  }
+  async alert() {}
+}
+
+let db: EmbeddedDynamo;
+let dynamo: DynamoDBClient;
+let store: DynamoRequestStore;
+const clock = new FakeClock();
+const log = pino({ level: 'silent' });
+
+beforeAll(async () => {
+  db = await startEmbeddedDynamo(undefined);
+  dynamo = new DynamoDBClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+  await ensureTable(dynamo, 'outbox');
+  store = new DynamoRequestStore(dynamo, 'outbox');
+});
+afterAll(async () => {
+  dynamo.destroy();
+  await db.close();
+});
+
+async function deniedRequest(): Promise<AccessRequest> {
+  const at = clock.now().toISOString();
+  const r = pendingRequest({ outbox: { [`${at}-post`]: { id: `${at}-post`, kind: 'approval.post', createdAt: at } } });
+  await store.create(r);
+  clock.advance(1000);
+  return store.transition(decide(r, { type: 'deny', actor: 'U0APPROVER' }, { now: clock.now(), leaseMs: 1000, expiryWarningMs: 1000, owner: 'x', newId: () => Math.random().toString(36).slice(2) }));
+}
+
+it('two replicas draining the same outbox deliver each message once, in order', async () => {
+  const requests = await Promise.all(Array.from({ length: 10 }, () => deniedRequest()));
+  const a = new RecordingSender('a');
+  const b = new RecordingSender('b');
+  const pa = new OutboxProcessor({ store, sender: a, config, clock, log, owner: 'a' });
+  const pb = new OutboxProcessor({ store, sender: b, config, clock, log, owner: 'b' });
+  for (let round = 0; round < 5; round++) await Promise.all([pa.drain(), pb.drain(), pa.drain(), pb.drain()]);
+  const sent = [...a.sent, ...b.sent];
+  expect(sent).toHaveLength(requests.length * 3);
+  for (const r of requests) {
+    const kinds = (who: RecordingSender) => who.sent.filter((s) => s.id === r.id).map((s) => s.kind);
+    const all = sent.filter((s) => s.id === r.id).map((s) => s.kind);
+    expect(all.sort()).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+    // Whichever replica sent a request's messages, each sent them in order.
+    for (const who of [a, b]) expect(kinds(who)).toEqual(['approval.post', 'approval.update', 'dm.denied'].filter((k) => kinds(who).includes(k)));
+    const stored = await store.get(r.id);
+    expect(stored!.outbox).toEqual({});
+    expect(stored!.approvalMessage).toEqual({ channel: 'C0APPROVERS', ts: '1.1' });
+  }
+});
+
+it('a failing Slack keeps messages queued with backoff, then delivers them', async () => {
+  const r = await deniedRequest();
+  const sender = new RecordingSender('a');
+  sender.failures = 2;
+  const p = new OutboxProcessor({ store, sender, config, clock, log, owner: 'a', claimMs: 1 });
+  await p.drain();
+  let stored = await store.get(r.id);
+  expect(Object.values(stored!.outbox).find((n) => n.kind === 'approval.post')!.attempts).toBe(1);
+  await p.drain(); // inside the backoff window: not retried yet
+  expect(sender.sent).toHaveLength(0);
+  clock.advance(1_500);
+  await p.drain();
+  clock.advance(2_500);
+  await p.drain();
+  stored = await store.get(r.id);
+  expect(stored!.outbox).toEqual({});
+  expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+});
