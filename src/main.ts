@@ -108,15 +108,13 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   // ---- Slack
   const clientOptions = env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {};
   let receiver: Receiver;
-  let httpReceiver: HTTPReceiver | undefined;
   if (env.slack.mode === 'http') {
-    httpReceiver = new HTTPReceiver({
+    receiver = new HTTPReceiver({
       signingSecret: env.slack.signingSecret,
       endpoints: '/slack/events',
       logger: boltLogger(log),
       customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok') }],
     });
-    receiver = httpReceiver;
   } else {
     receiver = new SocketModeReceiver({ appToken: env.slack.appToken, logger: boltLogger(log), installerOptions: { clientOptions } });
   }
@@ -141,14 +139,11 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     await app.start();
     log.info({ mode: 'socket' }, 'connected to Slack in Socket Mode');
   }
+  outbox.attach(service);
   if (overrides.background !== false) {
+    // Without background work, tests step the sweep and the outbox drain by hand.
     await scheduler.start();
-    outbox.start(service);
-  } else {
-    // Deliver on change, but no pollers: tests step the sweep and drain by hand.
-    service.onChange((r) => {
-      if (Object.keys(r.outbox).length > 0) outbox.kick(r.id);
-    });
+    outbox.start();
   }
   log.info({ owner, targets: config.targets.length, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds }, 'jit-access-bot started');
 

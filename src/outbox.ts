@@ -34,11 +34,15 @@ export class OutboxProcessor {
 
   constructor(private readonly o: OutboxOptions) {}
 
-  /** Delivers right after each change, and polls the outbox index for anything left over. */
-  start(service: AccessService): void {
+  /** Delivers right after each change that queued something. */
+  attach(service: AccessService): void {
     service.onChange((r) => {
       if (Object.keys(r.outbox).length > 0) this.kick(r.id);
     });
+  }
+
+  /** Polls the outbox index for anything left over (a crash, another replica, a failed send). */
+  start(): void {
     this.interval = setInterval(() => void this.drain(), this.o.intervalMs ?? 2_000);
     this.interval.unref();
     void this.drain();
