@@ -27,7 +27,10 @@ export interface OutboxOptions {
 }
 
 export class OutboxProcessor {
+  /** One delivery loop per request at most; `again` asks it for one more pass. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private stopped = false;
   /** Per-request earliest next attempt after a failure (epoch ms). */
   private readonly backoff = new Map<string, number>();
   private interval?: NodeJS.Timeout;
@@ -49,13 +52,14 @@ export class OutboxProcessor {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.interval) clearInterval(this.interval);
-    await Promise.allSettled(this.inFlight.values());
+    await this.idle();
   }
 
   /** Starts delivery for one request without waiting for it. */
   kick(id: string): void {
-    void this.deliver(id);
+    if (!this.stopped) void this.deliver(id);
   }
 
   /** Delivers everything undelivered (oldest first). */
@@ -75,8 +79,23 @@ export class OutboxProcessor {
 
   private deliver(id: string): Promise<void> {
     const running = this.inFlight.get(id);
-    if (running) return running.then(() => this.deliver(id)); // deliver what arrived meanwhile too
-    const p = this.deliverNow(id).finally(() => this.inFlight.delete(id));
+    if (running) {
+      this.again.add(id); // the running loop picks up what arrived meanwhile
+      return running;
+    }
+    const loop = async () => {
+      do {
+        this.again.delete(id);
+        try {
+          await this.deliverNow(id);
+        } catch (err) {
+          // The store or the sender failed outside a send: logged, retried by the next drain.
+          this.o.log.error({ event: 'outbox.deliver_failed', requestId: id, err: (err as Error).message }, 'delivery failed; will retry');
+          return;
+        }
+      } while (this.again.has(id) && !this.stopped);
+    };
+    const p = loop().finally(() => this.inFlight.delete(id));
     this.inFlight.set(id, p);
     return p;
   }

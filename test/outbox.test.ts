@@ -101,3 +101,28 @@ it('a failing Slack keeps messages queued with backoff, then delivers them', asy
   expect(stored!.outbox).toEqual({});
   expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
 });
+
+it('a store failure during delivery is logged, never an unhandled rejection, and stop() waits for everything', async () => {
+  const r = await deniedRequest();
+  const lines: string[] = [];
+  const logged = pino({ level: 'error' }, { write: (l: string) => void lines.push(l) });
+  const failing = Object.create(store) as DynamoRequestStore;
+  failing.get = async () => {
+    throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+  };
+  const unhandled = jest.fn();
+  process.on('unhandledRejection', unhandled);
+  try {
+    const p = new OutboxProcessor({ store: failing, sender: new RecordingSender('a'), config, clock, log: logged, owner: 'a' });
+    p.kick(r.id);
+    p.kick(r.id);
+    await p.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(unhandled).not.toHaveBeenCalled();
+    expect(lines.join('')).toMatch(/delivery failed; will retry.*ECONNREFUSED|ECONNREFUSED.*delivery failed/);
+    p.kick(r.id); // after stop: ignored
+    await p.idle();
+  } finally {
+    process.off('unhandledRejection', unhandled);
+  }
+});
