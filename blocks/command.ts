@@ -48,6 +48,37 @@ export function errorReply(text: string): SlackMessage {
   return message(`⚠️ ${escaped(text, LIMITS.fallbackText - 4)}`, [section(`⚠️ ${body}`)]);
 }
 
+/** A refused action on a request that has moved on: what happened to it, and who decided. */
+export function resolvedReply(request: AccessRequest): SlackMessage {
+  const named = (user?: string) => (user && user !== 'system' ? ` by ${mention(user)}` : '');
+  return message(escaped(`⚠️ Request ${request.id} ${resolvedPhrase(request, () => '', (iso) => whenText(request, iso), (t) => t)}. Nothing was changed.`, LIMITS.fallbackText), [
+    section(`⚠️ Request ${requestId(request)} ${resolvedPhrase(request, named, (iso) => when(request, iso), (t) => code(t))}. Nothing was changed.`),
+  ]);
+}
+
+function resolvedPhrase(request: AccessRequest, by: (user?: string) => string, time: (iso: string) => string, literal: (text: string) => string): string {
+  switch (request.status) {
+    case 'PENDING':
+      return 'is still waiting for approval';
+    case 'GRANTING':
+      return `was already approved${by(request.decidedBy)}; access is being granted`;
+    case 'ACTIVE':
+      return `was already approved${by(request.decidedBy)} and is active${request.expiresAt ? ` until ${time(request.expiresAt)}` : ''}`;
+    case 'REVOKING':
+      return 'is being revoked';
+    case 'REVOKED':
+      return `has already ended${request.endReason === 'revoked' ? ` (revoked${by(request.endedBy)})` : ' (expired)'}`;
+    case 'DENIED':
+      return `was already denied${by(request.decidedBy)}`;
+    case 'EXPIRED':
+      return `expired: nobody approved it before ${time(request.approvalDeadline)}. Ask for it again with ${literal('/jit request')}`;
+    case 'CANCELLED':
+      return 'was withdrawn by the requester';
+    case 'FAILED':
+      return `was approved${by(request.decidedBy)} but the grant failed`;
+  }
+}
+
 /** The caller's pending and active requests (other statuses are left out). */
 export function listReply(requests: AccessRequest[]): SlackMessage {
   const open = requests.filter((r) => OPEN_STATUSES.includes(r.status));

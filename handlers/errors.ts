@@ -5,13 +5,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { JitError } from '../src/domain/errors';
+import { errorReply, resolvedReply } from '../blocks/command';
+import type { SlackMessage } from '../blocks/kit';
+import { AlreadyResolvedError, JitError } from '../src/domain/errors';
 
 export function userMessage(err: unknown, log: Logger, context: Record<string, unknown>): string {
   if (err instanceof JitError) return err.message;
   const ref = randomBytes(4).toString('hex');
   log.error({ ...context, ref, err: err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : String(err) }, 'unexpected error');
   return `Something went wrong on our side (reference \`${ref}\`). Nothing was granted; try again, and tell your platform team the reference if it happens again.`;
+}
+
+/** The ephemeral reply for an error: a rendered status for moved-on requests, else the message. */
+export function errorMessage(err: unknown, log: Logger, context: Record<string, unknown>): SlackMessage {
+  if (err instanceof AlreadyResolvedError && err.request) return resolvedReply(err.request);
+  return errorReply(userMessage(err, log, context));
 }
 
 /** A request id as the buttons carry it; anything else is refused before reaching the core. */

@@ -391,21 +391,12 @@ export class AccessService {
   }
 }
 
-/** The error a user sees when they act on a request that has moved on. */
+/**
+ * The error a user sees when they act on a request that has moved on. The text is plain; the
+ * messaging adapter renders the full story (who decided, until when) from the request it carries.
+ */
 export function resolvedError(request: AccessRequest): AlreadyResolvedError {
-  const by = (user?: string) => (user && user !== 'system' ? ` by <@${user}>` : '');
-  const text: Record<AccessRequest['status'], string> = {
-    PENDING: 'is still waiting for approval',
-    GRANTING: `was already approved${by(request.decidedBy)}; access is being granted`,
-    ACTIVE: `was already approved${by(request.decidedBy)} and is active`,
-    REVOKING: 'is being revoked',
-    REVOKED: `has already ended${request.endReason === 'revoked' ? ` (revoked${by(request.endedBy)})` : ' (expired)'}`,
-    DENIED: `was already denied${by(request.decidedBy)}`,
-    EXPIRED: 'expired: nobody approved it before its approval deadline. Ask for it again with `/jit request`',
-    CANCELLED: 'was withdrawn by the requester',
-    FAILED: `was approved${by(request.decidedBy)} but the grant failed`,
-  };
-  return new AlreadyResolvedError(`Request \`${request.id}\` ${text[request.status]}. Nothing was changed.`);
+  return new AlreadyResolvedError(`Request \`${request.id}\` is already ${request.status.toLowerCase()}. Nothing was changed.`, request);
 }
 
 /** The registry key of a grant's AWS rule. */

@@ -5,9 +5,10 @@
  */
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { errorReply } from '../../blocks/command';
+import type { SlackMessage } from '../../blocks/kit';
 import type { AccessRequest } from '../../src/domain/types';
 import type { HandlerDeps } from '../deps';
-import { REQUEST_ID, userMessage } from '../errors';
+import { errorMessage, REQUEST_ID } from '../errors';
 
 type Decide = (id: string, actorId: string) => Promise<AccessRequest>;
 
@@ -16,17 +17,17 @@ export function decisionAction(deps: HandlerDeps, name: 'approve' | 'deny', deci
     await ack();
     const actorId = body.user.id;
     const id = action.value ?? '';
-    const refuse = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, ...errorReply(text) });
+    const refuse = (message: SlackMessage) => respond({ response_type: 'ephemeral', replace_original: false, ...message });
     if (!REQUEST_ID.test(id)) {
       deps.log.warn({ event: 'action.bad_value', action: name, actorId }, 'button value is not a request id');
-      await refuse('This button does not carry a valid request id.');
+      await refuse(errorReply('This button does not carry a valid request id.'));
       return;
     }
     try {
       // The approval message is updated through the outbox; the clicker needs no extra reply.
       await decide(deps)(id, actorId);
     } catch (err) {
-      await refuse(userMessage(err, deps.log.child({ requestId: id }), { action: name, actorId }));
+      await refuse(errorMessage(err, deps.log.child({ requestId: id }), { action: name, actorId }));
     }
   };
 }

@@ -7,7 +7,7 @@ import { errorReply, helpText, listReply, revokedReply, submittedReply, targetsR
 import { requestModal } from '../../blocks/modal';
 import { parseJitCommand } from '../../src/domain/command';
 import type { HandlerDeps } from '../deps';
-import { userMessage } from '../errors';
+import { errorMessage } from '../errors';
 
 export function jitCommand({ service, log }: HandlerDeps) {
   return async ({ ack, command, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
@@ -47,7 +47,7 @@ export function jitCommand({ service, log }: HandlerDeps) {
           return;
       }
     } catch (err) {
-      await reply(errorReply(userMessage(err, log, { userId, sub: parsed.sub })));
+      await reply(errorMessage(err, log, { userId, sub: parsed.sub }));
     }
   };
 }

@@ -2,6 +2,8 @@
  * Domain errors. Each carries a message written for the person who caused it: what is wrong and
  * what to do. Adapters map these to Slack replies; nothing else needs to parse them.
  */
+import type { AccessRequest } from './types';
+
 export abstract class JitError extends Error {
   abstract readonly code: string;
   constructor(message: string) {
@@ -27,9 +29,18 @@ export class NotFoundError extends JitError {
   readonly code = 'not_found';
 }
 
-/** The request has already moved on (resolved, expired, decided by someone else). */
+/**
+ * The request has already moved on (resolved, expired, decided by someone else). Carries the
+ * request as it stands, so the reply can say who decided (the message itself names no one).
+ */
 export class AlreadyResolvedError extends JitError {
   readonly code = 'already_resolved';
+  constructor(
+    message: string,
+    readonly request?: AccessRequest,
+  ) {
+    super(message);
+  }
 }
 
 /** A conditional write lost: someone else changed the request first. Store-level, retried by the core. */

@@ -4,6 +4,7 @@ import {
   helpText,
   listReply,
   MAX_LISTED_REQUESTS,
+  resolvedReply,
   revokedReply,
   submittedReply,
   targetsReply,
@@ -133,5 +134,20 @@ describe('revokedReply', () => {
     const msg = revokedReply(inStatus(status, overrides));
     expect(allText(msg.blocks)).toContain(expected);
     expect(msg.text).toMatch(/^Request jit-abc123: .+\.$/);
+  });
+});
+
+describe('resolvedReply', () => {
+  it('names who decided with a real mention, and escapes nothing it should not', () => {
+    const denied = resolvedReply(inStatus('DENIED', { decidedBy: APPROVER }));
+    expect(allText(denied.blocks)).toContain(`was already denied by <@${APPROVER}>`);
+    expect(denied.text).toMatch(/was already denied\. Nothing was changed/);
+    expect(denied.text).not.toContain('<@');
+    const revoked = resolvedReply(inStatus('REVOKED', { endReason: 'revoked', endedBy: REVOKER }));
+    expect(allText(revoked.blocks)).toContain(`(revoked by <@${REVOKER}>)`);
+  });
+
+  it.each(ALL_STATUSES)('%s stays within limits', (status) => {
+    expectMessageWithinLimits(resolvedReply(inStatus(status)));
   });
 });
