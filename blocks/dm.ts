@@ -66,7 +66,7 @@ export function timeoutDm(request: AccessRequest): SlackMessage {
  * without either the minutes are left out.
  */
 export function warningDm(request: AccessRequest, now?: Date): SlackMessage {
-  const minutes = minutesLeft(request, now);
+  const minutes = timeLeft(request, now);
   const ends = request.expiresAt ? `at ${when(request, request.expiresAt)}${minutes}` : 'soon';
   const endsText = request.expiresAt ? `at ${whenText(request, request.expiresAt)}${minutes}` : 'soon';
   return message(`Your access to ${escaped(request.targetName, NAME_MAX)} ends ${endsText}.`, [
@@ -124,11 +124,15 @@ function requestAgain(request: AccessRequest): string {
   return code(`/jit request ${request.targetName} ${duration(request)}${address ? ` ${address}` : ''} <reason>`, 300);
 }
 
-function minutesLeft(request: AccessRequest, now: Date | undefined): string {
+function timeLeft(request: AccessRequest, now: Date | undefined): string {
   const from = now?.getTime() ?? (request.warnAt ? Date.parse(request.warnAt) : NaN);
   const left = Date.parse(request.expiresAt ?? '') - from;
   if (!Number.isFinite(left) || left <= 0) return '';
-  const minutes = Math.max(1, Math.ceil(left / 60_000));
+  if (left < 90_000) {
+    const seconds = Math.max(1, Math.round(left / 1000));
+    return `, in ${seconds} second${seconds === 1 ? '' : 's'}`;
+  }
+  const minutes = Math.round(left / 60_000);
   return `, in ${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 

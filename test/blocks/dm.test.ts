@@ -115,8 +115,10 @@ describe('warningDm', () => {
     expect(allText(msg.blocks)).toMatch(/ends at <!date\^\d+\^[^|]+\|10:36 UTC>, in 5 minutes\./);
   });
 
-  it('counts from the given time, rounding up, singular for one', () => {
-    expect(warningDm(r, new Date('2026-11-22T10:35:30.000Z')).text).toContain('in 1 minute.');
+  it('counts from the given time, in seconds under 90 s, singular for one', () => {
+    expect(warningDm(r, new Date('2026-11-22T10:35:30.000Z')).text).toContain('in 30 seconds.');
+    expect(warningDm(r, new Date('2026-11-22T10:35:59.000Z')).text).toContain('in 1 second.');
+    expect(warningDm(r, new Date('2026-11-22T10:34:30.000Z')).text).toContain('in 2 minutes.'); // 90 s left
     expect(warningDm(r, new Date('2026-11-22T10:20:01.000Z')).text).toContain('in 16 minutes.');
   });
 
@@ -159,5 +161,18 @@ describe.each(BUILDERS)('%s', (_name, build, status) => {
     const long = 'y'.repeat(10_000);
     const msg = build(inStatus(status, { reason: long, failure: long, targetName: 'n'.repeat(500), cidr: 'c'.repeat(500) }));
     expectMessageWithinLimits(msg);
+  });
+});
+
+describe('warningDm time left', () => {
+  it.each([
+    [2_000, 'in 2 seconds'],
+    [60_000, 'in 60 seconds'],
+    [5 * 60_000, 'in 5 minutes'],
+    [61 * 60_000, 'in 61 minutes'],
+  ])('%d ms before expiry says "%s"', (ms, phrase) => {
+    const expiresAt = '2026-11-22T11:00:00.000Z';
+    const msg = warningDm(inStatus('ACTIVE', { expiresAt }), new Date(Date.parse(expiresAt) - ms));
+    expect(JSON.stringify(msg)).toContain(phrase);
   });
 });
