@@ -40,6 +40,9 @@ export class Scheduler {
   private drifting?: Promise<void>;
   /** Untagged rules already reported by this replica (reported once per process). */
   private readonly reported = new Set<string>();
+  /** Timers and sweeps share one limit, so a burst of expiries does not swamp the store or AWS. */
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly o: SchedulerOptions) {
     o.service.onChange((r) => this.arm(r));
@@ -122,21 +125,23 @@ export class Scheduler {
       this.o.log.error({ event: 'sweep.failed', err: (err as Error).message }, 'could not read due requests; will retry');
       return 0;
     }
-    const queue = [...due];
-    const worker = async () => {
-      for (let r = queue.shift(); r; r = queue.shift()) await this.process(r.id);
-    };
-    await Promise.all(Array.from({ length: Math.min(this.o.concurrency ?? 8, queue.length) }, worker));
+    await Promise.all(due.map((r) => this.process(r.id)));
     if (due.length > 0) this.o.log.info({ event: 'sweep.done', count: due.length, ms: Date.now() - started }, 'sweep handled due requests');
     return due.length;
   }
 
   private async process(id: string): Promise<void> {
+    const limit = this.o.concurrency ?? 8;
+    if (this.active >= limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
     try {
       await this.o.service.processDue(id);
     } catch (err) {
       // Left due in the store: the next sweep tries again.
       this.o.log.error({ event: 'due.failed', requestId: id, err: (err as Error).message }, 'processing a due request failed; will retry');
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
     }
   }
 
