@@ -1,0 +1,449 @@
+/**
+ * `npm run demo`: the whole lifecycle, locally, in real time, in about 11 seconds.
+ *
+ * Real parts: the bot as `npm start` wires it (Bolt HTTP receiver with signature checks, the core,
+ * node-cron sweep and per-request timers, embedded dynalite in memory, the Slack notifier, the EC2
+ * provider with a real @aws-sdk/client-ec2). Stand-ins: Slack's Web API (a local server) and EC2
+ * (a SIMULATED endpoint speaking the EC2 query protocol). No Slack workspace, no AWS account.
+ *
+ * The script plays the users: it sends signed slash commands and button clicks exactly as Slack
+ * would, waits (in real time) for each expected outcome, and prints what each person would have
+ * seen. Exit 0 when every step happened in time; 1 (with the reason) otherwise.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ACTION_APPROVE, ACTION_DENY } from '../blocks/ids';
+import type { AccessRequest, AuditEntry } from '../src/domain/types';
+import { waitFor } from '../test/support/wait';
+import { bold, clockTime, cyan, dim, renderMessage, type RenderOptions, wrap } from './render';
+import { APPROVER_CHANNEL, type Ec2Event, nowMs, type Stack, startStack } from './stack';
+
+const ALICE = 'U0ALICE';
+const BOB = 'U0BOB';
+const CAROL = 'U0CAROL';
+const SG_BASTION = 'sg-0123456789abcdef0';
+const REGION = 'eu-west-1';
+const SWEEP_S = 1;
+/** The whole demo must be done within this (it normally takes ~11 s). */
+const BUDGET_MS = 30_000;
+
+const CONFIG_YAML = `
+approverChannel: ${APPROVER_CHANNEL}
+approvers:
+  users: [${BOB}, ${ALICE}]
+defaults:
+  minDuration: 5s
+  maxDuration: 1h
+  approvalTimeout: 20s
+  expiryWarning: 3s
+revocation:
+  sweepInterval: ${SWEEP_S}s
+targets:
+  - name: prod-bastion
+    kind: ec2-ssh
+    description: production bastion host
+    securityGroupId: ${SG_BASTION}
+    port: 22
+    region: ${REGION}
+    host: bastion.prod.example.com
+  - name: staging-db
+    kind: ec2-ssh
+    description: staging PostgreSQL
+    securityGroupId: sg-0fedcba9876543210
+    port: 5432
+    region: ${REGION}
+`;
+
+const launchedMs = nowMs();
+/** t=0: the whole second the demo started in, so Slack's whole-second time tokens line up with it. */
+const startMs = Math.floor(launchedMs / 1000) * 1000;
+
+// The AWS SDK warns on Node 20 about its releases after January 2027; it says nothing about this
+// run, so keep it out of the transcript. Every other process warning is still printed.
+process.removeAllListeners('warning');
+process.on('warning', (w) => {
+  if (w.name !== 'NodeVersionSupportWarning' && !w.message.includes('NodeVersionSupportWarning')) process.stderr.write(`${w.name}: ${w.message}\n`);
+});
+const color = process.stdout.isTTY === true;
+const R: RenderOptions = {
+  users: { [ALICE]: 'alice', [BOB]: 'bob', [CAROL]: 'carol', system: 'system' },
+  channels: { [APPROVER_CHANNEL]: 'approvers' },
+  startMs,
+  color,
+};
+const WIDTH = 104;
+const GUTTER = ' '.repeat(11);
+
+// ---------------------------------------------------------------- transcript
+
+const out = (s = '') => process.stdout.write(`${s}\n`);
+const stamp = (at: number) => `[${((at - startMs) / 1000).toFixed(2).padStart(6)}s]`;
+const user = (id: string) => (id === 'system' ? 'system' : `@${R.users[id] ?? id}`);
+
+function say(text: string, at = nowMs()): void {
+  const [first, ...rest] = wrap(text, WIDTH - GUTTER.length, '  ');
+  out(`${stamp(at)} ${first}`);
+  for (const l of rest) out(`${GUTTER}${l}`);
+}
+
+function box(label: string, lines: string[], at = nowMs()): void {
+  out(`${stamp(at)} ┌ ${cyan(R, label)}`);
+  for (const line of lines) for (const w of wrap(line, WIDTH - GUTTER.length - 2, '  ')) out(`${GUTTER}│ ${w}`);
+}
+
+function section(n: number, title: string): void {
+  out();
+  out(bold(R, `── ${n}. ${title} ${'─'.repeat(Math.max(3, WIDTH - title.length - 8))}`));
+}
+
+// ---------------------------------------------------------------- following Slack and EC2
+
+/** Prints everything the bot sent (Slack and EC2) since the last call, in the order it happened. */
+class Follower {
+  private callIdx = 0;
+  private responseIdx = 0;
+  private ec2Idx = 0;
+  /** request id → the approval message as last printed. */
+  private readonly shown = new Map<string, string[]>();
+
+  constructor(private readonly s: Stack) {}
+
+  flush(): void {
+    const items: { at: number; print: () => void }[] = [];
+    const { calls, responses } = this.s.slack;
+    for (; this.callIdx < calls.length; this.callIdx++) {
+      const call = calls[this.callIdx]!;
+      const p = this.slackCall(call.method, call.args, call.at);
+      if (p) items.push({ at: call.at, print: p });
+    }
+    for (; this.responseIdx < responses.length; this.responseIdx++) {
+      const r = responses[this.responseIdx]!;
+      const [role, id] = (r.name ?? 'someone:?').split(':') as [string, string];
+      items.push({ at: r.at, print: () => box(`${role} (ephemeral) · only ${user(id)} sees this`, renderMessage(r.body as object, R), r.at) });
+    }
+    for (; this.ec2Idx < this.s.ec2Events.length; this.ec2Idx++) {
+      const e = this.s.ec2Events[this.ec2Idx]!;
+      items.push({ at: e.at, print: () => box(`AWS (simulated) · ${e.command.replace(/Command$/, '')}`, ec2Lines(e), e.at) });
+    }
+    items.sort((a, b) => a.at - b.at);
+    for (const item of items) item.print();
+  }
+
+  /** The approval message of a request as it stands in the stand-in now. */
+  approvalMessage(requestId: string) {
+    return this.s.slack.messagesIn(APPROVER_CHANNEL).find((m) => !m.thread_ts && JSON.stringify(m.blocks ?? '').includes(requestId));
+  }
+
+  showApproval(requestId: string, label: string): void {
+    const m = this.approvalMessage(requestId);
+    if (m) box(label, renderMessage(m, R));
+  }
+
+  private slackCall(method: string, args: Record<string, unknown>, at: number): (() => void) | undefined {
+    const channel = String(args.channel ?? '');
+    const lines = renderMessage(args, R);
+    const requestId = /jit-[0-9a-z]{10}/.exec(JSON.stringify(args.blocks ?? ''))?.[0] ?? '?';
+    if (method === 'chat.postMessage' && channel === APPROVER_CHANNEL && !args.thread_ts) {
+      this.shown.set(requestId, lines);
+      return () => box('#approvers · new message', lines, at);
+    }
+    if (method === 'chat.postMessage' && channel === APPROVER_CHANNEL) return () => box('#approvers · thread reply', lines, at);
+    if (method === 'chat.postMessage') return () => box(`DM to ${user(channel)}`, lines, at);
+    if (method === 'chat.update') {
+      const before = this.shown.get(requestId);
+      this.shown.set(requestId, lines);
+      if (before && before.join('\n') === lines.join('\n')) return undefined; // re-rendered, nothing visible changed
+      const unchanged = before ? countSameLeading(before, lines) : 0;
+      const changed = lines.slice(unchanged);
+      const note = unchanged > 0 ? [`(header, facts and reason unchanged${before?.some((l) => l.includes('[ Approve ]')) ? '; the buttons are gone' : ''})`] : [];
+      return () => box(`#approvers · message edited in place (${requestId})`, [...note.map((n) => dim(R, n)), ...changed], at);
+    }
+    return undefined;
+  }
+}
+
+function countSameLeading(a: string[], b: string[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
+type SdkRule = { SecurityGroupRuleId?: string; GroupId?: string; IpProtocol?: string; FromPort?: number; ToPort?: number; CidrIpv4?: string; CidrIpv6?: string; Description?: string; Tags?: { Key?: string; Value?: string }[] };
+
+function ec2Lines(e: Ec2Event): string[] {
+  if (e.error) return [`failed: ${e.error}`];
+  switch (e.command) {
+    case 'DescribeSecurityGroupRulesCommand': {
+      const filters = (e.input.Filters ?? []) as { Name?: string; Values?: string[] }[];
+      const shown = filters.map((f) => `${f.Name}=${(f.Values ?? []).join(',')}`).join(', ');
+      const n = ((e.output?.SecurityGroupRules ?? []) as unknown[]).length;
+      const rules = `${n} rule${n === 1 ? '' : 's'}`;
+      if (filters.some((f) => f.Name === 'security-group-rule-id')) {
+        return [`verify the revoke: is the rule still listed? (${shown})`, n === 0 ? '→ not listed: removal verified' : `→ still listed (${rules})`];
+      }
+      if (filters.some((f) => f.Name?.startsWith('tag:'))) {
+        return [`before granting: is there a rule tagged for this request already? (${shown})`, `→ ${rules}${n === 0 ? ': nothing to adopt, so create one' : ''}`];
+      }
+      return [`drift check (runs at start, then every few minutes): list the managed groups' rules (${shown})`, `→ ${rules}${n === 0 ? ': nothing left over, nothing unmanaged' : ''}`];
+    }
+    case 'AuthorizeSecurityGroupIngressCommand': {
+      const rule = ((e.output?.SecurityGroupRules ?? []) as SdkRule[])[0];
+      return rule ? ['→ rule created', ...ruleLines(rule)] : ['→ no rule returned'];
+    }
+    case 'RevokeSecurityGroupIngressCommand':
+      return [`GroupId=${String(e.input.GroupId)} SecurityGroupRuleIds=${((e.input.SecurityGroupRuleIds ?? []) as string[]).join(',')}`, `→ Return=${String(e.output?.Return)}: rule removed`];
+    default:
+      return [JSON.stringify(e.input)];
+  }
+}
+
+function ruleLines(rule: SdkRule): string[] {
+  const tags = (rule.Tags ?? []).map((t) => `${t.Key}=${t.Value}`);
+  return [
+    `${dim(R, 'rule  ')} ${rule.SecurityGroupRuleId}`,
+    `${dim(R, 'group ')} ${rule.GroupId} (${REGION})`,
+    `${dim(R, 'allows')} ${rule.IpProtocol}/${rule.FromPort}${rule.ToPort !== rule.FromPort ? `-${rule.ToPort}` : ''} from ${rule.CidrIpv4 ?? rule.CidrIpv6}`,
+    `${dim(R, 'desc  ')} ${rule.Description ?? ''}`,
+    `${dim(R, 'tags  ')} ${tags.join(', ')}`,
+  ];
+}
+
+/** The simulated security group as it is right now. */
+function showGroup(s: Stack, groupId: string): void {
+  const rules = s.ec2.rules().filter((r) => r.groupId === groupId);
+  const lines = rules.length === 0
+    ? ['(no ingress rules: nothing is open)']
+    : rules.map((r) => `${r.securityGroupRuleId}  ${r.ipProtocol}/${r.fromPort} from ${r.cidrIpv4 ?? r.cidrIpv6}  tags: ${Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  box(`AWS (simulated) · ingress rules of ${groupId} now`, lines);
+}
+
+// ---------------------------------------------------------------- steps
+
+class StepFailed extends Error {}
+
+async function expect<T>(what: string, timeoutMs: number, fn: () => T | Promise<T>): Promise<Exclude<T, false | 0 | '' | null | undefined>> {
+  try {
+    return await waitFor(fn, { timeoutMs, intervalMs: 10, message: what });
+  } catch {
+    throw new StepFailed(`${what}: did not happen within ${(timeoutMs / 1000).toFixed(1)} s`);
+  }
+}
+
+function check(condition: boolean, what: string): void {
+  if (!condition) throw new StepFailed(what);
+}
+
+const responseTo = (s: Stack, url: string) => s.slack.responses.find((r) => r.url === url);
+const dmsTo = (s: Stack, userId: string) => s.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === userId);
+const ec2CallsFor = (s: Stack, requestId: string) => s.ec2Events.filter((e) => JSON.stringify(e.input).includes(requestId));
+
+async function slash(s: Stack, userId: string, text: string): Promise<{ url: string; ackMs: number }> {
+  say(`${bold(R, user(userId))} types  ${bold(R, `/jit ${text}`)}`);
+  const url = s.slack.responseUrl(`requester:${userId}`);
+  const t0 = nowMs();
+  const res = await s.command(userId, text, url);
+  const ackMs = nowMs() - t0;
+  check(res.status === 200, `the bot answered the signed slash command with HTTP ${res.status}, not 200`);
+  say(dim(R, `Slack → bot: signed POST /slack/events → HTTP ${res.status}, acked in ${ackMs.toFixed(0)} ms`));
+  await expect(`the ephemeral reply to "/jit ${text}"`, 5_000, () => responseTo(s, url));
+  return { url, ackMs };
+}
+
+async function click(s: Stack, userId: string, role: string, label: string, actionId: string, requestId: string): Promise<string> {
+  say(`${bold(R, user(userId))} clicks ${bold(R, `[ ${label} ]`)} on the approval message of ${requestId}`);
+  const url = s.slack.responseUrl(`${role}:${userId}`);
+  const t0 = nowMs();
+  const res = await s.click(userId, actionId, requestId, url);
+  check(res.status === 200, `the bot answered the signed button click with HTTP ${res.status}, not 200`);
+  say(dim(R, `Slack → bot: signed block_actions payload → HTTP ${res.status}, acked in ${(nowMs() - t0).toFixed(0)} ms`));
+  return url;
+}
+
+async function run(s: Stack): Promise<void> {
+  const f = new Follower(s);
+  const get = async (id: string) => (await s.bot.service.get(id)) as AccessRequest;
+
+  // ---- 1. request
+  section(1, '@alice asks for 10 seconds of SSH access to prod-bastion');
+  const { url: replyUrl } = await slash(s, ALICE, 'request prod-bastion 10s 203.0.113.7 investigating checkout latency');
+  const reply = responseTo(s, replyUrl)!.body as { text?: string };
+  const id = /jit-[0-9a-z]{10}/.exec(reply.text ?? '')?.[0];
+  check(id !== undefined, `the reply names no request id: ${JSON.stringify(reply)}`);
+  const requestId = id!;
+  await expect('the approval message in #approvers', 5_000, () => f.approvalMessage(requestId));
+  f.flush();
+  const stored = await get(requestId);
+  check(stored.status === 'PENDING', `request stored as ${stored.status}, not PENDING`);
+  say(`store: ${requestId} is ${bold(R, 'PENDING')}; approvers have until ${clockTime(Date.parse(stored.approvalDeadline), R, true)}`);
+
+  // ---- 2. bad input
+  section(2, '@alice sends a request for the whole internet');
+  const callsBefore = s.slack.callsTo('chat.postMessage').length;
+  await slash(s, ALICE, 'request prod-bastion 30m 0.0.0.0/0 oops');
+  await s.bot.listenersIdle();
+  f.flush();
+  const open = await s.bot.service.listOpen(ALICE);
+  check(open.length === 1 && open[0]!.id === requestId, `the refused request was stored: @alice has ${open.length} open requests`);
+  check(s.slack.callsTo('chat.postMessage').length === callsBefore, 'something was posted for the refused request');
+  say(`store: @alice still has exactly 1 open request (${requestId}); the refused one was never stored or posted`);
+
+  // ---- 3. self-approval
+  section(3, '@alice (also an approver) tries to approve her own request');
+  const selfUrl = await click(s, ALICE, 'requester', 'Approve', ACTION_APPROVE, requestId);
+  await expect('the refusal of the self-approval', 5_000, () => responseTo(s, selfUrl));
+  await s.bot.listenersIdle();
+  f.flush();
+  check((await get(requestId)).status === 'PENDING', 'the self-approval changed the request');
+  check(ec2CallsFor(s, requestId).length === 0 && !s.ec2Events.some((e) => e.command === 'AuthorizeSecurityGroupIngressCommand'), 'the self-approval reached EC2');
+  say(`store: ${requestId} is still ${bold(R, 'PENDING')}; nothing reached AWS (no EC2 call for it)`);
+
+  // ---- 4. approval
+  section(4, '@bob approves: the rule is added to the (simulated) security group');
+  await click(s, BOB, 'approver', 'Approve', ACTION_APPROVE, requestId);
+  const active = await expect(`${requestId} ACTIVE in the store`, 5_000, async () => {
+    const r = await get(requestId);
+    return r.status === 'ACTIVE' ? r : undefined;
+  });
+  await expect('the grant DM to @alice', 5_000, () => dmsTo(s, ALICE).some((c) => String(c.args.text).includes('is open')));
+  await expect('the approval message showing the grant', 5_000, () => JSON.stringify(f.approvalMessage(requestId)?.blocks ?? '').includes('active until'));
+  await s.bot.outbox.idle();
+  f.flush();
+  const rule = s.ec2.rules().find((r) => r.tags['jit:request-id'] === requestId);
+  check(rule !== undefined && rule.securityGroupRuleId === active.grant?.securityGroupRuleId, 'the simulated security group has no rule for the request');
+  check(rule!.cidrIpv4 === '203.0.113.7/32' && rule!.fromPort === 22 && rule!.groupId === SG_BASTION, `unexpected rule ${JSON.stringify(rule)}`);
+  showGroup(s, SG_BASTION);
+  const expiresAt = Date.parse(active.expiresAt!);
+  const warnAt = Date.parse(active.warnAt!);
+  say(`store: ${requestId} is ${bold(R, 'ACTIVE')}: granted at ${clockTime(Date.parse(active.grantedAt!), R, true)}, warning due ${clockTime(warnAt, R, true)}, expires ${clockTime(expiresAt, R, true)}`);
+
+  // ---- 5. warning and expiry, in real time
+  section(5, 'time passes (real time): the expiry warning, then the revocation');
+  say(dim(R, `waiting: no clock tricks, the bot's own timers and its ${SWEEP_S}s node-cron sweep do the work…`));
+  await expect('the expiry-warning DM to @alice', warnAt - Date.now() + SWEEP_S * 1000 + 2_000, () => dmsTo(s, ALICE).some((c) => String(c.args.text).includes('ends at')));
+  await s.bot.outbox.idle();
+  f.flush();
+  check(s.ec2.rules().some((r) => r.tags['jit:request-id'] === requestId), 'the rule was removed before expiry');
+  showGroup(s, SG_BASTION);
+  const goneAt = await expect(`the rule of ${requestId} removed from the simulated EC2`, expiresAt - Date.now() + SWEEP_S * 1000 + 2_000, () =>
+    s.ec2.rules().some((r) => r.tags['jit:request-id'] === requestId) ? undefined : nowMs(),
+  );
+  await expect(`${requestId} REVOKED in the store`, 3_000, async () => (await get(requestId)).status === 'REVOKED');
+  await expect('the "access ended" DM to @alice', 3_000, () => dmsTo(s, ALICE).some((c) => String(c.args.text).includes('has ended')));
+  await expect('the approval message showing the end', 3_000, () => JSON.stringify(f.approvalMessage(requestId)?.blocks ?? '').includes('Access ended'));
+  await expect('the "revoked and verified" reply in the thread', 3_000, () =>
+    s.slack.callsTo('chat.postMessage').some((c) => c.args.channel === APPROVER_CHANNEL && c.args.thread_ts && String(c.args.text).includes(requestId)),
+  );
+  await s.bot.outbox.idle();
+  f.flush();
+  const revokeCall = s.ec2Events.find((e) => e.command === 'RevokeSecurityGroupIngressCommand' && JSON.stringify(e.input).includes(rule!.securityGroupRuleId));
+  showGroup(s, SG_BASTION);
+  say(`the rule was removed ${(((revokeCall?.at ?? goneAt) - expiresAt) / 1000).toFixed(2)} s after the grant expired (limit: the ${SWEEP_S}s sweep interval + 2 s)`);
+  f.showApproval(requestId, `#approvers · the approval message of ${requestId} as it stands now`);
+
+  // ---- 6. a denial
+  section(6, '@carol asks for staging-db; @bob denies it');
+  const ec2Before = s.ec2Events.length;
+  const { url: carolUrl } = await slash(s, CAROL, 'request staging-db 15m 198.51.100.23 run the quarterly billing export');
+  const id2 = /jit-[0-9a-z]{10}/.exec((responseTo(s, carolUrl)!.body as { text?: string }).text ?? '')?.[0];
+  check(id2 !== undefined, 'the reply to @carol names no request id');
+  await expect('the approval message for @carol', 5_000, () => f.approvalMessage(id2!));
+  f.flush();
+  await click(s, BOB, 'approver', 'Deny', ACTION_DENY, id2!);
+  await expect(`${id2} DENIED in the store`, 5_000, async () => (await get(id2!)).status === 'DENIED');
+  await expect('the denial DM to @carol', 5_000, () => dmsTo(s, CAROL).some((c) => String(c.args.text).includes('was denied')));
+  await expect('the approval message showing the denial', 5_000, () => JSON.stringify(f.approvalMessage(id2!)?.blocks ?? '').includes('Denied'));
+  await s.bot.outbox.idle();
+  f.flush();
+  check(s.ec2Events.length === ec2Before && ec2CallsFor(s, id2!).length === 0, 'the denied request reached EC2');
+  box('AWS (simulated)', [`no EC2 call was made for ${id2}: a denied request never reaches AWS`]);
+
+  // ---- 7. audit
+  section(7, `the audit trail of ${requestId} (stored with the request, one entry per transition)`);
+  const final = await get(requestId);
+  auditTable(final.audit);
+}
+
+function auditTable(audit: AuditEntry[]): void {
+  const rows = audit.map((a) => [`t+${((Date.parse(a.at) - startMs) / 1000).toFixed(2)}s`, user(a.actor), a.action, `${a.from ?? '—'} → ${a.to}`]);
+  const head = ['at', 'actor', 'action', 'from → to'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd();
+  const indent = GUTTER + ' '.repeat(widths[0]! + 3);
+  out(`${GUTTER}${dim(R, fmt(head))}`);
+  audit.forEach((a, i) => {
+    out(`${GUTTER}${fmt(rows[i]!)}`);
+    const details = Object.entries(a.details ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+    if (details) for (const l of wrap(details, WIDTH - indent.length, '')) out(`${indent}${dim(R, l)}`);
+  });
+}
+
+function logSummary(file: string): string {
+  try {
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const bad = lines.filter((l) => (JSON.parse(l) as { level?: number }).level! >= 40).length;
+    return `${lines.length} log lines, ${bad} warning${bad === 1 ? '' : 's'} or errors`;
+  } catch {
+    return 'log unreadable';
+  }
+}
+
+async function main(): Promise<number> {
+  const logFile = join(mkdtempSync(join(tmpdir(), 'jit-demo-')), 'bot.log');
+  out(bold(R, 'jit-access-bot demo: request → approve → rule added → warning → revoked at expiry → audit'));
+  out(dim(R, `Everything runs locally, in real time. [Times] are seconds since t=0 = ${new Date(startMs).toISOString().slice(11, 19)} UTC.`));
+  const s = await startStack({ configYaml: CONFIG_YAML, logFile, owner: 'demo-replica' });
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= s.stop());
+  const watchdog = setTimeout(() => {
+    out(`\n✘ demo failed: not finished within ${BUDGET_MS / 1000} s`);
+    void Promise.race([stop(), new Promise((r) => setTimeout(r, 3_000))]).then(() => process.exit(1));
+  }, BUDGET_MS);
+  watchdog.unref();
+
+  box('setup', [
+    `Slack    local Web API stand-in at ${s.slack.url} (no workspace needed);`,
+    `         this script plays the users and signs its requests as Slack does`,
+    `AWS      ${bold(R, 'SIMULATED EC2 — no AWS account is used')}: ${s.ec2.url}`,
+    `         speaks the EC2 query protocol to the bot's real @aws-sdk/client-ec2`,
+    `store    embedded DynamoDB (dynalite), in memory`,
+    `bot      startBot() listening on ${s.url}`,
+    `         revocation: a timer per request + node-cron sweep every ${SWEEP_S}s, real clock`,
+    `bot log  ${logFile} (pino JSON, level info)`,
+    `policy   prod-bastion (tcp/22, ${SG_BASTION}) and staging-db (tcp/5432): 5s–1h;`,
+    `         approval timeout 20s; expiry warning 3s before the end (at 80% for short grants)`,
+    `people   @alice and @carol request; @bob approves; @alice approves too, never her own`,
+  ]);
+
+  let code = 0;
+  try {
+    await run(s);
+  } catch (err) {
+    code = 1;
+    out();
+    out(`✘ demo failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (!(err instanceof StepFailed) && err instanceof Error && err.stack) out(dim(R, err.stack));
+    out(dim(R, `the bot's log: ${logFile}`));
+  }
+  const left = s.ec2.rules().length;
+  await stop();
+  clearTimeout(watchdog);
+  const seconds = (nowMs() - launchedMs) / 1000;
+  if (code === 0) {
+    out();
+    out(bold(R, `✔ demo finished in ${seconds.toFixed(1)} s`) + ` — 3 requests: 1 approved and revoked at expiry, 1 denied, 1 refused at input; ${left} rule${left === 1 ? '' : 's'} left in the simulated EC2`);
+    out(dim(R, `  bot log: ${logFile} (${logSummary(logFile)})`));
+  }
+  return code;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), 2_000).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`demo: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
