@@ -106,7 +106,15 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const service = new AccessService({ config, store, registry: store, providers, clock, log, owner, defaultRegion: region, leaseMs: overrides.leaseMs ?? config.revocation.leaseMs, faults });
 
   // ---- Slack
-  const clientOptions = env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {};
+  // The outbox owns retries: a rate-limited call fails at once (with its Retry-After) instead of
+  // pausing the client's whole queue, and a failing call is retried briefly, not for half an hour,
+  // so one send fits well inside a delivery claim.
+  const clientOptions = {
+    ...(env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {}),
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
+    timeout: 10_000,
+  };
   let receiver: Receiver;
   if (env.slack.mode === 'http') {
     receiver = new HTTPReceiver({

@@ -22,7 +22,7 @@ export interface OutboxOptions {
   maxAttempts?: number;
   /** This replica, for delivery claims. */
   owner: string;
-  /** How long a claimed notification is reserved for this replica. */
+  /** How long a claimed notification is reserved for this replica (longer than one send with its retries). */
   claimMs?: number;
 }
 
@@ -112,7 +112,7 @@ export class OutboxProcessor {
       // Several replicas drain the same outbox: only the one holding the claim sends. If another
       // holds it, stop here to keep this request's messages in order.
       const now = this.o.clock.now().getTime();
-      if (!(await this.o.store.claimNotification(id, n.id, this.o.owner, now, now + (this.o.claimMs ?? 30_000)))) return;
+      if (!(await this.o.store.claimNotification(id, n.id, this.o.owner, now, now + (this.o.claimMs ?? 15_000)))) return;
       try {
         const ref = await this.o.sender.send(n, request, target);
         if (ref && !request.approvalMessage) {
@@ -137,7 +137,9 @@ export class OutboxProcessor {
       await this.o.store.ackNotification(request.id, n.id);
       return;
     }
-    const delay = Math.min(5 * 60_000, 1_000 * 2 ** (attempts - 1));
+    // Honour Slack's Retry-After when it gave one (rate limits), else back off exponentially.
+    const { retryAfter } = err as Error & { retryAfter?: number };
+    const delay = Math.max((retryAfter ?? 0) * 1000, Math.min(5 * 60_000, 1_000 * 2 ** (attempts - 1)));
     this.backoff.set(request.id, this.o.clock.now().getTime() + delay);
     log.warn({ event: 'notify.retry', attempts, retryInMs: delay, err: err.message }, 'notification failed; will retry');
     await this.o.store.recordNotificationAttempt(request.id, n.id, attempts);

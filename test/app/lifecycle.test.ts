@@ -320,3 +320,21 @@ it('uses the injected bot token against the configured Web API URL', async () =>
   expect(call.token).toBe(BOT_TOKEN);
   expect(call.args.channel).toBe(APPROVER_CHANNEL);
 });
+
+it('Slack rate-limits the approval post: the 429 is not waited out in the client; the outbox retries after Retry-After', async () => {
+  h.slack.failNext('chat.postMessage', { status: 429, retryAfter: 7, times: 1 });
+  const started = Date.now();
+  const { reply } = await h.command(REQUESTER, 'request prod-bastion 30m 203.0.113.7 debugging');
+  const id = /jit-[0-9a-z]{10}/.exec(reply!.text)![0];
+  await h.settle();
+  expect(Date.now() - started).toBeLessThan(3_000); // nothing sat out the 7 s Retry-After
+  const queued = await h.bot.service.get(id);
+  expect(Object.values(queued!.outbox).map((n) => [n.kind, n.attempts])).toEqual([['approval.post', 1]]);
+  await h.bot.outbox.drain();
+  expect(h.approvalMessage(id)).toBeUndefined(); // still inside Retry-After
+  h.clock.advance(7_000);
+  await h.bot.outbox.drain();
+  await h.settle();
+  expect(h.approvalMessage(id)).toBeDefined();
+  expect((await h.bot.service.get(id))!.outbox).toEqual({});
+});
