@@ -134,7 +134,8 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   inFlight.install(app);
   registerListeners(app, { service, log });
   const notifier = new SlackNotifier(app.client, config, clock);
-  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner });
+  // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
+  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000) });
   const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, driftIntervalMs: config.revocation.driftIntervalMs, store, owner, notifier });
 
   // ---- start
