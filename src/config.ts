@@ -4,11 +4,14 @@
  * names the key and says what is expected.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { JitConfig } from './config-types';
 import { parseDuration } from './domain/duration';
-import type { Target } from './domain/types';
+import { ValidationError } from './domain/errors';
+import { normaliseSessionPolicy } from './domain/session-policy';
+import { STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target } from './domain/types';
 import { FAULT_POINTS, type FaultPoint } from './ports';
 
 export type { JitConfig } from './config-types';
@@ -110,20 +113,52 @@ const duration = (example: string) =>
 
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012ABCDEF (profile → ⋮ → Copy member ID)');
 
+const targetBase = {
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1–63 lower-case letters, digits, ".", "_" or "-"'),
+  description: z.string().max(200).optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
+  minDuration: duration('5m').optional(),
+  maxDuration: duration('4h').optional(),
+};
+const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/ReadOnly');
+const externalId = z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2–1224 characters of letters, digits and +=,.@:/-').optional();
+
 const ec2TargetSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1–63 lower-case letters, digits, ".", "_" or "-"'),
-    kind: z.literal('ec2-ssh', { error: 'must be ec2-ssh (the only kind supported so far)' }),
-    description: z.string().max(200).optional(),
+    ...targetBase,
+    kind: z.literal('ec2-ssh'),
     securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be a security group id such as sg-0123456789abcdef0'),
     port: z.number().int().min(1).max(65535).default(22),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
     host: z.string().max(255).optional(),
     sshUser: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/i, 'must be a login name').optional(),
-    minDuration: duration('5m').optional(),
-    maxDuration: duration('4h').optional(),
   })
   .strict();
+
+const roleTargetSchema = z
+  .object({
+    ...targetBase,
+    kind: z.literal('aws-role'),
+    roleArn,
+    /** Inline JSON, a YAML mapping, or a path to a JSON file (relative to the config file). */
+    sessionPolicy: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+    externalId,
+  })
+  .strict();
+
+const ssmTargetSchema = z
+  .object({
+    ...targetBase,
+    kind: z.literal('ssm-session'),
+    roleArn,
+    externalId,
+    instanceIds: z.array(z.string().regex(/^m?i-[0-9a-f]{8,17}$/, 'must be an instance or managed-node id such as i-0123456789abcdef0')).default([]),
+    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    documentName: z.string().regex(/^[a-zA-Z0-9_.:/-]{3,128}$/, 'must be an SSM document name').default('SSM-SessionManagerRunShell'),
+  })
+  .strict()
+  .refine((t) => t.instanceIds.length > 0 || Object.keys(t.tags).length > 0, { message: 'needs instanceIds or tags to say which nodes', path: ['instanceIds'] });
+
+const targetSchema = z.discriminatedUnion('kind', [ec2TargetSchema, roleTargetSchema, ssmTargetSchema], { error: 'kind must be ec2-ssh, aws-role or ssm-session' });
 
 const fileSchema = z
   .object({
@@ -142,11 +177,11 @@ const fileSchema = z
       .object({ sweepInterval: duration('5s').default(5_000), driftInterval: duration('5m').default(5 * 60_000), lease: duration('1m').default(60_000) })
       .strict()
       .default({ sweepInterval: 5_000, driftInterval: 5 * 60_000, lease: 60_000 }),
-    targets: z.array(ec2TargetSchema).min(1, 'needs at least one target'),
+    targets: z.array(targetSchema).min(1, 'needs at least one target'),
   })
   .strict();
 
-export function parseConfig(text: string, source = 'config'): JitConfig {
+export function parseConfig(text: string, source = 'config', baseDir = '.'): JitConfig {
   let raw: unknown;
   try {
     raw = parseYaml(text);
@@ -165,21 +200,22 @@ export function parseConfig(text: string, source = 'config'): JitConfig {
   const targets: Target[] = c.targets.map((t, i) => {
     if (seen.has(t.name)) problems.push(`targets[${i}].name: "${t.name}" is used by another target`);
     seen.add(t.name);
-    const minDurationMs = t.minDuration ?? c.defaults.minDuration;
-    const maxDurationMs = t.maxDuration ?? c.defaults.maxDuration;
+    const sts = t.kind !== 'ec2-ssh';
+    if (sts && t.minDuration !== undefined && t.minDuration < STS_MIN_DURATION_MS) problems.push(`targets[${i}].minDuration: ${t.kind} targets cannot be shorter than 15m (the STS minimum)`);
+    if (sts && t.maxDuration !== undefined && t.maxDuration > STS_MAX_DURATION_MS) problems.push(`targets[${i}].maxDuration: ${t.kind} targets cannot be longer than 12h (the STS maximum)`);
+    // Role-backed kinds never go below STS's 15 minutes, whatever the defaults say.
+    const minDurationMs = t.minDuration ?? (sts ? Math.max(STS_MIN_DURATION_MS, c.defaults.minDuration) : c.defaults.minDuration);
+    const maxDurationMs = t.maxDuration ?? (sts ? Math.min(STS_MAX_DURATION_MS, c.defaults.maxDuration) : c.defaults.maxDuration);
     if (minDurationMs > maxDurationMs) problems.push(`targets[${i}].minDuration: is longer than the target's maxDuration`);
-    return {
-      name: t.name,
-      kind: t.kind,
-      description: t.description,
-      securityGroupId: t.securityGroupId,
-      port: t.port,
-      region: t.region,
-      host: t.host,
-      sshUser: t.sshUser,
-      minDurationMs,
-      maxDurationMs,
-    };
+    const common = { name: t.name, description: t.description, region: t.region, minDurationMs, maxDurationMs };
+    switch (t.kind) {
+      case 'ec2-ssh':
+        return { ...common, kind: t.kind, securityGroupId: t.securityGroupId, port: t.port, host: t.host, sshUser: t.sshUser };
+      case 'aws-role':
+        return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, sessionPolicy: sessionPolicy(t.sessionPolicy, `targets[${i}].sessionPolicy`, baseDir, problems) };
+      case 'ssm-session':
+        return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, instanceIds: t.instanceIds, tags: t.tags, documentName: t.documentName };
+    }
   });
   if (problems.length > 0) throw new ConfigError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`);
   return {
@@ -203,7 +239,31 @@ export function loadConfigFile(path: string): JitConfig {
   } catch (err) {
     throw new ConfigError(`JIT_CONFIG: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); copy jit.config.example.yaml to ${path} or point JIT_CONFIG at your file`);
   }
-  return parseConfig(text, path);
+  return parseConfig(text, path, dirname(path));
+}
+
+/** A session policy given inline (JSON text or a YAML mapping) or as a file path; minified and checked. */
+function sessionPolicy(value: string | Record<string, unknown> | undefined, key: string, baseDir: string, problems: string[]): string | undefined {
+  if (value === undefined) return undefined;
+  let json: string;
+  if (typeof value !== 'string') json = JSON.stringify(value);
+  else if (value.trim().startsWith('{')) json = value;
+  else {
+    const file = resolvePath(baseDir, value);
+    try {
+      json = readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.push(`${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      return undefined;
+    }
+  }
+  try {
+    return normaliseSessionPolicy(json);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    problems.push(`${key}: ${err.message}`);
+    return undefined;
+  }
 }
 
 function formatIssues(source: string, error: z.ZodError): string {

@@ -180,8 +180,24 @@ function lease(ctx: Pick<LifecycleContext, 'now' | 'leaseMs' | 'owner'>): Transi
   return { leaseOwner: ctx.owner, dueAt: ctx.now.getTime() + ctx.leaseMs };
 }
 
+/** The AWS ids of a grant, for its audit records. */
 function grantDetails(grant: Grant): Record<string, string> {
-  return { region: grant.region, securityGroupId: grant.securityGroupId, securityGroupRuleId: grant.securityGroupRuleId, cidr: grant.cidr, port: String(grant.port) };
+  switch (grant.kind) {
+    case 'ec2-ssh':
+      return { region: grant.region, securityGroupId: grant.securityGroupId, securityGroupRuleId: grant.securityGroupRuleId, cidr: grant.cidr, port: String(grant.port), ...(grant.shared ? { shared: 'true' } : {}) };
+    case 'aws-role':
+    case 'ssm-session':
+      return {
+        region: grant.region,
+        roleArn: grant.roleArn,
+        assumedRoleArn: grant.assumedRoleArn,
+        roleSessionName: grant.roleSessionName,
+        sourceIdentity: grant.sourceIdentity,
+        durationSeconds: String(grant.durationSeconds),
+        ...(grant.clamped ? { clamped: grant.clamped } : {}),
+        ...(grant.kind === 'ssm-session' ? { instanceIds: grant.instanceIds.join(','), documentName: grant.documentName } : {}),
+      };
+  }
 }
 
 function iso(t: Date | number): string {

@@ -7,7 +7,7 @@ import type { JitConfig } from './config-types';
 import { parseHostAddress } from './domain/address';
 import { formatDuration, parseDuration } from './domain/duration';
 import { NotAllowedError, ValidationError } from './domain/errors';
-import type { AccessRequest, Target } from './domain/types';
+import { type AccessRequest, isStsKind, STS_MIN_DURATION_MS, type Target } from './domain/types';
 
 export const MAX_REASON_LENGTH = 500;
 
@@ -46,7 +46,9 @@ export function validateSubmission(config: JitConfig, input: SubmissionInput): V
   if (durationMs === undefined) throw new ValidationError(`\`${input.duration}\` is not a duration. Use forms like \`15m\`, \`1h\` or \`1h30m\` (${bounds(target)}).`, 'duration');
   checkDuration(target, durationMs);
 
-  const cidr = target.kind === 'ec2-ssh' ? parseHostAddress(input.address).cidr : undefined;
+  let cidr: string | undefined;
+  if (target.kind === 'ec2-ssh') cidr = parseHostAddress(input.address).cidr;
+  else if (input.address) throw new ValidationError(`\`${target.name}\` is ${target.kind} access and takes no address: drop \`${input.address}\` and send \`/jit request ${target.name} <duration> <reason>\`.`, 'address');
 
   const reason = (input.reason ?? '').trim();
   if (reason === '') throw new ValidationError('Say why you need access: the reason is shown to the approvers and kept in the audit log.', 'reason');
@@ -84,6 +86,9 @@ export function recheckForGrant(config: JitConfig, request: AccessRequest): Targ
 }
 
 function checkDuration(target: Target, durationMs: number): void {
+  if (isStsKind(target.kind) && durationMs < STS_MIN_DURATION_MS) {
+    throw new ValidationError(`${formatDuration(durationMs)} is too short for \`${target.name}\`: AWS STS issues credentials for at least 15 minutes, so ask for 15m or more (up to ${formatDuration(target.maxDurationMs)}).`, 'duration');
+  }
   if (durationMs < target.minDurationMs || durationMs > target.maxDurationMs) {
     throw new ValidationError(`${formatDuration(durationMs)} is outside what \`${target.name}\` allows: ${bounds(target)}.`, 'duration');
   }

@@ -1,7 +1,7 @@
 /**
  * Ports: the interfaces the core talks to. Adapters implement them (src/store, src/aws, handlers/).
  */
-import type { AccessRequest, AuditEntry, Grant, Notification, ObservedRule, RequestStatus, SlackMessageRef, Target } from './domain/types';
+import type { AccessRequest, AuditEntry, Grant, IssuedCredentials, Notification, ObservedRule, RequestStatus, SlackMessageRef, Target } from './domain/types';
 
 export interface Clock {
   now(): Date;
@@ -38,6 +38,11 @@ export interface RequestStore {
   ackNotification(id: string, notificationId: string): Promise<void>;
   /** Records a failed delivery attempt. */
   recordNotificationAttempt(id: string, notificationId: string, attempts: number): Promise<void>;
+  /**
+   * Appends an audit record for something that is not a state change (credentials shown), while
+   * the request is in `status`. No version bump. NotFound/ConflictError when it has moved on.
+   */
+  appendAudit(id: string, status: RequestStatus, entry: AuditEntry): Promise<void>;
   /** Remembers where the approval message lives (no version bump). */
   setApprovalMessage(id: string, ref: SlackMessageRef): Promise<void>;
   /**
@@ -71,13 +76,18 @@ export interface RuleRegistry {
 export interface AccessProvider {
   readonly kind: Target['kind'];
   /**
-   * Grants access for the request. Idempotent: if a grant tagged with this request already exists
-   * it is adopted, not duplicated. Throws GrantError for non-retryable failures.
+   * Checks a new request's target against AWS before anything is stored (e.g. the role exists,
+   * the nodes are managed and online). Throws ValidationError with a message for the requester.
    */
-  grant(request: AccessRequest, target: Target, expiresAt: Date): Promise<Grant>;
+  checkRequest?(target: Target): Promise<void>;
   /**
-   * Revokes the grant, then re-reads AWS to confirm it is gone. Already gone counts as success.
-   * `verified` is false when the re-read still shows it or could not be made.
+   * Grants access for the request. Idempotent: if a grant for this request already exists it is
+   * adopted, not duplicated. Throws GrantError for failures (retryable or not).
+   */
+  grant(request: AccessRequest, target: Target, expiresAt: Date, ctx: GrantContext): Promise<Grant>;
+  /**
+   * Revokes the grant, then re-reads AWS to confirm it took. Already gone counts as success.
+   * `verified` is false when the re-read disagrees or could not be made.
    */
   revoke(request: AccessRequest, grant: Grant): Promise<RevokeResult>;
   /**
@@ -88,10 +98,31 @@ export interface AccessProvider {
    * audit record.
    */
   endSessions?(request: AccessRequest, grant: Grant): Promise<string[]>;
-  /** Every ingress rule on the given groups (drift sweep). */
-  listRules(groups: ReadonlyArray<{ region: string; securityGroupId: string }>): Promise<ObservedRule[]>;
+  /**
+   * Issues credentials for an active grant (role-backed kinds), lasting at most until `until`
+   * or the role's maximum, and never less than STS's 15 minutes.
+   */
+  issueCredentials?(request: AccessRequest, grant: Grant, until: Date): Promise<IssuedCredentials>;
+  /** Every ingress rule on the given groups (ec2-ssh drift sweep). */
+  listRules?(groups: ReadonlyArray<{ region: string; securityGroupId: string }>): Promise<ObservedRule[]>;
   /** Removes one rule by id (drift sweep: a tagged rule no live grant holds). Gone counts as success. */
-  removeRule(rule: Pick<ObservedRule, 'region' | 'securityGroupId' | 'securityGroupRuleId'>): Promise<RevokeResult>;
+  removeRule?(rule: Pick<ObservedRule, 'region' | 'securityGroupId' | 'securityGroupRuleId'>): Promise<RevokeResult>;
+  /**
+   * Housekeeping for the drift sweep: removes what outlived its purpose (e.g. deny statements
+   * whose credentials have all expired). Returns a line per thing removed.
+   */
+  cleanup?(targets: Target[], now: Date): Promise<string[]>;
+}
+
+/** Facts about the human that a grant needs from outside AWS. */
+export interface GrantContext {
+  /** STS SourceIdentity: the requester's email when Slack shares it, else their Slack user id. */
+  sourceIdentity: string;
+}
+
+/** Who a Slack user is, for STS SourceIdentity. */
+export interface UserDirectory {
+  sourceIdentity(userId: string): Promise<string>;
 }
 
 export interface RevokeResult {

@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
 import { AlreadyResolvedError, ConflictError, GrantError, InvalidTransitionError, NotAllowedError, NotFoundError } from './domain/errors';
-import { type AccessRequest, type Grant, isTerminal, type ObservedRule, type Target } from './domain/types';
+import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, isStsKind, isTerminal, type ObservedRule, type Target } from './domain/types';
 import { decide, type LifecycleEvent } from './lifecycle';
 import { checkCanDecide, checkCanRevoke, findTarget, isApprover, recheckForGrant, type SubmissionInput, validateSubmission } from './policy';
-import type { AccessProvider, Clock, FaultHook, RequestStore, RuleRegistry } from './ports';
+import type { AccessProvider, Clock, FaultHook, RequestStore, RuleRegistry, UserDirectory } from './ports';
 
 export interface ServiceOptions {
   config: JitConfig;
@@ -34,6 +34,8 @@ export interface ServiceOptions {
   random?: () => number;
   /** Crash points for fault-injection tests; absent in production. */
   faults?: FaultHook;
+  /** Who a Slack user is (STS SourceIdentity); default: their Slack user id. */
+  users?: UserDirectory;
 }
 
 export interface DriftReport {
@@ -43,6 +45,8 @@ export interface DriftReport {
   untagged: ObservedRule[];
   /** Rules we tried to remove but AWS did not confirm. */
   failed: ObservedRule[];
+  /** Other housekeeping done (e.g. expired deny policies removed from roles). */
+  cleaned: string[];
 }
 
 export type ChangeListener = (request: AccessRequest) => void;
@@ -81,6 +85,8 @@ export class AccessService {
    */
   async submit(input: SubmissionInput, opts: { notifyRequester?: boolean } = {}): Promise<AccessRequest> {
     const valid = validateSubmission(this.o.config, input);
+    // Ask AWS what only AWS knows (the role exists, the nodes are managed and online) before storing.
+    await this.o.providers[valid.target.kind]?.checkRequest?.(valid.target);
     const now = this.o.clock.now();
     const deadline = now.getTime() + this.o.config.defaults.approvalTimeoutMs;
     const at = now.toISOString();
@@ -142,6 +148,32 @@ export class AccessService {
       default:
         throw resolvedError(request);
     }
+  }
+
+  /**
+   * Issues credentials for the requester's active role-backed grant, lasting until access ends
+   * (at least STS's 15 minutes, at most the role's maximum). Only the requester may see them;
+   * each issue is audited. The credentials are returned, never stored.
+   */
+  async issueCredentials(id: string, userId: string): Promise<{ request: AccessRequest; credentials: IssuedCredentials }> {
+    const request = await this.mustGet(id);
+    if (userId !== request.requesterId) throw new NotAllowedError(`Only the requester of \`${id}\` can see its credentials.`);
+    const grant = request.grant;
+    if (request.status !== 'ACTIVE' || !grant || !request.expiresAt) throw resolvedError(request);
+    if (this.o.clock.now().getTime() >= Date.parse(request.expiresAt)) throw resolvedError({ ...request, status: 'REVOKING' });
+    const provider = this.provider(grant.kind);
+    if (!isStsKind(grant.kind) || !provider.issueCredentials) throw new NotAllowedError(`\`${id}\` is ${request.kind} access: there are no credentials to show.`);
+    const credentials = await provider.issueCredentials(request, grant, new Date(request.expiresAt));
+    await this.o.store.appendAudit(id, 'ACTIVE', {
+      at: this.o.clock.now().toISOString(),
+      actor: userId,
+      action: 'credentials-issued',
+      from: 'ACTIVE',
+      to: 'ACTIVE',
+      details: { assumedRoleArn: credentials.assumedRoleArn, expiresAt: credentials.expiration, accessKeyId: credentials.accessKeyId },
+    });
+    this.log(request).info({ event: 'credentials.issued', assumedRoleArn: credentials.assumedRoleArn, expiresAt: credentials.expiration }, 'credentials issued to the requester');
+    return { request, credentials };
   }
 
   /** The caller's pending and active requests, newest first. */
@@ -211,12 +243,9 @@ export class AccessService {
     try {
       recheckForGrant(this.o.config, granting);
       const expiresAt = new Date(this.o.clock.now().getTime() + granting.durationMs);
-      grant = await provider.grant(granting, target, expiresAt);
-      // Register as a holder of the rule (shared when another live grant created it). A rule that
-      // is being revoked takes no newcomer: retry, and the next attempt creates a fresh rule.
-      await this.o.registry.join(ruleKey(grant), granting.id).catch((err: unknown) => {
-        throw err instanceof ConflictError ? new GrantError(`rule ${grant.securityGroupRuleId} is being revoked for another request; retrying`, true) : err;
-      });
+      const sourceIdentity = isStsKind(target.kind) && this.o.users ? await this.o.users.sourceIdentity(granting.requesterId) : granting.requesterId;
+      grant = await provider.grant(granting, target, expiresAt, { sourceIdentity });
+      if (grant.kind === 'ec2-ssh') await this.holdRule(grant, granting.id);
     } catch (err) {
       const message = errorText(err);
       const retryable = !(err instanceof GrantError) || err.retryable;
@@ -236,6 +265,18 @@ export class AccessService {
   }
 
   /**
+   * Registers the request as a holder of its rule (shared when another live grant created it). A
+   * rule that is being revoked takes no newcomer: retry, and the next attempt creates a fresh rule.
+   */
+  private async holdRule(grant: Ec2Grant, requestId: string): Promise<void> {
+    try {
+      await this.o.registry.join(ruleKey(grant), requestId);
+    } catch (err) {
+      throw err instanceof ConflictError ? new GrantError(`rule ${grant.securityGroupRuleId} is being revoked for another request; retrying`, true) : err;
+    }
+  }
+
+  /**
    * Ends a grant: leaves the rule's holder list; the last holder revokes it in AWS and accepts
    * the revoke only once a re-read confirms the rule is gone. Failures are retried with backoff
    * for as long as it takes; humans are alerted once the retry budget is spent.
@@ -252,16 +293,24 @@ export class AccessService {
         const provider = this.provider(grant.kind);
         // Cut what the rule alone would leave running, before giving up our hold on it.
         sessions = (await provider.endSessions?.(revoking, grant)) ?? [];
-        const key = ruleKey(grant);
-        holders = await this.o.registry.leave(key, revoking.id);
-        if (holders.length === 0 && (await this.o.registry.beginRevoke(key))) {
+        if (grant.kind !== 'ec2-ssh') {
+          // Role-backed: STS credentials cannot be recalled; the provider denies the session.
           const result = await provider.revoke(revoking, grant);
-          if (!result.verified) throw new GrantError(`AWS still lists rule ${grant.securityGroupRuleId} on ${grant.securityGroupId} after revoking it (or could not be asked)`, true);
+          if (!result.verified) throw new GrantError(`AWS does not yet confirm that ${grant.roleSessionName} on ${grant.roleArn} is denied (or could not be asked)`, true);
           removed = result.removed;
           this.fault('after-revoke-aws', revoking);
-          await this.o.registry.forget(key);
-        } else if (holders.length === 0) {
-          holders = await this.o.registry.holders(key); // someone joined between leave and revoke
+        } else {
+          const key = ruleKey(grant);
+          holders = await this.o.registry.leave(key, revoking.id);
+          if (holders.length === 0 && (await this.o.registry.beginRevoke(key))) {
+            const result = await provider.revoke(revoking, grant);
+            if (!result.verified) throw new GrantError(`AWS still lists rule ${grant.securityGroupRuleId} on ${grant.securityGroupId} after revoking it (or could not be asked)`, true);
+            removed = result.removed;
+            this.fault('after-revoke-aws', revoking);
+            await this.o.registry.forget(key);
+          } else if (holders.length === 0) {
+            holders = await this.o.registry.holders(key); // someone joined between leave and revoke
+          }
         }
       }
     } catch (err) {
@@ -286,14 +335,19 @@ export class AccessService {
    * without our tag and never touches them.
    */
   async driftSweep(): Promise<DriftReport> {
-    const report: DriftReport = { removed: [], untagged: [], failed: [] };
+    const report: DriftReport = { removed: [], untagged: [], failed: [], cleaned: [] };
+    const now = this.o.clock.now();
+    for (const provider of Object.values(this.o.providers)) {
+      if (provider?.cleanup) report.cleaned.push(...(await provider.cleanup(this.o.config.targets.filter((t) => t.kind === provider.kind), now)));
+    }
     const groups = new Map<string, { region: string; securityGroupId: string }>();
     for (const t of this.o.config.targets) {
+      if (t.kind !== 'ec2-ssh') continue;
       const region = t.region ?? this.o.defaultRegion;
       groups.set(`${region}#${t.securityGroupId}`, { region, securityGroupId: t.securityGroupId });
     }
     const provider = this.o.providers['ec2-ssh'];
-    if (!provider || groups.size === 0) return report;
+    if (!provider?.listRules || !provider.removeRule || groups.size === 0) return report;
     for (const rule of await provider.listRules([...groups.values()])) {
       if (!rule.managed) {
         report.untagged.push(rule);
@@ -400,7 +454,7 @@ export function resolvedError(request: AccessRequest): AlreadyResolvedError {
 }
 
 /** The registry key of a grant's AWS rule. */
-export function ruleKey(grant: Grant): string {
+export function ruleKey(grant: Ec2Grant): string {
   return `${grant.region}#${grant.securityGroupRuleId}`;
 }
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfigFile, loadEnv, parseConfig } from '../src/config';
 
 const valid = `
@@ -112,4 +115,61 @@ describe('loadEnv', () => {
   ])('fails naming the key for %j', (env, message) => {
     expect(errorOf(() => loadEnv(env as NodeJS.ProcessEnv))).toContain(message);
   });
+});
+
+describe('role-backed targets', () => {
+  const base = `
+approverChannel: C0123ABCD
+approvers: { users: [U0APPROVER1] }
+defaults: { minDuration: 5m, maxDuration: 4h }
+targets:
+`;
+  const role = (extra = '') => `${base}  - { name: prod-readonly, kind: aws-role, roleArn: "arn:aws:iam::123456789012:role/ProdReadOnly"${extra} }\n`;
+
+  it('parses an aws-role target, raising the minimum to the STS 15 minutes', () => {
+    const [t] = parseConfig(role(', externalId: ext-123')).targets;
+    expect(t).toMatchObject({ kind: 'aws-role', roleArn: 'arn:aws:iam::123456789012:role/ProdReadOnly', externalId: 'ext-123', minDurationMs: 900_000, maxDurationMs: 14_400_000 });
+  });
+
+  it('takes the session policy inline, as YAML, or from a file, minified', () => {
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] };
+    const inline = parseConfig(role(`, sessionPolicy: '${JSON.stringify(policy, null, 2).replace(/\n/g, ' ')}'`)).targets[0] as { sessionPolicy: string };
+    expect(inline.sessionPolicy).toBe(JSON.stringify(policy));
+    const yaml = parseConfig(`${base}  - name: r\n    kind: aws-role\n    roleArn: "arn:aws:iam::123456789012:role/R"\n    sessionPolicy:\n      Version: "2012-10-17"\n      Statement: [{ Effect: Allow, Action: "s3:GetObject", Resource: "*" }]\n`).targets[0] as { sessionPolicy: string };
+    expect(JSON.parse(yaml.sessionPolicy)).toEqual(policy);
+    const dir = mkdtempSync(join(tmpdir(), 'jit-policy-'));
+    writeFileSync(join(dir, 'readonly.json'), JSON.stringify(policy, null, 2));
+    writeFileSync(join(dir, 'jit.config.yaml'), role(', sessionPolicy: readonly.json'));
+    expect((loadConfigFile(join(dir, 'jit.config.yaml')).targets[0] as { sessionPolicy: string }).sessionPolicy).toBe(JSON.stringify(policy));
+  });
+
+  it.each([
+    [', roleArn2: x', /Unrecognized|roleArn2/],
+    [', sessionPolicy: "{ not json"', /targets\[0\]\.sessionPolicy: the session policy is not valid JSON/],
+    [`, sessionPolicy: '${JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'x'.repeat(2100) }] })}'`, /targets\[0\]\.sessionPolicy: the session policy is \d+ characters once minified; STS accepts at most 2048/],
+    [', sessionPolicy: missing.json', /targets\[0\]\.sessionPolicy: cannot read .*missing\.json \(ENOENT\)/],
+    [', minDuration: 5m', /targets\[0\]\.minDuration: aws-role targets cannot be shorter than 15m \(the STS minimum\)/],
+    [', maxDuration: 13h', /targets\[0\]\.maxDuration: aws-role targets cannot be longer than 12h/],
+  ])('refuses %s naming the key', (extra, message) => {
+    expect(errorOf(() => parseConfig(role(extra)))).toMatch(message);
+  });
+
+  it('refuses a malformed role ARN', () => {
+    expect(errorOf(() => parseConfig(`${base}  - { name: r, kind: aws-role, roleArn: "ProdReadOnly" }\n`))).toMatch(/targets\[0\]\.roleArn: must be an IAM role ARN/);
+  });
+
+  it('parses an ssm-session target by ids or tags, with the default shell document', () => {
+    const [byIds, byTags] = parseConfig(
+      `${base}  - { name: dev-nodes, kind: ssm-session, roleArn: "arn:aws:iam::123456789012:role/SsmUser", instanceIds: [i-0123456789abcdef0] }\n  - { name: dev-fleet, kind: ssm-session, roleArn: "arn:aws:iam::123456789012:role/SsmUser", tags: { ENV: dev } }\n`,
+    ).targets;
+    expect(byIds).toMatchObject({ kind: 'ssm-session', instanceIds: ['i-0123456789abcdef0'], tags: {}, documentName: 'SSM-SessionManagerRunShell', minDurationMs: 900_000 });
+    expect(byTags).toMatchObject({ instanceIds: [], tags: { ENV: 'dev' } });
+    expect(errorOf(() => parseConfig(`${base}  - { name: n, kind: ssm-session, roleArn: "arn:aws:iam::123456789012:role/S" }\n`))).toMatch(/targets\[0\]\.instanceIds: needs instanceIds or tags/);
+    expect(errorOf(() => parseConfig(`${base}  - { name: n, kind: ssm-session, roleArn: "arn:aws:iam::123456789012:role/S", instanceIds: [web-1] }\n`))).toMatch(/targets\[0\]\.instanceIds\[0\]: must be an instance/);
+  });
+});
+
+it('the example config in the repository is valid', () => {
+  const c = loadConfigFile(join(__dirname, '..', 'jit.config.example.yaml'));
+  expect(c.targets.map((t) => t.kind)).toEqual(['ec2-ssh', 'ec2-ssh', 'aws-role', 'ssm-session']);
 });

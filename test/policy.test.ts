@@ -9,6 +9,7 @@ approvers: { users: [U0APPROVER, U0REQUESTER] }
 defaults: { minDuration: 5m, maxDuration: 4h }
 targets:
   - { name: prod-bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, maxDuration: 1h }
+  - { name: prod-readonly, kind: aws-role, roleArn: "arn:aws:iam::123456789012:role/ProdReadOnly" }
 `);
 const input = { requesterId: 'U0REQUESTER', targetName: 'prod-bastion', duration: '30m', address: '203.0.113.7', reason: 'debugging' };
 
@@ -57,4 +58,17 @@ it('re-checks the stored request against current policy before AWS', () => {
   expect(() => recheckForGrant(config, pendingRequest({ cidr: '203.0.113.0/24' }))).toThrow(/only \/32/);
   expect(() => recheckForGrant(config, pendingRequest({ cidr: '0.0.0.0/0' }))).toThrow(ValidationError);
   expect(() => recheckForGrant(config, pendingRequest({ targetName: 'gone' }))).toThrow(/no longer configured/);
+});
+
+describe('role-backed targets', () => {
+  const role = { requesterId: 'U0REQUESTER', targetName: 'prod-readonly', duration: '1h', reason: 'incident' };
+  it('need no address', () => {
+    expect(validateSubmission(config, role)).toMatchObject({ durationMs: 3_600_000, cidr: undefined });
+  });
+  it('explain the STS minimum', () => {
+    expect(() => validateSubmission(config, { ...role, duration: '10m' })).toThrow(/AWS STS issues credentials for at least 15 minutes, so ask for 15m or more/);
+  });
+  it('refuse an address with what to send instead', () => {
+    expect(() => validateSubmission(config, { ...role, address: '203.0.113.7' })).toThrow(/takes no address: drop `203.0.113.7`/);
+  });
 });

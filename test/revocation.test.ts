@@ -62,6 +62,11 @@ async function granted(requester: string, duration = '30m', target = 'prod-basti
   return svc.approve(r.id, 'U0APPROVER');
 }
 
+function ec2Rule(r: AccessRequest): string {
+  if (r.grant?.kind !== 'ec2-ssh') throw new Error(`${r.id} has no ec2 grant`);
+  return r.grant.securityGroupRuleId;
+}
+
 async function runDue(until: number): Promise<void> {
   for (const r of await store.listDue(until, 100)) await svc.processDue(r.id);
 }
@@ -71,7 +76,7 @@ it('two live grants for the same address and port share one rule; it goes when t
   clock.advance(10 * MIN);
   const second = await granted('U0ALICE', '30m', 'prod-bastion-2');
   expect(first.status).toBe('ACTIVE');
-  expect(second).toMatchObject({ status: 'ACTIVE', grant: { securityGroupRuleId: first.grant!.securityGroupRuleId, shared: true } });
+  expect(second).toMatchObject({ status: 'ACTIVE', grant: { securityGroupRuleId: ec2Rule(first), shared: true } });
   expect(ec2.rules()).toHaveLength(1);
 
   // The first grant expires: the rule stays, because the second still holds it.
@@ -127,7 +132,7 @@ it('drift sweep: removes our tagged rules no live grant holds, reports untagged 
   const report = await svc.driftSweep();
   expect(report.removed.map((r) => r.securityGroupRuleId)).toEqual([orphan.securityGroupRuleId]);
   expect(report.untagged.map((r) => r.securityGroupRuleId)).toEqual([standing.securityGroupRuleId]);
-  expect(ec2.rules().map((r) => r.securityGroupRuleId).sort()).toEqual([live.grant!.securityGroupRuleId, standing.securityGroupRuleId].sort());
+  expect(ec2.rules().map((r) => r.securityGroupRuleId).sort()).toEqual([ec2Rule(live), standing.securityGroupRuleId].sort());
   // A second sweep finds nothing more to remove.
   expect((await svc.driftSweep()).removed).toEqual([]);
 });

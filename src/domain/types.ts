@@ -2,7 +2,12 @@
  * Domain types of jit-access-bot. Pure data: no I/O, no Slack, no AWS SDK.
  */
 
-export type AccessKind = 'ec2-ssh';
+export type AccessKind = 'ec2-ssh' | 'aws-role' | 'ssm-session';
+
+/** STS refuses sessions shorter than this; role-backed kinds cannot be granted for less. */
+export const STS_MIN_DURATION_MS = 15 * 60_000;
+/** The longest session STS will issue for any role. */
+export const STS_MAX_DURATION_MS = 12 * 3_600_000;
 
 /**
  * Lifecycle of one access request.
@@ -34,22 +39,51 @@ export function isTerminal(status: RequestStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-export interface Ec2SshTarget {
+interface TargetBase {
   name: string;
-  kind: 'ec2-ssh';
   description?: string;
-  securityGroupId: string;
-  port: number;
   region?: string;
-  /** Host name or address shown in the "ssh …" hint of the grant DM. */
-  host?: string;
-  /** Login user shown in the "ssh …" hint of the grant DM. */
-  sshUser?: string;
   minDurationMs: number;
   maxDurationMs: number;
 }
 
-export type Target = Ec2SshTarget;
+export interface Ec2SshTarget extends TargetBase {
+  kind: 'ec2-ssh';
+  securityGroupId: string;
+  port: number;
+  /** Host name or address shown in the "ssh …" hint of the grant DM. */
+  host?: string;
+  /** Login user shown in the "ssh …" hint of the grant DM. */
+  sshUser?: string;
+}
+
+/** Temporary credentials for a role (STS AssumeRole), optionally narrowed by a session policy. */
+export interface AwsRoleTarget extends TargetBase {
+  kind: 'aws-role';
+  roleArn: string;
+  /** Inline session policy, minified JSON (≤ 2,048 characters). */
+  sessionPolicy?: string;
+  externalId?: string;
+}
+
+/** Session Manager access to managed nodes, through credentials scoped to exactly those nodes. */
+export interface SsmSessionTarget extends TargetBase {
+  kind: 'ssm-session';
+  instanceIds: string[];
+  /** Nodes whose tags all match (e.g. ENV: dev), resolved with DescribeInstanceInformation. */
+  tags: Record<string, string>;
+  documentName: string;
+  /** The access role assumed for the session; the session policy narrows it to the nodes. */
+  roleArn: string;
+  externalId?: string;
+}
+
+export type Target = Ec2SshTarget | AwsRoleTarget | SsmSessionTarget;
+
+/** Kinds whose grants are STS sessions. */
+export function isStsKind(kind: AccessKind): kind is 'aws-role' | 'ssm-session' {
+  return kind === 'aws-role' || kind === 'ssm-session';
+}
 
 /** A single host address in CIDR form: a.b.c.d/32 or an IPv6 /128, normalised. */
 export interface HostCidr {
@@ -74,7 +108,43 @@ export interface Ec2Grant {
   shared?: boolean;
 }
 
-export type Grant = Ec2Grant;
+/** The STS session behind a role-backed grant (what the audit and the deny policy need). */
+export interface StsSession {
+  region: string;
+  roleArn: string;
+  /** The role's unique id (AROA…); aws:userid of the session is "<roleId>:<roleSessionName>". */
+  roleId: string;
+  roleSessionName: string;
+  sourceIdentity: string;
+  assumedRoleArn: string;
+  /** Lifetime of credentials issued for this grant, after clamping to STS and the role's maximum. */
+  durationSeconds: number;
+  /** Set when the approved duration did not fit STS or the role's maximum session. */
+  clamped?: 'min' | 'max';
+}
+
+export interface RoleGrant extends StsSession {
+  kind: 'aws-role';
+}
+
+export interface SsmGrant extends StsSession {
+  kind: 'ssm-session';
+  instanceIds: string[];
+  documentName: string;
+}
+
+export type Grant = Ec2Grant | RoleGrant | SsmGrant;
+
+/** Credentials shown once in a modal; never stored, logged or posted as a message. */
+export interface IssuedCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** ISO time the credentials stop working. */
+  expiration: string;
+  region: string;
+  assumedRoleArn: string;
+}
 
 /** A security-group ingress rule as found in AWS, for the drift sweep. */
 export interface ObservedRule {

@@ -12,7 +12,7 @@
 import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, type DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../domain/errors';
-import type { AccessRequest, SlackMessageRef } from '../domain/types';
+import type { AccessRequest, AuditEntry, SlackMessageRef } from '../domain/types';
 import type { RequestStore, RuleRegistry, Transition } from '../ports';
 
 export const INDEX = { due: 'due', outbox: 'outbox', byRequester: 'byRequester' } as const;
@@ -125,6 +125,17 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
       ExpressionAttributeNames: { '#outbox': 'outbox', '#n': notificationId, '#a': 'attempts' },
       ExpressionAttributeValues: { ':a': attempts },
     });
+  }
+
+  async appendAudit(id: string, status: AccessRequest['status'], entry: AuditEntry): Promise<void> {
+    const after = await this.updateIfCondition({
+      Key: { pk: key(id) },
+      UpdateExpression: 'SET #audit = list_append(#audit, :entry)',
+      ConditionExpression: '#status = :status',
+      ExpressionAttributeNames: { '#audit': 'audit', '#status': 'status' },
+      ExpressionAttributeValues: { ':entry': [entry], ':status': status },
+    });
+    if (!after) throw new ConflictError(`request ${id} is no longer ${status}`);
   }
 
   async setApprovalMessage(id: string, ref: SlackMessageRef): Promise<void> {

@@ -181,7 +181,9 @@ it('EC2 throttles the next 4 calls at expiry: still revoked within the bound, th
     const [done] = await waitForStatus(s, [id], 'REVOKED', 20_000);
     await assertNothingLeftBehind(s, [id], { boundMs: THROTTLE_BOUND_MS, group: 'EC2 throttled x4 at expiry' });
 
-    const ruleId = done!.grant!.securityGroupRuleId;
+    const grant = done!.grant!;
+    if (grant.kind !== 'ec2-ssh') throw new Error('expected an ec2-ssh grant');
+    const ruleId = grant.securityGroupRuleId;
     const throttled = ec2.exchanges.slice(mark).filter((x) => x.status === 503);
     expect(throttled).toHaveLength(4);
     expect(throttled.every((x) => x.code === 'RequestLimitExceeded' && x.action === 'RevokeSecurityGroupIngress' && x.params['SecurityGroupRuleId.1'] === ruleId)).toBe(true);

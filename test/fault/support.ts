@@ -472,7 +472,7 @@ export async function assertNothingLeftBehind(s: Scenario, ids: string[], o: Lef
     const authorizes = ec2.exchanges.filter((x) => x.action === 'AuthorizeSecurityGroupIngress' && Object.values(x.params).includes(id));
     const granted = authorizes.filter((x) => x.status === 200);
     if (granted.length !== 1) problems.push(`${id}: ${granted.length} successful AuthorizeSecurityGroupIngress (of ${authorizes.length} attempts: ${authorizes.map((x) => x.code ?? x.status).join(', ')}); want exactly 1`);
-    const ruleId = r.grant?.securityGroupRuleId;
+    const ruleId = r.grant?.kind === 'ec2-ssh' ? r.grant.securityGroupRuleId : undefined;
     if (!ruleId) problems.push(`${id}: no grant recorded`);
     else {
       const revokes = ec2.exchanges.filter((x) => x.action === 'RevokeSecurityGroupIngress' && Object.values(x.params).includes(ruleId));

@@ -1,0 +1,27 @@
+/**
+ * Inline session policies (STS AssumeRole `Policy`): valid JSON of the IAM policy shape, at most
+ * 2,048 characters once minified (STS's plaintext limit; STS also checks a packed size it does not
+ * publish, and answers PackedPolicyTooLarge when that is exceeded).
+ */
+import { ValidationError } from './errors';
+
+export const SESSION_POLICY_MAX_CHARS = 2_048;
+
+/** Returns the minified policy, or throws ValidationError saying what is wrong. */
+export function normaliseSessionPolicy(json: string, field = 'sessionPolicy'): string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(json);
+  } catch (err) {
+    throw new ValidationError(`the session policy is not valid JSON (${(err as Error).message})`, field);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ValidationError('the session policy must be a JSON object with Version and Statement', field);
+  const policy = doc as Record<string, unknown>;
+  if (typeof policy.Version !== 'string') throw new ValidationError('the session policy needs "Version": "2012-10-17"', field);
+  if (!Array.isArray(policy.Statement) && (typeof policy.Statement !== 'object' || policy.Statement === null)) throw new ValidationError('the session policy needs a "Statement" (an object or a list)', field);
+  const minified = JSON.stringify(doc);
+  if (minified.length > SESSION_POLICY_MAX_CHARS) {
+    throw new ValidationError(`the session policy is ${minified.length} characters once minified; STS accepts at most ${SESSION_POLICY_MAX_CHARS}`, field);
+  }
+  return minified;
+}
