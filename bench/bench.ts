@@ -153,6 +153,12 @@ async function pool(count: number, concurrency: number, op: (i: number) => Promi
 
 class BenchError extends Error {}
 
+/** The security-group rule of an ec2-ssh grant (the bench only requests ec2-ssh targets). */
+function ruleIdOf(r: AccessRequest): string {
+  if (r.grant?.kind !== 'ec2-ssh') throw new BenchError(`${r.id} has no ec2-ssh grant (${r.grant?.kind ?? 'none'})`);
+  return r.grant.securityGroupRuleId;
+}
+
 /**
  * Turns what the stack recorded (Slack calls, response-URL posts, EC2 calls, stored changes)
  * into keyed events with their own timestamps, and lets workers wait for them. Timestamps come
@@ -421,7 +427,7 @@ async function run(s: Stack, ev: Events, verdicts: Verdict[]): Promise<void> {
       (window > 2000 ? ` (wider than the 2 s aimed for: ${overran} approval batch${overran === 1 ? '' : 'es'} overran its slot)` : ''),
   );
   const deadline = Math.max(...expiries) - Date.now() + TARGETS.lateMax + 5_000;
-  const ruleGoneP = Promise.all(grants.map((g) => ev.wait(`revoked:${g.grant!.securityGroupRuleId}`, deadline)));
+  const ruleGoneP = Promise.all(grants.map((g) => ev.wait(`revoked:${ruleIdOf(g)}`, deadline)));
   const revokedStoredP = Promise.all(grants.map((g) => ev.wait(`status:${g.id}:REVOKED`, deadline)));
   // Watch the process from the first expiry on (not while it idles until then).
   await sleep(Math.max(0, Math.min(...expiries) - Date.now()));
@@ -438,7 +444,7 @@ async function run(s: Stack, ev: Events, verdicts: Verdict[]): Promise<void> {
   const spread = Math.max(...ruleGone) - Math.min(...ruleGone);
   out(`  ${grants.length} rules removed within ${(spread / 1000).toFixed(2)} s (${((grants.length / Math.max(spread, 1)) * 1000).toFixed(0)} revocations/s); ${lateNote}`);
   const left = s.ec2.rules().filter((r) => grants.some((g) => g.id === r.tags['jit:request-id']));
-  const revokedOnce = grants.every((g) => ev.revokeCalls.get(g.grant!.securityGroupRuleId) === 1);
+  const revokedOnce = grants.every((g) => ev.revokeCalls.get(ruleIdOf(g)) === 1);
   const early = grants.filter((g, i) => ruleGone[i]! < Date.parse(g.expiresAt!)).length;
   verdicts.push(
     under('(iii) lateness p50', late.p50, TARGETS.lateP50),

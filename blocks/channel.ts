@@ -2,16 +2,33 @@
  * Approver-channel messages that are not the approval message itself: the "revoked and
  * verified" note in its thread, and alerts that belong to no request (the drift sweep).
  */
-import type { AccessRequest } from '../src/domain/types';
-import { requestId, targetName } from './common';
+import type { AccessRequest, Ec2Grant, RoleGrant, SsmGrant } from '../src/domain/types';
+import { ARN_MAX, NAME_MAX, requestId, targetName } from './common';
 import { context, message, section, type SlackMessage } from './kit';
 import { code, escaped } from './text';
 
 const ALERT_MAX = 2_500;
+/** Terminated session ids named in the thread before "and N more". */
+const SESSIONS_SHOWN = 10;
 
-/** thread.revoked: what was removed, and that a re-read of AWS confirmed it. */
+/**
+ * thread.revoked: what was removed or denied, and that a re-read of AWS confirmed it.
+ *   ec2-ssh      the rule (or: the shared rule stays for other live grants)
+ *   aws-role     the IAM deny policy on the role that now denies every session of the grant
+ *   ssm-session  the same, and how many live sessions were terminated
+ */
 export function revokedThreadMessage(request: AccessRequest): SlackMessage {
   const g = request.grant;
+  switch (g?.kind ?? request.kind) {
+    case 'aws-role':
+    case 'ssm-session':
+      return g && g.kind !== 'ec2-ssh' ? stsRevoked(request, g) : noSessionRevoked(request);
+    case 'ec2-ssh':
+      return ec2Revoked(request, g?.kind === 'ec2-ssh' ? g : undefined);
+  }
+}
+
+function ec2Revoked(request: AccessRequest, g: Ec2Grant | undefined): SlackMessage {
   const rule = g ? `${code(g.securityGroupRuleId)} on ${code(g.securityGroupId)} (${escaped(g.region, 50)}), ${code(g.cidr)} port ${g.port}` : 'no rule was recorded';
   if (request.revokeOutcome === 'released') {
     return message(`Access for ${request.id} ended; the shared rule stays for other live grants.`, [
@@ -22,6 +39,40 @@ export function revokedThreadMessage(request: AccessRequest): SlackMessage {
     section(`🔒 *Revoked and verified.* Rule ${rule} was removed, and AWS no longer lists it.`),
     context(`${requestId(request)} · ${targetName(request)}`),
   ]);
+}
+
+function stsRevoked(request: AccessRequest, g: RoleGrant | SsmGrant): SlackMessage {
+  const policy = code(`jit-deny-${request.id}`, NAME_MAX + 10);
+  const lead =
+    `🔒 *Revoked and verified:* an IAM deny policy (${policy}) on ${code(g.roleArn, ARN_MAX)} now denies every session ` +
+    `of this grant (${code(g.roleSessionName, NAME_MAX)}).`;
+  const sessions = g.kind === 'ssm-session' ? endedSessions(request) : undefined;
+  const terminated = sessions && sessions.length > 0 ? ` ${sessions.length} live session${sessions.length === 1 ? '' : 's'} terminated.` : '';
+  const sessionIds = sessions && sessions.length > 0 ? ` · sessions ${listed(sessions.map((id) => code(id, NAME_MAX)), SESSIONS_SHOWN)}` : '';
+  return message(`Revoked and verified: ${request.id}`, [
+    section(`${lead}${terminated}`),
+    context(`${requestId(request)} · ${targetName(request)} · ${escaped(g.region, 50)}${sessionIds}`),
+  ]);
+}
+
+/** A role-backed request that ended before any session was recorded: there was nothing to deny. */
+function noSessionRevoked(request: AccessRequest): SlackMessage {
+  return message(`Revoked: ${request.id}`, [
+    section('🔒 *Revoked.* No session was recorded for this grant, so there was nothing to deny.'),
+    context(`${requestId(request)} · ${targetName(request)}`),
+  ]);
+}
+
+/** Session ids the revoke terminated, from its audit record ("s-1,s-2"). */
+function endedSessions(request: AccessRequest): string[] {
+  const raw = request.audit.at(-1)?.details?.sessionsEnded ?? '';
+  return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function listed(items: string[], max: number): string {
+  const hidden = items.length - max;
+  const shown = items.slice(0, max).join(', ');
+  return hidden > 0 ? `${shown} and ${hidden} more` : shown;
 }
 
 /** A system alert in the approver channel (not tied to one request). `text` is escaped here. */

@@ -2,7 +2,7 @@
  * Ephemeral replies to the `/jit` slash command. Each stays well inside Slack's 50-block limit.
  */
 import type { AccessRequest, Target } from '../src/domain/types';
-import { duration, durationRange, NAME_MAX, OPEN_STATUSES, requestId, statusPhrase, targetName, when, whenText } from './common';
+import { duration, durationRange, NAME_MAX, nodeList, OPEN_STATUSES, requestId, statusPhrase, targetName, when, whenText } from './common';
 import { context, listBlocks, message, section, type SlackMessage } from './kit';
 import { channelLink, code, escaped, LIMITS, mention } from './text';
 
@@ -17,7 +17,7 @@ const EXAMPLE = '/jit request prod-bastion 30m 203.0.113.7 investigating checkou
 
 const USAGE: readonly [command: string, what: string][] = [
   ['/jit', 'open the request form'],
-  ['/jit request <target> <duration> [<address>] <reason…>', 'ask for access; the address is your single public IP'],
+  ['/jit request <target> <duration> [<address>] <reason…>', 'ask for access; the address is your single public IP (ec2-ssh targets only)'],
   ['/jit list', 'your pending and active requests'],
   ['/jit revoke <id>', 'end your access early'],
   ['/jit targets', 'what you can ask for, and who approves'],
@@ -27,7 +27,7 @@ const USAGE: readonly [command: string, what: string][] = [
 export function helpText(): SlackMessage {
   const usage = USAGE.map(([command, what]) => `• ${code(command)}: ${what}`).join('\n');
   return message('How to use /jit: request, list, revoke, targets, help.', [
-    section('*/jit*: just-in-time access to AWS hosts. A human approves every request, and access ends by itself.'),
+    section('*/jit*: just-in-time access to AWS: SSH to hosts, temporary role credentials, Session Manager to managed nodes. A human approves every request, and access ends by itself.'),
     section(usage),
     context(`Example: ${code(EXAMPLE)}`),
   ]);
@@ -98,7 +98,10 @@ export function targetsReply(targets: Target[], approverIds: string[]): SlackMes
   return message(`${targets.length} target${targets.length === 1 ? '' : 's'} can be requested.`, [
     section('*Targets you can request*'),
     ...listBlocks(targets.map(targetLine), MAX_LISTED_TARGETS),
-    context(`Approvers: ${approverList(approverIds)}. Ask with ${code('/jit request <target> <duration> [<address>] <reason…>')}.`),
+    context(
+      `Approvers: ${approverList(approverIds)}. Ask with ${code('/jit request <target> <duration> [<address>] <reason…>')} ` +
+        '(the address only for ec2-ssh targets).',
+    ),
   ]);
 }
 
@@ -113,15 +116,39 @@ function revokeLine(request: AccessRequest): string {
     case 'CANCELLED':
       return `↩️ Request ${ref} withdrawn. Nothing was opened.`;
     case 'REVOKED':
-      return `🔒 Access ${ref} revoked. Log out of any open SSH session.`;
+      return `🔒 Access ${ref} revoked. ${REVOKED_NOTE[request.kind]}`;
     default:
-      return `⏳ Revoking access ${ref}… You will get a DM when the rule is gone.`;
+      return `⏳ Revoking access ${ref}… You will get a DM when ${request.kind === 'ec2-ssh' ? 'the rule is gone' : 'the credentials are denied'}.`;
   }
 }
 
+/** What a revoke means for work in progress, per kind. */
+const REVOKED_NOTE: Record<AccessRequest['kind'], string> = {
+  'ec2-ssh': 'Log out of any open SSH session.',
+  'aws-role': 'Its credentials are denied (this can take a few minutes to propagate).',
+  'ssm-session': 'Live sessions were terminated and its credentials are denied.',
+};
+
+/** Nodes named per target in `/jit targets` before "and N more". */
+const NODES_IN_TARGETS = 3;
+/** A role ARN in `/jit targets` is cut here, so 100 targets still fit the message's 50 blocks. */
+const LISTED_ARN_MAX = 250;
+
+/** "• *name* · description · kind · what is granted · 15m–4h". */
 function targetLine(t: Target): string {
   const description = t.description ? ` ${escaped(t.description, 150)} ·` : '';
-  return `• *${escaped(t.name, NAME_MAX)}* ·${description} ${t.kind} · port ${t.port} · ${durationRange(t)}`;
+  return `• *${escaped(t.name, NAME_MAX)}* ·${description} ${t.kind} · ${granted(t)} · ${durationRange(t)}`;
+}
+
+function granted(t: Target): string {
+  switch (t.kind) {
+    case 'ec2-ssh':
+      return `port ${t.port}`;
+    case 'aws-role':
+      return `temporary credentials for ${code(t.roleArn, LISTED_ARN_MAX)}`;
+    case 'ssm-session':
+      return `Session Manager to ${nodeList(t.instanceIds, t.tags, NODES_IN_TARGETS)}`;
+  }
 }
 
 function approverList(ids: string[]): string {

@@ -4,12 +4,18 @@
  */
 import type { SectionBlock } from '@slack/types';
 import { formatDuration } from '../src/domain/duration';
-import type { AccessRequest, RequestStatus, Target } from '../src/domain/types';
+import { isStsKind, type AccessRequest, type Grant, type RequestStatus, type Target } from '../src/domain/types';
 import { field, fieldsSection, section } from './kit';
 import { code, escaped, LIMITS, mention, slackDate, utcTime } from './text';
 
 /** Cap for short user-controlled values (names, addresses) so one cannot crowd out the rest. */
 export const NAME_MAX = 100;
+/** Cap for an ARN shown as code (an IAM role ARN is at most ~600 characters: path ≤ 512, name ≤ 64). */
+export const ARN_MAX = 700;
+/** Cap for one instance id or tag pair shown as code. */
+const NODE_MAX = 100;
+/** Nodes named in the request facts before "and N more". */
+const NODES_IN_FACTS = 5;
 
 /** The target name as escaped mrkdwn (bold by default). */
 export function targetName(request: Pick<AccessRequest, 'targetName'>, bold = true): string {
@@ -46,20 +52,60 @@ export function whenText(request: Pick<AccessRequest, 'createdAt'>, iso: string)
   return utcTime(iso, request.createdAt);
 }
 
-/** "ec2-ssh · port 22 · sg-0abc" from the target, or from the grant when the target is gone. */
-export function targetDetails(request: AccessRequest, target: Target | undefined): string {
-  const source = target ?? request.grant;
-  if (!source) return `${request.kind} · no longer configured`;
-  return [source.kind, `port ${source.port}`, escaped(source.securityGroupId, NAME_MAX)].join(' · ');
+/**
+ * What the request is for, from the target, or from the grant when the target is gone (or is now
+ * configured as another kind). Undefined when neither matches the request's kind.
+ */
+export function kindSource(request: Pick<AccessRequest, 'kind' | 'grant'>, target: Target | undefined): Target | Grant | undefined {
+  if (target?.kind === request.kind) return target;
+  if (request.grant?.kind === request.kind) return request.grant;
+  return undefined;
 }
 
-/** The facts of a request as a two-column fields section. */
+/**
+ * The facts of the target, per kind:
+ *   ec2-ssh      "ec2-ssh · port 22 · sg-0abc"
+ *   aws-role     "aws-role · `arn:aws:iam::…:role/x` · temporary credentials"
+ *   ssm-session  "ssm-session · `i-0abc`, `i-0def` · document `AWS-StartSSHSession`"
+ */
+export function targetDetails(request: AccessRequest, target: Target | undefined): string {
+  const source = kindSource(request, target);
+  if (!source) return `${request.kind} · no longer configured`;
+  switch (source.kind) {
+    case 'ec2-ssh':
+      return [source.kind, `port ${source.port}`, escaped(source.securityGroupId, NAME_MAX)].join(' · ');
+    case 'aws-role':
+      return [source.kind, code(source.roleArn, ARN_MAX), 'temporary credentials'].join(' · ');
+    case 'ssm-session':
+      return [source.kind, nodeList(source.instanceIds, 'tags' in source ? source.tags : {}, NODES_IN_FACTS), `document ${code(source.documentName, NAME_MAX)}`].join(' · ');
+  }
+}
+
+/**
+ * Managed nodes as mrkdwn: instance ids as code ("`i-1`, `i-2` and 3 more") and/or the tag
+ * selector ("nodes tagged `ENV=dev` and `TEAM=pay`"). At most `max` of each are named.
+ */
+export function nodeList(instanceIds: readonly string[], tags: Readonly<Record<string, string>>, max: number): string {
+  const parts: string[] = [];
+  if (instanceIds.length > 0) parts.push(capped(instanceIds.map((id) => code(id, NODE_MAX)), max, ', '));
+  const pairs = Object.entries(tags);
+  if (pairs.length > 0) parts.push(`nodes tagged ${capped(pairs.map(([k, v]) => code(`${k}=${v}`, NODE_MAX)), max, ' and ')}`);
+  return parts.length > 0 ? parts.join('; ') : 'no nodes';
+}
+
+function capped(items: string[], max: number, separator: string): string {
+  const shown = items.slice(0, max).join(separator);
+  const hidden = items.length - max;
+  return hidden > 0 ? `${shown} and ${hidden} more` : shown;
+}
+
+/** The facts of a request as a two-column fields section (no address for role-backed kinds). */
 export function requestFields(request: AccessRequest, target: Target | undefined): SectionBlock {
   return fieldsSection([
     field('Requester', mention(request.requesterId)),
     field('Target', `${targetName(request, false)}\n${targetDetails(request, target)}`),
     field('Duration', duration(request)),
-    field('Address', request.cidr ? code(request.cidr, NAME_MAX) : 'not given'),
+    ...(isStsKind(request.kind) ? [] : [field('Address', request.cidr ? code(request.cidr, NAME_MAX) : 'not given')]),
     field('Request', requestId(request)),
     field('Approval deadline', when(request, request.approvalDeadline)),
   ]);

@@ -18,3 +18,12 @@ export const BLOCK_ADDRESS = 'jit_address';
 export const ACTION_ADDRESS = 'jit_address_input';
 export const BLOCK_REASON = 'jit_reason';
 export const ACTION_REASON = 'jit_reason_input';
+
+/**
+ * "Show credentials" in the grant DM of role-backed kinds (aws-role, ssm-session). The value is
+ * the request id and nothing else; the handler issues fresh credentials and opens the modal.
+ */
+export const BLOCK_SHOW_CREDENTIALS = 'jit_credentials';
+export const ACTION_SHOW_CREDENTIALS = 'jit_show_credentials';
+/** The credentials modal (read-only: no inputs, no submit). */
+export const CALLBACK_CREDENTIALS_MODAL = 'jit_credentials_modal';

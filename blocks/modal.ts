@@ -60,7 +60,7 @@ export function requestModal(targets: Target[], opts: { initialTarget?: string }
       }),
       input(BLOCK_ADDRESS, 'Your address', textInput(ACTION_ADDRESS, 'e.g. 203.0.113.7'), {
         optional: true,
-        hint: 'Your single public IP address. Required for ec2-ssh targets.',
+        hint: 'Your single public IP address: required for ec2-ssh targets; leave empty for role and SSM targets.',
       }),
       input(BLOCK_REASON, 'Reason', {
         ...textInput(ACTION_REASON, 'What are you doing and why? Approvers see this.'),
@@ -93,8 +93,23 @@ function targetOptions(targets: Target[]): PlainTextOption[] {
     .map((t) => ({
       text: plain(t.name, LIMITS.optionText),
       value: t.name,
-      description: plain(`${t.kind} · port ${t.port} · ${durationRange(t)}`, LIMITS.optionDescription),
+      description: plain(`${t.kind} · ${granted(t)} · ${durationRange(t)}`, LIMITS.optionDescription),
     }));
+}
+
+/** What a target grants, as short plain text for an option description (cut to 75 with the rest). */
+function granted(t: Target): string {
+  switch (t.kind) {
+    case 'ec2-ssh':
+      return `port ${t.port}`;
+    case 'aws-role':
+      return 'temporary credentials';
+    case 'ssm-session': {
+      const tags = Object.entries(t.tags).map(([k, v]) => `${k}=${v}`);
+      if (t.instanceIds.length === 0 && tags.length > 0) return tags.join(' ');
+      return `${t.instanceIds.length} node${t.instanceIds.length === 1 ? '' : 's'}${tags.length > 0 ? ` + ${tags.join(' ')}` : ''}`;
+    }
+  }
 }
 
 function textInput(actionId: string, placeholder: string): PlainTextInput {

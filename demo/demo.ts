@@ -310,7 +310,7 @@ async function run(s: Stack): Promise<void> {
   await s.bot.outbox.idle();
   f.flush();
   const rule = s.ec2.rules().find((r) => r.tags['jit:request-id'] === requestId);
-  check(rule !== undefined && rule.securityGroupRuleId === active.grant?.securityGroupRuleId, 'the simulated security group has no rule for the request');
+  check(rule !== undefined && active.grant?.kind === 'ec2-ssh' && rule.securityGroupRuleId === active.grant.securityGroupRuleId, 'the simulated security group has no rule for the request');
   check(rule!.cidrIpv4 === '203.0.113.7/32' && rule!.fromPort === 22 && rule!.groupId === SG_BASTION, `unexpected rule ${JSON.stringify(rule)}`);
   showGroup(s, SG_BASTION);
   const expiresAt = Date.parse(active.expiresAt!);

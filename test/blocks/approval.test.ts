@@ -13,6 +13,12 @@ import {
   request,
   REQUESTER,
   REVOKER,
+  roleGrant,
+  roleRequest,
+  roleTarget,
+  ssmGrant,
+  ssmRequest,
+  ssmTarget,
   target,
   textObjects,
 } from './fixtures';
@@ -67,6 +73,46 @@ describe('approvalMessage: PENDING', () => {
       grant: { kind: 'ec2-ssh', region: 'eu-west-1', securityGroupId: 'sg-9', securityGroupRuleId: 'sgr-1', cidr: '203.0.113.7/32', port: 2222 },
     });
     expect(allText(approvalMessage(withGrant, undefined).blocks)).toContain('ec2-ssh · port 2222 · sg-9');
+  });
+});
+
+describe('approvalMessage: role-backed kinds', () => {
+  const fields = (msg: ReturnType<typeof approvalMessage>) => (msg.blocks.find((b): b is SectionBlock => b.type === 'section' && !!b.fields)!.fields ?? []).map((f) => f.text);
+
+  it('aws-role: shows the role ARN and "temporary credentials", and no address', () => {
+    const f = fields(approvalMessage(roleRequest('PENDING'), roleTarget()));
+    expect(f).toContain('*Target*\nprod-readonly\naws-role · `arn:aws:iam::123456789012:role/jit/ProdReadOnly` · temporary credentials');
+    expect(f.some((x) => x.startsWith('*Address*'))).toBe(false);
+    expect(f).toHaveLength(5);
+  });
+
+  it('ssm-session: shows the nodes (ids or tag selector) and the document, and no address', () => {
+    expect(fields(approvalMessage(ssmRequest('PENDING'), ssmTarget()))).toContain('*Target*\ndev-nodes\nssm-session · nodes tagged `ENV=dev` · document `SSM-SessionManagerRunShell`');
+    const byId = fields(approvalMessage(ssmRequest('PENDING'), ssmTarget({ instanceIds: ['i-1', 'i-2'], tags: {}, documentName: 'AWS-StartSSHSession' })));
+    expect(byId).toContain('*Target*\ndev-nodes\nssm-session · `i-1`, `i-2` · document `AWS-StartSSHSession`');
+    expect(byId.some((x) => x.startsWith('*Address*'))).toBe(false);
+  });
+
+  it('falls back to the grant when the target is gone (or is now another kind)', () => {
+    expect(allText(approvalMessage(roleRequest('ACTIVE', { grant: roleGrant({ roleArn: 'arn:aws:iam::1:role/Gone' }) }), undefined).blocks)).toContain(
+      'aws-role · `arn:aws:iam::1:role/Gone` · temporary credentials',
+    );
+    expect(allText(approvalMessage(ssmRequest('ACTIVE', { grant: ssmGrant({ instanceIds: ['i-9'] }) }), target()).blocks)).toContain('ssm-session · `i-9` · document');
+    expect(allText(approvalMessage(roleRequest('PENDING'), undefined).blocks)).toContain('aws-role · no longer configured');
+  });
+
+  it.each(ALL_STATUSES)('%s: stays within limits with 10,000-character text and huge node lists', (status) => {
+    const long = 'x'.repeat(10_000);
+    const ids = Array.from({ length: 1_000 }, () => 'i'.repeat(200));
+    const msg = approvalMessage(
+      ssmRequest(status, { reason: long, failure: long, targetName: 'n'.repeat(500) }),
+      ssmTarget({ instanceIds: ids, tags: Object.fromEntries(ids.map((v, i) => [`k${i}`, v])), documentName: NASTY.repeat(100) }),
+    );
+    expectMessageWithinLimits(msg);
+    expectNoRawPing(msg);
+    const role = approvalMessage(roleRequest(status, { reason: long, failure: long }), roleTarget({ roleArn: NASTY.repeat(1_000) }));
+    expectMessageWithinLimits(role);
+    expectNoRawPing(role);
   });
 });
 

@@ -20,6 +20,10 @@ import {
   NASTY,
   NASTY_ESCAPED,
   REVOKER,
+  roleRequest,
+  roleTarget,
+  ssmRequest,
+  ssmTarget,
   target,
   textObjects,
 } from './fixtures';
@@ -120,6 +124,49 @@ describe('targetsReply', () => {
     expectNoRawPing(msg);
     expect(allText(msg.blocks)).toContain('…and 50 more.');
     expect(allText(msg.blocks)).toContain('and 30 more.');
+  });
+});
+
+describe('targetsReply: mixed kinds', () => {
+  const targets = [target(), roleTarget(), ssmTarget(), ssmTarget({ name: 'build-fleet', description: undefined, instanceIds: ['i-1', 'i-2', 'i-3', 'i-4', 'i-5'], tags: {} })];
+  const text = allText(targetsReply(targets, [APPROVER]).blocks);
+
+  it('says per kind what is granted, with the duration bounds', () => {
+    expect(text).toContain('• *prod-bastion* · Bastion host in the production VPC · ec2-ssh · port 22 · 15m–4h');
+    expect(text).toContain(
+      '• *prod-readonly* · Read-only access to the production account · aws-role · temporary credentials for `arn:aws:iam::123456789012:role/jit/ProdReadOnly` · 15m–12h',
+    );
+    expect(text).toContain('• *dev-nodes* · ssm-session · Session Manager to nodes tagged `ENV=dev` · 15m–1h');
+    expect(text).toContain('• *build-fleet* · ssm-session · Session Manager to `i-1`, `i-2`, `i-3` and 2 more · 15m–1h');
+  });
+
+  it('says the address is only for ec2-ssh targets', () => {
+    expect(text).toContain('(the address only for ec2-ssh targets)');
+  });
+
+  it('escapes tag selectors and ARNs, and stays within limits with 150 long role and SSM targets', () => {
+    const many = Array.from({ length: 150 }, (_, i) =>
+      i % 2
+        ? roleTarget({ name: `r${i}-${'n'.repeat(200)}`, roleArn: `${NASTY}${'a'.repeat(3_000)}`, description: NASTY.repeat(20) })
+        : ssmTarget({ name: `s${i}-${'n'.repeat(200)}`, instanceIds: Array.from({ length: 50 }, () => 'i'.repeat(300)), tags: { [NASTY]: 'v'.repeat(500), B: NASTY } }),
+    );
+    const msg = targetsReply(many, [APPROVER]);
+    expectMessageWithinLimits(msg);
+    expectNoRawPing(msg);
+    expect(allText(msg.blocks)).toContain('…and 50 more.');
+    expect(allText(msg.blocks)).toContain(`Approvers: <@${APPROVER}>.`);
+  });
+});
+
+describe('revokedReply per kind', () => {
+  it.each([
+    [roleRequest('REVOKED'), 'Its credentials are denied (this can take a few minutes to propagate).'],
+    [ssmRequest('REVOKED'), 'Live sessions were terminated and its credentials are denied.'],
+    [inStatus('REVOKED'), 'Log out of any open SSH session.'],
+    [roleRequest('REVOKING'), 'You will get a DM when the credentials are denied.'],
+    [inStatus('REVOKING'), 'You will get a DM when the rule is gone.'],
+  ])('%#: %s', (r, phrase) => {
+    expect(allText(revokedReply(r).blocks)).toContain(phrase);
   });
 });
 

@@ -6,15 +6,24 @@ import {
   failedDm,
   grantedDm,
   sshCommand,
+  ssmCommand,
   submittedDm,
   timeoutDm,
   warningDm,
 } from '../../blocks/dm';
+import { ACTION_SHOW_CREDENTIALS, BLOCK_SHOW_CREDENTIALS } from '../../blocks/ids';
 import type { SlackMessage } from '../../blocks/kit';
 import type { AccessRequest } from '../../src/domain/types';
 import {
   APPROVER,
   CHANNEL,
+  CREDENTIAL_LIKE,
+  roleGrant,
+  roleRequest,
+  roleTarget,
+  ssmGrant,
+  ssmRequest,
+  ssmTarget,
   expectMessageWithinLimits,
   expectNoRawPing,
   inStatus,
@@ -26,6 +35,7 @@ import {
 } from './fixtures';
 
 const allText = (blocks: KnownBlock[]) => textObjects(blocks).map((t) => t.text).join('\n');
+const buttons = (blocks: KnownBlock[]) => blocks.flatMap((b) => (b.type === 'actions' ? b.elements : []));
 
 /** Every DM builder with the status it is sent in. */
 const BUILDERS: [name: string, build: (r: AccessRequest) => SlackMessage, status: AccessRequest['status']][] = [
@@ -174,5 +184,169 @@ describe('warningDm time left', () => {
     const expiresAt = '2026-11-22T11:00:00.000Z';
     const msg = warningDm(inStatus('ACTIVE', { expiresAt }), new Date(Date.parse(expiresAt) - ms));
     expect(JSON.stringify(msg)).toContain(phrase);
+  });
+});
+
+describe('grantedDm: aws-role', () => {
+  const r = roleRequest('ACTIVE');
+  const msg = grantedDm(r, roleTarget());
+  const text = allText(msg.blocks);
+
+  it('says the temporary credentials for the role are ready, until when', () => {
+    expect(text).toMatch(
+      /^✅ Temporary credentials for \*prod-readonly\* \(role `arn:aws:iam::123456789012:role\/jit\/ProdReadOnly`\) are ready until <!date\^\d+\^[^|]+\|10:36 UTC> \(30m\)\.$/m,
+    );
+    expect(msg.text).toBe('Temporary credentials for prod-readonly are ready until 10:36 UTC.');
+  });
+
+  it('has one primary "Show credentials" button whose value is exactly the request id', () => {
+    const [show, ...others] = buttons(msg.blocks);
+    expect(others).toHaveLength(0);
+    expect(show).toMatchObject({ type: 'button', action_id: ACTION_SHOW_CREDENTIALS, value: r.id, style: 'primary', text: { text: 'Show credentials' } });
+    expect(msg.blocks.find((b) => b.type === 'actions')).toMatchObject({ block_id: BLOCK_SHOW_CREDENTIALS });
+  });
+
+  it('explains the private window, and has no ssh hint or address', () => {
+    expect(text).toContain('Credentials are shown in a private window that is not kept in the chat history.');
+    expect(text).not.toContain('ssh ');
+    expect(text).not.toContain('203.0.113.7');
+    expect(text).toContain('`/jit revoke jit-abc123`');
+  });
+
+  it("when clamped to the role's maximum, says how long they last and to press again", () => {
+    const clamped = allText(grantedDm(roleRequest('ACTIVE', { grant: roleGrant({ clamped: 'max', durationSeconds: 3_600 }) }), roleTarget()).blocks);
+    expect(clamped).toContain("They last 1h (the role's maximum session): press *Show credentials* again for fresh ones until access ends at <!date^");
+  });
+
+  it('when clamped to the STS minimum, says access still ends on time', () => {
+    const clamped = allText(grantedDm(roleRequest('ACTIVE', { grant: roleGrant({ clamped: 'min', durationSeconds: 900 }) }), roleTarget()).blocks);
+    expect(clamped).toMatch(/STS issues credentials for at least 15 minutes, but access still ends at <!date\^\d+\^[^|]+\|10:36 UTC>/);
+  });
+
+  it('names the role from the target when there is no grant yet, or just the target', () => {
+    expect(allText(grantedDm(roleRequest('ACTIVE', { grant: undefined }), roleTarget({ roleArn: 'arn:aws:iam::1:role/Other' })).blocks)).toContain('(role `arn:aws:iam::1:role/Other`)');
+    expect(allText(grantedDm(roleRequest('ACTIVE', { grant: undefined }), undefined).blocks)).toContain('Temporary credentials for *prod-readonly* are ready');
+  });
+});
+
+describe('grantedDm: ssm-session', () => {
+  const r = ssmRequest('ACTIVE');
+  const msg = grantedDm(r, ssmTarget());
+  const text = allText(msg.blocks);
+
+  it('gives the start-session command for the first node, and lists every node', () => {
+    expect(text).toContain('```aws ssm start-session --target i-0123456789abcdef0 --region eu-west-1```');
+    expect(text).toContain('*Nodes*: `i-0123456789abcdef0`, `i-0fedcba9876543210`');
+    expect(msg.text).toBe('Session Manager access to dev-nodes is open until 10:36 UTC.');
+  });
+
+  it('has the Show credentials button (value = the id) and says to export the credentials first', () => {
+    expect(buttons(msg.blocks)).toEqual([expect.objectContaining({ action_id: ACTION_SHOW_CREDENTIALS, value: r.id, style: 'primary' })]);
+    expect(text).toContain('Export the credentials from *Show credentials* first (or save its profile and add `--profile jit-dev-nodes`)');
+  });
+
+  it.each([
+    [ssmTarget(), ssmGrant(), 'aws ssm start-session --target i-0123456789abcdef0 --region eu-west-1'],
+    [ssmTarget(), ssmGrant({ documentName: 'AWS-StartSSHSession', region: 'us-east-1' }), 'aws ssm start-session --target i-0123456789abcdef0 --region us-east-1 --document-name AWS-StartSSHSession'],
+    [ssmTarget({ instanceIds: ['i-0aaa'], tags: {} }), undefined, 'aws ssm start-session --target i-0aaa --region eu-west-1'],
+    [undefined, undefined, 'aws ssm start-session --target <instance id>'],
+  ])('command for target %j and grant %j is %s', (t, grant, expected) => {
+    expect(ssmCommand(ssmRequest('ACTIVE', { grant }), t)).toBe(expected);
+  });
+
+  it('names the tag selector when no node was resolved yet', () => {
+    expect(allText(grantedDm(ssmRequest('ACTIVE', { grant: undefined }), ssmTarget()).blocks)).toContain('*Nodes*: nodes tagged `ENV=dev`');
+  });
+
+  it('keeps a grant of 500 nodes within limits, naming 50', () => {
+    const ids = Array.from({ length: 500 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
+    const big = grantedDm(ssmRequest('ACTIVE', { grant: ssmGrant({ instanceIds: ids }) }), ssmTarget());
+    expectMessageWithinLimits(big);
+    expect(allText(big.blocks)).toContain('and 450 more');
+  });
+});
+
+describe('grantedDm: ec2-ssh keeps its ssh hint only', () => {
+  it('has no button and no credentials note', () => {
+    const msg = grantedDm(inStatus('ACTIVE'), target());
+    expect(buttons(msg.blocks)).toHaveLength(0);
+    expect(allText(msg.blocks)).not.toContain('Show credentials');
+  });
+
+  it('uses the ssh hint only with an ec2 target (a role target is ignored)', () => {
+    expect(allText(grantedDm(inStatus('ACTIVE'), roleTarget()).blocks)).toContain('```ssh ec2-user@&lt;the instance address&gt;```');
+  });
+
+  it('takes the port from an ec2 grant when the target is gone', () => {
+    expect(sshCommand(inStatus('ACTIVE', { grant: { kind: 'ec2-ssh', region: 'eu-west-1', securityGroupId: 'sg-1', securityGroupRuleId: 'sgr-1', cidr: '203.0.113.7/32', port: 2200 } }), undefined)).toBe(
+      'ssh -p 2200 ec2-user@<the instance address>',
+    );
+  });
+});
+
+describe('endedDm and warningDm per kind', () => {
+  it('aws-role: the credentials were denied by an IAM policy, which can take minutes', () => {
+    const text = allText(endedDm(roleRequest('REVOKED')).blocks);
+    expect(text).toMatch(/🔒 Your access to \*prod-readonly\* \(`jit-abc123`\) ended at <!date\^\d+\^[^|]+\|10:36 UTC> \(expired\)\./);
+    expect(text).toContain('The credentials were denied by an IAM policy on the role — denial can take a few minutes to propagate.');
+    expect(text).not.toContain('SSH');
+    expect(text).not.toContain('Live sessions');
+    expect(text).toContain('`/jit request prod-readonly 30m &lt;reason&gt;`');
+  });
+
+  it('ssm-session: live sessions were terminated, and the credentials denied', () => {
+    const text = allText(endedDm(ssmRequest('REVOKED', { endReason: 'revoked', endedBy: REVOKER })).blocks);
+    expect(text).toContain(`(revoked early by <@${REVOKER}>).`);
+    expect(text).toContain('Live sessions were terminated. The credentials were denied by an IAM policy on the role');
+    expect(text).not.toContain('SSH');
+  });
+
+  it('ec2-ssh is unchanged', () => {
+    expect(allText(endedDm(inStatus('REVOKED')).blocks)).toContain('The rule for `203.0.113.7/32` was removed. Established SSH sessions are not cut');
+  });
+
+  it.each([
+    [roleRequest('ACTIVE'), 'every credential issued for this grant is denied'],
+    [ssmRequest('ACTIVE'), 'live sessions are terminated'],
+    [inStatus('ACTIVE'), 'Open SSH sessions are not cut'],
+  ])('warningDm for %#: %s', (r, phrase) => {
+    expect(allText(warningDm(r).blocks)).toContain(phrase);
+  });
+});
+
+/** Every DM builder for the role-backed kinds, with the status it is sent in. */
+const STS_BUILDERS: [name: string, build: (r: AccessRequest) => SlackMessage, status: AccessRequest['status']][] = [
+  ['submittedDm', (r) => submittedDm(r, r.kind === 'aws-role' ? roleTarget() : ssmTarget(), CHANNEL), 'PENDING'],
+  ['grantedDm', (r) => grantedDm(r, r.kind === 'aws-role' ? roleTarget() : ssmTarget()), 'ACTIVE'],
+  ['grantedDm (target gone)', (r) => grantedDm(r, undefined), 'ACTIVE'],
+  ['deniedDm', deniedDm, 'DENIED'],
+  ['timeoutDm', timeoutDm, 'EXPIRED'],
+  ['warningDm', (r) => warningDm(r), 'ACTIVE'],
+  ['endedDm', endedDm, 'REVOKED'],
+  ['failedDm', failedDm, 'FAILED'],
+  ['alertMessage', (r) => alertMessage(r, NASTY), 'REVOKING'],
+];
+
+describe.each([
+  ['aws-role', roleRequest],
+  ['ssm-session', ssmRequest],
+] as const)('%s DMs', (_kind, make) => {
+  describe.each(STS_BUILDERS)('%s', (_name, build, status) => {
+    it('carries nothing that looks like a credential', () => {
+      const msg = build(make(status));
+      expect(JSON.stringify(msg)).not.toMatch(CREDENTIAL_LIKE);
+    });
+
+    it('has no address field or address in the request hint', () => {
+      const json = JSON.stringify(build(make(status)));
+      expect(json).not.toContain('*Address*');
+      expect(json).not.toContain('203.0.113.7');
+    });
+
+    it('escapes what the user wrote and stays within limits with 10,000-character text', () => {
+      const long = 'y'.repeat(10_000);
+      expectNoRawPing(build(make(status, { reason: NASTY, failure: NASTY, targetName: NASTY })));
+      expectMessageWithinLimits(build(make(status, { reason: long, failure: long, targetName: 'n'.repeat(500) })));
+    });
   });
 });

@@ -1,5 +1,15 @@
 import type { KnownBlock } from '@slack/types';
-import type { AccessRequest, RequestStatus, Target } from '../../src/domain/types';
+import type {
+  AccessRequest,
+  AwsRoleTarget,
+  Ec2Grant,
+  Ec2SshTarget,
+  IssuedCredentials,
+  RequestStatus,
+  RoleGrant,
+  SsmGrant,
+  SsmSessionTarget,
+} from '../../src/domain/types';
 import { LIMITS } from '../../blocks/text';
 
 export const CREATED = '2026-11-22T10:00:00.000Z';
@@ -16,7 +26,8 @@ export const ALL_STATUSES: RequestStatus[] = ['PENDING', 'GRANTING', 'ACTIVE', '
 
 const at = (minutes: number) => new Date(Date.parse(CREATED) + minutes * 60_000).toISOString();
 
-export function target(overrides: Partial<Target> = {}): Target {
+/** An ec2-ssh target. */
+export function target(overrides: Partial<Ec2SshTarget> = {}): Ec2SshTarget {
   return {
     name: 'prod-bastion',
     kind: 'ec2-ssh',
@@ -27,6 +38,97 @@ export function target(overrides: Partial<Target> = {}): Target {
     sshUser: 'ubuntu',
     minDurationMs: 15 * 60_000,
     maxDurationMs: 4 * 3_600_000,
+    ...overrides,
+  };
+}
+
+export const ROLE_ARN = 'arn:aws:iam::123456789012:role/jit/ProdReadOnly';
+export const SSM_ROLE_ARN = 'arn:aws:iam::123456789012:role/jit/SsmDevAccess';
+export const ASSUMED_ROLE_ARN = 'arn:aws:sts::123456789012:assumed-role/ProdReadOnly/jit-abc123';
+
+/** An aws-role target. */
+export function roleTarget(overrides: Partial<AwsRoleTarget> = {}): AwsRoleTarget {
+  return {
+    name: 'prod-readonly',
+    kind: 'aws-role',
+    description: 'Read-only access to the production account',
+    roleArn: ROLE_ARN,
+    region: 'eu-west-1',
+    minDurationMs: 15 * 60_000,
+    maxDurationMs: 12 * 3_600_000,
+    ...overrides,
+  };
+}
+
+/** An ssm-session target selecting nodes by tag. */
+export function ssmTarget(overrides: Partial<SsmSessionTarget> = {}): SsmSessionTarget {
+  return {
+    name: 'dev-nodes',
+    kind: 'ssm-session',
+    instanceIds: [],
+    tags: { ENV: 'dev' },
+    documentName: 'SSM-SessionManagerRunShell',
+    roleArn: SSM_ROLE_ARN,
+    region: 'eu-west-1',
+    minDurationMs: 15 * 60_000,
+    maxDurationMs: 3_600_000,
+    ...overrides,
+  };
+}
+
+export function ec2Grant(overrides: Partial<Ec2Grant> = {}): Ec2Grant {
+  return {
+    kind: 'ec2-ssh',
+    region: 'eu-west-1',
+    securityGroupId: 'sg-0123456789abcdef0',
+    securityGroupRuleId: 'sgr-0abc',
+    cidr: '203.0.113.7/32',
+    port: 22,
+    ...overrides,
+  };
+}
+
+export function roleGrant(overrides: Partial<RoleGrant> = {}): RoleGrant {
+  return {
+    kind: 'aws-role',
+    region: 'eu-west-1',
+    roleArn: ROLE_ARN,
+    roleId: 'AROAEXAMPLEROLEID0001',
+    roleSessionName: 'jit-abc123',
+    sourceIdentity: 'alice@example.com',
+    assumedRoleArn: ASSUMED_ROLE_ARN,
+    durationSeconds: 1800,
+    ...overrides,
+  };
+}
+
+export function ssmGrant(overrides: Partial<SsmGrant> = {}): SsmGrant {
+  return {
+    kind: 'ssm-session',
+    region: 'eu-west-1',
+    roleArn: SSM_ROLE_ARN,
+    roleId: 'AROAEXAMPLEROLEID0002',
+    roleSessionName: 'jit-abc123',
+    sourceIdentity: 'alice@example.com',
+    assumedRoleArn: 'arn:aws:sts::123456789012:assumed-role/SsmDevAccess/jit-abc123',
+    durationSeconds: 1800,
+    instanceIds: ['i-0123456789abcdef0', 'i-0fedcba9876543210'],
+    documentName: 'SSM-SessionManagerRunShell',
+    ...overrides,
+  };
+}
+
+/** Credentials shaped like STS's, with a session token of `tokenLength` characters. */
+export function credentials(tokenLength = 1_200, overrides: Partial<IssuedCredentials> = {}): IssuedCredentials {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+=';
+  const token = Array.from({ length: tokenLength }, (_, i) => alphabet[(i * 7 + 3) % alphabet.length]).join('');
+  return {
+    accessKeyId: 'ASIAEXAMPLEKEY012345',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY+',
+    sessionToken: token,
+    expiration: '2026-11-22T10:36:00.000Z',
+    region: 'eu-west-1',
+    assumedRoleArn: ASSUMED_ROLE_ARN,
     ...overrides,
   };
 }
@@ -68,6 +170,21 @@ export function inStatus(status: RequestStatus, overrides: Partial<AccessRequest
   };
   return request({ status, ...byStatus[status], ...overrides });
 }
+
+/** An aws-role request in `status` (no address; ACTIVE and later carry a role grant). */
+export function roleRequest(status: RequestStatus, overrides: Partial<AccessRequest> = {}): AccessRequest {
+  const granted = ['ACTIVE', 'REVOKING', 'REVOKED'].includes(status);
+  return inStatus(status, { kind: 'aws-role', targetName: 'prod-readonly', cidr: undefined, ...(granted ? { grant: roleGrant() } : {}), ...overrides });
+}
+
+/** An ssm-session request in `status` (no address; ACTIVE and later carry an SSM grant). */
+export function ssmRequest(status: RequestStatus, overrides: Partial<AccessRequest> = {}): AccessRequest {
+  const granted = ['ACTIVE', 'REVOKING', 'REVOKED'].includes(status);
+  return inStatus(status, { kind: 'ssm-session', targetName: 'dev-nodes', cidr: undefined, ...(granted ? { grant: ssmGrant() } : {}), ...overrides });
+}
+
+/** Anything in a message that looks like a credential (or the names of one). */
+export const CREDENTIAL_LIKE = /\b(?:AKIA|ASIA)[A-Z0-9]{12,}|aws_secret_access_key|aws_session_token|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_ACCESS_KEY_ID|SessionToken|SecretAccessKey/;
 
 type TextObject = { type: string; text: string };
 

@@ -12,7 +12,7 @@ import {
 } from '../../blocks/ids';
 import { readRequestModal, REASON_MAX_LENGTH, requestModal, type ModalStateValues } from '../../blocks/modal';
 import { LIMITS } from '../../blocks/text';
-import { target } from './fixtures';
+import { roleTarget, ssmTarget, target } from './fixtures';
 
 const inputs = (view: ReturnType<typeof requestModal>) => view.blocks.filter((b): b is InputBlock => b.type === 'input');
 const inputById = (view: ReturnType<typeof requestModal>, blockId: string) => inputs(view).find((b) => b.block_id === blockId)!;
@@ -54,6 +54,26 @@ describe('requestModal', () => {
     expect(select(view).initial_option).toBeUndefined();
   });
 
+  it('describes role and SSM targets by what they grant, within the option limits', () => {
+    const mixed = select(
+      requestModal([
+        roleTarget(),
+        ssmTarget(),
+        ssmTarget({ name: 'fleet', instanceIds: ['i-1', 'i-2'], tags: {} }),
+        ssmTarget({ name: 'one', instanceIds: ['i-1'], tags: { ENV: 'dev' } }),
+        ssmTarget({ name: 'long', tags: { ['k'.repeat(100)]: 'v'.repeat(100) } }),
+      ]),
+    ).options!;
+    expect(mixed.map((o) => [o.text.text, o.description!.text])).toEqual([
+      ['prod-readonly', 'aws-role · temporary credentials · 15m–12h'],
+      ['dev-nodes', 'ssm-session · ENV=dev · 15m–1h'],
+      ['fleet', 'ssm-session · 2 nodes · 15m–1h'],
+      ['one', 'ssm-session · 1 node + ENV=dev · 15m–1h'],
+      ['long', expect.stringMatching(/^ssm-session · k+…$/)],
+    ]);
+    for (const o of mixed) expect(o.description!.text.length).toBeLessThanOrEqual(LIMITS.optionDescription);
+  });
+
   it('pre-selects the initial target when it exists', () => {
     expect(select(requestModal(targets, { initialTarget: 'staging-db' })).initial_option).toMatchObject({ value: 'staging-db' });
     expect(select(requestModal(targets, { initialTarget: 'nope' })).initial_option).toBeUndefined();
@@ -64,6 +84,7 @@ describe('requestModal', () => {
     const address = inputById(view, BLOCK_ADDRESS);
     expect(address.optional).toBe(true);
     expect(address.hint!.text).toMatch(/single public IP.*ec2-ssh/);
+    expect(address.hint!.text).toContain('required for ec2-ssh targets; leave empty for role and SSM targets');
     expect(inputById(view, BLOCK_REASON).element).toMatchObject({ type: 'plain_text_input', multiline: true, max_length: REASON_MAX_LENGTH });
     expect(REASON_MAX_LENGTH).toBe(500);
     expect(inputById(view, BLOCK_TARGET).optional).toBeUndefined();
