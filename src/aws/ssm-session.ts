@@ -1,0 +1,268 @@
+/**
+ * AccessProvider for "ssm-session" targets: Session Manager access to managed nodes, through
+ * credentials for the target's access role narrowed by a session policy to exactly the nodes (and
+ * the session document) resolved at grant time.
+ *
+ * Nodes are the target's instanceIds plus the nodes whose tags all match, as Systems Manager
+ * sees them (DescribeInstanceInformation): listed ids must be managed and online, tags must match
+ * at least one online node. A Session Manager session outlives the credentials that opened it, so
+ * ending a grant first terminates its sessions (endSessions), then denies the session name on the
+ * role and checks that no session of it is still active (revoke).
+ */
+import {
+  DescribeInstanceInformationCommand,
+  DescribeSessionsCommand,
+  TerminateSessionCommand,
+  type InstanceInformation,
+  type InstanceInformationStringFilter,
+  type Session,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { ValidationError } from '../domain/errors';
+import { SESSION_POLICY_MAX_CHARS } from '../domain/session-policy';
+import type { AccessRequest, IssuedCredentials, SsmGrant, SsmSessionTarget, Target } from '../domain/types';
+import type { AccessProvider, GrantContext, RevokeResult } from '../ports';
+import { arnParts, asGrantError, awsFailure, configuredTarget, errorCode, expectKind, roleArnsOf, type StsSessions } from './sts-session';
+
+export interface SsmSessionProviderOptions {
+  /** Region of targets that do not name one. */
+  defaultRegion: string;
+  /** The configured targets, for the external id when credentials are issued. */
+  targets: () => Target[];
+}
+
+/** What the session policy of a grant is built from. */
+export interface SsmPolicyScope {
+  region: string;
+  /** The access role: its partition and account are those of the nodes and the session document. */
+  roleArn: string;
+  instanceIds: string[];
+  documentName: string;
+  roleSessionName: string;
+}
+
+const PAGE_SIZE = 50;
+/** The longest session name STS issues: what checkRequest sizes the policy with. */
+const LONGEST_SESSION_NAME = 'x'.repeat(64);
+/** What Session Manager runs when start-session names no document. */
+const DEFAULT_DOCUMENT = 'SSM-SessionManagerRunShell';
+/** Session documents owned by AWS have no account in their ARN (their names are reserved to AWS). */
+const AWS_OWNED_DOCUMENT = /^(aws|amazon|amzn)/i;
+
+/**
+ * The session policy of a grant: StartSession on exactly these nodes with exactly this document;
+ * terminate, resume and the data channel on this session name's own sessions (Session Manager
+ * names an assumed role's sessions "<role session name>-<random>", so AWS's `${aws:userid}-*`
+ * example never matches them); the read-only calls the CLI and console make, which take no
+ * resource. ValidationError when too many nodes to fit.
+ *
+ * A start-session without --document-name gets the default shell whatever the policy lists,
+ * unless the ssm:SessionDocumentAccessCheck condition is set, which in turn makes
+ * --document-name mandatory. So the condition is set only for other documents (a
+ * port-forwarding target must not yield a shell); for the default shell there is nothing to
+ * escalate to, and the plain `aws ssm start-session --target …` of the grant DM keeps working.
+ */
+export function ssmSessionPolicy(scope: SsmPolicyScope): string {
+  const { partition, account } = arnParts(scope.roleArn);
+  const policy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: 'ssm:StartSession',
+        Resource: [...scope.instanceIds.map((id) => nodeArn(partition, scope.region, account, id)), documentArn(partition, scope.region, account, scope.documentName)],
+        ...(scope.documentName === DEFAULT_DOCUMENT ? {} : { Condition: { BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' } } }),
+      },
+      {
+        Effect: 'Allow',
+        Action: ['ssm:TerminateSession', 'ssm:ResumeSession', 'ssmmessages:OpenDataChannel'],
+        Resource: `arn:${partition}:ssm:${scope.region}:${account}:session/${scope.roleSessionName}-*`,
+      },
+      {
+        Effect: 'Allow',
+        Action: ['ssm:DescribeSessions', 'ssm:GetConnectionStatus', 'ssm:DescribeInstanceInformation'],
+        Resource: '*',
+      },
+    ],
+  });
+  if (policy.length > SESSION_POLICY_MAX_CHARS) {
+    throw new ValidationError(
+      `${scope.instanceIds.length} nodes do not fit in one session policy (${policy.length} characters; STS accepts at most ${SESSION_POLICY_MAX_CHARS}): list fewer instanceIds or narrow the tags`,
+      'target',
+    );
+  }
+  return policy;
+}
+
+export class SsmSessionProvider implements AccessProvider {
+  readonly kind = 'ssm-session' as const;
+
+  constructor(
+    private readonly sessions: StsSessions,
+    private readonly ssmFor: (region: string) => SSMClient,
+    private readonly opts: SsmSessionProviderOptions,
+  ) {}
+
+  /** The nodes are managed and online, their session policy fits, and the access role exists. */
+  async checkRequest(target: Target): Promise<void> {
+    const ssm = expectKind(target, this.kind);
+    const instanceIds = await this.resolveNodes(ssm);
+    ssmSessionPolicy({ ...this.scopeBase(ssm), instanceIds, roleSessionName: LONGEST_SESSION_NAME });
+    await this.sessions.roleMaxSeconds(ssm.roleArn);
+  }
+
+  /**
+   * The target's nodes as Systems Manager sees them now: every listed id, managed and online, plus
+   * the online nodes whose tags all match. ValidationError naming each node that is not usable.
+   */
+  async resolveNodes(target: SsmSessionTarget): Promise<string[]> {
+    const region = this.region(target);
+    const client = this.ssmFor(region);
+    const listed = await this.listedNodes(client, target, region);
+    const tagged = await this.taggedNodes(client, target, region);
+    const problems = [...listed.problems, ...tagged.problems];
+    if (problems.length > 0) throw new ValidationError(`Target ${target.name} (${region}): ${problems.join('; ')}`, 'target');
+    return [...new Set([...listed.nodes, ...tagged.nodes])];
+  }
+
+  async grant(request: AccessRequest, target: Target, _expiresAt: Date, ctx: GrantContext): Promise<SsmGrant> {
+    const ssm = expectKind(target, this.kind);
+    const base = this.scopeBase(ssm);
+    const instanceIds = await this.resolveNodes(ssm).catch((err: unknown) => {
+      throw asGrantError(err);
+    });
+    const session = await this.sessions.open({
+      requestId: request.id,
+      requesterId: request.requesterId,
+      sourceIdentity: ctx.sourceIdentity,
+      durationMs: request.durationMs,
+      region: base.region,
+      roleArn: ssm.roleArn,
+      externalId: ssm.externalId,
+      policyFor: (roleSessionName) => ssmSessionPolicy({ ...base, instanceIds, roleSessionName }),
+    });
+    return { kind: this.kind, ...session, instanceIds, documentName: ssm.documentName };
+  }
+
+  /** Credentials under the grant's session, narrowed to the nodes resolved at grant time. */
+  async issueCredentials(request: AccessRequest, grant: SsmGrant, until: Date): Promise<IssuedCredentials> {
+    const ssm = configuredTarget(this.opts.targets(), request, this.kind);
+    const policy = ssmSessionPolicy(grantScope(grant));
+    return this.sessions.reissue(grant, until, { policy, externalId: ssm.externalId });
+  }
+
+  /** Terminates the grant's active sessions on its nodes; returns their ids. */
+  async endSessions(_request: AccessRequest, grant: SsmGrant): Promise<string[]> {
+    const client = this.ssmFor(grant.region);
+    const ids = (await this.activeSessions(client, grant)).flatMap((s) => (s.SessionId && s.Target && grant.instanceIds.includes(s.Target) ? [s.SessionId] : []));
+    for (const SessionId of ids) {
+      try {
+        await client.send(new TerminateSessionCommand({ SessionId }));
+      } catch (err) {
+        if (errorCode(err) !== 'DoesNotExist') throw awsFailure(err, `Terminating session ${SessionId} of ${grant.assumedRoleArn}`, 'the bot needs ssm:TerminateSession');
+      }
+    }
+    return ids;
+  }
+
+  /** Denies the session name on the access role; verified only when the deny is in place and no session of it is active. */
+  async revoke(request: AccessRequest, grant: SsmGrant): Promise<RevokeResult> {
+    const denied = await this.sessions.deny(request.id, grant);
+    const idle = await this.activeSessions(this.ssmFor(grant.region), grant).then(
+      (sessions) => sessions.length === 0,
+      () => false,
+    );
+    return { removed: denied.removed, verified: denied.verified && idle };
+  }
+
+  async cleanup(targets: Target[], now: Date): Promise<string[]> {
+    return this.sessions.cleanupRoles(roleArnsOf(targets, this.kind), now);
+  }
+
+  private region(target: SsmSessionTarget): string {
+    return target.region ?? this.opts.defaultRegion;
+  }
+
+  private scopeBase(target: SsmSessionTarget): Omit<SsmPolicyScope, 'instanceIds' | 'roleSessionName'> {
+    return { region: this.region(target), roleArn: target.roleArn, documentName: target.documentName };
+  }
+
+  /** The listed ids that are managed and online; a problem for each that is not. */
+  private async listedNodes(client: SSMClient, target: SsmSessionTarget, region: string): Promise<NodeLookup> {
+    if (target.instanceIds.length === 0) return { nodes: [], problems: [] };
+    const infos = await this.describeNodes(client, [{ Key: 'InstanceIds', Values: target.instanceIds }], target, region);
+    const found = new Map(infos.map((n) => [n.InstanceId, n]));
+    const problems = target.instanceIds.flatMap((id) => nodeProblem(id, found.get(id)) ?? []);
+    return { nodes: target.instanceIds.filter((id) => !nodeProblem(id, found.get(id))), problems };
+  }
+
+  /** The online nodes carrying every tag; a problem when there is none. */
+  private async taggedNodes(client: SSMClient, target: SsmSessionTarget, region: string): Promise<NodeLookup> {
+    const tags = Object.entries(target.tags);
+    if (tags.length === 0) return { nodes: [], problems: [] };
+    const matched = await this.describeNodes(client, tags.map(([key, value]) => ({ Key: `tag:${key}`, Values: [value] })), target, region);
+    const nodes = matched.flatMap((n) => (n.InstanceId && n.PingStatus === 'Online' ? [n.InstanceId] : []));
+    if (nodes.length > 0) return { nodes, problems: [] };
+    const label = tags.map(([key, value]) => `${key}=${value}`).join(', ');
+    return { nodes, problems: [matched.length === 0 ? `no managed node is tagged ${label}` : `none of the ${matched.length} nodes tagged ${label} is online`] };
+  }
+
+  /** Every managed node matching all filters, across pages. */
+  private async describeNodes(client: SSMClient, Filters: InstanceInformationStringFilter[], target: SsmSessionTarget, region: string): Promise<InstanceInformation[]> {
+    const nodes: InstanceInformation[] = [];
+    let NextToken: string | undefined;
+    try {
+      do {
+        const page = await client.send(new DescribeInstanceInformationCommand({ Filters, MaxResults: PAGE_SIZE, NextToken }));
+        nodes.push(...(page.InstanceInformationList ?? []));
+        NextToken = page.NextToken || undefined;
+      } while (NextToken);
+    } catch (err) {
+      throw awsFailure(err, `Listing the managed nodes of ${target.name} (${region})`, 'the bot needs ssm:DescribeInstanceInformation');
+    }
+    return nodes;
+  }
+
+  /** The active sessions started by the grant's assumed role, on any node, across pages. */
+  private async activeSessions(client: SSMClient, grant: SsmGrant): Promise<Session[]> {
+    const sessions: Session[] = [];
+    let NextToken: string | undefined;
+    try {
+      do {
+        const page = await client.send(
+          new DescribeSessionsCommand({ State: 'Active', Filters: [{ key: 'Owner', value: grant.assumedRoleArn }], NextToken }),
+        );
+        sessions.push(...(page.Sessions ?? []));
+        NextToken = page.NextToken || undefined;
+      } while (NextToken);
+    } catch (err) {
+      throw awsFailure(err, `Listing the sessions of ${grant.assumedRoleArn} (${grant.region})`, 'the bot needs ssm:DescribeSessions');
+    }
+    return sessions;
+  }
+}
+
+interface NodeLookup {
+  nodes: string[];
+  problems: string[];
+}
+
+function nodeProblem(id: string, node: InstanceInformation | undefined): string | undefined {
+  if (!node) return `${id} is not managed by Systems Manager`;
+  if (node.PingStatus !== 'Online') return `${id} is ${node.PingStatus ?? 'not online'}`;
+  return undefined;
+}
+
+/** EC2 instances (i-…) and hybrid managed nodes (mi-…) have different ARNs. */
+function nodeArn(partition: string, region: string, account: string, id: string): string {
+  return id.startsWith('mi-') ? `arn:${partition}:ssm:${region}:${account}:managed-instance/${id}` : `arn:${partition}:ec2:${region}:${account}:instance/${id}`;
+}
+
+function documentArn(partition: string, region: string, account: string, name: string): string {
+  if (name.startsWith('arn:')) return name;
+  return `arn:${partition}:ssm:${region}:${AWS_OWNED_DOCUMENT.test(name) ? '' : account}:document/${name}`;
+}
+
+function grantScope(grant: SsmGrant): SsmPolicyScope {
+  return { region: grant.region, roleArn: grant.roleArn, instanceIds: grant.instanceIds, documentName: grant.documentName, roleSessionName: grant.roleSessionName };
+}

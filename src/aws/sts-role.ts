@@ -1,0 +1,63 @@
+/**
+ * AccessProvider for "aws-role" targets: temporary credentials for a role (STS AssumeRole),
+ * optionally narrowed by the target's session policy, under a session name that carries the
+ * requester and the request id, with the requester as SourceIdentity.
+ *
+ * The grant assumes the role once to prove it works and to learn the ids the audit and the deny
+ * need; those credentials are dropped. The requester gets credentials from issueCredentials (the
+ * "Show credentials" modal), which assumes the role again under the same session name; they are
+ * never stored. Revoking denies that session name on the role (see sts-session.ts).
+ */
+import type { AccessRequest, AwsRoleTarget, IssuedCredentials, RoleGrant, Target } from '../domain/types';
+import type { AccessProvider, GrantContext, RevokeResult } from '../ports';
+import { configuredTarget, expectKind, roleArnsOf, type StsSessions } from './sts-session';
+
+export interface StsRoleProviderOptions {
+  /** Region of targets that do not name one (the STS endpoint the role is assumed through). */
+  defaultRegion: string;
+  /** The configured targets, for the session policy and external id when credentials are issued. */
+  targets: () => Target[];
+}
+
+export class StsRoleProvider implements AccessProvider {
+  readonly kind = 'aws-role' as const;
+
+  constructor(
+    private readonly sessions: StsSessions,
+    private readonly opts: StsRoleProviderOptions,
+  ) {}
+
+  /** The role exists (ValidationError otherwise). */
+  async checkRequest(target: Target): Promise<void> {
+    await this.sessions.roleMaxSeconds(expectKind(target, this.kind).roleArn);
+  }
+
+  async grant(request: AccessRequest, target: Target, _expiresAt: Date, ctx: GrantContext): Promise<RoleGrant> {
+    const role: AwsRoleTarget = expectKind(target, this.kind);
+    const session = await this.sessions.open({
+      requestId: request.id,
+      requesterId: request.requesterId,
+      sourceIdentity: ctx.sourceIdentity,
+      durationMs: request.durationMs,
+      region: role.region ?? this.opts.defaultRegion,
+      roleArn: role.roleArn,
+      externalId: role.externalId,
+      policyFor: () => role.sessionPolicy,
+    });
+    return { kind: this.kind, ...session };
+  }
+
+  async issueCredentials(request: AccessRequest, grant: RoleGrant, until: Date): Promise<IssuedCredentials> {
+    const role = configuredTarget(this.opts.targets(), request, this.kind);
+    return this.sessions.reissue(grant, until, { policy: role.sessionPolicy, externalId: role.externalId });
+  }
+
+  /** STS credentials cannot be recalled: the session name is denied on the role until they have all expired. */
+  async revoke(request: AccessRequest, grant: RoleGrant): Promise<RevokeResult> {
+    return this.sessions.deny(request.id, grant);
+  }
+
+  async cleanup(targets: Target[], now: Date): Promise<string[]> {
+    return this.sessions.cleanupRoles(roleArnsOf(targets, this.kind), now);
+  }
+}

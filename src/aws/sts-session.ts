@@ -1,0 +1,481 @@
+/**
+ * What the role-backed kinds ("aws-role", "ssm-session") share: naming the STS session after the
+ * human and the request, fitting its duration to STS and the role, assuming the role, and taking
+ * access back.
+ *
+ * STS credentials cannot be recalled. Every credential issued for a grant carries the same role
+ * session name, so AWS sees each of them as aws:userid "<role id>:<session name>"; revoking puts an
+ * inline deny for exactly that aws:userid on the role ("jit-deny-<request id>"), stamped with the
+ * time the last of those credentials expires. The drift sweep deletes the deny after that time.
+ */
+import {
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
+import { GrantError, ValidationError } from '../domain/errors';
+import { normaliseSessionPolicy } from '../domain/session-policy';
+import { STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type AccessRequest, type IssuedCredentials, type StsSession, type Target } from '../domain/types';
+import { systemClock, type Clock, type RevokeResult } from '../ports';
+import { awsErrorCode, isRetryableAwsError } from './retry';
+
+const STS_MIN_SECONDS = STS_MIN_DURATION_MS / 1000;
+const STS_MAX_SECONDS = STS_MAX_DURATION_MS / 1000;
+/** STS limits RoleSessionName and SourceIdentity to 64 characters of this set. */
+const STS_NAME_MAX = 64;
+const STS_NAME_INVALID = /[^\w+=,.@-]/g;
+const SOURCE_IDENTITY = /^[\w+=,.@-]{2,64}$/;
+const ROLE_MAX_CACHE_MS = 5 * 60_000;
+const DENY_PREFIX = 'jit-deny-';
+const DENY_SID = /^JitDenyUntil(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+
+// ------------------------------------------------------------------ pure helpers
+
+/**
+ * The RoleSessionName of a grant: "<human>.<request id>", e.g. "alice.jit-7k3m9q2xab". The human is
+ * the email's local part when the source identity is an email, else the Slack user id. Only the
+ * human part is ever shortened: the request id is what makes the name (and the deny) unique.
+ */
+export function roleSessionName(requesterId: string, sourceIdentity: string, requestId: string): string {
+  const id = stsChars(requestId);
+  const room = STS_NAME_MAX - id.length - 1;
+  if (room < 1) throw new RangeError(`request id ${requestId} leaves no room for a name in an STS session name`);
+  const at = sourceIdentity.lastIndexOf('@');
+  const human = (at > 0 ? stsChars(sourceIdentity.slice(0, at)) : '') || stsChars(requesterId) || 'user';
+  return `${human.slice(0, room)}.${id}`;
+}
+
+/** STS SourceIdentity: `value` (the email) when STS accepts it, else `fallback` (the Slack user id). */
+export function sanitizeSourceIdentity(value: string, fallback: string): string {
+  if (SOURCE_IDENTITY.test(value)) return value;
+  if (SOURCE_IDENTITY.test(fallback)) return fallback;
+  return stsChars(fallback).slice(0, STS_NAME_MAX).padEnd(2, '_');
+}
+
+/** A requested length of access in STS terms: at least 15 minutes, at most the role's maximum and 12 hours. */
+export function clampDuration(requestedMs: number, roleMaxSeconds: number): { seconds: number; clamped?: 'min' | 'max' } {
+  const max = Math.max(STS_MIN_SECONDS, Math.min(roleMaxSeconds, STS_MAX_SECONDS));
+  const seconds = Math.floor(requestedMs / 1000);
+  if (seconds < STS_MIN_SECONDS) return { seconds: STS_MIN_SECONDS, clamped: 'min' };
+  if (seconds > max) return { seconds: max, clamped: 'max' };
+  return { seconds };
+}
+
+/**
+ * Throws ValidationError unless `json` is an IAM policy object (Version, Statement) of at most
+ * 2,048 characters once minified, which is what STS accepts as an inline session policy.
+ */
+export function validateSessionPolicy(json: string): void {
+  normaliseSessionPolicy(json);
+}
+
+export function denyPolicyName(requestId: string): string {
+  return `${DENY_PREFIX}${requestId}`;
+}
+
+/** The inline role policy that denies every credential issued under one session name, until `until`. */
+export function denyPolicyDocument(roleId: string, roleSessionName: string, until: Date): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: `JitDenyUntil${compactTime(until)}`,
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { StringLike: { 'aws:userid': `${roleId}:${roleSessionName}` } },
+      },
+    ],
+  });
+}
+
+/** The time stamped into a deny document's Sid; undefined when the document is not one of ours. */
+export function denyUntil(document: string): Date | undefined {
+  for (const statement of statements(document)) {
+    const m = typeof statement.Sid === 'string' ? DENY_SID.exec(statement.Sid) : null;
+    if (m) return new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
+  }
+  return undefined;
+}
+
+/** Partition and account of an ARN ("arn:aws:iam::123456789012:role/x" → aws, 123456789012). */
+export function arnParts(arn: string): { partition: string; account: string } {
+  const [, partition = 'aws', , , account = ''] = arn.split(':');
+  return { partition, account };
+}
+
+/** The AWS error code without the SDK's "Exception" suffix: NoSuchEntity, AccessDenied, Throttling. */
+export function errorCode(err: unknown): string {
+  return awsErrorCode(err).replace(/Exception$/, '');
+}
+
+/** Maps an SDK error to a GrantError naming what we were doing; throttling, 5xx and network errors are retryable. */
+export function awsFailure(err: unknown, doing: string, hint?: string): GrantError {
+  const detail = `${errorCode(err)}: ${err instanceof Error ? err.message : String(err)}`;
+  if (isRetryableAwsError(err)) return new GrantError(`${doing} failed for now (${detail}); retrying may succeed`, true);
+  return new GrantError(`${doing} failed (${detail})${hint ? `; ${hint}` : ''}`);
+}
+
+/** A grant cannot answer the requester: what would be a ValidationError up front is a permanent GrantError here. */
+export function asGrantError(err: unknown): unknown {
+  return err instanceof ValidationError ? new GrantError(err.message) : err;
+}
+
+/** The target of `kind` named by the request, as configured now; GrantError when it is gone or changed kind. */
+export function configuredTarget<K extends Target['kind']>(targets: Target[], request: AccessRequest, kind: K): Extract<Target, { kind: K }> {
+  const target = targets.find((t) => t.name === request.targetName);
+  if (!target) throw new GrantError(`target ${request.targetName} of ${request.id} is no longer configured`);
+  return expectKind(target, kind);
+}
+
+/** Narrows a target to `kind`; a provider handed another kind's target is a wiring bug. */
+export function expectKind<K extends Target['kind']>(target: Target, kind: K): Extract<Target, { kind: K }> {
+  if (target.kind !== kind) throw new GrantError(`target ${target.name} is ${target.kind}, not ${kind}`);
+  return target as Extract<Target, { kind: K }>;
+}
+
+/** The distinct role ARNs of the targets of `kind` (what their housekeeping covers). */
+export function roleArnsOf(targets: Target[], kind: 'aws-role' | 'ssm-session'): string[] {
+  return [...new Set(targets.flatMap((t) => (t.kind === kind ? [t.roleArn] : [])))];
+}
+
+// ------------------------------------------------------------------ the AWS side
+
+export interface AssumeInput {
+  region: string;
+  roleArn: string;
+  roleSessionName: string;
+  sourceIdentity: string;
+  durationSeconds: number;
+  /** Inline session policy (JSON); minified and checked before the call. */
+  policy?: string;
+  externalId?: string;
+}
+
+export interface AssumedSession {
+  credentials: IssuedCredentials;
+  assumedRoleArn: string;
+  /** The role's unique id (AROA…). */
+  roleId: string;
+}
+
+/** What a grant asks of STS, in the terms of the request. */
+export interface SessionPlan {
+  requestId: string;
+  requesterId: string;
+  /** The raw source identity from the grant context (email or Slack user id). */
+  sourceIdentity: string;
+  durationMs: number;
+  region: string;
+  roleArn: string;
+  externalId?: string;
+  /** The session policy for a session name (some kinds scope it to the session's own resources). */
+  policyFor?: (roleSessionName: string) => string | undefined;
+}
+
+/** How credentials are re-issued for a grant: the same narrowing as at grant time. */
+export interface SessionAccess {
+  policy?: string;
+  externalId?: string;
+}
+
+export class StsSessions {
+  private readonly roleMax = new Map<string, { seconds: number; at: number }>();
+
+  constructor(
+    private readonly stsFor: (region: string) => STSClient,
+    private readonly iam: IAMClient,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** The role's MaxSessionDuration (IAM GetRole), cached for 5 minutes. ValidationError when the role does not exist. */
+  async roleMaxSeconds(roleArn: string): Promise<number> {
+    const now = this.clock.now().getTime();
+    const cached = this.roleMax.get(roleArn);
+    if (cached && now - cached.at < ROLE_MAX_CACHE_MS) return cached.seconds;
+    let seconds: number;
+    try {
+      const out = await this.iam.send(new GetRoleCommand({ RoleName: roleName(roleArn) }));
+      seconds = out.Role?.MaxSessionDuration ?? 3_600;
+    } catch (err) {
+      if (errorCode(err) === 'NoSuchEntity') throw new ValidationError(`role ${roleArn} does not exist`, 'target');
+      throw awsFailure(err, `Reading role ${roleArn}`, 'the bot needs iam:GetRole on the role');
+    }
+    this.roleMax.set(roleArn, { seconds, at: now });
+    return seconds;
+  }
+
+  async assume(input: AssumeInput): Promise<AssumedSession> {
+    const policy = sessionPolicy(input);
+    let out: AssumeRoleCommandOutput;
+    try {
+      out = await this.stsFor(input.region).send(
+        new AssumeRoleCommand({
+          RoleArn: input.roleArn,
+          RoleSessionName: input.roleSessionName,
+          SourceIdentity: input.sourceIdentity,
+          DurationSeconds: input.durationSeconds,
+          Policy: policy,
+          ExternalId: input.externalId,
+        }),
+      );
+    } catch (err) {
+      throw assumeFailure(err, input);
+    }
+    const c = out.Credentials;
+    const assumedRoleArn = out.AssumedRoleUser?.Arn;
+    const roleId = out.AssumedRoleUser?.AssumedRoleId?.split(':')[0];
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration || !assumedRoleArn || !roleId) {
+      throw new GrantError(`STS assumed ${input.roleArn} as ${input.roleSessionName} but returned no complete credentials`, true);
+    }
+    return {
+      credentials: {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        expiration: c.Expiration.toISOString(),
+        region: input.region,
+        assumedRoleArn,
+      },
+      assumedRoleArn,
+      roleId,
+    };
+  }
+
+  /**
+   * Puts the inline deny for one session name on the role, then reads it back. A role that no
+   * longer exists counts as denied: nothing can act as it.
+   */
+  async denySession(roleArn: string, requestId: string, roleId: string, sessionName: string, until: Date): Promise<RevokeResult> {
+    const RoleName = roleName(roleArn);
+    const PolicyName = denyPolicyName(requestId);
+    try {
+      await this.iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: denyPolicyDocument(roleId, sessionName, until) }));
+    } catch (err) {
+      if (errorCode(err) === 'NoSuchEntity') return { removed: false, verified: true };
+      throw awsFailure(err, `Denying session ${sessionName} on ${roleArn}`, IAM_HINTS[errorCode(err)]);
+    }
+    return { removed: true, verified: await this.denies(RoleName, PolicyName, `${roleId}:${sessionName}`) };
+  }
+
+  /** Deletes the role's jit-deny-* policies whose credentials have all expired; returns their names. */
+  async cleanupDenies(roleArn: string, now: Date): Promise<string[]> {
+    const RoleName = roleName(roleArn);
+    const removed: string[] = [];
+    for (const PolicyName of await this.denyPolicyNames(roleArn)) {
+      const until = denyUntil((await this.rolePolicy(roleArn, PolicyName)) ?? '');
+      if (!until || until.getTime() >= now.getTime()) continue;
+      try {
+        await this.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName }));
+        removed.push(PolicyName);
+      } catch (err) {
+        if (errorCode(err) !== 'NoSuchEntity') throw awsFailure(err, `Deleting ${PolicyName} from ${roleArn}`, IAM_HINTS[errorCode(err)]);
+      }
+    }
+    return removed;
+  }
+
+  // ---------------------------------------------------------------- what the providers call
+
+  /** Assumes the role for a new grant (the credentials are dropped: they prove the role works) and describes the session. */
+  async open(plan: SessionPlan): Promise<StsSession> {
+    try {
+      const { seconds, clamped } = clampDuration(plan.durationMs, await this.roleMaxSeconds(plan.roleArn));
+      const sourceIdentity = sanitizeSourceIdentity(plan.sourceIdentity, plan.requesterId);
+      const name = roleSessionName(plan.requesterId, plan.sourceIdentity, plan.requestId);
+      const { assumedRoleArn, roleId } = await this.assume({
+        region: plan.region,
+        roleArn: plan.roleArn,
+        roleSessionName: name,
+        sourceIdentity,
+        durationSeconds: seconds,
+        policy: plan.policyFor?.(name),
+        externalId: plan.externalId,
+      });
+      return {
+        region: plan.region,
+        roleArn: plan.roleArn,
+        roleId,
+        roleSessionName: name,
+        sourceIdentity,
+        assumedRoleArn,
+        durationSeconds: seconds,
+        ...(clamped ? { clamped } : {}),
+      };
+    } catch (err) {
+      throw asGrantError(err);
+    }
+  }
+
+  /** Fresh credentials under the grant's session, lasting until `until` (at least 15 minutes, at most the role's maximum). */
+  async reissue(session: StsSession, until: Date, access: SessionAccess): Promise<IssuedCredentials> {
+    try {
+      const roleMax = await this.roleMaxSeconds(session.roleArn);
+      const { seconds } = clampDuration(until.getTime() - this.clock.now().getTime(), roleMax);
+      const { credentials } = await this.assume({
+        region: session.region,
+        roleArn: session.roleArn,
+        roleSessionName: session.roleSessionName,
+        sourceIdentity: session.sourceIdentity,
+        durationSeconds: seconds,
+        ...access,
+      });
+      return credentials;
+    } catch (err) {
+      throw asGrantError(err);
+    }
+  }
+
+  /**
+   * Denies the grant's session for as long as any credential issued for it can live: the role's
+   * maximum from now (STS's 12 hours when the maximum cannot be read, which covers any role).
+   */
+  async deny(requestId: string, session: StsSession): Promise<RevokeResult> {
+    const roleMax = await this.roleMaxSeconds(session.roleArn).catch(() => STS_MAX_SECONDS);
+    const lifetimeMs = Math.max(roleMax, session.durationSeconds) * 1000;
+    const until = new Date(this.clock.now().getTime() + lifetimeMs);
+    return this.denySession(session.roleArn, requestId, session.roleId, session.roleSessionName, until);
+  }
+
+  /**
+   * cleanupDenies for each role; a line per policy removed. Every role is tried; failures are
+   * reported together afterwards, with what was removed before them.
+   */
+  async cleanupRoles(roleArns: Iterable<string>, now: Date): Promise<string[]> {
+    const lines: string[] = [];
+    const failures: string[] = [];
+    for (const roleArn of new Set(roleArns)) {
+      try {
+        lines.push(...(await this.cleanupDenies(roleArn, now)).map((name) => `deleted expired deny ${name} from ${roleArn}`));
+      } catch (err) {
+        failures.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+    if (failures.length > 0) {
+      const done = lines.length > 0 ? ` (done: ${lines.join('; ')})` : '';
+      throw new GrantError(`Cleaning up expired deny policies: ${failures.join('; ')}${done}`, true);
+    }
+    return lines;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** True when the role policy holds a Deny of everything for `userId`; false when not or unreadable. */
+  private async denies(RoleName: string, PolicyName: string, userId: string): Promise<boolean> {
+    try {
+      const out = await this.iam.send(new GetRolePolicyCommand({ RoleName, PolicyName }));
+      return statements(decodeURIComponent(out.PolicyDocument ?? '')).some(
+        (s) => s.Effect === 'Deny' && s.Action === '*' && s.Resource === '*' && s.Condition?.StringLike?.['aws:userid'] === userId,
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  private async denyPolicyNames(roleArn: string): Promise<string[]> {
+    const names: string[] = [];
+    let Marker: string | undefined;
+    try {
+      do {
+        const page = await this.iam.send(new ListRolePoliciesCommand({ RoleName: roleName(roleArn), Marker }));
+        names.push(...(page.PolicyNames ?? []).filter((n) => n.startsWith(DENY_PREFIX)));
+        Marker = page.IsTruncated ? page.Marker : undefined;
+      } while (Marker);
+    } catch (err) {
+      if (errorCode(err) === 'NoSuchEntity') return [];
+      throw awsFailure(err, `Listing the inline policies of ${roleArn}`, IAM_HINTS[errorCode(err)]);
+    }
+    return names;
+  }
+
+  /** The decoded policy document, or undefined when the policy is gone. */
+  private async rolePolicy(roleArn: string, PolicyName: string): Promise<string | undefined> {
+    try {
+      const out = await this.iam.send(new GetRolePolicyCommand({ RoleName: roleName(roleArn), PolicyName }));
+      return decodeURIComponent(out.PolicyDocument ?? '');
+    } catch (err) {
+      if (errorCode(err) === 'NoSuchEntity') return undefined;
+      throw awsFailure(err, `Reading ${PolicyName} of ${roleArn}`, IAM_HINTS[errorCode(err)]);
+    }
+  }
+}
+
+const IAM_HINTS: Readonly<Record<string, string>> = {
+  AccessDenied: 'the bot needs iam:PutRolePolicy, iam:GetRolePolicy, iam:ListRolePolicies and iam:DeleteRolePolicy on the role',
+  LimitExceeded: "the role's inline policies would exceed IAM's 10,240-character total; the drift sweep deletes expired jit-deny-* policies",
+};
+
+/** The role name: the last path segment of the ARN (arn:aws:iam::123456789012:role/path/Name → Name). */
+function roleName(roleArn: string): string {
+  return roleArn.slice(roleArn.lastIndexOf('/') + 1);
+}
+
+function stsChars(value: string): string {
+  return value.replace(STS_NAME_INVALID, '_');
+}
+
+/** yyyymmddThhmmssZ, rounded up to the second (a deny never ends early). */
+function compactTime(t: Date): string {
+  const ceiled = new Date(Math.ceil(t.getTime() / 1000) * 1000);
+  return ceiled.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+interface PolicyStatement {
+  Sid?: unknown;
+  Effect?: unknown;
+  Action?: unknown;
+  Resource?: unknown;
+  Condition?: { StringLike?: Record<string, unknown> };
+}
+
+/** The statements of a policy document; none when it is not valid JSON. */
+function statements(document: string): PolicyStatement[] {
+  try {
+    const statement = (JSON.parse(document) as { Statement?: unknown }).Statement;
+    const list = Array.isArray(statement) ? statement : [statement];
+    return list.filter((s): s is PolicyStatement => typeof s === 'object' && s !== null);
+  } catch {
+    return [];
+  }
+}
+
+/** The minified session policy, or a permanent GrantError saying why STS would refuse it. */
+function sessionPolicy(input: AssumeInput): string | undefined {
+  if (input.policy === undefined) return undefined;
+  try {
+    return normaliseSessionPolicy(input.policy);
+  } catch (err) {
+    throw new GrantError(`Not assuming ${input.roleArn}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function assumeFailure(err: unknown, input: AssumeInput): GrantError {
+  const doing = `Assuming ${input.roleArn} as ${input.roleSessionName}`;
+  const message = err instanceof Error ? err.message : String(err);
+  if (isRetryableAwsError(err)) return awsFailure(err, doing);
+  switch (errorCode(err)) {
+    case 'AccessDenied':
+      return new GrantError(
+        `${doing} was refused (AccessDenied: ${message}); the role's trust policy must allow the bot's principal ` +
+          `to sts:AssumeRole and sts:SetSourceIdentity${input.externalId ? ' (with the target\'s sts:ExternalId)' : ''}`,
+      );
+    case 'ValidationError':
+      if (/role chaining/i.test(message)) {
+        return new GrantError(`${doing} failed (${message}); the bot runs on role credentials, so STS caps every session at 1 hour: set the target's maxDuration to 1h`);
+      }
+      if (/DurationSeconds/.test(message)) {
+        return new GrantError(`${doing} for ${input.durationSeconds} s failed: that exceeds the role's MaxSessionDuration (${message}); raise it on the role or lower the target's maxDuration`);
+      }
+      return awsFailure(err, doing);
+    case 'PackedPolicyTooLarge':
+      return new GrantError(`${doing} failed: STS finds the session policy too large once packed (${message}); shorten it`);
+    case 'RegionDisabled':
+      return new GrantError(`${doing} failed: STS is not activated in ${input.region} for this account (${message})`);
+    default:
+      return awsFailure(err, doing);
+  }
+}
