@@ -9,13 +9,20 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { boltLogger } from '../handlers/bolt-logger';
 import { registerListeners } from '../handlers';
 import { InFlight } from '../handlers/in-flight';
 import { SlackNotifier } from '../handlers/notifier';
+import { SlackUserDirectory } from '../handlers/user-directory';
 import { Ec2SshProvider } from './aws/ec2-ssh';
+import { SsmSessionProvider } from './aws/ssm-session';
+import { StsRoleProvider } from './aws/sts-role';
+import { StsSessions } from './aws/sts-session';
 import { ConfigError, type EnvConfig, type JitConfig, loadConfigFile, loadEnv } from './config';
 import { createLogger } from './logger';
 import { OutboxProcessor } from './outbox';
@@ -81,29 +88,33 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   }
   const store = new DynamoRequestStore(dynamo, table);
 
-  // ---- AWS providers
-  const ec2Clients = new Map<string, EC2Client>();
-  const ec2ClientFor =
-    overrides.ec2ClientFor ??
-    ((r: string) => {
-      let c = ec2Clients.get(r);
-      if (!c) ec2Clients.set(r, (c = new EC2Client({ region: r })));
+  // ---- AWS providers (clients from the SDK's default config, so AWS_ENDPOINT_URL_<SERVICE> works)
+  const clients: Array<{ destroy(): void }> = [];
+  const perRegion = <C extends { destroy(): void }>(make: (region: string) => C) => {
+    const byRegion = new Map<string, C>();
+    return (r: string): C => {
+      let c = byRegion.get(r);
+      if (!c) {
+        byRegion.set(r, (c = make(r)));
+        clients.push(c);
+      }
       return c;
-    });
-  const providers = { 'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region }) };
-
-  // ---- core
-  const crashAt = new Set(env.testCrashAt ?? []);
-  const faults =
-    crashAt.size > 0
-      ? (point: FaultPoint, requestId: string) => {
-          if (!crashAt.has(point)) return;
-          process.stderr.write(`jit-access-bot: JIT_TEST_CRASH_AT=${point}: killing the process (request ${requestId})\n`);
-          process.kill(process.pid, 'SIGKILL');
-        }
-      : undefined;
-  if (faults) log.warn({ crashAt: [...crashAt] }, 'fault injection is ON (JIT_TEST_CRASH_AT): this process will kill itself');
-  const service = new AccessService({ config, store, registry: store, providers, clock, log, owner, defaultRegion: region, leaseMs: overrides.leaseMs ?? config.revocation.leaseMs, faults });
+    };
+  };
+  const ec2ClientFor = overrides.ec2ClientFor ?? perRegion((r) => new EC2Client({ region: r }));
+  const iam = new IAMClient({ region });
+  clients.push(iam);
+  const sessions = new StsSessions(
+    perRegion((r) => new STSClient({ region: r })),
+    iam,
+    clock,
+  );
+  const targets = () => config.targets;
+  const providers = {
+    'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region }),
+    'aws-role': new StsRoleProvider(sessions, { defaultRegion: region, targets }),
+    'ssm-session': new SsmSessionProvider(sessions, perRegion((r) => new SSMClient({ region: r })), { defaultRegion: region, targets }),
+  };
 
   // ---- Slack
   // The outbox owns retries: a rate-limited call fails at once (with its Retry-After) instead of
@@ -130,6 +141,33 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   app.error(async (err) => {
     log.error({ event: 'bolt.error', err: err.message, code: (err as { code?: string }).code }, 'unhandled listener error');
   });
+
+  // ---- core
+  const crashAt = new Set(env.testCrashAt ?? []);
+  const faults =
+    crashAt.size > 0
+      ? (point: FaultPoint, requestId: string) => {
+          if (!crashAt.has(point)) return;
+          process.stderr.write(`jit-access-bot: JIT_TEST_CRASH_AT=${point}: killing the process (request ${requestId})\n`);
+          process.kill(process.pid, 'SIGKILL');
+        }
+      : undefined;
+  if (faults) log.warn({ crashAt: [...crashAt] }, 'fault injection is ON (JIT_TEST_CRASH_AT): this process will kill itself');
+  const service = new AccessService({
+    config,
+    store,
+    registry: store,
+    providers,
+    clock,
+    log,
+    owner,
+    defaultRegion: region,
+    leaseMs: overrides.leaseMs ?? config.revocation.leaseMs,
+    faults,
+    users: new SlackUserDirectory(app.client, log),
+  });
+
+  // ---- listeners and background work
   const inFlight = new InFlight();
   inFlight.install(app);
   registerListeners(app, { service, log });
@@ -173,7 +211,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       await scheduler.stop();
       await outbox.stop();
       dynamo.destroy();
-      for (const c of ec2Clients.values()) c.destroy();
+      for (const c of clients) c.destroy();
       await embedded?.close();
     },
   };

@@ -82,10 +82,11 @@ export class Scheduler {
       const lines: string[] = [];
       for (const r of report.removed) lines.push(`Removed ${r.securityGroupRuleId} on ${r.securityGroupId} (${r.region}): tagged by this bot${r.requestId ? ` for ${r.requestId}` : ''}, held by no live grant.`);
       for (const r of report.failed) lines.push(`Could not remove ${r.securityGroupRuleId} on ${r.securityGroupId} (${r.region}); will try again.`);
+      lines.push(...report.cleaned);
       for (const r of report.untagged.filter((u) => !this.reported.has(u.securityGroupRuleId))) {
         lines.push(`Not managed by this bot, left alone: ${r.securityGroupRuleId} on ${r.securityGroupId} (${r.region}) ${r.protocol ?? ''} ${r.fromPort ?? ''}${r.toPort !== r.fromPort ? `-${r.toPort}` : ''} from ${r.cidr ?? 'a referenced group or prefix list'}.`);
       }
-      this.o.log.info({ event: 'drift.done', removed: report.removed.length, failed: report.failed.length, untagged: report.untagged.length }, 'drift sweep done');
+      this.o.log.info({ event: 'drift.done', removed: report.removed.length, failed: report.failed.length, untagged: report.untagged.length, cleaned: report.cleaned.length }, 'drift sweep done');
       if (lines.length > 0 && notifier) {
         await notifier.alert('Security-group drift', lines.join('\n'));
         for (const u of report.untagged) this.reported.add(u.securityGroupRuleId);

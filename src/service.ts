@@ -338,7 +338,13 @@ export class AccessService {
     const report: DriftReport = { removed: [], untagged: [], failed: [], cleaned: [] };
     const now = this.o.clock.now();
     for (const provider of Object.values(this.o.providers)) {
-      if (provider?.cleanup) report.cleaned.push(...(await provider.cleanup(this.o.config.targets.filter((t) => t.kind === provider.kind), now)));
+      if (!provider?.cleanup) continue;
+      try {
+        report.cleaned.push(...(await provider.cleanup(this.o.config.targets.filter((t) => t.kind === provider.kind), now)));
+      } catch (err) {
+        // One kind's housekeeping failing must not stop the others (the ec2 sweep below above all).
+        this.o.log.error({ event: 'drift.cleanup_failed', kind: provider.kind, err: errorText(err) }, 'housekeeping failed; will retry next sweep');
+      }
     }
     const groups = new Map<string, { region: string; securityGroupId: string }>();
     for (const t of this.o.config.targets) {
