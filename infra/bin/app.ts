@@ -49,6 +49,8 @@ const stack = new JitBotStack(app, text('stackName') ?? 'JitBotStack', {
   },
   description: 'jit-access-bot: just-in-time AWS access from Slack (DynamoDB table, ECS Fargate service)',
   managedSecurityGroupIds: list('managedSecurityGroupIds'),
+  managedRoleArns: app.node.tryGetContext('managedRoleArns') === undefined ? [] : list('managedRoleArns'),
+  ssmTargets: String(app.node.tryGetContext('ssmTargets') ?? 'false') === 'true',
   desiredCount: integer('desiredCount'),
   tableName: text('tableName'),
   vpcId: text('vpcId'),

@@ -53,6 +53,14 @@ export interface JitBotStackProps extends StackProps {
   readonly imageRepositoryName?: string;
   /** Security groups whose ingress the bot may authorize and revoke (sg-…). At least one. */
   readonly managedSecurityGroupIds: string[];
+  /**
+   * Roles of aws-role and ssm-session targets (arn:aws:iam::…:role/…). The bot may assume them
+   * with a source identity, read their maximum session, and manage its own `jit-deny-*` inline
+   * policies on them. Default: none (ec2-ssh only).
+   */
+  readonly managedRoleArns?: string[];
+  /** Whether any target is ssm-session: allows finding nodes and ending sessions. Default false. */
+  readonly ssmTargets?: boolean;
   /** Use this existing VPC (looked up at synth; needs the lookup cached in cdk.context.json). Default: a new VPC with 2 AZs and 1 NAT gateway. */
   readonly vpcId?: string;
   /**
@@ -209,6 +217,33 @@ export class JitBotStack extends Stack {
         resources: ['*'],
       }),
     );
+
+    const roleArns = props.managedRoleArns ?? [];
+    const badRoles = roleArns.filter((arn) => !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(arn));
+    if (badRoles.length > 0) throw new Error(`managedRoleArns must be IAM role ARNs, got: ${badRoles.join(', ')}`);
+    if (roleArns.length > 0) {
+      this.taskRole.addToPolicy(
+        new iam.PolicyStatement({ sid: 'AssumeTargetRoles', actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'], resources: roleArns }),
+      );
+      // Deny policies end a grant early (STS credentials cannot be recalled). PutRolePolicy cannot be
+      // narrowed by condition to the bot's own policies: keep these roles out of anyone's reach but
+      // the bot's, and watch CloudTrail for PutRolePolicy with names other than jit-deny-*.
+      this.taskRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DenyPoliciesOnTargetRoles',
+          actions: ['iam:GetRole', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy'],
+          resources: roleArns,
+        }),
+      );
+    }
+    if (props.ssmTargets) {
+      this.taskRole.addToPolicy(
+        new iam.PolicyStatement({ sid: 'FindNodesAndSessions', actions: ['ssm:DescribeInstanceInformation', 'ssm:DescribeSessions'], resources: ['*'] }),
+      );
+      this.taskRole.addToPolicy(
+        new iam.PolicyStatement({ sid: 'EndSessions', actions: ['ssm:TerminateSession'], resources: [this.formatArn({ service: 'ssm', resource: 'session', resourceName: '*' })] }),
+      );
+    }
 
     // ------------------------------------------------------------------ ECS
     const image = props.image ?? this.imageFromParameters(props.imageRepositoryName ?? 'jit-access-bot');

@@ -321,3 +321,28 @@ describe('props validation (no synthesis)', () => {
     expect(() => new JitBotStack(newApp(), 'Frac', { env, managedSecurityGroupIds: MANAGED_SGS, desiredCount: 1.5 })).toThrow(/desiredCount/);
   });
 });
+
+describe('role-backed targets', () => {
+  const ROLES = ['arn:aws:iam::123456789012:role/ProdReadOnly', 'arn:aws:iam::123456789012:role/JitSsmAccess'];
+  const statementsOf = (t: Template) =>
+    Object.values(t.findResources('AWS::IAM::Policy')).flatMap((r) => r.Properties.PolicyDocument.Statement as Array<{ Sid?: string; Action: string | string[]; Resource: unknown }>);
+
+  it('adds no STS, IAM or SSM permission when there are no such targets', () => {
+    const actions = allStatements().flatMap((s) => asArray(s.Action));
+    expect(actions.filter((a) => /^(sts|iam|ssm):/.test(a))).toEqual([]);
+  });
+
+  it('scopes AssumeRole and the deny-policy calls to the target roles, and allows ending SSM sessions', () => {
+    const t = Template.fromStack(new JitBotStack(newApp(), 'Roles', { env: { account: ACCOUNT, region: REGION }, managedSecurityGroupIds: MANAGED_SGS, managedRoleArns: ROLES, ssmTargets: true }));
+    const bySid = Object.fromEntries(statementsOf(t).filter((s) => s.Sid).map((s) => [s.Sid!, s]));
+    expect(bySid.AssumeTargetRoles).toMatchObject({ Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], Resource: ROLES });
+    expect(bySid.DenyPoliciesOnTargetRoles).toMatchObject({ Action: ['iam:GetRole', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy'], Resource: ROLES });
+    expect(bySid.FindNodesAndSessions!.Action).toEqual(['ssm:DescribeInstanceInformation', 'ssm:DescribeSessions']);
+    expect(bySid.EndSessions!.Action).toBe('ssm:TerminateSession');
+    for (const s of statementsOf(t)) if (asArray(s.Action).some((a) => /^(sts:AssumeRole|iam:PutRolePolicy)$/.test(a))) expect(s.Resource).not.toEqual('*');
+  });
+
+  it('refuses anything but role ARNs', () => {
+    expect(() => new JitBotStack(newApp(), 'BadRole', { env: { account: ACCOUNT, region: REGION }, managedSecurityGroupIds: MANAGED_SGS, managedRoleArns: ['*'] })).toThrow(/managedRoleArns must be IAM role ARNs, got: \*/);
+  });
+});
