@@ -27,7 +27,7 @@ import { parseHostAddress } from '../domain/address';
 import { GrantError } from '../domain/errors';
 import type { AccessRequest, Ec2Grant, Ec2SshTarget, HostCidr, ObservedRule } from '../domain/types';
 import type { AccessProvider, RevokeResult } from '../ports';
-import { awsErrorCode, isRetryableAwsError } from './retry';
+import { awsErrorCode, awsFailure, isRetryableAwsError } from './retry';
 
 export const MANAGED_BY = 'jit-access-bot';
 
@@ -120,7 +120,7 @@ export class Ec2SshProvider implements AccessProvider {
       ruleId = out.SecurityGroupRules?.[0]?.SecurityGroupRuleId;
     } catch (err) {
       if (awsErrorCode(err) === DUPLICATE) return this.adoptDuplicate(plan);
-      throw awsFailure(err, `Opening ${plan.label}`);
+      throw failure(err, `Opening ${plan.label}`);
     }
     if (!ruleId) {
       throw new GrantError(
@@ -187,7 +187,7 @@ export class Ec2SshProvider implements AccessProvider {
       out = await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: [ruleId] }));
     } catch (err) {
       if (!ALREADY_GONE.has(awsErrorCode(err))) {
-        throw awsFailure(err, `Removing ${label}`);
+        throw failure(err, `Removing ${label}`);
       }
     }
     if (out?.Return === false) {
@@ -269,7 +269,7 @@ export class Ec2SshProvider implements AccessProvider {
         nextToken = page.NextToken;
       } while (nextToken);
     } catch (err) {
-      throw awsFailure(err, `Listing the rules of ${groups}`);
+      throw failure(err, `Listing the rules of ${groups}`);
     }
     return rules;
   }
@@ -317,10 +317,7 @@ function toGrant(plan: RulePlan, securityGroupRuleId: string): Ec2Grant {
 }
 
 /** Maps an SDK error to a GrantError that names what we were doing and the AWS error code. */
-function awsFailure(err: unknown, doing: string): GrantError {
-  const code = awsErrorCode(err);
-  const detail = `${code}: ${err instanceof Error ? err.message : String(err)}`;
-  if (isRetryableAwsError(err)) return new GrantError(`${doing} failed for now (${detail}); retrying may succeed`, true);
-  const hint = HINTS[code];
-  return new GrantError(`${doing} failed (${detail})${hint ? `; ${hint}` : ''}`);
+
+function failure(err: unknown, doing: string): GrantError {
+  return awsFailure(err, doing, HINTS[awsErrorCode(err)]);
 }

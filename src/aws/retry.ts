@@ -2,6 +2,7 @@
  * Classification of AWS SDK errors, shared by the AWS adapters: is it worth trying again?
  * Pure functions, no SDK import: they look only at the shape of the thrown value.
  */
+import { GrantError } from '../domain/errors';
 
 /** Error codes AWS uses for throttling and transient server-side trouble. */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set([
@@ -64,4 +65,14 @@ export function isRetryableAwsError(err: unknown): boolean {
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined) return status >= 500 || status === 429;
   return !PROGRAMMING_ERRORS.some((type) => err instanceof type);
+}
+
+/**
+ * Maps an SDK error to a GrantError naming what we were doing: throttling, 5xx and network
+ * errors are retryable; anything else is final, with a hint for the operator when there is one.
+ */
+export function awsFailure(err: unknown, doing: string, hint?: string): GrantError {
+  const detail = `${awsErrorCode(err).replace(/Exception$/, '')}: ${err instanceof Error ? err.message : String(err)}`;
+  if (isRetryableAwsError(err)) return new GrantError(`${doing} failed for now (${detail}); retrying may succeed`, true);
+  return new GrantError(`${doing} failed (${detail})${hint ? `; ${hint}` : ''}`);
 }

@@ -22,7 +22,8 @@ import { ValidationError } from '../domain/errors';
 import { SESSION_POLICY_MAX_CHARS } from '../domain/session-policy';
 import type { AccessRequest, IssuedCredentials, SsmGrant, SsmSessionTarget, Target } from '../domain/types';
 import type { AccessProvider, GrantContext, RevokeResult } from '../ports';
-import { arnParts, asGrantError, awsFailure, configuredTarget, errorCode, expectKind, roleArnsOf, type StsSessions } from './sts-session';
+import { awsFailure } from './retry';
+import { arnParts, asGrantError, configuredTarget, errorCode, expectKind, roleArnsOf, type StsSessions } from './sts-session';
 
 export interface SsmSessionProviderOptions {
   /** Region of targets that do not name one. */

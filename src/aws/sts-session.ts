@@ -21,7 +21,7 @@ import { GrantError, ValidationError } from '../domain/errors';
 import { normaliseSessionPolicy } from '../domain/session-policy';
 import { STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type AccessRequest, type IssuedCredentials, type StsSession, type Target } from '../domain/types';
 import { systemClock, type Clock, type RevokeResult } from '../ports';
-import { awsErrorCode, isRetryableAwsError } from './retry';
+import { awsErrorCode, awsFailure, isRetryableAwsError } from './retry';
 
 const STS_MIN_SECONDS = STS_MIN_DURATION_MS / 1000;
 const STS_MAX_SECONDS = STS_MAX_DURATION_MS / 1000;
@@ -113,12 +113,6 @@ export function errorCode(err: unknown): string {
   return awsErrorCode(err).replace(/Exception$/, '');
 }
 
-/** Maps an SDK error to a GrantError naming what we were doing; throttling, 5xx and network errors are retryable. */
-export function awsFailure(err: unknown, doing: string, hint?: string): GrantError {
-  const detail = `${errorCode(err)}: ${err instanceof Error ? err.message : String(err)}`;
-  if (isRetryableAwsError(err)) return new GrantError(`${doing} failed for now (${detail}); retrying may succeed`, true);
-  return new GrantError(`${doing} failed (${detail})${hint ? `; ${hint}` : ''}`);
-}
 
 /** A grant cannot answer the requester: what would be a ValidationError up front is a permanent GrantError here. */
 export function asGrantError(err: unknown): unknown {
