@@ -2,17 +2,16 @@
  * The outbox against the real store: ordered, claimed delivery across replicas, and retries
  * with backoff that never block anything else.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import pino from 'pino';
 import { parseConfig } from '../src/config';
 import type { AccessRequest, Notification } from '../src/domain/types';
 import { decide } from '../src/lifecycle';
 import { OutboxProcessor } from '../src/outbox';
 import type { NotificationSender } from '../src/ports';
-import { DynamoRequestStore, ensureTable } from '../src/store/dynamo';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../src/store/embedded';
+import type { DynamoRequestStore } from '../src/store/dynamo';
 import { FakeClock } from './support/clock';
 import { pendingRequest } from './support/requests';
+import { useEmbeddedDynamo } from './support/store';
 
 const config = parseConfig(`
 approverChannel: C0APPROVERS
@@ -37,21 +36,13 @@ class RecordingSender implements NotificationSender {
   async alert() {}
 }
 
-let db: EmbeddedDynamo;
-let dynamo: DynamoDBClient;
+const dynamo = useEmbeddedDynamo();
 let store: DynamoRequestStore;
 const clock = new FakeClock();
 const log = pino({ level: 'silent' });
 
 beforeAll(async () => {
-  db = await startEmbeddedDynamo(undefined);
-  dynamo = new DynamoDBClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
-  await ensureTable(dynamo, 'outbox');
-  store = new DynamoRequestStore(dynamo, 'outbox');
-});
-afterAll(async () => {
-  dynamo.destroy();
-  await db.close();
+  store = await dynamo.newStore('outbox');
 });
 
 async function deniedRequest(): Promise<AccessRequest> {

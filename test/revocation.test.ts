@@ -3,7 +3,6 @@
  * provider), with the real store on dynalite: overlapping grants share one rule, a revoke is only
  * done when AWS confirms it, and the drift sweep cleans up what no live grant holds.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import pino from 'pino';
 import { Ec2SshProvider } from '../src/aws/ec2-ssh';
@@ -11,10 +10,10 @@ import { parseConfig } from '../src/config';
 import type { AccessRequest } from '../src/domain/types';
 import { decide } from '../src/lifecycle';
 import { AccessService } from '../src/service';
-import { DynamoRequestStore, ensureTable } from '../src/store/dynamo';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../src/store/embedded';
+import type { DynamoRequestStore } from '../src/store/dynamo';
 import { FakeClock } from './support/clock';
 import { type FakeEc2, startFakeEc2 } from './support/fake-ec2';
+import { useEmbeddedDynamo } from './support/store';
 
 const SG = 'sg-0123456789abcdef0';
 const config = parseConfig(`
@@ -26,8 +25,7 @@ targets:
 `);
 const MIN = 60_000;
 
-let db: EmbeddedDynamo;
-let dynamo: DynamoDBClient;
+const dynamo = useEmbeddedDynamo();
 let ec2: FakeEc2;
 let ec2Client: EC2Client;
 let store: DynamoRequestStore;
@@ -35,20 +33,10 @@ let clock: FakeClock;
 let svc: AccessService;
 let table = 0;
 
-beforeAll(async () => {
-  db = await startEmbeddedDynamo(undefined);
-  dynamo = new DynamoDBClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
-});
-afterAll(async () => {
-  dynamo.destroy();
-  await db.close();
-});
 beforeEach(async () => {
   ec2 = await startFakeEc2();
   ec2Client = new EC2Client({ region: 'eu-west-1', endpoint: ec2.url, credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
-  const name = `rev-${++table}`;
-  await ensureTable(dynamo, name);
-  store = new DynamoRequestStore(dynamo, name);
+  store = await dynamo.newStore(`rev-${++table}`);
   clock = new FakeClock();
   svc = new AccessService({ config, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': new Ec2SshProvider(() => ec2Client, { defaultRegion: 'eu-west-1' }) }, clock, log: pino({ level: 'silent' }), owner: 'a', random: () => 0.5 });
 });

@@ -2,7 +2,6 @@
  * The service against real adapters: embedded dynalite, the real EC2 provider over a mocked
  * EC2 client. Covers what happens when AWS misbehaves or a replica dies mid-way.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
@@ -11,9 +10,9 @@ import { parseConfig } from '../src/config';
 import type { AccessRequest } from '../src/domain/types';
 import { decide } from '../src/lifecycle';
 import { AccessService } from '../src/service';
-import { DynamoRequestStore, ensureTable } from '../src/store/dynamo';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../src/store/embedded';
+import type { DynamoRequestStore } from '../src/store/dynamo';
 import { FakeClock } from './support/clock';
+import { useEmbeddedDynamo } from './support/store';
 
 const ec2 = mockClient(EC2Client);
 const config = parseConfig(`
@@ -26,8 +25,7 @@ const MIN = 60_000;
 const throttled = () => Object.assign(new Error('Request limit exceeded.'), { name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } });
 const denied = () => Object.assign(new Error('not authorized'), { name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } });
 
-let db: EmbeddedDynamo;
-let dynamo: DynamoDBClient;
+const dynamo = useEmbeddedDynamo();
 let store: DynamoRequestStore;
 let clock: FakeClock;
 
@@ -41,14 +39,7 @@ async function submitted(service: AccessService): Promise<AccessRequest> {
 }
 
 beforeAll(async () => {
-  db = await startEmbeddedDynamo(undefined);
-  dynamo = new DynamoDBClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
-  await ensureTable(dynamo, 'svc');
-  store = new DynamoRequestStore(dynamo, 'svc');
-});
-afterAll(async () => {
-  dynamo.destroy();
-  await db.close();
+  store = await dynamo.newStore('svc');
 });
 let ruleId: string;
 let rules = 0;
