@@ -118,7 +118,10 @@ export class Harness {
     const before = this.approvalPosts().length;
     const { reply } = await this.command(userId, text);
     const id = /jit-[0-9a-z]{10}/.exec(reply?.text ?? '')?.[0];
-    if (!id) throw new Error(`no request id in reply: ${JSON.stringify(reply)}`);
+    if (!id) {
+      const errors = this.logLines.filter((l) => l.includes('unexpected error'));
+      throw new Error(`no request id in reply: ${JSON.stringify(reply)}\nbot errors:\n${errors.join('')}`);
+    }
     await waitFor(() => this.approvalPosts().length > before, { message: 'approval message not posted' });
     return id;
   }
