@@ -285,16 +285,27 @@ export function tableDefinition(table: string): CreateTableCommand['input'] {
   };
 }
 
-/** Creates the table if it does not exist (embedded store only). */
-export async function ensureTable(client: DynamoDBClient, table: string): Promise<'created' | 'exists'> {
+/**
+ * Creates the table if it does not exist (embedded store only), and returns once it and its
+ * indexes are ACTIVE: CreateTable answers while the table is still CREATING, and a write before it
+ * is ready fails with ResourceNotFoundException.
+ */
+export async function ensureTable(client: DynamoDBClient, table: string, timeoutMs = 30_000): Promise<'created' | 'exists'> {
+  let outcome: 'created' | 'exists' = 'exists';
   try {
     await client.send(new DescribeTableCommand({ TableName: table }));
-    return 'exists';
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
+    await client.send(new CreateTableCommand(tableDefinition(table)));
+    outcome = 'created';
   }
-  await client.send(new CreateTableCommand(tableDefinition(table)));
-  return 'created';
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+    if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')) return outcome;
+    if (Date.now() > deadline) throw new Error(`table ${table} is still ${Table?.TableStatus} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Checks that an existing table has the key schema and indexes this store needs. */

@@ -1,4 +1,6 @@
+import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
 import { ConflictError } from '../../src/domain/errors';
 import { decide, type LifecycleContext } from '../../src/lifecycle';
 import { DynamoRequestStore, ensureTable } from '../../src/store/dynamo';
@@ -169,4 +171,17 @@ describe('claims and leases', () => {
     expect(await store.tryLease('drift', 'a', 30_000, 90_000)).toBe(true);
     expect(await store.tryLease('drift', 'b', 91_000, 151_000)).toBe(true);
   });
+});
+
+it('ensureTable returns only once the table and its indexes are ACTIVE (a write right after succeeds)', async () => {
+  const slow = dynalite({ createTableMs: 300 });
+  await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', () => resolve()));
+  const c = new DynamoDBClient({ endpoint: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`, region: 'local', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+  try {
+    expect(await ensureTable(c, 'slow')).toBe('created');
+    await new DynamoRequestStore(c, 'slow').create(pendingRequest());
+  } finally {
+    c.destroy();
+    await new Promise((resolve) => slow.close(resolve));
+  }
 });
