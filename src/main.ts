@@ -137,7 +137,17 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   } else {
     receiver = new SocketModeReceiver({ appToken: env.slack.appToken, logger: boltLogger(log), installerOptions: { clientOptions } });
   }
-  const app = new App({ token: env.slackBotToken, receiver, logger: boltLogger(log), clientOptions });
+  // Initialise explicitly (auth.test) so a bad token or an unreachable Slack stops start-up with a
+  // clear message instead of an unhandled rejection later.
+  const app = new App({ token: env.slackBotToken, receiver, logger: boltLogger(log), clientOptions, deferInitialization: true });
+  try {
+    await app.init();
+  } catch (err) {
+    dynamo.destroy();
+    for (const c of clients) c.destroy();
+    await embedded?.close();
+    throw new Error(`Slack did not accept the bot token (auth.test: ${(err as Error).message}); check SLACK_BOT_TOKEN${env.slackApiUrl ? ` and SLACK_API_URL (${env.slackApiUrl})` : ''}`);
+  }
   app.error(async (err) => {
     log.error({ event: 'bolt.error', err: err.message, code: (err as { code?: string }).code }, 'unhandled listener error');
   });
