@@ -56,7 +56,7 @@ export function whenText(request: Pick<AccessRequest, 'createdAt'>, iso: string)
  * What the request is for, from the target, or from the grant when the target is gone (or is now
  * configured as another kind). Undefined when neither matches the request's kind.
  */
-export function kindSource(request: Pick<AccessRequest, 'kind' | 'grant'>, target: Target | undefined): Target | Grant | undefined {
+function kindSource(request: Pick<AccessRequest, 'kind' | 'grant'>, target: Target | undefined): Target | Grant | undefined {
   if (target?.kind === request.kind) return target;
   if (request.grant?.kind === request.kind) return request.grant;
   return undefined;

@@ -3,6 +3,7 @@
  */
 import type { InputBlock, ModalView, PlainTextInput, PlainTextOption } from '@slack/types';
 import type { Target } from '../src/domain/types';
+import { MAX_REASON_LENGTH } from '../src/policy';
 import { durationRange } from './common';
 import {
   ACTION_ADDRESS,
@@ -18,7 +19,8 @@ import {
 import { plain, section } from './kit';
 import { LIMITS } from './text';
 
-export const REASON_MAX_LENGTH = 500;
+/** The form enforces the same limit the policy checks. */
+export const REASON_MAX_LENGTH = MAX_REASON_LENGTH;
 
 /** view.state.values as Slack sends it on view_submission. */
 export type ModalStateValues = Record<

@@ -10,7 +10,7 @@ import type { JitConfig } from './config-types';
 import { AlreadyResolvedError, ConflictError, GrantError, InvalidTransitionError, NotAllowedError, NotFoundError } from './domain/errors';
 import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, isStsKind, isTerminal, type ObservedRule, type Target } from './domain/types';
 import { decide, type LifecycleEvent } from './lifecycle';
-import { checkCanDecide, checkCanRevoke, findTarget, isApprover, recheckForGrant, type SubmissionInput, validateSubmission } from './policy';
+import { checkCanDecide, checkCanRevoke, findTarget, recheckForGrant, type SubmissionInput, validateSubmission } from './policy';
 import type { AccessProvider, Clock, FaultHook, RequestStore, RuleRegistry, UserDirectory } from './ports';
 
 export interface ServiceOptions {
@@ -186,9 +186,6 @@ export class AccessService {
     return this.o.store.get(id);
   }
 
-  isApprover(userId: string): boolean {
-    return isApprover(this.o.config, userId);
-  }
 
   // ------------------------------------------------------------------ background work
 
@@ -465,7 +462,7 @@ export function ruleKey(grant: Ec2Grant): string {
 }
 
 /** Request ids: "jit-" and 10 characters of Crockford base32 (50 bits). */
-export function newRequestId(): string {
+function newRequestId(): string {
   const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
   const bytes = randomBytes(10);
   let id = '';
