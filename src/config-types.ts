@@ -1,9 +1,10 @@
-import type { Target } from './domain/types';
+import type { AutoApproveRule, DenyRule, Principals, Target } from './domain/types';
 
 /** The parsed, validated configuration (see src/config.ts for the YAML schema and env). */
 export interface JitConfig {
   approverChannel: string;
-  approvers: { users: string[] };
+  /** Default approvers (targets may name their own). */
+  approvers: Principals;
   defaults: {
     minDurationMs: number;
     maxDurationMs: number;
@@ -11,6 +12,10 @@ export interface JitConfig {
     /** How long before expiry the warning DM goes out (short grants: at 80% of the grant). */
     expiryWarningMs: number;
   };
+  /** Checked first, in file order: a match refuses the request (break-glass included). */
+  denyRules: DenyRule[];
+  /** Checked in file order after the deny rules: the first rule that matches decides. */
+  autoApprove: AutoApproveRule[];
   revocation: {
     /** Seconds between durable sweeps of the due index. */
     sweepIntervalSeconds: number;
@@ -19,5 +24,6 @@ export interface JitConfig {
     /** How long a replica owns a grant or revoke in progress before another may take it over. */
     leaseMs: number;
   };
+  /** Each with its effective policy (`target.policy`): defaults already applied. */
   targets: Target[];
 }

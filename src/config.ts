@@ -8,10 +8,11 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { JitConfig } from './config-types';
-import { parseDuration } from './domain/duration';
+import { formatDuration, parseDuration } from './domain/duration';
 import { ValidationError } from './domain/errors';
 import { normaliseSessionPolicy } from './domain/session-policy';
-import { STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target } from './domain/types';
+import { STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target, type TargetPolicy, type Weekday, WEEKDAYS } from './domain/types';
+import { nameMatches } from './domain/match';
 import { FAULT_POINTS, type FaultPoint } from './ports';
 
 export type { JitConfig } from './config-types';
@@ -112,6 +113,55 @@ const duration = (example: string) =>
   });
 
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012ABCDEF (profile → ⋮ → Copy member ID)');
+const slackGroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id such as S012ABCDEF (People → User groups → the group → ⋮ → Copy group ID)');
+const principals = z
+  .object({ users: z.array(slackUserId).default([]), groups: z.array(slackGroupId).default([]) }, { error: 'must be a mapping with users: [U…] and/or groups: [S…]' })
+  .strict();
+const tagMap = z.record(z.string().min(1).max(128), z.string().max(256), { error: 'must be a mapping of tag names to values, e.g. { ENV: prod }' });
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a 24-hour time such as 08:00 or 18:30');
+const timezone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as Europe/London or UTC');
+const windowSchema = z
+  .object({
+    days: z.array(z.enum(WEEKDAYS as [Weekday, ...Weekday[]], { error: `must list days among ${WEEKDAYS.join(', ')}` })).min(1).default([...WEEKDAYS]),
+    from: clockTime,
+    to: clockTime,
+    timezone: timezone.default('UTC'),
+  })
+  .strict();
+const ruleName = z.string().regex(/^[A-Za-z0-9][\w.-]{0,62}$/, 'must be 1–63 letters, digits, ".", "_" or "-"');
+const ruleMatch = {
+  targets: z.array(z.string().regex(/^[a-z0-9.*_-]{1,63}$/, 'must be a target name, optionally with * wildcards (prod-*)')).min(1).optional(),
+  tags: tagMap.optional(),
+  requesters: principals.optional(),
+  window: windowSchema.optional(),
+};
+const hasSelector = (r: { targets?: unknown; tags?: unknown; requesters?: unknown; window?: unknown }) => r.targets !== undefined || r.tags !== undefined || r.requesters !== undefined || r.window !== undefined;
+const denyRuleSchema = z
+  .object({ name: ruleName, ...ruleMatch, message: z.string().max(300).optional() })
+  .strict()
+  .refine(hasSelector, { message: 'needs at least one of targets, tags, requesters or window (a rule that matches everything would refuse every request)', path: ['targets'] });
+const autoApproveSchema = z
+  .object({ name: ruleName, ...ruleMatch, maxDuration: duration('1h') })
+  .strict()
+  .refine((r) => r.targets !== undefined || r.tags !== undefined, { message: 'needs targets or tags: say which targets are auto-approved', path: ['targets'] });
+const remindersSchema = z.object({ every: duration('10m'), dm: z.boolean().default(false) }).strict();
+/** Policy keys a target may set for itself; the `defaults` section sets them for every target. */
+const policyKeys = {
+  approvers: principals.optional(),
+  approvalsRequired: z.number().int().min(1).max(10).optional(),
+  requesters: principals.optional(),
+  approvalTimeout: duration('30m').optional(),
+  reminders: remindersSchema.optional(),
+  breakGlass: z.boolean().optional(),
+  maxTotalDuration: duration('8h').optional(),
+};
 
 const targetBase = {
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1–63 lower-case letters, digits, ".", "_" or "-"'),
@@ -119,6 +169,8 @@ const targetBase = {
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
   minDuration: duration('5m').optional(),
   maxDuration: duration('4h').optional(),
+  tags: tagMap.default({}),
+  ...policyKeys,
 };
 const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/ReadOnly');
 const externalId = z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2–1224 characters of letters, digits and +=,.@:/-').optional();
@@ -152,27 +204,39 @@ const ssmTargetSchema = z
     roleArn,
     externalId,
     instanceIds: z.array(z.string().regex(/^m?i-[0-9a-f]{8,17}$/, 'must be an instance or managed-node id such as i-0123456789abcdef0')).default([]),
-    tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
+    nodeTags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
     documentName: z.string().regex(/^[a-zA-Z0-9_.:/-]{3,128}$/, 'must be an SSM document name').default('SSM-SessionManagerRunShell'),
   })
   .strict()
-  .refine((t) => t.instanceIds.length > 0 || Object.keys(t.tags).length > 0, { message: 'needs instanceIds or tags to say which nodes', path: ['instanceIds'] });
+  .refine((t) => t.instanceIds.length > 0 || Object.keys(t.nodeTags).length > 0, {
+    message: 'needs instanceIds or nodeTags to say which nodes (`tags` are the target\'s policy labels)',
+    path: ['instanceIds'],
+  });
 
 const targetSchema = z.discriminatedUnion('kind', [ec2TargetSchema, roleTargetSchema, ssmTargetSchema], { error: 'kind must be ec2-ssh, aws-role or ssm-session' });
+
+const DEFAULTS = { minDuration: 5 * 60_000, maxDuration: 4 * 3_600_000, approvalTimeout: 30 * 60_000, expiryWarning: 5 * 60_000, approvalsRequired: 1, breakGlass: false };
 
 const fileSchema = z
   .object({
     approverChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel id such as C012ABCDEF (channel details → About)'),
-    approvers: z.object({ users: z.array(slackUserId).min(1, 'needs at least one approver') }).strict(),
+    approvers: principals.optional(),
+    requesters: principals.optional(),
     defaults: z
       .object({
-        minDuration: duration('5m').default(5 * 60_000),
-        maxDuration: duration('4h').default(4 * 3_600_000),
-        approvalTimeout: duration('30m').default(30 * 60_000),
-        expiryWarning: duration('5m').default(5 * 60_000),
+        minDuration: duration('5m').default(DEFAULTS.minDuration),
+        maxDuration: duration('4h').default(DEFAULTS.maxDuration),
+        approvalTimeout: duration('30m').default(DEFAULTS.approvalTimeout),
+        expiryWarning: duration('5m').default(DEFAULTS.expiryWarning),
+        approvalsRequired: z.number().int().min(1).max(10).default(DEFAULTS.approvalsRequired),
+        reminders: remindersSchema.optional(),
+        breakGlass: z.boolean().default(DEFAULTS.breakGlass),
+        maxTotalDuration: duration('8h').optional(),
       })
       .strict()
-      .default({ minDuration: 5 * 60_000, maxDuration: 4 * 3_600_000, approvalTimeout: 30 * 60_000, expiryWarning: 5 * 60_000 }),
+      .default(DEFAULTS),
+    denyRules: z.array(denyRuleSchema).default([]),
+    autoApprove: z.array(autoApproveSchema).default([]),
     revocation: z
       .object({ sweepInterval: duration('5s').default(5_000), driftInterval: duration('5m').default(5 * 60_000), lease: duration('1m').default(60_000) })
       .strict()
@@ -197,39 +261,84 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
   if (c.revocation.driftInterval < 10_000) problems.push('revocation.driftInterval: must be at least 10s');
   if (c.revocation.lease < 2_000 || c.revocation.lease > 10 * 60_000) problems.push('revocation.lease: must be between 2s and 10m (longer than one AWS call with its retries)');
   const seen = new Set<string>();
+  const defaultApprovers = c.approvers ?? { users: [], groups: [] };
   const targets: Target[] = c.targets.map((t, i) => {
-    if (seen.has(t.name)) problems.push(`targets[${i}].name: "${t.name}" is used by another target`);
+    const at = `targets[${i}]`;
+    if (seen.has(t.name)) problems.push(`${at}.name: "${t.name}" is used by another target`);
     seen.add(t.name);
     const sts = t.kind !== 'ec2-ssh';
-    if (sts && t.minDuration !== undefined && t.minDuration < STS_MIN_DURATION_MS) problems.push(`targets[${i}].minDuration: ${t.kind} targets cannot be shorter than 15m (the STS minimum)`);
-    if (sts && t.maxDuration !== undefined && t.maxDuration > STS_MAX_DURATION_MS) problems.push(`targets[${i}].maxDuration: ${t.kind} targets cannot be longer than 12h (the STS maximum)`);
+    if (sts && t.minDuration !== undefined && t.minDuration < STS_MIN_DURATION_MS) problems.push(`${at}.minDuration: ${t.kind} targets cannot be shorter than 15m (the STS minimum)`);
+    if (sts && t.maxDuration !== undefined && t.maxDuration > STS_MAX_DURATION_MS) problems.push(`${at}.maxDuration: ${t.kind} targets cannot be longer than 12h (the STS maximum)`);
     // Role-backed kinds never go below STS's 15 minutes, whatever the defaults say.
     const minDurationMs = t.minDuration ?? (sts ? Math.max(STS_MIN_DURATION_MS, c.defaults.minDuration) : c.defaults.minDuration);
     const maxDurationMs = t.maxDuration ?? (sts ? Math.min(STS_MAX_DURATION_MS, c.defaults.maxDuration) : c.defaults.maxDuration);
-    if (minDurationMs > maxDurationMs) problems.push(`targets[${i}].minDuration: is longer than the target's maxDuration`);
-    const common = { name: t.name, description: t.description, region: t.region, minDurationMs, maxDurationMs };
+    if (minDurationMs > maxDurationMs) problems.push(`${at}.minDuration: is longer than the target's maxDuration`);
+    const policy: TargetPolicy = {
+      approvers: t.approvers ?? defaultApprovers,
+      approvalsRequired: t.approvalsRequired ?? c.defaults.approvalsRequired,
+      ...(t.requesters ?? c.requesters ? { requesters: t.requesters ?? c.requesters } : {}),
+      approvalTimeoutMs: t.approvalTimeout ?? c.defaults.approvalTimeout,
+      ...(t.reminders ?? c.defaults.reminders ? { reminders: toReminders((t.reminders ?? c.defaults.reminders)!) } : {}),
+      breakGlass: t.breakGlass ?? c.defaults.breakGlass,
+      maxTotalDurationMs: t.maxTotalDuration ?? c.defaults.maxTotalDuration ?? 2 * maxDurationMs,
+    };
+    checkPolicy(policy, maxDurationMs, at, t.approvers ? `${at}.approvers` : 'approvers', problems);
+    const common = { name: t.name, description: t.description, region: t.region, minDurationMs, maxDurationMs, tags: t.tags, policy };
     switch (t.kind) {
       case 'ec2-ssh':
         return { ...common, kind: t.kind, securityGroupId: t.securityGroupId, port: t.port, host: t.host, sshUser: t.sshUser };
       case 'aws-role':
-        return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, sessionPolicy: sessionPolicy(t.sessionPolicy, `targets[${i}].sessionPolicy`, baseDir, problems) };
+        return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, sessionPolicy: sessionPolicy(t.sessionPolicy, `${at}.sessionPolicy`, baseDir, problems) };
       case 'ssm-session':
-        return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, instanceIds: t.instanceIds, tags: t.tags, documentName: t.documentName };
+        return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, instanceIds: t.instanceIds, nodeTags: t.nodeTags, documentName: t.documentName };
     }
+  });
+  const ruleNames = new Set<string>();
+  const checkRules = (rules: { name: string; targets?: string[] }[], key: string) =>
+    rules.forEach((r, i) => {
+      if (ruleNames.has(r.name)) problems.push(`${key}[${i}].name: "${r.name}" is used by another rule`);
+      ruleNames.add(r.name);
+      for (const pattern of r.targets ?? []) {
+        if (!targets.some((t) => nameMatches(pattern, t.name))) problems.push(`${key}[${i}].targets: "${pattern}" matches no target`);
+      }
+    });
+  checkRules(c.denyRules, 'denyRules');
+  checkRules(c.autoApprove, 'autoApprove');
+  c.autoApprove.forEach((r, i) => {
+    if (r.maxDuration <= 0) problems.push(`autoApprove[${i}].maxDuration: must be longer than 0`);
   });
   if (problems.length > 0) throw new ConfigError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`);
   return {
     approverChannel: c.approverChannel,
-    approvers: { users: c.approvers.users },
+    approvers: defaultApprovers,
     defaults: {
       minDurationMs: c.defaults.minDuration,
       maxDurationMs: c.defaults.maxDuration,
       approvalTimeoutMs: c.defaults.approvalTimeout,
       expiryWarningMs: c.defaults.expiryWarning,
     },
+    denyRules: c.denyRules.map((r) => ({ ...r })),
+    autoApprove: c.autoApprove.map(({ maxDuration, ...r }) => ({ ...r, maxDurationMs: maxDuration })),
     revocation: { sweepIntervalSeconds: Math.round(c.revocation.sweepInterval / 1000), driftIntervalMs: c.revocation.driftInterval, leaseMs: c.revocation.lease },
     targets,
   };
+}
+
+function toReminders(r: { every: number; dm: boolean }): { everyMs: number; dm: boolean } {
+  return { everyMs: r.every, dm: r.dm };
+}
+
+/** Problems with a target's effective policy, named by the key that would fix them. */
+function checkPolicy(p: TargetPolicy, maxDurationMs: number, at: string, approversKey: string, problems: string[]): void {
+  const named = p.approvers.users.length + p.approvers.groups.length;
+  if (named === 0) problems.push(`${at}.approvers: nobody can approve this target: set approvers (users and/or groups) on it or at the top level`);
+  else if (p.approvers.groups.length === 0 && new Set(p.approvers.users).size < p.approvalsRequired) {
+    problems.push(`${approversKey}: ${p.approvalsRequired} approvals are required for ${at} but only ${new Set(p.approvers.users).size} approver(s) are named`);
+  }
+  if (p.approvalTimeoutMs < 60_000) problems.push(`${at}.approvalTimeout: must be at least 1m`);
+  if (p.reminders && p.reminders.everyMs < 60_000) problems.push(`${at}.reminders.every: must be at least 1m`);
+  if (p.reminders && p.reminders.everyMs >= p.approvalTimeoutMs) problems.push(`${at}.reminders.every: is not shorter than the approval timeout (${formatDuration(p.approvalTimeoutMs)}), so no reminder would be sent`);
+  if (p.maxTotalDurationMs < maxDurationMs) problems.push(`${at}.maxTotalDuration: is shorter than the target's maxDuration (${formatDuration(maxDurationMs)})`);
 }
 
 export function loadConfigFile(path: string): JitConfig {

@@ -52,7 +52,8 @@ describe('parseConfig', () => {
 
   it.each([
     ['approverChannel: general', 'approverChannel'],
-    ['approvers: { users: [] }', 'approvers.users'],
+    ['approvers: { users: [] }', 'targets[0].approvers'],
+    ['approvers: { users: [U0APPROVER1], groups: [team] }', 'approvers.groups[0]'],
     ['approvers: { users: [bob] }', 'approvers.users[0]'],
   ])('names the key when %s', (replacement, key) => {
     const key0 = replacement.split(':')[0]!;
@@ -158,13 +159,14 @@ targets:
     expect(errorOf(() => parseConfig(`${base}  - { name: r, kind: aws-role, roleArn: "ProdReadOnly" }\n`))).toMatch(/targets\[0\]\.roleArn: must be an IAM role ARN/);
   });
 
-  it('parses an ssm-session target by ids or tags, with the default shell document', () => {
+  it('parses an ssm-session target by ids or node tags, with the default shell document', () => {
     const [byIds, byTags] = parseConfig(
-      `${base}  - { name: dev-nodes, kind: ssm-session, roleArn: "arn:aws:iam::123456789012:role/SsmUser", instanceIds: [i-0123456789abcdef0] }\n  - { name: dev-fleet, kind: ssm-session, roleArn: "arn:aws:iam::123456789012:role/SsmUser", tags: { ENV: dev } }\n`,
+      `${base}  - { name: dev-nodes, kind: ssm-session, roleArn: "arn:aws:iam::123456789012:role/SsmUser", instanceIds: [i-0123456789abcdef0] }\n  - { name: dev-fleet, kind: ssm-session, roleArn: "arn:aws:iam::123456789012:role/SsmUser", nodeTags: { ENV: dev }, tags: { ENV: dev, team: web } }\n`,
     ).targets;
-    expect(byIds).toMatchObject({ kind: 'ssm-session', instanceIds: ['i-0123456789abcdef0'], tags: {}, documentName: 'SSM-SessionManagerRunShell', minDurationMs: 900_000 });
-    expect(byTags).toMatchObject({ instanceIds: [], tags: { ENV: 'dev' } });
-    expect(errorOf(() => parseConfig(`${base}  - { name: n, kind: ssm-session, roleArn: "arn:aws:iam::123456789012:role/S" }\n`))).toMatch(/targets\[0\]\.instanceIds: needs instanceIds or tags/);
+    expect(byIds).toMatchObject({ kind: 'ssm-session', instanceIds: ['i-0123456789abcdef0'], nodeTags: {}, tags: {}, documentName: 'SSM-SessionManagerRunShell', minDurationMs: 900_000 });
+    // nodeTags choose the nodes; tags are the target's labels for policy rules.
+    expect(byTags).toMatchObject({ instanceIds: [], nodeTags: { ENV: 'dev' }, tags: { ENV: 'dev', team: 'web' } });
+    expect(errorOf(() => parseConfig(`${base}  - { name: n, kind: ssm-session, roleArn: "arn:aws:iam::123456789012:role/S" }\n`))).toMatch(/targets\[0\]\.instanceIds: needs instanceIds or nodeTags/);
     expect(errorOf(() => parseConfig(`${base}  - { name: n, kind: ssm-session, roleArn: "arn:aws:iam::123456789012:role/S", instanceIds: [web-1] }\n`))).toMatch(/targets\[0\]\.instanceIds\[0\]: must be an instance/);
   });
 });
@@ -172,4 +174,166 @@ targets:
 it('the example config in the repository is valid', () => {
   const c = loadConfigFile(join(__dirname, '..', 'jit.config.example.yaml'));
   expect(c.targets.map((t) => t.kind)).toEqual(['ec2-ssh', 'ec2-ssh', 'aws-role', 'ssm-session']);
+});
+
+describe('approval policy', () => {
+  const H = 3_600_000;
+  const M = 60_000;
+  const head = `
+approverChannel: C0123ABCD
+approvers: { users: [U0APPROVER1, U0APPROVER2], groups: [S0SRE] }
+`;
+  const ec2 = (name: string, extra = '') => `  - { name: ${name}, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0${extra} }\n`;
+  const twoTargets = `targets:\n${ec2('prod-db', ', tags: { ENV: prod }')}${ec2('dev-box', ', tags: { ENV: dev }')}`;
+
+  it('applies the built-in defaults to every target', () => {
+    const c = parseConfig(`${head}${twoTargets}`);
+    expect(c.targets[0]!.tags).toEqual({ ENV: 'prod' });
+    expect(c.targets[0]!.policy).toEqual({
+      approvers: { users: ['U0APPROVER1', 'U0APPROVER2'], groups: ['S0SRE'] },
+      approvalsRequired: 1,
+      approvalTimeoutMs: 30 * M,
+      breakGlass: false,
+      // Twice the target's maxDuration (4h by default).
+      maxTotalDurationMs: 8 * H,
+    });
+    expect(c.targets[0]!.policy.requesters).toBeUndefined();
+    expect(c.targets[0]!.policy.reminders).toBeUndefined();
+    expect(c.denyRules).toEqual([]);
+    expect(c.autoApprove).toEqual([]);
+    expect(c.approvers).toEqual({ users: ['U0APPROVER1', 'U0APPROVER2'], groups: ['S0SRE'] });
+  });
+
+  it('a target with no tags has an empty tag map', () => {
+    expect(parseConfig(`${head}targets:\n${ec2('a')}`).targets[0]!.tags).toEqual({});
+  });
+
+  it('targets inherit the top-level defaults and requesters, and override them key by key', () => {
+    const c = parseConfig(`${head}requesters: { groups: [S0ENG] }
+defaults:
+  maxDuration: 2h
+  approvalTimeout: 1h
+  approvalsRequired: 2
+  reminders: { every: 15m, dm: true }
+  breakGlass: true
+  maxTotalDuration: 6h
+targets:
+${ec2('inherits')}  - name: own
+    kind: ec2-ssh
+    securityGroupId: sg-0123456789abcdef0
+    tags: { ENV: prod, team: payments }
+    approvers: { users: [U0DBA] }
+    approvalsRequired: 1
+    requesters: { users: [U0ALICE], groups: [S0DBAS] }
+    approvalTimeout: 20m
+    reminders: { every: 5m }
+    breakGlass: false
+    maxDuration: 1h
+    maxTotalDuration: 3h
+`);
+    const [inherits, own] = c.targets;
+    expect(inherits!.policy).toEqual({
+      approvers: { users: ['U0APPROVER1', 'U0APPROVER2'], groups: ['S0SRE'] },
+      approvalsRequired: 2,
+      requesters: { users: [], groups: ['S0ENG'] },
+      approvalTimeoutMs: H,
+      reminders: { everyMs: 15 * M, dm: true },
+      breakGlass: true,
+      maxTotalDurationMs: 6 * H,
+    });
+    expect(own!.tags).toEqual({ ENV: 'prod', team: 'payments' });
+    expect(own!.policy).toEqual({
+      approvers: { users: ['U0DBA'], groups: [] },
+      approvalsRequired: 1,
+      requesters: { users: ['U0ALICE'], groups: ['S0DBAS'] },
+      approvalTimeoutMs: 20 * M,
+      reminders: { everyMs: 5 * M, dm: false },
+      breakGlass: false,
+      maxTotalDurationMs: 3 * H,
+    });
+  });
+
+  it('the default maxTotalDuration follows each target’s own maxDuration', () => {
+    const c = parseConfig(`${head}targets:\n${ec2('short', ', maxDuration: 1h')}`);
+    expect(c.targets[0]!.policy.maxTotalDurationMs).toBe(2 * H);
+  });
+
+  it('parses deny and auto-approve rules in file order, with window defaults', () => {
+    const c = parseConfig(`${head}denyRules:
+  - name: no-prod-weekends
+    tags: { ENV: prod }
+    window: { days: [sat, sun], from: "00:00", to: "24:00", timezone: Europe/London }
+    message: Wait for Monday.
+  - name: contractors
+    requesters: { groups: [S0CONTRACT] }
+  - name: night
+    targets: [prod-*]
+    window: { from: "22:00", to: "06:00" }
+autoApprove:
+  - { name: dev, tags: { ENV: dev }, maxDuration: 1h }
+  - { name: named, targets: [dev-box], maxDuration: 90m, requesters: { users: [U0ALICE] } }
+${twoTargets}`);
+    expect(c.denyRules).toEqual([
+      { name: 'no-prod-weekends', tags: { ENV: 'prod' }, window: { days: ['sat', 'sun'], from: '00:00', to: '24:00', timezone: 'Europe/London' }, message: 'Wait for Monday.' },
+      { name: 'contractors', requesters: { users: [], groups: ['S0CONTRACT'] } },
+      { name: 'night', targets: ['prod-*'], window: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '22:00', to: '06:00', timezone: 'UTC' } },
+    ]);
+    expect(c.autoApprove).toEqual([
+      { name: 'dev', tags: { ENV: 'dev' }, maxDurationMs: H },
+      { name: 'named', targets: ['dev-box'], maxDurationMs: 90 * M, requesters: { users: ['U0ALICE'], groups: [] } },
+    ]);
+  });
+
+  it('a target may name only groups as approvers, whatever the quorum', () => {
+    const c = parseConfig(`approverChannel: C0123ABCD\ntargets:\n${ec2('a', ', approvers: { groups: [S0SRE] }, approvalsRequired: 3')}`);
+    expect(c.targets[0]!.policy).toMatchObject({ approvers: { users: [], groups: ['S0SRE'] }, approvalsRequired: 3 });
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['a bad group id', `${head.replace('[S0SRE]', '[sre-team]')}${twoTargets}`, /approvers\.groups\[0\]: must be a Slack user group id such as S012ABCDEF/],
+    ['a bad group id in a target’s requesters', `${head}targets:\n${ec2('a', ', requesters: { groups: [U0ALICE] } ')}`, /targets\[0\]\.requesters\.groups\[0\]: must be a Slack user group id/],
+    ['an unknown key in principals', `${head}targets:\n${ec2('a', ', approvers: { user: [U0ALICE] } ')}`, /targets\[0\]\.approvers/],
+    [
+      'approvalsRequired above the named users, without groups (top-level approvers)',
+      `approverChannel: C0123ABCD\napprovers: { users: [U0APPROVER1] }\ndefaults: { approvalsRequired: 2 }\ntargets:\n${ec2('a')}`,
+      /approvers: 2 approvals are required for targets\[0\] but only 1 approver\(s\) are named/,
+    ],
+    ['approvalsRequired above the named users, without groups (the target’s approvers)', `${head}targets:\n${ec2('a', ', approvers: { users: [U0DBA, U0DBA] }, approvalsRequired: 2')}`, /targets\[0\]\.approvers: 2 approvals are required for targets\[0\] but only 1 approver\(s\) are named/],
+    ['approvalsRequired out of range', `${head}targets:\n${ec2('a', ', approvalsRequired: 0')}`, /targets\[0\]\.approvalsRequired/],
+    ['a target with no approvers anywhere', `approverChannel: C0123ABCD\ntargets:\n${ec2('a', ', approvers: { users: [U0DBA] }')}${ec2('b')}`, /targets\[1\]\.approvers: nobody can approve this target: set approvers \(users and\/or groups\) on it or at the top level/],
+    ['reminders.every not shorter than the approval timeout', `${head}targets:\n${ec2('a', ', approvalTimeout: 30m, reminders: { every: 30m }')}`, /targets\[0\]\.reminders\.every: is not shorter than the approval timeout \(30m\), so no reminder would be sent/],
+    ['reminders.every from the defaults', `${head}defaults: { approvalTimeout: 10m, reminders: { every: 15m } }\ntargets:\n${ec2('a')}`, /targets\[0\]\.reminders\.every: is not shorter than the approval timeout \(10m\)/],
+    ['reminders more often than every minute', `${head}targets:\n${ec2('a', ', reminders: { every: 30s }')}`, /targets\[0\]\.reminders\.every: must be at least 1m/],
+    ['an approval timeout under a minute', `${head}targets:\n${ec2('a', ', approvalTimeout: 30s')}`, /targets\[0\]\.approvalTimeout: must be at least 1m/],
+    ['an unknown time zone', `${head}denyRules:\n  - { name: r, window: { from: "09:00", to: "17:00", timezone: Mars/Olympus } }\n${twoTargets}`, /denyRules\[0\]\.window\.timezone: must be an IANA time zone such as Europe\/London or UTC/],
+    ['a bad time', `${head}denyRules:\n  - { name: r, window: { from: "25:00", to: "17:00" } }\n${twoTargets}`, /denyRules\[0\]\.window\.from: must be a 24-hour time such as 08:00 or 18:30/],
+    ['a time without minutes', `${head}autoApprove:\n  - { name: r, targets: [dev-box], maxDuration: 1h, window: { from: "09:00", to: "5pm" } }\n${twoTargets}`, /autoApprove\[0\]\.window\.to: must be a 24-hour time/],
+    ['a bad day', `${head}denyRules:\n  - { name: r, window: { days: [monday], from: "09:00", to: "17:00" } }\n${twoTargets}`, /denyRules\[0\]\.window\.days\[0\]: must list days among mon, tue/],
+    ['a deny rule without a selector', `${head}denyRules:\n  - { name: everything, message: no }\n${twoTargets}`, /denyRules\[0\]\.targets: needs at least one of targets, tags, requesters or window/],
+    ['an auto-approve rule without targets or tags', `${head}autoApprove:\n  - { name: everyone, maxDuration: 1h, requesters: { users: [U0ALICE] } }\n${twoTargets}`, /autoApprove\[0\]\.targets: needs targets or tags/],
+    ['an auto-approve rule without maxDuration', `${head}autoApprove:\n  - { name: dev, tags: { ENV: dev } }\n${twoTargets}`, /autoApprove\[0\]\.maxDuration/],
+    ['a rule target pattern that matches no target', `${head}autoApprove:\n  - { name: dev, targets: [dev-box, staging-*], maxDuration: 1h }\n${twoTargets}`, /autoApprove\[0\]\.targets: "staging-\*" matches no target/],
+    ['a deny rule target that matches no target', `${head}denyRules:\n  - { name: r, targets: [prod-bd] }\n${twoTargets}`, /denyRules\[0\]\.targets: "prod-bd" matches no target/],
+    ['duplicate rule names (deny and auto share one namespace)', `${head}denyRules:\n  - { name: dev, targets: [prod-db] }\nautoApprove:\n  - { name: dev, tags: { ENV: dev }, maxDuration: 1h }\n${twoTargets}`, /autoApprove\[0\]\.name: "dev" is used by another rule/],
+    ['duplicate deny rule names', `${head}denyRules:\n  - { name: a, targets: [prod-db] }\n  - { name: a, tags: { ENV: dev } }\n${twoTargets}`, /denyRules\[1\]\.name: "a" is used by another rule/],
+    ['a bad rule name', `${head}denyRules:\n  - { name: "no prod", targets: [prod-db] }\n${twoTargets}`, /denyRules\[0\]\.name: must be 1–63 letters/],
+    ['maxTotalDuration shorter than maxDuration', `${head}targets:\n${ec2('a', ', maxDuration: 2h, maxTotalDuration: 1h')}`, /targets\[0\]\.maxTotalDuration: is shorter than the target's maxDuration \(2h\)/],
+    ['a default maxTotalDuration shorter than a target’s maxDuration', `${head}defaults: { maxTotalDuration: 2h }\ntargets:\n${ec2('a', ', maxDuration: 3h')}`, /targets\[0\]\.maxTotalDuration: is shorter than the target's maxDuration \(3h\)/],
+    [
+      'an ssm-session target with the old node `tags` only',
+      `${head}targets:\n  - { name: dev-fleet, kind: ssm-session, roleArn: "arn:aws:iam::123456789012:role/SsmUser", tags: { ENV: dev } }\n`,
+      /targets\[0\]\.instanceIds: needs instanceIds or nodeTags to say which nodes \(`tags` are the target's policy labels\)/,
+    ],
+    ['a tag value that is not text', `${head}targets:\n${ec2('a', ', tags: { ENV: [prod] }')}`, /targets\[0\]\.tags\.ENV/],
+  ])('stops on %s, naming the key', (_name, text, message) => {
+    expect(errorOf(() => parseConfig(text, 'jit.config.yaml'))).toMatch(message);
+  });
+
+  it('reports every policy problem at once', () => {
+    const message = errorOf(() => parseConfig(`approverChannel: C0123ABCD\nautoApprove:\n  - { name: x, targets: [nope], maxDuration: 1h }\ntargets:\n${ec2('a', ', maxDuration: 2h, maxTotalDuration: 1h')}`, 'jit.config.yaml'));
+    expect(message).toMatch(/^jit\.config\.yaml is invalid:/);
+    expect(message).toContain('targets[0].approvers: nobody can approve');
+    expect(message).toContain('targets[0].maxTotalDuration: is shorter');
+    expect(message).toContain('autoApprove[0].targets: "nope" matches no target');
+  });
 });

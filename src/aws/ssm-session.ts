@@ -199,7 +199,7 @@ export class SsmSessionProvider implements AccessProvider {
 
   /** The online nodes carrying every tag; a problem when there is none. */
   private async taggedNodes(client: SSMClient, target: SsmSessionTarget, region: string): Promise<NodeLookup> {
-    const tags = Object.entries(target.tags);
+    const tags = Object.entries(target.nodeTags);
     if (tags.length === 0) return { nodes: [], problems: [] };
     const matched = await this.describeNodes(client, tags.map(([key, value]) => ({ Key: `tag:${key}`, Values: [value] })), target, region);
     const nodes = matched.flatMap((n) => (n.InstanceId && n.PingStatus === 'Online' ? [n.InstanceId] : []));

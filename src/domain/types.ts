@@ -14,9 +14,16 @@ export const STS_MAX_DURATION_MS = 12 * 3_600_000;
  *
  *   PENDING ──approve──▶ GRANTING ──granted──▶ ACTIVE ──expire/revoke──▶ REVOKING ──revoked──▶ REVOKED
  *      │                    └──grant failed──▶ FAILED
+ *      ├──approve (quorum not yet met) ──▶ PENDING (one more approval recorded)
+ *      ├──remind────▶ PENDING  (approvers reminded before the deadline)
  *      ├──deny──────▶ DENIED
  *      ├──timeout───▶ EXPIRED   (nobody decided before the approval deadline)
  *      └──withdraw──▶ CANCELLED (the requester withdrew it)
+ *
+ * Auto-approved and break-glass requests are stored straight into GRANTING (with the request and
+ * the policy's decision as two audit records of the one write). An extension request runs the same
+ * PENDING machinery; its "grant" moves the expiry of the ACTIVE grant it extends, and it ends
+ * EXTENDED.
  *
  * GRANTING and REVOKING are "intent" states: they are stored before the AWS call, so a crash
  * between intent and outcome is found again by the sweeper and finished (grants are idempotent,
@@ -31,12 +38,74 @@ export type RequestStatus =
   | 'DENIED'
   | 'EXPIRED'
   | 'CANCELLED'
-  | 'FAILED';
+  | 'FAILED'
+  /** An extension request whose time was added to the grant it extends (its work is done). */
+  | 'EXTENDED';
 
-export const TERMINAL_STATUSES: readonly RequestStatus[] = ['REVOKED', 'DENIED', 'EXPIRED', 'CANCELLED', 'FAILED'];
+export const TERMINAL_STATUSES: readonly RequestStatus[] = ['REVOKED', 'DENIED', 'EXPIRED', 'CANCELLED', 'FAILED', 'EXTENDED'];
 
 export function isTerminal(status: RequestStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
+}
+
+/** Slack users and user groups (subteam ids, S…), e.g. who approves a target. */
+export interface Principals {
+  users: string[];
+  groups: string[];
+}
+
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+export const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/**
+ * A weekly time window in a time zone: `from`–`to` (HH:MM, 24 h) on the given days. A window
+ * whose `to` is not after `from` runs overnight into the next day (it belongs to the day it starts).
+ */
+export interface TimeWindow {
+  days: Weekday[];
+  from: string;
+  to: string;
+  /** IANA zone, e.g. Europe/London. */
+  timezone: string;
+}
+
+/** What a deny or auto-approve rule applies to; every condition given must match. */
+export interface RuleMatch {
+  /** Target names; `*` matches any run of characters (`prod-*`). */
+  targets?: string[];
+  /** Target tags that must all be present with these values. */
+  tags?: Record<string, string>;
+  requesters?: Principals;
+  window?: TimeWindow;
+}
+
+/** Refuses matching requests outright (checked before anything else, break-glass included). */
+export interface DenyRule extends RuleMatch {
+  name: string;
+  /** Told to the requester, with the rule's name. */
+  message?: string;
+}
+
+/** Grants matching requests without a human, up to its own maximum duration. */
+export interface AutoApproveRule extends RuleMatch {
+  name: string;
+  maxDurationMs: number;
+}
+
+/** The effective approval policy of one target (its own keys over the top-level defaults). */
+export interface TargetPolicy {
+  approvers: Principals;
+  /** Distinct approvers needed (the requester never counts). */
+  approvalsRequired: number;
+  /** Who may request the target; undefined means everyone. */
+  requesters?: Principals;
+  approvalTimeoutMs: number;
+  /** Reminders to approvers while a request waits; undefined means none. */
+  reminders?: { everyMs: number; dm: boolean };
+  /** `/jit request … --break-glass` grants at once, alerts loudly, and asks for review. */
+  breakGlass: boolean;
+  /** Cap on a grant's total length, its extensions included. */
+  maxTotalDurationMs: number;
 }
 
 interface TargetBase {
@@ -45,6 +114,9 @@ interface TargetBase {
   region?: string;
   minDurationMs: number;
   maxDurationMs: number;
+  /** Labels for policy rules (deny, auto-approve), e.g. ENV: prod. */
+  tags: Record<string, string>;
+  policy: TargetPolicy;
 }
 
 export interface Ec2SshTarget extends TargetBase {
@@ -71,7 +143,7 @@ export interface SsmSessionTarget extends TargetBase {
   kind: 'ssm-session';
   instanceIds: string[];
   /** Nodes whose tags all match (e.g. ENV: dev), resolved with DescribeInstanceInformation. */
-  tags: Record<string, string>;
+  nodeTags: Record<string, string>;
   documentName: string;
   /** The access role assumed for the session; the session policy narrows it to the nodes. */
   roleArn: string;
@@ -188,6 +260,9 @@ export type NotificationKind =
   | 'dm.warning' // access ends soon
   | 'dm.ended' // access was revoked (expiry or early revoke)
   | 'dm.failed' // grant failed
+  | 'dm.extended' // requester: the grant's expiry moved (an extension was approved)
+  | 'approval.reminder' // approvers: a request is still waiting (thread reply, DMs when configured)
+  | 'channel.break-glass' // approver channel: loud (@here) alert that break-glass access was taken
   | 'thread.revoked' // in the approval message's thread: revoked and verified (with the AWS ids)
   | 'channel.alert'; // something needs a human in the approver channel
 
@@ -205,6 +280,24 @@ export interface SlackMessageRef {
   ts: string;
 }
 
+/** One approver's yes. `durationMs` is set when they approved for less than was asked. */
+export interface Approval {
+  by: string;
+  at: string;
+  comment?: string;
+  durationMs?: number;
+}
+
+/** Time an approved extension added to a grant. */
+export interface Extension {
+  id: string;
+  durationMs: number;
+  at: string;
+}
+
+/** How a request got its yes. */
+export type ApprovalRoute = 'approvers' | 'auto' | 'break-glass';
+
 export interface AccessRequest {
   id: string;
   version: number;
@@ -219,8 +312,30 @@ export interface AccessRequest {
   cidr?: string;
   createdAt: string;
   approvalDeadline: string;
+  /** The approvals so far (quorum), oldest first. */
+  approvals?: Approval[];
+  /** Distinct approvals the policy asked for when the request was last decided on. */
+  approvalsRequired?: number;
+  /** Who made the final decision (the approver whose yes completed the quorum, the denier, or "policy"). */
   decidedBy?: string;
   decidedAt?: string;
+  /** The note the denier left (approvers' notes are on their approvals). */
+  decisionComment?: string;
+  /** What the requester asked for, when an approver narrowed `durationMs`. */
+  requestedDurationMs?: number;
+  approvedVia?: ApprovalRoute;
+  /** The auto-approve rule that granted it. */
+  policyRule?: string;
+  /** Break-glass: granted without approval; flagged until an approver marks it reviewed. */
+  breakGlass?: boolean;
+  reviewedBy?: string;
+  reviewedAt?: string;
+  /** Reminders sent to approvers so far. */
+  remindersSent?: number;
+  /** Extension requests: the id of the grant whose expiry this extends. */
+  extends?: string;
+  /** On a grant: the extensions applied to it, oldest first. */
+  extensions?: Extension[];
   grantedAt?: string;
   /** When access ends. Set at grant: the clock starts at grant, not at request. */
   expiresAt?: string;

@@ -26,7 +26,7 @@ const CONFIG = `${CONFIG_YAML}
     kind: ssm-session
     roleArn: "${SSM_ROLE_ARN}"
     region: eu-west-1
-    tags: { ENV: dev }
+    nodeTags: { ENV: dev }
     maxDuration: 1h
 `;
 

@@ -7,7 +7,7 @@ import { SsmSessionProvider, ssmSessionPolicy } from '../../src/aws/ssm-session'
 import { denyPolicyDocument, StsSessions } from '../../src/aws/sts-session';
 import { GrantError, ValidationError } from '../../src/domain/errors';
 import type { SsmGrant, SsmSessionTarget, Target } from '../../src/domain/types';
-import { pendingRequest } from '../support/requests';
+import { pendingRequest, testPolicy } from '../support/requests';
 
 const sts = mockClient(STSClient);
 const iam = mockClient(IAMClient);
@@ -26,11 +26,13 @@ const target: SsmSessionTarget = {
   kind: 'ssm-session',
   roleArn: ROLE_ARN,
   instanceIds: [NODE_A, NODE_B],
-  tags: {},
+  nodeTags: {},
   documentName: 'SSM-SessionManagerRunShell',
   externalId: 'jit-ext',
   minDurationMs: 15 * 60_000,
   maxDurationMs: 4 * 3_600_000,
+  tags: {},
+  policy: testPolicy(),
 };
 let targets: Target[];
 let ssmFor: jest.Mock<SSMClient, [string]>;
@@ -134,7 +136,7 @@ describe('resolveNodes', () => {
 
   it('resolves tags to the online nodes carrying all of them', async () => {
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [node(NODE_A), node(NODE_B, 'ConnectionLost')] });
-    const tagged = { ...target, instanceIds: [], tags: { ENV: 'dev', team: 'payments' } };
+    const tagged = { ...target, instanceIds: [], nodeTags: { ENV: 'dev', team: 'payments' } };
 
     expect(await provider.resolveNodes(tagged)).toEqual([NODE_A]);
     expect(ssm).toHaveReceivedCommandWith(DescribeInstanceInformationCommand, {
@@ -146,7 +148,7 @@ describe('resolveNodes', () => {
   });
 
   it('refuses tags that match no node, or no online node', async () => {
-    const tagged = { ...target, instanceIds: [], tags: { ENV: 'dev' } };
+    const tagged = { ...target, instanceIds: [], nodeTags: { ENV: 'dev' } };
     ssm.on(DescribeInstanceInformationCommand).resolvesOnce({ InstanceInformationList: [] }).resolves({ InstanceInformationList: [node(NODE_A, 'ConnectionLost')] });
     expect(await validationMessage(provider.resolveNodes(tagged))).toBe('Target dev-shell (eu-west-1): no managed node is tagged ENV=dev');
     expect(await validationMessage(provider.resolveNodes(tagged))).toBe('Target dev-shell (eu-west-1): none of the 1 nodes tagged ENV=dev is online');
@@ -158,7 +160,7 @@ describe('resolveNodes', () => {
       .resolves({ InstanceInformationList: [node(NODE_A)] })
       .on(DescribeInstanceInformationCommand, { Filters: [{ Key: 'tag:ENV', Values: ['dev'] }] })
       .resolves({ InstanceInformationList: [node(NODE_B), node(NODE_A)] });
-    expect(await provider.resolveNodes({ ...target, instanceIds: [NODE_A], tags: { ENV: 'dev' } })).toEqual([NODE_A, NODE_B]);
+    expect(await provider.resolveNodes({ ...target, instanceIds: [NODE_A], nodeTags: { ENV: 'dev' } })).toEqual([NODE_A, NODE_B]);
   });
 
   it('AWS failures are GrantErrors (throttling retryable)', async () => {
@@ -327,7 +329,7 @@ describe('revoke', () => {
 describe('cleanup', () => {
   it('cleans up the deny policies of the ssm targets’ access roles', async () => {
     iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
-    const role: Target = { name: 'ro', kind: 'aws-role', roleArn: 'arn:aws:iam::123456789012:role/ReadOnly', minDurationMs: 0, maxDurationMs: 1 };
+    const role: Target = { name: 'ro', kind: 'aws-role', roleArn: 'arn:aws:iam::123456789012:role/ReadOnly', minDurationMs: 0, maxDurationMs: 1, tags: {}, policy: testPolicy() };
     iam.on(DeleteRolePolicyCommand).resolves({});
 
     expect(await provider.cleanup([target, role], clock.now())).toEqual([]);

@@ -6,7 +6,7 @@ import { StsRoleProvider } from '../../src/aws/sts-role';
 import { denyPolicyDocument, StsSessions } from '../../src/aws/sts-session';
 import { GrantError, ValidationError } from '../../src/domain/errors';
 import type { AwsRoleTarget, RoleGrant, Target } from '../../src/domain/types';
-import { ec2Target, pendingRequest } from '../support/requests';
+import { ec2Target, pendingRequest, testPolicy } from '../support/requests';
 
 const sts = mockClient(STSClient);
 const iam = mockClient(IAMClient);
@@ -23,6 +23,8 @@ const target: AwsRoleTarget = {
   externalId: 'jit-ext',
   minDurationMs: 15 * 60_000,
   maxDurationMs: 12 * 3_600_000,
+  tags: {},
+  policy: testPolicy(),
 };
 let targets: Target[];
 let provider: StsRoleProvider;
@@ -207,7 +209,7 @@ describe('cleanup', () => {
     iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['jit-deny-jit-old'] });
     iam.on(GetRolePolicyCommand).resolves({ PolicyDocument: encodeURIComponent(denyPolicyDocument(ROLE_ID, NAME, new Date('2026-11-22T09:00:00.000Z'))) });
     iam.on(DeleteRolePolicyCommand).resolves({});
-    const ssm: Target = { name: 'dev-shell', kind: 'ssm-session', roleArn: 'arn:aws:iam::123456789012:role/SsmAccess', instanceIds: ['i-0123456789abcdef0'], tags: {}, documentName: 'SSM-SessionManagerRunShell', minDurationMs: 0, maxDurationMs: 1 };
+    const ssm: Target = { name: 'dev-shell', kind: 'ssm-session', roleArn: 'arn:aws:iam::123456789012:role/SsmAccess', instanceIds: ['i-0123456789abcdef0'], nodeTags: {}, documentName: 'SSM-SessionManagerRunShell', minDurationMs: 0, maxDurationMs: 1, tags: {}, policy: testPolicy() };
 
     const lines = await provider.cleanup([target, { ...target, name: 'again' }, ssm, ec2Target()], clock.now());
 

@@ -1,4 +1,4 @@
-import type { AccessRequest, Ec2SshTarget } from '../../src/domain/types';
+import type { AccessRequest, Ec2SshTarget, TargetPolicy } from '../../src/domain/types';
 
 let seq = 0;
 
@@ -25,7 +25,23 @@ export function pendingRequest(overrides: Partial<AccessRequest> = {}): AccessRe
   };
 }
 
+/**
+ * A target's effective policy as the config parser produces it with the defaults: one approver
+ * (U0APPROVER), one approval, open to everyone, 30m approval timeout, no reminders, no
+ * break-glass, 8h total.
+ */
+export function testPolicy(overrides: Partial<TargetPolicy> = {}): TargetPolicy {
+  return {
+    approvers: { users: ['U0APPROVER'], groups: [] },
+    approvalsRequired: 1,
+    approvalTimeoutMs: 30 * 60_000,
+    breakGlass: false,
+    maxTotalDurationMs: 8 * 3_600_000,
+    ...overrides,
+  };
+}
+
 /** An ec2-ssh target as the config parser produces it. */
 export function ec2Target(overrides: Partial<Ec2SshTarget> = {}): Ec2SshTarget {
-  return { name: 'prod-bastion', kind: 'ec2-ssh', securityGroupId: 'sg-0123456789abcdef0', port: 22, minDurationMs: 60_000, maxDurationMs: 3_600_000, ...overrides };
+  return { name: 'prod-bastion', kind: 'ec2-ssh', securityGroupId: 'sg-0123456789abcdef0', port: 22, minDurationMs: 60_000, maxDurationMs: 3_600_000, tags: {}, policy: testPolicy(), ...overrides };
 }
