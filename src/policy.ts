@@ -1,15 +1,30 @@
 /**
  * Policy: who may do what, and whether a request is acceptable. Pure functions of (config,
- * request, actor, clock). The service calls them at submission AND again right before anything
- * reaches AWS, so a click can never carry a grant that the server did not re-check.
+ * request, the user's groups, clock). The service calls them at submission AND again right
+ * before anything reaches AWS, so a click can never carry a grant that the server did not
+ * re-check.
+ *
+ * How a request is decided (`evaluateRequest`), first answer wins:
+ *   1. requesters   the target is only for its requesters (others do not see it at all)
+ *   2. deny rules   every rule is checked, in file order; the first match refuses (break-glass too)
+ *   3. total cap    an extension may not take the grant past the target's maxTotalDuration
+ *   4. break-glass  `--break-glass` on a target that allows it: granted now, reviewed later
+ *   5. auto-approve rules in file order; the FIRST rule that matches the target (names or tags),
+ *                   the requester and the time decides: within its maxDuration it grants at once,
+ *                   beyond it the request goes to the approvers (later rules are not consulted)
+ *   6. approvers    the target's approvers, `approvalsRequired` distinct ones, never the requester
  */
 import type { JitConfig } from './config-types';
 import { parseHostAddress } from './domain/address';
 import { formatDuration, parseDuration } from './domain/duration';
 import { NotAllowedError, ValidationError } from './domain/errors';
-import { type AccessRequest, isStsKind, STS_MIN_DURATION_MS, type Target } from './domain/types';
+import { isIn, ruleMatches } from './domain/match';
+import { type AccessRequest, isStsKind, type Principals, STS_MIN_DURATION_MS, type Target } from './domain/types';
 
 export const MAX_REASON_LENGTH = 500;
+/** Approvers' notes on approve / deny. */
+export const MAX_COMMENT_LENGTH = 500;
+const NO_GROUPS: ReadonlySet<string> = new Set();
 
 export interface SubmissionInput {
   requesterId: string;
@@ -17,6 +32,7 @@ export interface SubmissionInput {
   duration?: string;
   address?: string;
   reason?: string;
+  breakGlass?: boolean;
 }
 
 export interface ValidSubmission {
@@ -26,19 +42,75 @@ export interface ValidSubmission {
   reason: string;
 }
 
+/** What the policy needs to know beyond the config and the request. */
+export interface PolicyContext {
+  now: Date;
+  /** The requester's Slack user groups (those the config names), resolved. */
+  requesterGroups: ReadonlySet<string>;
+  /**
+   * Members of the groups among the target's approvers. When given, a request that could never
+   * reach its quorum (too few approvers other than the requester) is refused up front.
+   */
+  groupMembers?: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface PolicyInput {
+  target: Target;
+  requesterId: string;
+  durationMs: number;
+  breakGlass?: boolean;
+  /** Extensions: how long the grant already lasts (its granted time plus earlier extensions). */
+  grantedMs?: number;
+}
+
+export type PolicyDecision =
+  | { outcome: 'deny'; rule?: string; message: string; reasons: string[] }
+  | { outcome: 'break-glass'; reasons: string[] }
+  | { outcome: 'auto'; rule: string; reasons: string[] }
+  | { outcome: 'approval'; approvers: Principals; approvalsRequired: number; reasons: string[] };
+
 export function findTarget(config: JitConfig, name: string | undefined): Target | undefined {
   return config.targets.find((t) => t.name === name);
 }
 
-export function isApprover(config: JitConfig, userId: string): boolean {
-  return config.approvers.users.includes(userId);
+/** May this user request the target (and see it in `/jit targets` and the form)? */
+export function canRequest(target: Target, userId: string, userGroups: ReadonlySet<string>): boolean {
+  return target.policy.requesters === undefined || isIn(target.policy.requesters, userId, userGroups);
+}
+
+export function visibleTargets(config: JitConfig, userId: string, userGroups: ReadonlySet<string>): Target[] {
+  return config.targets.filter((t) => canRequest(t, userId, userGroups));
+}
+
+/** Approves this target's requests (the requester's own excepted). */
+export function isApproverOf(target: Target, userId: string, userGroups: ReadonlySet<string>): boolean {
+  return isIn(target.policy.approvers, userId, userGroups);
+}
+
+/** Approves something: the default approvers or any target's. */
+export function isAnyApprover(config: JitConfig, userId: string, userGroups: ReadonlySet<string>): boolean {
+  return isIn(config.approvers, userId, userGroups) || config.targets.some((t) => isApproverOf(t, userId, userGroups));
+}
+
+/** Every Slack user group the config names (what the group directory has to resolve). */
+export function referencedGroups(config: JitConfig): string[] {
+  const groups = new Set<string>(config.approvers.groups);
+  const add = (p?: Principals) => p?.groups.forEach((g) => groups.add(g));
+  for (const t of config.targets) {
+    add(t.policy.approvers);
+    add(t.policy.requesters);
+  }
+  for (const r of [...config.denyRules, ...config.autoApprove]) add(r.requesters);
+  return [...groups].sort();
 }
 
 /** Validates user input for a new request. Throws ValidationError naming the field and the fix. */
-export function validateSubmission(config: JitConfig, input: SubmissionInput): ValidSubmission {
-  const names = config.targets.map((t) => `\`${t.name}\``).join(', ');
+export function validateSubmission(config: JitConfig, input: SubmissionInput, requesterGroups: ReadonlySet<string> = NO_GROUPS): ValidSubmission {
+  const visible = visibleTargets(config, input.requesterId, requesterGroups);
+  const names = visible.length > 0 ? visible.map((t) => `\`${t.name}\``).join(', ') : 'nothing (ask an admin to add you as a requester)';
   if (!input.targetName) throw new ValidationError(`Say which target you need. You can request: ${names}.`, 'target');
-  const target = findTarget(config, input.targetName);
+  const target = visible.find((t) => t.name === input.targetName);
+  // A target the user may not request is reported as unknown: its existence is not theirs to know.
   if (!target) throw new ValidationError(`There is no target called \`${input.targetName}\`. You can request: ${names} (see \`/jit targets\`).`, 'target');
 
   if (!input.duration) throw new ValidationError(`Say how long you need access, e.g. \`30m\` or \`1h30m\` (${bounds(target)}).`, 'duration');
@@ -50,23 +122,126 @@ export function validateSubmission(config: JitConfig, input: SubmissionInput): V
   if (target.kind === 'ec2-ssh') cidr = parseHostAddress(input.address).cidr;
   else if (input.address) throw new ValidationError(`\`${target.name}\` is ${target.kind} access and takes no address: drop \`${input.address}\` and send \`/jit request ${target.name} <duration> <reason>\`.`, 'address');
 
-  const reason = (input.reason ?? '').trim();
-  if (reason === '') throw new ValidationError('Say why you need access: the reason is shown to the approvers and kept in the audit log.', 'reason');
-  if (reason.length > MAX_REASON_LENGTH) throw new ValidationError(`The reason is ${reason.length} characters long; keep it under ${MAX_REASON_LENGTH}.`, 'reason');
+  const reason = checkReason(input.reason);
   return { target, durationMs, cidr, reason };
 }
 
-/** Throws unless `actorId` may approve or deny this request now. */
-export function checkCanDecide(config: JitConfig, request: AccessRequest, actorId: string): void {
-  if (actorId === request.requesterId) throw new NotAllowedError('You cannot approve or deny your own request: another approver has to decide.');
-  if (!isApprover(config, actorId)) throw new NotAllowedError(`You are not an approver for \`${request.targetName}\`, so you cannot approve or deny this request.`);
+/** The reason for a request or an extension: required, and short enough to show. */
+export function checkReason(text: string | undefined): string {
+  const reason = (text ?? '').trim();
+  if (reason === '') throw new ValidationError('Say why you need access: the reason is shown to the approvers and kept in the audit log.', 'reason');
+  if (reason.length > MAX_REASON_LENGTH) throw new ValidationError(`The reason is ${reason.length} characters long; keep it under ${MAX_REASON_LENGTH}.`, 'reason');
+  return reason;
 }
 
-/** Throws unless `actorId` may end this request early (the requester or an approver). */
-export function checkCanRevoke(config: JitConfig, request: AccessRequest, actorId: string): void {
-  if (actorId !== request.requesterId && !isApprover(config, actorId)) {
-    throw new NotAllowedError(`Only the requester or an approver can revoke \`${request.id}\`.`);
+/** An approver's optional note; undefined when empty. */
+export function checkComment(text: string | undefined): string | undefined {
+  const comment = (text ?? '').trim();
+  if (comment === '') return undefined;
+  if (comment.length > MAX_COMMENT_LENGTH) throw new ValidationError(`The note is ${comment.length} characters long; keep it under ${MAX_COMMENT_LENGTH}.`, 'comment');
+  return comment;
+}
+
+/**
+ * Decides how a valid request is approved: refused, granted by break-glass or an auto-approve
+ * rule, or sent to approvers (and how many). Deterministic: the same inputs give the same
+ * decision, with the reasons that led to it.
+ */
+export function evaluateRequest(config: JitConfig, input: PolicyInput, ctx: PolicyContext): PolicyDecision {
+  const { target, requesterId } = input;
+  const policy = target.policy;
+  const reasons: string[] = [];
+  const extension = input.grantedMs !== undefined;
+  const totalMs = (input.grantedMs ?? 0) + input.durationMs;
+
+  if (!canRequest(target, requesterId, ctx.requesterGroups)) {
+    return { outcome: 'deny', message: `You are not among the requesters of \`${target.name}\`.`, reasons: ['not among the target\'s requesters'] };
   }
+  reasons.push(policy.requesters ? 'among the target\'s requesters' : 'the target is open to everyone');
+
+  for (const rule of config.denyRules) {
+    const m = ruleMatches(rule, target, requesterId, ctx.requesterGroups, ctx.now);
+    if (m.matches) {
+      const why = rule.message ? ` ${rule.message}` : '';
+      return { outcome: 'deny', rule: rule.name, message: `Refused by the deny rule \`${rule.name}\`.${why}`, reasons: [...reasons, `deny rule ${rule.name} matches`] };
+    }
+    reasons.push(`deny rule ${rule.name} does not apply: ${m.misses.join('; ')}`);
+  }
+
+  if (extension && totalMs > policy.maxTotalDurationMs) {
+    const left = Math.max(0, policy.maxTotalDurationMs - (input.grantedMs ?? 0));
+    return {
+      outcome: 'deny',
+      message:
+        `\`${target.name}\` grants last at most ${formatDuration(policy.maxTotalDurationMs)} in all, extensions included; ` +
+        (left >= target.minDurationMs ? `this one can be extended by up to ${formatDuration(left)}.` : 'this one cannot be extended further: send a new request when it ends.'),
+      reasons: [...reasons, `total ${formatDuration(totalMs)} is over maxTotalDuration ${formatDuration(policy.maxTotalDurationMs)}`],
+    };
+  }
+
+  if (input.breakGlass) {
+    if (!policy.breakGlass) {
+      return { outcome: 'deny', message: `\`${target.name}\` does not allow break-glass access: send the request without \`--break-glass\` for the approvers to decide.`, reasons: [...reasons, 'break-glass is not allowed on this target'] };
+    }
+    return { outcome: 'break-glass', reasons: [...reasons, 'break-glass requested and allowed'] };
+  }
+
+  for (const rule of config.autoApprove) {
+    const m = ruleMatches(rule, target, requesterId, ctx.requesterGroups, ctx.now);
+    if (!m.matches) {
+      reasons.push(`auto-approve rule ${rule.name} does not apply: ${m.misses.join('; ')}`);
+      continue;
+    }
+    const asked = extension ? totalMs : input.durationMs;
+    if (asked <= rule.maxDurationMs) return { outcome: 'auto', rule: rule.name, reasons: [...reasons, `auto-approve rule ${rule.name} covers ${formatDuration(asked)} (up to ${formatDuration(rule.maxDurationMs)})`] };
+    reasons.push(`auto-approve rule ${rule.name} matches but covers only ${formatDuration(rule.maxDurationMs)}${extension ? ' in all' : ''}; ${formatDuration(asked)} needs approval`);
+    break; // the first matching rule decides
+  }
+
+  if (ctx.groupMembers) {
+    const pool = approverPool(policy.approvers, ctx.groupMembers);
+    pool.delete(requesterId);
+    if (pool.size < policy.approvalsRequired) {
+      return {
+        outcome: 'deny',
+        message: `\`${target.name}\` needs ${approvalsPhrase(policy.approvalsRequired)} from approvers other than you, and only ${pool.size} can approve it: ask an admin to add approvers.`,
+        reasons: [...reasons, `quorum of ${policy.approvalsRequired} cannot be met: ${pool.size} approver(s) besides the requester`],
+      };
+    }
+  }
+  return { outcome: 'approval', approvers: policy.approvers, approvalsRequired: policy.approvalsRequired, reasons: [...reasons, `needs ${approvalsPhrase(policy.approvalsRequired)}`] };
+}
+
+/** Named users plus the members of named groups. */
+export function approverPool(approvers: Principals, groupMembers: ReadonlyMap<string, readonly string[]>): Set<string> {
+  const pool = new Set(approvers.users);
+  for (const g of approvers.groups) for (const u of groupMembers.get(g) ?? []) pool.add(u);
+  return pool;
+}
+
+export function approvalsPhrase(n: number): string {
+  return n === 1 ? '1 approval' : `${n} approvals`;
+}
+
+/**
+ * Throws unless `actorId` may approve or deny this request now: not the requester, and an
+ * approver of its target (directly or through a group). A second approval by the same approver
+ * is refused by the lifecycle (and reported by the service); an approver who approved may still deny.
+ */
+export function checkCanDecide(config: JitConfig, request: AccessRequest, actorId: string, actorGroups: ReadonlySet<string> = NO_GROUPS): Target {
+  if (actorId === request.requesterId) throw new NotAllowedError('You cannot approve or deny your own request: another approver has to decide.');
+  const target = findTarget(config, request.targetName);
+  if (!target) throw new NotAllowedError(`Target \`${request.targetName}\` is no longer configured, so nobody can approve this request.`);
+  if (!isApproverOf(target, actorId, actorGroups)) throw new NotAllowedError(`You are not an approver for \`${request.targetName}\`, so you cannot approve or deny this request.`);
+  return target;
+}
+
+/** Throws unless `actorId` may end this request early (the requester or an approver of its target). */
+export function checkCanRevoke(config: JitConfig, request: AccessRequest, actorId: string, actorGroups: ReadonlySet<string> = NO_GROUPS): void {
+  if (actorId === request.requesterId) return;
+  const target = findTarget(config, request.targetName);
+  const approver = target ? isApproverOf(target, actorId, actorGroups) : isIn(config.approvers, actorId, actorGroups);
+  if (!approver) throw new NotAllowedError(`Only the requester or an approver can revoke \`${request.id}\`.`);
 }
 
 /**
@@ -77,12 +252,36 @@ export function recheckForGrant(config: JitConfig, request: AccessRequest): Targ
   const target = findTarget(config, request.targetName);
   if (!target) throw new ValidationError(`Target \`${request.targetName}\` is no longer configured.`);
   if (target.kind !== request.kind) throw new ValidationError(`Target \`${target.name}\` is now of kind ${target.kind}, not ${request.kind}.`);
-  checkDuration(target, request.durationMs);
+  if (request.extends) {
+    if (request.durationMs <= 0 || request.durationMs > target.maxDurationMs) throw new ValidationError(`An extension of ${formatDuration(request.durationMs)} is outside what \`${target.name}\` allows.`, 'duration');
+  } else {
+    checkDuration(target, request.durationMs);
+  }
   if (target.kind === 'ec2-ssh') {
     const host = parseHostAddress(request.cidr);
     if (host.cidr !== request.cidr) throw new ValidationError(`Stored address ${request.cidr} is not a single host.`);
   }
   return target;
+}
+
+/** An approver's shorter duration: at least the target's minimum, at most what was asked. */
+export function checkNarrowedDuration(target: Target, request: AccessRequest, text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const ms = parseDuration(text.trim());
+  if (ms === undefined) throw new ValidationError(`\`${text}\` is not a duration. Use forms like \`15m\` or \`1h\`.`, 'duration');
+  if (ms > request.durationMs) throw new ValidationError(`${formatDuration(ms)} is longer than the ${formatDuration(request.durationMs)} asked for: approve as asked, or for less.`, 'duration');
+  const min = request.extends ? 60_000 : Math.max(target.minDurationMs, isStsKind(target.kind) ? STS_MIN_DURATION_MS : 0);
+  if (ms < min) throw new ValidationError(`${formatDuration(ms)} is shorter than \`${target.name}\` allows (at least ${formatDuration(min)}).`, 'duration');
+  return ms === request.durationMs ? undefined : ms;
+}
+
+/** Extension length: positive, within the target's maxDuration (the total cap is policy's). */
+export function checkExtensionDuration(target: Target, text: string | undefined): number {
+  if (!text || text.trim() === '') throw new ValidationError(`Say how much longer you need, e.g. \`30m\` (up to ${formatDuration(target.maxDurationMs)}).`, 'duration');
+  const ms = parseDuration(text.trim());
+  if (ms === undefined) throw new ValidationError(`\`${text}\` is not a duration. Use forms like \`15m\`, \`1h\` or \`1h30m\`.`, 'duration');
+  if (ms < 60_000 || ms > target.maxDurationMs) throw new ValidationError(`An extension of ${formatDuration(ms)} is outside what \`${target.name}\` allows: between 1m and ${formatDuration(target.maxDurationMs)}.`, 'duration');
+  return ms;
 }
 
 function checkDuration(target: Target, durationMs: number): void {
@@ -96,4 +295,34 @@ function checkDuration(target: Target, durationMs: number): void {
 
 function bounds(target: Target): string {
   return `between ${formatDuration(target.minDurationMs)} and ${formatDuration(target.maxDurationMs)}`;
+}
+
+/** What one user sees of a target in `/jit targets`. */
+export interface TargetSummary {
+  target: Target;
+  approvers: Principals;
+  approvalsRequired: number;
+  /** The auto-approve rule that would decide the caller's request now, and its maximum. */
+  autoApprove?: { rule: string; maxDurationMs: number };
+  /** A deny rule that refuses the caller's requests now. */
+  deniedBy?: { rule: string; message?: string };
+  breakGlass: boolean;
+  maxTotalDurationMs: number;
+}
+
+/** The targets `userId` may request, with how their requests would be decided right now. */
+export function summarizeFor(config: JitConfig, userId: string, userGroups: ReadonlySet<string>, now: Date): TargetSummary[] {
+  return visibleTargets(config, userId, userGroups).map((target) => {
+    const deny = config.denyRules.find((r) => ruleMatches(r, target, userId, userGroups, now).matches);
+    const auto = config.autoApprove.find((r) => ruleMatches(r, target, userId, userGroups, now).matches);
+    return {
+      target,
+      approvers: target.policy.approvers,
+      approvalsRequired: target.policy.approvalsRequired,
+      ...(auto ? { autoApprove: { rule: auto.name, maxDurationMs: auto.maxDurationMs } } : {}),
+      ...(deny ? { deniedBy: { rule: deny.name, ...(deny.message ? { message: deny.message } : {}) } } : {}),
+      breakGlass: target.policy.breakGlass,
+      maxTotalDurationMs: target.policy.maxTotalDurationMs,
+    };
+  });
 }
