@@ -8,8 +8,20 @@ import type { AccessRequest, AuditEntry, Grant, Notification, NotificationKind, 
 import type { Transition } from './ports';
 
 export type LifecycleEvent =
-  | { type: 'approve'; actor: string }
-  | { type: 'deny'; actor: string }
+  /** One approver's yes; the request is granted once `required` distinct approvers said yes. */
+  | { type: 'approve'; actor: string; required: number; comment?: string; durationMs?: number }
+  | { type: 'deny'; actor: string; comment?: string }
+  /** Granted by policy at submission (applied to the new request before it is first stored). */
+  | { type: 'auto-approve'; rule: string }
+  | { type: 'break-glass' }
+  /** Approvers are reminded; `nextAt` is the next reminder (the deadline when absent). */
+  | { type: 'remind'; nextAt?: number }
+  /** An approver marks a break-glass request as reviewed (allowed in any status, once). */
+  | { type: 'review'; actor: string }
+  /** On an ACTIVE grant: an approved extension request moves its expiry. */
+  | { type: 'extend'; extensionId: string; durationMs: number; actor: string }
+  /** On the extension request: its time was added to the grant. */
+  | { type: 'extended'; parentId: string; expiresAt: string }
   | { type: 'withdraw'; actor: string }
   | { type: 'approval-timeout' }
   | { type: 'granted'; grant: Grant }
@@ -45,24 +57,67 @@ interface Step {
 }
 
 const SYSTEM = 'system';
+const POLICY = 'policy';
 
 /** Which events each status accepts. Anything else is an InvalidTransitionError. */
 const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type'], Handler>>>> = {
   PENDING: {
-    approve: (r, e: Extract<LifecycleEvent, { type: 'approve' }>, ctx) => ({
-      status: 'GRANTING',
-      action: 'approve',
-      actor: e.actor,
-      set: { decidedBy: e.actor, decidedAt: iso(ctx.now), ...lease(ctx) },
-      notify: ['approval.update'],
-    }),
+    approve: (r, e: Extract<LifecycleEvent, { type: 'approve' }>, ctx) => {
+      const earlier = r.approvals ?? [];
+      if (earlier.some((a) => a.by === e.actor)) throw new InvalidTransitionError(`${r.id}: ${e.actor} already approved`);
+      const approvals = [...earlier, { by: e.actor, at: iso(ctx.now), ...(e.comment ? { comment: e.comment } : {}), ...(e.durationMs !== undefined ? { durationMs: e.durationMs } : {}) }];
+      const progress = { approvals: `${approvals.length} of ${e.required}`, ...(e.comment ? { comment: e.comment } : {}), ...(e.durationMs !== undefined ? { narrowedTo: String(e.durationMs) } : {}) };
+      if (approvals.length < e.required) {
+        return { status: 'PENDING', action: 'approve', actor: e.actor, set: { approvals, approvalsRequired: e.required }, notify: ['approval.update'], details: progress };
+      }
+      // The shortest duration any approver allowed wins.
+      const durationMs = Math.min(r.durationMs, ...approvals.map((a) => a.durationMs ?? r.durationMs));
+      const narrowed = durationMs < r.durationMs ? { durationMs, requestedDurationMs: r.durationMs } : {};
+      return {
+        status: 'GRANTING',
+        action: 'approve',
+        actor: e.actor,
+        set: { approvals, approvalsRequired: e.required, approvedVia: 'approvers', decidedBy: e.actor, decidedAt: iso(ctx.now), ...narrowed, ...lease(ctx) },
+        notify: ['approval.update'],
+        details: { ...progress, ...(narrowed.durationMs !== undefined ? { durationMs: String(durationMs), requestedDurationMs: String(r.durationMs) } : {}) },
+      };
+    },
     deny: (r, e: Extract<LifecycleEvent, { type: 'deny' }>, ctx) => ({
       status: 'DENIED',
       action: 'deny',
       actor: e.actor,
-      set: { decidedBy: e.actor, decidedAt: iso(ctx.now), dueAt: undefined },
+      set: { decidedBy: e.actor, decidedAt: iso(ctx.now), dueAt: undefined, ...(e.comment ? { decisionComment: e.comment } : {}) },
       notify: ['approval.update', 'dm.denied'],
+      ...(e.comment ? { details: { comment: e.comment } } : {}),
     }),
+    'auto-approve': (r, e: Extract<LifecycleEvent, { type: 'auto-approve' }>, ctx) => ({
+      status: 'GRANTING',
+      action: 'auto-approve',
+      actor: POLICY,
+      set: { approvedVia: 'auto', policyRule: e.rule, decidedAt: iso(ctx.now), ...lease(ctx) },
+      details: { rule: e.rule },
+    }),
+    'break-glass': (r, _e, ctx) => ({
+      status: 'GRANTING',
+      action: 'break-glass',
+      actor: r.requesterId,
+      set: { approvedVia: 'break-glass', breakGlass: true, decidedAt: iso(ctx.now), ...lease(ctx) },
+      notify: ['channel.break-glass'],
+      details: { breakGlass: 'true' },
+    }),
+    remind: (r, e: Extract<LifecycleEvent, { type: 'remind' }>, ctx) => {
+      const deadline = Date.parse(r.approvalDeadline);
+      if (ctx.now.getTime() >= deadline) throw new InvalidTransitionError(`${r.id}: approval deadline passed`);
+      const sent = (r.remindersSent ?? 0) + 1;
+      return {
+        status: 'PENDING',
+        action: 'remind',
+        actor: SYSTEM,
+        set: { remindersSent: sent, dueAt: Math.min(e.nextAt ?? deadline, deadline) },
+        notify: ['approval.reminder'],
+        details: { reminder: String(sent) },
+      };
+    },
     withdraw: (r, e: Extract<LifecycleEvent, { type: 'withdraw' }>, ctx) => ({
       status: 'CANCELLED',
       action: 'withdraw',
@@ -104,9 +159,40 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
       set: { failure: e.error, dueAt: e.retryAt, leaseOwner: undefined, attempts: (r.attempts ?? 0) + 1 },
       details: { error: e.error, retryAt: iso(e.retryAt) },
     }),
+    extended: (r, e: Extract<LifecycleEvent, { type: 'extended' }>, ctx) => {
+      if (!r.extends) throw new InvalidTransitionError(`${r.id}: not an extension`);
+      return {
+        status: 'EXTENDED',
+        action: 'extended',
+        actor: SYSTEM,
+        set: { grantedAt: iso(ctx.now), expiresAt: e.expiresAt, dueAt: undefined, leaseOwner: undefined, failure: undefined, attempts: undefined },
+        notify: ['approval.update'],
+        details: { extends: e.parentId, expiresAt: e.expiresAt },
+      };
+    },
     claim: claimStep('claim-grant'),
   },
   ACTIVE: {
+    extend: (r, e: Extract<LifecycleEvent, { type: 'extend' }>, ctx) => {
+      if (!r.expiresAt || !r.grantedAt) throw new InvalidTransitionError(`${r.id}: not granted`);
+      if ((r.extensions ?? []).some((x) => x.id === e.extensionId)) throw new InvalidTransitionError(`${r.id}: ${e.extensionId} already applied`);
+      const now = ctx.now.getTime();
+      const previous = Date.parse(r.expiresAt);
+      if (now >= previous) throw new InvalidTransitionError(`${r.id}: already expired`);
+      const expiresAt = previous + e.durationMs;
+      const totalMs = expiresAt - Date.parse(r.grantedAt);
+      const warnAt = expiresAt - Math.min(ctx.expiryWarningMs, Math.round(totalMs * 0.2));
+      // Already warned and still inside the new warning window: no second warning right away.
+      const warned = r.warned === true && warnAt <= now;
+      return {
+        status: 'ACTIVE',
+        action: 'extend',
+        actor: e.actor,
+        set: { expiresAt: iso(expiresAt), warnAt: iso(warnAt), warned, dueAt: warned ? expiresAt : warnAt, extensions: [...(r.extensions ?? []), { id: e.extensionId, durationMs: e.durationMs, at: iso(now) }] },
+        notify: ['approval.update', 'dm.extended'],
+        details: { extension: e.extensionId, durationMs: String(e.durationMs), previousExpiresAt: r.expiresAt, expiresAt: iso(expiresAt) },
+      };
+    },
     warn: (r, _e, ctx) => {
       if (r.warned || !r.expiresAt) throw new InvalidTransitionError(`${r.id}: already warned`);
       return { status: 'ACTIVE', action: 'expiry-warning', actor: SYSTEM, set: { warned: true, dueAt: Date.parse(r.expiresAt) }, notify: ['dm.warning'] };
@@ -144,9 +230,22 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
   },
 };
 
+/** Events every status accepts (guarded by the handler). */
+const ANY_STATUS: Partial<Record<LifecycleEvent['type'], Handler>> = {
+  /**
+   * The review mark of a break-glass request: the one change a resolved request accepts. It
+   * records who looked at it; the decision and the grant are untouched.
+   */
+  review: (r, e: Extract<LifecycleEvent, { type: 'review' }>, ctx) => {
+    if (!r.breakGlass) throw new InvalidTransitionError(`${r.id}: not a break-glass request`);
+    if (r.reviewedBy) throw new InvalidTransitionError(`${r.id}: already reviewed`);
+    return { status: r.status, action: 'review', actor: e.actor, set: { reviewedBy: e.actor, reviewedAt: iso(ctx.now) }, notify: ['approval.update'] };
+  },
+};
+
 /** Applies an event. Throws InvalidTransitionError if the current status does not accept it. */
 export function decide(request: AccessRequest, event: LifecycleEvent, ctx: LifecycleContext): Transition {
-  const handler = TABLE[request.status]?.[event.type];
+  const handler = TABLE[request.status]?.[event.type] ?? ANY_STATUS[event.type];
   if (!handler) throw new InvalidTransitionError(`${request.id}: "${event.type}" is not allowed when ${request.status}`);
   const step = (handler as (r: AccessRequest, e: LifecycleEvent, c: LifecycleContext) => Step)(request, event, ctx);
   const at = iso(ctx.now);
@@ -158,7 +257,7 @@ export function decide(request: AccessRequest, event: LifecycleEvent, ctx: Lifec
 
 /** Events a status accepts (for tests and docs). */
 export function acceptedEvents(status: RequestStatus): LifecycleEvent['type'][] {
-  return Object.keys(TABLE[status] ?? {}) as LifecycleEvent['type'][];
+  return [...Object.keys(TABLE[status] ?? {}), ...Object.keys(ANY_STATUS)] as LifecycleEvent['type'][];
 }
 
 /** Applies a transition to an in-memory request (what the store does atomically). */

@@ -125,6 +125,21 @@ export interface UserDirectory {
   sourceIdentity(userId: string): Promise<string>;
 }
 
+/**
+ * Slack user groups (usergroups.users.list), for approvers and requesters named by group.
+ * Cached with a short TTL; a lookup that does not find the user refreshes a stale-enough entry
+ * first, so someone just added to a group is not refused for a whole TTL.
+ */
+export interface GroupDirectory {
+  /** Members of one group (user ids). */
+  members(groupId: string): Promise<readonly string[]>;
+  /** The groups among `groupIds` that `userId` is in. */
+  groupsOf(userId: string, groupIds: readonly string[]): Promise<Set<string>>;
+}
+
+/** No groups configured: nobody is in any group. */
+export const noGroups: GroupDirectory = { members: async () => [], groupsOf: async () => new Set() };
+
 export interface RevokeResult {
   removed: boolean;
   verified: boolean;

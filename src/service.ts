@@ -7,11 +7,33 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
-import { AlreadyResolvedError, ConflictError, GrantError, InvalidTransitionError, NotAllowedError, NotFoundError } from './domain/errors';
+import { formatDuration } from './domain/duration';
+import { AlreadyResolvedError, ConflictError, GrantError, InvalidTransitionError, NotAllowedError, NotFoundError, ValidationError } from './domain/errors';
 import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, isStsKind, isTerminal, type ObservedRule, type Target } from './domain/types';
-import { decide, type LifecycleEvent } from './lifecycle';
-import { checkCanDecide, checkCanRevoke, findTarget, recheckForGrant, type SubmissionInput, validateSubmission } from './policy';
-import type { AccessProvider, Clock, FaultHook, RequestStore, RuleRegistry, UserDirectory } from './ports';
+import { applyTransition, decide, type LifecycleEvent } from './lifecycle';
+import {
+  approvalsPhrase,
+  checkCanDecide,
+  checkCanRevoke,
+  checkComment,
+  checkExtensionDuration,
+  checkNarrowedDuration,
+  checkReason,
+  evaluateRequest,
+  findTarget,
+  isAnyApprover,
+  isApproverOf,
+  type PolicyDecision,
+  recheckForGrant,
+  referencedGroups,
+  type SubmissionInput,
+  summarizeFor,
+  type TargetSummary,
+  type ValidSubmission,
+  validateSubmission,
+  visibleTargets,
+} from './policy';
+import { type AccessProvider, type Clock, type FaultHook, type GroupDirectory, noGroups, type RequestStore, type RuleRegistry, type UserDirectory } from './ports';
 
 export interface ServiceOptions {
   config: JitConfig;
@@ -36,7 +58,20 @@ export interface ServiceOptions {
   faults?: FaultHook;
   /** Who a Slack user is (STS SourceIdentity); default: their Slack user id. */
   users?: UserDirectory;
+  /** Slack user groups named as approvers or requesters; default: none. */
+  groups?: GroupDirectory;
 }
+
+/** An approver's decision with its optional extras. */
+export interface DecisionOptions {
+  /** A note for the requester and the audit. */
+  comment?: string;
+  /** Approve for this long instead (shorter than asked). Text as typed: "45m". */
+  duration?: string;
+}
+
+/** Retries of a decision that lost a conditional write to another approver's (quorum). */
+const DECISION_ATTEMPTS = 8;
 
 export interface DriftReport {
   /** Rules carrying our tag that no live grant holds: removed. */
@@ -80,50 +115,176 @@ export class AccessService {
   // ------------------------------------------------------------------ use cases
 
   /**
-   * Validates and stores a new PENDING request, with the approval message queued (and a DM to
-   * the requester when they submitted through a form, which has no place for a reply).
+   * Checks a new request against the input rules and the approval policy without storing
+   * anything (the request form calls this before it closes). Throws ValidationError naming the
+   * field, or the rule that refuses it.
+   */
+  async precheck(input: SubmissionInput): Promise<{ valid: ValidSubmission; decision: PolicyDecision }> {
+    const groups = await this.groupsOf(input.requesterId);
+    const valid = validateSubmission(this.o.config, input, groups);
+    const decision = evaluateRequest(
+      this.o.config,
+      { target: valid.target, requesterId: input.requesterId, durationMs: valid.durationMs, breakGlass: input.breakGlass },
+      { now: this.o.clock.now(), requesterGroups: groups, groupMembers: await this.membersOf(valid.target) },
+    );
+    if (decision.outcome === 'deny') throw new ValidationError(decision.message, 'target');
+    return { valid, decision };
+  }
+
+  /**
+   * Validates a new request, decides it by policy and stores it: PENDING with the approval
+   * message queued, or (auto-approval, break-glass) straight into GRANTING and granted now.
+   * A form submission also gets a DM, since a form has no place for a reply.
    */
   async submit(input: SubmissionInput, opts: { notifyRequester?: boolean } = {}): Promise<AccessRequest> {
-    const valid = validateSubmission(this.o.config, input);
+    const { valid, decision } = await this.precheck(input);
     // Ask AWS what only AWS knows (the role exists, the nodes are managed and online) before storing.
     await this.o.providers[valid.target.kind]?.checkRequest?.(valid.target);
-    const now = this.o.clock.now();
-    const deadline = now.getTime() + this.o.config.defaults.approvalTimeoutMs;
-    const at = now.toISOString();
-    const request: AccessRequest = {
-      id: newRequestId(),
-      version: 1,
-      status: 'PENDING',
-      kind: valid.target.kind,
-      targetName: valid.target.name,
+    const request = this.newRequest({
+      target: valid.target,
       requesterId: input.requesterId,
       reason: valid.reason,
       durationMs: valid.durationMs,
-      ...(valid.cidr ? { cidr: valid.cidr } : {}),
-      createdAt: at,
-      approvalDeadline: new Date(deadline).toISOString(),
-      dueAt: deadline,
-      audit: [{ at, actor: input.requesterId, action: 'request', from: null, to: 'PENDING', details: { target: valid.target.name, durationMs: String(valid.durationMs), ...(valid.cidr ? { cidr: valid.cidr } : {}) } }],
-      outbox: { [`${at}-post`]: { id: `${at}-post`, kind: 'approval.post', createdAt: at } },
-    };
-    if (opts.notifyRequester) request.outbox[`${at}-submitted`] = { id: `${at}-submitted`, kind: 'dm.submitted', createdAt: at };
-    await this.o.store.create(request);
-    this.log(request).info({ event: 'request.submitted', target: request.targetName, durationMs: request.durationMs }, 'request submitted');
-    this.changed(request);
-    return request;
+      cidr: valid.cidr,
+      details: input.breakGlass ? { breakGlass: 'requested' } : {},
+      notifyRequester: opts.notifyRequester === true && decision.outcome === 'approval',
+    });
+    return this.store(request, valid.target, decision);
   }
 
-  /** Approves a PENDING request and grants access. Returns the request after the grant attempt. */
-  async approve(id: string, actorId: string): Promise<AccessRequest> {
-    const request = await this.pendingForDecision(id, actorId);
-    const target = recheckForGrant(this.o.config, request);
-    const granting = await this.apply(request, { type: 'approve', actor: actorId }, (current) => resolvedError(current));
-    return this.runGrant(granting, target);
+  /**
+   * Asks for more time on the requester's ACTIVE grant: a new request (an extension) through the
+   * same policy, capped by the target's maxTotalDuration. Once approved, the grant's expiry
+   * moves on; there is no gap and no second rule.
+   */
+  async extend(grantId: string, userId: string, input: { duration?: string; reason?: string }): Promise<AccessRequest> {
+    const grant = await this.mustGet(grantId);
+    if (userId !== grant.requesterId) throw new NotAllowedError(`Only the requester of \`${grantId}\` can extend it.`);
+    if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
+    const target = findTarget(this.o.config, grant.targetName);
+    if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
+    const durationMs = checkExtensionDuration(target, input.duration);
+    const reason = checkReason(input.reason);
+    const now = this.o.clock.now();
+    if (now.getTime() >= Date.parse(grant.expiresAt)) throw resolvedError({ ...grant, status: 'REVOKING' });
+    const waiting = (await this.o.store.listByRequester(userId, 100)).find((r) => r.extends === grantId && !isTerminal(r.status));
+    if (waiting) throw new ValidationError(`An extension of \`${grantId}\` is already waiting: \`${waiting.id}\` (${formatDuration(waiting.durationMs)}). Wait for it, or withdraw it with \`/jit revoke ${waiting.id}\`.`, 'duration');
+    const groups = await this.groupsOf(userId);
+    const grantedMs = Date.parse(grant.expiresAt) - Date.parse(grant.grantedAt);
+    const decision = evaluateRequest(this.o.config, { target, requesterId: userId, durationMs, grantedMs }, { now, requesterGroups: groups, groupMembers: await this.membersOf(target) });
+    if (decision.outcome === 'deny') throw new ValidationError(decision.message, 'duration');
+    const request = this.newRequest({
+      target,
+      requesterId: userId,
+      reason,
+      durationMs,
+      cidr: grant.cidr,
+      extendsId: grant.id,
+      // Nobody can approve an extension after the grant ended.
+      deadlineCap: Date.parse(grant.expiresAt),
+      details: { extends: grant.id },
+      notifyRequester: decision.outcome === 'approval',
+    });
+    return this.store(request, target, decision);
   }
 
-  async deny(id: string, actorId: string): Promise<AccessRequest> {
-    const request = await this.pendingForDecision(id, actorId);
-    return this.apply(request, { type: 'deny', actor: actorId }, (current) => resolvedError(current));
+  /**
+   * One approver's yes. When it completes the quorum the request is granted (the returned
+   * request is after the grant attempt); otherwise it stays PENDING with one more approval.
+   * Concurrent approvals retry on the fresh state, so each approver counts exactly once and
+   * exactly one of them completes the quorum.
+   */
+  async approve(id: string, actorId: string, opts: DecisionOptions = {}): Promise<AccessRequest> {
+    const comment = checkComment(opts.comment);
+    for (let attempt = 1; ; attempt++) {
+      const { request, target } = await this.pendingForDecision(id, actorId);
+      const mine = request.approvals?.find((a) => a.by === actorId);
+      if (mine) {
+        const left = target.policy.approvalsRequired - (request.approvals?.length ?? 0);
+        throw new NotAllowedError(`You already approved \`${id}\`; it needs ${approvalsPhrase(left)} more from other approvers.`);
+      }
+      recheckForGrant(this.o.config, request);
+      const durationMs = checkNarrowedDuration(target, request, opts.duration);
+      const event: LifecycleEvent = { type: 'approve', actor: actorId, required: target.policy.approvalsRequired, ...(comment ? { comment } : {}), ...(durationMs !== undefined ? { durationMs } : {}) };
+      let next: AccessRequest;
+      try {
+        next = await this.apply(request, event);
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < DECISION_ATTEMPTS) continue; // another approver wrote first: decide on the fresh state
+        if (err instanceof ConflictError) throw resolvedError((await this.o.store.get(id)) ?? request);
+        throw err;
+      }
+      return next.status === 'GRANTING' ? this.runGrant(next, target) : next;
+    }
+  }
+
+  /** Any approver's no ends the request (quorum or not). */
+  async deny(id: string, actorId: string, opts: DecisionOptions = {}): Promise<AccessRequest> {
+    const comment = checkComment(opts.comment);
+    for (let attempt = 1; ; attempt++) {
+      const { request } = await this.pendingForDecision(id, actorId);
+      try {
+        return await this.apply(request, { type: 'deny', actor: actorId, ...(comment ? { comment } : {}) });
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < DECISION_ATTEMPTS) continue; // an approval landed first: still PENDING?
+        if (err instanceof ConflictError) throw resolvedError((await this.o.store.get(id)) ?? request);
+        throw err;
+      }
+    }
+  }
+
+  /** Throws unless `actorId` may decide on the request now (used before opening a decision form). */
+  async checkDecision(id: string, actorId: string): Promise<AccessRequest> {
+    return (await this.pendingForDecision(id, actorId)).request;
+  }
+
+  /** An approver marks a break-glass request as reviewed (any status; once). */
+  async review(id: string, actorId: string): Promise<AccessRequest> {
+    for (let attempt = 1; ; attempt++) {
+      const request = await this.mustGet(id);
+      if (!request.breakGlass) throw new NotAllowedError(`\`${id}\` was not break-glass access: there is nothing to review.`);
+      if (request.reviewedBy) throw new AlreadyResolvedError(`\`${id}\` was already reviewed.`);
+      if (actorId === request.requesterId) throw new NotAllowedError('You cannot review your own break-glass access: another approver has to.');
+      const target = findTarget(this.o.config, request.targetName);
+      const groups = await this.groupsOf(actorId);
+      const approver = target ? isApproverOf(target, actorId, groups) : isAnyApprover(this.o.config, actorId, groups);
+      if (!approver) throw new NotAllowedError(`You are not an approver for \`${request.targetName}\`, so you cannot review this request.`);
+      try {
+        return await this.apply(request, { type: 'review', actor: actorId });
+      } catch (err) {
+        if (err instanceof ConflictError && attempt < DECISION_ATTEMPTS) continue; // it moved on (granted, revoked): mark the fresh state
+        throw err;
+      }
+    }
+  }
+
+  /** The targets `userId` may request (the rest are hidden from them). */
+  async targetsFor(userId: string): Promise<Target[]> {
+    return visibleTargets(this.o.config, userId, await this.groupsOf(userId));
+  }
+
+  /** What `/jit targets` shows the caller: what they may request and how it would be decided now. */
+  async targetSummaries(userId: string): Promise<TargetSummary[]> {
+    return summarizeFor(this.o.config, userId, await this.groupsOf(userId), this.o.clock.now());
+  }
+
+  /**
+   * Checks that the requester may extend their ACTIVE grant now and returns how much longer it
+   * may run (the target's maxDuration, within what maxTotalDuration leaves).
+   */
+  async extensionLimit(grantId: string, userId: string): Promise<{ request: AccessRequest; target: Target; maxMs: number }> {
+    const grant = await this.mustGet(grantId);
+    if (userId !== grant.requesterId) throw new NotAllowedError(`Only the requester of \`${grantId}\` can extend it.`);
+    if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
+    const target = findTarget(this.o.config, grant.targetName);
+    if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
+    const grantedMs = Date.parse(grant.expiresAt) - Date.parse(grant.grantedAt);
+    return { request: grant, target, maxMs: Math.max(0, Math.min(target.maxDurationMs, target.policy.maxTotalDurationMs - grantedMs)) };
+  }
+
+  /** Approvers of any target (or the default approvers) may see the whole policy. */
+  async isApprover(userId: string): Promise<boolean> {
+    return isAnyApprover(this.o.config, userId, await this.groupsOf(userId));
   }
 
   /**
@@ -132,7 +293,7 @@ export class AccessService {
    */
   async revoke(id: string, actorId: string): Promise<AccessRequest> {
     const request = await this.mustGet(id);
-    checkCanRevoke(this.o.config, request, actorId);
+    checkCanRevoke(this.o.config, request, actorId, actorId === request.requesterId ? undefined : await this.groupsOf(actorId));
     switch (request.status) {
       case 'PENDING':
         if (actorId !== request.requesterId) throw new NotAllowedError(`\`${id}\` is still waiting for approval: deny it instead of revoking.`);
@@ -202,7 +363,8 @@ export class AccessService {
     try {
       switch (request.status) {
         case 'PENDING':
-          return await this.apply(request, { type: 'approval-timeout' });
+          if (now >= Date.parse(request.approvalDeadline)) return await this.apply(request, { type: 'approval-timeout' });
+          return await this.apply(request, { type: 'remind', nextAt: this.nextReminder(request, (request.remindersSent ?? 0) + 1) });
         case 'GRANTING': {
           const claimed = await this.apply(request, { type: 'claim', owner: this.o.owner });
           const target = findTarget(this.o.config, claimed.targetName);
@@ -233,6 +395,7 @@ export class AccessService {
   // ------------------------------------------------------------------ internals
 
   private async runGrant(granting: AccessRequest, target: Target): Promise<AccessRequest> {
+    if (granting.extends) return this.runExtension(granting, target);
     const provider = this.provider(target.kind);
     const log = this.log(granting);
     this.fault('after-grant-intent', granting);
@@ -377,13 +540,7 @@ export class AccessService {
    * current state into the error the caller should see; without one, the ConflictError propagates.
    */
   private async apply(request: AccessRequest, event: LifecycleEvent, onConflict?: (current: AccessRequest) => Error): Promise<AccessRequest> {
-    const transition = decide(request, event, {
-      now: this.o.clock.now(),
-      leaseMs: this.leaseMs,
-      expiryWarningMs: this.o.config.defaults.expiryWarningMs,
-      owner: this.o.owner,
-      newId: () => randomBytes(4).toString('hex'),
-    });
+    const transition = decide(request, event, this.lifecycleContext());
     let next: AccessRequest;
     try {
       next = await this.o.store.transition(transition);
@@ -399,16 +556,122 @@ export class AccessService {
     return next;
   }
 
-  private async pendingForDecision(id: string, actorId: string): Promise<AccessRequest> {
+  private async pendingForDecision(id: string, actorId: string): Promise<{ request: AccessRequest; target: Target }> {
     const request = await this.mustGet(id);
     if (request.status !== 'PENDING') throw resolvedError(request);
-    checkCanDecide(this.o.config, request, actorId);
+    const target = checkCanDecide(this.o.config, request, actorId, await this.groupsOf(actorId));
     if (this.o.clock.now().getTime() >= Date.parse(request.approvalDeadline)) {
       // The sweeper has not got to it yet; the deadline still holds.
       const expired = await this.apply(request, { type: 'approval-timeout' }, (current) => resolvedError(current));
       throw resolvedError(expired);
     }
+    return { request, target };
+  }
+
+  /** A new request (or extension) as first stored: PENDING, its approval message queued. */
+  private newRequest(o: { target: Target; requesterId: string; reason: string; durationMs: number; cidr?: string; extendsId?: string; deadlineCap?: number; details: Record<string, string>; notifyRequester: boolean }): AccessRequest {
+    const now = this.o.clock.now();
+    const deadline = Math.min(now.getTime() + o.target.policy.approvalTimeoutMs, o.deadlineCap ?? Infinity);
+    const at = now.toISOString();
+    const request: AccessRequest = {
+      id: newRequestId(),
+      version: 1,
+      status: 'PENDING',
+      kind: o.target.kind,
+      targetName: o.target.name,
+      requesterId: o.requesterId,
+      reason: o.reason,
+      durationMs: o.durationMs,
+      ...(o.cidr ? { cidr: o.cidr } : {}),
+      ...(o.extendsId ? { extends: o.extendsId } : {}),
+      createdAt: at,
+      approvalDeadline: new Date(deadline).toISOString(),
+      approvalsRequired: o.target.policy.approvalsRequired,
+      dueAt: deadline,
+      audit: [{ at, actor: o.requesterId, action: o.extendsId ? 'request-extension' : 'request', from: null, to: 'PENDING', details: { target: o.target.name, durationMs: String(o.durationMs), ...(o.cidr ? { cidr: o.cidr } : {}), ...o.details } }],
+      // "+" sorts before the transition's "<at>-0-…" ids: the approval message goes out first.
+      outbox: { [`${at}-+post`]: { id: `${at}-+post`, kind: 'approval.post', createdAt: at } },
+    };
+    request.dueAt = this.nextReminder(request, 0);
+    if (o.notifyRequester) request.outbox[`${at}-submitted`] = { id: `${at}-submitted`, kind: 'dm.submitted', createdAt: at };
     return request;
+  }
+
+  /**
+   * Stores a new request as the policy decided it. Auto-approved and break-glass requests are
+   * stored already GRANTING, the policy's decision as the second audit record of the same
+   * write (a crash after it is finished by the sweeper), then granted.
+   */
+  private async store(request: AccessRequest, target: Target, decision: PolicyDecision): Promise<AccessRequest> {
+    const log = this.log(request);
+    if (decision.outcome === 'approval') {
+      await this.o.store.create(request);
+      log.info({ event: 'request.submitted', target: request.targetName, durationMs: request.durationMs, extends: request.extends, approvalsRequired: decision.approvalsRequired }, 'request submitted');
+      this.changed(request);
+      return request;
+    }
+    if (decision.outcome === 'deny') throw new ValidationError(decision.message, 'target');
+    const event: LifecycleEvent = decision.outcome === 'auto' ? { type: 'auto-approve', rule: decision.rule } : { type: 'break-glass' };
+    const granting = applyTransition(request, decide(request, event, this.lifecycleContext()));
+    await this.o.store.create(granting);
+    log[decision.outcome === 'break-glass' ? 'warn' : 'info']({ event: `request.${decision.outcome}`, target: request.targetName, durationMs: request.durationMs, rule: decision.outcome === 'auto' ? decision.rule : undefined }, decision.outcome === 'auto' ? 'request auto-approved' : 'break-glass access taken');
+    this.changed(granting);
+    return this.runGrant(granting, target);
+  }
+
+  /**
+   * The "grant" of an approved extension: moves the expiry of the ACTIVE grant it extends, in
+   * one conditional write on that grant (no AWS call: the rule or the session stays as it is).
+   * Idempotent: a grant that already lists the extension is not extended twice.
+   */
+  private async runExtension(granting: AccessRequest, target: Target): Promise<AccessRequest> {
+    const parentId = granting.extends!;
+    const fail = (error: string) => this.apply(granting, { type: 'grant-failed', error });
+    for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
+      const parent = await this.o.store.get(parentId);
+      if (parent?.expiresAt && parent.extensions?.some((x) => x.id === granting.id)) return this.apply(granting, { type: 'extended', parentId, expiresAt: parent.expiresAt });
+      if (!parent || parent.status !== 'ACTIVE' || !parent.expiresAt || !parent.grantedAt || this.o.clock.now().getTime() >= Date.parse(parent.expiresAt)) {
+        return fail(`access ${parentId} ended before the extension could be applied; send a new request`);
+      }
+      const totalMs = Date.parse(parent.expiresAt) - Date.parse(parent.grantedAt) + granting.durationMs;
+      if (totalMs > target.policy.maxTotalDurationMs) return fail(`${parentId} would last ${formatDuration(totalMs)} in all, over the ${formatDuration(target.policy.maxTotalDurationMs)} that ${target.name} allows`);
+      try {
+        const extended = await this.apply(parent, { type: 'extend', extensionId: granting.id, durationMs: granting.durationMs, actor: granting.decidedBy ?? (granting.approvedVia === 'auto' ? 'policy' : granting.requesterId) });
+        return await this.apply(granting, { type: 'extended', parentId, expiresAt: extended.expiresAt! });
+      } catch (err) {
+        if (err instanceof ConflictError || err instanceof InvalidTransitionError) continue; // the grant moved (warned, claimed): re-read
+        throw err;
+      }
+    }
+    return this.apply(granting, { type: 'grant-retry', error: `${parentId} kept changing while the extension was applied`, retryAt: this.retryAt(granting.attempts ?? 0) });
+  }
+
+  /** When the next reminder is due after `sent` reminders (the deadline when there is none). */
+  private nextReminder(request: AccessRequest, sent: number): number {
+    const deadline = Date.parse(request.approvalDeadline);
+    const target = findTarget(this.o.config, request.targetName);
+    const every = target?.policy.reminders?.everyMs;
+    if (!every) return deadline;
+    const next = Date.parse(request.createdAt) + (sent + 1) * every;
+    return next < deadline ? next : deadline;
+  }
+
+  /** The groups named in the config that the user is in. */
+  private async groupsOf(userId: string): Promise<Set<string>> {
+    const groups = referencedGroups(this.o.config);
+    if (groups.length === 0) return new Set();
+    return (this.o.groups ?? noGroups).groupsOf(userId, groups);
+  }
+
+  /** Members of the target's approver groups (for the quorum check). */
+  private async membersOf(target: Target): Promise<Map<string, readonly string[]>> {
+    const members = new Map<string, readonly string[]>();
+    for (const g of target.policy.approvers.groups) members.set(g, await (this.o.groups ?? noGroups).members(g));
+    return members;
+  }
+
+  private lifecycleContext() {
+    return { now: this.o.clock.now(), leaseMs: this.leaseMs, expiryWarningMs: this.o.config.defaults.expiryWarningMs, owner: this.o.owner, newId: () => randomBytes(4).toString('hex') };
   }
 
   private async mustGet(id: string): Promise<AccessRequest> {

@@ -13,8 +13,14 @@ function inState(status: RequestStatus, extra: Partial<AccessRequest> = {}): Acc
 }
 
 const EVENTS: Record<LifecycleEvent['type'], LifecycleEvent> = {
-  approve: { type: 'approve', actor: 'U0APPROVER' },
+  approve: { type: 'approve', actor: 'U0APPROVER', required: 1 },
   deny: { type: 'deny', actor: 'U0APPROVER' },
+  'auto-approve': { type: 'auto-approve', rule: 'dev' },
+  'break-glass': { type: 'break-glass' },
+  remind: { type: 'remind' },
+  review: { type: 'review', actor: 'U0APPROVER' },
+  extend: { type: 'extend', extensionId: 'jit-ext1', durationMs: 30 * 60_000, actor: 'U0APPROVER' },
+  extended: { type: 'extended', parentId: 'jit-parent', expiresAt: '2026-11-22T11:00:00.000Z' },
   withdraw: { type: 'withdraw', actor: 'U0REQUESTER' },
   'approval-timeout': { type: 'approval-timeout' },
   granted: { type: 'granted', grant },
@@ -29,9 +35,16 @@ const EVENTS: Record<LifecycleEvent['type'], LifecycleEvent> = {
 };
 
 describe('transition table', () => {
-  // [from, event, to, notifications]
-  it.each<[RequestStatus, LifecycleEvent['type'], RequestStatus, string[]]>([
+  // [from, event, to, notifications, extra fields of the request]
+  it.each<[RequestStatus, LifecycleEvent['type'], RequestStatus, string[], Partial<AccessRequest>?]>([
     ['PENDING', 'approve', 'GRANTING', ['approval.update']],
+    ['PENDING', 'auto-approve', 'GRANTING', []],
+    ['PENDING', 'break-glass', 'GRANTING', ['channel.break-glass']],
+    ['PENDING', 'remind', 'PENDING', ['approval.reminder'], { approvalDeadline: '2026-11-22T10:30:00.000Z' }],
+    ['PENDING', 'review', 'PENDING', ['approval.update'], { breakGlass: true }],
+    ['GRANTING', 'extended', 'EXTENDED', ['approval.update'], { extends: 'jit-parent' }],
+    ['ACTIVE', 'extend', 'ACTIVE', ['approval.update', 'dm.extended'], { grantedAt: '2026-11-22T10:00:00.000Z', expiresAt: '2026-11-22T10:30:00.000Z' }],
+    ['ACTIVE', 'review', 'ACTIVE', ['approval.update'], { breakGlass: true }],
     ['PENDING', 'deny', 'DENIED', ['approval.update', 'dm.denied']],
     ['PENDING', 'withdraw', 'CANCELLED', ['approval.update']],
     ['PENDING', 'approval-timeout', 'EXPIRED', ['approval.update', 'dm.timeout']],
@@ -45,17 +58,27 @@ describe('transition table', () => {
     ['REVOKING', 'revoked', 'REVOKED', ['approval.update', 'dm.ended', 'thread.revoked']],
     ['REVOKING', 'revoke-retry', 'REVOKING', []],
     ['REVOKING', 'claim', 'REVOKING', []],
-  ])('%s --%s--> %s', (from, event, to, kinds) => {
-    const r = inState(from, { approvalDeadline: '2026-11-22T10:05:00.000Z', expiresAt: '2026-11-22T10:09:00.000Z', warned: false, grant });
+  ])('%s --%s--> %s', (from, event, to, kinds, extra = {}) => {
+    const r = inState(from, { approvalDeadline: '2026-11-22T10:05:00.000Z', expiresAt: '2026-11-22T10:09:00.000Z', warned: false, grant, ...extra });
     const t = decide(r, EVENTS[event], ctx());
     expect(t).toMatchObject({ id: r.id, expectStatus: from, expectVersion: 4, status: to });
     expect(t.audit).toMatchObject({ at: NOW, from, to });
     expect(t.notify!.map((x) => x.kind)).toEqual(kinds);
   });
 
-  it.each(TERMINAL_STATUSES)('%s accepts no event: resolved requests are immutable', (status) => {
-    expect(acceptedEvents(status)).toEqual([]);
+  it.each(TERMINAL_STATUSES)('%s accepts only the break-glass review: resolved requests are otherwise immutable', (status) => {
+    expect(acceptedEvents(status)).toEqual(['review']);
     for (const e of Object.values(EVENTS)) expect(() => decide(inState(status), e, ctx())).toThrow(InvalidTransitionError);
+    for (const e of Object.values(EVENTS).filter((x) => x.type !== 'review')) expect(() => decide(inState(status, { breakGlass: true }), e, ctx())).toThrow(InvalidTransitionError);
+    const reviewed = decide(inState(status, { breakGlass: true }), EVENTS.review, ctx());
+    expect(reviewed).toMatchObject({ expectStatus: status, status, set: { reviewedBy: 'U0APPROVER', reviewedAt: NOW } });
+  });
+
+  it('every status accepts the review; only the statuses in the table accept anything else', () => {
+    expect(acceptedEvents('PENDING').sort()).toEqual(['approval-timeout', 'approve', 'auto-approve', 'break-glass', 'deny', 'remind', 'review', 'withdraw']);
+    expect(acceptedEvents('GRANTING').sort()).toEqual(['claim', 'extended', 'grant-failed', 'grant-retry', 'granted', 'review']);
+    expect(acceptedEvents('ACTIVE').sort()).toEqual(['expire', 'extend', 'review', 'revoke', 'warn']);
+    expect(acceptedEvents('REVOKING').sort()).toEqual(['claim', 'review', 'revoke-retry', 'revoked']);
   });
 
   it('refuses events a state does not accept', () => {
@@ -125,4 +148,241 @@ it('applyTransition mirrors the store: version+1, audit appended, outbox filled,
   expect(Object.values(next.outbox).map((x) => x.kind)).toEqual(['approval.update', 'dm.granted']);
   expect('leaseOwner' in next).toBe(false);
   expect('failure' in next).toBe(false);
+});
+
+// ---------------------------------------------------------------- approval policy
+
+const MIN = 60_000;
+const apply = (r: AccessRequest, e: LifecycleEvent, now = NOW) => applyTransition(r, decide(r, e, ctx(now)));
+const approve = (actor: string, required: number, extra: { comment?: string; durationMs?: number } = {}): LifecycleEvent => ({ type: 'approve', actor, required, ...extra });
+
+describe('quorum approvals', () => {
+  it('stays PENDING until the required number of distinct approvers said yes', () => {
+    const r0 = inState('PENDING', { durationMs: 60 * MIN });
+    const t1 = decide(r0, approve('U0ALICE', 3, { comment: 'ok by me' }), ctx());
+    expect(t1.status).toBe('PENDING');
+    expect(t1.set).toEqual({ approvals: [{ by: 'U0ALICE', at: NOW, comment: 'ok by me' }], approvalsRequired: 3 });
+    expect(t1.notify!.map((n) => n.kind)).toEqual(['approval.update']);
+    expect(t1.audit).toMatchObject({ actor: 'U0ALICE', action: 'approve', from: 'PENDING', to: 'PENDING', details: { approvals: '1 of 3', comment: 'ok by me' } });
+    // Still due at its deadline; no lease, no decision yet.
+    expect('dueAt' in t1.set).toBe(false);
+    expect('decidedBy' in t1.set).toBe(false);
+
+    const r1 = applyTransition(r0, t1);
+    const r2 = apply(r1, approve('U0BOB', 3), '2026-11-22T10:11:00.000Z');
+    expect(r2.status).toBe('PENDING');
+    expect(r2.approvals!.map((a) => a.by)).toEqual(['U0ALICE', 'U0BOB']);
+    expect(r2.audit.at(-1)!.details).toEqual({ approvals: '2 of 3' });
+
+    const t3 = decide(r2, approve('U0CAROL', 3), ctx('2026-11-22T10:12:00.000Z'));
+    expect(t3.status).toBe('GRANTING');
+    expect(t3.set).toMatchObject({ approvedVia: 'approvers', decidedBy: 'U0CAROL', decidedAt: '2026-11-22T10:12:00.000Z', approvalsRequired: 3, leaseOwner: 'replica-a', dueAt: Date.parse('2026-11-22T10:12:00.000Z') + 60_000 });
+    expect((t3.set.approvals as unknown[]).length).toBe(3);
+    expect(t3.audit!.details).toEqual({ approvals: '3 of 3' });
+    // Not narrowed: the asked duration stands.
+    expect('durationMs' in t3.set).toBe(false);
+    expect('requestedDurationMs' in t3.set).toBe(false);
+  });
+
+  it('one approval is enough when one is required', () => {
+    const t = decide(inState('PENDING'), approve('U0ALICE', 1), ctx());
+    expect(t.status).toBe('GRANTING');
+    expect(t.audit!.details).toEqual({ approvals: '1 of 1' });
+  });
+
+  it('refuses the same approver twice', () => {
+    const r = apply(inState('PENDING'), approve('U0ALICE', 2));
+    expect(() => decide(r, approve('U0ALICE', 2), ctx())).toThrow(InvalidTransitionError);
+    expect(() => decide(r, approve('U0ALICE', 2), ctx())).toThrow(/U0ALICE already approved/);
+  });
+
+  it('the shortest duration any approver allowed wins, and the asked duration is kept', () => {
+    const r0 = inState('PENDING', { durationMs: 60 * MIN });
+    const r1 = apply(r0, approve('U0ALICE', 3, { durationMs: 30 * MIN }));
+    expect(r1.approvals![0]).toMatchObject({ by: 'U0ALICE', durationMs: 30 * MIN });
+    expect(r1.audit.at(-1)!.details).toMatchObject({ narrowedTo: String(30 * MIN) });
+    expect(r1.durationMs).toBe(60 * MIN);
+    const r2 = apply(r1, approve('U0BOB', 3, { durationMs: 45 * MIN }));
+    const t = decide(r2, approve('U0CAROL', 3), ctx());
+    expect(t.status).toBe('GRANTING');
+    expect(t.set).toMatchObject({ durationMs: 30 * MIN, requestedDurationMs: 60 * MIN });
+    expect(t.audit!.details).toMatchObject({ durationMs: String(30 * MIN), requestedDurationMs: String(60 * MIN) });
+  });
+
+  it('a single narrowing approver shortens the grant', () => {
+    const r = apply(inState('PENDING', { durationMs: 60 * MIN }), approve('U0ALICE', 1, { durationMs: 15 * MIN, comment: 'a quarter is enough' }));
+    expect(r).toMatchObject({ status: 'GRANTING', durationMs: 15 * MIN, requestedDurationMs: 60 * MIN, decidedBy: 'U0ALICE' });
+    expect(r.approvals).toEqual([{ by: 'U0ALICE', at: NOW, comment: 'a quarter is enough', durationMs: 15 * MIN }]);
+  });
+
+  it('any deny ends a partly approved request', () => {
+    const r = apply(inState('PENDING'), approve('U0ALICE', 2));
+    const denied = apply(r, { type: 'deny', actor: 'U0BOB' });
+    expect(denied).toMatchObject({ status: 'DENIED', decidedBy: 'U0BOB' });
+    expect(denied.approvals).toHaveLength(1);
+  });
+});
+
+describe('deny with a comment', () => {
+  it('keeps the note on the request and in the audit', () => {
+    const t = decide(inState('PENDING'), { type: 'deny', actor: 'U0APPROVER', comment: 'use staging' }, ctx());
+    expect(t.set).toEqual({ decidedBy: 'U0APPROVER', decidedAt: NOW, dueAt: undefined, decisionComment: 'use staging' });
+    expect(t.audit).toMatchObject({ actor: 'U0APPROVER', action: 'deny', details: { comment: 'use staging' } });
+  });
+
+  it('without a note, stores none', () => {
+    const t = decide(inState('PENDING'), { type: 'deny', actor: 'U0APPROVER' }, ctx());
+    expect('decisionComment' in t.set).toBe(false);
+    expect(t.audit!.details).toBeUndefined();
+  });
+});
+
+describe('auto-approval and break-glass', () => {
+  it('auto-approve: PENDING → GRANTING under a lease, decided by policy, the rule audited', () => {
+    const t = decide(inState('PENDING'), { type: 'auto-approve', rule: 'dev-30m' }, ctx());
+    expect(t.status).toBe('GRANTING');
+    expect(t.set).toEqual({ approvedVia: 'auto', policyRule: 'dev-30m', decidedAt: NOW, leaseOwner: 'replica-a', dueAt: Date.parse(NOW) + 60_000 });
+    expect(t.audit).toEqual({ at: NOW, actor: 'policy', action: 'auto-approve', from: 'PENDING', to: 'GRANTING', details: { rule: 'dev-30m' } });
+    expect(t.notify).toEqual([]);
+  });
+
+  it('break-glass: PENDING → GRANTING under a lease, flagged, audited as the requester’s, a loud channel alert', () => {
+    const r = inState('PENDING', { requesterId: 'U0ONCALL' });
+    const t = decide(r, { type: 'break-glass' }, ctx());
+    expect(t.status).toBe('GRANTING');
+    expect(t.set).toEqual({ approvedVia: 'break-glass', breakGlass: true, decidedAt: NOW, leaseOwner: 'replica-a', dueAt: Date.parse(NOW) + 60_000 });
+    expect(t.audit).toEqual({ at: NOW, actor: 'U0ONCALL', action: 'break-glass', from: 'PENDING', to: 'GRANTING', details: { breakGlass: 'true' } });
+    expect(t.notify!.map((n) => n.kind)).toEqual(['channel.break-glass']);
+  });
+
+  it('neither applies to a request that has left PENDING', () => {
+    for (const status of ['GRANTING', 'ACTIVE', 'DENIED'] as const) {
+      expect(() => decide(inState(status), { type: 'auto-approve', rule: 'x' }, ctx())).toThrow(InvalidTransitionError);
+      expect(() => decide(inState(status), { type: 'break-glass' }, ctx())).toThrow(InvalidTransitionError);
+    }
+  });
+});
+
+describe('reminders', () => {
+  const deadline = '2026-11-22T10:30:00.000Z';
+
+  it('counts reminders and is due again at the next one', () => {
+    const r1 = apply(inState('PENDING', { approvalDeadline: deadline }), { type: 'remind', nextAt: Date.parse('2026-11-22T10:20:00.000Z') });
+    expect(r1).toMatchObject({ status: 'PENDING', remindersSent: 1, dueAt: Date.parse('2026-11-22T10:20:00.000Z') });
+    expect(r1.audit.at(-1)).toMatchObject({ actor: 'system', action: 'remind', details: { reminder: '1' } });
+    expect(Object.values(r1.outbox).map((n) => n.kind)).toEqual(['approval.reminder']);
+    const r2 = apply(r1, { type: 'remind', nextAt: Date.parse('2026-11-22T10:25:00.000Z') }, '2026-11-22T10:20:00.000Z');
+    expect(r2.remindersSent).toBe(2);
+  });
+
+  it.each<[string, number | undefined, string]>([
+    ['the next reminder before the deadline', Date.parse('2026-11-22T10:20:00.000Z'), '2026-11-22T10:20:00.000Z'],
+    ['a next reminder past the deadline is capped by it', Date.parse('2026-11-22T10:45:00.000Z'), deadline],
+    ['no next reminder: due at the deadline', undefined, deadline],
+  ])('dueAt: %s', (_name, nextAt, due) => {
+    const t = decide(inState('PENDING', { approvalDeadline: deadline }), { type: 'remind', ...(nextAt !== undefined ? { nextAt } : {}) }, ctx());
+    expect(t.set.dueAt).toBe(Date.parse(due));
+  });
+
+  it('is refused at and after the deadline', () => {
+    expect(() => decide(inState('PENDING', { approvalDeadline: NOW }), { type: 'remind' }, ctx())).toThrow(/approval deadline passed/);
+    expect(() => decide(inState('PENDING', { approvalDeadline: '2026-11-22T10:00:00.000Z' }), { type: 'remind' }, ctx())).toThrow(InvalidTransitionError);
+  });
+});
+
+describe('review of break-glass access', () => {
+  it.each<RequestStatus>(['PENDING', 'GRANTING', 'ACTIVE', 'REVOKING', 'REVOKED', 'FAILED', 'DENIED', 'EXPIRED', 'CANCELLED'])('is accepted once in %s, leaving the status alone', (status) => {
+    const r = inState(status, { breakGlass: true, leaseOwner: 'replica-z', dueAt: 123 });
+    const t = decide(r, { type: 'review', actor: 'U0LEAD' }, ctx());
+    expect(t).toMatchObject({ expectStatus: status, expectVersion: 4, status, set: { reviewedBy: 'U0LEAD', reviewedAt: NOW } });
+    // The decision, the lease and the schedule are untouched.
+    expect(Object.keys(t.set).sort()).toEqual(['reviewedAt', 'reviewedBy']);
+    expect(t.audit).toEqual({ at: NOW, actor: 'U0LEAD', action: 'review', from: status, to: status });
+    const reviewed = applyTransition(r, t);
+    expect(() => decide(reviewed, { type: 'review', actor: 'U0OTHER' }, ctx())).toThrow(/already reviewed/);
+  });
+
+  it('is refused for a request that was not break-glass', () => {
+    expect(() => decide(inState('ACTIVE'), { type: 'review', actor: 'U0LEAD' }, ctx())).toThrow(/not a break-glass request/);
+    expect(() => decide(inState('REVOKED', { approvedVia: 'auto' }), { type: 'review', actor: 'U0LEAD' }, ctx())).toThrow(InvalidTransitionError);
+  });
+});
+
+describe('extensions', () => {
+  // Granted at 10:00 for 30m; now 10:10, the expiry warning (5m before) not yet sent.
+  const active = (extra: Partial<AccessRequest> = {}) =>
+    inState('ACTIVE', { grant, grantedAt: '2026-11-22T10:00:00.000Z', expiresAt: '2026-11-22T10:30:00.000Z', warnAt: '2026-11-22T10:25:00.000Z', warned: false, dueAt: Date.parse('2026-11-22T10:25:00.000Z'), ...extra });
+  const extend = (extensionId: string, durationMs: number): LifecycleEvent => ({ type: 'extend', extensionId, durationMs, actor: 'U0APPROVER' });
+
+  it('moves the expiry of the ACTIVE grant without a gap, and the warning with it', () => {
+    const r = active();
+    const t = decide(r, extend('jit-ext1', 30 * MIN), ctx());
+    expect(t.status).toBe('ACTIVE');
+    expect(t.set).toEqual({
+      expiresAt: '2026-11-22T11:00:00.000Z',
+      warnAt: '2026-11-22T10:55:00.000Z',
+      warned: false,
+      dueAt: Date.parse('2026-11-22T10:55:00.000Z'),
+      extensions: [{ id: 'jit-ext1', durationMs: 30 * MIN, at: NOW }],
+    });
+    expect(t.audit).toMatchObject({ actor: 'U0APPROVER', action: 'extend', details: { extension: 'jit-ext1', durationMs: String(30 * MIN), previousExpiresAt: '2026-11-22T10:30:00.000Z', expiresAt: '2026-11-22T11:00:00.000Z' } });
+    expect(t.notify!.map((n) => n.kind)).toEqual(['approval.update', 'dm.extended']);
+    // The grant itself (the AWS rule) is the same one.
+    expect('grant' in t.set).toBe(false);
+  });
+
+  it('resets the warning of an already-warned grant', () => {
+    const r = active({ warned: true, dueAt: Date.parse('2026-11-22T10:30:00.000Z') });
+    const t = decide(r, extend('jit-ext1', 60 * MIN), ctx('2026-11-22T10:27:00.000Z'));
+    expect(t.set).toMatchObject({ expiresAt: '2026-11-22T11:30:00.000Z', warnAt: '2026-11-22T11:25:00.000Z', warned: false, dueAt: Date.parse('2026-11-22T11:25:00.000Z') });
+  });
+
+  it('does not warn twice when the new warning time has already passed', () => {
+    // Warned at 10:25; at 10:29 a 2m extension puts expiry at 10:32, its warning (10:27) is behind us.
+    const r = active({ warned: true, dueAt: Date.parse('2026-11-22T10:30:00.000Z') });
+    const t = decide(r, extend('jit-ext1', 2 * MIN), ctx('2026-11-22T10:29:00.000Z'));
+    expect(t.set).toMatchObject({ expiresAt: '2026-11-22T10:32:00.000Z', warned: true, dueAt: Date.parse('2026-11-22T10:32:00.000Z') });
+  });
+
+  it('keeps every extension, oldest first', () => {
+    const r1 = apply(active(), extend('jit-ext1', 30 * MIN));
+    const r2 = apply(r1, extend('jit-ext2', 15 * MIN), '2026-11-22T10:40:00.000Z');
+    expect(r2.expiresAt).toBe('2026-11-22T11:15:00.000Z');
+    expect(r2.extensions!.map((x) => x.id)).toEqual(['jit-ext1', 'jit-ext2']);
+    expect(r2.grantedAt).toBe('2026-11-22T10:00:00.000Z');
+  });
+
+  it('refuses an extension it already applied (a retried apply is not a second extension)', () => {
+    const r = apply(active(), extend('jit-ext1', 30 * MIN));
+    expect(() => decide(r, extend('jit-ext1', 30 * MIN), ctx())).toThrow(/jit-ext1 already applied/);
+  });
+
+  it('refuses to extend a grant that has expired or is not active', () => {
+    expect(() => decide(active(), extend('jit-ext1', 30 * MIN), ctx('2026-11-22T10:30:00.000Z'))).toThrow(/already expired/);
+    expect(() => decide(active({ expiresAt: undefined }), extend('jit-ext1', 30 * MIN), ctx())).toThrow(/not granted/);
+    for (const status of ['PENDING', 'GRANTING', 'REVOKING', 'REVOKED'] as const) {
+      expect(() => decide(inState(status, { grantedAt: '2026-11-22T10:00:00.000Z', expiresAt: '2026-11-22T10:30:00.000Z' }), extend('jit-ext1', 30 * MIN), ctx())).toThrow(InvalidTransitionError);
+    }
+  });
+
+  it('extended: the extension request is done once its time was added to the grant', () => {
+    const ext = inState('GRANTING', { extends: 'jit-parent', leaseOwner: 'replica-a', attempts: 2, failure: 'x', approvedVia: 'auto' });
+    const t = decide(ext, { type: 'extended', parentId: 'jit-parent', expiresAt: '2026-11-22T11:00:00.000Z' }, ctx());
+    expect(t.status).toBe('EXTENDED');
+    expect(t.set).toEqual({ grantedAt: NOW, expiresAt: '2026-11-22T11:00:00.000Z', dueAt: undefined, leaseOwner: undefined, failure: undefined, attempts: undefined });
+    expect(t.audit).toMatchObject({ actor: 'system', action: 'extended', from: 'GRANTING', to: 'EXTENDED', details: { extends: 'jit-parent', expiresAt: '2026-11-22T11:00:00.000Z' } });
+    const done = applyTransition(ext, t);
+    expect(done.status).toBe('EXTENDED');
+    expect('dueAt' in done).toBe(false);
+  });
+
+  it('extended: refused for a request that is not an extension', () => {
+    expect(() => decide(inState('GRANTING'), { type: 'extended', parentId: 'jit-parent', expiresAt: '2026-11-22T11:00:00.000Z' }, ctx())).toThrow(/not an extension/);
+  });
+
+  it('an extension request is decided through the same PENDING machinery', () => {
+    const ext = inState('PENDING', { extends: 'jit-parent', durationMs: 30 * MIN });
+    expect(decide(ext, approve('U0ALICE', 1, { durationMs: 10 * MIN }), ctx()).set).toMatchObject({ durationMs: 10 * MIN, requestedDurationMs: 30 * MIN });
+    expect(decide(ext, { type: 'auto-approve', rule: 'dev' }, ctx()).status).toBe('GRANTING');
+  });
 });

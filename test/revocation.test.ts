@@ -129,7 +129,7 @@ it('drift sweep leaves a rule alone while its grant is still being made', async 
   const r = await svc.submit({ requesterId: 'U0ALICE', targetName: 'prod-bastion', duration: '30m', address: '203.0.113.7', reason: 'x' });
   ec2.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '203.0.113.7/32', tags: { 'jit:managed-by': 'jit-access-bot', 'jit:request-id': r.id } });
   // Stored intent, AWS rule created, outcome not yet stored (as after a crash).
-  await store.transition(decide(r, { type: 'approve', actor: 'U0APPROVER' }, { now: clock.now(), leaseMs: 30_000, expiryWarningMs: 5 * MIN, owner: 'a', newId: () => 'n' }));
+  await store.transition(decide(r, { type: 'approve', actor: 'U0APPROVER', required: 1 }, { now: clock.now(), leaseMs: 30_000, expiryWarningMs: 5 * MIN, owner: 'a', newId: () => 'n' }));
   expect((await svc.driftSweep()).removed).toEqual([]);
   clock.advance(31_000);
   expect(await svc.processDue(r.id)).toMatchObject({ status: 'ACTIVE' }); // adopts the tagged rule

@@ -113,7 +113,7 @@ it('crash after the intent was stored: another replica takes over when the lease
   const a = replica('a');
   const r = await submitted(a);
   // Replica a stored GRANTING and died before calling AWS.
-  await store.transition(decide(r, { type: 'approve', actor: 'U0APPROVER' }, { now: clock.now(), leaseMs: 30_000, expiryWarningMs: 5 * MIN, owner: 'a', newId: () => 'n1' }));
+  await store.transition(decide(r, { type: 'approve', actor: 'U0APPROVER', required: 1 }, { now: clock.now(), leaseMs: 30_000, expiryWarningMs: 5 * MIN, owner: 'a', newId: () => 'n1' }));
   const b = replica('b');
   expect(await b.processDue(r.id)).toMatchObject({ status: 'GRANTING', leaseOwner: 'a' }); // lease still held
   expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
@@ -127,7 +127,7 @@ it('crash after the intent was stored: another replica takes over when the lease
 it('crash after the AWS call: the recovering replica adopts our tagged rule instead of adding another', async () => {
   const a = replica('a');
   const r = await submitted(a);
-  await store.transition(decide(r, { type: 'approve', actor: 'U0APPROVER' }, { now: clock.now(), leaseMs: 30_000, expiryWarningMs: 5 * MIN, owner: 'a', newId: () => 'n1' }));
+  await store.transition(decide(r, { type: 'approve', actor: 'U0APPROVER', required: 1 }, { now: clock.now(), leaseMs: 30_000, expiryWarningMs: 5 * MIN, owner: 'a', newId: () => 'n1' }));
   ec2.on(DescribeSecurityGroupRulesCommand).resolves({
     SecurityGroupRules: [{ SecurityGroupRuleId: 'sgr-0early', GroupId: 'sg-0123456789abcdef0', IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIpv4: '203.0.113.7/32', Tags: [{ Key: 'jit:request-id', Value: r.id }] }],
   });

@@ -37,7 +37,7 @@ it('creates once and reads back exactly what was stored', async () => {
 it('applies a transition with its audit record and notifications in one write', async () => {
   const r = pendingRequest();
   await store.create(r);
-  const next = await store.transition(decide(r, { type: 'approve', actor: 'U0APPROVER' }, ctx()));
+  const next = await store.transition(decide(r, { type: 'approve', actor: 'U0APPROVER', required: 1 }, ctx()));
   expect(next).toMatchObject({ status: 'GRANTING', version: 2, decidedBy: 'U0APPROVER', leaseOwner: 'replica-a' });
   expect(next.audit.map((a) => [a.from, a.to, a.actor])).toEqual([
     [null, 'PENDING', 'U0REQUESTER'],
@@ -55,7 +55,7 @@ it('refuses a stale write: resolved requests cannot be changed again', async () 
   const r = pendingRequest();
   await store.create(r);
   await store.transition(decide(r, { type: 'deny', actor: 'U0APPROVER' }, ctx()));
-  await expect(store.transition(decide(r, { type: 'approve', actor: 'U0OTHER' }, ctx()))).rejects.toBeInstanceOf(ConflictError);
+  await expect(store.transition(decide(r, { type: 'approve', actor: 'U0OTHER', required: 1 }, ctx()))).rejects.toBeInstanceOf(ConflictError);
   const stored = await store.get(r.id);
   expect(stored).toMatchObject({ status: 'DENIED', version: 2, decidedBy: 'U0APPROVER' });
   expect(stored!.dueAt).toBeUndefined();
@@ -64,7 +64,7 @@ it('refuses a stale write: resolved requests cannot be changed again', async () 
 it('20 concurrent approvals: exactly one winner, one audit record', async () => {
   const r = pendingRequest();
   await store.create(r);
-  const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.transition(decide(r, { type: 'approve', actor: `U0APPROVER${i}` }, ctx()))));
+  const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.transition(decide(r, { type: 'approve', actor: `U0APPROVER${i}`, required: 1 }, ctx()))));
   const won = results.filter((x) => x.status === 'fulfilled');
   const lost = results.filter((x): x is PromiseRejectedResult => x.status === 'rejected');
   expect(won).toHaveLength(1);
