@@ -5,18 +5,23 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { approvalMessage } from '../blocks/approval';
-import { revokedThreadMessage, systemAlert } from '../blocks/channel';
-import { alertMessage, deniedDm, endedDm, failedDm, grantedDm, submittedDm, timeoutDm, warningDm } from '../blocks/dm';
+import { breakGlassAlert, reminderThreadMessage, revokedThreadMessage, systemAlert } from '../blocks/channel';
+import { alertMessage, deniedDm, endedDm, extendedDm, failedDm, grantedDm, reminderDm, submittedDm, timeoutDm, warningDm } from '../blocks/dm';
 import type { SlackMessage } from '../blocks/kit';
 import type { JitConfig } from '../src/config-types';
 import type { AccessRequest, Notification, SlackMessageRef, Target } from '../src/domain/types';
-import type { Clock, NotificationSender } from '../src/ports';
+import { approverPool } from '../src/policy';
+import { type Clock, type GroupDirectory, type NotificationSender, noGroups } from '../src/ports';
+
+/** Extensions shorter than this are not offered. */
+const MIN_EXTENSION_MS = 60_000;
 
 export class SlackNotifier implements NotificationSender {
   constructor(
     private readonly client: WebClient,
     private readonly config: JitConfig,
     private readonly clock: Clock,
+    private readonly groups: GroupDirectory = noGroups,
   ) {}
 
   async send(n: Notification, r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void> {
@@ -29,6 +34,12 @@ export class SlackNotifier implements NotificationSender {
         return;
       case 'thread.revoked':
         await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...revokedThreadMessage(r) });
+        return;
+      case 'approval.reminder':
+        return this.remind(r, target);
+      case 'channel.break-glass':
+        // Top level, not threaded: it has to be seen.
+        await this.client.chat.postMessage({ channel: this.config.approverChannel, ...breakGlassAlert(r, target) });
         return;
       case 'channel.alert':
         await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...alertMessage(r, n.text ?? '') });
@@ -53,7 +64,9 @@ export class SlackNotifier implements NotificationSender {
       case 'dm.timeout':
         return timeoutDm(r);
       case 'dm.warning':
-        return warningDm(r, this.clock.now());
+        return warningDm(r, this.clock.now(), { canExtend: this.canExtend(r, target) });
+      case 'dm.extended':
+        return extendedDm(r);
       case 'dm.ended':
         return endedDm(r);
       case 'dm.failed':
@@ -61,6 +74,31 @@ export class SlackNotifier implements NotificationSender {
       default:
         throw new Error(`no renderer for ${n.kind}`);
     }
+  }
+
+  /**
+   * Reminds the approvers who have not approved yet: a thread reply under the approval message
+   * naming them (users and groups), and a DM to each when the target asks for it.
+   */
+  private async remind(r: AccessRequest, target: Target | undefined): Promise<void> {
+    const approvers = target?.policy.approvers ?? this.config.approvers;
+    const approved = new Set((r.approvals ?? []).map((a) => a.by));
+    const users = approvers.users.filter((u) => u !== r.requesterId && !approved.has(u));
+    await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...reminderThreadMessage(r, { users, groups: approvers.groups }) });
+    if (!target?.policy.reminders?.dm) return;
+    const members = new Map<string, readonly string[]>();
+    for (const g of approvers.groups) members.set(g, await this.groups.members(g));
+    for (const user of [...approverPool(approvers, members)].sort()) {
+      if (user === r.requesterId || approved.has(user)) continue;
+      await this.client.chat.postMessage({ channel: user, ...reminderDm(r, target, this.config.approverChannel) });
+    }
+  }
+
+  /** The warning DM offers "Extend" while the grant has room under its total cap. */
+  private canExtend(r: AccessRequest, target: Target | undefined): boolean {
+    if (!target || target.kind !== r.kind || !r.expiresAt || !r.grantedAt) return false;
+    const grantedMs = Date.parse(r.expiresAt) - Date.parse(r.grantedAt);
+    return target.policy.maxTotalDurationMs - grantedMs >= MIN_EXTENSION_MS;
   }
 
   private async postApproval(r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef> {

@@ -18,6 +18,7 @@ import { boltLogger } from '../handlers/bolt-logger';
 import { registerListeners } from '../handlers';
 import { InFlight } from '../handlers/in-flight';
 import { SlackNotifier } from '../handlers/notifier';
+import { SlackGroupDirectory } from '../handlers/group-directory';
 import { SlackUserDirectory } from '../handlers/user-directory';
 import { Ec2SshProvider } from './aws/ec2-ssh';
 import { SsmSessionProvider } from './aws/ssm-session';
@@ -163,6 +164,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
         }
       : undefined;
   if (faults) log.warn({ crashAt: [...crashAt] }, 'fault injection is ON (JIT_TEST_CRASH_AT): this process will kill itself');
+  const groups = new SlackGroupDirectory(app.client, clock, log);
   const service = new AccessService({
     config,
     store,
@@ -175,13 +177,14 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     leaseMs: overrides.leaseMs ?? config.revocation.leaseMs,
     faults,
     users: new SlackUserDirectory(app.client, log),
+    groups,
   });
 
   // ---- listeners and background work
   const inFlight = new InFlight();
   inFlight.install(app);
   registerListeners(app, { service, log });
-  const notifier = new SlackNotifier(app.client, config, clock);
+  const notifier = new SlackNotifier(app.client, config, clock, groups);
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
   const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000) });
   const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, driftIntervalMs: config.revocation.driftIntervalMs, store, owner, notifier });

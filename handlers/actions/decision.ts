@@ -1,10 +1,11 @@
 /**
  * Approve / Deny clicks. The button value carries only the request id; everything else is
- * re-read from the store and re-checked by the core (approver, not the requester, still
- * pending, still within policy) before anything reaches AWS. Refusals are ephemeral.
+ * re-read from the store and re-checked by the core (approver of this target, not the requester,
+ * still pending, not approved by them already, still within policy) before anything reaches AWS.
+ * Refusals are ephemeral; an approval that leaves the quorum short says how many are still needed.
  */
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { errorReply } from '../../blocks/command';
+import { approvalRecordedReply, errorReply } from '../../blocks/command';
 import type { SlackMessage } from '../../blocks/kit';
 import type { AccessRequest } from '../../src/domain/types';
 import type { HandlerDeps } from '../deps';
@@ -17,17 +18,18 @@ export function decisionAction(deps: HandlerDeps, name: 'approve' | 'deny', deci
     await ack();
     const actorId = body.user.id;
     const id = action.value ?? '';
-    const refuse = (message: SlackMessage) => respond({ response_type: 'ephemeral', replace_original: false, ...message });
+    const reply = (message: SlackMessage) => respond({ response_type: 'ephemeral', replace_original: false, ...message });
     if (!REQUEST_ID.test(id)) {
       deps.log.warn({ event: 'action.bad_value', action: name, actorId }, 'button value is not a request id');
-      await refuse(errorReply('This button does not carry a valid request id.'));
+      await reply(errorReply('This button does not carry a valid request id.'));
       return;
     }
     try {
-      // The approval message is updated through the outbox; the clicker needs no extra reply.
-      await decide(deps)(id, actorId);
+      // The approval message is updated through the outbox for everyone.
+      const after = await decide(deps)(id, actorId);
+      if (after.status === 'PENDING') await reply(approvalRecordedReply(after));
     } catch (err) {
-      await refuse(errorMessage(err, deps.log.child({ requestId: id }), { action: name, actorId }));
+      await reply(errorMessage(err, deps.log.child({ requestId: id }), { action: name, actorId }));
     }
   };
 }

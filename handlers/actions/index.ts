@@ -1,12 +1,20 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { ACTION_APPROVE, ACTION_DENY, ACTION_SHOW_CREDENTIALS } from '../../blocks/ids';
+import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_EXTEND, ACTION_REVIEW, ACTION_SHOW_CREDENTIALS } from '../../blocks/ids';
 import type { HandlerDeps } from '../deps';
 import { approveAction } from './approve';
+import { approveWithAction } from './approve-with';
 import { denyAction } from './deny';
+import { denyWithAction } from './deny-with';
+import { extendAction } from './extend';
+import { reviewAction } from './review';
 import { showCredentialsAction } from './show-credentials';
 
 export function registerActions(app: App, deps: HandlerDeps): void {
   app.action<BlockButtonAction>(ACTION_APPROVE, approveAction(deps));
+  app.action<BlockButtonAction>(ACTION_APPROVE_WITH, approveWithAction(deps));
   app.action<BlockButtonAction>(ACTION_DENY, denyAction(deps));
+  app.action<BlockButtonAction>(ACTION_DENY_WITH, denyWithAction(deps));
+  app.action<BlockButtonAction>(ACTION_REVIEW, reviewAction(deps));
+  app.action<BlockButtonAction>(ACTION_EXTEND, extendAction(deps));
   app.action<BlockButtonAction>(ACTION_SHOW_CREDENTIALS, showCredentialsAction(deps));
 }

@@ -3,9 +3,10 @@
  * or opens the request form. Bad input gets a reply that says how to fix it; nothing is stored.
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { errorReply, helpText, listReply, revokedReply, submittedReply, targetsReply } from '../../blocks/command';
+import { errorReply, helpText, listReply, policyReply, revokedReply, submittedReply, targetsReply } from '../../blocks/command';
 import { requestModal } from '../../blocks/modal';
 import { parseJitCommand } from '../../src/domain/command';
+import { describePolicy } from '../../src/policy-report';
 import type { HandlerDeps } from '../deps';
 import { errorMessage } from '../errors';
 
@@ -18,10 +19,10 @@ export function jitCommand({ service, log }: HandlerDeps) {
     try {
       switch (parsed.sub) {
         case 'modal':
-          await client.views.open({ trigger_id: command.trigger_id, view: requestModal(service.config.targets) });
+          await client.views.open({ trigger_id: command.trigger_id, view: requestModal(await service.targetsFor(userId)) });
           return;
         case 'request': {
-          const request = await service.submit({ requesterId: userId, targetName: parsed.targetName, duration: parsed.duration, address: parsed.address, reason: parsed.reason });
+          const request = await service.submit({ requesterId: userId, targetName: parsed.targetName, duration: parsed.duration, address: parsed.address, reason: parsed.reason, breakGlass: parsed.breakGlass });
           await reply(submittedReply(request, service.config.approverChannel));
           return;
         }
@@ -37,7 +38,18 @@ export function jitCommand({ service, log }: HandlerDeps) {
           return;
         }
         case 'targets':
-          await reply(targetsReply(service.config.targets, service.config.approvers.users));
+          await reply(targetsReply(await service.targetSummaries(userId)));
+          return;
+        case 'policy':
+          if (parsed.action !== 'check') {
+            await reply(errorReply('Did you mean `/jit policy check`? It shows the effective approval policy of every target (approvers only).'));
+            return;
+          }
+          if (!(await service.isApprover(userId))) {
+            await reply(errorReply('Only approvers can see the whole policy. `/jit targets` shows what you can request and who approves it.'));
+            return;
+          }
+          await reply(policyReply(describePolicy(service.config)));
           return;
         case 'help':
           await reply(helpText());

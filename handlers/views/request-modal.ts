@@ -1,13 +1,13 @@
 /**
  * The request form's submission. Field errors are returned in the ack (Slack shows them under
- * the inputs), so validation runs before the ack; it is pure and fast. Then the request is
+ * the inputs), so validation and the policy check run before the ack; they read no more than the
+ * (cached) Slack user groups. Then the request is
  * stored and the requester gets a DM with its id.
  */
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { BLOCK_ADDRESS, BLOCK_DURATION, BLOCK_REASON, BLOCK_TARGET } from '../../blocks/ids';
 import { readRequestModal } from '../../blocks/modal';
 import { ValidationError } from '../../src/domain/errors';
-import { validateSubmission } from '../../src/policy';
 import type { HandlerDeps } from '../deps';
 import { userMessage } from '../errors';
 
@@ -18,13 +18,17 @@ export function requestModalSubmission({ service, log }: HandlerDeps) {
     const requesterId = body.user.id;
     const input = { requesterId, ...readRequestModal(view.state.values) };
     try {
-      validateSubmission(service.config, input);
+      // Input rules and the approval policy (deny rules, requesters, quorum), nothing stored.
+      await service.precheck(input);
     } catch (err) {
       if (err instanceof ValidationError) {
         await ack({ response_action: 'errors', errors: { [FIELD_BLOCK[err.field ?? 'reason'] ?? BLOCK_REASON]: err.message.slice(0, 150) } });
         return;
       }
-      throw err;
+      // Anything else (Slack user groups unreadable): close the form and say so by DM.
+      await ack();
+      await client.chat.postMessage({ channel: requesterId, text: userMessage(err, log, { requesterId, via: 'modal' }) });
+      return;
     }
     await ack();
     try {

@@ -1,17 +1,18 @@
 /**
  * The `/jit` text grammar:
  *   /jit                                   open the request form
- *   /jit request <target> <duration> [<address>] <reason…>
- *   /jit list | /jit revoke <id> | /jit targets | /jit help
+ *   /jit request <target> <duration> [<address>] [--break-glass] <reason…>
+ *   /jit list | /jit revoke <id> | /jit targets | /jit policy check | /jit help
  */
 import { looksLikeAddress } from './address';
 
 export type JitCommand =
   | { sub: 'modal' }
-  | { sub: 'request'; targetName?: string; duration?: string; address?: string; reason?: string }
+  | { sub: 'request'; targetName?: string; duration?: string; address?: string; reason?: string; breakGlass?: boolean }
   | { sub: 'list' }
   | { sub: 'revoke'; id?: string }
   | { sub: 'targets' }
+  | { sub: 'policy'; action?: string }
   | { sub: 'help' }
   | { sub: 'unknown'; word: string };
 
@@ -30,6 +31,8 @@ export function parseJitCommand(text: string): JitCommand {
       return { sub: 'revoke', id: rest[0] };
     case 'targets':
       return { sub: 'targets' };
+    case 'policy':
+      return { sub: 'policy', action: rest[0]?.toLowerCase() };
     case 'help':
     case '-h':
     case '--help':
@@ -39,12 +42,17 @@ export function parseJitCommand(text: string): JitCommand {
   }
 }
 
-function parseRequest(tokens: string[]): JitCommand {
+/** `--break-glass` may stand anywhere after `request`; it is taken out before the rest is read. */
+const BREAK_GLASS = /^(--|—)break-?glass$/i;
+
+function parseRequest(all: string[]): JitCommand {
+  const tokens = all.filter((t) => !BREAK_GLASS.test(t));
+  const flags = tokens.length < all.length ? { breakGlass: true } : {};
   const [targetName, duration, third, ...more] = tokens;
   if (third !== undefined && looksLikeAddress(third)) {
-    return { sub: 'request', targetName, duration, address: third, reason: joinReason(more) };
+    return { sub: 'request', targetName, duration, address: third, reason: joinReason(more), ...flags };
   }
-  return { sub: 'request', targetName, duration, reason: joinReason(third === undefined ? [] : [third, ...more]) };
+  return { sub: 'request', targetName, duration, reason: joinReason(third === undefined ? [] : [third, ...more]), ...flags };
 }
 
 function joinReason(words: string[]): string | undefined {

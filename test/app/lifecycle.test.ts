@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACTION_ADDRESS, ACTION_APPROVE, ACTION_DENY, ACTION_DURATION, ACTION_REASON, ACTION_TARGET, BLOCK_ADDRESS, BLOCK_DURATION, BLOCK_REASON, BLOCK_TARGET } from '../../blocks/ids';
+import { ACTION_ADDRESS, ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_DURATION, ACTION_REASON, ACTION_TARGET, BLOCK_ADDRESS, BLOCK_DURATION, BLOCK_REASON, BLOCK_TARGET } from '../../blocks/ids';
 import { FakeClock } from '../support/clock';
 import { APPROVER, APPROVER2, APPROVER_CHANNEL, BOT_TOKEN, Harness, OUTSIDER, REQUESTER, SIGNING_SECRET, text } from '../support/harness';
 import { sendRaw, signRequest } from '../support/slack-requests';
@@ -50,7 +50,9 @@ it('request → approval message → approve → rule added → warning → expi
   const buttons = (posted!.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).flatMap((b) => (b.type === 'actions' ? b.elements! : []));
   expect(buttons.map((b) => [b.action_id, b.value])).toEqual([
     [ACTION_APPROVE, id],
+    [ACTION_APPROVE_WITH, id],
     [ACTION_DENY, id],
+    [ACTION_DENY_WITH, id],
   ]);
 
   // Ten minutes later an approver clicks Approve: the access clock starts now.

@@ -7,7 +7,7 @@ import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand
 import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
 import { WebSocket } from 'ws';
-import { ACTION_APPROVE, ACTION_DENY, BLOCK_DECISION } from '../../blocks/ids';
+import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, BLOCK_DECISION } from '../../blocks/ids';
 import { type EnvConfig, parseConfig } from '../../src/config';
 import { type RunningBot, startBot } from '../../src/main';
 import { APPROVER, APPROVER_CHANNEL, CONFIG_YAML, REQUESTER } from '../support/harness';
@@ -105,7 +105,9 @@ describe('the bot in Socket Mode', () => {
     const buttons = blocks.flatMap((b) => (b.type === 'actions' ? (b.elements ?? []) : []));
     expect(buttons.map((b) => [b.action_id, b.value])).toEqual([
       [ACTION_APPROVE, id],
+      [ACTION_APPROVE_WITH, id],
       [ACTION_DENY, id],
+      [ACTION_DENY_WITH, id],
     ]);
     const message = standIn.messagesIn(APPROVER_CHANNEL).find((m) => JSON.stringify(m.blocks ?? '').includes(id));
     expect(message).toBeDefined();

@@ -136,10 +136,29 @@ export class Harness {
     return { status: res.status, refusal: refusal?.text };
   }
 
-  async submitModal(userId: string, values: Record<string, Record<string, unknown>>, callbackId: string) {
-    const res = await viewSubmission(this.url, SIGNING_SECRET, { userId, callbackId, values });
+  async submitModal(userId: string, values: Record<string, Record<string, unknown>>, callbackId: string, privateMetadata?: string) {
+    const res = await viewSubmission(this.url, SIGNING_SECRET, { userId, callbackId, values, ...(privateMetadata !== undefined ? { privateMetadata } : {}) });
     await this.settle();
     return res;
+  }
+
+  /**
+   * Clicks a button carrying `value` on a message in `channel` (a DM is "D" + the user id).
+   * Returns the ephemeral reply posted to the response URL, if any.
+   */
+  async clickIn(userId: string, actionId: string, value: string, channel: string): Promise<{ status: number; reply?: string }> {
+    const msg = this.slack.messagesIn(channel).find((m) => JSON.stringify(m.blocks ?? '').includes(value));
+    const responseUrl = this.slack.responseUrl();
+    const res = await blockAction(this.url, SIGNING_SECRET, { userId, actionId, value, channel, messageTs: msg?.ts ?? '0', responseUrl });
+    await this.settle();
+    const reply = this.slack.responses.find((r) => r.url === responseUrl)?.body as { text?: string } | undefined;
+    return { status: res.status, reply: reply?.text };
+  }
+
+  /** The view of the latest views.open call (a modal the bot opened). */
+  lastOpenedView(): { callback_id?: string; private_metadata?: string; blocks?: unknown[]; submit?: unknown } | undefined {
+    const calls = this.slack.callsTo('views.open');
+    return calls[calls.length - 1]?.args.view as { callback_id?: string; private_metadata?: string } | undefined;
   }
 
   approvalPosts() {

@@ -98,6 +98,8 @@ export interface SlackStandIn {
   messagesIn(channel: string): StoredMessage[];
   /** Socket Mode (WebSocket) side; the connection survives reset(). */
   socket: SocketModeStandIn;
+  /** Slack user groups (subteam id → member ids) answered by usergroups.users.list; edit freely. */
+  userGroups: Map<string, string[]>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -116,6 +118,7 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
   const responseNames = new Map<string, string>();
   let messages: StoredMessage[] = [];
   let seq = 0;
+  const userGroups = new Map<string, string[]>();
 
   const nextTs = () => {
     const micros = 100 + 100 * seq++;
@@ -167,6 +170,7 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     'views.open': (a) => ({ view: viewReply(a, nextId('V')) }),
     'views.push': (a) => ({ view: viewReply(a, nextId('V')) }),
     'views.update': (a) => ({ view: viewReply(a, str(a.view_id) || nextId('V')) }),
+    'usergroups.users.list': (a) => ({ users: [...(userGroups.get(str(a.usergroup)) ?? [])] }),
     'users.info': (a) => {
       const id = str(a.user);
       const name = id.toLowerCase();
@@ -190,6 +194,8 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     if (!token) return sendJson(res, 200, { ok: false, error: 'not_authed' });
     // Like Slack: app-level (xapp-) tokens only open socket connections, and only they can.
     if ((method === 'apps.connections.open') !== token.startsWith('xapp-')) return sendJson(res, 200, { ok: false, error: 'not_allowed_token_type' });
+    // Like Slack: an unknown user group is an error, not an empty list.
+    if (method === 'usergroups.users.list' && !userGroups.has(str(args.usergroup))) return sendJson(res, 200, { ok: false, error: 'no_such_subteam' });
     sendJson(res, 200, { ok: true, ...(handlers[method]?.(args) ?? {}) });
   };
 
@@ -325,12 +331,14 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     },
     messagesIn: (channel) => messages.filter((m) => m.channel === channel),
     socket,
+    userGroups,
     reset() {
       calls.length = 0;
       responses.length = 0;
       failures.clear();
       responseNames.clear();
       messages = [];
+      userGroups.clear();
       seq = 0; // ts values restart, so transcripts are deterministic per test
     },
     close: () =>

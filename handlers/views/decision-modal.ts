@@ -1,0 +1,48 @@
+/**
+ * The "Approve…" / "Deny…" forms. The request id comes from private_metadata and is treated like
+ * a button value: checked, then everything is re-read and re-checked by the core. Field errors
+ * (a note too long, a duration longer than asked) go back in the ack, under the input; a refusal
+ * after the ack (someone else decided meanwhile) is sent to the approver as a DM.
+ */
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { readDecisionModal } from '../../blocks/decision';
+import { BLOCK_COMMENT, BLOCK_DECISION_DURATION } from '../../blocks/ids';
+import { ValidationError } from '../../src/domain/errors';
+import { checkComment, checkNarrowedDuration, findTarget } from '../../src/policy';
+import type { HandlerDeps } from '../deps';
+import { REQUEST_ID, userMessage } from '../errors';
+
+export function decisionModalSubmission({ service, log }: HandlerDeps, decision: 'approve' | 'deny') {
+  return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+    const actorId = body.user.id;
+    const id = view.private_metadata ?? '';
+    const input = readDecisionModal(view.state.values);
+    if (!REQUEST_ID.test(id)) {
+      log.warn({ event: 'view.bad_metadata', decision, actorId }, 'decision form without a request id');
+      await ack({ response_action: 'errors', errors: { [BLOCK_COMMENT]: 'This form lost its request id; open it again from the request.' } });
+      return;
+    }
+    try {
+      checkComment(input.comment);
+      if (decision === 'approve' && input.duration !== undefined) {
+        const request = await service.get(id);
+        const target = request && findTarget(service.config, request.targetName);
+        if (request && target) checkNarrowedDuration(target, request, input.duration);
+      }
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        const block = err.field === 'duration' ? BLOCK_DECISION_DURATION : BLOCK_COMMENT;
+        await ack({ response_action: 'errors', errors: { [block]: err.message.slice(0, 150) } });
+        return;
+      }
+      throw err;
+    }
+    await ack();
+    try {
+      if (decision === 'approve') await service.approve(id, actorId, input);
+      else await service.deny(id, actorId, { comment: input.comment });
+    } catch (err) {
+      await client.chat.postMessage({ channel: actorId, text: userMessage(err, log.child({ requestId: id }), { decision, actorId, via: 'form' }) });
+    }
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The extension form. The grant's id comes from private_metadata (checked like a button value).
+ * Field errors go back in the ack; after it the extension goes through the same policy as any
+ * request. The requester hears back by DM (sent for approval, extended, or why not).
+ */
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { readExtendModal } from '../../blocks/extend';
+import { BLOCK_EXTEND_DURATION, BLOCK_EXTEND_REASON } from '../../blocks/ids';
+import { formatDuration } from '../../src/domain/duration';
+import { ValidationError } from '../../src/domain/errors';
+import { checkExtensionDuration, checkReason } from '../../src/policy';
+import type { HandlerDeps } from '../deps';
+import { REQUEST_ID, userMessage } from '../errors';
+
+export function extendModalSubmission({ service, log }: HandlerDeps) {
+  return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+    const userId = body.user.id;
+    const id = view.private_metadata ?? '';
+    const input = readExtendModal(view.state.values);
+    if (!REQUEST_ID.test(id)) {
+      await ack({ response_action: 'errors', errors: { [BLOCK_EXTEND_DURATION]: 'This form lost its request id; press Extend again.' } });
+      return;
+    }
+    try {
+      const { target, maxMs } = await service.extensionLimit(id, userId);
+      const ms = checkExtensionDuration(target, input.duration);
+      if (ms > maxMs) throw new ValidationError(`\`${target.name}\` grants last at most ${formatDuration(target.policy.maxTotalDurationMs)} in all: this one can be extended by up to ${formatDuration(maxMs)}.`, 'duration');
+      checkReason(input.reason);
+    } catch (err) {
+      if (err instanceof ValidationError) {
+        const block = err.field === 'reason' ? BLOCK_EXTEND_REASON : BLOCK_EXTEND_DURATION;
+        await ack({ response_action: 'errors', errors: { [block]: err.message.slice(0, 150) } });
+        return;
+      }
+      // Not the requester, grant ended, target gone: said after the ack, by DM.
+    }
+    await ack();
+    try {
+      await service.extend(id, userId, input);
+    } catch (err) {
+      await client.chat.postMessage({ channel: userId, text: userMessage(err, log.child({ requestId: id }), { userId, via: 'extend-form' }) });
+    }
+  };
+}
