@@ -1,11 +1,12 @@
 /**
  * Approver-channel messages that are not the approval message itself: the "revoked and
- * verified" note in its thread, and alerts that belong to no request (the drift sweep).
+ * verified" note and the reminders in its thread, the loud break-glass alert, and alerts that
+ * belong to no request (the drift sweep).
  */
-import type { AccessRequest, Ec2Grant, RoleGrant, SsmGrant } from '../src/domain/types';
-import { ARN_MAX, NAME_MAX, requestId, targetName } from './common';
+import type { AccessRequest, Ec2Grant, RoleGrant, SsmGrant, Target } from '../src/domain/types';
+import { approvalsRequired, ARN_MAX, duration, NAME_MAX, quorumProgress, reasonSection, requestId, targetDetails, targetName, when, whenText } from './common';
 import { context, message, section, type SlackMessage } from './kit';
-import { code, escaped } from './text';
+import { code, escaped, groupMention, mention } from './text';
 
 const ALERT_MAX = 2_500;
 /** Terminated session ids named in the thread before "and N more". */
@@ -78,4 +79,41 @@ function listed(items: string[], max: number): string {
 /** A system alert in the approver channel (not tied to one request). `text` is escaped here. */
 export function systemAlert(title: string, text: string): SlackMessage {
   return message(`${escaped(title, 150)}: ${escaped(text, ALERT_MAX)}`, [section(`🚨 *${escaped(title, 150)}*\n${escaped(text, ALERT_MAX)}`)]);
+}
+
+/** Approvers (users and groups) a reminder mentions before "and N more". */
+export const MAX_REMINDER_MENTIONS = 20;
+
+/**
+ * approval.reminder, as a reply in the approval message's thread: who has not approved yet
+ * (users, and groups as <!subteam^S…>), and how many approvals are still needed before the
+ * deadline. The fallback text names no one.
+ */
+export function reminderThreadMessage(request: AccessRequest, pending: { users: string[]; groups: string[] }): SlackMessage {
+  const required = approvalsRequired(request);
+  const left = Math.max(1, required - (request.approvals?.length ?? 0));
+  const progress = required > 1 ? ` (${quorumProgress(request)})` : '';
+  const mentions = [...pending.users.map(mention), ...pending.groups.map(groupMention)];
+  const shown = mentions.slice(0, MAX_REMINDER_MENTIONS).join(', ');
+  const hidden = mentions.length - MAX_REMINDER_MENTIONS;
+  const who = mentions.length === 0 ? '' : `${hidden > 0 ? `${shown} and ${hidden} more` : shown}, `;
+  const needs = required > 1 ? `needs ${left} more approval${left === 1 ? '' : 's'}${progress}` : 'needs 1 approval';
+  const what = request.extends ? `extension of ${code(request.extends, NAME_MAX)} by ${duration(request)}` : `${duration(request)}`;
+  return message(`Still waiting: ${escaped(request.id, NAME_MAX)} ${needs} before ${whenText(request, request.approvalDeadline)}.`, [
+    section(`⏰ Still waiting: ${who}${requestId(request)} (${targetName(request)}, ${what}) ${needs} before ${when(request, request.approvalDeadline)}.`),
+  ]);
+}
+
+/**
+ * channel.break-glass: posted top level in the approver channel, and loud. It starts with
+ * <!here> (the one mention we add on purpose); everything the requester typed is escaped.
+ */
+export function breakGlassAlert(request: AccessRequest, target: Target | undefined): SlackMessage {
+  const text = `<!here> 🚨 Break-glass access to ${escaped(request.targetName, NAME_MAX)} taken for ${duration(request)} (${escaped(request.id, NAME_MAX)}).`;
+  return message(text, [
+    section(`<!here> 🚨 Break-glass access to ${targetName(request)} taken by ${mention(request.requesterId)} for ${duration(request)}, without approval.`),
+    reasonSection(request),
+    context(`${requestId(request)} · ${targetDetails(request, target)}`),
+    context('Review it with the *Reviewed* button on the request; access ends by itself, or revoke it early with ' + code(`/jit revoke ${request.id}`, NAME_MAX + 20) + '.'),
+  ]);
 }

@@ -4,9 +4,9 @@
  */
 import type { SectionBlock } from '@slack/types';
 import { formatDuration } from '../src/domain/duration';
-import { isStsKind, type AccessRequest, type Grant, type RequestStatus, type Target } from '../src/domain/types';
+import { isStsKind, type AccessRequest, type Approval, type Grant, type RequestStatus, type Target } from '../src/domain/types';
 import { field, fieldsSection, section } from './kit';
-import { code, escaped, LIMITS, mention, slackDate, utcTime } from './text';
+import { code, escaped, LIMITS, mention, oneLine, slackDate, utcTime } from './text';
 
 /** Cap for short user-controlled values (names, addresses) so one cannot crowd out the rest. */
 export const NAME_MAX = 100;
@@ -77,7 +77,7 @@ export function targetDetails(request: AccessRequest, target: Target | undefined
     case 'aws-role':
       return [source.kind, code(source.roleArn, ARN_MAX), 'temporary credentials'].join(' · ');
     case 'ssm-session':
-      return [source.kind, nodeList(source.instanceIds, 'tags' in source ? source.tags : {}, NODES_IN_FACTS), `document ${code(source.documentName, NAME_MAX)}`].join(' · ');
+      return [source.kind, nodeList(source.instanceIds, 'nodeTags' in source ? source.nodeTags : {}, NODES_IN_FACTS), `document ${code(source.documentName, NAME_MAX)}`].join(' · ');
   }
 }
 
@@ -99,16 +99,73 @@ function capped(items: string[], max: number, separator: string): string {
   return hidden > 0 ? `${shown} and ${hidden} more` : shown;
 }
 
-/** The facts of a request as a two-column fields section (no address for role-backed kinds). */
+/**
+ * The facts of a request as a two-column fields section (no address for role-backed kinds, no
+ * approval deadline for requests no human had to approve).
+ */
 export function requestFields(request: AccessRequest, target: Target | undefined): SectionBlock {
+  const byPolicy = request.approvedVia === 'auto' || request.approvedVia === 'break-glass';
   return fieldsSection([
     field('Requester', mention(request.requesterId)),
     field('Target', `${targetName(request, false)}\n${targetDetails(request, target)}`),
     field('Duration', duration(request)),
     ...(isStsKind(request.kind) ? [] : [field('Address', request.cidr ? code(request.cidr, NAME_MAX) : 'not given')]),
     field('Request', requestId(request)),
-    field('Approval deadline', when(request, request.approvalDeadline)),
+    ...(byPolicy ? [] : [field('Approval deadline', when(request, request.approvalDeadline))]),
   ]);
+}
+
+/** An extension request: "Adds 30m to `jit-parent`" (mrkdwn). */
+export function extensionLine(request: AccessRequest): string {
+  return `Adds *${duration(request)}* to ${code(request.extends ?? '', NAME_MAX)}`;
+}
+
+/** What an approver narrowed: "approved for 30m (asked 1h)"; empty when nothing was narrowed. */
+export function narrowedNote(request: Pick<AccessRequest, 'durationMs' | 'requestedDurationMs'>): string {
+  if (request.requestedDurationMs === undefined || request.requestedDurationMs === request.durationMs) return '';
+  return `approved for ${formatDuration(request.durationMs)} (asked ${formatDuration(request.requestedDurationMs)})`;
+}
+
+/** Distinct approvals the request needs (1 unless the policy asked for a quorum). */
+export function approvalsRequired(request: Pick<AccessRequest, 'approvalsRequired'>): number {
+  return Math.max(1, request.approvalsRequired ?? 1);
+}
+
+/** "1 of 2 approvals". */
+export function quorumProgress(request: Pick<AccessRequest, 'approvals' | 'approvalsRequired'>): string {
+  const required = approvalsRequired(request);
+  return `${request.approvals?.length ?? 0} of ${required} approval${required === 1 ? '' : 's'}`;
+}
+
+/** Approvals named in one line before "and N more". */
+export const APPROVALS_SHOWN = 10;
+/** Characters all notes of one line share (so the line keeps its end), and the cap for one note. */
+const NOTES_BUDGET = 1_000;
+const NOTE_MAX = 300;
+
+/** An approver's (or denier's) note, on one line, escaped, in quotes. */
+export function quotedNote(raw: string, max = NOTE_MAX): string {
+  return `“${escaped(oneLine(raw), max)}”`;
+}
+
+/**
+ * Approvers with their notes and narrowed durations:
+ * "<@A> (“looks fine”), <@B> (approved for 30m)", at most APPROVALS_SHOWN, then "and N more".
+ * The notes share NOTES_BUDGET characters so the line stays well inside a context block.
+ */
+export function approvalList(approvals: readonly Approval[]): string {
+  const shown = approvals.slice(0, APPROVALS_SHOWN);
+  const notes = shown.filter((a) => a.comment && oneLine(a.comment) !== '').length;
+  const noteMax = Math.min(NOTE_MAX, Math.floor(NOTES_BUDGET / Math.max(1, notes)));
+  const items = shown.map((a) => {
+    const extras = [
+      ...(a.comment && oneLine(a.comment) !== '' ? [quotedNote(a.comment, noteMax)] : []),
+      ...(a.durationMs !== undefined ? [`approved for ${formatDuration(a.durationMs)}`] : []),
+    ];
+    return `${mention(a.by)}${extras.length > 0 ? ` (${extras.join('; ')})` : ''}`;
+  });
+  const hidden = approvals.length - shown.length;
+  return hidden > 0 ? `${items.join(', ')} and ${hidden} more` : items.join(', ');
 }
 
 /** The requester's reason, escaped and cut to what a section holds. */
@@ -133,7 +190,9 @@ export const OPEN_STATUSES: readonly RequestStatus[] = ['PENDING', 'GRANTING', '
 export function statusPhrase(request: AccessRequest, time: (iso: string) => string): string {
   switch (request.status) {
     case 'PENDING':
-      return `waiting for approval until ${time(request.approvalDeadline)}`;
+      return approvalsRequired(request) > 1
+        ? `waiting for approval (${quorumProgress(request)}) until ${time(request.approvalDeadline)}`
+        : `waiting for approval until ${time(request.approvalDeadline)}`;
     case 'GRANTING':
       return 'approved, granting access';
     case 'ACTIVE':
@@ -150,5 +209,7 @@ export function statusPhrase(request: AccessRequest, time: (iso: string) => stri
       return 'withdrawn';
     case 'FAILED':
       return 'grant failed';
+    case 'EXTENDED':
+      return 'extended';
   }
 }

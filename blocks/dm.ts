@@ -1,16 +1,34 @@
 /**
- * Direct messages to the requester, one builder per notification kind, plus the approver-channel
- * alert. Each returns a short fallback `text` (no mentions, no reason) and blocks that say what
- * happened and what to do next.
+ * Direct messages to the requester, one builder per notification kind, the reminder DM to an
+ * approver, and the approver-channel alert. Each returns a short fallback `text` (no mentions,
+ * no reason) and blocks that say what happened and what to do next. Extension requests (those
+ * with `extends`) are worded as extensions: whatever happens to one, the grant keeps its time.
  */
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../src/domain/duration';
 import type { AccessRequest, Ec2SshTarget, SsmSessionTarget, StsSession, Target } from '../src/domain/types';
-import { ARN_MAX, duration, endNote, hostAddress, NAME_MAX, nodeList, reasonSection, requestFields, requestId, targetName, when, whenText } from './common';
+import { approvalsPhrase } from '../src/policy';
+import {
+  approvalsRequired,
+  ARN_MAX,
+  duration,
+  endNote,
+  hostAddress,
+  NAME_MAX,
+  nodeList,
+  quorumProgress,
+  quotedNote,
+  reasonSection,
+  requestFields,
+  requestId,
+  targetName,
+  when,
+  whenText,
+} from './common';
 import { credentialsProfile } from './credentials';
-import { ACTION_SHOW_CREDENTIALS, BLOCK_SHOW_CREDENTIALS } from './ids';
+import { ACTION_EXTEND, ACTION_SHOW_CREDENTIALS, BLOCK_EXTEND, BLOCK_SHOW_CREDENTIALS } from './ids';
 import { actions, button, context, message, section, type SlackMessage } from './kit';
-import { channelLink, code, escaped, mention } from './text';
+import { channelLink, code, escaped, escapeText, LIMITS, mention, oneLine, truncateMrkdwn } from './text';
 
 const DEFAULT_SSH_USER = 'ec2-user';
 const UNKNOWN_HOST = '<the instance address>';
@@ -24,12 +42,17 @@ const ALERT_MAX = 2_000;
 
 /** dm.submitted: the request is waiting in the approver channel. */
 export function submittedDm(request: AccessRequest, target: Target | undefined, channelId: string): SlackMessage {
-  const lead = `Your request ${requestId(request)} for ${targetName(request)} (${duration(request)}) is waiting for approval in ${channelLink(channelId)}.`;
+  const lead = request.extends
+    ? `Your extension ${requestId(request)} of ${parentRef(request)} (${duration(request)} more on ${targetName(request)}) is waiting for approval in ${channelLink(channelId)}.`
+    : `Your request ${requestId(request)} for ${targetName(request)} (${duration(request)}) is waiting for approval in ${channelLink(channelId)}.`;
+  const required = approvalsRequired(request);
+  const quorum = required > 1 ? ` It needs ${approvalsPhrase(required)}.` : '';
+  const until = request.extends ? ' Until then, your access ends as planned.' : '';
   return message(`${plainRef(request)} is waiting for approval.`, [
     section(`📨 ${lead}`),
     requestFields(request, target),
     reasonSection(request),
-    context(`Approvers have until ${when(request, request.approvalDeadline)}. You will get a DM when someone decides.`),
+    context(`Approvers have until ${when(request, request.approvalDeadline)}.${quorum} You will get a DM when someone decides.${until}`),
   ]);
 }
 
@@ -41,6 +64,14 @@ export function submittedDm(request: AccessRequest, target: Target | undefined, 
  * No credential is ever part of a message.
  */
 export function grantedDm(request: AccessRequest, target: Target | undefined): SlackMessage {
+  const msg = grantedByKind(request, target);
+  const notes = decisionNotes(request);
+  if (notes.length === 0) return msg;
+  // Right under the lead line: how it was approved, and what the approvers said.
+  return message(msg.text, [...msg.blocks.slice(0, 1), section(notes.join('\n')), ...msg.blocks.slice(1)]);
+}
+
+function grantedByKind(request: AccessRequest, target: Target | undefined): SlackMessage {
   switch (request.kind) {
     case 'ec2-ssh':
       return ec2GrantedDm(request, target?.kind === 'ec2-ssh' ? target : undefined);
@@ -49,6 +80,28 @@ export function grantedDm(request: AccessRequest, target: Target | undefined): S
     case 'ssm-session':
       return ssmGrantedDm(request, target?.kind === 'ssm-session' ? target : undefined);
   }
+}
+
+/** Approver notes named in the grant DM before "and N more". */
+const NOTES_IN_DM = 10;
+/** Characters one note may take in the grant DM (escaped), so ten fit one section. */
+const NOTE_IN_DM_MAX = 250;
+
+/**
+ * How the grant was decided, for the requester: the rule or break-glass, a shortened duration,
+ * and each approver's note ("<@A>: “note”"). Empty for a plain approval without notes.
+ */
+function decisionNotes(request: AccessRequest): string[] {
+  const lines: string[] = [];
+  if (request.approvedVia === 'auto') lines.push(`🤖 Auto-approved by rule ${code(request.policyRule ?? 'unknown', NAME_MAX)}.`);
+  if (request.approvedVia === 'break-glass') lines.push('🚨 Break-glass: the approvers were alerted and will review it.');
+  if (request.requestedDurationMs !== undefined && request.requestedDurationMs !== request.durationMs) {
+    lines.push(`✂️ Approved for ${duration(request)} instead of the ${formatDuration(request.requestedDurationMs)} you asked for.`);
+  }
+  const noted = (request.approvals ?? []).filter((a) => a.comment && oneLine(a.comment) !== '');
+  for (const a of noted.slice(0, NOTES_IN_DM)) lines.push(`💬 ${mention(a.by)}: ${quotedNote(a.comment ?? '', NOTE_IN_DM_MAX)}`);
+  if (noted.length > NOTES_IN_DM) lines.push(`…and ${noted.length - NOTES_IN_DM} more notes.`);
+  return lines;
 }
 
 function ec2GrantedDm(request: AccessRequest, target: Ec2SshTarget | undefined): SlackMessage {
@@ -80,7 +133,7 @@ function roleGrantedDm(request: AccessRequest, target: Target | undefined): Slac
 function ssmGrantedDm(request: AccessRequest, target: SsmSessionTarget | undefined): SlackMessage {
   const grant = request.grant?.kind === 'ssm-session' ? request.grant : undefined;
   const ids = grant && grant.instanceIds.length > 0 ? grant.instanceIds : (target?.instanceIds ?? []);
-  const nodes = ids.length > 0 ? nodeList(ids, {}, NODES_IN_DM) : nodeList([], target?.tags ?? {}, NODES_IN_DM);
+  const nodes = ids.length > 0 ? nodeList(ids, {}, NODES_IN_DM) : nodeList([], target?.nodeTags ?? {}, NODES_IN_DM);
   const until = request.expiresAt ? ` until ${when(request, request.expiresAt)}` : '';
   const profile = credentialsProfile(request);
   const blocks: KnownBlock[] = [
@@ -128,15 +181,42 @@ function revokeHint(request: AccessRequest): string {
 /** dm.denied: an approver said no. */
 export function deniedDm(request: AccessRequest): SlackMessage {
   const by = request.decidedBy ? ` by ${mention(request.decidedBy)}` : '';
+  const note = request.decisionComment && request.decisionComment.trim() !== '' ? [section(quote(request.decisionComment, LIMITS.sectionText))] : [];
+  if (request.extends) {
+    return message(`Your extension ${escaped(request.id, NAME_MAX)} of ${escaped(request.extends, NAME_MAX)} was denied; access still ends at its current time.`, [
+      section(`❌ Your extension ${requestId(request)} of ${parentRef(request)} (${targetName(request)}) was denied${by}; access still ends at its current time.`),
+      ...note,
+      context('If you need more time after it ends, talk to the approver or send a new request with more detail.'),
+    ]);
+  }
   return message(`${plainRef(request)} was denied.`, [
     section(`❌ Your request ${requestId(request)} for ${targetName(request)} was denied${by}. Nothing was opened.`),
+    ...note,
     context('If you still need access, talk to the approver or send a new request with more detail.'),
   ]);
+}
+
+/**
+ * A note someone typed as a mrkdwn quote ("> …" on every line), escaped and cut to `max`
+ * characters in all.
+ */
+function quote(raw: string, max: number): string {
+  const lines = raw.trim().split(/\r?\n/).map((l) => `> ${escapeText(l)}`);
+  return truncateMrkdwn(lines.join('\n'), max);
 }
 
 /** dm.timeout: nobody decided before the approval deadline. */
 export function timeoutDm(request: AccessRequest): SlackMessage {
   const where = request.approvalMessage ? ` in ${channelLink(request.approvalMessage.channel)}` : '';
+  if (request.extends) {
+    return message(`Your extension ${escaped(request.id, NAME_MAX)} expired: nobody approved it in time. Access still ends at its current time.`, [
+      section(
+        `⌛ Nobody approved your extension ${requestId(request)} of ${parentRef(request)} (${targetName(request)}) before ` +
+          `${when(request, request.approvalDeadline)}, so it expired. Access still ends at its current time.`,
+      ),
+      context(`Still need it? Send a new request when your access ends, or ping the approvers${where}.`),
+    ]);
+  }
   return message(`${plainRef(request)} expired: nobody approved it in time.`, [
     section(
       `⌛ Nobody approved your request ${requestId(request)} for ${targetName(request)} before ` +
@@ -157,17 +237,48 @@ const AT_EXPIRY: Record<AccessRequest['kind'], string> = {
  * dm.warning: access ends soon. `now` (default: the request's warnAt) gives the "in N minutes";
  * without either the minutes are left out.
  */
-export function warningDm(request: AccessRequest, now?: Date): SlackMessage {
+export function warningDm(request: AccessRequest, now?: Date, opts: { canExtend?: boolean } = {}): SlackMessage {
   const minutes = timeLeft(request, now);
   const ends = request.expiresAt ? `at ${when(request, request.expiresAt)}${minutes}` : 'soon';
   const endsText = request.expiresAt ? `at ${whenText(request, request.expiresAt)}${minutes}` : 'soon';
-  return message(`Your access to ${escaped(request.targetName, NAME_MAX)} ends ${endsText}.`, [
-    section(`⏰ Your access to ${targetName(request)} (${requestId(request)}) ends ${ends}.`),
+  const lead = section(`⏰ Your access to ${targetName(request)} (${requestId(request)}) ends ${ends}.`);
+  const text = `Your access to ${escaped(request.targetName, NAME_MAX)} ends ${endsText}.`;
+  if (opts.canExtend) {
+    return message(text, [
+      lead,
+      actions(BLOCK_EXTEND, [button('Extend', ACTION_EXTEND, request.id, 'primary')]),
+      context(`To keep working, press *Extend* to ask for more time: it is decided like a request, and until then access ends as planned. ${AT_EXPIRY[request.kind]}`),
+    ]);
+  }
+  return message(text, [
+    lead,
     context(
       `To keep working, run ${requestAgain(request)} again: more time needs a new approval. ${AT_EXPIRY[request.kind]}`,
     ),
   ]);
 }
+
+/**
+ * dm.extended: an extension was approved and the grant's expiry moved. `request` is the grant,
+ * with the applied extensions (the last one is the news).
+ */
+export function extendedDm(request: AccessRequest): SlackMessage {
+  const last = request.extensions?.at(-1);
+  const by = last ? ` (extended by ${formatDuration(last.durationMs)})` : '';
+  const until = request.expiresAt ? `now lasts until ${when(request, request.expiresAt)}` : 'was extended';
+  const untilText = request.expiresAt ? `now lasts until ${whenText(request, request.expiresAt)}` : 'was extended';
+  const blocks: KnownBlock[] = [section(`⏱ Your access to ${targetName(request)} (${requestId(request)}) ${until}${by}.`)];
+  if (request.kind !== 'ec2-ssh') blocks.push(showCredentials(request));
+  blocks.push(context(`${EXTENDED_NOTE[request.kind]} ${AT_EXPIRY[request.kind]} Done early? ${revokeHint(request)} ends it now.`));
+  return message(`Your access to ${escaped(request.targetName, NAME_MAX)} ${untilText}${by}.`, blocks);
+}
+
+/** What an extension means for what the requester already holds, per kind. */
+const EXTENDED_NOTE: Record<AccessRequest['kind'], string> = {
+  'ec2-ssh': 'The same rule stays open until then.',
+  'aws-role': 'Credentials shown earlier still stop at their own expiry: press *Show credentials* for a fresh set.',
+  'ssm-session': 'Credentials shown earlier still stop at their own expiry: press *Show credentials* for a fresh set before starting a new session.',
+};
 
 /** dm.ended: the grant was removed (expired or revoked early). */
 export function endedDm(request: AccessRequest): SlackMessage {
@@ -196,9 +307,35 @@ function endedNote(request: AccessRequest): string {
 export function failedDm(request: AccessRequest): SlackMessage {
   const by = request.decidedBy ? ` by ${mention(request.decidedBy)}` : '';
   const failure = escaped(request.failure ?? 'unknown error', FAILURE_MAX);
+  if (request.extends) {
+    return message(`Your extension ${escaped(request.id, NAME_MAX)} could not be applied. Access still ends at its current time.`, [
+      section(`⚠️ Your extension ${requestId(request)} of ${parentRef(request)} (${targetName(request)}) could not be applied: ${failure}`),
+      context('Access still ends at its current time. If you still need more time, tell the approvers.'),
+    ]);
+  }
   return message(`${plainRef(request)} was approved but the grant failed. Nothing was opened.`, [
     section(`⚠️ Your request ${requestId(request)} for ${targetName(request)} was approved${by}, but the grant failed: ${failure}`),
     context('Nothing was opened. You can send the request again; if it keeps failing, tell the approvers.'),
+  ]);
+}
+
+/**
+ * approval.reminder, as a DM to one approver who has not decided yet: what waits, where, and
+ * until when. The fallback text names no one and leaves the reason out.
+ */
+export function reminderDm(request: AccessRequest, target: Target | undefined, channelId: string): SlackMessage {
+  const what = request.extends ? `extension ${requestId(request)} of ${parentRef(request)}` : `request ${requestId(request)}`;
+  const required = approvalsRequired(request);
+  const progress = required > 1 ? ` (${quorumProgress(request)})` : '';
+  const kind = request.extends ? 'An extension' : 'A request';
+  return message(`${kind} for ${escaped(request.targetName, NAME_MAX)} (${escaped(request.id, NAME_MAX)}) is waiting for your approval until ${whenText(request, request.approvalDeadline)}.`, [
+    section(
+      `⏰ ${mention(request.requesterId)}'s ${what} for ${targetName(request)} is waiting for your approval in ${channelLink(channelId)}${progress}. ` +
+        `Approvers have until ${when(request, request.approvalDeadline)}.`,
+    ),
+    requestFields(request, target),
+    reasonSection(request),
+    context(`Decide on the request message in ${channelLink(channelId)}.`),
   ]);
 }
 
@@ -255,6 +392,11 @@ function timeLeft(request: AccessRequest, now: Date | undefined): string {
   }
   const minutes = Math.round(left / 60_000);
   return `, in ${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+/** The grant an extension is for, as code. */
+function parentRef(request: AccessRequest): string {
+  return code(request.extends ?? '', NAME_MAX);
 }
 
 /** "Your request jit-… for prod-bastion" for fallback text. */

@@ -1,12 +1,28 @@
 /**
  * Block Kit identifiers shared by the builders in blocks/ and the handlers that route Slack
- * interactions. Change one here and both sides follow.
+ * interactions. Change one here and both sides follow. Every button value and every modal's
+ * private_metadata carries a request id and nothing else.
  */
 
-/** Approval message (approver channel). Button values carry the request id and nothing else. */
+/** Approval message (approver channel). */
 export const BLOCK_DECISION = 'jit_decision';
 export const ACTION_APPROVE = 'jit_approve';
 export const ACTION_DENY = 'jit_deny';
+/** "Approve…": a form to approve for less time and/or with a note. */
+export const ACTION_APPROVE_WITH = 'jit_approve_with';
+/** "Deny…": a form to deny with a note. */
+export const ACTION_DENY_WITH = 'jit_deny_with';
+/** "Reviewed" on a break-glass request's approval message. */
+export const BLOCK_REVIEW = 'jit_review';
+export const ACTION_REVIEW = 'jit_review';
+
+/** The decision forms opened by "Approve…" / "Deny…". */
+export const CALLBACK_APPROVE_MODAL = 'jit_approve_modal';
+export const CALLBACK_DENY_MODAL = 'jit_deny_modal';
+export const BLOCK_DECISION_DURATION = 'jit_decision_duration';
+export const ACTION_DECISION_DURATION = 'jit_decision_duration_input';
+export const BLOCK_COMMENT = 'jit_comment';
+export const ACTION_COMMENT = 'jit_comment_input';
 
 /** Request modal (opened by `/jit` or `/jit request` without arguments). */
 export const CALLBACK_REQUEST_MODAL = 'jit_request_modal';
@@ -27,3 +43,12 @@ export const BLOCK_SHOW_CREDENTIALS = 'jit_credentials';
 export const ACTION_SHOW_CREDENTIALS = 'jit_show_credentials';
 /** The credentials modal (read-only: no inputs, no submit). */
 export const CALLBACK_CREDENTIALS_MODAL = 'jit_credentials_modal';
+
+/** "Extend" on the expiry-warning DM, and the form it opens. */
+export const BLOCK_EXTEND = 'jit_extend';
+export const ACTION_EXTEND = 'jit_extend';
+export const CALLBACK_EXTEND_MODAL = 'jit_extend_modal';
+export const BLOCK_EXTEND_DURATION = 'jit_extend_duration';
+export const ACTION_EXTEND_DURATION = 'jit_extend_duration_input';
+export const BLOCK_EXTEND_REASON = 'jit_extend_reason';
+export const ACTION_EXTEND_REASON = 'jit_extend_reason_input';

@@ -9,9 +9,11 @@ import type {
   ContextBlock,
   DividerBlock,
   HeaderBlock,
+  InputBlock,
   KnownBlock,
   MrkdwnElement,
   PlainTextElement,
+  PlainTextInput,
   SectionBlock,
 } from '@slack/types';
 import { LIMITS, truncate, truncateMrkdwn } from './text';
@@ -70,20 +72,56 @@ export function actions(blockId: string, elements: Button[]): ActionsBlock {
 
 /**
  * Packs one mrkdwn line per item into as few sections as fit Slack's section limit, showing at
- * most `maxItems` and ending with "…and N more" when there are more.
+ * most `maxItems` and ending with "…and N more" when there are more. With `maxBlocks`, items
+ * that would need more blocks than that (the "…and N more" line included) are left out and
+ * counted in it too, so the caller's other blocks still fit the message.
  */
-export function listBlocks(lines: string[], maxItems: number): KnownBlock[] {
+export function listBlocks(lines: string[], maxItems: number, maxBlocks = Infinity): KnownBlock[] {
   const shown = lines.slice(0, maxItems).map((l) => truncateMrkdwn(l, LIMITS.sectionText));
   const chunks: string[] = [];
+  let count = 0;
   for (const line of shown) {
     const last = chunks[chunks.length - 1];
-    if (last !== undefined && last.length + 1 + line.length <= LIMITS.sectionText) chunks[chunks.length - 1] = `${last}\n${line}`;
-    else chunks.push(line);
+    if (last !== undefined && last.length + 1 + line.length <= LIMITS.sectionText) {
+      chunks[chunks.length - 1] = `${last}\n${line}`;
+    } else {
+      // A new section, leaving room for "…and N more" unless it can hold every line left.
+      const rest = lines.length === shown.length ? shown.slice(count).join('\n').length : Infinity;
+      const moreLine = rest <= LIMITS.sectionText ? 0 : 1;
+      if (chunks.length + 1 + moreLine > maxBlocks) break;
+      chunks.push(line);
+    }
+    count += 1;
   }
   const blocks: KnownBlock[] = chunks.map(section);
-  const hidden = lines.length - shown.length;
+  const hidden = lines.length - count;
   if (hidden > 0) blocks.push(context(`…and ${hidden} more.`));
   return blocks;
+}
+
+/** A plain-text input element. */
+export function textInput(actionId: string, placeholder: string, extra: { multiline?: boolean; maxLength?: number; initialValue?: string } = {}): PlainTextInput {
+  const initial = extra.initialValue === undefined ? '' : truncate(extra.initialValue, extra.maxLength ?? LIMITS.inputValue);
+  return {
+    type: 'plain_text_input',
+    action_id: actionId,
+    placeholder: plain(placeholder, LIMITS.placeholder),
+    ...(extra.multiline ? { multiline: true } : {}),
+    ...(extra.maxLength !== undefined ? { max_length: extra.maxLength } : {}),
+    ...(initial !== '' ? { initial_value: initial } : {}),
+  };
+}
+
+/** An input block of a modal. */
+export function input(blockId: string, label: string, element: InputBlock['element'], extra: { optional?: boolean; hint?: string } = {}): InputBlock {
+  return {
+    type: 'input',
+    block_id: blockId,
+    label: plain(label, LIMITS.inputLabel),
+    element,
+    ...(extra.optional ? { optional: true } : {}),
+    ...(extra.hint ? { hint: plain(extra.hint, LIMITS.inputHint) } : {}),
+  };
 }
 
 export function message(text: string, blocks: KnownBlock[]): SlackMessage {

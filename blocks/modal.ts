@@ -1,7 +1,7 @@
 /**
  * The request modal (target, duration, address, reason) and a pure reader for its submission.
  */
-import type { InputBlock, ModalView, PlainTextInput, PlainTextOption } from '@slack/types';
+import type { ModalView, PlainTextOption } from '@slack/types';
 import type { Target } from '../src/domain/types';
 import { MAX_REASON_LENGTH } from '../src/policy';
 import { durationRange } from './common';
@@ -16,7 +16,7 @@ import {
   BLOCK_TARGET,
   CALLBACK_REQUEST_MODAL,
 } from './ids';
-import { plain, section } from './kit';
+import { input, plain, section, textInput } from './kit';
 import { LIMITS } from './text';
 
 /** The form enforces the same limit the policy checks. */
@@ -64,28 +64,26 @@ export function requestModal(targets: Target[], opts: { initialTarget?: string }
         optional: true,
         hint: 'Your single public IP address: required for ec2-ssh targets; leave empty for role and SSM targets.',
       }),
-      input(BLOCK_REASON, 'Reason', {
-        ...textInput(ACTION_REASON, 'What are you doing and why? Approvers see this.'),
-        multiline: true,
-        max_length: REASON_MAX_LENGTH,
-      }),
+      input(BLOCK_REASON, 'Reason', textInput(ACTION_REASON, 'What are you doing and why? Approvers see this.', { multiline: true, maxLength: REASON_MAX_LENGTH })),
     ],
   };
 }
 
 /** Reads a submission by our block and action ids; blank answers come back undefined. */
 export function readRequestModal(values: ModalStateValues): RequestModalInput {
-  const read = (blockId: string, actionId: string): string | undefined => {
-    const state = values[blockId]?.[actionId];
-    const text = (state?.selected_option?.value ?? state?.value ?? '').trim();
-    return text === '' ? undefined : text;
-  };
   return {
-    targetName: read(BLOCK_TARGET, ACTION_TARGET),
-    duration: read(BLOCK_DURATION, ACTION_DURATION),
-    address: read(BLOCK_ADDRESS, ACTION_ADDRESS),
-    reason: read(BLOCK_REASON, ACTION_REASON),
+    targetName: readInput(values, BLOCK_TARGET, ACTION_TARGET),
+    duration: readInput(values, BLOCK_DURATION, ACTION_DURATION),
+    address: readInput(values, BLOCK_ADDRESS, ACTION_ADDRESS),
+    reason: readInput(values, BLOCK_REASON, ACTION_REASON),
   };
+}
+
+/** One answer of a submitted form (a text input or a select), trimmed; undefined when blank or missing. */
+export function readInput(values: ModalStateValues, blockId: string, actionId: string): string | undefined {
+  const state = values[blockId]?.[actionId];
+  const text = (state?.selected_option?.value ?? state?.value ?? '').trim();
+  return text === '' ? undefined : text;
 }
 
 function targetOptions(targets: Target[]): PlainTextOption[] {
@@ -107,26 +105,11 @@ function granted(t: Target): string {
     case 'aws-role':
       return 'temporary credentials';
     case 'ssm-session': {
-      const tags = Object.entries(t.tags).map(([k, v]) => `${k}=${v}`);
+      const tags = Object.entries(t.nodeTags).map(([k, v]) => `${k}=${v}`);
       if (t.instanceIds.length === 0 && tags.length > 0) return tags.join(' ');
       return `${t.instanceIds.length} node${t.instanceIds.length === 1 ? '' : 's'}${tags.length > 0 ? ` + ${tags.join(' ')}` : ''}`;
     }
   }
-}
-
-function textInput(actionId: string, placeholder: string): PlainTextInput {
-  return { type: 'plain_text_input', action_id: actionId, placeholder: plain(placeholder, LIMITS.placeholder) };
-}
-
-function input(blockId: string, label: string, element: InputBlock['element'], extra: { optional?: boolean; hint?: string } = {}): InputBlock {
-  return {
-    type: 'input',
-    block_id: blockId,
-    label: plain(label, LIMITS.inputLabel),
-    element,
-    ...(extra.optional ? { optional: true } : {}),
-    ...(extra.hint ? { hint: plain(extra.hint, LIMITS.inputHint) } : {}),
-  };
 }
 
 function noTargetsModal(): ModalView {

@@ -28,6 +28,8 @@ export const LIMITS = {
   selectOptions: 100,
   placeholder: 150,
   inputLabel: 2_000,
+  /** plain_text_input max_length and initial_value. */
+  inputValue: 3_000,
   inputHint: 2_000,
   modalTitle: 24,
   modalButton: 24,
@@ -76,6 +78,16 @@ export function code(raw: string, max = 200): string {
 /** A user mention for a Slack user id; anything else (e.g. "system") is shown as escaped text. */
 export function mention(userId: string): string {
   return /^[UW][A-Z0-9]{2,30}$/.test(userId) ? `<@${userId}>` : escaped(userId, 80);
+}
+
+/** A user-group mention for a Slack subteam id (S…); anything else is shown as escaped text. */
+export function groupMention(groupId: string): string {
+  return /^S[A-Z0-9]{2,30}$/.test(groupId) ? `<!subteam^${groupId}>` : escaped(groupId, 80);
+}
+
+/** Text on one line: runs of whitespace (newlines included) become one space. */
+export function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
 }
 
 /** A channel link for a Slack channel id; anything else is shown as escaped text. */

@@ -1,6 +1,7 @@
 import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
 import { approvalMessage } from '../../blocks/approval';
-import { ACTION_APPROVE, ACTION_DENY, BLOCK_DECISION } from '../../blocks/ids';
+import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_REVIEW, BLOCK_DECISION, BLOCK_REVIEW } from '../../blocks/ids';
+import { LIMITS } from '../../blocks/text';
 import type { RequestStatus } from '../../src/domain/types';
 import {
   ALL_STATUSES,
@@ -10,9 +11,11 @@ import {
   inStatus,
   NASTY,
   NASTY_ESCAPED,
+  PARENT,
   request,
   REQUESTER,
   REVOKER,
+  SECOND_APPROVER,
   roleGrant,
   roleRequest,
   roleTarget,
@@ -26,24 +29,35 @@ import {
 const actionsBlocks = (blocks: KnownBlock[]) => blocks.filter((b): b is ActionsBlock => b.type === 'actions');
 const allText = (blocks: KnownBlock[]) => textObjects(blocks).map((t) => t.text).join('\n');
 const lastText = (blocks: KnownBlock[]) => textObjects(blocks.slice(-1)).map((t) => t.text).join('\n');
+const CREATED_PLUS_5 = '2026-11-22T10:05:00.000Z';
+const REVIEWER = 'U0REVIEWER';
 
 describe('approvalMessage: PENDING', () => {
   const r = request();
   const msg = approvalMessage(r, target());
 
-  it('ends with one actions block holding Approve and Deny', () => {
+  it('ends with one actions block holding Approve, Approve…, Deny and Deny…', () => {
     const [decision, ...others] = actionsBlocks(msg.blocks);
     expect(others).toHaveLength(0);
     expect(decision).toBe(msg.blocks[msg.blocks.length - 1]);
     expect(decision!.block_id).toBe(BLOCK_DECISION);
-    const [approve, deny] = decision!.elements as Button[];
+    const [approve, approveWith, deny, denyWith, ...more] = decision!.elements as Button[];
+    expect(more).toHaveLength(0);
     expect(approve).toMatchObject({ type: 'button', action_id: ACTION_APPROVE, style: 'primary', text: { text: 'Approve' } });
+    expect(approveWith).toMatchObject({ type: 'button', action_id: ACTION_APPROVE_WITH, text: { text: 'Approve…' } });
+    expect(approveWith!.style).toBeUndefined();
     expect(deny).toMatchObject({ type: 'button', action_id: ACTION_DENY, style: 'danger', text: { text: 'Deny' } });
+    expect(denyWith).toMatchObject({ type: 'button', action_id: ACTION_DENY_WITH, text: { text: 'Deny…' } });
+    expect(denyWith!.style).toBeUndefined();
   });
 
   it('puts the request id and nothing else in the button values', () => {
     const buttons = actionsBlocks(msg.blocks)[0]!.elements as Button[];
-    expect(buttons.map((b) => b.value)).toEqual([r.id, r.id]);
+    expect(buttons.map((b) => b.value)).toEqual([r.id, r.id, r.id, r.id]);
+  });
+
+  it('has no quorum line when one approval is enough', () => {
+    expect(msg.blocks.filter((b) => b.type === 'context')).toHaveLength(0);
   });
 
   it('shows the facts of the request', () => {
@@ -88,7 +102,7 @@ describe('approvalMessage: role-backed kinds', () => {
 
   it('ssm-session: shows the nodes (ids or tag selector) and the document, and no address', () => {
     expect(fields(approvalMessage(ssmRequest('PENDING'), ssmTarget()))).toContain('*Target*\ndev-nodes\nssm-session · nodes tagged `ENV=dev` · document `SSM-SessionManagerRunShell`');
-    const byId = fields(approvalMessage(ssmRequest('PENDING'), ssmTarget({ instanceIds: ['i-1', 'i-2'], tags: {}, documentName: 'AWS-StartSSHSession' })));
+    const byId = fields(approvalMessage(ssmRequest('PENDING'), ssmTarget({ instanceIds: ['i-1', 'i-2'], nodeTags: {}, documentName: 'AWS-StartSSHSession' })));
     expect(byId).toContain('*Target*\ndev-nodes\nssm-session · `i-1`, `i-2` · document `AWS-StartSSHSession`');
     expect(byId.some((x) => x.startsWith('*Address*'))).toBe(false);
   });
@@ -106,7 +120,7 @@ describe('approvalMessage: role-backed kinds', () => {
     const ids = Array.from({ length: 1_000 }, () => 'i'.repeat(200));
     const msg = approvalMessage(
       ssmRequest(status, { reason: long, failure: long, targetName: 'n'.repeat(500) }),
-      ssmTarget({ instanceIds: ids, tags: Object.fromEntries(ids.map((v, i) => [`k${i}`, v])), documentName: NASTY.repeat(100) }),
+      ssmTarget({ instanceIds: ids, nodeTags: Object.fromEntries(ids.map((v, i) => [`k${i}`, v])), documentName: NASTY.repeat(100) }),
     );
     expectMessageWithinLimits(msg);
     expectNoRawPing(msg);
@@ -128,6 +142,7 @@ describe('approvalMessage: resolved statuses', () => {
     ['EXPIRED', {}, /^⌛ Expired: nobody approved before <!date\^\d+\^[^|]+\|10:30 UTC>$/],
     ['CANCELLED', {}, /^↩️ Withdrawn by the requester$/],
     ['FAILED', {}, new RegExp(`^⚠️ Approved by <@${APPROVER}> · grant failed: InvalidGroup.NotFound: the security group does not exist$`)],
+    ['EXTENDED', {}, new RegExp(`^✅ Approved by <@${APPROVER}> · access extended until <!date\\^\\d+\\^[^|]+\\|11:06 UTC>$`)],
   ];
 
   it.each(cases)('%s %j: no buttons, status line %s', (status, overrides, line) => {
@@ -140,14 +155,16 @@ describe('approvalMessage: resolved statuses', () => {
   it.each(ALL_STATUSES.filter((s) => s !== 'PENDING'))('%s keeps the same facts as PENDING', (status) => {
     const pending = approvalMessage(request(), target());
     const resolved = approvalMessage(inStatus(status), target());
-    expect(resolved.blocks.slice(0, 3)).toEqual(pending.blocks.slice(0, 3));
+    expect(resolved.blocks.slice(1, 3)).toEqual(pending.blocks.slice(1, 3));
+    if (status !== 'EXTENDED') expect(resolved.blocks[0]).toEqual(pending.blocks[0]);
   });
 
   it.each(ALL_STATUSES)('%s: fallback text is one line with no mention', (status) => {
     const msg = approvalMessage(inStatus(status), target());
     expect(msg.text).not.toContain('\n');
     expect(msg.text).not.toContain('<@');
-    expect(msg.text).toMatch(/^Access request jit-abc123: prod-bastion for 30m \(.+\)$/);
+    if (status === 'EXTENDED') expect(msg.text).toBe(`Extension request jit-abc123: prod-bastion, 30m more for ${PARENT} (extended)`);
+    else expect(msg.text).toMatch(/^Access request jit-abc123: prod-bastion for 30m \(.+\)$/);
   });
 });
 
@@ -190,5 +207,151 @@ describe('approvalMessage: limits', () => {
     const header = msg.blocks[0] as { text: { text: string } };
     expect(header.text.text).toHaveLength(150);
     expect(header.text.text.endsWith('…')).toBe(true);
+  });
+});
+
+describe('approvalMessage: quorum', () => {
+  const quorum = (overrides: Parameters<typeof request>[0] = {}) => request({ approvalsRequired: 2, ...overrides });
+  const contexts = (blocks: KnownBlock[]) => blocks.filter((b) => b.type === 'context').map((b) => allText([b]));
+
+  it('says no approval was given yet, above the buttons', () => {
+    const msg = approvalMessage(quorum(), target());
+    expect(contexts(msg.blocks)).toEqual(['0 of 2 approvals so far']);
+    expect(msg.blocks.at(-1)!.type).toBe('actions');
+    expect(msg.text).toContain('waiting for approval (0 of 2 approvals) until 10:30 UTC');
+  });
+
+  it('lists the approvals so far with escaped notes and narrowed durations; buttons stay', () => {
+    const msg = approvalMessage(
+      quorum({ approvals: [{ by: APPROVER, at: CREATED_PLUS_5, comment: `ok\n${NASTY}`, durationMs: 15 * 60_000 }] }),
+      target(),
+    );
+    expect(contexts(msg.blocks)).toEqual([`1 of 2 approvals: <@${APPROVER}> (“ok ${NASTY_ESCAPED}”; approved for 15m)`]);
+    expect(actionsBlocks(msg.blocks)).toHaveLength(1);
+    expectNoRawPing(msg);
+    expect(msg.text).not.toContain('<@');
+    expect(msg.text).not.toContain('ok');
+  });
+
+  it('after the quorum: all approvers with their notes, "approved for 30m (asked 1h)", no buttons', () => {
+    const msg = approvalMessage(
+      inStatus('ACTIVE', {
+        approvalsRequired: 2,
+        durationMs: 30 * 60_000,
+        requestedDurationMs: 60 * 60_000,
+        approvals: [
+          { by: APPROVER, at: CREATED_PLUS_5, comment: 'fine by me' },
+          { by: SECOND_APPROVER, at: CREATED_PLUS_5, durationMs: 30 * 60_000 },
+        ],
+        decidedBy: SECOND_APPROVER,
+      }),
+      target(),
+    );
+    expect(actionsBlocks(msg.blocks)).toHaveLength(0);
+    expect(lastText(msg.blocks)).toMatch(
+      new RegExp(`^✅ Approved by <@${APPROVER}> \\(“fine by me”\\), <@${SECOND_APPROVER}> \\(approved for 30m\\) · approved for 30m \\(asked 1h\\) · active until <!date`),
+    );
+  });
+
+  it('an expired request with some approvals says how many it got', () => {
+    const msg = approvalMessage(inStatus('EXPIRED', { approvalsRequired: 3, approvals: [{ by: APPROVER, at: CREATED_PLUS_5 }] }), target());
+    expect(lastText(msg.blocks)).toMatch(new RegExp(`^⌛ Expired with 1 of 3 approvals \\(<@${APPROVER}>\\) before <!date`));
+  });
+
+  it('keeps within limits with 30 approvers leaving 500-character notes of "<"', () => {
+    const approvals = Array.from({ length: 30 }, (_, i) => ({ by: `U${String(i).padStart(8, '0')}`, at: CREATED_PLUS_5, comment: '<'.repeat(500), durationMs: 15 * 60_000 }));
+    for (const status of ['PENDING', 'GRANTING', 'ACTIVE', 'FAILED', 'EXPIRED', 'EXTENDED'] as RequestStatus[]) {
+      const msg = approvalMessage(inStatus(status, { approvalsRequired: 31, approvals, requestedDurationMs: 3_600_000, failure: 'x'.repeat(5_000) }), target());
+      expectMessageWithinLimits(msg);
+      expectNoRawPing(msg);
+      expect(allText(msg.blocks)).toContain('and 20 more');
+      if (status === 'ACTIVE') expect(lastText(msg.blocks)).toMatch(/active until <!date\^\d+\^[^|]+\|10:36 UTC>$/);
+    }
+  });
+});
+
+describe('approvalMessage: denial with a note', () => {
+  it('shows the denier and the escaped note', () => {
+    const msg = approvalMessage(inStatus('DENIED', { decisionComment: `not during the freeze ${NASTY}` }), target());
+    expect(lastText(msg.blocks)).toBe(`❌ Denied by <@${APPROVER}>: “not during the freeze ${NASTY_ESCAPED}”`);
+    expect(actionsBlocks(msg.blocks)).toHaveLength(0);
+    expectNoRawPing(msg);
+    expect(msg.text).not.toContain('freeze');
+  });
+
+  it('cuts a very long note and stays within limits', () => {
+    const msg = approvalMessage(inStatus('DENIED', { decisionComment: '&'.repeat(10_000) }), target());
+    expectMessageWithinLimits(msg);
+    expect(lastText(msg.blocks).length).toBeLessThanOrEqual(LIMITS.contextText);
+    expect(lastText(msg.blocks)).toMatch(/&amp;…”$/);
+  });
+});
+
+describe('approvalMessage: approved by policy', () => {
+  it('auto-approved: names the rule', () => {
+    const msg = approvalMessage(inStatus('ACTIVE', { approvedVia: 'auto', policyRule: 'office-hours', decidedBy: undefined, approvals: undefined }), target());
+    expect(lastText(msg.blocks)).toMatch(/^✅ 🤖 Auto-approved by rule `office-hours` · active until <!date/);
+    expect(actionsBlocks(msg.blocks)).toHaveLength(0);
+    expect(allText(msg.blocks)).not.toContain('Approval deadline');
+  });
+
+  it('escapes a rule name', () => {
+    const msg = approvalMessage(inStatus('GRANTING', { approvedVia: 'auto', policyRule: NASTY }), target());
+    expectNoRawPing(msg);
+  });
+});
+
+describe('approvalMessage: break-glass', () => {
+  const glass = (status: RequestStatus, overrides: Parameters<typeof inStatus>[1] = {}) =>
+    inStatus(status, { breakGlass: true, approvedVia: 'break-glass', decidedBy: undefined, approvals: undefined, ...overrides });
+
+  it('has a loud header and says it was taken without approval', () => {
+    const msg = approvalMessage(glass('ACTIVE'), target());
+    expect(msg.blocks[0]).toMatchObject({ type: 'header', text: { text: '🚨 Break-glass access: prod-bastion' } });
+    expect(allText(msg.blocks)).toMatch(new RegExp(`✅ 🚨 Break-glass: taken by <@${REQUESTER}> without approval · active until <!date`));
+    expect(msg.text).toMatch(/^Break-glass access jit-abc123: prod-bastion for 30m \(active until 10:36 UTC\)$/);
+  });
+
+  it.each(ALL_STATUSES)('%s: has the Reviewed button (value = the id) until reviewed, and never the decision buttons', (status) => {
+    const r = glass(status);
+    const msg = approvalMessage(r, target());
+    const blocks = actionsBlocks(msg.blocks).filter((b) => b.block_id === BLOCK_REVIEW);
+    expect(blocks).toHaveLength(1);
+    expect(blocks[0]!.elements).toEqual([expect.objectContaining({ type: 'button', action_id: ACTION_REVIEW, value: r.id, text: expect.objectContaining({ text: 'Reviewed' }) })]);
+    if (status !== 'PENDING') expect(actionsBlocks(msg.blocks).filter((b) => b.block_id === BLOCK_DECISION)).toHaveLength(0);
+  });
+
+  it.each(ALL_STATUSES)('%s: once reviewed, says by whom and when, without the button', (status) => {
+    const msg = approvalMessage(glass(status, { reviewedBy: REVIEWER, reviewedAt: '2026-11-22T10:20:00.000Z' }), target());
+    expect(actionsBlocks(msg.blocks).filter((b) => b.block_id === BLOCK_REVIEW)).toHaveLength(0);
+    expect(lastText(msg.blocks)).toMatch(new RegExp(`^👀 Reviewed by <@${REVIEWER}> at <!date\\^\\d+\\^[^|]+\\|10:20 UTC>$`));
+  });
+
+  it('a request that is not break-glass has no Reviewed button', () => {
+    for (const status of ALL_STATUSES) {
+      expect(actionsBlocks(approvalMessage(inStatus(status), target()).blocks).filter((b) => b.block_id === BLOCK_REVIEW)).toHaveLength(0);
+    }
+  });
+});
+
+describe('approvalMessage: extension requests', () => {
+  const ext = (status: RequestStatus, overrides: Parameters<typeof inStatus>[1] = {}) => inStatus(status, { extends: PARENT, ...overrides });
+
+  it('PENDING: header, "Adds 30m to `parent`", and the decision buttons', () => {
+    const msg = approvalMessage(ext('PENDING'), target());
+    expect(msg.blocks[0]).toMatchObject({ type: 'header', text: { text: '⏱ Extension request: prod-bastion' } });
+    expect(allText(msg.blocks)).toContain(`Adds *30m* to \`${PARENT}\``);
+    expect(actionsBlocks(msg.blocks)).toHaveLength(1);
+    expect(msg.text).toBe(`Extension request jit-abc123: prod-bastion, 30m more for ${PARENT} (waiting for approval until 10:30 UTC)`);
+  });
+
+  it('EXTENDED: who approved and until when access now runs', () => {
+    const msg = approvalMessage(ext('EXTENDED'), target());
+    expect(lastText(msg.blocks)).toMatch(new RegExp(`^✅ Approved by <@${APPROVER}> · access extended until <!date\\^\\d+\\^[^|]+\\|11:06 UTC>$`));
+    expect(actionsBlocks(msg.blocks)).toHaveLength(0);
+  });
+
+  it('escapes the parent id', () => {
+    expectNoRawPing(approvalMessage(ext('PENDING', { extends: NASTY }), target()));
   });
 });

@@ -1,7 +1,25 @@
 import type { KnownBlock } from '@slack/types';
-import { revokedThreadMessage, systemAlert } from '../../blocks/channel';
+import { breakGlassAlert, MAX_REMINDER_MENTIONS, reminderThreadMessage, revokedThreadMessage, systemAlert } from '../../blocks/channel';
 import { pendingRequest } from '../support/requests';
-import { ec2Grant, expectMessageWithinLimits, expectNoRawPing, NASTY, roleGrant, roleRequest, ssmRequest, textObjects } from './fixtures';
+import {
+  APPROVER,
+  APPROVER_GROUP,
+  ec2Grant,
+  expectMessageWithinLimits,
+  expectNoRawPing,
+  inStatus,
+  NASTY,
+  NASTY_ESCAPED,
+  PARENT,
+  REQUESTER,
+  roleGrant,
+  roleRequest,
+  roleTarget,
+  SECOND_APPROVER,
+  ssmRequest,
+  target,
+  textObjects,
+} from './fixtures';
 
 const grant = { kind: 'ec2-ssh' as const, region: 'eu-west-1', securityGroupId: 'sg-0123456789abcdef0', securityGroupRuleId: 'sgr-0abc', cidr: '203.0.113.7/32', port: 22 };
 
@@ -79,5 +97,78 @@ describe('revokedThreadMessage per kind', () => {
     );
     expectNoRawPing(m);
     expectMessageWithinLimits(m);
+  });
+});
+
+describe('reminderThreadMessage', () => {
+  const text = (m: { blocks: KnownBlock[] }) => textObjects(m.blocks).map((t) => t.text).join('\n');
+
+  it('mentions who has not approved yet (users and groups) and how many approvals are still needed', () => {
+    const r = inStatus('PENDING', { approvalsRequired: 2, approvals: [{ by: APPROVER, at: '2026-11-22T10:05:00.000Z' }] });
+    const m = reminderThreadMessage(r, { users: [SECOND_APPROVER], groups: [APPROVER_GROUP] });
+    expect(text(m)).toMatch(
+      new RegExp(`^⏰ Still waiting: <@${SECOND_APPROVER}>, <!subteam\\^${APPROVER_GROUP}>, \`jit-abc123\` \\(\\*prod-bastion\\*, 30m\\) needs 1 more approval \\(1 of 2 approvals\\) before <!date\\^\\d+\\^[^|]+\\|10:30 UTC>\\.$`),
+    );
+    expect(m.text).toBe('Still waiting: jit-abc123 needs 1 more approval (1 of 2 approvals) before 10:30 UTC.');
+    expect(m.text).not.toContain('<');
+  });
+
+  it('with one approval needed and nobody left to name, still says what waits', () => {
+    const m = reminderThreadMessage(inStatus('PENDING'), { users: [], groups: [] });
+    expect(text(m)).toMatch(/^⏰ Still waiting: `jit-abc123` \(\*prod-bastion\*, 30m\) needs 1 approval before <!date/);
+  });
+
+  it('names an extension as one', () => {
+    expect(text(reminderThreadMessage(inStatus('PENDING', { extends: PARENT }), { users: [APPROVER], groups: [] }))).toContain(`extension of \`${PARENT}\` by 30m`);
+  });
+
+  it(`mentions at most ${MAX_REMINDER_MENTIONS} and says how many more`, () => {
+    const users = Array.from({ length: 30 }, (_, i) => `U${String(i).padStart(8, '0')}`);
+    const groups = Array.from({ length: 5 }, (_, i) => `S${String(i).padStart(8, '0')}`);
+    const m = reminderThreadMessage(inStatus('PENDING'), { users, groups });
+    expect((text(m).match(/<@U|<!subteam\^/g) ?? []).length).toBe(MAX_REMINDER_MENTIONS);
+    expect(text(m)).toContain('and 15 more, ');
+    expectMessageWithinLimits(m);
+  });
+
+  it('escapes anything that is not a user or group id, and the target name', () => {
+    const m = reminderThreadMessage(inStatus('PENDING', { targetName: NASTY }), { users: [NASTY, '<!here>'], groups: [NASTY, '!channel'] });
+    expectNoRawPing(m);
+    expect(JSON.stringify(m)).not.toContain('<!here>');
+  });
+});
+
+describe('breakGlassAlert', () => {
+  const r = inStatus('GRANTING', { breakGlass: true, approvedVia: 'break-glass', decidedBy: undefined, reason: `prod is down ${NASTY}` });
+  const m = breakGlassAlert(r, target());
+  const text = (msg: { blocks: KnownBlock[] }) => textObjects(msg.blocks).map((t) => t.text).join('\n');
+
+  it('starts the text and the first section with <!here>', () => {
+    expect(m.text.startsWith('<!here> ')).toBe(true);
+    expect(m.blocks[0]).toMatchObject({ type: 'section' });
+    expect(textObjects(m.blocks.slice(0, 1))[0]!.text.startsWith('<!here> ')).toBe(true);
+  });
+
+  it('says who took access to what for how long, why (escaped), and how to review it', () => {
+    expect(text(m)).toContain(`<!here> 🚨 Break-glass access to *prod-bastion* taken by <@${REQUESTER}> for 30m, without approval.`);
+    expect(text(m)).toContain(`*Reason*\nprod is down ${NASTY_ESCAPED}`);
+    expect(text(m)).toContain('Review it with the *Reviewed* button on the request');
+    expect(text(m)).toContain('`jit-abc123`');
+    expectNoRawPing(m);
+  });
+
+  it('its fallback has no other mention and no reason', () => {
+    expect(m.text).toBe('<!here> 🚨 Break-glass access to prod-bastion taken for 30m (jit-abc123).');
+  });
+
+  it('<!here> is the only special mention, whatever the user typed, and limits hold', () => {
+    const nasty = breakGlassAlert(
+      roleRequest('GRANTING', { breakGlass: true, reason: '<!here> <!everyone> '.repeat(1_000), targetName: '<!here>'.repeat(50), id: 'jit-abc123' }),
+      roleTarget({ roleArn: '<!here>'.repeat(200) }),
+    );
+    const json = JSON.stringify(nasty);
+    expect(json.match(/<!here>/g)).toHaveLength(2); // the text and the first section
+    expect(json).not.toContain('<!everyone>');
+    expectMessageWithinLimits(nasty);
   });
 });

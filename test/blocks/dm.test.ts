@@ -3,15 +3,17 @@ import {
   alertMessage,
   deniedDm,
   endedDm,
+  extendedDm,
   failedDm,
   grantedDm,
+  reminderDm,
   sshCommand,
   ssmCommand,
   submittedDm,
   timeoutDm,
   warningDm,
 } from '../../blocks/dm';
-import { ACTION_SHOW_CREDENTIALS, BLOCK_SHOW_CREDENTIALS } from '../../blocks/ids';
+import { ACTION_EXTEND, ACTION_SHOW_CREDENTIALS, BLOCK_EXTEND, BLOCK_SHOW_CREDENTIALS } from '../../blocks/ids';
 import type { SlackMessage } from '../../blocks/kit';
 import type { AccessRequest } from '../../src/domain/types';
 import {
@@ -28,7 +30,10 @@ import {
   expectNoRawPing,
   inStatus,
   NASTY,
+  NASTY_ESCAPED,
+  PARENT,
   REQUESTER,
+  SECOND_APPROVER,
   REVOKER,
   target,
   textObjects,
@@ -47,6 +52,18 @@ const BUILDERS: [name: string, build: (r: AccessRequest) => SlackMessage, status
   ['endedDm', endedDm, 'REVOKED'],
   ['failedDm', failedDm, 'FAILED'],
   ['alertMessage', (r) => alertMessage(r, NASTY), 'REVOKING'],
+  ['warningDm (can extend)', (r) => warningDm(r, undefined, { canExtend: true }), 'ACTIVE'],
+  ['extendedDm', (r) => extendedDm({ ...r, extensions: [{ id: 'jit-ext1', durationMs: 30 * 60_000, at: r.grantedAt! }] }), 'ACTIVE'],
+  ['reminderDm', (r) => reminderDm(r, target(), CHANNEL), 'PENDING'],
+  ['deniedDm (extension, with a note)', (r) => deniedDm({ ...r, extends: PARENT, decisionComment: r.reason }), 'DENIED'],
+  ['failedDm (extension)', (r) => failedDm({ ...r, extends: PARENT }), 'FAILED'],
+  ['timeoutDm (extension)', (r) => timeoutDm({ ...r, extends: PARENT }), 'EXPIRED'],
+  ['submittedDm (extension)', (r) => submittedDm({ ...r, extends: PARENT }, target(), CHANNEL), 'PENDING'],
+  [
+    'grantedDm (notes)',
+    (r) => grantedDm({ ...r, requestedDurationMs: 3_600_000, approvals: [{ by: APPROVER, at: r.createdAt, comment: r.reason }], approvedVia: 'auto', policyRule: r.reason }, target()),
+    'ACTIVE',
+  ],
 ];
 
 describe('submittedDm', () => {
@@ -248,7 +265,7 @@ describe('grantedDm: ssm-session', () => {
   it.each([
     [ssmTarget(), ssmGrant(), 'aws ssm start-session --target i-0123456789abcdef0 --region eu-west-1'],
     [ssmTarget(), ssmGrant({ documentName: 'AWS-StartSSHSession', region: 'us-east-1' }), 'aws ssm start-session --target i-0123456789abcdef0 --region us-east-1 --document-name AWS-StartSSHSession'],
-    [ssmTarget({ instanceIds: ['i-0aaa'], tags: {} }), undefined, 'aws ssm start-session --target i-0aaa --region eu-west-1'],
+    [ssmTarget({ instanceIds: ['i-0aaa'], nodeTags: {} }), undefined, 'aws ssm start-session --target i-0aaa --region eu-west-1'],
     [undefined, undefined, 'aws ssm start-session --target <instance id>'],
   ])('command for target %j and grant %j is %s', (t, grant, expected) => {
     expect(ssmCommand(ssmRequest('ACTIVE', { grant }), t)).toBe(expected);
@@ -325,6 +342,9 @@ const STS_BUILDERS: [name: string, build: (r: AccessRequest) => SlackMessage, st
   ['endedDm', endedDm, 'REVOKED'],
   ['failedDm', failedDm, 'FAILED'],
   ['alertMessage', (r) => alertMessage(r, NASTY), 'REVOKING'],
+  ['warningDm (can extend)', (r) => warningDm(r, undefined, { canExtend: true }), 'ACTIVE'],
+  ['extendedDm', (r) => extendedDm({ ...r, extensions: [{ id: 'jit-ext1', durationMs: 30 * 60_000, at: r.grantedAt! }] }), 'ACTIVE'],
+  ['reminderDm', (r) => reminderDm(r, r.kind === 'aws-role' ? roleTarget() : ssmTarget(), CHANNEL), 'PENDING'],
 ];
 
 describe.each([
@@ -348,5 +368,153 @@ describe.each([
       expectNoRawPing(build(make(status, { reason: NASTY, failure: NASTY, targetName: NASTY })));
       expectMessageWithinLimits(build(make(status, { reason: long, failure: long, targetName: 'n'.repeat(500) })));
     });
+  });
+});
+
+describe('warningDm: Extend', () => {
+  const r = inStatus('ACTIVE');
+
+  it('offers Extend (value = the id) and says to press it instead of requesting again', () => {
+    const msg = warningDm(r, undefined, { canExtend: true });
+    const actions = msg.blocks.filter((b) => b.type === 'actions');
+    expect(actions).toEqual([expect.objectContaining({ block_id: BLOCK_EXTEND })]);
+    expect(buttons(msg.blocks)).toEqual([expect.objectContaining({ type: 'button', action_id: ACTION_EXTEND, value: r.id, text: expect.objectContaining({ text: 'Extend' }) })]);
+    const text = allText(msg.blocks);
+    expect(text).toContain('press *Extend* to ask for more time');
+    expect(text).not.toContain('/jit request');
+    expect(text).toContain('Open SSH sessions are not cut');
+    expect(msg.text).toBe(warningDm(r).text);
+  });
+
+  it('without canExtend (or by default) has no button and says to request again', () => {
+    for (const msg of [warningDm(r), warningDm(r, undefined, { canExtend: false })]) {
+      expect(buttons(msg.blocks)).toHaveLength(0);
+      expect(allText(msg.blocks)).toContain('run `/jit request prod-bastion 30m 203.0.113.7 &lt;reason&gt;` again');
+    }
+  });
+});
+
+describe('extendedDm', () => {
+  const grant = inStatus('ACTIVE', {
+    expiresAt: '2026-11-22T11:06:00.000Z',
+    extensions: [
+      { id: 'jit-ext1', durationMs: 15 * 60_000, at: '2026-11-22T10:20:00.000Z' },
+      { id: 'jit-ext2', durationMs: 15 * 60_000 + 30 * 60_000, at: '2026-11-22T10:30:00.000Z' },
+    ],
+  });
+
+  it('says until when access now lasts, and by how much the last extension moved it', () => {
+    const msg = extendedDm(grant);
+    expect(allText(msg.blocks)).toMatch(/^⏱ Your access to \*prod-bastion\* \(`jit-abc123`\) now lasts until <!date\^\d+\^[^|]+\|11:06 UTC> \(extended by 45m\)\.$/m);
+    expect(msg.text).toBe('Your access to prod-bastion now lasts until 11:06 UTC (extended by 45m).');
+    expect(buttons(msg.blocks)).toHaveLength(0);
+  });
+
+  it('for role-backed kinds, offers fresh credentials', () => {
+    const msg = extendedDm(roleRequest('ACTIVE', { extensions: grant.extensions }));
+    expect(buttons(msg.blocks)).toEqual([expect.objectContaining({ action_id: ACTION_SHOW_CREDENTIALS, value: 'jit-abc123' })]);
+    expect(allText(msg.blocks)).toContain('press *Show credentials* for a fresh set');
+  });
+});
+
+describe('grantedDm: how it was decided', () => {
+  it('says it was approved for less than asked, and shows approver notes with the approver, escaped', () => {
+    const r = inStatus('ACTIVE', {
+      durationMs: 30 * 60_000,
+      requestedDurationMs: 3_600_000,
+      approvals: [
+        { by: APPROVER, at: '2026-11-22T10:05:00.000Z', comment: `keep it short\n${NASTY}` },
+        { by: SECOND_APPROVER, at: '2026-11-22T10:05:00.000Z' },
+      ],
+    });
+    const msg = grantedDm(r, target());
+    const text = allText(msg.blocks);
+    expect(text).toContain('Approved for 30m instead of the 1h you asked for.');
+    expect(text).toContain(`💬 <@${APPROVER}>: “keep it short ${NASTY_ESCAPED}”`);
+    expect(text).not.toContain(`<@${SECOND_APPROVER}>`);
+    expect(text).toContain('```ssh ubuntu@bastion.prod.example.com```');
+    expectNoRawPing(msg);
+    expect(msg.text).toBe('Access to prod-bastion is open until 10:36 UTC.');
+  });
+
+  it('names the auto-approve rule', () => {
+    expect(allText(grantedDm(inStatus('ACTIVE', { approvedVia: 'auto', policyRule: 'office-hours' }), target()).blocks)).toContain('Auto-approved by rule `office-hours`.');
+  });
+
+  it('says break-glass approvers were alerted and will review it', () => {
+    expect(allText(grantedDm(roleRequest('ACTIVE', { approvedVia: 'break-glass', breakGlass: true }), roleTarget()).blocks)).toContain(
+      'Break-glass: the approvers were alerted and will review it.',
+    );
+  });
+
+  it('adds nothing to a plain approval', () => {
+    expect(grantedDm(inStatus('ACTIVE'), target()).blocks).toHaveLength(3);
+  });
+
+  it('keeps within limits with many long notes', () => {
+    const approvals = Array.from({ length: 40 }, (_, i) => ({ by: `U${String(i).padStart(8, '0')}`, at: '2026-11-22T10:05:00.000Z', comment: '<'.repeat(500) }));
+    const msg = grantedDm(ssmRequest('ACTIVE', { approvals }), ssmTarget());
+    expectMessageWithinLimits(msg);
+    expect(allText(msg.blocks)).toContain('…and 30 more notes.');
+  });
+});
+
+describe('deniedDm: note and extensions', () => {
+  it('quotes the escaped note', () => {
+    const msg = deniedDm(inStatus('DENIED', { decisionComment: `not now\n${NASTY}` }));
+    expect(allText(msg.blocks)).toContain(`> not now\n> ${NASTY_ESCAPED}`);
+    expect(msg.text).not.toContain('not now');
+    expectNoRawPing(msg);
+  });
+
+  it('a 10,000-character note stays within limits', () => {
+    expectMessageWithinLimits(deniedDm(inStatus('DENIED', { decisionComment: '&'.repeat(10_000) })));
+  });
+
+  it('an extension: access still ends at its current time', () => {
+    const msg = deniedDm(inStatus('DENIED', { extends: PARENT }));
+    expect(allText(msg.blocks)).toContain(`Your extension \`jit-abc123\` of \`${PARENT}\` (*prod-bastion*) was denied by <@${APPROVER}>; access still ends at its current time.`);
+    expect(allText(msg.blocks)).not.toContain('Nothing was opened');
+  });
+});
+
+describe('extension requests in the other DMs', () => {
+  it('failedDm: the extension could not be applied', () => {
+    const text = allText(failedDm(inStatus('FAILED', { extends: PARENT })).blocks);
+    expect(text).toContain(`Your extension \`jit-abc123\` of \`${PARENT}\` (*prod-bastion*) could not be applied: InvalidGroup.NotFound`);
+    expect(text).toContain('Access still ends at its current time.');
+  });
+
+  it('timeoutDm: nobody approved the extension', () => {
+    const text = allText(timeoutDm(inStatus('EXPIRED', { extends: PARENT })).blocks);
+    expect(text).toContain(`Nobody approved your extension \`jit-abc123\` of \`${PARENT}\``);
+    expect(text).not.toContain('/jit request');
+  });
+
+  it('submittedDm: the extension waits, and a quorum is named', () => {
+    const text = allText(submittedDm(inStatus('PENDING', { extends: PARENT, approvalsRequired: 2 }), target(), CHANNEL).blocks);
+    expect(text).toContain(`Your extension \`jit-abc123\` of \`${PARENT}\` (30m more on *prod-bastion*) is waiting for approval in <#${CHANNEL}>.`);
+    expect(text).toContain('It needs 2 approvals.');
+  });
+});
+
+describe('reminderDm', () => {
+  const r = inStatus('PENDING', { approvalsRequired: 2, approvals: [{ by: APPROVER, at: '2026-11-22T10:05:00.000Z' }] });
+  const msg = reminderDm(r, target(), CHANNEL);
+
+  it('says whose request waits where, and until when', () => {
+    expect(allText(msg.blocks)).toMatch(
+      new RegExp(`^⏰ <@${REQUESTER}>'s request \`jit-abc123\` for \\*prod-bastion\\* is waiting for your approval in <#${CHANNEL}> \\(1 of 2 approvals\\)\\. Approvers have until <!date`, 'm'),
+    );
+    expect(allText(msg.blocks)).toContain('*Reason*\ninvestigating checkout latency');
+    expect(buttons(msg.blocks)).toHaveLength(0);
+  });
+
+  it('has a fallback text without mentions or the reason', () => {
+    expect(msg.text).toBe('A request for prod-bastion (jit-abc123) is waiting for your approval until 10:30 UTC.');
+  });
+
+  it('names an extension as one', () => {
+    expect(allText(reminderDm(inStatus('PENDING', { extends: PARENT }), target(), CHANNEL).blocks)).toContain(`'s extension \`jit-abc123\` of \`${PARENT}\``);
   });
 });

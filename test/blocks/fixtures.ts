@@ -9,7 +9,10 @@ import type {
   RoleGrant,
   SsmGrant,
   SsmSessionTarget,
+  Target,
+  TargetPolicy,
 } from '../../src/domain/types';
+import type { TargetSummary } from '../../src/policy';
 import { LIMITS } from '../../blocks/text';
 
 export const CREATED = '2026-11-22T10:00:00.000Z';
@@ -17,14 +20,43 @@ export const REQUESTER = 'U0REQUESTER';
 export const APPROVER = 'U0APPROVER';
 export const REVOKER = 'U0REVOKER';
 export const CHANNEL = 'C0APPROVERS';
+export const SECOND_APPROVER = 'U0SECOND';
+export const APPROVER_GROUP = 'S0ONCALL';
+/** The grant an extension request extends. */
+export const PARENT = 'jit-parent1';
 
 /** What a user might type to ping everyone: it must never reach Slack unescaped. */
 export const NASTY = '<!channel> hi <@U123> & co';
 export const NASTY_ESCAPED = '&lt;!channel&gt; hi &lt;@U123&gt; &amp; co';
 
-export const ALL_STATUSES: RequestStatus[] = ['PENDING', 'GRANTING', 'ACTIVE', 'REVOKING', 'REVOKED', 'DENIED', 'EXPIRED', 'CANCELLED', 'FAILED'];
+export const ALL_STATUSES: RequestStatus[] = ['PENDING', 'GRANTING', 'ACTIVE', 'REVOKING', 'REVOKED', 'DENIED', 'EXPIRED', 'CANCELLED', 'FAILED', 'EXTENDED'];
 
-const at = (minutes: number) => new Date(Date.parse(CREATED) + minutes * 60_000).toISOString();
+/** CREATED plus `minutes`, as ISO. */
+export const at = (minutes: number) => new Date(Date.parse(CREATED) + minutes * 60_000).toISOString();
+
+/** A target's effective policy: APPROVER alone, one approval, 30m to decide, no break-glass, 8h in all. */
+export function policy(overrides: Partial<TargetPolicy> = {}): TargetPolicy {
+  return {
+    approvers: { users: [APPROVER], groups: [] },
+    approvalsRequired: 1,
+    approvalTimeoutMs: 30 * 60_000,
+    breakGlass: false,
+    maxTotalDurationMs: 8 * 3_600_000,
+    ...overrides,
+  };
+}
+
+/** What `/jit targets` shows of `t` (by default: its policy, nothing auto-approved or refused). */
+export function summary(t: Target, overrides: Partial<TargetSummary> = {}): TargetSummary {
+  return {
+    target: t,
+    approvers: t.policy.approvers,
+    approvalsRequired: t.policy.approvalsRequired,
+    breakGlass: t.policy.breakGlass,
+    maxTotalDurationMs: t.policy.maxTotalDurationMs,
+    ...overrides,
+  };
+}
 
 /** An ec2-ssh target. */
 export function target(overrides: Partial<Ec2SshTarget> = {}): Ec2SshTarget {
@@ -38,6 +70,8 @@ export function target(overrides: Partial<Ec2SshTarget> = {}): Ec2SshTarget {
     sshUser: 'ubuntu',
     minDurationMs: 15 * 60_000,
     maxDurationMs: 4 * 3_600_000,
+    tags: {},
+    policy: policy(),
     ...overrides,
   };
 }
@@ -56,6 +90,8 @@ export function roleTarget(overrides: Partial<AwsRoleTarget> = {}): AwsRoleTarge
     region: 'eu-west-1',
     minDurationMs: 15 * 60_000,
     maxDurationMs: 12 * 3_600_000,
+    tags: {},
+    policy: policy(),
     ...overrides,
   };
 }
@@ -66,12 +102,14 @@ export function ssmTarget(overrides: Partial<SsmSessionTarget> = {}): SsmSession
     name: 'dev-nodes',
     kind: 'ssm-session',
     instanceIds: [],
-    tags: { ENV: 'dev' },
+    nodeTags: { ENV: 'dev' },
     documentName: 'SSM-SessionManagerRunShell',
     roleArn: SSM_ROLE_ARN,
     region: 'eu-west-1',
     minDurationMs: 15 * 60_000,
     maxDurationMs: 3_600_000,
+    tags: {},
+    policy: policy(),
     ...overrides,
   };
 }
@@ -147,6 +185,7 @@ export function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
     cidr: '203.0.113.7/32',
     createdAt: CREATED,
     approvalDeadline: at(30),
+    approvalsRequired: 1,
     audit: [],
     outbox: {},
     ...overrides,
@@ -156,17 +195,20 @@ export function request(overrides: Partial<AccessRequest> = {}): AccessRequest {
 /** A request as it looks in `status`, with the fields the lifecycle sets on the way there. */
 export function inStatus(status: RequestStatus, overrides: Partial<AccessRequest> = {}): AccessRequest {
   const decided = { decidedBy: APPROVER, decidedAt: at(5) };
-  const granted = { ...decided, grantedAt: at(6), expiresAt: at(36), warnAt: at(31) };
+  const approved: Partial<AccessRequest> = { ...decided, approvals: [{ by: APPROVER, at: at(5) }], approvedVia: 'approvers' };
+  const granted = { ...approved, grantedAt: at(6), expiresAt: at(36), warnAt: at(31) };
   const byStatus: Record<RequestStatus, Partial<AccessRequest>> = {
     PENDING: {},
-    GRANTING: decided,
+    GRANTING: approved,
     ACTIVE: granted,
     REVOKING: { ...granted, endReason: 'expired', endedBy: 'system' },
     REVOKED: { ...granted, endReason: 'expired', endedBy: 'system', endedAt: at(36) },
     DENIED: decided,
     EXPIRED: {},
     CANCELLED: { endedBy: REQUESTER, endedAt: at(3) },
-    FAILED: { ...decided, failure: 'InvalidGroup.NotFound: the security group does not exist' },
+    FAILED: { ...approved, failure: 'InvalidGroup.NotFound: the security group does not exist' },
+    // An extension request whose 30m were added to PARENT, which now ends at 11:06.
+    EXTENDED: { ...approved, extends: PARENT, grantedAt: at(6), expiresAt: at(66) },
   };
   return request({ status, ...byStatus[status], ...overrides });
 }

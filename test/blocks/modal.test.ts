@@ -59,9 +59,9 @@ describe('requestModal', () => {
       requestModal([
         roleTarget(),
         ssmTarget(),
-        ssmTarget({ name: 'fleet', instanceIds: ['i-1', 'i-2'], tags: {} }),
-        ssmTarget({ name: 'one', instanceIds: ['i-1'], tags: { ENV: 'dev' } }),
-        ssmTarget({ name: 'long', tags: { ['k'.repeat(100)]: 'v'.repeat(100) } }),
+        ssmTarget({ name: 'fleet', instanceIds: ['i-1', 'i-2'], nodeTags: {} }),
+        ssmTarget({ name: 'one', instanceIds: ['i-1'], nodeTags: { ENV: 'dev' } }),
+        ssmTarget({ name: 'long', nodeTags: { ['k'.repeat(100)]: 'v'.repeat(100) } }),
       ]),
     ).options!;
     expect(mixed.map((o) => [o.text.text, o.description!.text])).toEqual([

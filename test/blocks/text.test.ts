@@ -3,8 +3,10 @@ import {
   code,
   escaped,
   escapeText,
+  groupMention,
   LIMITS,
   mention,
+  oneLine,
   slackDate,
   truncate,
   truncateMrkdwn,
@@ -140,5 +142,18 @@ describe('LIMITS', () => {
       sectionFields: 10,
       sectionFieldText: 2_000,
     });
+  });
+});
+
+describe('groupMention / oneLine', () => {
+  it('mentions Slack user-group ids, and shows anything else as escaped text', () => {
+    expect(groupMention('S0ONCALL')).toBe('<!subteam^S0ONCALL>');
+    expect(groupMention('<!here>')).toBe('&lt;!here&gt;');
+    expect(groupMention('dba-team')).toBe('dba-team');
+    expect(groupMention('U0APPROVER')).toBe('U0APPROVER');
+  });
+
+  it('puts text on one line', () => {
+    expect(oneLine('  a\n\n b\t c  ')).toBe('a b c');
   });
 });
