@@ -1,0 +1,38 @@
+/**
+ * The shape every request button shares: ack first; the value must be a request id (nothing
+ * else is trusted from it); the core's refusal or any error becomes an ephemeral reply to the
+ * clicker, never a crash.
+ */
+import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { errorReply } from '../../blocks/command';
+import type { SlackMessage } from '../../blocks/kit';
+import type { HandlerDeps } from '../deps';
+import { errorMessage, REQUEST_ID } from '../errors';
+
+export interface ButtonContext {
+  /** The request id the button carried (checked). */
+  id: string;
+  userId: string;
+  triggerId: string;
+  client: AllMiddlewareArgs['client'];
+  reply(message: SlackMessage): Promise<unknown>;
+}
+
+export function requestButton({ log }: HandlerDeps, name: string, run: (ctx: ButtonContext) => Promise<void>) {
+  return async ({ ack, body, action, client, respond }: SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs): Promise<void> => {
+    await ack();
+    const userId = body.user.id;
+    const id = action.value ?? '';
+    const reply = (message: SlackMessage) => respond({ response_type: 'ephemeral', replace_original: false, ...message });
+    if (!REQUEST_ID.test(id)) {
+      log.warn({ event: 'action.bad_value', action: name, userId }, 'button value is not a request id');
+      await reply(errorReply('This button does not carry a valid request id.'));
+      return;
+    }
+    try {
+      await run({ id, userId, triggerId: body.trigger_id, client, reply });
+    } catch (err) {
+      await reply(errorMessage(err, log.child({ requestId: id }), { action: name, userId }));
+    }
+  };
+}
