@@ -25,6 +25,8 @@ const CAROL = 'U0CAROL';
 const SG_BASTION = 'sg-0123456789abcdef0';
 const REGION = 'eu-west-1';
 const SWEEP_S = 1;
+/** Long enough for the config's floor (1m); nobody waits on it in the demo. */
+const APPROVAL_TIMEOUT = '2m';
 /** The whole demo must be done within this (it normally takes ~11 s). */
 const BUDGET_MS = 30_000;
 
@@ -35,7 +37,7 @@ approvers:
 defaults:
   minDuration: 5s
   maxDuration: 1h
-  approvalTimeout: 20s
+  approvalTimeout: ${APPROVAL_TIMEOUT}
   expiryWarning: 3s
 revocation:
   sweepInterval: ${SWEEP_S}s
@@ -411,7 +413,7 @@ async function main(): Promise<number> {
     `         revocation: a timer per request + node-cron sweep every ${SWEEP_S}s, real clock`,
     `bot log  ${logFile} (pino JSON, level info)`,
     `policy   prod-bastion (tcp/22, ${SG_BASTION}) and staging-db (tcp/5432): 5s–1h;`,
-    `         approval timeout 20s; expiry warning 3s before the end (at 80% for short grants)`,
+    `         approval timeout ${APPROVAL_TIMEOUT}; expiry warning 3s before the end (at 80% for short grants)`,
     `people   @alice and @carol request; @bob approves; @alice approves too, never her own`,
   ]);
 
