@@ -32,7 +32,9 @@ export type LifecycleEvent =
   | { type: 'revoke'; actor: string }
   | { type: 'revoked'; removed: boolean; outcome: 'verified' | 'released'; holders?: string[]; sessions?: string[] }
   | { type: 'revoke-retry'; error: string; retryAt: number; alert?: string }
-  | { type: 'claim'; owner: string };
+  | { type: 'claim'; owner: string }
+  /** A replica shutting down hands back the intent it holds, so another takes it at once. */
+  | { type: 'release'; owner: string };
 
 export interface LifecycleContext {
   now: Date;
@@ -171,6 +173,7 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
       };
     },
     claim: claimStep('claim-grant'),
+    release: releaseStep('release-grant'),
   },
   ACTIVE: {
     extend: (r, e: Extract<LifecycleEvent, { type: 'extend' }>, ctx) => {
@@ -227,6 +230,7 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
       details: { error: e.error, retryAt: iso(e.retryAt) },
     }),
     claim: claimStep('claim-revoke'),
+    release: releaseStep('release-revoke'),
   },
 };
 
@@ -273,6 +277,14 @@ export function applyTransition(request: AccessRequest, t: Transition): AccessRe
 
 function claimStep(action: string): Handler {
   return (r, e: Extract<LifecycleEvent, { type: 'claim' }>, ctx) => ({ status: r.status, action, actor: SYSTEM, set: lease({ ...ctx, owner: e.owner }), details: { owner: e.owner } });
+}
+
+/** Only the lease's holder can hand it back; the work is due again at once, for any replica. */
+function releaseStep(action: string): Handler {
+  return (r, e: Extract<LifecycleEvent, { type: 'release' }>, ctx) => {
+    if (r.leaseOwner !== e.owner) throw new InvalidTransitionError(`${r.id}: the lease is not held by ${e.owner}`);
+    return { status: r.status, action, actor: SYSTEM, set: { leaseOwner: undefined, dueAt: ctx.now.getTime() }, details: { owner: e.owner } };
+  };
 }
 
 function lease(ctx: Pick<LifecycleContext, 'now' | 'leaseMs' | 'owner'>): Transition['set'] {

@@ -219,9 +219,13 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     async stop() {
       if (stopped) return;
       stopped = true;
+      // Deploy-friendly: no new Slack work, let started work finish (bounded), then hand back
+      // every lease this process holds so the next one resumes at once, not when leases lapse.
       await app.stop();
       await inFlight.idle();
       await scheduler.stop();
+      const released = await service.releaseLeases();
+      if (released.length > 0) log.info({ event: 'lease.released', requestIds: released }, 'handed back the work in progress');
       await outbox.stop();
       dynamo.destroy();
       for (const c of clients) c.destroy();

@@ -52,6 +52,8 @@ export interface RequestStore {
   claimNotification(id: string, notificationId: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
   /** Takes or renews a named lease (e.g. the drift sweep) for `untilMs`. False when another owner holds it. */
   tryLease(name: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /** Hands a named lease back if `owner` holds it (shutdown), so the next owner need not wait for it to lapse. */
+  releaseLease(name: string, owner: string): Promise<void>;
 }
 
 /**

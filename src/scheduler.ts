@@ -27,6 +27,8 @@ export interface SchedulerOptions {
   store?: RequestStore;
   owner?: string;
   notifier?: Pick<NotificationSender, 'alert'>;
+  /** On stop, how long work already started may run on before the process lets go of it. */
+  stopGraceMs?: number;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -35,6 +37,7 @@ export class Scheduler {
   private task?: ScheduledTask;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private running = false;
+  private stopping = false;
   private sweeping?: Promise<number>;
   private driftTimer?: NodeJS.Timeout;
   private drifting?: Promise<void>;
@@ -43,6 +46,8 @@ export class Scheduler {
   /** Timers and sweeps share one limit, so a burst of expiries does not swamp the store or AWS. */
   private active = 0;
   private readonly waiting: Array<() => void> = [];
+  /** Work started and not finished (timers and sweeps), so stop() can let it end. */
+  private readonly working = new Set<Promise<void>>();
 
   constructor(private readonly o: SchedulerOptions) {
     o.service.onChange((r) => this.arm(r));
@@ -96,8 +101,14 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Stops the sweep and the timers. Work not yet started is dropped (it stays due in the store);
+   * work already running gets up to `stopGraceMs` to finish. The drift lease is handed back, so
+   * the next process runs its start-up drift sweep at once instead of after a drift interval.
+   */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     if (this.task) {
       await this.task.stop();
       await this.task.destroy();
@@ -105,8 +116,23 @@ export class Scheduler {
     if (this.driftTimer) clearInterval(this.driftTimer);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
-    await this.sweeping;
-    await this.drifting;
+    for (const wake of this.waiting.splice(0)) wake(); // queued work sees `stopping` and skips
+    const settled = Promise.allSettled([this.sweeping, this.drifting, ...this.working]);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.o.stopGraceMs ?? 10_000);
+    });
+    const outcome = await Promise.race([settled, grace]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.o.log.warn({ event: 'scheduler.stop_grace', working: this.working.size }, 'work still running at shutdown; its leases are handed back');
+    const { store, owner } = this.o;
+    if (store && owner) {
+      try {
+        await store.releaseLease('drift', owner);
+      } catch (err) {
+        this.o.log.warn({ event: 'drift.release_failed', err: (err as Error).message }, 'could not hand back the drift lease; it lapses on its own');
+      }
+    }
   }
 
   /** Handles every due request (up to the batch size). Returns how many were looked at. */
@@ -131,9 +157,16 @@ export class Scheduler {
     return due.length;
   }
 
-  private async process(id: string): Promise<void> {
+  private process(id: string): Promise<void> {
+    const work = this.run(id).finally(() => this.working.delete(work));
+    this.working.add(work);
+    return work;
+  }
+
+  private async run(id: string): Promise<void> {
     const limit = this.o.concurrency ?? 8;
     if (this.active >= limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.stopping) return; // it stays due in the store for the next process
     this.active++;
     try {
       await this.o.service.processDue(id);

@@ -91,6 +91,8 @@ const MAX_BACKOFF_MS = 60_000;
 
 export class AccessService {
   private readonly listeners: ChangeListener[] = [];
+  /** Requests whose intent lease (GRANTING, REVOKING) this replica holds: handed back on shutdown. */
+  private readonly held = new Set<string>();
   private readonly leaseMs: number;
   private readonly grantRetryBudgetMs: number;
   private readonly revokeAlertAfter: number;
@@ -696,7 +698,32 @@ export class AccessService {
     this.o.faults?.(point, request.id);
   }
 
+  /**
+   * Shutdown: hands back every intent lease this replica still holds, so the next process (or
+   * another replica) takes the work at its next sweep instead of waiting for the lease to lapse.
+   * Call it once no work runs here any more. Each release is one conditional write with its audit
+   * record; a request that moved on meanwhile is left alone. Returns the ids released.
+   */
+  async releaseLeases(): Promise<string[]> {
+    const released: string[] = [];
+    for (const id of [...this.held]) {
+      this.held.delete(id);
+      try {
+        const request = await this.o.store.get(id);
+        if (request?.leaseOwner !== this.o.owner) continue;
+        await this.apply(request, { type: 'release', owner: this.o.owner });
+        released.push(id);
+      } catch (err) {
+        if (err instanceof ConflictError || err instanceof InvalidTransitionError) continue; // moved on: nothing held
+        this.o.log.warn({ event: 'lease.release_failed', requestId: id, err: errorText(err) }, 'could not hand back a lease; it lapses on its own');
+      }
+    }
+    return released;
+  }
+
   private changed(request: AccessRequest): void {
+    if (request.leaseOwner === this.o.owner) this.held.add(request.id);
+    else this.held.delete(request.id);
     for (const listener of this.listeners) {
       try {
         listener(request);

@@ -32,6 +32,7 @@ const EVENTS: Record<LifecycleEvent['type'], LifecycleEvent> = {
   revoked: { type: 'revoked', removed: true, outcome: 'verified' },
   'revoke-retry': { type: 'revoke-retry', error: 'RequestLimitExceeded', retryAt: Date.parse(NOW) + 2000 },
   claim: { type: 'claim', owner: 'replica-b' },
+  release: { type: 'release', owner: 'replica-b' },
 };
 
 describe('transition table', () => {
@@ -52,12 +53,14 @@ describe('transition table', () => {
     ['GRANTING', 'grant-failed', 'FAILED', ['approval.update', 'dm.failed']],
     ['GRANTING', 'grant-retry', 'GRANTING', []],
     ['GRANTING', 'claim', 'GRANTING', []],
+    ['GRANTING', 'release', 'GRANTING', [], { leaseOwner: 'replica-b' }],
     ['ACTIVE', 'warn', 'ACTIVE', ['dm.warning']],
     ['ACTIVE', 'expire', 'REVOKING', []],
     ['ACTIVE', 'revoke', 'REVOKING', []],
     ['REVOKING', 'revoked', 'REVOKED', ['approval.update', 'dm.ended', 'thread.revoked']],
     ['REVOKING', 'revoke-retry', 'REVOKING', []],
     ['REVOKING', 'claim', 'REVOKING', []],
+    ['REVOKING', 'release', 'REVOKING', [], { leaseOwner: 'replica-b' }],
   ])('%s --%s--> %s', (from, event, to, kinds, extra = {}) => {
     const r = inState(from, { approvalDeadline: '2026-11-22T10:05:00.000Z', expiresAt: '2026-11-22T10:09:00.000Z', warned: false, grant, ...extra });
     const t = decide(r, EVENTS[event], ctx());
@@ -76,9 +79,9 @@ describe('transition table', () => {
 
   it('every status accepts the review; only the statuses in the table accept anything else', () => {
     expect(acceptedEvents('PENDING').sort()).toEqual(['approval-timeout', 'approve', 'auto-approve', 'break-glass', 'deny', 'remind', 'review', 'withdraw']);
-    expect(acceptedEvents('GRANTING').sort()).toEqual(['claim', 'extended', 'grant-failed', 'grant-retry', 'granted', 'review']);
+    expect(acceptedEvents('GRANTING').sort()).toEqual(['claim', 'extended', 'grant-failed', 'grant-retry', 'granted', 'release', 'review']);
     expect(acceptedEvents('ACTIVE').sort()).toEqual(['expire', 'extend', 'review', 'revoke', 'warn']);
-    expect(acceptedEvents('REVOKING').sort()).toEqual(['claim', 'review', 'revoke-retry', 'revoked']);
+    expect(acceptedEvents('REVOKING').sort()).toEqual(['claim', 'release', 'review', 'revoke-retry', 'revoked']);
   });
 
   it('refuses events a state does not accept', () => {
@@ -118,6 +121,15 @@ describe('timing rules', () => {
     expect(t.set).toMatchObject({ leaseOwner: 'replica-a', dueAt: Date.parse(NOW) + 60_000 });
     const claim = decide(inState('REVOKING'), EVENTS.claim, ctx());
     expect(claim.set).toEqual({ leaseOwner: 'replica-b', dueAt: Date.parse(NOW) + 60_000 });
+  });
+
+  it('only the holder hands a lease back, and the work is due again at once', () => {
+    const held = inState('REVOKING', { leaseOwner: 'replica-b', dueAt: Date.parse(NOW) + 60_000 });
+    const t = decide(held, EVENTS.release, ctx());
+    expect(t.set).toEqual({ leaseOwner: undefined, dueAt: Date.parse(NOW) });
+    expect(t.audit).toMatchObject({ action: 'release-revoke', actor: 'system', from: 'REVOKING', to: 'REVOKING', details: { owner: 'replica-b' } });
+    expect(() => decide(inState('REVOKING', { leaseOwner: 'replica-c' }), EVENTS.release, ctx())).toThrow(/not held by replica-b/);
+    expect(() => decide(inState('GRANTING'), EVENTS.release, ctx())).toThrow(InvalidTransitionError);
   });
 
   it('counts retries and alerts once asked to', () => {

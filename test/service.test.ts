@@ -13,6 +13,7 @@ import { AccessService } from '../src/service';
 import type { DynamoRequestStore } from '../src/store/dynamo';
 import { FakeClock } from './support/clock';
 import { useEmbeddedDynamo } from './support/store';
+import { waitFor } from './support/wait';
 
 const ec2 = mockClient(EC2Client);
 const config = parseConfig(`
@@ -122,6 +123,37 @@ it('crash after the intent was stored: another replica takes over when the lease
   expect(active).toMatchObject({ status: 'ACTIVE' });
   expect(active!.audit.find((x) => x.action === 'claim-grant')!.details).toEqual({ owner: 'b' });
   expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
+});
+
+it('shutdown mid-grant: the replica hands its lease back and another grants at once, not when the lease lapses', async () => {
+  const a = replica('a');
+  const r = await submitted(a);
+  let answer!: () => void;
+  const created = { Return: true, SecurityGroupRules: [{ SecurityGroupRuleId: ruleId }] };
+  ec2
+    .on(AuthorizeSecurityGroupIngressCommand)
+    .callsFakeOnce(() => new Promise((resolve) => (answer = () => resolve(created))))
+    .resolves(created);
+  const approving = a.approve(r.id, 'U0APPROVER').catch((err: Error) => err);
+  await waitFor(() => answer !== undefined, { message: 'the grant reached EC2' });
+  expect(await store.get(r.id)).toMatchObject({ status: 'GRANTING', leaseOwner: 'a' });
+
+  // The process is stopping while EC2 has not answered: it hands the intent back.
+  expect(await a.releaseLeases()).toEqual([r.id]);
+  const released = (await store.get(r.id))!;
+  expect(released).toMatchObject({ status: 'GRANTING', dueAt: clock.now().getTime() });
+  expect(released.leaseOwner).toBeUndefined();
+  expect(released.audit.at(-1)).toMatchObject({ action: 'release-grant', actor: 'system', from: 'GRANTING', to: 'GRANTING', details: { owner: 'a' } });
+  expect(await a.releaseLeases()).toEqual([]); // nothing held any more
+
+  // Replica b takes it over at once (no clock advance); it adopts nothing and creates the rule.
+  const active = await replica('b').processDue(r.id);
+  expect(active).toMatchObject({ status: 'ACTIVE' });
+  expect(active!.audit.filter((x) => x.action === 'claim-grant').map((x) => x.details?.owner)).toEqual(['b']);
+  // a's late answer loses its conditional write: still one outcome.
+  answer();
+  expect(await approving).toBeInstanceOf(Error);
+  expect((await store.get(r.id))!.audit.filter((x) => x.to === 'ACTIVE')).toHaveLength(1);
 });
 
 it('crash after the AWS call: the recovering replica adopts our tagged rule instead of adding another', async () => {

@@ -172,6 +172,16 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
     return after !== undefined;
   }
 
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.updateIfCondition({
+      Key: { pk: `LEASE#${name}` },
+      UpdateExpression: 'SET #until = :zero',
+      ConditionExpression: '#owner = :owner',
+      ExpressionAttributeNames: { '#owner': 'owner', '#until': 'leaseUntil' },
+      ExpressionAttributeValues: { ':owner': owner, ':zero': 0 },
+    });
+  }
+
   // ---------------------------------------------------------------- rule registry
 
   async join(ruleKey: string, requestId: string): Promise<void> {

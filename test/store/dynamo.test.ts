@@ -171,6 +171,15 @@ describe('claims and leases', () => {
     expect(await store.tryLease('drift', 'a', 30_000, 90_000)).toBe(true);
     expect(await store.tryLease('drift', 'b', 91_000, 151_000)).toBe(true);
   });
+
+  it('hands a named lease back only for its holder (shutdown), so the next owner need not wait', async () => {
+    expect(await store.tryLease('handback', 'a', 1_000, 61_000)).toBe(true);
+    await store.releaseLease('handback', 'b'); // not b's: nothing changes
+    expect(await store.tryLease('handback', 'b', 2_000, 62_000)).toBe(false);
+    await store.releaseLease('handback', 'a');
+    expect(await store.tryLease('handback', 'b', 2_000, 62_000)).toBe(true);
+    await store.releaseLease('never-taken', 'a'); // no such lease: a no-op
+  });
 });
 
 it('ensureTable returns only once the table and its indexes are ACTIVE (a write right after succeeds)', async () => {
