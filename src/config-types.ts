@@ -23,6 +23,8 @@ export interface JitConfig {
     driftIntervalMs: number;
     /** How long a replica owns a grant or revoke in progress before another may take it over. */
     leaseMs: number;
+    /** On SIGTERM, how long work already started may finish before its leases are handed back. */
+    shutdownGraceMs: number;
   };
   /** Each with its effective policy (`target.policy`): defaults already applied. */
   targets: Target[];

@@ -215,6 +215,9 @@ const ssmTargetSchema = z
 
 const targetSchema = z.discriminatedUnion('kind', [ec2TargetSchema, roleTargetSchema, ssmTargetSchema], { error: 'kind must be ec2-ssh, aws-role or ssm-session' });
 
+const SHUTDOWN_GRACE_MS = 10_000;
+/** ECS stops a task 30 s after SIGTERM (stopTimeout, infra/): the grace, the hand-back and the exit fit in that. */
+export const MAX_SHUTDOWN_GRACE_MS = 20_000;
 const DEFAULTS = { minDuration: 5 * 60_000, maxDuration: 4 * 3_600_000, approvalTimeout: 30 * 60_000, expiryWarning: 5 * 60_000, approvalsRequired: 1, breakGlass: false };
 
 const fileSchema = z
@@ -238,9 +241,9 @@ const fileSchema = z
     denyRules: z.array(denyRuleSchema).default([]),
     autoApprove: z.array(autoApproveSchema).default([]),
     revocation: z
-      .object({ sweepInterval: duration('5s').default(5_000), driftInterval: duration('5m').default(5 * 60_000), lease: duration('1m').default(60_000) })
+      .object({ sweepInterval: duration('5s').default(5_000), driftInterval: duration('5m').default(5 * 60_000), lease: duration('1m').default(60_000), shutdownGrace: duration('10s').default(SHUTDOWN_GRACE_MS) })
       .strict()
-      .default({ sweepInterval: 5_000, driftInterval: 5 * 60_000, lease: 60_000 }),
+      .default({ sweepInterval: 5_000, driftInterval: 5 * 60_000, lease: 60_000, shutdownGrace: SHUTDOWN_GRACE_MS }),
     targets: z.array(targetSchema).min(1, 'needs at least one target'),
   })
   .strict();
@@ -259,6 +262,7 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
   if (c.defaults.minDuration > c.defaults.maxDuration) problems.push('defaults.minDuration: is longer than defaults.maxDuration');
   if (c.revocation.sweepInterval < 1_000 || c.revocation.sweepInterval > 60_000) problems.push('revocation.sweepInterval: must be between 1s and 60s');
   if (c.revocation.driftInterval < 10_000) problems.push('revocation.driftInterval: must be at least 10s');
+  if (c.revocation.shutdownGrace > MAX_SHUTDOWN_GRACE_MS) problems.push(`revocation.shutdownGrace: must be at most ${formatDuration(MAX_SHUTDOWN_GRACE_MS)} (the container is stopped 30 s after SIGTERM)`);
   if (c.revocation.lease < 2_000 || c.revocation.lease > 10 * 60_000) problems.push('revocation.lease: must be between 2s and 10m (longer than one AWS call with its retries)');
   const seen = new Set<string>();
   const defaultApprovers = c.approvers ?? { users: [], groups: [] };
@@ -319,7 +323,7 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
     },
     denyRules: c.denyRules.map((r) => ({ ...r })),
     autoApprove: c.autoApprove.map(({ maxDuration, ...r }) => ({ ...r, maxDurationMs: maxDuration })),
-    revocation: { sweepIntervalSeconds: Math.round(c.revocation.sweepInterval / 1000), driftIntervalMs: c.revocation.driftInterval, leaseMs: c.revocation.lease },
+    revocation: { sweepIntervalSeconds: Math.round(c.revocation.sweepInterval / 1000), driftIntervalMs: c.revocation.driftInterval, leaseMs: c.revocation.lease, shutdownGraceMs: c.revocation.shutdownGrace },
     targets,
   };
 }

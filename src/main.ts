@@ -187,7 +187,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const notifier = new SlackNotifier(app.client, config, clock, groups);
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
   const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000) });
-  const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, driftIntervalMs: config.revocation.driftIntervalMs, store, owner, notifier });
+  const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier });
 
   // ---- start
   let port: number | undefined;

@@ -113,7 +113,7 @@ function policyConfig(overrides: Partial<JitConfig> = {}): JitConfig {
     defaults: { minDurationMs: M, maxDurationMs: 4 * H, approvalTimeoutMs: 30 * M, expiryWarningMs: 5 * M },
     denyRules: [],
     autoApprove: [],
-    revocation: { sweepIntervalSeconds: 5, driftIntervalMs: 300_000, leaseMs: 60_000 },
+    revocation: { sweepIntervalSeconds: 5, driftIntervalMs: 300_000, leaseMs: 60_000, shutdownGraceMs: 10_000 },
     targets: policyTargets(),
     ...overrides,
   };
