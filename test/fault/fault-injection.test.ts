@@ -21,15 +21,19 @@ import {
   APPROVER,
   APPROVER2,
   approvalMessage,
+  CONFIG_YAML,
   approve,
   assertNothingLeftBehind,
   hasApproveButton,
   inBatches,
   killAll,
+  LONG_GRANT,
+  moveExpiry,
   newScenario,
   nextAddress,
   recordLateness,
   request,
+  SECURITY_GROUP,
   type Scenario,
   setUpInfra,
   shared,
@@ -45,6 +49,8 @@ const CRASH_BOUND_MS = 15_000;
 const THROTTLE_BOUND_MS = 8_000;
 const SLACK_DOWN_BOUND_MS = 5_000;
 const RESTART_BOUND_MS = 10_000;
+/** After a deploy, from the new bot answering: its first sweep (at start) plus the AWS calls. */
+const DEPLOY_BOUND_MS = 5_000;
 
 const messageText = (id: string) => {
   const m = approvalMessage(id);
@@ -170,13 +176,14 @@ it('EC2 throttles the next 4 calls at expiry: still revoked within the bound, th
   await withBotLogs(s, async () => {
     const { ec2, fakeEc2 } = shared();
     const a = await s.startBot('A');
-    const id = await request(s, a, REQUESTER, '4s', nextAddress());
+    const id = await request(s, a, REQUESTER, LONG_GRANT, nextAddress());
     await approve(a, APPROVER, id);
     await waitForStatus(s, [id], 'ACTIVE', 10_000);
     // Nothing calls EC2 between ACTIVE and expiry, so the next 4 calls are the revoke's.
     const mark = ec2.exchanges.length;
     const fakeMark = fakeEc2.calls.length;
     fakeEc2.throttleNext(4);
+    await moveExpiry(s, id, Date.now() + 1_000);
 
     const [done] = await waitForStatus(s, [id], 'REVOKED', 20_000);
     await assertNothingLeftBehind(s, [id], { boundMs: THROTTLE_BOUND_MS, group: 'EC2 throttled x4 at expiry' });
@@ -205,7 +212,7 @@ describe('Slack failing on every call after the grant: revocation is on time any
       await withBotLogs(s, async () => {
         const { slack } = shared();
         const a = await s.startBot('A');
-        const id = await request(s, a, REQUESTER, '4s', nextAddress());
+        const id = await request(s, a, REQUESTER, LONG_GRANT, nextAddress());
         await approve(a, APPROVER, id);
         await waitForStatus(s, [id], 'ACTIVE', 10_000);
         await waitFor(async () => Object.keys((await s.store.get(id))!.outbox).length === 0, { timeoutMs: 10_000, message: 'grant messages delivered' });
@@ -213,6 +220,10 @@ describe('Slack failing on every call after the grant: revocation is on time any
         const mark = slack.calls.length;
         slack.failNext('chat.postMessage', { ...failure });
         slack.failNext('chat.update', { ...failure });
+        // The warning falls due now (and is refused by Slack), the expiry a moment after it.
+        await moveExpiry(s, id, Date.now() + 60_000, Date.now());
+        await waitFor(async () => (await s.store.get(id))!.warned === true, { timeoutMs: 10_000, message: 'expiry warning due' });
+        await moveExpiry(s, id, Date.now() + 500);
         await waitForStatus(s, [id], 'REVOKED', 15_000);
         const attempts = slack.calls.slice(mark).filter((c) => c.method === 'chat.postMessage' || c.method === 'chat.update');
         await assertNothingLeftBehind(s, [id], { boundMs: SLACK_DOWN_BOUND_MS, group: `Slack ${label} on every call` });
@@ -241,17 +252,20 @@ it('bot down through 50 expiries: a new bot revokes them all within 10s of its s
   const s: Scenario = await newScenario('down-50');
   await withBotLogs(s, async () => {
     const a = await s.startBot('A');
-    const ids = await inBatches(Array.from({ length: 50 }, (_, i) => i), 5, () => request(s, a, REQUESTER, '3s', nextAddress()));
+    // Grants long enough that a slow set-up cannot race them (it once did, at 3s): all fifty are
+    // ACTIVE when A stops, then their expiries are brought into the past while no bot runs.
+    const ids = await inBatches(Array.from({ length: 50 }, (_, i) => i), 5, () => request(s, a, REQUESTER, LONG_GRANT, nextAddress()));
     await inBatches(ids, 10, (id, i) => approve(a, i % 2 ? APPROVER : APPROVER2, id));
-    await waitForStatus(s, ids, 'ACTIVE', 15_000);
+    await waitForStatus(s, ids, 'ACTIVE', 30_000);
     a.kill('SIGTERM');
     expect(await a.waitForExit(10_000)).toEqual({ code: 0, signal: null });
 
-    // A stopped before any of them expired: all fifty expiries happen while no bot runs.
+    // All fifty expire while no bot runs: spread over the last half second.
+    const downAt = Date.now();
+    await Promise.all(ids.map((id, i) => moveExpiry(s, id, downAt - 500 + i * 10)));
     const stopped = await Promise.all(ids.map(async (id) => (await s.store.get(id))!));
     expect(stopped.filter((r) => r.status !== 'ACTIVE').map((r) => [r.id, r.status])).toEqual([]);
     const lastExpiry = Math.max(...stopped.map((r) => Date.parse(r.expiresAt!)));
-    await waitFor(() => Date.now() > lastExpiry + 200, { timeoutMs: 10_000, intervalMs: 50, message: 'every expiry passed' });
 
     const b = await s.startBot('B');
     const done = await waitForStatus(s, ids, 'REVOKED', RESTART_BOUND_MS + 5_000);
@@ -261,5 +275,50 @@ it('bot down through 50 expiries: a new bot revokes them all within 10s of its s
     const spread = lastExpiry - Math.min(...stopped.map((r) => Date.parse(r.expiresAt!)));
     await assertNothingLeftBehind(s, ids, { boundMs: spread + (b.spawnedAt - lastExpiry) + RESTART_BOUND_MS, group: 'down through 50 expiries, vs expiresAt' });
     expect(Math.max(...fromStart)).toBeLessThanOrEqual(RESTART_BOUND_MS);
+  });
+}, 90_000);
+
+it('a deploy: SIGTERM while a revoke waits on EC2, then a new bot; it resumes the revoke and runs its drift sweep at once', async () => {
+  const s = await newScenario('deploy');
+  await withBotLogs(s, async () => {
+    const { ec2, fakeEc2 } = shared();
+    // Leases far longer than the bounds below: if a stopping bot did not hand them back, the new
+    // one would wait 5 minutes for the revoke and 10 for the drift sweep.
+    const config = CONFIG_YAML.replace('lease: 3s', 'lease: 5m').replace('driftInterval: 10m', 'driftInterval: 10m\n  shutdownGrace: 1s');
+    const a = await s.startBot('A', { configYaml: config }); // takes the drift lease at its start
+    const id = await request(s, a, REQUESTER, LONG_GRANT, nextAddress());
+    await approve(a, APPROVER, id);
+    await waitForStatus(s, [id], 'ACTIVE', 10_000);
+    // A rule carrying the bot's tag that no grant holds (left behind by some earlier failure).
+    const orphan = fakeEc2.seedRule({ groupId: SECURITY_GROUP, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '198.51.100.250/32', tags: { 'jit:managed-by': 'jit-access-bot', 'jit:request-id': 'jit-orphan0000' } });
+
+    // The grant runs out; A starts the revoke and EC2 does not answer. The deploy's SIGTERM comes.
+    ec2.hold('RevokeSecurityGroupIngress');
+    await moveExpiry(s, id, Date.now() + 500);
+    await waitFor(() => ec2.held() > 0, { timeoutMs: 10_000, message: 'the revoke reached EC2' });
+    expect(await s.store.get(id)).toMatchObject({ status: 'REVOKING', leaseOwner: a.owner() });
+    a.kill('SIGTERM');
+    expect(await a.waitForExit(15_000)).toEqual({ code: 0, signal: null });
+    ec2.dropHeld(); // that call never reached EC2
+
+    // A handed the revoke back (audited) instead of leaving its lease to lapse.
+    const handedBack = (await s.store.get(id))!;
+    expect(handedBack).toMatchObject({ status: 'REVOKING' });
+    expect(handedBack.leaseOwner).toBeUndefined();
+    expect(handedBack.audit.at(-1)).toMatchObject({ action: 'release-revoke', actor: 'system', details: { owner: a.owner() } });
+    expect(fakeEc2.rules().map((r) => r.securityGroupRuleId)).toContain(orphan.securityGroupRuleId);
+
+    const b = await s.startBot('B', { configYaml: config });
+    const [done] = await waitForStatus(s, [id], 'REVOKED', DEPLOY_BOUND_MS + 10_000);
+    await waitFor(() => !fakeEc2.rules().some((r) => r.securityGroupRuleId === orphan.securityGroupRuleId), { timeoutMs: DEPLOY_BOUND_MS + 10_000, intervalMs: 50, message: 'the orphaned rule removed by the new bot' });
+    const orphanGoneAt = Date.now();
+    await assertNothingLeftBehind(s, [id], { boundMs: CRASH_BOUND_MS, group: 'deploy: SIGTERM mid-revoke, vs expiresAt' });
+
+    const resumed = Date.parse(done!.audit.find((e) => e.to === 'REVOKED')!.at) - b.readyAt;
+    recordLateness('deploy: revoke finished, from new bot ready', [resumed], DEPLOY_BOUND_MS);
+    recordLateness('deploy: orphan removed, from new bot ready (≤)', [orphanGoneAt - b.readyAt], DEPLOY_BOUND_MS);
+    expect(done!.audit.filter((e) => e.action === 'claim-revoke').map((e) => e.details?.owner)).toEqual([b.owner()]);
+    expect(resumed).toBeLessThanOrEqual(DEPLOY_BOUND_MS);
+    expect(orphanGoneAt - b.readyAt).toBeLessThanOrEqual(DEPLOY_BOUND_MS);
   });
 }, 90_000);

@@ -12,13 +12,14 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ACTION_APPROVE } from '../../blocks/ids';
+import { ConflictError } from '../../src/domain/errors';
 import type { AccessRequest, RequestStatus } from '../../src/domain/types';
 import type { FaultPoint } from '../../src/ports';
 import { DynamoRequestStore, tableDefinition } from '../../src/store/dynamo';
@@ -75,6 +76,12 @@ export interface Ec2Exchange {
 export interface Ec2Recorder {
   url: string;
   exchanges: Ec2Exchange[];
+  /** From now on, calls of `action` are held: never forwarded, never answered (EC2 hanging). */
+  hold(action: string): void;
+  /** How many calls are being held. */
+  held(): number;
+  /** Stops holding; the held calls are cut (their connections closed) without reaching EC2. */
+  dropHeld(): void;
   close(): Promise<void>;
 }
 
@@ -84,6 +91,8 @@ export interface Ec2Recorder {
  */
 export async function startEc2Recorder(upstream: string): Promise<Ec2Recorder> {
   const exchanges: Ec2Exchange[] = [];
+  const holding = new Set<string>();
+  const held: Array<{ entry: Ec2Exchange; res: ServerResponse }> = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -92,6 +101,10 @@ export async function startEc2Recorder(upstream: string): Promise<Ec2Recorder> {
       const { Action = '', Version: _v, ...params } = Object.fromEntries(new URLSearchParams(body));
       const entry: Ec2Exchange = { action: Action, params, status: 0, at: Date.now() };
       exchanges.push(entry);
+      if (holding.has(Action)) {
+        held.push({ entry, res });
+        return;
+      }
       fetch(`${upstream}${req.url ?? '/'}`, { method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/x-www-form-urlencoded' }, body: req.method === 'POST' ? body : undefined })
         .then(async (up) => {
           const text = await up.text();
@@ -112,6 +125,16 @@ export async function startEc2Recorder(upstream: string): Promise<Ec2Recorder> {
   return {
     url: `http://127.0.0.1:${port}`,
     exchanges,
+    hold: (action) => void holding.add(action),
+    held: () => held.length,
+    dropHeld: () => {
+      holding.clear();
+      for (const h of held.splice(0)) {
+        h.entry.status = 599;
+        h.entry.code = 'recorder: held, then dropped';
+        h.res.destroy();
+      }
+    },
     close: () => closeServer(server),
   };
 }
@@ -179,7 +202,7 @@ export interface Scenario {
   store: DynamoRequestStore;
   /** Every bot started for this scenario, for the failure report. */
   bots: BotProcess[];
-  startBot(name: string, opts?: { crashAt?: FaultPoint[] }): Promise<BotProcess>;
+  startBot(name: string, opts?: { crashAt?: FaultPoint[]; configYaml?: string }): Promise<BotProcess>;
 }
 
 export async function newScenario(label: string): Promise<Scenario> {
@@ -193,7 +216,7 @@ export async function newScenario(label: string): Promise<Scenario> {
     store: new DynamoRequestStore(dynamoClient, table),
     bots,
     async startBot(name, opts = {}) {
-      const bot = await BotProcess.start(name, table, opts.crashAt);
+      const bot = await BotProcess.start(name, table, opts.crashAt, opts.configYaml);
       bots.push(bot);
       return bot;
     },
@@ -248,16 +271,21 @@ export class BotProcess {
     });
   }
 
-  static async start(name: string, table: string, crashAt?: FaultPoint[]): Promise<BotProcess> {
+  static async start(name: string, table: string, crashAt?: FaultPoint[], configYaml?: string): Promise<BotProcess> {
     const i = shared();
     const port = await freePort();
+    let configPath = i.configPath;
+    if (configYaml !== undefined) {
+      configPath = join(i.dir, `jit.config.${table}.${name}.yaml`);
+      writeFileSync(configPath, configYaml);
+    }
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       SLACK_BOT_TOKEN: BOT_TOKEN,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       PORT: String(port),
       SLACK_API_URL: i.slack.url,
-      JIT_CONFIG: i.configPath,
+      JIT_CONFIG: configPath,
       JIT_DYNAMODB_TABLE: table,
       AWS_ENDPOINT_URL_DYNAMODB: i.dynamo.endpoint,
       AWS_ENDPOINT_URL_EC2: i.ec2.url,
@@ -419,6 +447,31 @@ export async function waitForStatus(s: Scenario, ids: string[], status: RequestS
     { timeoutMs, intervalMs: 100, message: () => `all ${ids.length} request(s) ${status}; now: ${JSON.stringify(last.map((r) => [r?.id, r?.status]))}` },
   );
   return last;
+}
+
+/** A grant long enough that no set-up, however slow the machine, can race its expiry. */
+export const LONG_GRANT = '30m';
+
+/**
+ * Brings an ACTIVE grant's expiry forward to `expiresAtMs`: the test's stand-in for time passing.
+ * Scenarios request LONG_GRANT, get everything in place, and only then let the grant run out, so
+ * a busy machine cannot make a grant expire during set-up. The expiry warning falls due at
+ * `warnAtMs` (default 500 ms before), unless it was already sent. One conditional write on
+ * (status, version), as the bot's own; no audit entry (nothing happened to the request). The
+ * bot's timer for the old time is stale: its sweep finds the new one.
+ */
+export async function moveExpiry(s: Scenario, id: string, expiresAtMs: number, warnAtMs = expiresAtMs - 500): Promise<void> {
+  for (;;) {
+    const r = (await s.store.get(id))!;
+    if (r.status !== 'ACTIVE') throw new Error(`moveExpiry: ${id} is ${r.status}, not ACTIVE`);
+    const dueAt = r.warned ? expiresAtMs : warnAtMs;
+    try {
+      await s.store.transition({ id, expectStatus: 'ACTIVE', expectVersion: r.version, status: 'ACTIVE', set: { expiresAt: new Date(expiresAtMs).toISOString(), warnAt: new Date(warnAtMs).toISOString(), dueAt } });
+      return;
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err; // the bot wrote meanwhile: read again
+    }
+  }
 }
 
 /** Runs `fn` with up to `limit` at once, in order of `items`. */
