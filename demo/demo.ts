@@ -61,12 +61,6 @@ const launchedMs = nowMs();
 /** t=0: the whole second the demo started in, so Slack's whole-second time tokens line up with it. */
 const startMs = Math.floor(launchedMs / 1000) * 1000;
 
-// The AWS SDK warns on Node 20 about its releases after January 2027; it says nothing about this
-// run, so keep it out of the transcript. Every other process warning is still printed.
-process.removeAllListeners('warning');
-process.on('warning', (w) => {
-  if (w.name !== 'NodeVersionSupportWarning' && !w.message.includes('NodeVersionSupportWarning')) process.stderr.write(`${w.name}: ${w.message}\n`);
-});
 const color = process.stdout.isTTY === true;
 const R: RenderOptions = {
   users: { [ALICE]: 'alice', [BOB]: 'bob', [CAROL]: 'carol', system: 'system' },
