@@ -10,7 +10,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { AccessRequest } from './domain/types';
-import type { Clock, NotificationSender, RequestStore } from './ports';
+import { type Clock, type NotificationSender, noTelemetry, type RequestStore, type Telemetry } from './ports';
 import type { AccessService } from './service';
 
 export interface SchedulerOptions {
@@ -27,6 +27,8 @@ export interface SchedulerOptions {
   store?: RequestStore;
   owner?: string;
   notifier?: Pick<NotificationSender, 'alert'>;
+  /** Sweep runs and drift removals, for metrics; default: none. */
+  telemetry?: Telemetry;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -43,9 +45,20 @@ export class Scheduler {
   /** Timers and sweeps share one limit, so a burst of expiries does not swamp the store or AWS. */
   private active = 0;
   private readonly waiting: Array<() => void> = [];
+  private lastSweep?: number;
 
   constructor(private readonly o: SchedulerOptions) {
     o.service.onChange((r) => this.arm(r));
+  }
+
+  /** When a sweep last read the due index (epoch ms on the injected clock); undefined before the first. */
+  get lastSweepAt(): number | undefined {
+    return this.lastSweep;
+  }
+
+  /** True between start() and stop(): the cron sweep is scheduled. */
+  get isRunning(): boolean {
+    return this.running;
   }
 
   /** Sweeps once now (catch-up after downtime), then every sweepIntervalSeconds. */
@@ -79,6 +92,8 @@ export class Scheduler {
     try {
       if (store && owner && !(await store.tryLease('drift', owner, now, now + Math.max(10_000, (this.o.driftIntervalMs ?? 60_000) - 1_000)))) return;
       const report = await this.o.service.driftSweep();
+      for (const _ of report.removed) this.o.telemetry?.driftRemoval('removed');
+      for (const _ of report.failed) this.o.telemetry?.driftRemoval('failed');
       const lines: string[] = [];
       for (const r of report.removed) lines.push(`Removed ${r.securityGroupRuleId} on ${r.securityGroupId} (${r.region}): tagged by this bot${r.requestId ? ` for ${r.requestId}` : ''}, held by no live grant.`);
       for (const r of report.failed) lines.push(`Could not remove ${r.securityGroupRuleId} on ${r.securityGroupId} (${r.region}); will try again.`);
@@ -126,6 +141,8 @@ export class Scheduler {
       this.o.log.error({ event: 'sweep.failed', err: (err as Error).message }, 'could not read due requests; will retry');
       return 0;
     }
+    this.lastSweep = this.o.clock.now().getTime();
+    (this.o.telemetry ?? noTelemetry).sweepRan(this.lastSweep, due.length);
     await Promise.all(due.map((r) => this.process(r.id)));
     if (due.length > 0) this.o.log.info({ event: 'sweep.done', count: due.length, ms: Date.now() - started }, 'sweep handled due requests');
     return due.length;
