@@ -31,6 +31,9 @@ export interface ReadinessReport {
   failing?: string[];
 }
 
+/** Default for JIT_READY_OUTBOX_MAX. */
+export const DEFAULT_READY_OUTBOX_MAX = 500;
+
 export interface ReadinessLimits {
   /** Not ready at or above this many requests with undelivered notifications. */
   outboxMax: number;

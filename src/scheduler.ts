@@ -56,6 +56,11 @@ export class Scheduler {
     return this.lastSweep;
   }
 
+  /** The cron sweep's period (whole seconds, 1–59, as scheduled). */
+  get intervalMs(): number {
+    return Math.max(1, Math.min(59, Math.round(this.o.sweepIntervalSeconds))) * 1000;
+  }
+
   /** True between start() and stop(): the cron sweep is scheduled. */
   get isRunning(): boolean {
     return this.running;
@@ -65,7 +70,7 @@ export class Scheduler {
   async start(): Promise<void> {
     this.running = true;
     await this.sweepOnce();
-    const seconds = Math.max(1, Math.min(59, Math.round(this.o.sweepIntervalSeconds)));
+    const seconds = this.intervalMs / 1000;
     this.task = cron.schedule(`*/${seconds} * * * * *`, () => void this.sweepOnce(), { noOverlap: true, name: 'jit-revocation-sweep' });
     const every = this.o.driftIntervalMs ?? 0;
     if (every > 0) {
