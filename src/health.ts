@@ -109,7 +109,7 @@ export class Health {
         store: store.ok ? { ok: true } : store,
         slack: slack.ok ? { ok: true } : slack,
         ...(sweeper ? { sweeper } : {}),
-        outbox: outbox.ok ? { backlog: outbox.value } : outbox,
+        outbox: outbox.ok ? { backlog: outbox.value } : { ok: false, reason: `cannot count the backlog: ${outbox.reason}` },
       },
       this.o.clock.now().getTime(),
       { outboxMax: this.o.outboxMax },
@@ -146,7 +146,8 @@ export function shortReason(err: unknown): string {
   const e = err as { data?: { error?: unknown }; code?: unknown; name?: unknown; message?: unknown };
   const slackCode = typeof e?.data?.error === 'string' ? e.data.error : undefined;
   const text = slackCode ?? (err instanceof Error ? err.message || err.name : String(err));
-  const line = text.split('\n')[0] ?? '';
+  // The AWS SDK wraps network errors: "AWS SDK error wrapper for Error: connect ECONNREFUSED …".
+  const line = (text.split('\n')[0] ?? '').replace(/^AWS SDK error wrapper for (Error: )?/, '');
   return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
 

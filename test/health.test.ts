@@ -132,5 +132,6 @@ describe('shortReason', () => {
     expect(shortReason(new Error('first line\nsecond line'))).toBe('first line');
     expect(shortReason(new Error('x'.repeat(500))).length).toBe(160);
     expect(shortReason('plain')).toBe('plain');
+    expect(shortReason(new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED 127.0.0.1:8000'))).toBe('connect ECONNREFUSED 127.0.0.1:8000');
   });
 });
