@@ -28,8 +28,23 @@ export interface MetricsOptions {
   now: () => number;
   /** Read on every scrape; failures leave the backlog gauges as they were (the AWS error counter sees them). */
   backlog?: () => Promise<Backlog>;
-  /** Node process metrics (jit_process_*, jit_nodejs_*); default true. */
+  /** Node process metrics (jit_process_*, jit_nodejs_*), shared by every bot in the process; default true. */
   defaultMetrics?: boolean;
+}
+
+let processMetrics: Registry | undefined;
+
+/**
+ * Process metrics belong to the process, not to a bot: they are collected once, into a registry
+ * of their own (never prom-client's global one), and merged into each bot's exposition. Collecting
+ * them per bot would start an event-loop monitor and a GC observer per bot that nothing stops.
+ */
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics, prefix: METRIC_PREFIX });
+  }
+  return processMetrics;
 }
 
 const KINDS: AccessKind[] = ['ec2-ssh', 'aws-role', 'ssm-session'];
@@ -82,7 +97,6 @@ export class Metrics implements Telemetry {
       for (const outcome of REVOCATION_OUTCOMES) this.revocations.inc({ kind, outcome }, 0);
     }
     for (const outcome of ['removed', 'failed']) this.drift.inc({ outcome }, 0);
-    if (o.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
   }
 
   get contentType(): string {
@@ -101,7 +115,7 @@ export class Metrics implements Telemetry {
         // The store is unreachable: keep the last values; jit_aws_errors_total and /readyz say why.
       }
     }
-    return this.registry.metrics();
+    return (this.o.defaultMetrics === false ? this.registry : Registry.merge([this.registry, processRegistry()])).metrics();
   }
 
   // ---- Telemetry (the core)
