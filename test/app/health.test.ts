@@ -119,6 +119,16 @@ describe('HTTP mode: the endpoints beside /slack/events on PORT', () => {
     expect(sample(text, 'jit_notifications_total{outcome="retried"}')).toBeGreaterThanOrEqual(3);
   });
 
+  it('counts Slack rate limits by method (HTTP 429 with Retry-After)', async () => {
+    h.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    await h.command(REQUESTER, 'request prod-bastion 30m 203.0.113.7 rate limited');
+    const text = await waitFor(async () => {
+      const t = (await get(base, '/metrics')).text;
+      return sample(t, 'jit_slack_rate_limited_total{method="chat.postMessage"}') === 1 && t;
+    }, { message: 'no rate-limit sample' });
+    expect(sample(text, 'jit_notifications_total{outcome="retried"}')).toBe(1);
+  });
+
   it('readiness fails naming Slack when the token stops being accepted (re-checked at most once a minute)', async () => {
     h.slack.failNext('auth.test', { error: 'invalid_auth' });
     expect((await ready(base)).status).toBe(200); // checked at start, not again yet
