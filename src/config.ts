@@ -40,6 +40,10 @@ export interface EnvConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Fault-injection tests only: kill the process (SIGKILL) at these points. */
   testCrashAt?: FaultPoint[];
+  /** Socket Mode: port of the /healthz, /readyz, /metrics listener (HEALTH_PORT, default 8080; 0 = any free port). */
+  healthPort?: number;
+  /** /readyz fails at or above this many requests with undelivered notifications (JIT_READY_OUTBOX_MAX, default 500). */
+  readyOutboxMax?: number;
 }
 
 const nonEmpty = (hint: string) => z.string({ error: `is required: ${hint}` }).trim().min(1, `is required: ${hint}`);
@@ -60,6 +64,24 @@ const envSchema = z
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 65535) {
         ctx.addIssue({ code: 'custom', message: 'must be a port number (0–65535)' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+    HEALTH_PORT: optionalText.transform((v, ctx) => {
+      if (v === undefined) return 8080;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: 'must be a port number (0–65535; 0 = any free port)' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+    JIT_READY_OUTBOX_MAX: optionalText.transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) {
+        ctx.addIssue({ code: 'custom', message: 'must be a whole number of requests, at least 1' });
         return z.NEVER;
       }
       return n;
@@ -97,6 +119,8 @@ export function loadEnv(env: NodeJS.ProcessEnv): EnvConfig {
     awsRegion: e.AWS_REGION,
     logLevel: e.LOG_LEVEL,
     ...(e.JIT_TEST_CRASH_AT ? { testCrashAt: e.JIT_TEST_CRASH_AT } : {}),
+    ...(e.SLACK_APP_TOKEN ? { healthPort: e.HEALTH_PORT } : {}),
+    ...(e.JIT_READY_OUTBOX_MAX !== undefined ? { readyOutboxMax: e.JIT_READY_OUTBOX_MAX } : {}),
   };
 }
 

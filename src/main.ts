@@ -12,7 +12,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
-import { App, HTTPReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, type Receiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { boltLogger } from '../handlers/bolt-logger';
 import { registerListeners } from '../handlers';
@@ -24,8 +24,12 @@ import { Ec2SshProvider } from './aws/ec2-ssh';
 import { SsmSessionProvider } from './aws/ssm-session';
 import { StsRoleProvider } from './aws/sts-role';
 import { StsSessions } from './aws/sts-session';
+import { countAwsErrors } from './aws/instrument';
 import { ConfigError, type EnvConfig, type JitConfig, loadConfigFile, loadEnv } from './config';
+import { cachedCheck, DEFAULT_READY_OUTBOX_MAX, Health, type HealthProbes } from './health';
 import { createLogger } from './logger';
+import { BACKLOG_BOUND, Metrics } from './metrics';
+import { opsRoutes, startOpsServer } from './ops-http';
 import { OutboxProcessor } from './outbox';
 import { type Clock, type FaultPoint, systemClock } from './ports';
 import { Scheduler } from './scheduler';
@@ -55,6 +59,10 @@ export interface RunningBot {
   app: App;
   /** Port of the HTTP receiver (HTTP mode). */
   port?: number;
+  /** Port of the /healthz, /readyz, /metrics listener (Socket Mode; HTTP mode serves them on `port`). */
+  healthPort?: number;
+  metrics: Metrics;
+  health: Health;
   service: AccessService;
   scheduler: Scheduler;
   outbox: OutboxProcessor;
@@ -69,20 +77,23 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const clock = overrides.clock ?? systemClock;
   const owner = overrides.owner ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   const region = env.awsRegion ?? DEFAULT_REGION;
+  // ---- metrics (a registry per bot) and AWS error counting on every client built here
+  const metrics = new Metrics({ now: () => clock.now().getTime(), backlog: () => store.backlog(clock.now().getTime(), BACKLOG_BOUND) });
+  const counted = <C extends Parameters<typeof countAwsErrors>[0]>(service: string, client: C): C => countAwsErrors(client, service, (s, code) => metrics.awsError(s, code));
 
   // ---- store
   let embedded: EmbeddedDynamo | undefined;
   let dynamo: DynamoDBClient;
   let table: string;
   if (env.dynamoTable) {
-    dynamo = new DynamoDBClient({});
+    dynamo = counted('DynamoDB', new DynamoDBClient({}));
     table = env.dynamoTable;
     await checkTable(dynamo, table);
     log.info({ table }, 'using DynamoDB table');
   } else {
     const dir = overrides.inMemoryStore ? undefined : resolve(env.dataDir);
     embedded = await startEmbeddedDynamo(dir);
-    dynamo = new DynamoDBClient({ endpoint: embedded.endpoint, region: 'local', credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' } });
+    dynamo = counted('DynamoDB', new DynamoDBClient({ endpoint: embedded.endpoint, region: 'local', credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' } }));
     table = EMBEDDED_TABLE;
     const created = await ensureTable(dynamo, table);
     log.info({ dataDir: dir ?? '(memory)', table, created: created === 'created' }, 'using the embedded store (dynalite)');
@@ -102,11 +113,11 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       return c;
     };
   };
-  const ec2ClientFor = overrides.ec2ClientFor ?? perRegion((r) => new EC2Client({ region: r }));
-  const iam = new IAMClient({ region });
+  const ec2ClientFor = overrides.ec2ClientFor ?? perRegion((r) => counted('EC2', new EC2Client({ region: r })));
+  const iam = counted('IAM', new IAMClient({ region }));
   clients.push(iam);
   const sessions = new StsSessions(
-    perRegion((r) => new STSClient({ region: r })),
+    perRegion((r) => counted('STS', new STSClient({ region: r }))),
     iam,
     clock,
   );
@@ -114,7 +125,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const providers = {
     'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region }),
     'aws-role': new StsRoleProvider(sessions, { defaultRegion: region, targets }),
-    'ssm-session': new SsmSessionProvider(sessions, perRegion((r) => new SSMClient({ region: r })), { defaultRegion: region, targets }),
+    'ssm-session': new SsmSessionProvider(sessions, perRegion((r) => counted('SSM', new SSMClient({ region: r }))), { defaultRegion: region, targets }),
   };
 
   // ---- Slack
@@ -127,13 +138,28 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
     timeout: 10_000,
   };
+  // ---- health (probes read what is wired below; nothing is served before start)
+  let slackProbe: HealthProbes['slack'];
+  let sweeperStartedAt = 0;
+  const outboxMax = env.readyOutboxMax ?? DEFAULT_READY_OUTBOX_MAX;
+  const health = new Health(
+    {
+      store: (signal) => store.ping(signal),
+      slack: (signal) => slackProbe(signal),
+      sweeper: () => (scheduler.isRunning ? { lastRunAtMs: scheduler.lastSweepAt, startedAtMs: sweeperStartedAt, intervalMs: scheduler.intervalMs } : undefined),
+      outboxBacklog: (signal) => store.outboxCount(outboxMax, signal),
+    },
+    { clock, outboxMax },
+  );
+  const routes = opsRoutes(health, metrics, (err, path) => log.error({ event: 'ops.failed', path, err: (err as Error).message }, 'health or metrics endpoint failed'));
+
   let receiver: Receiver;
   if (env.slack.mode === 'http') {
     receiver = new HTTPReceiver({
       signingSecret: env.slack.signingSecret,
       endpoints: '/slack/events',
       logger: boltLogger(log),
-      customRoutes: [{ path: '/healthz', method: ['GET'], handler: (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok') }],
+      customRoutes: routes,
     });
   } else {
     receiver = new SocketModeReceiver({ appToken: env.slack.appToken, logger: boltLogger(log), installerOptions: { clientOptions } });
@@ -148,6 +174,20 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     for (const c of clients) c.destroy();
     await embedded?.close();
     throw new Error(`Slack did not accept the bot token (auth.test: ${(err as Error).message}); check SLACK_BOT_TOKEN${env.slackApiUrl ? ` and SLACK_API_URL (${env.slackApiUrl})` : ''}`);
+  }
+  app.client.on(webApi.WebClientEvent.RATE_LIMITED, (_retrySec: number, info: { url?: string }) => metrics.slackRateLimited(info?.url ?? ''));
+  if (receiver instanceof SocketModeReceiver) {
+    // Connected from Slack's hello until the socket closes (the client then reconnects by itself).
+    const socket = receiver.client;
+    let connected = false;
+    socket.on('connected', () => void (connected = true));
+    for (const event of ['close', 'disconnecting', 'disconnected', 'reconnecting']) socket.on(event, () => void (connected = false));
+    slackProbe = async () => {
+      if (!connected || !socket.websocket?.isActive()) throw new Error('Socket Mode connection is not open');
+    };
+  } else {
+    // The token was accepted at start (auth.test in init); re-checked at most once a minute.
+    slackProbe = cachedCheck(() => app.client.auth.test(), 60_000, clock, { atMs: clock.now().getTime() });
   }
   app.error(async (err) => {
     log.error({ event: 'bolt.error', err: err.message, code: (err as { code?: string }).code }, 'unhandled listener error');
@@ -178,6 +218,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     faults,
     users: new SlackUserDirectory(app.client, log),
     groups,
+    telemetry: metrics,
   });
 
   // ---- listeners and background work
@@ -186,22 +227,36 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   registerListeners(app, { service, log });
   const notifier = new SlackNotifier(app.client, config, clock, groups);
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
-  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000) });
-  const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier });
+  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics });
+  const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });
 
   // ---- start
   let port: number | undefined;
+  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   if (env.slack.mode === 'http') {
     const server = (await app.start({ port: env.slack.port, host: '0.0.0.0' })) as import('node:http').Server;
     port = (server.address() as import('node:net').AddressInfo).port;
     log.info({ port, mode: 'http', endpoint: '/slack/events' }, 'listening for Slack requests');
   } else {
-    await app.start();
+    // Health first: /healthz answers and /readyz says "not connected" while the socket opens.
+    try {
+      ops = await startOpsServer(routes, env.healthPort ?? 0);
+    } catch (err) {
+      throw new Error(`HEALTH_PORT ${env.healthPort ?? 0}: cannot listen (${(err as Error).message})`);
+    }
+    log.info({ healthPort: ops.port, paths: ['/healthz', '/readyz', '/metrics'] }, 'serving health and metrics');
+    try {
+      await app.start();
+    } catch (err) {
+      await ops.close();
+      throw err;
+    }
     log.info({ mode: 'socket' }, 'connected to Slack in Socket Mode');
   }
   outbox.attach(service);
   if (overrides.background !== false) {
     // Without background work, tests step the sweep and the outbox drain by hand.
+    sweeperStartedAt = clock.now().getTime();
     await scheduler.start();
     outbox.start();
   }
@@ -211,6 +266,9 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   return {
     app,
     port,
+    healthPort: ops?.port,
+    metrics,
+    health,
     service,
     scheduler,
     outbox,
@@ -222,6 +280,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       // Deploy-friendly: no new Slack work, let started work finish (bounded), then hand back
       // every lease this process holds so the next one resumes at once, not when leases lapse.
       await app.stop();
+      await ops?.close();
       await inFlight.idle();
       await scheduler.stop();
       const released = await service.releaseLeases();

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
 import type { AccessRequest, Notification } from './domain/types';
-import type { Clock, NotificationSender, RequestStore } from './ports';
+import type { Clock, NotificationSender, RequestStore, Telemetry } from './ports';
 import type { AccessService } from './service';
 
 export interface OutboxOptions {
@@ -24,6 +24,8 @@ export interface OutboxOptions {
   owner: string;
   /** How long a claimed notification is reserved for this replica (longer than one send with its retries). */
   claimMs?: number;
+  /** Delivery results, for metrics; default: none. */
+  telemetry?: Telemetry;
 }
 
 export class OutboxProcessor {
@@ -121,6 +123,7 @@ export class OutboxProcessor {
         }
         await this.o.store.ackNotification(id, n.id);
         this.backoff.delete(id);
+        this.o.telemetry?.notification('sent');
         log.debug({ event: 'notify.sent' }, 'notification delivered');
       } catch (err) {
         await this.failed(request, n, err as Error, log);
@@ -135,12 +138,14 @@ export class OutboxProcessor {
     if (attempts >= maxAttempts) {
       log.error({ event: 'notify.dropped', attempts, err: err.message }, 'giving up on a notification');
       await this.o.store.ackNotification(request.id, n.id);
+      this.o.telemetry?.notification('dropped');
       return;
     }
     // Honour Slack's Retry-After when it gave one (rate limits), else back off exponentially.
     const { retryAfter } = err as Error & { retryAfter?: number };
     const delay = Math.max((retryAfter ?? 0) * 1000, Math.min(5 * 60_000, 1_000 * 2 ** (attempts - 1)));
     this.backoff.set(request.id, this.o.clock.now().getTime() + delay);
+    this.o.telemetry?.notification('retried');
     log.warn({ event: 'notify.retry', attempts, retryInMs: delay, err: err.message }, 'notification failed; will retry');
     await this.o.store.recordNotificationAttempt(request.id, n.id, attempts);
   }

@@ -161,3 +161,47 @@ export interface NotificationSender {
 export const FAULT_POINTS = ['after-grant-intent', 'after-grant-aws', 'after-active', 'after-revoke-intent', 'after-revoke-aws'] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 export type FaultHook = (point: FaultPoint, requestId: string) => void;
+
+/** How a submitted request (or extension) came out at submit time. */
+export type RequestOutcome = 'pending' | 'auto-approved' | 'break-glass' | 'refused-by-policy' | 'invalid' | 'error';
+export type GrantOutcome = 'ok' | 'failed' | 'retried';
+/**
+ * verified: gone in AWS (re-read); released: ended while other grants still hold a shared rule;
+ * retried: an attempt failed and another is scheduled; failed: a failure that alerted humans
+ * (a permanent error, or the retry budget spent; retries go on).
+ */
+export type RevocationOutcome = 'verified' | 'released' | 'retried' | 'failed';
+
+/**
+ * What the core reports for metrics. A narrow port: the Prometheus adapter (src/metrics.ts)
+ * implements it; the default does nothing, so callers and tests need not care.
+ */
+export interface Telemetry {
+  requestSubmitted(kind: string, outcome: RequestOutcome): void;
+  /** One approver's yes; `quorum` when it completed the quorum. */
+  approval(quorum: boolean): void;
+  grant(kind: string, outcome: GrantOutcome): void;
+  revocation(kind: string, outcome: RevocationOutcome): void;
+  /** Expiry → verified gone, for grants that ended by expiring. */
+  revokeLateness(kind: string, seconds: number): void;
+  /** Final approval → ACTIVE. */
+  approveToActive(kind: string, seconds: number): void;
+  /** A durable sweep read the due index (epoch ms) and found `due` requests. */
+  sweepRan(atMs: number, due: number): void;
+  /** Drift sweep: tagged rules no grant held, removed (or not confirmed). */
+  driftRemoval(outcome: 'removed' | 'failed'): void;
+  /** Outbox delivery results. */
+  notification(outcome: 'sent' | 'retried' | 'dropped'): void;
+}
+
+export const noTelemetry: Telemetry = {
+  requestSubmitted: () => undefined,
+  approval: () => undefined,
+  grant: () => undefined,
+  revocation: () => undefined,
+  revokeLateness: () => undefined,
+  approveToActive: () => undefined,
+  sweepRan: () => undefined,
+  driftRemoval: () => undefined,
+  notification: () => undefined,
+};

@@ -10,7 +10,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { AccessRequest } from './domain/types';
-import type { Clock, NotificationSender, RequestStore } from './ports';
+import { type Clock, type NotificationSender, noTelemetry, type RequestStore, type Telemetry } from './ports';
 import type { AccessService } from './service';
 
 export interface SchedulerOptions {
@@ -29,6 +29,8 @@ export interface SchedulerOptions {
   notifier?: Pick<NotificationSender, 'alert'>;
   /** On stop, how long work already started may run on before the process lets go of it. */
   stopGraceMs?: number;
+  /** Sweep runs and drift removals, for metrics; default: none. */
+  telemetry?: Telemetry;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -48,16 +50,32 @@ export class Scheduler {
   private readonly waiting: Array<() => void> = [];
   /** Work started and not finished (timers and sweeps), so stop() can let it end. */
   private readonly working = new Set<Promise<void>>();
+  private lastSweep?: number;
 
   constructor(private readonly o: SchedulerOptions) {
     o.service.onChange((r) => this.arm(r));
+  }
+
+  /** When a sweep last read the due index (epoch ms on the injected clock); undefined before the first. */
+  get lastSweepAt(): number | undefined {
+    return this.lastSweep;
+  }
+
+  /** The cron sweep's period (whole seconds, 1–59, as scheduled). */
+  get intervalMs(): number {
+    return Math.max(1, Math.min(59, Math.round(this.o.sweepIntervalSeconds))) * 1000;
+  }
+
+  /** True between start() and stop(): the cron sweep is scheduled. */
+  get isRunning(): boolean {
+    return this.running;
   }
 
   /** Sweeps once now (catch-up after downtime), then every sweepIntervalSeconds. */
   async start(): Promise<void> {
     this.running = true;
     await this.sweepOnce();
-    const seconds = Math.max(1, Math.min(59, Math.round(this.o.sweepIntervalSeconds)));
+    const seconds = this.intervalMs / 1000;
     this.task = cron.schedule(`*/${seconds} * * * * *`, () => void this.sweepOnce(), { noOverlap: true, name: 'jit-revocation-sweep' });
     const every = this.o.driftIntervalMs ?? 0;
     if (every > 0) {
@@ -84,6 +102,8 @@ export class Scheduler {
     try {
       if (store && owner && !(await store.tryLease('drift', owner, now, now + Math.max(10_000, (this.o.driftIntervalMs ?? 60_000) - 1_000)))) return;
       const report = await this.o.service.driftSweep();
+      for (const _ of report.removed) this.o.telemetry?.driftRemoval('removed');
+      for (const _ of report.failed) this.o.telemetry?.driftRemoval('failed');
       const lines: string[] = [];
       for (const r of report.removed) lines.push(`Removed ${r.securityGroupRuleId} on ${r.securityGroupId} (${r.region}): tagged by this bot${r.requestId ? ` for ${r.requestId}` : ''}, held by no live grant.`);
       for (const r of report.failed) lines.push(`Could not remove ${r.securityGroupRuleId} on ${r.securityGroupId} (${r.region}); will try again.`);
@@ -152,6 +172,8 @@ export class Scheduler {
       this.o.log.error({ event: 'sweep.failed', err: (err as Error).message }, 'could not read due requests; will retry');
       return 0;
     }
+    this.lastSweep = this.o.clock.now().getTime();
+    (this.o.telemetry ?? noTelemetry).sweepRan(this.lastSweep, due.length);
     await Promise.all(due.map((r) => this.process(r.id)));
     if (due.length > 0) this.o.log.info({ event: 'sweep.done', count: due.length, ms: Date.now() - started }, 'sweep handled due requests');
     return due.length;

@@ -33,7 +33,7 @@ import {
   validateSubmission,
   visibleTargets,
 } from './policy';
-import { type AccessProvider, type Clock, type FaultHook, type GroupDirectory, noGroups, type RequestStore, type RuleRegistry, type UserDirectory } from './ports';
+import { type AccessProvider, type Clock, type FaultHook, type GroupDirectory, noGroups, noTelemetry, type RequestOutcome, type RequestStore, type RuleRegistry, type Telemetry, type UserDirectory } from './ports';
 
 export interface ServiceOptions {
   config: JitConfig;
@@ -60,6 +60,14 @@ export interface ServiceOptions {
   users?: UserDirectory;
   /** Slack user groups named as approvers or requesters; default: none. */
   groups?: GroupDirectory;
+  /** Metrics (requests, approvals, grants, revocations, lateness); default: none. */
+  telemetry?: Telemetry;
+}
+
+/** What a submission came to, for the requests metric (filled in as it goes). */
+interface Submission {
+  kind: string;
+  outcome: RequestOutcome;
 }
 
 /** An approver's decision with its optional extras. */
@@ -97,8 +105,10 @@ export class AccessService {
   private readonly grantRetryBudgetMs: number;
   private readonly revokeAlertAfter: number;
   private readonly random: () => number;
+  private readonly telemetry: Telemetry;
 
   constructor(private readonly o: ServiceOptions) {
+    this.telemetry = o.telemetry ?? noTelemetry;
     this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
     this.grantRetryBudgetMs = o.grantRetryBudgetMs ?? 5 * 60_000;
     this.revokeAlertAfter = o.revokeAlertAfter ?? 5;
@@ -121,7 +131,7 @@ export class AccessService {
    * anything (the request form calls this before it closes). Throws ValidationError naming the
    * field, or the rule that refuses it.
    */
-  async precheck(input: SubmissionInput): Promise<{ valid: ValidSubmission; decision: PolicyDecision }> {
+  async precheck(input: SubmissionInput, seen?: Submission): Promise<{ valid: ValidSubmission; decision: PolicyDecision }> {
     const groups = await this.groupsOf(input.requesterId);
     const valid = validateSubmission(this.o.config, input, groups);
     const decision = evaluateRequest(
@@ -129,7 +139,10 @@ export class AccessService {
       { target: valid.target, requesterId: input.requesterId, durationMs: valid.durationMs, breakGlass: input.breakGlass },
       { now: this.o.clock.now(), requesterGroups: groups, groupMembers: await this.membersOf(valid.target) },
     );
-    if (decision.outcome === 'deny') throw new ValidationError(decision.message, 'target');
+    if (decision.outcome === 'deny') {
+      if (seen) seen.outcome = 'refused-by-policy';
+      throw new ValidationError(decision.message, 'target');
+    }
     return { valid, decision };
   }
 
@@ -139,7 +152,24 @@ export class AccessService {
    * A form submission also gets a DM, since a form has no place for a reply.
    */
   async submit(input: SubmissionInput, opts: { notifyRequester?: boolean } = {}): Promise<AccessRequest> {
-    const { valid, decision } = await this.precheck(input);
+    const seen: Submission = { kind: (input.targetName ? findTarget(this.o.config, input.targetName)?.kind : undefined) ?? 'unknown', outcome: 'error' };
+    return this.counted(seen, () => this.submitCounted(input, opts, seen));
+  }
+
+  /** Runs a submission and counts it once, by kind and outcome, however it ends. */
+  private async counted(seen: Submission, run: () => Promise<AccessRequest>): Promise<AccessRequest> {
+    try {
+      return await run();
+    } catch (err) {
+      if (seen.outcome === 'error' && (err instanceof ValidationError || err instanceof NotAllowedError || err instanceof AlreadyResolvedError || err instanceof NotFoundError)) seen.outcome = 'invalid';
+      throw err;
+    } finally {
+      this.telemetry.requestSubmitted(seen.kind, seen.outcome);
+    }
+  }
+
+  private async submitCounted(input: SubmissionInput, opts: { notifyRequester?: boolean }, seen: Submission): Promise<AccessRequest> {
+    const { valid, decision } = await this.precheck(input, seen);
     // Ask AWS what only AWS knows (the role exists, the nodes are managed and online) before storing.
     await this.o.providers[valid.target.kind]?.checkRequest?.(valid.target);
     const request = this.newRequest({
@@ -151,7 +181,7 @@ export class AccessService {
       details: input.breakGlass ? { breakGlass: 'requested' } : {},
       notifyRequester: opts.notifyRequester === true && decision.outcome === 'approval',
     });
-    return this.store(request, valid.target, decision);
+    return this.store(request, valid.target, decision, seen);
   }
 
   /**
@@ -160,7 +190,13 @@ export class AccessService {
    * moves on; there is no gap and no second rule.
    */
   async extend(grantId: string, userId: string, input: { duration?: string; reason?: string }): Promise<AccessRequest> {
+    const seen: Submission = { kind: 'unknown', outcome: 'error' };
+    return this.counted(seen, () => this.extendCounted(grantId, userId, input, seen));
+  }
+
+  private async extendCounted(grantId: string, userId: string, input: { duration?: string; reason?: string }, seen: Submission): Promise<AccessRequest> {
     const grant = await this.mustGet(grantId);
+    seen.kind = grant.kind;
     if (userId !== grant.requesterId) throw new NotAllowedError(`Only the requester of \`${grantId}\` can extend it.`);
     if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
     const target = findTarget(this.o.config, grant.targetName);
@@ -174,7 +210,10 @@ export class AccessService {
     const groups = await this.groupsOf(userId);
     const grantedMs = Date.parse(grant.expiresAt) - Date.parse(grant.grantedAt);
     const decision = evaluateRequest(this.o.config, { target, requesterId: userId, durationMs, grantedMs }, { now, requesterGroups: groups, groupMembers: await this.membersOf(target) });
-    if (decision.outcome === 'deny') throw new ValidationError(decision.message, 'duration');
+    if (decision.outcome === 'deny') {
+      seen.outcome = 'refused-by-policy';
+      throw new ValidationError(decision.message, 'duration');
+    }
     const request = this.newRequest({
       target,
       requesterId: userId,
@@ -187,7 +226,7 @@ export class AccessService {
       details: { extends: grant.id },
       notifyRequester: decision.outcome === 'approval',
     });
-    return this.store(request, target, decision);
+    return this.store(request, target, decision, seen);
   }
 
   /**
@@ -216,6 +255,7 @@ export class AccessService {
         if (err instanceof ConflictError) throw resolvedError((await this.o.store.get(id)) ?? request);
         throw err;
       }
+      this.telemetry.approval(next.status === 'GRANTING');
       return next.status === 'GRANTING' ? this.runGrant(next, target) : next;
     }
   }
@@ -414,14 +454,18 @@ export class AccessService {
       const sinceApproval = this.o.clock.now().getTime() - Date.parse(granting.decidedAt ?? granting.createdAt);
       if (retryable && sinceApproval < this.grantRetryBudgetMs) {
         log.warn({ event: 'grant.retry', err: message, attempts: (granting.attempts ?? 0) + 1 }, 'grant failed, will retry');
+        this.telemetry.grant(target.kind, 'retried');
         return this.apply(granting, { type: 'grant-retry', error: message, retryAt: this.retryAt(granting.attempts ?? 0) });
       }
       log.error({ event: 'grant.failed', err: message }, 'grant failed');
+      this.telemetry.grant(target.kind, 'failed');
       return this.apply(granting, { type: 'grant-failed', error: message });
     }
     this.fault('after-grant-aws', granting);
     log.info({ event: 'grant.created', grant }, 'access granted');
     const active = await this.apply(granting, { type: 'granted', grant });
+    this.telemetry.grant(target.kind, 'ok');
+    if (active.decidedAt && active.grantedAt) this.telemetry.approveToActive(target.kind, (Date.parse(active.grantedAt) - Date.parse(active.decidedAt)) / 1000);
     this.fault('after-active', active);
     return active;
   }
@@ -484,11 +528,16 @@ export class AccessService {
           ? `Revoking \`${revoking.id}\` (${revoking.targetName}) keeps failing: ${message}. The bot keeps retrying; check its AWS permissions and the resource.`
           : undefined;
       log.error({ event: 'revoke.retry', err: message, attempts }, 'revoke failed, will retry');
+      this.telemetry.revocation(revoking.kind, 'retried');
+      if (alert) this.telemetry.revocation(revoking.kind, 'failed');
       return this.apply(revoking, { type: 'revoke-retry', error: message, retryAt: this.retryAt(revoking.attempts ?? 0), ...(alert ? { alert } : {}) });
     }
     const outcome = holders.length > 0 ? 'released' : 'verified';
     log.info({ event: 'revoke.done', removed, outcome, holders, grant }, outcome === 'verified' ? 'access revoked and verified' : 'access ended; shared rule kept for other grants');
-    return this.apply(revoking, { type: 'revoked', removed, outcome, holders, sessions });
+    const revoked = await this.apply(revoking, { type: 'revoked', removed, outcome, holders, sessions });
+    this.telemetry.revocation(revoking.kind, outcome);
+    if (revoked.endReason === 'expired' && revoked.expiresAt && revoked.endedAt) this.telemetry.revokeLateness(revoking.kind, (Date.parse(revoked.endedAt) - Date.parse(revoked.expiresAt)) / 1000);
+    return revoked;
   }
 
   /**
@@ -604,10 +653,11 @@ export class AccessService {
    * stored already GRANTING, the policy's decision as the second audit record of the same
    * write (a crash after it is finished by the sweeper), then granted.
    */
-  private async store(request: AccessRequest, target: Target, decision: PolicyDecision): Promise<AccessRequest> {
+  private async store(request: AccessRequest, target: Target, decision: PolicyDecision, seen: Submission): Promise<AccessRequest> {
     const log = this.log(request);
     if (decision.outcome === 'approval') {
       await this.o.store.create(request);
+      seen.outcome = 'pending';
       log.info({ event: 'request.submitted', target: request.targetName, durationMs: request.durationMs, extends: request.extends, approvalsRequired: decision.approvalsRequired }, 'request submitted');
       this.changed(request);
       return request;
@@ -616,6 +666,7 @@ export class AccessService {
     const event: LifecycleEvent = decision.outcome === 'auto' ? { type: 'auto-approve', rule: decision.rule } : { type: 'break-glass' };
     const granting = applyTransition(request, decide(request, event, this.lifecycleContext()));
     await this.o.store.create(granting);
+    seen.outcome = decision.outcome === 'auto' ? 'auto-approved' : 'break-glass';
     log[decision.outcome === 'break-glass' ? 'warn' : 'info']({ event: `request.${decision.outcome}`, target: request.targetName, durationMs: request.durationMs, rule: decision.outcome === 'auto' ? decision.rule : undefined }, decision.outcome === 'auto' ? 'request auto-approved' : 'break-glass access taken');
     this.changed(granting);
     return this.runGrant(granting, target);

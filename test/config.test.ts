@@ -338,3 +338,22 @@ ${twoTargets}`);
     expect(message).toContain('autoApprove[0].targets: "nope" matches no target');
   });
 });
+
+describe('loadEnv: health and readiness keys', () => {
+  const socket = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' };
+  const http = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret' };
+
+  it('HEALTH_PORT: Socket Mode only, default 8080, 0 allowed; checked', () => {
+    expect(loadEnv(socket).healthPort).toBe(8080);
+    expect(loadEnv({ ...socket, HEALTH_PORT: '0' }).healthPort).toBe(0);
+    expect(loadEnv({ ...socket, HEALTH_PORT: '9100' }).healthPort).toBe(9100);
+    expect(loadEnv({ ...http, HEALTH_PORT: '9100' }).healthPort).toBeUndefined(); // HTTP mode serves them on PORT
+    expect(errorOf(() => loadEnv({ ...socket, HEALTH_PORT: '70000' }))).toContain('HEALTH_PORT: must be a port number');
+  });
+
+  it('JIT_READY_OUTBOX_MAX: optional whole number ≥ 1', () => {
+    expect(loadEnv(http).readyOutboxMax).toBeUndefined();
+    expect(loadEnv({ ...http, JIT_READY_OUTBOX_MAX: '25' }).readyOutboxMax).toBe(25);
+    expect(errorOf(() => loadEnv({ ...http, JIT_READY_OUTBOX_MAX: '0' }))).toContain('JIT_READY_OUTBOX_MAX: must be a whole number');
+  });
+});

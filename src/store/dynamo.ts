@@ -245,6 +245,57 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
     }
   }
 
+  /** A cheap call for readiness: the table answers DescribeTable. */
+  async ping(signal?: AbortSignal): Promise<void> {
+    await this.client.send(new DescribeTableCommand({ TableName: this.table }), { abortSignal: signal });
+  }
+
+  /**
+   * What waits in the sparse indexes, for metrics and readiness: due requests (dueAt <= now) and
+   * requests with undelivered notifications, each counted up to `bound` (COUNT queries read keys
+   * only up to the bound), and when the oldest undelivered one was queued.
+   */
+  async backlog(nowMs: number, bound: number, signal?: AbortSignal): Promise<{ due: number; outbox: number; outboxOldestAt?: number }> {
+    const [due, outbox, oldest] = await Promise.all([
+      this.count(INDEX.due, '#s = :s AND #t <= :t', { '#s': 'dueShard', '#t': 'dueAt' }, { ':s': DUE_SHARD, ':t': nowMs }, bound, signal),
+      this.count(INDEX.outbox, '#s = :s', { '#s': 'outboxShard' }, { ':s': OUTBOX_SHARD }, bound, signal),
+      this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: INDEX.outbox,
+          KeyConditionExpression: '#s = :s',
+          ExpressionAttributeNames: { '#s': 'outboxShard', '#at': 'outboxAt' },
+          ExpressionAttributeValues: { ':s': OUTBOX_SHARD },
+          ProjectionExpression: '#at',
+          ScanIndexForward: true,
+          Limit: 1,
+        }),
+        { abortSignal: signal },
+      ),
+    ]);
+    const at = oldest.Items?.[0]?.outboxAt;
+    return { due, outbox, ...(typeof at === 'number' ? { outboxOldestAt: at } : {}) };
+  }
+
+  /** Requests with undelivered notifications, counted up to `bound`. */
+  async outboxCount(bound: number, signal?: AbortSignal): Promise<number> {
+    return this.count(INDEX.outbox, '#s = :s', { '#s': 'outboxShard' }, { ':s': OUTBOX_SHARD }, bound, signal);
+  }
+
+  private async count(index: string, condition: string, names: Record<string, string>, values: Record<string, unknown>, bound: number, signal?: AbortSignal): Promise<number> {
+    let n = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({ TableName: this.table, IndexName: index, KeyConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values, Select: 'COUNT', Limit: bound - n, ExclusiveStartKey: startKey }),
+        { abortSignal: signal },
+      );
+      n += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && n < bound);
+    return Math.min(n, bound);
+  }
+
   private async query(index: string, condition: string, names: Record<string, string>, values: Record<string, unknown>, limit: number, ascending: boolean): Promise<AccessRequest[]> {
     const items: AccessRequest[] = [];
     let startKey: Record<string, unknown> | undefined;

@@ -53,6 +53,8 @@ export interface HarnessOptions {
   ec2ClientFor?: (region: string) => EC2Client;
   background?: boolean;
   owner?: string;
+  /** JIT_READY_OUTBOX_MAX for /readyz. */
+  readyOutboxMax?: number;
 }
 
 export class Harness {
@@ -85,6 +87,7 @@ export class Harness {
       configPath: '(inline)',
       dataDir: o.dataDir ?? '(memory)',
       logLevel: 'debug',
+      ...(o.readyOutboxMax !== undefined ? { readyOutboxMax: o.readyOutboxMax } : {}),
     };
     const bot = await startBot(env, parseConfig(o.configYaml ?? CONFIG_YAML, 'test config'), {
       clock,

@@ -79,6 +79,8 @@ export interface SocketModeStandIn {
   acks: SocketAck[];
   /** How many WebSocket connections were accepted since start. */
   connectionCount(): number;
+  /** Drops every open connection (as a network failure would); clients may reconnect. */
+  drop(): void;
 }
 
 export interface SlackStandIn {
@@ -276,6 +278,9 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
 
   const socket: SocketModeStandIn = {
     connected: () => sockets.some((ws) => ws.readyState === WebSocket.OPEN),
+    drop: () => {
+      for (const ws of [...sockets]) ws.terminate();
+    },
     async waitForConnection(timeoutMs = 5000) {
       await waitFor(() => socket.connected(), {
         timeoutMs,
