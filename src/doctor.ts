@@ -67,7 +67,7 @@ async function runOne(check: Check, timeoutMs: number): Promise<CheckOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<CheckOutcome>((resolve) => {
     timer = setTimeout(
-      () => resolve(fail(`no answer within ${Math.round(timeoutMs / 1000)} s`, 'check that the service is reachable from here (network, proxy, endpoint settings)')),
+      () => resolve(fail(`no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`, 'check that the service is reachable from here (network, proxy, endpoint settings)')),
       timeoutMs,
     );
   });

@@ -375,6 +375,7 @@ function awsProblem(err: unknown, doing: string, permission: string): CheckOutco
     return fail(`the bot may not ${permission.replace(/^[a-z0-9]+:/, '')} (${doing}: ${code})`, `allow ${permission} to the bot's IAM role (README → AWS permissions)`);
   }
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (status === undefined && /^E[A-Z]+$/.test(code)) return fail(`could not reach AWS ${doing} (${code})`, 'check the network, proxy and AWS_ENDPOINT_URL_* settings');
+  const network = /^E[A-Z]+$/.test(code) ? code : /\b(E[A-Z]{4,})\b/.exec(message(err))?.[1];
+  if (status === undefined && network) return fail(`could not reach AWS ${doing} (${network})`, 'check the network, proxy and AWS_ENDPOINT_URL_* settings');
   return fail(`${doing} failed (${code}: ${message(err)})`);
 }
