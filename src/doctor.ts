@@ -88,7 +88,9 @@ export const FAIL_MARK = '✗';
 export function renderDoctorText(report: DoctorReport): string[] {
   const lines: string[] = [];
   for (const r of report.results) {
-    lines.push(`${r.ok ? PASS_MARK : FAIL_MARK} ${r.name}: ${r.detail}`);
+    // A multi-line detail (a configuration error lists every key) keeps its lines, indented.
+    const [first, ...more] = r.detail.split('\n');
+    lines.push(`${r.ok ? PASS_MARK : FAIL_MARK} ${r.name}: ${first}`, ...more.map((l) => `    ${l.trimStart()}`));
     if (!r.ok && r.fix) lines.push(`    fix: ${r.fix}`);
   }
   lines.push('');

@@ -81,6 +81,11 @@ describe('renderDoctorText', () => {
     ]);
   });
 
+  it('indents the further lines of a multi-line detail', () => {
+    const lines = renderDoctorText({ results: [{ name: 'config valid', ok: false, detail: 'x.yaml is invalid:\n  - a: bad\n  - b: worse', fix: 'fix it' }], passed: 0, failed: 1, ok: false });
+    expect(lines.slice(0, 4)).toEqual(['✗ config valid: x.yaml is invalid:', '    - a: bad', '    - b: worse', '    fix: fix it']);
+  });
+
   it('says when everything passed', () => {
     expect(doctorSummary({ results: [{ name: 'a', ok: true, detail: 'x' }], passed: 1, failed: 0, ok: true })).toBe('doctor: 1 check, all passed');
   });
