@@ -56,8 +56,9 @@ if (require.main === module) {
     (line) => process.stderr.write(`${line}\n`),
   ).then(
     (code) => {
-      // The embedded store and SDK sockets may keep the loop alive a little; the report is out.
-      process.exit(code);
+      // Idle SDK and Slack sockets may keep the loop alive a while: exit once the report is written.
+      process.exitCode = code;
+      process.stdout.write('', () => process.exit(code));
     },
     (e: unknown) => {
       process.stderr.write(`doctor: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ClassicLevel } from 'classic-level';
 import dynalite from 'dynalite';
 
@@ -25,10 +26,19 @@ export async function startEmbeddedDynamo(path: string | undefined): Promise<Emb
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const endpoint = `http://127.0.0.1:${port}`;
+  // LevelDB opens in the background: wait for it, so the directory is held (and seen to be) once this resolves.
+  const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' } });
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }));
+  } catch (err) {
+    await close();
+    throw err;
+  } finally {
+    client.destroy();
+  }
+  return { endpoint, close };
 }
 
 /** The data directory is held by another process (LevelDB allows one): most likely a running bot. */
