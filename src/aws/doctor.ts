@@ -346,7 +346,7 @@ function message(err: unknown): string {
 }
 
 function notChecked(): CheckOutcome {
-  return fail(`not checked: AWS credentials do not work (see "${AWS_IDENTITY_CHECK}")`);
+  return fail(`not checked: the AWS identity check failed (see "${AWS_IDENTITY_CHECK}")`);
 }
 
 function isCredentialsError(err: unknown): boolean {

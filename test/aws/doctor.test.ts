@@ -93,7 +93,7 @@ describe('AWS identity', () => {
     expect(identity).toMatchObject({ ok: false, detail: 'no AWS credentials found' });
     expect(identity.fix).toMatch(/ECS task role.*AWS_PROFILE/);
     for (const outcome of [await doctor.securityGroupCheck(ec2Target({ securityGroupId: SG })), await doctor.roleCheck(roleTarget), await doctor.nodesCheck(ssmTarget), await doctor.denyPoliciesCheck([ROLE_ARN])]) {
-      expect(outcome).toEqual({ ok: false, detail: 'not checked: AWS credentials do not work (see "AWS identity")' });
+      expect(outcome).toEqual({ ok: false, detail: 'not checked: the AWS identity check failed (see "AWS identity")' });
     }
     expect(fake.calls).toEqual([]);
     expect(iam).not.toHaveReceivedCommand(GetRoleCommand);

@@ -149,7 +149,7 @@ it('exits 1 without AWS credentials, saying so once', async () => {
   const { code, out } = await doctor(workdir('no-credentials'), {}, false);
   const text = out.join('\n');
   expect(text).toContain('✗ AWS identity: no AWS credentials found\n    fix: run with credentials for the bot');
-  expect(text).toContain('✗ target prod-bastion (ec2-ssh, eu-west-1): not checked: AWS credentials do not work (see "AWS identity")');
+  expect(text).toContain('✗ target prod-bastion (ec2-ssh, eu-west-1): not checked: the AWS identity check failed (see "AWS identity")');
   expect(out.filter(Boolean).at(-1)).toBe('doctor: 8 checks, 2 failed');
   expect(code).toBe(1);
 }, 60_000);
