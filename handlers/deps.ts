@@ -1,8 +1,11 @@
 import type { Logger } from 'pino';
+import type { DoctorReport } from '../src/doctor';
 import type { AccessService } from '../src/service';
 
 /** What every listener gets injected. */
 export interface HandlerDeps {
   service: AccessService;
   log: Logger;
+  /** Runs the doctor's checks (`/jit doctor`). */
+  doctor: () => Promise<DoctorReport>;
 }

@@ -20,6 +20,11 @@ import { InFlight } from '../handlers/in-flight';
 import { SlackNotifier } from '../handlers/notifier';
 import { SlackGroupDirectory } from '../handlers/group-directory';
 import { SlackUserDirectory } from '../handlers/user-directory';
+import { SlackDoctor } from '../handlers/doctor';
+import { AwsDoctor } from './aws/doctor';
+import { type Check, type CheckOutcome, type DoctorReport, pass, runDoctor } from './doctor';
+import { roleArnsOf } from './aws/sts-session';
+import { embeddedStoreCheck, tableCheck } from './store/doctor';
 import { Ec2SshProvider } from './aws/ec2-ssh';
 import { SsmSessionProvider } from './aws/ssm-session';
 import { StsRoleProvider } from './aws/sts-role';
@@ -116,16 +121,14 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const ec2ClientFor = overrides.ec2ClientFor ?? perRegion((r) => counted('EC2', new EC2Client({ region: r })));
   const iam = counted('IAM', new IAMClient({ region }));
   clients.push(iam);
-  const sessions = new StsSessions(
-    perRegion((r) => counted('STS', new STSClient({ region: r }))),
-    iam,
-    clock,
-  );
+  const stsFor = perRegion((r) => counted('STS', new STSClient({ region: r })));
+  const ssmFor = perRegion((r) => counted('SSM', new SSMClient({ region: r })));
+  const sessions = new StsSessions(stsFor, iam, clock);
   const targets = () => config.targets;
   const providers = {
     'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region }),
     'aws-role': new StsRoleProvider(sessions, { defaultRegion: region, targets }),
-    'ssm-session': new SsmSessionProvider(sessions, perRegion((r) => counted('SSM', new SSMClient({ region: r }))), { defaultRegion: region, targets }),
+    'ssm-session': new SsmSessionProvider(sessions, ssmFor, { defaultRegion: region, targets }),
   };
 
   // ---- Slack
@@ -224,7 +227,16 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   // ---- listeners and background work
   const inFlight = new InFlight();
   inFlight.install(app);
-  registerListeners(app, { service, log });
+  // /jit doctor: the same checks as npm run doctor, through the bot's own clients and store.
+  const doctor = (): Promise<DoctorReport> =>
+    runDoctor(
+      doctorChecks(env, config, {
+        slack: new SlackDoctor(app.client),
+        aws: new AwsDoctor({ ec2For: ec2ClientFor, ssmFor, stsFor, iam, defaultRegion: region }),
+        store: () => tableCheck(dynamo, table),
+      }),
+    );
+  registerListeners(app, { service, log, doctor });
   const notifier = new SlackNotifier(app.client, config, clock, groups);
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
   const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics });
@@ -293,14 +305,23 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   };
 }
 
+/**
+ * The environment and the policy file, as main() reads them (npm run doctor reads them the same
+ * way). ConfigError names the key.
+ */
+export function loadSettings(envFile = '.env'): { env: EnvConfig; config: JitConfig } {
+  // .env is optional; variables already set in the environment win over it.
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+  const env = loadEnv(process.env);
+  const config = loadConfigFile(env.configPath);
+  return { env, config };
+}
+
 export async function main(envFile = '.env'): Promise<void> {
   let env: EnvConfig;
   let config: JitConfig;
   try {
-    // .env is optional; variables already set in the environment win over it.
-    if (existsSync(envFile)) process.loadEnvFile(envFile);
-    env = loadEnv(process.env);
-    config = loadConfigFile(env.configPath);
+    ({ env, config } = loadSettings(envFile));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`jit-access-bot: ${err.message}\n`);
@@ -321,6 +342,112 @@ export async function main(envFile = '.env'): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+// ------------------------------------------------------------------ the doctor
+
+/** What the doctor's checks probe through: the Slack and AWS adapters, and the store. */
+export interface DoctorParts {
+  slack: SlackDoctor;
+  aws: AwsDoctor;
+  store: () => Promise<CheckOutcome>;
+}
+
+/** Every check of `npm run doctor` and `/jit doctor`, in report order. */
+export function doctorChecks(env: EnvConfig, config: JitConfig, parts: DoctorParts): Check[] {
+  const { slack, aws } = parts;
+  const named = namedPrincipals(config);
+  const region = env.awsRegion ?? DEFAULT_REGION;
+  const checks: Check[] = [
+    { name: 'config valid', run: async () => pass(`${env.configPath}: ${config.targets.length} target${config.targets.length === 1 ? '' : 's'}, approver channel ${config.approverChannel}`) },
+    { name: 'Slack token', run: () => slack.tokenCheck() },
+    { name: 'Slack scopes', run: () => slack.scopesCheck() },
+    { name: 'approver channel', run: () => slack.channelCheck(config.approverChannel) },
+  ];
+  if (named.users.length > 0) checks.push({ name: 'Slack users in the policy', run: () => slack.usersCheck(named.users) });
+  if (named.groups.length > 0) checks.push({ name: 'Slack user groups in the policy', run: () => slack.groupsCheck(named.groups) });
+  checks.push({ name: 'store', run: parts.store });
+  checks.push({ name: 'AWS identity', run: () => aws.identityCheck() });
+  for (const target of config.targets) {
+    const name = `target ${target.name} (${target.kind}, ${target.region ?? region})`;
+    if (target.kind === 'ec2-ssh') checks.push({ name, run: () => aws.securityGroupCheck(target) });
+    else if (target.kind === 'aws-role') checks.push({ name, run: () => aws.roleCheck(target) });
+    else checks.push({ name, run: () => bothChecks(aws.nodesCheck(target), aws.roleCheck(target)) });
+  }
+  const roles = [...new Set([...roleArnsOf(config.targets, 'aws-role'), ...roleArnsOf(config.targets, 'ssm-session')])];
+  if (roles.length > 0) checks.push({ name: 'IAM deny policies', run: () => aws.denyPoliciesCheck(roles) });
+  return checks;
+}
+
+/** The doctor outside the bot (npm run doctor): its own clients, built as startBot builds them, and close(). */
+export function openDoctor(env: EnvConfig, config: JitConfig): { checks: Check[]; close(): void } {
+  const region = env.awsRegion ?? DEFAULT_REGION;
+  const clients: Array<{ destroy(): void }> = [];
+  const perRegion = <C extends { destroy(): void }>(make: (r: string) => C) => {
+    const byRegion = new Map<string, C>();
+    return (r: string): C => {
+      let c = byRegion.get(r);
+      if (!c) {
+        byRegion.set(r, (c = make(r)));
+        clients.push(c);
+      }
+      return c;
+    };
+  };
+  const iam = new IAMClient({ region });
+  clients.push(iam);
+  let dynamo: DynamoDBClient | undefined;
+  const store = env.dynamoTable
+    ? () => tableCheck((dynamo ??= new DynamoDBClient({})), env.dynamoTable!)
+    : () => embeddedStoreCheck(resolve(env.dataDir), EMBEDDED_TABLE);
+  const slackClient = new webApi.WebClient(env.slackBotToken, {
+    ...(env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {}),
+    logger: boltLogger(createLogger('fatal')),
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 1, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
+    timeout: 10_000,
+  });
+  const checks = doctorChecks(env, config, {
+    slack: new SlackDoctor(slackClient),
+    aws: new AwsDoctor({
+      ec2For: perRegion((r) => new EC2Client({ region: r })),
+      ssmFor: perRegion((r) => new SSMClient({ region: r })),
+      stsFor: perRegion((r) => new STSClient({ region: r })),
+      iam,
+      defaultRegion: region,
+    }),
+    store,
+  });
+  return {
+    checks,
+    close() {
+      dynamo?.destroy();
+      for (const c of clients) c.destroy();
+    },
+  };
+}
+
+/** Every Slack user and group the policy names (approvers, requesters, rule requesters), once each. */
+function namedPrincipals(config: JitConfig): { users: string[]; groups: string[] } {
+  const all = [
+    config.approvers,
+    ...config.targets.flatMap((t) => [t.policy.approvers, t.policy.requesters]),
+    ...config.denyRules.map((r) => r.requesters),
+    ...config.autoApprove.map((r) => r.requesters),
+  ];
+  return {
+    users: [...new Set(all.flatMap((p) => p?.users ?? []))],
+    groups: [...new Set(all.flatMap((p) => p?.groups ?? []))],
+  };
+}
+
+/** Two checks as one line: both must pass. */
+async function bothChecks(a: Promise<CheckOutcome>, b: Promise<CheckOutcome>): Promise<CheckOutcome> {
+  const outcomes = await Promise.all([a, b]);
+  const failed = outcomes.filter((o) => !o.ok);
+  if (failed.length === 0) return pass(outcomes.map((o) => o.detail).join('; '));
+  const fixes = [...new Set(failed.flatMap((o) => (o.fix ? [o.fix] : [])))];
+  return { ok: false, detail: [...new Set(failed.map((o) => o.detail))].join('; '), ...(fixes.length > 0 ? { fix: fixes.join('; ') } : {}) };
 }
 
 if (require.main === module) {

@@ -4,13 +4,14 @@
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { errorReply, helpText, listReply, policyReply, revokedReply, submittedReply, targetsReply } from '../../blocks/command';
+import { doctorReply } from '../../blocks/doctor';
 import { requestModal } from '../../blocks/modal';
 import { parseJitCommand } from '../../src/domain/command';
 import { describePolicy } from '../../src/policy-report';
 import type { HandlerDeps } from '../deps';
 import { errorMessage } from '../errors';
 
-export function jitCommand({ service, log }: HandlerDeps) {
+export function jitCommand({ service, log, doctor }: HandlerDeps) {
   return async ({ ack, command, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const userId = command.user_id;
@@ -50,6 +51,13 @@ export function jitCommand({ service, log }: HandlerDeps) {
             return;
           }
           await reply(policyReply(describePolicy(service.config)));
+          return;
+        case 'doctor':
+          if (!(await service.isApprover(userId))) {
+            await reply(errorReply('Only approvers can run the doctor. Ask an approver if access seems broken.'));
+            return;
+          }
+          await reply(doctorReply(await doctor()));
           return;
         case 'help':
           await reply(helpText());

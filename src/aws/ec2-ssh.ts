@@ -30,6 +30,8 @@ import type { AccessProvider, RevokeResult } from '../ports';
 import { awsErrorCode, awsFailure, isRetryableAwsError } from './retry';
 
 export const MANAGED_BY = 'jit-access-bot';
+/** Rule tag keys are "<prefix>:request-id", "<prefix>:managed-by", … */
+export const DEFAULT_TAG_PREFIX = 'jit';
 
 export interface Ec2SshProviderOptions {
   /** Region of targets that do not name one. */
@@ -83,7 +85,7 @@ export class Ec2SshProvider implements AccessProvider {
     opts: Ec2SshProviderOptions,
   ) {
     this.defaultRegion = opts.defaultRegion;
-    const prefix = opts.tagPrefix ?? 'jit';
+    const prefix = opts.tagPrefix ?? DEFAULT_TAG_PREFIX;
     this.tagKeys = {
       requestId: `${prefix}:request-id`,
       requester: `${prefix}:requester`,

@@ -398,13 +398,16 @@ export class StsSessions {
   }
 }
 
+/** What the per-grant deny policies need on each target role (the doctor simulates exactly these). */
+export const DENY_POLICY_ACTIONS = ['iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy'] as const;
+
 const IAM_HINTS: Readonly<Record<string, string>> = {
-  AccessDenied: 'the bot needs iam:PutRolePolicy, iam:GetRolePolicy, iam:ListRolePolicies and iam:DeleteRolePolicy on the role',
+  AccessDenied: `the bot needs ${DENY_POLICY_ACTIONS.join(', ')} on the role`,
   LimitExceeded: "the role's inline policies would exceed IAM's 10,240-character total; the drift sweep deletes expired jit-deny-* policies",
 };
 
 /** The role name: the last path segment of the ARN (arn:aws:iam::123456789012:role/path/Name → Name). */
-function roleName(roleArn: string): string {
+export function roleName(roleArn: string): string {
   return roleArn.slice(roleArn.lastIndexOf('/') + 1);
 }
 

@@ -2,7 +2,7 @@
  * The `/jit` text grammar:
  *   /jit                                   open the request form
  *   /jit request <target> <duration> [<address>] [--break-glass] <reason…>
- *   /jit list | /jit revoke <id> | /jit targets | /jit policy check | /jit help
+ *   /jit list | /jit revoke <id> | /jit targets | /jit policy check | /jit doctor | /jit help
  */
 import { looksLikeAddress } from './address';
 
@@ -13,6 +13,7 @@ export type JitCommand =
   | { sub: 'revoke'; id?: string }
   | { sub: 'targets' }
   | { sub: 'policy'; action?: string }
+  | { sub: 'doctor' }
   | { sub: 'help' }
   | { sub: 'unknown'; word: string };
 
@@ -33,6 +34,8 @@ export function parseJitCommand(text: string): JitCommand {
       return { sub: 'targets' };
     case 'policy':
       return { sub: 'policy', action: rest[0]?.toLowerCase() };
+    case 'doctor':
+      return { sub: 'doctor' };
     case 'help':
     case '-h':
     case '--help':

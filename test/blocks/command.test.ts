@@ -40,7 +40,7 @@ const allText = (blocks: KnownBlock[]) => textObjects(blocks).map((t) => t.text)
 describe('helpText', () => {
   const text = allText(helpText().blocks);
 
-  it.each(['`/jit`', '/jit request', '/jit list', '/jit revoke', '/jit targets', '/jit policy check', '/jit help', '--break-glass'])('mentions %s', (sub) => {
+  it.each(['`/jit`', '/jit request', '/jit list', '/jit revoke', '/jit targets', '/jit policy check', '/jit doctor', '/jit help', '--break-glass'])('mentions %s', (sub) => {
     expect(text).toContain(sub);
   });
 
@@ -54,6 +54,7 @@ describe('helpText', () => {
   it('explains break-glass and the policy check', () => {
     expect(text).toContain('• `/jit request &lt;target&gt; &lt;duration&gt; [&lt;address&gt;] --break-glass &lt;reason…&gt;`: emergency access, on targets that allow it: granted at once');
     expect(text).toContain('• `/jit policy check`: the effective approval policy of every target (approvers only)');
+    expect(text).toContain('• `/jit doctor`: check everything the bot depends on: Slack, the store, AWS (approvers only)');
   });
 });
 

@@ -13,6 +13,8 @@ it.each([
   ['revoke', { sub: 'revoke' }],
   ['targets', { sub: 'targets' }],
   ['help', { sub: 'help' }],
+  ['doctor', { sub: 'doctor' }],
+  ['  Doctor  ', { sub: 'doctor' }],
   ['approve jit-1', { sub: 'unknown', word: 'approve' }],
 ])('%j', (text, expected) => {
   expect(parseJitCommand(text)).toEqual(expected);

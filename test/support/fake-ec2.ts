@@ -11,7 +11,9 @@
  * Supported: AuthorizeSecurityGroupIngress (CIDR ranges, rule tags), RevokeSecurityGroupIngress by
  * SecurityGroupRuleId, DescribeSecurityGroupRules (SecurityGroupRuleIds, which fail with
  * InvalidSecurityGroupRuleId.NotFound for a missing id; filters group-id, security-group-rule-id,
- * tag:KEY, tag-key; MaxResults/NextToken paging). Every group id starting with "sg-" exists.
+ * tag:KEY, tag-key; MaxResults/NextToken paging), DescribeSecurityGroups by GroupId, and DryRun on
+ * Authorize/Revoke (DryRunOperation when allowed, UnauthorizedOperation for the actions `deny`
+ * names). Every group id starting with "sg-" exists unless `removeGroup` took it away.
  * Signatures are not checked. AWS quirks on demand: throttleNext, ignoreNextRevoke, seedRule.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -50,6 +52,10 @@ export interface FakeEc2 {
   ignoreNextRevoke(): void;
   /** Adds a rule directly (untagged unless `tags` says otherwise), as a human or another tool would. */
   seedRule(rule: SeedRule): FakeRule;
+  /** From now on the group does not exist (InvalidGroup.NotFound). */
+  removeGroup(groupId: string): void;
+  /** From now on the caller may not call `action` on the group: UnauthorizedOperation (DryRun or not). */
+  deny(groupId: string, action: 'AuthorizeSecurityGroupIngress' | 'RevokeSecurityGroupIngress'): void;
   close(): Promise<void>;
 }
 
@@ -75,10 +81,22 @@ export async function startFakeEc2(opts: { port?: number; pageSize?: number } = 
   const calls: FakeEc2Call[] = [];
   let throttled = 0;
   let ignoreRevoke = false;
+  const removedGroups = new Set<string>();
+  const denied = new Set<string>();
+
+  /** The group of the call, after the existence and permission checks; throws DryRunOperation for a permitted dry run. */
+  const permitted = (action: string, params: Params): string => {
+    const groupId = existingGroup(params, removedGroups);
+    if (denied.has(`${groupId} ${action}`)) {
+      throw new Ec2Fault('UnauthorizedOperation', 'You are not authorized to perform this operation. Encoded authorization failure message: AbCdEf', 403);
+    }
+    if (params.DryRun === 'true') throw new Ec2Fault('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+    return groupId;
+  };
 
   const actions: Record<string, (params: Params) => string> = {
     AuthorizeSecurityGroupIngress(params) {
-      const groupId = existingGroup(params);
+      const groupId = permitted('AuthorizeSecurityGroupIngress', params);
       const tags = Object.fromEntries(
         members(params, 'TagSpecification')
           .filter((spec) => spec.ResourceType === 'security-group-rule')
@@ -102,7 +120,7 @@ export async function startFakeEc2(opts: { port?: number; pageSize?: number } = 
     },
 
     RevokeSecurityGroupIngress(params) {
-      const groupId = existingGroup(params);
+      const groupId = permitted('RevokeSecurityGroupIngress', params);
       const ids = values(params, 'SecurityGroupRuleId');
       if (ids.length === 0) {
         throw new Ec2Fault('InvalidParameterValue', 'This fake EC2 revokes by SecurityGroupRuleId only.');
@@ -118,6 +136,14 @@ export async function startFakeEc2(opts: { port?: number; pageSize?: number } = 
       const revoked = ids.map((id) => rules.get(id)!);
       for (const id of ids) rules.delete(id);
       return `<return>true</return><revokedSecurityGroupRuleSet>${revoked.map(revokedXml).join('')}</revokedSecurityGroupRuleSet>`;
+    },
+
+    DescribeSecurityGroups(params) {
+      const ids = values(params, 'GroupId');
+      const missing = ids.find((id) => !id.startsWith('sg-') || removedGroups.has(id));
+      if (missing) throw new Ec2Fault('InvalidGroup.NotFound', `The security group '${missing}' does not exist`);
+      const groups = ids.map((id) => `<item>${el('ownerId', OWNER_ID)}${el('groupId', id)}${el('groupName', `group-${id}`)}${el('groupDescription', 'fake')}${el('vpcId', 'vpc-0fake')}<ipPermissions/><ipPermissionsEgress/></item>`);
+      return `<securityGroupInfo>${groups.join('')}</securityGroupInfo>`;
     },
 
     DescribeSecurityGroupRules(params) {
@@ -196,6 +222,12 @@ export async function startFakeEc2(opts: { port?: number; pageSize?: number } = 
       rules.set(rule.securityGroupRuleId, rule);
       return structuredClone(rule);
     },
+    removeGroup(groupId: string) {
+      removedGroups.add(groupId);
+    },
+    deny(groupId, action) {
+      denied.add(`${groupId} ${action}`);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -204,11 +236,11 @@ export async function startFakeEc2(opts: { port?: number; pageSize?: number } = 
   };
 }
 
-/** The GroupId of the call; every id starting with "sg-" exists. */
-function existingGroup(params: Params): string {
+/** The GroupId of the call; every id starting with "sg-" exists unless removed. */
+function existingGroup(params: Params, removed: ReadonlySet<string>): string {
   const groupId = params.GroupId;
   if (!groupId) throw new Ec2Fault('MissingParameter', 'The request must contain the parameter GroupId.');
-  if (!groupId.startsWith('sg-')) throw new Ec2Fault('InvalidGroup.NotFound', `The security group '${groupId}' does not exist`);
+  if (!groupId.startsWith('sg-') || removed.has(groupId)) throw new Ec2Fault('InvalidGroup.NotFound', `The security group '${groupId}' does not exist`);
   return groupId;
 }
 

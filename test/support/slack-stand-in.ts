@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { SLACK_BOT_SCOPES } from '../../handlers/doctor';
 import { waitFor } from './wait';
 
 export interface RecordedCall {
@@ -102,6 +103,15 @@ export interface SlackStandIn {
   socket: SocketModeStandIn;
   /** Slack user groups (subteam id → member ids) answered by usergroups.users.list; edit freely. */
   userGroups: Map<string, string[]>;
+  /**
+   * Channels conversations.info knows (id → name and whether the bot is a member); any other id
+   * is channel_not_found, as Slack answers for a private channel the bot is not in.
+   */
+  channels: Map<string, { name: string; isMember: boolean; isArchived?: boolean }>;
+  /** Users that users.info reports deactivated ('deleted') or does not know ('missing'); everyone else exists. */
+  userStates: Map<string, 'deleted' | 'missing'>;
+  /** The token's scopes, sent as the x-oauth-scopes header of every Web API answer (default: every scope the app uses). */
+  scopes: string[];
   reset(): void;
   close(): Promise<void>;
 }
@@ -121,6 +131,9 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
   let messages: StoredMessage[] = [];
   let seq = 0;
   const userGroups = new Map<string, string[]>();
+  const channels = new Map<string, { name: string; isMember: boolean; isArchived?: boolean }>();
+  const userStates = new Map<string, 'deleted' | 'missing'>();
+  const defaultScopes = () => Object.keys(SLACK_BOT_SCOPES);
 
   const nextTs = () => {
     const micros = 100 + 100 * seq++;
@@ -173,12 +186,17 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     'views.push': (a) => ({ view: viewReply(a, nextId('V')) }),
     'views.update': (a) => ({ view: viewReply(a, str(a.view_id) || nextId('V')) }),
     'usergroups.users.list': (a) => ({ users: [...(userGroups.get(str(a.usergroup)) ?? [])] }),
+    'conversations.info': (a) => {
+      const id = str(a.channel);
+      const c = channels.get(id)!;
+      return { channel: { id, name: c.name, is_channel: true, is_private: id.startsWith('G'), is_archived: c.isArchived ?? false, is_member: c.isMember } };
+    },
     'users.info': (a) => {
       const id = str(a.user);
       const name = id.toLowerCase();
       return {
         user: {
-          id, team_id: BOT.team_id, name, real_name: `User ${id}`, deleted: false, is_bot: false, tz: 'UTC',
+          id, team_id: BOT.team_id, name, real_name: `User ${id}`, deleted: userStates.get(id) === 'deleted', is_bot: false, tz: 'UTC',
           profile: { email: `${name}@example.com`, real_name: `User ${id}`, display_name: name },
         },
       };
@@ -198,7 +216,10 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     if ((method === 'apps.connections.open') !== token.startsWith('xapp-')) return sendJson(res, 200, { ok: false, error: 'not_allowed_token_type' });
     // Like Slack: an unknown user group is an error, not an empty list.
     if (method === 'usergroups.users.list' && !userGroups.has(str(args.usergroup))) return sendJson(res, 200, { ok: false, error: 'no_such_subteam' });
-    sendJson(res, 200, { ok: true, ...(handlers[method]?.(args) ?? {}) });
+    if (method === 'conversations.info' && !channels.has(str(args.channel))) return sendJson(res, 200, { ok: false, error: 'channel_not_found' });
+    if (method === 'users.info' && userStates.get(str(args.user)) === 'missing') return sendJson(res, 200, { ok: false, error: 'user_not_found' });
+    // Like Slack: every Web API answer names the token's scopes.
+    sendJson(res, 200, { ok: true, ...(handlers[method]?.(args) ?? {}) }, { 'x-oauth-scopes': standIn.scopes.join(',') });
   };
 
   const server = createServer((req, res) => {
@@ -314,7 +335,7 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     connectionCount: () => connections,
   };
 
-  return {
+  const standIn: SlackStandIn = {
     url: `${base}/api/`,
     port,
     calls,
@@ -337,6 +358,9 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     messagesIn: (channel) => messages.filter((m) => m.channel === channel),
     socket,
     userGroups,
+    channels,
+    userStates,
+    scopes: defaultScopes(),
     reset() {
       calls.length = 0;
       responses.length = 0;
@@ -344,6 +368,9 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
       responseNames.clear();
       messages = [];
       userGroups.clear();
+      channels.clear();
+      userStates.clear();
+      standIn.scopes = defaultScopes();
       seq = 0; // ts values restart, so transcripts are deterministic per test
     },
     close: () =>
@@ -355,6 +382,7 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
         server.closeAllConnections();
       }),
   };
+  return standIn;
 }
 
 function viewReply(args: Record<string, unknown>, id: string): Reply {
