@@ -24,7 +24,7 @@ import { Ec2SshProvider } from './aws/ec2-ssh';
 import { SsmSessionProvider } from './aws/ssm-session';
 import { StsRoleProvider } from './aws/sts-role';
 import { StsSessions } from './aws/sts-session';
-import { ConfigError, type EnvConfig, type JitConfig, loadConfigFile, loadEnv } from './config';
+import { ConfigError, type EnvConfig, type JitConfig, loadBotConfig, loadEnv } from './config';
 import { createLogger } from './logger';
 import { OutboxProcessor } from './outbox';
 import { type Clock, type FaultPoint, systemClock } from './ports';
@@ -237,7 +237,7 @@ export async function main(envFile = '.env'): Promise<void> {
     // .env is optional; variables already set in the environment win over it.
     if (existsSync(envFile)) process.loadEnvFile(envFile);
     env = loadEnv(process.env);
-    config = loadConfigFile(env.configPath);
+    config = loadBotConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`jit-access-bot: ${err.message}\n`);
