@@ -13,6 +13,7 @@
  * without JIT_DYNAMODB_TABLE it must stop with a clear message, since dynalite is not installed.
  *
  * Slow by nature (a real `npm ci` and a compile): about 15–40 s on a busy 2-core machine.
+ * JIT_IMAGE_TEST_NODE=<path to a node binary> runs the bot with that Node (e.g. the image's Node 22).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -119,7 +120,7 @@ interface Bot {
 }
 
 function startBuiltBot(appDir: string, env: Record<string, string>): Bot {
-  const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: appDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.env.JIT_IMAGE_TEST_NODE || process.execPath, ['dist/src/main.js'], { cwd: appDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const bot: Bot = {
     child,
     stdout: [],
