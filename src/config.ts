@@ -33,6 +33,8 @@ export interface EnvConfig {
   slack: SlackMode;
   slackApiUrl?: string;
   configPath: string;
+  /** The policy YAML itself (JIT_CONFIG_YAML); when set it wins over the file at configPath. */
+  configYaml?: string;
   dataDir: string;
   /** When set, a real DynamoDB table (never a silent fall-back to the embedded store). */
   dynamoTable?: string;
@@ -87,6 +89,7 @@ const envSchema = z
       return n;
     }),
     JIT_CONFIG: optionalText.transform((v) => v ?? './jit.config.yaml'),
+    JIT_CONFIG_YAML: optionalText,
     JIT_DATA_DIR: optionalText.transform((v) => v ?? './data'),
     JIT_DYNAMODB_TABLE: optionalText,
     AWS_REGION: optionalText,
@@ -121,6 +124,7 @@ export function loadEnv(env: NodeJS.ProcessEnv): EnvConfig {
     ...(e.JIT_TEST_CRASH_AT ? { testCrashAt: e.JIT_TEST_CRASH_AT } : {}),
     ...(e.SLACK_APP_TOKEN ? { healthPort: e.HEALTH_PORT } : {}),
     ...(e.JIT_READY_OUTBOX_MAX !== undefined ? { readyOutboxMax: e.JIT_READY_OUTBOX_MAX } : {}),
+    ...(e.JIT_CONFIG_YAML ? { configYaml: e.JIT_CONFIG_YAML } : {}),
   };
 }
 
@@ -377,6 +381,16 @@ export function loadConfigFile(path: string): JitConfig {
     throw new ConfigError(`JIT_CONFIG: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); copy jit.config.example.yaml to ${path} or point JIT_CONFIG at your file`);
   }
   return parseConfig(text, path, dirname(path));
+}
+
+/**
+ * The policy the bot runs with: the YAML text of JIT_CONFIG_YAML when it is set (e.g. injected
+ * from an SSM parameter, so a change needs a restart, not a new image), else the file at
+ * JIT_CONFIG. Errors name the source. Session-policy file paths in JIT_CONFIG_YAML are relative
+ * to the working directory.
+ */
+export function loadBotConfig(env: Pick<EnvConfig, 'configPath' | 'configYaml'>): JitConfig {
+  return env.configYaml !== undefined ? parseConfig(env.configYaml, 'JIT_CONFIG_YAML', '.') : loadConfigFile(env.configPath);
 }
 
 /** A session policy given inline (JSON text or a YAML mapping) or as a file path; minified and checked. */

@@ -30,7 +30,7 @@ import { SsmSessionProvider } from './aws/ssm-session';
 import { StsRoleProvider } from './aws/sts-role';
 import { StsSessions } from './aws/sts-session';
 import { countAwsErrors } from './aws/instrument';
-import { ConfigError, type EnvConfig, type JitConfig, loadConfigFile, loadEnv } from './config';
+import { ConfigError, type EnvConfig, type JitConfig, loadBotConfig, loadEnv } from './config';
 import { cachedCheck, DEFAULT_READY_OUTBOX_MAX, Health, type HealthProbes } from './health';
 import { createLogger } from './logger';
 import { BACKLOG_BOUND, Metrics } from './metrics';
@@ -313,7 +313,7 @@ export function loadSettings(envFile = '.env'): { env: EnvConfig; config: JitCon
   // .env is optional; variables already set in the environment win over it.
   if (existsSync(envFile)) process.loadEnvFile(envFile);
   const env = loadEnv(process.env);
-  const config = loadConfigFile(env.configPath);
+  const config = loadBotConfig(env);
   return { env, config };
 }
 

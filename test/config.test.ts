@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfigFile, loadEnv, parseConfig } from '../src/config';
+import { ConfigError, loadBotConfig, loadConfigFile, loadEnv, parseConfig } from '../src/config';
 
 const valid = `
 approverChannel: C0123ABCD
@@ -355,5 +355,41 @@ describe('loadEnv: health and readiness keys', () => {
     expect(loadEnv(http).readyOutboxMax).toBeUndefined();
     expect(loadEnv({ ...http, JIT_READY_OUTBOX_MAX: '25' }).readyOutboxMax).toBe(25);
     expect(errorOf(() => loadEnv({ ...http, JIT_READY_OUTBOX_MAX: '0' }))).toContain('JIT_READY_OUTBOX_MAX: must be a whole number');
+  });
+});
+
+describe('JIT_CONFIG_YAML (the policy text in the environment, e.g. from an SSM parameter)', () => {
+  const base = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret' };
+  const fileWith = (text: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'jit-config-')), 'jit.config.yaml');
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('is read from the environment and is absent unless set', () => {
+    expect(loadEnv(base).configYaml).toBeUndefined();
+    expect(loadEnv({ ...base, JIT_CONFIG_YAML: '   ' }).configYaml).toBeUndefined();
+    expect(loadEnv({ ...base, JIT_CONFIG_YAML: valid }).configYaml).toBe(valid.trim());
+  });
+
+  it('loads the policy from JIT_CONFIG_YAML, which wins over the JIT_CONFIG file', () => {
+    const other = valid.replace('prod-bastion', 'prod-from-file');
+    const env = loadEnv({ ...base, JIT_CONFIG: fileWith(other), JIT_CONFIG_YAML: valid });
+    expect(loadBotConfig(env).targets.map((t) => t.name)).toEqual(['prod-bastion', 'staging-db']);
+  });
+
+  it('falls back to the JIT_CONFIG file when JIT_CONFIG_YAML is not set', () => {
+    const file = fileWith(valid.replace('prod-bastion', 'prod-from-file'));
+    expect(loadBotConfig(loadEnv({ ...base, JIT_CONFIG: file })).targets[0]!.name).toBe('prod-from-file');
+  });
+
+  it('names JIT_CONFIG_YAML as the source of a problem in it, and the file path for a file', () => {
+    const bad = valid.replace('maxDuration: 1h30m', 'maxDuration: soon');
+    const fromEnv = errorOf(() => loadBotConfig(loadEnv({ ...base, JIT_CONFIG_YAML: bad })));
+    expect(fromEnv).toMatch(/^JIT_CONFIG_YAML is invalid:\n {2}- targets\[0\]\.maxDuration: "soon" is not a duration/);
+    expect(errorOf(() => loadBotConfig(loadEnv({ ...base, JIT_CONFIG_YAML: 'approverChannel: [unclosed' })))).toMatch(/^JIT_CONFIG_YAML: not valid YAML/);
+    const file = fileWith(bad);
+    expect(errorOf(() => loadBotConfig(loadEnv({ ...base, JIT_CONFIG: file }))).split('\n')[0]).toBe(`${file} is invalid:`);
+    expect(errorOf(() => loadBotConfig(loadEnv({ ...base, JIT_CONFIG: '/nonexistent/jit.config.yaml' })))).toMatch(/JIT_CONFIG: cannot read/);
   });
 });

@@ -41,4 +41,11 @@ describe('main()', () => {
     expect(stderr).toContain(`${file} is invalid`);
     expect(stderr).toMatch(/targets\[0\]\.maxDuration: "forever" is not a duration/);
   });
+
+  it('takes the policy from JIT_CONFIG_YAML when it is set, and names it on a problem', async () => {
+    process.env = { PATH: saved.PATH, SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', JIT_CONFIG: '/nonexistent/jit.config.yaml', JIT_CONFIG_YAML: 'approverChannel: C0123ABCD\napprovers: { users: [U0123ABCD] }\ntargets:\n  - { name: prod, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, maxDuration: forever }\n' };
+    await expect(main('/nonexistent/.env')).rejects.toThrow('exit 2');
+    expect(stderr).toContain('JIT_CONFIG_YAML is invalid');
+    expect(stderr).not.toContain('/nonexistent/jit.config.yaml');
+  });
 });

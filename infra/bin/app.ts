@@ -9,10 +9,13 @@
  *   tableName                    physical table name (default: generated)
  *   vpcId                        use an existing VPC instead of creating one (needs a context lookup)
  *   slackSecretName              existing Secrets Manager secret with SLACK_BOT_TOKEN / SLACK_APP_TOKEN
- *   imageRepositoryName          default of the ImageRepositoryName stack parameter
+ *   configFile                   the bot policy YAML stored in the stack's SSM parameter (default ../jit.config.yaml)
+ *   configParameterName          instead: an existing SSM String parameter holding the policy YAML
+ *   imageRepositoryName, imageTag  run an existing ECR image instead of building ../Dockerfile
  *   stackName                    default JitBotStack
  */
 import { App, Tags } from 'aws-cdk-lib';
+import { botConfigFromContext } from '../lib/bot-config';
 import { JitBotStack } from '../lib/jit-bot-stack';
 
 const app = new App();
@@ -55,7 +58,9 @@ const stack = new JitBotStack(app, text('stackName') ?? 'JitBotStack', {
   tableName: text('tableName'),
   vpcId: text('vpcId'),
   slackSecretName: text('slackSecretName'),
+  botConfig: botConfigFromContext({ configFile: text('configFile'), configParameterName: text('configParameterName') }),
   imageRepositoryName: text('imageRepositoryName'),
+  imageTag: text('imageTag'),
 });
 Tags.of(stack).add('app', 'jit-access-bot');
 

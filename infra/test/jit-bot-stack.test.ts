@@ -9,6 +9,7 @@ import { JitBotStack, SLACK_SECRET_KEYS, TABLE_SCHEMA } from '../lib/jit-bot-sta
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const MANAGED_SGS = ['sg-0123456789abcdef0', 'sg-0fedcba9876543210'];
+const BOT_CONFIG = { yaml: 'approverChannel: C0APPROVERS\napprovers: { users: [U0APPROVER1] }\ntargets:\n  - { name: prod-bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0 }\n' };
 
 const sgArn = (id: string) => ({
   'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ec2:${REGION}:${ACCOUNT}:security-group/${id}`]],
@@ -34,7 +35,7 @@ let taskRoleId: string;
 beforeAll(() => {
   stack = new JitBotStack(newApp(), 'JitBotStack', {
     env: { account: ACCOUNT, region: REGION },
-    managedSecurityGroupIds: MANAGED_SGS,
+    managedSecurityGroupIds: MANAGED_SGS, botConfig: BOT_CONFIG,
   });
   template = Template.fromStack(stack);
   taskRoleId = stack.getLogicalId(stack.taskRole.node.defaultChild as CfnElement);
@@ -255,12 +256,14 @@ describe('ECS service', () => {
             { Name: 'JIT_DYNAMODB_TABLE', Value: { Ref: stack.getLogicalId(stack.table.node.defaultChild as CfnElement) } },
             { Name: 'AWS_REGION', Value: REGION },
             { Name: 'LOG_LEVEL', Value: 'info' },
-            { Name: 'JIT_CONFIG', Value: '/app/jit.config.yaml' },
+            { Name: 'HEALTH_PORT', Value: '8080' },
           ]),
-          Secrets: SLACK_SECRET_KEYS.map((key) => ({
-            Name: key,
-            ValueFrom: { 'Fn::Join': ['', [{ Ref: secretId }, `:${key}::`]] },
-          })),
+          Secrets: Match.arrayWith(
+            SLACK_SECRET_KEYS.map((key) => ({
+              Name: key,
+              ValueFrom: { 'Fn::Join': ['', [{ Ref: secretId }, `:${key}::`]] },
+            })),
+          ),
         }),
       ],
     });
@@ -313,12 +316,12 @@ describe('network and outputs', () => {
 describe('props validation (no synthesis)', () => {
   const env = { account: ACCOUNT, region: REGION };
   test('rejects an empty or malformed managed security group list', () => {
-    expect(() => new JitBotStack(newApp(), 'Empty', { env, managedSecurityGroupIds: [] })).toThrow(/at least one/);
-    expect(() => new JitBotStack(newApp(), 'Bad', { env, managedSecurityGroupIds: ['sg-123', '*'] })).toThrow(/sg-123, \*/);
+    expect(() => new JitBotStack(newApp(), 'Empty', { env, managedSecurityGroupIds: [], botConfig: BOT_CONFIG })).toThrow(/at least one/);
+    expect(() => new JitBotStack(newApp(), 'Bad', { env, managedSecurityGroupIds: ['sg-123', '*'], botConfig: BOT_CONFIG })).toThrow(/sg-123, \*/);
   });
   test('rejects a negative or fractional desiredCount', () => {
-    expect(() => new JitBotStack(newApp(), 'Neg', { env, managedSecurityGroupIds: MANAGED_SGS, desiredCount: -1 })).toThrow(/desiredCount/);
-    expect(() => new JitBotStack(newApp(), 'Frac', { env, managedSecurityGroupIds: MANAGED_SGS, desiredCount: 1.5 })).toThrow(/desiredCount/);
+    expect(() => new JitBotStack(newApp(), 'Neg', { env, managedSecurityGroupIds: MANAGED_SGS, botConfig: BOT_CONFIG, desiredCount: -1 })).toThrow(/desiredCount/);
+    expect(() => new JitBotStack(newApp(), 'Frac', { env, managedSecurityGroupIds: MANAGED_SGS, botConfig: BOT_CONFIG, desiredCount: 1.5 })).toThrow(/desiredCount/);
   });
 });
 
@@ -328,12 +331,14 @@ describe('role-backed targets', () => {
     Object.values(t.findResources('AWS::IAM::Policy')).flatMap((r) => r.Properties.PolicyDocument.Statement as Array<{ Sid?: string; Action: string | string[]; Resource: unknown }>);
 
   it('adds no STS, IAM or SSM permission when there are no such targets', () => {
-    const actions = allStatements().flatMap((s) => asArray(s.Action));
+    // The task role: the execution role reads the config parameter (ssm:GetParameters) to start the container.
+    const actions = taskRoleStatements().flatMap((s) => asArray(s.Action));
     expect(actions.filter((a) => /^(sts|iam|ssm):/.test(a))).toEqual([]);
+    expect(allStatements().flatMap((s) => asArray(s.Action)).filter((a) => /^(sts|iam):/.test(a))).toEqual([]);
   });
 
   it('scopes AssumeRole and the deny-policy calls to the target roles, and allows ending SSM sessions', () => {
-    const t = Template.fromStack(new JitBotStack(newApp(), 'Roles', { env: { account: ACCOUNT, region: REGION }, managedSecurityGroupIds: MANAGED_SGS, managedRoleArns: ROLES, ssmTargets: true }));
+    const t = Template.fromStack(new JitBotStack(newApp(), 'Roles', { env: { account: ACCOUNT, region: REGION }, managedSecurityGroupIds: MANAGED_SGS, botConfig: BOT_CONFIG, managedRoleArns: ROLES, ssmTargets: true }));
     const bySid = Object.fromEntries(statementsOf(t).filter((s) => s.Sid).map((s) => [s.Sid!, s]));
     expect(bySid.AssumeTargetRoles).toMatchObject({ Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], Resource: ROLES });
     expect(bySid.DenyPoliciesOnTargetRoles).toMatchObject({ Action: ['iam:GetRole', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy'], Resource: ROLES });
@@ -343,6 +348,6 @@ describe('role-backed targets', () => {
   });
 
   it('refuses anything but role ARNs', () => {
-    expect(() => new JitBotStack(newApp(), 'BadRole', { env: { account: ACCOUNT, region: REGION }, managedSecurityGroupIds: MANAGED_SGS, managedRoleArns: ['*'] })).toThrow(/managedRoleArns must be IAM role ARNs, got: \*/);
+    expect(() => new JitBotStack(newApp(), 'BadRole', { env: { account: ACCOUNT, region: REGION }, managedSecurityGroupIds: MANAGED_SGS, botConfig: BOT_CONFIG, managedRoleArns: ['*'] })).toThrow(/managedRoleArns must be IAM role ARNs, got: \*/);
   });
 });

@@ -2,21 +2,47 @@
  * The embedded store: dynalite (a DynamoDB-compatible server in pure JS) run in-process and
  * persisted under a directory, so `npm start` needs no AWS account. The bot talks to it with the
  * real @aws-sdk/client-dynamodb over loopback, exactly as it would talk to DynamoDB.
+ *
+ * dynalite is an optional dependency, loaded only here and only when the embedded store starts:
+ * the production image (`npm ci --omit=dev --omit=optional`) runs against DynamoDB
+ * (JIT_DYNAMODB_TABLE) and carries neither dynalite nor its native LevelDB build.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { ClassicLevel } from 'classic-level';
-import dynalite from 'dynalite';
+
+type Dynalite = typeof import('dynalite');
+type ClassicLevelModule = typeof import('classic-level');
 
 export interface EmbeddedDynamo {
   endpoint: string;
   close(): Promise<void>;
 }
 
+export const EMBEDDED_STORE_MISSING =
+  'the embedded store (dynalite) is not installed in this image: set JIT_DYNAMODB_TABLE to use a DynamoDB table, or install the dev/optional dependencies (npm ci) to use the embedded store';
+
+/** Loads dynalite on first use; a clear error when it is not installed (a production install). */
+export function loadDynalite(load: (id: string) => unknown = require): Dynalite {
+  return loadOptional('dynalite', load) as Dynalite;
+}
+
+/** The embedded store's optional modules (dynalite, classic-level), loaded on first use. */
+function loadOptional(id: 'dynalite' | 'classic-level', load: (id: string) => unknown = require): unknown {
+  try {
+    return load(id);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // Only the module itself missing; a broken install of one of its dependencies keeps its own message.
+    if (e.code === 'MODULE_NOT_FOUND' && new RegExp(`['"]${id}['"]`).test(e.message)) throw new Error(EMBEDDED_STORE_MISSING);
+    throw err;
+  }
+}
+
 /** Starts dynalite on 127.0.0.1 with a random port; in memory when `path` is undefined. */
 export async function startEmbeddedDynamo(path: string | undefined): Promise<EmbeddedDynamo> {
+  const dynalite = loadDynalite();
   if (path) mkdirSync(path, { recursive: true });
   // dynalite would start anyway and crash the process at the first request ("Database is not open").
   if (path && (await dataDirState(path)) === 'locked') throw new DataDirLockedError(path);
@@ -52,6 +78,7 @@ export class DataDirLockedError extends Error {
 /** 'new' when no store was ever written there, 'locked' when another process has it open, else 'free'. */
 export async function dataDirState(path: string): Promise<'new' | 'locked' | 'free'> {
   if (!existsSync(join(path, 'CURRENT'))) return 'new';
+  const { ClassicLevel } = loadOptional('classic-level') as ClassicLevelModule;
   const db = new ClassicLevel(path, { createIfMissing: false });
   try {
     await db.open();
