@@ -269,6 +269,11 @@ export class JitBotStack extends Stack {
           resources: roleArns,
         }),
       );
+      // `npm run doctor` / `/jit doctor` check, by simulation, that the deny-policy calls above are
+      // allowed to this very role; they read its path with GetRole. Read-only, on itself only.
+      this.taskRole.addToPolicy(
+        new iam.PolicyStatement({ sid: 'DoctorSimulatesItself', actions: ['iam:SimulatePrincipalPolicy', 'iam:GetRole'], resources: [this.taskRole.roleArn] }),
+      );
     }
     if (props.ssmTargets) {
       this.taskRole.addToPolicy(

@@ -344,6 +344,8 @@ describe('role-backed targets', () => {
     expect(bySid.DenyPoliciesOnTargetRoles).toMatchObject({ Action: ['iam:GetRole', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy'], Resource: ROLES });
     expect(bySid.FindNodesAndSessions!.Action).toEqual(['ssm:DescribeInstanceInformation', 'ssm:DescribeSessions']);
     expect(bySid.EndSessions!.Action).toBe('ssm:TerminateSession');
+    // The doctor's simulation of those calls: on the bot's own role only.
+    expect(bySid.DoctorSimulatesItself).toMatchObject({ Action: ['iam:SimulatePrincipalPolicy', 'iam:GetRole'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^TaskRole/), 'Arn'] } });
     for (const s of statementsOf(t)) if (asArray(s.Action).some((a) => /^(sts:AssumeRole|iam:PutRolePolicy)$/.test(a))) expect(s.Resource).not.toEqual('*');
   });
 
