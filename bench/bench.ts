@@ -12,18 +12,23 @@
  *   (ii)  Approve click: HTTP ack, rule created at EC2, ACTIVE stored
  *   (iii) revocation lateness: N grants expiring together; rule removed at EC2 − expiresAt
  *   (iv)  20 concurrent Approve clicks on one request → exactly one rule (correctness)
+ *   (v)   start-up: the built bot as a process (embedded store on disk, HTTP mode), spawn → ready
+ *         and SIGTERM → exit; and `npm start` on a current build (it must not recompile)
  *
  * Load is closed-loop: each of C workers starts its next operation when its previous one has
  * fully completed (approval message posted, or ACTIVE stored), so at most C are in flight.
  * Exit 1 when a target is missed or a correctness check fails.
  */
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { arch, cpus, platform, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ACTION_APPROVE } from '../blocks/ids';
 import type { AccessRequest } from '../src/domain/types';
 import { APPROVER_CHANNEL, nowMs, requestIdOfAuthorize, type Stack, startStack } from '../demo/stack';
+import { startSlackStandIn } from '../test/support/slack-stand-in';
 
 // ---------------------------------------------------------------- parameters
 
@@ -70,7 +75,15 @@ const TARGETS = {
   lateP50: 4_000,
   lateP99: 5_000,
   lateMax: SWEEP_S * 1000 + 2000,
+  /** (v) median of spawn → ready of the built bot (issue 9); `npm start` adds npm's own start-up. */
+  startReadyMedian: 1_500,
+  npmStartReadyMedian: 2_500,
+  /** (v) SIGTERM → exit with nothing in flight. */
+  stopMedian: 1_000,
 };
+/** (v) start-ups measured of each kind. */
+const STARTS = QUICK ? 3 : 5;
+const REPO = join(__dirname, '..', '..');
 
 const CONFIG_YAML = `
 approverChannel: ${APPROVER_CHANNEL}
@@ -488,6 +501,92 @@ async function run(s: Stack, ev: Events, verdicts: Verdict[]): Promise<void> {
   verdicts.push(holds(`(iv)  exactly one rule per request under ${P.raceClicks} concurrent approvals`, allGood, `${P.raceRounds} rounds ${allGood ? 'all correct' : 'NOT all correct'}`));
 }
 
+// ---------------------------------------------------------------- (v) start-up
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Spawns the bot as a newcomer or a container would, times spawn → /readyz answering 200 and
+ * SIGTERM → exit. Each start gets a fresh data directory (the embedded store creates its table).
+ */
+async function startOnce(command: string[], slackUrl: string, configPath: string): Promise<{ readyMs: number; stopMs: number }> {
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_SIGNING_SECRET: 'bench-signing-secret-9e1f',
+    SLACK_API_URL: slackUrl,
+    PORT: String(port),
+    JIT_CONFIG: configPath,
+    JIT_DATA_DIR: mkdtempSync(join(tmpdir(), 'jit-bench-start-')),
+    AWS_REGION: 'eu-west-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    LOG_LEVEL: 'warn',
+  };
+  const spawnedAt = nowMs();
+  // Its own process group, so SIGTERM reaches the bot under `npm start` (npm → sh → node) too.
+  const child = spawn(command[0]!, command.slice(1), { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += String(c)));
+  const exited = new Promise<number>((resolve) => child.once('exit', () => resolve(nowMs())));
+  let exitedEarly = false;
+  void exited.then(() => (exitedEarly = true));
+  for (;;) {
+    if (exitedEarly) throw new Error(`${command.join(' ')} exited before it was ready: ${stderr.slice(-500)}`);
+    if (nowMs() - spawnedAt > 30_000) throw new Error(`${command.join(' ')} not ready within 30 s`);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    await sleep(5);
+  }
+  const readyMs = nowMs() - spawnedAt;
+  const stopAt = nowMs();
+  process.kill(-child.pid!, 'SIGTERM');
+  const exitAt = await exited;
+  return { readyMs, stopMs: exitAt - stopAt };
+}
+
+async function startup(verdicts: Verdict[]): Promise<void> {
+  out(`\n(v) start-up, ${STARTS} times each: spawn → /readyz answers 200 (embedded store on disk, fresh; HTTP mode), SIGTERM → exit`);
+  const slack = await startSlackStandIn();
+  const configPath = join(mkdtempSync(join(tmpdir(), 'jit-bench-config-')), 'jit.config.yaml');
+  writeFileSync(configPath, CONFIG_YAML);
+  try {
+    const built = { ready: [] as number[], stop: [] as number[] };
+    const npmStart = { ready: [] as number[], stop: [] as number[] };
+    for (let i = 0; i < STARTS; i++) {
+      const a = await startOnce([process.execPath, join(REPO, 'dist', 'src', 'main.js')], slack.url, configPath);
+      built.ready.push(a.readyMs);
+      built.stop.push(a.stopMs);
+      const b = await startOnce(['npm', 'start', '--silent'], slack.url, configPath);
+      npmStart.ready.push(b.readyMs);
+      npmStart.stop.push(b.stopMs);
+    }
+    const [r, n, st] = [stats(built.ready), stats(npmStart.ready), stats([...built.stop, ...npmStart.stop])];
+    table([
+      ['node dist/src/main.js: spawn → ready', r],
+      ['npm start (current build): spawn → ready', n],
+      ['SIGTERM → exit', st],
+    ]);
+    verdicts.push(
+      under('(v)   built bot: spawn → ready, median', r.p50, TARGETS.startReadyMedian),
+      under('(v)   npm start (no recompile): spawn → ready, median', n.p50, TARGETS.npmStartReadyMedian),
+      under('(v)   SIGTERM → exit, median', st.p50, TARGETS.stopMedian),
+    );
+  } finally {
+    await slack.close();
+  }
+}
+
 function logSummary(file: string): string {
   try {
     const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
@@ -500,10 +599,6 @@ function logSummary(file: string): string {
 }
 
 async function main(): Promise<number> {
-  process.removeAllListeners('warning');
-  process.on('warning', (w) => {
-    if (!`${w.name} ${w.message}`.includes('NodeVersionSupportWarning')) process.stderr.write(`${w.name}: ${w.message}\n`);
-  });
   const began = nowMs();
   const cpu = cpus();
   out(`jit-access-bot bench${QUICK ? ' (--quick)' : ''}`);
@@ -526,6 +621,13 @@ async function main(): Promise<number> {
   } finally {
     ev.stop();
     await s.stop();
+  }
+  if (!failure) {
+    try {
+      await startup(verdicts);
+    } catch (err) {
+      failure = err instanceof Error ? err.message : String(err);
+    }
   }
   await sleep(50);
   out(`\nlog:     ${logFile} (${logSummary(logFile)})`);
