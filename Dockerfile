@@ -24,6 +24,7 @@ COPY blocks ./blocks
 COPY demo ./demo
 COPY bench ./bench
 COPY test/support ./test/support
+COPY scripts ./scripts
 RUN npm run build
 
 # ---------------------------------------------------------------- runtime

@@ -27,13 +27,15 @@ it('loads dynalite when it is installed (the dev install)', () => {
   expect(typeof loadDynalite()).toBe('function');
 });
 
-it('no shipped code (src, handlers, blocks) imports dynalite at load time: only the lazy loader names it', () => {
+it('no shipped code (src, handlers, blocks) imports dynalite or classic-level at load time: only the lazy loader names them', () => {
   const root = join(__dirname, '..', '..');
   const files = (dir: string): string[] =>
     readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []));
   const importers = ['src', 'handlers', 'blocks']
     .flatMap(files)
-    .filter((f) => /(?:from\s+|require\(\s*|import\(\s*|import\s+)['"]dynalite['"]/.test(readFileSync(join(root, f), 'utf8').replace(/import type [^;]+;|typeof import\('dynalite'\)/g, '')));
+    .filter((f) => /(?:from\s+|require\(\s*|import\(\s*|import\s+)['"](dynalite|classic-level)['"]/.test(readFileSync(join(root, f), 'utf8').replace(/import type [^;]+;|typeof import\('(dynalite|classic-level)'\)/g, '')));
   expect(importers).toEqual([]);
-  expect(readFileSync(join(root, 'src', 'store', 'embedded.ts'), 'utf8')).toContain("load('dynalite')");
+  const embedded = readFileSync(join(root, 'src', 'store', 'embedded.ts'), 'utf8');
+  expect(embedded).toContain("loadOptional('dynalite'");
+  expect(embedded).toContain("loadOptional('classic-level')");
 });
