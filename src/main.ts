@@ -3,6 +3,7 @@
  * core. `npm start` runs main(); tests and the demo call startBot() with overrides (clock, AWS
  * clients) and drive the very same wiring.
  */
+import './compile-cache'; // first: caches what the imports below compile
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';

@@ -4,6 +4,7 @@
  * Exit codes: 0 every check passed, 1 some check failed, 2 the configuration itself is invalid
  * (or a usage error).
  */
+import '../compile-cache'; // first: caches what the imports below compile
 import { ConfigError, type EnvConfig, type JitConfig } from '../config';
 import { type DoctorReport, fail, renderDoctorText, runDoctor, type Check } from '../doctor';
 import { loadSettings, openDoctor } from '../main';
