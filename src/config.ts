@@ -55,30 +55,26 @@ const optionalText = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 
+/** A TCP port from the environment, `fallback` when unset. */
+const port = (fallback: number, message: string) =>
+  optionalText.transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+    return n;
+  });
+
 const envSchema = z
   .object({
     SLACK_BOT_TOKEN: nonEmpty('the bot token (xoxb-…) from OAuth & Permissions').refine((v) => v.startsWith('xoxb-'), 'must be a bot token starting with xoxb-'),
     SLACK_SIGNING_SECRET: optionalText,
     SLACK_APP_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xapp-'), 'must be an app-level token starting with xapp-'),
     SLACK_API_URL: optionalText.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
-    PORT: optionalText.transform((v, ctx) => {
-      if (v === undefined) return 3000;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: 'must be a port number (0–65535)' });
-        return z.NEVER;
-      }
-      return n;
-    }),
-    HEALTH_PORT: optionalText.transform((v, ctx) => {
-      if (v === undefined) return 8080;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: 'must be a port number (0–65535; 0 = any free port)' });
-        return z.NEVER;
-      }
-      return n;
-    }),
+    PORT: port(3000, 'must be a port number (0–65535)'),
+    HEALTH_PORT: port(8080, 'must be a port number (0–65535; 0 = any free port)'),
     JIT_READY_OUTBOX_MAX: optionalText.transform((v, ctx) => {
       if (v === undefined) return undefined;
       const n = Number(v);

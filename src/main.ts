@@ -78,6 +78,26 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
+type Destroyable = { destroy(): void };
+
+/**
+ * SDK clients made on first use, one per region, each remembered in `clients` so that stopping
+ * destroys them all. Clients come from the SDK's default config, so AWS_ENDPOINT_URL_<SERVICE> works.
+ */
+function regionalClients(clients: Destroyable[]) {
+  return <C extends Destroyable>(make: (region: string) => C) => {
+    const byRegion = new Map<string, C>();
+    return (region: string): C => {
+      let c = byRegion.get(region);
+      if (!c) {
+        byRegion.set(region, (c = make(region)));
+        clients.push(c);
+      }
+      return c;
+    };
+  };
+}
+
 export async function startBot(env: EnvConfig, config: JitConfig, overrides: BotOverrides = {}): Promise<RunningBot> {
   const log = overrides.log ?? createLogger(env.logLevel);
   const clock = overrides.clock ?? systemClock;
@@ -107,18 +127,8 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const store = new DynamoRequestStore(dynamo, table);
 
   // ---- AWS providers (clients from the SDK's default config, so AWS_ENDPOINT_URL_<SERVICE> works)
-  const clients: Array<{ destroy(): void }> = [];
-  const perRegion = <C extends { destroy(): void }>(make: (region: string) => C) => {
-    const byRegion = new Map<string, C>();
-    return (r: string): C => {
-      let c = byRegion.get(r);
-      if (!c) {
-        byRegion.set(r, (c = make(r)));
-        clients.push(c);
-      }
-      return c;
-    };
-  };
+  const clients: Destroyable[] = [];
+  const perRegion = regionalClients(clients);
   const ec2ClientFor = overrides.ec2ClientFor ?? perRegion((r) => counted('EC2', new EC2Client({ region: r })));
   const iam = counted('IAM', new IAMClient({ region }));
   clients.push(iam);
@@ -383,18 +393,8 @@ export function doctorChecks(env: EnvConfig, config: JitConfig, parts: DoctorPar
 /** The doctor outside the bot (npm run doctor): its own clients, built as startBot builds them, and close(). */
 export function openDoctor(env: EnvConfig, config: JitConfig): { checks: Check[]; close(): void } {
   const region = env.awsRegion ?? DEFAULT_REGION;
-  const clients: Array<{ destroy(): void }> = [];
-  const perRegion = <C extends { destroy(): void }>(make: (r: string) => C) => {
-    const byRegion = new Map<string, C>();
-    return (r: string): C => {
-      let c = byRegion.get(r);
-      if (!c) {
-        byRegion.set(r, (c = make(r)));
-        clients.push(c);
-      }
-      return c;
-    };
-  };
+  const clients: Destroyable[] = [];
+  const perRegion = regionalClients(clients);
   const iam = new IAMClient({ region });
   clients.push(iam);
   let dynamo: DynamoDBClient | undefined;
