@@ -120,6 +120,23 @@ export function errorReply(text: string): SlackMessage {
   return message(`⚠️ ${escaped(text, LIMITS.fallbackText - 4)}`, [section(`⚠️ ${body}`)]);
 }
 
+/** Where an id came from: a `/jit` argument, a button, or a form's hidden metadata. */
+export type BadIdSource = 'command' | 'button' | 'form';
+
+/** The reply to an id that is not a request id. The value is never echoed (it may be anything). */
+export function badIdText(source: BadIdSource): string {
+  switch (source) {
+    case 'command':
+      return 'That is not a request id. Ids look like `jit-7k3m9q2xab`: `/jit list` shows yours.';
+    case 'button':
+      return 'This button does not carry a valid request id.';
+    case 'form':
+      return 'This form lost its request id; open it again from the request.';
+  }
+}
+
+export const badIdReply = (source: BadIdSource): SlackMessage => errorReply(badIdText(source));
+
 /** A refused action on a request that has moved on: what happened to it, and who decided. */
 export function resolvedReply(request: AccessRequest): SlackMessage {
   const named = (user?: string) => (user && user !== 'system' ? ` by ${mention(user)}` : '');

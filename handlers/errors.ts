@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { errorReply, resolvedReply } from '../blocks/command';
+import { type BadIdSource, errorReply, resolvedReply } from '../blocks/command';
 import type { SlackMessage } from '../blocks/kit';
 import { AlreadyResolvedError, JitError } from '../src/domain/errors';
 
@@ -22,5 +22,12 @@ export function errorMessage(err: unknown, log: Logger, context: Record<string, 
   return errorReply(userMessage(err, log, context));
 }
 
-/** A request id as the buttons carry it; anything else is refused before reaching the core. */
-export const REQUEST_ID = /^jit-[0-9a-z]{10}$/;
+/**
+ * An id from outside (command argument, button value, form metadata) that is not a request id:
+ * logged as a warning with where it came from and its length, never the value itself (it is
+ * attacker-controlled: could be 3,000 characters, mrkdwn or a mention). The caller replies.
+ */
+export function warnBadId(log: Logger, source: BadIdSource, value: unknown, context: Record<string, unknown>): void {
+  const length = typeof value === 'string' ? value.length : undefined;
+  log.warn({ event: 'input.bad_id', source, length, ...context }, 'refused an id that is not a request id');
+}

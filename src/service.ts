@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
 import { formatDuration } from './domain/duration';
+import { newRequestId } from './domain/ids';
 import { AlreadyResolvedError, ConflictError, GrantError, InvalidTransitionError, NotAllowedError, NotFoundError, ValidationError } from './domain/errors';
 import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, isStsKind, isTerminal, type ObservedRule, type Target } from './domain/types';
 import { applyTransition, decide, type LifecycleEvent } from './lifecycle';
@@ -800,15 +801,6 @@ export function resolvedError(request: AccessRequest): AlreadyResolvedError {
 /** The registry key of a grant's AWS rule. */
 export function ruleKey(grant: Ec2Grant): string {
   return `${grant.region}#${grant.securityGroupRuleId}`;
-}
-
-/** Request ids: "jit-" and 10 characters of Crockford base32 (50 bits). */
-function newRequestId(): string {
-  const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
-  const bytes = randomBytes(10);
-  let id = '';
-  for (const b of bytes) id += alphabet[b % 32];
-  return `jit-${id}`;
 }
 
 function errorText(err: unknown): string {

@@ -4,10 +4,11 @@
  * clicker, never a crash.
  */
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { errorReply } from '../../blocks/command';
+import { badIdReply } from '../../blocks/command';
 import type { SlackMessage } from '../../blocks/kit';
 import type { HandlerDeps } from '../deps';
-import { errorMessage, REQUEST_ID } from '../errors';
+import { isRequestId } from '../../src/domain/ids';
+import { errorMessage, warnBadId } from '../errors';
 
 export interface ButtonContext {
   /** The request id the button carried (checked). */
@@ -24,9 +25,9 @@ export function requestButton({ log }: HandlerDeps, name: string, run: (ctx: But
     const userId = body.user.id;
     const id = action.value ?? '';
     const reply = (message: SlackMessage) => respond({ response_type: 'ephemeral', replace_original: false, ...message });
-    if (!REQUEST_ID.test(id)) {
-      log.warn({ event: 'action.bad_value', action: name, userId }, 'button value is not a request id');
-      await reply(errorReply('This button does not carry a valid request id.'));
+    if (!isRequestId(id)) {
+      warnBadId(log, 'button', action.value, { action: name, userId });
+      await reply(badIdReply('button'));
       return;
     }
     try {

@@ -3,13 +3,14 @@
  * or opens the request form. Bad input gets a reply that says how to fix it; nothing is stored.
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { errorReply, helpText, listReply, policyReply, revokedReply, submittedReply, targetsReply } from '../../blocks/command';
+import { badIdReply, errorReply, helpText, listReply, policyReply, revokedReply, submittedReply, targetsReply } from '../../blocks/command';
 import { doctorReply } from '../../blocks/doctor';
 import { requestModal } from '../../blocks/modal';
 import { parseJitCommand } from '../../src/domain/command';
+import { isRequestId } from '../../src/domain/ids';
 import { describePolicy } from '../../src/policy-report';
 import type { HandlerDeps } from '../deps';
-import { errorMessage } from '../errors';
+import { errorMessage, warnBadId } from '../errors';
 
 export function jitCommand({ service, log, doctor }: HandlerDeps) {
   return async ({ ack, command, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
@@ -33,6 +34,11 @@ export function jitCommand({ service, log, doctor }: HandlerDeps) {
         case 'revoke': {
           if (!parsed.id) {
             await reply(errorReply('Say which request to end: `/jit revoke <id>` (`/jit list` shows your requests and their ids).'));
+            return;
+          }
+          if (!isRequestId(parsed.id)) {
+            warnBadId(log, 'command', parsed.id, { userId, sub: 'revoke' });
+            await reply(badIdReply('command'));
             return;
           }
           await reply(revokedReply(await service.revoke(parsed.id, userId)));

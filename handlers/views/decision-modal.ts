@@ -10,16 +10,18 @@ import { BLOCK_COMMENT, BLOCK_DECISION_DURATION } from '../../blocks/ids';
 import { ValidationError } from '../../src/domain/errors';
 import { checkComment, checkNarrowedDuration, findTarget } from '../../src/policy';
 import type { HandlerDeps } from '../deps';
-import { REQUEST_ID, userMessage } from '../errors';
+import { badIdText } from '../../blocks/command';
+import { isRequestId } from '../../src/domain/ids';
+import { userMessage, warnBadId } from '../errors';
 
 export function decisionModalSubmission({ service, log }: HandlerDeps, decision: 'approve' | 'deny') {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
     const actorId = body.user.id;
     const id = view.private_metadata ?? '';
     const input = readDecisionModal(view.state.values);
-    if (!REQUEST_ID.test(id)) {
-      log.warn({ event: 'view.bad_metadata', decision, actorId }, 'decision form without a request id');
-      await ack({ response_action: 'errors', errors: { [BLOCK_COMMENT]: 'This form lost its request id; open it again from the request.' } });
+    if (!isRequestId(id)) {
+      warnBadId(log, 'form', view.private_metadata, { form: `${decision}-with`, actorId });
+      await ack({ response_action: 'errors', errors: { [BLOCK_COMMENT]: badIdText('form') } });
       return;
     }
     try {

@@ -10,15 +10,18 @@ import { formatDuration } from '../../src/domain/duration';
 import { ValidationError } from '../../src/domain/errors';
 import { checkExtensionDuration, checkReason } from '../../src/policy';
 import type { HandlerDeps } from '../deps';
-import { REQUEST_ID, userMessage } from '../errors';
+import { badIdText } from '../../blocks/command';
+import { isRequestId } from '../../src/domain/ids';
+import { userMessage, warnBadId } from '../errors';
 
 export function extendModalSubmission({ service, log }: HandlerDeps) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
     const userId = body.user.id;
     const id = view.private_metadata ?? '';
     const input = readExtendModal(view.state.values);
-    if (!REQUEST_ID.test(id)) {
-      await ack({ response_action: 'errors', errors: { [BLOCK_EXTEND_DURATION]: 'This form lost its request id; press Extend again.' } });
+    if (!isRequestId(id)) {
+      warnBadId(log, 'form', view.private_metadata, { form: 'extend', userId });
+      await ack({ response_action: 'errors', errors: { [BLOCK_EXTEND_DURATION]: badIdText('form') } });
       return;
     }
     try {
