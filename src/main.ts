@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { boltLogger } from '../handlers/bolt-logger';
 import { registerListeners } from '../handlers';
 import { InFlight } from '../handlers/in-flight';
+import { EVENTS_PATH, guardRequests, REQUEST_BODY_LIMIT } from '../handlers/request-guard';
 import { SlackNotifier } from '../handlers/notifier';
 import { SlackGroupDirectory } from '../handlers/group-directory';
 import { SlackUserDirectory } from '../handlers/user-directory';
@@ -59,6 +60,8 @@ export interface BotOverrides {
   background?: boolean;
   /** Use an in-memory embedded store instead of JIT_DATA_DIR. */
   inMemoryStore?: boolean;
+  /** Wall clock of the Slack signature window and replay cache (default: the system clock, as Bolt's). */
+  signatureClock?: Clock;
 }
 
 export interface RunningBot {
@@ -169,12 +172,16 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
 
   let receiver: Receiver;
   if (env.slack.mode === 'http') {
-    receiver = new HTTPReceiver({
+    const http = new HTTPReceiver({
       signingSecret: env.slack.signingSecret,
-      endpoints: '/slack/events',
+      endpoints: EVENTS_PATH,
       logger: boltLogger(log),
       customRoutes: routes,
+      bodyLimit: REQUEST_BODY_LIMIT,
     });
+    // Signature window both ways and a replay cache, before Bolt's own verification (which stays on).
+    http.requestListener = guardRequests(http.requestListener, { signingSecret: env.slack.signingSecret, clock: overrides.signatureClock ?? systemClock, log });
+    receiver = http;
   } else {
     receiver = new SocketModeReceiver({ appToken: env.slack.appToken, logger: boltLogger(log), installerOptions: { clientOptions } });
   }
