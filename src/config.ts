@@ -67,12 +67,38 @@ const port = (fallback: number, message: string) =>
     return n;
   });
 
+/**
+ * SLACK_API_URL carries the bot token on every call: https, or plain http only to this machine
+ * (127.0.0.0/8, ::1, localhost), which is what tests and the demo's local Slack stand-in use.
+ */
+export function slackApiUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an http(s) URL';
+  }
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol !== 'http:') return 'must be an http(s) URL';
+  if (isLoopbackHost(url.hostname)) return undefined;
+  return 'must be https (the bot token travels with every call); plain http is allowed only to a loopback address (127.0.0.0/8, ::1, localhost)';
+}
+
+/** A URL host name (as `new URL()` normalises it) that can only be this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return h === 'localhost' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
 const envSchema = z
   .object({
     SLACK_BOT_TOKEN: nonEmpty('the bot token (xoxb-…) from OAuth & Permissions').refine((v) => v.startsWith('xoxb-'), 'must be a bot token starting with xoxb-'),
     SLACK_SIGNING_SECRET: optionalText,
     SLACK_APP_TOKEN: optionalText.refine((v) => v === undefined || v.startsWith('xapp-'), 'must be an app-level token starting with xapp-'),
-    SLACK_API_URL: optionalText.refine((v) => v === undefined || /^https?:\/\//.test(v), 'must be an http(s) URL'),
+    SLACK_API_URL: optionalText.superRefine((v, ctx) => {
+      const problem = v === undefined ? undefined : slackApiUrlProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
     PORT: port(3000, 'must be a port number (0–65535)'),
     HEALTH_PORT: port(8080, 'must be a port number (0–65535; 0 = any free port)'),
     JIT_READY_OUTBOX_MAX: optionalText.transform((v, ctx) => {

@@ -122,6 +122,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   } else {
     const dir = overrides.inMemoryStore ? undefined : resolve(env.dataDir);
     embedded = await startEmbeddedDynamo(dir);
+    if (embedded.tightenedFrom !== undefined) log.warn({ dataDir: dir, mode: embedded.tightenedFrom.toString(8), now: '700' }, 'the data directory was readable by group or others: closed it to its owner (0700)');
     dynamo = counted('DynamoDB', new DynamoDBClient({ endpoint: embedded.endpoint, region: 'local', credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' } }));
     table = EMBEDDED_TABLE;
     const created = await ensureTable(dynamo, table);

@@ -393,3 +393,29 @@ describe('JIT_CONFIG_YAML (the policy text in the environment, e.g. from an SSM 
     expect(errorOf(() => loadBotConfig(loadEnv({ ...base, JIT_CONFIG: '/nonexistent/jit.config.yaml' })))).toMatch(/JIT_CONFIG: cannot read/);
   });
 });
+
+describe('SLACK_API_URL: https, or plain http only to this machine', () => {
+  const base = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'secret' };
+  it.each(['https://slack.com/api/', 'https://slack.internal.example.com/api/', 'http://127.0.0.1:4321/api/', 'http://127.8.9.10/', 'http://localhost:3000/api/', 'http://LOCALHOST/', 'http://[::1]:8080/api/'])('accepts %s', (url) => {
+    expect(loadEnv({ ...base, SLACK_API_URL: url }).slackApiUrl).toBe(url);
+  });
+  it.each([
+    ['http://slack.com/api/', 'must be https'],
+    ['http://10.0.0.5/api/', 'must be https'],
+    ['http://127.0.0.1.evil.example/api/', 'must be https'],
+    ['http://localhost.evil.example/', 'must be https'],
+    ['http://[::ffff:10.0.0.1]/', 'must be https'],
+    ['http://0.0.0.0:3000/', 'must be https'],
+    ['ftp://127.0.0.1/', 'must be an http(s) URL'],
+    ['slack.local', 'must be an http(s) URL'],
+  ])('refuses %s, naming the key', (url, message) => {
+    let error: unknown;
+    try {
+      loadEnv({ ...base, SLACK_API_URL: url });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain(`SLACK_API_URL: ${message}`);
+  });
+});

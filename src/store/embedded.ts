@@ -7,7 +7,7 @@
  * the production image (`npm ci --omit=dev --omit=optional`) runs against DynamoDB
  * (JIT_DYNAMODB_TABLE) and carries neither dynalite nor its native LevelDB build.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -18,6 +18,8 @@ type ClassicLevelModule = typeof import('classic-level');
 export interface EmbeddedDynamo {
   endpoint: string;
   close(): Promise<void>;
+  /** The data directory was open to group or others (its old mode) and was closed to 0700. */
+  tightenedFrom?: number;
 }
 
 export const EMBEDDED_STORE_MISSING =
@@ -43,7 +45,7 @@ function loadOptional(id: 'dynalite' | 'classic-level', load: (id: string) => un
 /** Starts dynalite on 127.0.0.1 with a random port; in memory when `path` is undefined. */
 export async function startEmbeddedDynamo(path: string | undefined): Promise<EmbeddedDynamo> {
   const dynalite = loadDynalite();
-  if (path) mkdirSync(path, { recursive: true });
+  const tightenedFrom = path ? ownerOnlyDir(path) : undefined;
   // dynalite would start anyway and crash the process at the first request ("Database is not open").
   if (path && (await dataDirState(path)) === 'locked') throw new DataDirLockedError(path);
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -64,7 +66,20 @@ export async function startEmbeddedDynamo(path: string | undefined): Promise<Emb
   } finally {
     client.destroy();
   }
-  return { endpoint, close };
+  return { endpoint, close, ...(tightenedFrom !== undefined ? { tightenedFrom } : {}) };
+}
+
+/**
+ * The data directory holds every request (user ids, reasons, addresses): owner-only. Created 0700;
+ * an existing one open to group or others is closed to 0700, and its old mode returned so the
+ * caller can say so. The embedded store is for one process on one host (LevelDB holds a lock).
+ */
+export function ownerOnlyDir(path: string): number | undefined {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) === 0) return undefined;
+  chmodSync(path, 0o700);
+  return mode;
 }
 
 /** The data directory is held by another process (LevelDB allows one): most likely a running bot. */
