@@ -110,6 +110,10 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 
+function isSslCheck(req: IncomingMessage, body: Buffer): boolean {
+  return req.headers['content-type'] === 'application/x-www-form-urlencoded' && new URLSearchParams(body.toString()).get('ssl_check') === '1';
+}
+
 function refuse(res: ServerResponse, status: number): void {
   res.writeHead(status);
   res.end();
@@ -137,7 +141,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
 
 /**
  * Wraps Bolt's request listener: POST `path` is checked first (401 with an empty body, as Bolt
- * answers), everything else goes straight through. The verified body is handed to Bolt already
+ * answers; Slack's unsigned `ssl_check=1` gets an empty 200 here and goes no further), everything
+ * else goes straight through. The verified body is handed to Bolt already
  * buffered (`rawBody`), which Bolt reads instead of the consumed stream and verifies again.
  */
 export function guardRequests(next: RequestListener, o: GuardOptions): RequestListener {
@@ -149,17 +154,15 @@ export function guardRequests(next: RequestListener, o: GuardOptions): RequestLi
     const url = (req.url ?? '').split('?')[0];
     if (req.method !== 'POST' || url !== path) return next(req, res);
     const h = { timestamp: header(req, 'x-slack-request-timestamp'), signature: header(req, 'x-slack-signature') };
-    const early = checkTimestamp(h, o.clock.now().getTime());
-    if (early) {
-      warn(early, req);
-      return refuse(res, 401);
-    }
     readBody(req, limit).then(
       (body) => {
         if (!body) {
           warn('too_large', req);
           return refuse(res, 413);
         }
+        // Slack's SSL check is unsigned (Bolt lets it through unverified): answered here, and
+        // nothing else in its body (a smuggled payload) goes any further.
+        if (isSslCheck(req, body)) return refuse(res, 200);
         const verdict = checkSignature(o.signingSecret, h, body, o.clock.now().getTime()) ?? (cache.firstSeen(Number(h.timestamp), h.signature!) ? undefined : 'replayed');
         if (verdict) {
           warn(verdict, req);

@@ -154,6 +154,22 @@ describe('signatures: refused with 401 before any listener runs', () => {
     expectNothingHappened();
   });
 
+  it.each([
+    ['unsigned', false],
+    ['unsigned, with a smuggled command and payload', true],
+  ])("Slack's ssl_check (%s) gets an empty 200 and nothing else runs", async (_name, smuggle) => {
+    const responseUrl = h.slack.responseUrl();
+    const smuggled = smuggle ? `&${commandBody('request prod-bastion 30m 203.0.113.7 smuggled', responseUrl)}&payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions' }))}` : '';
+    const body = `ssl_check=1${smuggled}`;
+    const res = await sendRaw(h.url, body, { 'content-type': 'application/x-www-form-urlencoded' });
+    await h.settle();
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('');
+    expect(h.slack.responses).toEqual([]);
+    expect(spies.get!).not.toHaveBeenCalled();
+    expectNothingHappened();
+  });
+
   it('health routes are not guarded', async () => {
     const res = await fetch(`http://127.0.0.1:${h.bot.port}/healthz`);
     expect(res.status).toBe(200);
