@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
 import { formatDuration } from './domain/duration';
-import { newRequestId } from './domain/ids';
+import { isRequestId, newRequestId } from './domain/ids';
 import { AlreadyResolvedError, ConflictError, GrantError, InvalidTransitionError, NotAllowedError, NotFoundError, ValidationError } from './domain/errors';
 import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, isStsKind, isTerminal, type ObservedRule, type Target } from './domain/types';
 import { applyTransition, decide, type LifecycleEvent } from './lifecycle';
@@ -387,6 +387,8 @@ export class AccessService {
   }
 
   async get(id: string): Promise<AccessRequest | undefined> {
+    // The edge checks ids first; the core never hands the store anything else either.
+    if (!isRequestId(id)) return undefined;
     return this.o.store.get(id);
   }
 
@@ -582,7 +584,8 @@ export class AccessService {
   /** A tagged rule is live while a grant holds it or its request is still being granted or revoked. */
   private async isHeld(rule: ObservedRule): Promise<boolean> {
     if ((await this.o.registry.holders(`${rule.region}#${rule.securityGroupRuleId}`)).length > 0) return true;
-    if (!rule.requestId) return false;
+    // The tag is read from AWS, not trusted: a value that is not a request id is no grant of ours.
+    if (!rule.requestId || !isRequestId(rule.requestId)) return false;
     const request = await this.o.store.get(rule.requestId);
     return request?.status === 'GRANTING' || request?.status === 'REVOKING';
   }
@@ -729,6 +732,7 @@ export class AccessService {
   }
 
   private async mustGet(id: string): Promise<AccessRequest> {
+    if (!isRequestId(id)) throw new NotFoundError('That is not a request id. `/jit list` shows your open requests.');
     const request = await this.o.store.get(id);
     if (!request) throw new NotFoundError(`There is no request \`${id}\`. \`/jit list\` shows your open requests.`);
     return request;

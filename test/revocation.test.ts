@@ -135,3 +135,14 @@ it('drift sweep leaves a rule alone while its grant is still being made', async 
   expect(await svc.processDue(r.id)).toMatchObject({ status: 'ACTIVE' }); // adopts the tagged rule
   expect(ec2.rules()).toHaveLength(1);
 });
+
+it('drift sweep: a request-id tag that is not a request id is no grant of ours (removed, never looked up)', async () => {
+  const forged = ['x'.repeat(256), 'lease#drift', '<@U0ALICE>'].map((tag, i) =>
+    ec2.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `198.51.100.${20 + i}/32`, tags: { 'jit:managed-by': 'jit-access-bot', 'jit:request-id': tag } }),
+  );
+  const get = jest.spyOn(store, 'get');
+  const report = await svc.driftSweep();
+  expect(report.removed.map((r) => r.securityGroupRuleId).sort()).toEqual(forged.map((r) => r.securityGroupRuleId).sort());
+  expect(get).not.toHaveBeenCalled();
+  expect(ec2.rules()).toEqual([]);
+});

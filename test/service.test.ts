@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
 import { Ec2SshProvider } from '../src/aws/ec2-ssh';
 import { parseConfig } from '../src/config';
+import { NotFoundError } from '../src/domain/errors';
 import type { AccessRequest } from '../src/domain/types';
 import { decide } from '../src/lifecycle';
 import { AccessService } from '../src/service';
@@ -212,4 +213,19 @@ it('ends live sessions through the provider hook before removing access, and aud
   const done = await svc.revoke(r.id, 'U0REQUESTER');
   expect(order).toEqual(['endSessions', 'revoke']);
   expect(done.audit.at(-1)!.details).toMatchObject({ sessionsEnded: 'session-1,session-2', outcome: 'verified' });
+});
+
+it('the core never hands the store an id that is not a request id (whatever the edge let through)', async () => {
+  const svc = replica('a');
+  const get = jest.spyOn(store, 'get');
+  try {
+    for (const bad of ['x'.repeat(3_000), '<@U0EVIL>', 'lease#drift', '']) {
+      expect(await svc.get(bad)).toBeUndefined();
+      await expect(svc.revoke(bad, 'U0REQUESTER')).rejects.toThrow(NotFoundError);
+      await expect(svc.approve(bad, 'U0APPROVER')).rejects.toThrow(NotFoundError);
+    }
+    expect(get).not.toHaveBeenCalled();
+  } finally {
+    get.mockRestore();
+  }
 });

@@ -48,7 +48,8 @@ export async function embeddedStoreCheck(dataDir: string, table: string): Promis
     );
     if (missing) return pass(`embedded store in ${dataDir}: no table yet; the bot creates it at start`);
     const outcome = await tableCheck(client, table);
-    return outcome.ok ? pass(`embedded store in ${dataDir}: table ${table} has the expected key and indexes`) : outcome;
+    const tightened = embedded.tightenedFrom !== undefined ? ` (the directory was open to group or others, mode ${embedded.tightenedFrom.toString(8)}: closed to 0700)` : '';
+    return outcome.ok ? pass(`embedded store in ${dataDir}: table ${table} has the expected key and indexes${tightened}`) : outcome;
   } finally {
     client.destroy();
     await embedded.close();
