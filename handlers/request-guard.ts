@@ -76,7 +76,8 @@ export class ReplayCache {
     const key = `${timestampSec}:${signature}`;
     const known = this.until.get(key);
     if (known !== undefined && known >= now) return false;
-    if (this.until.size >= max || now - this.lastPruneMs >= 10_000) this.prune(now);
+    // A full scan at most every 10 s, or every 1 s while full (then the oldest go without a scan).
+    if (now - this.lastPruneMs >= (this.until.size >= max ? 1_000 : 10_000)) this.prune(now);
     let evicted = 0;
     while (this.until.size >= max) {
       const oldest = this.until.keys().next().value as string;
