@@ -111,6 +111,14 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 
+function pathOf(req: IncomingMessage): string | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
 function isSslCheck(req: IncomingMessage, body: Buffer): boolean {
   return req.headers['content-type'] === 'application/x-www-form-urlencoded' && new URLSearchParams(body.toString()).get('ssl_check') === '1';
 }
@@ -152,8 +160,9 @@ export function guardRequests(next: RequestListener, o: GuardOptions): RequestLi
   const cache = o.cache ?? new ReplayCache(o.clock, { onEvict: (count) => o.log.warn({ event: 'request.replay_cache_full', count, max: REPLAY_CACHE_MAX }, 'replay cache full: forgot the oldest signatures') });
   const warn = (reason: Refusal | 'too_large', req: IncomingMessage) => o.log.warn({ event: 'request.refused', reason, retryNum: header(req, 'x-slack-retry-num') }, 'refused a Slack request at the edge');
   return (req, res) => {
-    const url = (req.url ?? '').split('?')[0];
-    if (req.method !== 'POST' || url !== path) return next(req, res);
+    // The path exactly as Bolt routes it (WHATWG URL: dot segments, absolute-form, query dropped),
+    // so nothing Bolt would handle as an event can get past the guard under another spelling.
+    if ((req.method ?? '').toUpperCase() !== 'POST' || pathOf(req) !== path) return next(req, res);
     const h = { timestamp: header(req, 'x-slack-request-timestamp'), signature: header(req, 'x-slack-signature') };
     readBody(req, limit).then(
       (body) => {

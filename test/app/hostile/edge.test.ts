@@ -6,6 +6,7 @@
  * store's write methods, and `get` for ids), posted (Web API calls) or granted (EC2 calls).
  */
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { badIdText } from '../../../blocks/command';
@@ -91,6 +92,18 @@ function commandBody(text: string, responseUrl: string, userId = REQUESTER): str
   }).toString();
 }
 
+/** POSTs with the request target exactly as given (fetch would normalise it). */
+function rawPost(path: string, body: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: h.bot.port, method: 'POST', path, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 // ------------------------------------------------------------------ signatures (item 3)
 
 describe('signatures: refused with 401 before any listener runs', () => {
@@ -169,6 +182,19 @@ describe('signatures: refused with 401 before any listener runs', () => {
     expect(spies.get!).not.toHaveBeenCalled();
     expectNothingHappened();
   });
+
+  it.each(['/slack/./events', '/slack/%2e/events', '/slack/x/../events', '/slack/events?ssl=0', 'http://evil.example/slack/events'])(
+    'a future-dated request to %s (a path Bolt routes to /slack/events) gets 401 too',
+    async (path) => {
+      const responseUrl = h.slack.responseUrl();
+      const body = commandBody('request prod-bastion 30m 203.0.113.7 other spelling', responseUrl);
+      const status = await rawPost(path, body, signRequest(SIGNING_SECRET, body, nowSec() + 86_400));
+      await h.settle();
+      expect(status).toBe(401);
+      expect(h.slack.responses).toEqual([]);
+      expectNothingHappened();
+    },
+  );
 
   it('health routes are not guarded', async () => {
     const res = await fetch(`http://127.0.0.1:${h.bot.port}/healthz`);
