@@ -393,3 +393,21 @@ describe('JIT_CONFIG_YAML (the policy text in the environment, e.g. from an SSM 
     expect(errorOf(() => loadBotConfig(loadEnv({ ...base, JIT_CONFIG: '/nonexistent/jit.config.yaml' })))).toMatch(/JIT_CONFIG: cannot read/);
   });
 });
+
+describe('retention', () => {
+  it('defaults to 400 days (13 months: a yearly audit window plus slack)', () => {
+    expect(parseConfig(valid).retentionMs).toBe(400 * 86_400_000);
+  });
+
+  it('takes a duration', () => {
+    expect(parseConfig(`${valid}retention: 730d\n`).retentionMs).toBe(730 * 86_400_000);
+  });
+
+  it.each([
+    ['retention: 29d', /retention: must be between 30d and 3650d/],
+    ['retention: 3651d', /retention: must be between 30d and 3650d/],
+    ['retention: forever', /retention.*not a duration/],
+  ])('refuses %s, naming the key', (line, message) => {
+    expect(errorOf(() => parseConfig(`${valid}${line}\n`))).toMatch(message);
+  });
+});
