@@ -3,7 +3,9 @@
  * opening a single TCP port to a single host, removed again by its rule id.
  *
  * Grants are idempotent: the rule carries the request id as a tag, and a grant first looks for a
- * rule with that tag and adopts it. When EC2 refuses a duplicate because this bot already created
+ * rule with that tag and adopts it, but only when its group, protocol, port and address are exactly
+ * the request's. A tagged rule of another shape fails the grant (non-retryable) and is left as it is:
+ * the tag is someone's claim, not proof, and opening a second rule beside it would hide the anomaly. When EC2 refuses a duplicate because this bot already created
  * the same rule (group, port, address) for another request, the grant shares that rule
  * (`shared: true`); the core counts its holders and removes it only when the last one ends. A
  * matching rule without this bot's managed-by tag is never adopted (revoking it later would remove
@@ -96,8 +98,18 @@ export class Ec2SshProvider implements AccessProvider {
 
   async grant(request: AccessRequest, target: Ec2SshTarget, expiresAt: Date): Promise<Ec2Grant> {
     const plan = this.plan(request, target);
-    const tagged = await this.groupRules(plan, [{ Name: `tag:${this.tagKeys.requestId}`, Values: [request.id] }]);
-    const mine = tagged.find((rule) => !rule.IsEgress && rule.SecurityGroupRuleId)?.SecurityGroupRuleId;
+    const tagged = (await this.groupRules(plan, [{ Name: `tag:${this.tagKeys.requestId}`, Values: [request.id] }])).filter((rule) => !rule.IsEgress && rule.SecurityGroupRuleId);
+    // A tag is only a claim: adopt only the rule this request would have created (same group,
+    // protocol, port and address). Anything else carrying this request's id is refused and left
+    // alone: never adopted (its revoke would be ours), never revoked (it is not what we opened).
+    const strange = tagged.filter((rule) => !sameRule(rule, plan));
+    if (strange.length > 0) {
+      throw new GrantError(
+        `${plan.groupId} already has a rule tagged ${this.tagKeys.requestId}=${request.id} that does not match ${plan.label}: ` +
+          `${strange.map(describeRule).join('; ')}; nothing was changed (inspect that rule before trying again)`,
+      );
+    }
+    const mine = tagged[0]?.SecurityGroupRuleId;
     if (mine) return toGrant(plan, mine);
 
     let ruleId: string | undefined;
@@ -301,6 +313,12 @@ function sameRule(rule: SecurityGroupRule, plan: RulePlan): boolean {
     cidr !== undefined &&
     cidr.toLowerCase() === plan.host.cidr
   );
+}
+
+/** "sgr-… tcp/22 from 0.0.0.0/0", for messages about a rule that is not what we expected. */
+function describeRule(rule: SecurityGroupRule): string {
+  const ports = rule.FromPort === rule.ToPort ? `${rule.FromPort}` : `${rule.FromPort}-${rule.ToPort}`;
+  return `${rule.SecurityGroupRuleId} ${rule.IpProtocol}/${ports} from ${rule.CidrIpv4 ?? rule.CidrIpv6 ?? rule.ReferencedGroupInfo?.GroupId ?? rule.PrefixListId ?? '?'}`;
 }
 
 function tagValue(tags: Tag[] | undefined, key: string): string | undefined {
