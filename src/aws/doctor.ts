@@ -21,7 +21,7 @@ import { fail, pass, type CheckOutcome } from '../doctor';
 import { formatDuration } from '../domain/duration';
 import { ValidationError } from '../domain/errors';
 import type { AwsRoleTarget, Ec2SshTarget, SsmSessionTarget } from '../domain/types';
-import { DEFAULT_TAG_PREFIX, MANAGED_BY } from './ec2-ssh';
+import { ruleTagKeys, ruleTags } from './ec2-ssh';
 import { awsErrorCode } from './retry';
 import { SsmSessionProvider } from './ssm-session';
 import { arnParts, DENY_POLICY_ACTIONS, roleName, StsSessions } from './sts-session';
@@ -94,7 +94,8 @@ export class AwsDoctor {
           DryRun: true,
           GroupId,
           IpPermissions,
-          TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: [{ Key: `${DEFAULT_TAG_PREFIX}:managed-by`, Value: MANAGED_BY }] }],
+          // All four tags a grant sets: the task role allows authorize only with them (infra/).
+          TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: ruleTags(ruleTagKeys(), 'jit-doctor', 'doctor', new Date(0)) }],
         }),
       ),
     );

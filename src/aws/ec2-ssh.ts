@@ -35,6 +35,21 @@ export const MANAGED_BY = 'jit-access-bot';
 /** Rule tag keys are "<prefix>:request-id", "<prefix>:managed-by", … */
 export const DEFAULT_TAG_PREFIX = 'jit';
 
+/** The tag keys of a rule ("<prefix>:request-id", …). The task role's IAM conditions require exactly these (infra/lib/bot-names.ts). */
+export function ruleTagKeys(prefix: string = DEFAULT_TAG_PREFIX): { requestId: string; requester: string; expiresAt: string; managedBy: string } {
+  return { requestId: `${prefix}:request-id`, requester: `${prefix}:requester`, expiresAt: `${prefix}:expires-at`, managedBy: `${prefix}:managed-by` };
+}
+
+/** The tags a grant puts on its rule at creation (TagSpecifications): all four, every time. */
+export function ruleTags(keys: ReturnType<typeof ruleTagKeys>, requestId: string, requesterId: string, expiresAt: Date): Tag[] {
+  return [
+    { Key: keys.requestId, Value: requestId },
+    { Key: keys.requester, Value: requesterId },
+    { Key: keys.expiresAt, Value: expiresAt.toISOString() },
+    { Key: keys.managedBy, Value: MANAGED_BY },
+  ];
+}
+
 export interface Ec2SshProviderOptions {
   /** Region of targets that do not name one. */
   defaultRegion: string;
@@ -80,20 +95,14 @@ interface RulePlan {
 export class Ec2SshProvider implements AccessProvider {
   readonly kind = 'ec2-ssh' as const;
   private readonly defaultRegion: string;
-  private readonly tagKeys: { requestId: string; requester: string; expiresAt: string; managedBy: string };
+  private readonly tagKeys: ReturnType<typeof ruleTagKeys>;
 
   constructor(
     private readonly clientFor: (region: string) => EC2Client,
     opts: Ec2SshProviderOptions,
   ) {
     this.defaultRegion = opts.defaultRegion;
-    const prefix = opts.tagPrefix ?? DEFAULT_TAG_PREFIX;
-    this.tagKeys = {
-      requestId: `${prefix}:request-id`,
-      requester: `${prefix}:requester`,
-      expiresAt: `${prefix}:expires-at`,
-      managedBy: `${prefix}:managed-by`,
-    };
+    this.tagKeys = ruleTagKeys(opts.tagPrefix);
   }
 
   async grant(request: AccessRequest, target: Ec2SshTarget, expiresAt: Date): Promise<Ec2Grant> {
@@ -118,17 +127,7 @@ export class Ec2SshProvider implements AccessProvider {
         new AuthorizeSecurityGroupIngressCommand({
           GroupId: plan.groupId,
           IpPermissions: [permission(plan, ruleDescription(request, expiresAt))],
-          TagSpecifications: [
-            {
-              ResourceType: 'security-group-rule',
-              Tags: [
-                { Key: this.tagKeys.requestId, Value: request.id },
-                { Key: this.tagKeys.requester, Value: request.requesterId },
-                { Key: this.tagKeys.expiresAt, Value: expiresAt.toISOString() },
-                { Key: this.tagKeys.managedBy, Value: MANAGED_BY },
-              ],
-            },
-          ],
+          TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: ruleTags(this.tagKeys, request.id, request.requesterId, expiresAt) }],
         }),
       );
       ruleId = out.SecurityGroupRules?.[0]?.SecurityGroupRuleId;

@@ -126,6 +126,8 @@ describe('ec2-ssh: the security group', () => {
     expect(fake.calls.map((c) => c.action)).toEqual(['DescribeSecurityGroups', 'AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress']);
     const authorize = fake.calls[1]!.params;
     expect(authorize).toMatchObject({ DryRun: 'true', GroupId: SG, 'IpPermissions.1.FromPort': '2222', 'IpPermissions.1.IpRanges.1.CidrIp': PROBE_CIDR, 'TagSpecification.1.ResourceType': 'security-group-rule' });
+    // The probe carries the four tags the task role's conditions require of every authorize (infra/).
+    expect(Object.entries(authorize).filter(([k]) => /^TagSpecification\.1\.Tag\.\d+\.Key$/.test(k)).map(([, v]) => v)).toEqual(['jit:request-id', 'jit:requester', 'jit:expires-at', 'jit:managed-by']);
     expect(fake.calls[2]!.params).toMatchObject({ DryRun: 'true', 'IpPermissions.1.IpRanges.1.CidrIp': PROBE_CIDR });
     expect(fake.rules()).toEqual([]);
   });
