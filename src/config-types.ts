@@ -28,4 +28,10 @@ export interface JitConfig {
   };
   /** Each with its effective policy (`target.policy`): defaults already applied. */
   targets: Target[];
+  /**
+   * `retention`: how long a resolved request is kept; its terminal transition writes
+   * purgeAt = resolution time + this (DynamoDB TTL). parseConfig always sets it; absent (hand-built
+   * configs in tests) means DEFAULT_RETENTION_MS.
+   */
+  retentionMs?: number;
 }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { JitConfig } from './config-types';
 import { formatDuration, parseDuration } from './domain/duration';
 import { ValidationError } from './domain/errors';
+import { DEFAULT_RETENTION_MS, MAX_RETENTION_MS, MIN_RETENTION_MS } from './domain/retention';
 import { normaliseSessionPolicy } from './domain/session-policy';
 import { STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target, type TargetPolicy, type Weekday, WEEKDAYS } from './domain/types';
 import { nameMatches } from './domain/match';
@@ -295,6 +296,8 @@ const fileSchema = z
       .strict()
       .default({ sweepInterval: 5_000, driftInterval: 5 * 60_000, lease: 60_000, shutdownGrace: SHUTDOWN_GRACE_MS }),
     targets: z.array(targetSchema).min(1, 'needs at least one target'),
+    /** How long resolved requests are kept before DynamoDB TTL may delete them (purgeAt). */
+    retention: duration('400d').default(DEFAULT_RETENTION_MS),
   })
   .strict();
 
@@ -313,6 +316,7 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
   if (c.revocation.sweepInterval < 1_000 || c.revocation.sweepInterval > 60_000) problems.push('revocation.sweepInterval: must be between 1s and 60s');
   if (c.revocation.driftInterval < 10_000) problems.push('revocation.driftInterval: must be at least 10s');
   if (c.revocation.shutdownGrace > MAX_SHUTDOWN_GRACE_MS) problems.push(`revocation.shutdownGrace: must be at most ${formatDuration(MAX_SHUTDOWN_GRACE_MS)} (the container is stopped 30 s after SIGTERM)`);
+  if (c.retention < MIN_RETENTION_MS || c.retention > MAX_RETENTION_MS) problems.push(`retention: must be between ${formatDuration(MIN_RETENTION_MS)} and ${formatDuration(MAX_RETENTION_MS)} (resolved requests are kept this long for audit, then purged)`);
   if (c.revocation.lease < 2_000 || c.revocation.lease > 10 * 60_000) problems.push('revocation.lease: must be between 2s and 10m (longer than one AWS call with its retries)');
   const seen = new Set<string>();
   const defaultApprovers = c.approvers ?? { users: [], groups: [] };
@@ -375,6 +379,7 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
     autoApprove: c.autoApprove.map(({ maxDuration, ...r }) => ({ ...r, maxDurationMs: maxDuration })),
     revocation: { sweepIntervalSeconds: Math.round(c.revocation.sweepInterval / 1000), driftIntervalMs: c.revocation.driftInterval, leaseMs: c.revocation.lease, shutdownGraceMs: c.revocation.shutdownGrace },
     targets,
+    retentionMs: c.retention,
   };
 }
 

@@ -4,7 +4,8 @@
  * Nothing here does I/O; the service applies the result through the store.
  */
 import { InvalidTransitionError } from './domain/errors';
-import type { AccessRequest, AuditEntry, Grant, Notification, NotificationKind, RequestStatus } from './domain/types';
+import { DEFAULT_RETENTION_MS, purgeAtFor } from './domain/retention';
+import { type AccessRequest, type AuditEntry, type Grant, isTerminal, type Notification, type NotificationKind, type RequestStatus } from './domain/types';
 import type { Transition } from './ports';
 
 export type LifecycleEvent =
@@ -40,6 +41,11 @@ export interface LifecycleContext {
   now: Date;
   /** How long the replica that stored an intent (GRANTING, REVOKING) owns it before another may take over. */
   leaseMs: number;
+  /**
+   * How long a resolved request is kept: every transition INTO a terminal status writes
+   * `purgeAt` = now + retentionMs (epoch seconds) in the same conditional write. Default DEFAULT_RETENTION_MS.
+   */
+  retentionMs?: number;
   /** Warn this long before expiry, or at 80% of grants shorter than five times this. */
   expiryWarningMs: number;
   /** The replica applying the event (lease owner). */
@@ -253,10 +259,12 @@ export function decide(request: AccessRequest, event: LifecycleEvent, ctx: Lifec
   if (!handler) throw new InvalidTransitionError(`${request.id}: "${event.type}" is not allowed when ${request.status}`);
   const step = (handler as (r: AccessRequest, e: LifecycleEvent, c: LifecycleContext) => Step)(request, event, ctx);
   const at = iso(ctx.now);
+  // Resolved now: the record may be purged after the retention period (and not before).
+  const set = !isTerminal(request.status) && isTerminal(step.status) ? { ...step.set, purgeAt: purgeAtFor(ctx.now, ctx.retentionMs ?? DEFAULT_RETENTION_MS) } : (step.set ?? {});
   const audit: AuditEntry = { at, actor: step.actor, action: step.action, from: request.status, to: step.status, ...(step.details ? { details: step.details } : {}) };
   // Ids sort in the order the transition lists them (the outbox delivers in id order within a time).
   const notify: Notification[] = (step.notify ?? []).map((kind, i) => ({ id: `${at}-${i}-${ctx.newId()}`, kind, createdAt: at, ...(step.noteText ? { text: step.noteText } : {}) }));
-  return { id: request.id, expectStatus: request.status, expectVersion: request.version, status: step.status, set: step.set ?? {}, audit, notify };
+  return { id: request.id, expectStatus: request.status, expectVersion: request.version, status: step.status, set, audit, notify };
 }
 
 /** Events a status accepts (for tests and docs). */

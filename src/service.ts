@@ -728,7 +728,7 @@ export class AccessService {
   }
 
   private lifecycleContext() {
-    return { now: this.o.clock.now(), leaseMs: this.leaseMs, expiryWarningMs: this.o.config.defaults.expiryWarningMs, owner: this.o.owner, newId: () => randomBytes(4).toString('hex') };
+    return { now: this.o.clock.now(), leaseMs: this.leaseMs, retentionMs: this.o.config.retentionMs, expiryWarningMs: this.o.config.defaults.expiryWarningMs, owner: this.o.owner, newId: () => randomBytes(4).toString('hex') };
   }
 
   private async mustGet(id: string): Promise<AccessRequest> {

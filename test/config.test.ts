@@ -419,3 +419,21 @@ describe('SLACK_API_URL: https, or plain http only to this machine', () => {
     expect((error as Error).message).toContain(`SLACK_API_URL: ${message}`);
   });
 });
+
+describe('retention', () => {
+  it('defaults to 400 days (13 months: a yearly audit window plus slack)', () => {
+    expect(parseConfig(valid).retentionMs).toBe(400 * 86_400_000);
+  });
+
+  it('takes a duration', () => {
+    expect(parseConfig(`${valid}retention: 730d\n`).retentionMs).toBe(730 * 86_400_000);
+  });
+
+  it.each([
+    ['retention: 29d', /retention: must be between 30d and 3650d/],
+    ['retention: 3651d', /retention: must be between 30d and 3650d/],
+    ['retention: forever', /retention.*not a duration/],
+  ])('refuses %s, naming the key', (line, message) => {
+    expect(errorOf(() => parseConfig(`${valid}${line}\n`))).toMatch(message);
+  });
+});

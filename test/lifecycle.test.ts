@@ -6,6 +6,8 @@ import { pendingRequest } from './support/requests';
 const NOW = '2026-11-22T10:10:00.000Z';
 let n = 0;
 const ctx = (now = NOW): LifecycleContext => ({ now: new Date(now), leaseMs: 60_000, expiryWarningMs: 5 * 60_000, owner: 'replica-a', newId: () => `n${++n}` });
+/** Resolved at NOW with the default retention (400 days), in epoch seconds. */
+const PURGE_AT_DEFAULT = Math.floor(Date.parse(NOW) / 1000) + 400 * 86_400;
 const grant = { kind: 'ec2-ssh' as const, region: 'eu-west-1', securityGroupId: 'sg-0123456789abcdef0', securityGroupRuleId: 'sgr-1', cidr: '203.0.113.7/32', port: 22 };
 
 function inState(status: RequestStatus, extra: Partial<AccessRequest> = {}): AccessRequest {
@@ -238,7 +240,7 @@ describe('quorum approvals', () => {
 describe('deny with a comment', () => {
   it('keeps the note on the request and in the audit', () => {
     const t = decide(inState('PENDING'), { type: 'deny', actor: 'U0APPROVER', comment: 'use staging' }, ctx());
-    expect(t.set).toEqual({ decidedBy: 'U0APPROVER', decidedAt: NOW, dueAt: undefined, decisionComment: 'use staging' });
+    expect(t.set).toEqual({ decidedBy: 'U0APPROVER', decidedAt: NOW, dueAt: undefined, decisionComment: 'use staging', purgeAt: PURGE_AT_DEFAULT });
     expect(t.audit).toMatchObject({ actor: 'U0APPROVER', action: 'deny', details: { comment: 'use staging' } });
   });
 
@@ -381,7 +383,7 @@ describe('extensions', () => {
     const ext = inState('GRANTING', { extends: 'jit-parent', leaseOwner: 'replica-a', attempts: 2, failure: 'x', approvedVia: 'auto' });
     const t = decide(ext, { type: 'extended', parentId: 'jit-parent', expiresAt: '2026-11-22T11:00:00.000Z' }, ctx());
     expect(t.status).toBe('EXTENDED');
-    expect(t.set).toEqual({ grantedAt: NOW, expiresAt: '2026-11-22T11:00:00.000Z', dueAt: undefined, leaseOwner: undefined, failure: undefined, attempts: undefined });
+    expect(t.set).toEqual({ grantedAt: NOW, expiresAt: '2026-11-22T11:00:00.000Z', dueAt: undefined, leaseOwner: undefined, failure: undefined, attempts: undefined, purgeAt: PURGE_AT_DEFAULT });
     expect(t.audit).toMatchObject({ actor: 'system', action: 'extended', from: 'GRANTING', to: 'EXTENDED', details: { extends: 'jit-parent', expiresAt: '2026-11-22T11:00:00.000Z' } });
     const done = applyTransition(ext, t);
     expect(done.status).toBe('EXTENDED');
@@ -396,5 +398,47 @@ describe('extensions', () => {
     const ext = inState('PENDING', { extends: 'jit-parent', durationMs: 30 * MIN });
     expect(decide(ext, approve('U0ALICE', 1, { durationMs: 10 * MIN }), ctx()).set).toMatchObject({ durationMs: 10 * MIN, requestedDurationMs: 30 * MIN });
     expect(decide(ext, { type: 'auto-approve', rule: 'dev' }, ctx()).status).toBe('GRANTING');
+  });
+});
+
+describe('retention: purgeAt on resolution', () => {
+  const DAY = 86_400_000;
+  const resolveCtx = (retentionMs?: number): LifecycleContext => ({ ...ctx(), ...(retentionMs !== undefined ? { retentionMs } : {}) });
+  const live = (['PENDING', 'GRANTING', 'ACTIVE', 'REVOKING'] as RequestStatus[]).filter((s) => !TERMINAL_STATUSES.includes(s));
+  const extra: Partial<AccessRequest> = { grant, expiresAt: NOW, approvalDeadline: NOW, leaseOwner: 'replica-b', extends: 'jit-parent' };
+
+  // Every transition the table allows from a live status, with its outcome.
+  const moves = live.flatMap((from) =>
+    acceptedEvents(from).flatMap((type) => {
+      try {
+        return [{ from, type, t: decide(inState(from, extra), EVENTS[type], resolveCtx(30 * DAY)) }];
+      } catch {
+        return []; // not applicable with these fields (e.g. a review of a non-break-glass request)
+      }
+    }),
+  );
+
+  it('every transition INTO a resolved status writes purgeAt = now + retention, in epoch seconds, in the same write', () => {
+    const resolving = moves.filter((m) => TERMINAL_STATUSES.includes(m.t.status));
+    // Each resolved status is reachable, and each such write carries purgeAt.
+    expect(new Set(resolving.map((m) => m.t.status))).toEqual(new Set(TERMINAL_STATUSES));
+    for (const m of resolving) expect([m.from, m.type, m.t.set.purgeAt]).toEqual([m.from, m.type, Math.floor((Date.parse(NOW) + 30 * DAY) / 1000)]);
+  });
+
+  it('live requests never get purgeAt: TTL is not revocation', () => {
+    const staying = moves.filter((m) => !TERMINAL_STATUSES.includes(m.t.status));
+    expect(staying.length).toBeGreaterThan(10);
+    for (const m of staying) expect([m.from, m.type, 'purgeAt' in m.t.set]).toEqual([m.from, m.type, false]);
+  });
+
+  it('defaults to 400 days when the context names no retention', () => {
+    const t = decide(inState('PENDING'), EVENTS.deny, resolveCtx());
+    expect(t.set.purgeAt).toBe(Math.floor((Date.parse(NOW) + 400 * DAY) / 1000));
+  });
+
+  it('a review of a resolved break-glass request keeps its purgeAt (not extended, not removed)', () => {
+    const t = decide(inState('REVOKED', { breakGlass: true, purgeAt: 123 }), EVENTS.review, resolveCtx(30 * DAY));
+    expect('purgeAt' in t.set).toBe(false);
+    expect(applyTransition(inState('REVOKED', { breakGlass: true, purgeAt: 123 }), t).purgeAt).toBe(123);
   });
 });

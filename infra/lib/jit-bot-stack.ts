@@ -6,8 +6,10 @@
  *  - an ECS Fargate service (private subnets, Socket Mode so no inbound traffic at all) running
  *    several replicas: every state change is a conditional write and due work is claimed with a
  *    lease, so replicas never double-grant or double-revoke;
- *  - a least-privilege task role: item-level DynamoDB calls on this table only, and ingress
- *    authorize/revoke only on the security groups the bot manages;
+ *  - a least-privilege task role: item-level DynamoDB calls on this table only (DeleteItem only on
+ *    the RULE# bookkeeping items); ingress authorize only on the managed security groups AND only
+ *    with the bot's rule tags; revoke only on those groups; SSM sessions ended only when the bot
+ *    named them; never a permissions-boundary change;
  *  - the container image, built from the repository's Dockerfile at deploy time (an image asset),
  *    the policy YAML in an SSM parameter (JIT_CONFIG_YAML: a change needs a restart, not a
  *    rebuild), the Slack tokens from Secrets Manager, and a container health check on /readyz.
@@ -30,6 +32,19 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { DELETABLE_KEY_PATTERN, MANAGED_BY, RULE_TAG_KEYS, SESSION_ID_PATTERN } from './bot-names';
+
+/**
+ * What lifts or rewrites a permissions boundary: explicitly denied to the task role whenever it may
+ * write inline policies on target roles (a Deny wins over any Allow added later).
+ */
+export const BOUNDARY_ACTIONS = [
+  'iam:PutRolePermissionsBoundary',
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:CreatePolicyVersion',
+  'iam:SetDefaultPolicyVersion',
+  'iam:DeletePolicyVersion',
+];
 
 /** Names shared with the application's DynamoDB store; tests assert them exactly. */
 export const TABLE_SCHEMA = {
@@ -132,7 +147,8 @@ export class JitBotStack extends Stack {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
-      // Purge only: deletes records that finished long ago (the app sets purgeAt ≈ end + 400 days).
+      // Purge only: deletes requests resolved long ago (the app sets purgeAt = resolution + the
+      // config's `retention`, default 400 days, on resolved requests only).
       // Never used for revocation — see the file header.
       timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
     });
@@ -205,8 +221,18 @@ export class JitBotStack extends Stack {
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'TableItems',
-        actions: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+        actions: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
         resources: [this.table.tableArn],
+      }),
+    );
+    // The bot deletes only its rule-holder bookkeeping (RULE#…): requests are never deleted by the
+    // bot, only by TTL once resolved and past their retention (purgeAt).
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteBookkeepingItems',
+        actions: ['dynamodb:DeleteItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [DELETABLE_KEY_PATTERN] } },
       }),
     );
     this.taskRole.addToPolicy(
@@ -217,22 +243,32 @@ export class JitBotStack extends Stack {
       }),
     );
     const sgArns = sgIds.map((id) => this.formatArn({ service: 'ec2', resource: 'security-group', resourceName: id }));
+    // IAM evaluates AuthorizeSecurityGroupIngress on the security group (always) and, when the call
+    // carries TagSpecifications, on the new security-group-rule too; the request-tag condition keys
+    // (aws:RequestTag/…, aws:TagKeys) belong to the rule. So: the group statement names the managed
+    // groups, the rule statement requires the bot's four tags with the managed-by value and no other
+    // tag key. Both must allow the same call. IAM has no condition key for a rule's port or CIDR: the
+    // adapter refuses anything but one host on the target's port, and the drift sweep reports rules
+    // it did not tag.
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'ManagedSecurityGroupIngress',
-        actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'],
+        sid: 'AuthorizeOnManagedGroups',
+        actions: ['ec2:AuthorizeSecurityGroupIngress'],
         resources: sgArns,
       }),
     );
-    // When AuthorizeSecurityGroupIngress carries TagSpecifications (the bot tags each rule with its
-    // request id), IAM also checks the new security-group-rule resource. The security-group check
-    // above still applies to the same call, so this cannot open any unmanaged group.
     const ruleArns = this.formatArn({ service: 'ec2', resource: 'security-group-rule', resourceName: '*' });
+    const requestTags = {
+      StringEquals: { [`aws:RequestTag/${RULE_TAG_KEYS.managedBy}`]: MANAGED_BY },
+      Null: Object.fromEntries(Object.values(RULE_TAG_KEYS).map((key) => [`aws:RequestTag/${key}`, 'false'])),
+      'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(RULE_TAG_KEYS) },
+    };
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'TaggedRuleOnAuthorize',
+        sid: 'AuthorizeOnlyTaggedRules',
         actions: ['ec2:AuthorizeSecurityGroupIngress'],
         resources: [ruleArns],
+        conditions: requestTags,
       }),
     );
     this.taskRole.addToPolicy(
@@ -240,13 +276,22 @@ export class JitBotStack extends Stack {
         sid: 'TagRulesAtCreation',
         actions: ['ec2:CreateTags'],
         resources: [ruleArns],
-        conditions: { StringEquals: { 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } },
+        conditions: { ...requestTags, StringEquals: { ...requestTags.StringEquals, 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } },
+      }),
+    );
+    // Revoke is evaluated on the security group only (by rule id within it).
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'RevokeOnManagedGroups',
+        actions: ['ec2:RevokeSecurityGroupIngress'],
+        resources: sgArns,
       }),
     );
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'DescribeSecurityGroups',
-        // Describe calls support no resource-level permissions.
+        // Describe calls support no resource-level permissions. Rules: grants, revoke checks and the
+        // drift sweep (src/aws/ec2-ssh.ts); groups: the doctor's existence check (src/aws/doctor.ts).
         actions: ['ec2:DescribeSecurityGroupRules', 'ec2:DescribeSecurityGroups'],
         resources: ['*'],
       }),
@@ -269,6 +314,17 @@ export class JitBotStack extends Stack {
           resources: roleArns,
         }),
       );
+      // The bot writes inline policies on these roles, and PutRolePolicy cannot be limited to its
+      // own deny policies. A permissions boundary on each target role caps whatever such a policy
+      // could grant (README → AWS permissions); the bot must never be able to lift or rewrite it.
+      this.taskRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'NeverChangeBoundaries',
+          effect: iam.Effect.DENY,
+          actions: BOUNDARY_ACTIONS,
+          resources: ['*'],
+        }),
+      );
       // `npm run doctor` / `/jit doctor` check, by simulation, that the deny-policy calls above are
       // allowed to this very role; they read its path with GetRole. Read-only, on itself only.
       this.taskRole.addToPolicy(
@@ -280,7 +336,9 @@ export class JitBotStack extends Stack {
         new iam.PolicyStatement({ sid: 'FindNodesAndSessions', actions: ['ssm:DescribeInstanceInformation', 'ssm:DescribeSessions'], resources: ['*'] }),
       );
       this.taskRole.addToPolicy(
-        new iam.PolicyStatement({ sid: 'EndSessions', actions: ['ssm:TerminateSession'], resources: [this.formatArn({ service: 'ssm', resource: 'session', resourceName: '*' })] }),
+        // Only sessions of the people the bot let in: SSM names a session after the RoleSessionName
+        // that started it, and the bot's names are "<human>.jit-<id>".
+        new iam.PolicyStatement({ sid: 'EndSessions', actions: ['ssm:TerminateSession'], resources: [this.formatArn({ service: 'ssm', region: '*', resource: 'session', resourceName: SESSION_ID_PATTERN })] }),
       );
     }
 

@@ -130,7 +130,7 @@ describe('DynamoDB table', () => {
 });
 
 describe('task role', () => {
-  test('dynamodb: DescribeTable (schema check at start) and GetItem/PutItem/UpdateItem/DeleteItem (rule-holder bookkeeping)/Query on the table, Query on its indexes, nothing else', () => {
+  test('dynamodb: DescribeTable (schema check at start), GetItem/PutItem/UpdateItem/Query on the table, Query on its indexes, nothing else', () => {
     const tableArn = { 'Fn::GetAtt': [stack.getLogicalId(stack.table.node.defaultChild as CfnElement), 'Arn'] };
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: taskRoleId }],
@@ -138,7 +138,7 @@ describe('task role', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Effect: 'Allow',
-            Action: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+            Action: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
             Resource: tableArn,
           }),
           Match.objectLike({
@@ -153,6 +153,20 @@ describe('task role', () => {
     expect(new Set(dynamoActions)).toEqual(new Set(['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
   });
 
+  test('dynamodb:DeleteItem only on the RULE# bookkeeping items (dynamodb:LeadingKeys), in exactly one statement', () => {
+    const tableArn = { 'Fn::GetAtt': [stack.getLogicalId(stack.table.node.defaultChild as CfnElement), 'Arn'] };
+    const deleting = allStatements().filter((s) => actionsOf(s).some((a) => a === 'dynamodb:DeleteItem' || a === 'dynamodb:*' || a === 'dynamodb:Delete*' || a === 'dynamodb:BatchWriteItem'));
+    expect(deleting).toEqual([
+      {
+        Sid: 'DeleteBookkeepingItems',
+        Effect: 'Allow',
+        Action: 'dynamodb:DeleteItem',
+        Resource: tableArn,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RULE#*'] } },
+      },
+    ]);
+  });
+
   test('no dynamodb:Scan, DeleteTable or dynamodb:* anywhere in the template', () => {
     const actions = allStatements().flatMap(actionsOf);
     expect(actions).not.toContain('dynamodb:Scan');
@@ -160,53 +174,52 @@ describe('task role', () => {
     expect(actions.filter((a) => a === '*' || a === 'dynamodb:*' || a === 'ec2:*')).toEqual([]);
   });
 
-  test('Authorize/Revoke ingress only on the managed security group ARNs', () => {
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: taskRoleId }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: 'Allow',
-            Action: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'],
-            Resource: MANAGED_SGS.map(sgArn),
-          }),
-        ]),
-      },
-    });
+  const TAG_KEYS = ['jit:request-id', 'jit:requester', 'jit:expires-at', 'jit:managed-by'];
+  const REQUEST_TAGS = {
+    StringEquals: { 'aws:RequestTag/jit:managed-by': 'jit-access-bot' },
+    Null: Object.fromEntries(TAG_KEYS.map((k) => [`aws:RequestTag/${k}`, 'false'])),
+    'ForAllValues:StringEquals': { 'aws:TagKeys': TAG_KEYS },
+  };
+
+  test('Authorize on the managed security groups only, and on a new rule only with the bot’s four tags (aws:RequestTag, aws:TagKeys)', () => {
+    const authorizing = allStatements().filter((s) => actionsOf(s).some((a) => /^ec2:(AuthorizeSecurityGroup|\*$)|^\*$/.test(a)));
+    expect(authorizing).toEqual([
+      { Sid: 'AuthorizeOnManagedGroups', Effect: 'Allow', Action: 'ec2:AuthorizeSecurityGroupIngress', Resource: MANAGED_SGS.map(sgArn) },
+      { Sid: 'AuthorizeOnlyTaggedRules', Effect: 'Allow', Action: 'ec2:AuthorizeSecurityGroupIngress', Resource: ruleArns, Condition: REQUEST_TAGS },
+    ]);
   });
 
-  test('no statement grants Authorize/Revoke on "*" or on any security group outside the managed list', () => {
-    const managed = MANAGED_SGS.map((id) => JSON.stringify(sgArn(id)));
-    const grants = allStatements().filter((s) => actionsOf(s).some((a) => /SecurityGroupIngress|SecurityGroupEgress|^ec2:\*$|^\*$/.test(a)));
+  test('Revoke only on the managed security groups, with no other action in the statement', () => {
+    const revoking = allStatements().filter((s) => actionsOf(s).some((a) => /^ec2:RevokeSecurityGroup/.test(a)));
+    expect(revoking).toEqual([{ Sid: 'RevokeOnManagedGroups', Effect: 'Allow', Action: 'ec2:RevokeSecurityGroupIngress', Resource: MANAGED_SGS.map(sgArn) }]);
+  });
+
+  test('no egress changes, and no security-group change on "*" or outside the managed list', () => {
+    const managed = [...MANAGED_SGS.map((id) => JSON.stringify(sgArn(id))), JSON.stringify(ruleArns)];
+    const grants = allStatements().filter((s) => actionsOf(s).some((a) => /SecurityGroup(Ingress|Egress|Rules)|^ec2:\*$|^\*$/.test(a) && !/^ec2:Describe/.test(a)));
     expect(grants.length).toBeGreaterThan(0);
     for (const s of grants) {
-      expect(s.Effect).toBe('Allow');
-      const resources = asArray(s.Resource).map((r) => JSON.stringify(r));
-      expect(resources).not.toContain('"*"');
-      expect(actionsOf(s).filter((a) => /Egress/.test(a))).toEqual([]);
-      if (actionsOf(s).includes('ec2:RevokeSecurityGroupIngress')) {
-        // Revoke is evaluated on the security group only.
-        expect(resources.sort()).toEqual([...managed].sort());
-      } else {
-        // Authorize with TagSpecifications is also evaluated on the new rule (security-group-rule/*);
-        // the security-group check still limits which group can change.
-        for (const r of resources) expect([...managed, JSON.stringify(ruleArns)]).toContain(r);
-      }
+      expect(actionsOf(s).filter((a) => /Egress|Modify|Update/.test(a))).toEqual([]);
+      for (const r of asArray(s.Resource)) expect(managed).toContain(JSON.stringify(r));
     }
-    // The only statement naming the rule ARNs for Authorize carries Authorize alone.
-    const ruleStatement = grants.find((s) => JSON.stringify(s.Resource) === JSON.stringify(ruleArns));
-    expect(ruleStatement?.Action).toBe('ec2:AuthorizeSecurityGroupIngress');
   });
 
-  test('CreateTags only on security-group-rule resources, only while authorizing ingress', () => {
-    const tagging = allStatements().filter((s) => actionsOf(s).includes('ec2:CreateTags'));
-    expect(tagging).toHaveLength(1);
-    expect(tagging[0]).toMatchObject({
-      Effect: 'Allow',
-      Action: 'ec2:CreateTags',
-      Resource: ruleArns,
-      Condition: { StringEquals: { 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } },
-    });
+  test('CreateTags only on security-group-rule resources, only while authorizing ingress, only with the bot’s tags', () => {
+    const tagging = allStatements().filter((s) => actionsOf(s).some((a) => /^ec2:(CreateTags|\*)$|^\*$/.test(a)));
+    expect(tagging).toEqual([
+      {
+        Sid: 'TagRulesAtCreation',
+        Effect: 'Allow',
+        Action: 'ec2:CreateTags',
+        Resource: ruleArns,
+        Condition: { ...REQUEST_TAGS, StringEquals: { ...REQUEST_TAGS.StringEquals, 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } },
+      },
+    ]);
+  });
+
+  test('no mutating action of the task role has "*" as its resource (only the describe calls do)', () => {
+    const wildcardAllows = taskRoleStatements().filter((s) => s.Effect === 'Allow' && asArray(s.Resource).some((r) => r === '*' || (typeof r === 'string' && r.endsWith(':*'))));
+    for (const a of wildcardAllows.flatMap(actionsOf)) expect(a).toMatch(/^(ec2|ssm):Describe/);
   });
 
   test('describe calls on "*" are the only wildcard resources of the task role', () => {
@@ -343,7 +356,29 @@ describe('role-backed targets', () => {
     expect(bySid.AssumeTargetRoles).toMatchObject({ Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'], Resource: ROLES });
     expect(bySid.DenyPoliciesOnTargetRoles).toMatchObject({ Action: ['iam:GetRole', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy'], Resource: ROLES });
     expect(bySid.FindNodesAndSessions!.Action).toEqual(['ssm:DescribeInstanceInformation', 'ssm:DescribeSessions']);
-    expect(bySid.EndSessions!.Action).toBe('ssm:TerminateSession');
+    // Only sessions the bot's RoleSessionName ("<human>.jit-<id>") started.
+    expect(bySid.EndSessions).toMatchObject({
+      Effect: 'Allow',
+      Action: 'ssm:TerminateSession',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ssm:*:${ACCOUNT}:session/*.jit-*`]] },
+    });
+    expect(statementsOf(t).filter((s) => asArray(s.Action).some((a) => /^ssm:(TerminateSession|\*)$|^\*$/.test(a)))).toHaveLength(1);
+    // Boundaries: denied outright, so no Allow added later can let the bot lift or rewrite one.
+    expect(bySid.NeverChangeBoundaries).toEqual({
+      Sid: 'NeverChangeBoundaries',
+      Effect: 'Deny',
+      Action: ['iam:PutRolePermissionsBoundary', 'iam:DeleteRolePermissionsBoundary', 'iam:CreatePolicyVersion', 'iam:SetDefaultPolicyVersion', 'iam:DeletePolicyVersion'],
+      Resource: '*',
+    });
+    const everyAllow = statementsOf(t).filter((s) => (s as { Effect?: string }).Effect === 'Allow').flatMap((s) => asArray(s.Action));
+    expect(everyAllow.filter((a) => /Boundary|PolicyVersion|^iam:\*$|^iam:(Attach|Detach|Create|Update)/.test(a))).toEqual([]);
+    const taskPolicies = Object.values(t.findResources('AWS::IAM::Policy')).filter((r) => JSON.stringify(r.Properties.Roles).match(/"Ref":"TaskRole[0-9A-F]+"/));
+    expect(taskPolicies).toHaveLength(1);
+    const allows = (taskPolicies[0]!.Properties.PolicyDocument.Statement as Statement[]).filter((s) => s.Effect === 'Allow').flatMap(actionsOf);
+    // Every IAM/STS/SSM action allowed is one the bot's code calls (src/aws/sts-session.ts, ssm-session.ts, doctor.ts).
+    expect(new Set(allows.filter((a) => /^(iam|sts|ssm):/.test(a)))).toEqual(
+      new Set(['sts:AssumeRole', 'sts:SetSourceIdentity', 'iam:GetRole', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy', 'iam:SimulatePrincipalPolicy', 'ssm:DescribeInstanceInformation', 'ssm:DescribeSessions', 'ssm:TerminateSession']),
+    );
     // The doctor's simulation of those calls: on the bot's own role only.
     expect(bySid.DoctorSimulatesItself).toMatchObject({ Action: ['iam:SimulatePrincipalPolicy', 'iam:GetRole'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^TaskRole/), 'Arn'] } });
     for (const s of statementsOf(t)) if (asArray(s.Action).some((a) => /^(sts:AssumeRole|iam:PutRolePolicy)$/.test(a))) expect(s.Resource).not.toEqual('*');

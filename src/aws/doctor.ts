@@ -3,7 +3,8 @@
  * rules on each ec2-ssh target's security group (EC2 DryRun), whether each role-backed target's
  * role exists and trusts the bot the way grants rely on (sts:SetSourceIdentity, a required
  * source identity), whether each ssm-session target's nodes are online, and whether the bot may
- * write the per-grant deny policies (iam:SimulatePrincipalPolicy). Nothing here changes anything
+ * write the per-grant deny policies (iam:SimulatePrincipalPolicy), and whether each such role has a
+ * permissions boundary (what caps any inline policy written on it). Nothing here changes anything
  * in AWS: EC2 calls carry DryRun, IAM is only read and simulated.
  */
 import {
@@ -20,7 +21,7 @@ import { fail, pass, type CheckOutcome } from '../doctor';
 import { formatDuration } from '../domain/duration';
 import { ValidationError } from '../domain/errors';
 import type { AwsRoleTarget, Ec2SshTarget, SsmSessionTarget } from '../domain/types';
-import { DEFAULT_TAG_PREFIX, MANAGED_BY } from './ec2-ssh';
+import { ruleTagKeys, ruleTags } from './ec2-ssh';
 import { awsErrorCode } from './retry';
 import { SsmSessionProvider } from './ssm-session';
 import { arnParts, DENY_POLICY_ACTIONS, roleName, StsSessions } from './sts-session';
@@ -93,7 +94,8 @@ export class AwsDoctor {
           DryRun: true,
           GroupId,
           IpPermissions,
-          TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: [{ Key: `${DEFAULT_TAG_PREFIX}:managed-by`, Value: MANAGED_BY }] }],
+          // All four tags a grant sets: the task role allows authorize only with them (infra/).
+          TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: ruleTags(ruleTagKeys(), 'jit-doctor', 'doctor', new Date(0)) }],
         }),
       ),
     );
@@ -120,10 +122,12 @@ export class AwsDoctor {
     if (!found.ok) return notChecked();
     let document: string;
     let maxSeconds: number;
+    let boundary: string | undefined;
     try {
       const out = await this.clients.iam.send(new GetRoleCommand({ RoleName: roleName(target.roleArn) }));
       document = decodeURIComponent(out.Role?.AssumeRolePolicyDocument ?? '');
       maxSeconds = out.Role?.MaxSessionDuration ?? 3_600;
+      boundary = out.Role?.PermissionsBoundary?.PermissionsBoundaryArn;
     } catch (err) {
       if (errorName(err) === 'NoSuchEntity') return fail(`role ${target.roleArn} does not exist`, `check roleArn of target ${target.name} (and that it is in the bot's account)`);
       return awsProblem(err, `reading role ${target.roleArn}`, 'iam:GetRole');
@@ -145,8 +149,14 @@ export class AwsDoctor {
         fixes.push('add "Condition": {"Null": {"sts:SourceIdentity": "false"}} to the trust statement for the bot');
       }
     }
+    // The bot may write inline policies on the role (its per-grant denies): only a permissions
+    // boundary, which the bot may not change, caps what such a policy could ever grant.
+    if (!boundary) {
+      problems.push('it has no permissions boundary, so an inline policy written with the bot\'s iam:PutRolePolicy could grant anything');
+      fixes.push(`attach a permissions boundary that allows only what ${target.name} is for: aws iam put-role-permissions-boundary --role-name ${roleName(target.roleArn)} --permissions-boundary <policy ARN>`);
+    }
     if (problems.length > 0) return fail(`role ${target.roleArn}: ${problems.join('; ')}`, `${fixes.join('; ')} (README → AWS permissions)`);
-    return pass(`role ${roleName(target.roleArn)} trusts the bot and requires a source identity; maximum session ${formatDuration(maxSeconds * 1000)}`);
+    return pass(`role ${roleName(target.roleArn)} trusts the bot and requires a source identity; permissions boundary ${boundary}; maximum session ${formatDuration(maxSeconds * 1000)}`);
   }
 
   /** Every listed node is managed and online, and the tags match at least one online node. */

@@ -3,7 +3,9 @@
  * opening a single TCP port to a single host, removed again by its rule id.
  *
  * Grants are idempotent: the rule carries the request id as a tag, and a grant first looks for a
- * rule with that tag and adopts it. When EC2 refuses a duplicate because this bot already created
+ * rule with that tag and adopts it, but only when its group, protocol, port and address are exactly
+ * the request's. A tagged rule of another shape fails the grant (non-retryable) and is left as it is:
+ * the tag is someone's claim, not proof, and opening a second rule beside it would hide the anomaly. When EC2 refuses a duplicate because this bot already created
  * the same rule (group, port, address) for another request, the grant shares that rule
  * (`shared: true`); the core counts its holders and removes it only when the last one ends. A
  * matching rule without this bot's managed-by tag is never adopted (revoking it later would remove
@@ -32,6 +34,21 @@ import { awsErrorCode, awsFailure, isRetryableAwsError } from './retry';
 export const MANAGED_BY = 'jit-access-bot';
 /** Rule tag keys are "<prefix>:request-id", "<prefix>:managed-by", … */
 export const DEFAULT_TAG_PREFIX = 'jit';
+
+/** The tag keys of a rule ("<prefix>:request-id", …). The task role's IAM conditions require exactly these (infra/lib/bot-names.ts). */
+export function ruleTagKeys(prefix: string = DEFAULT_TAG_PREFIX): { requestId: string; requester: string; expiresAt: string; managedBy: string } {
+  return { requestId: `${prefix}:request-id`, requester: `${prefix}:requester`, expiresAt: `${prefix}:expires-at`, managedBy: `${prefix}:managed-by` };
+}
+
+/** The tags a grant puts on its rule at creation (TagSpecifications): all four, every time. */
+export function ruleTags(keys: ReturnType<typeof ruleTagKeys>, requestId: string, requesterId: string, expiresAt: Date): Tag[] {
+  return [
+    { Key: keys.requestId, Value: requestId },
+    { Key: keys.requester, Value: requesterId },
+    { Key: keys.expiresAt, Value: expiresAt.toISOString() },
+    { Key: keys.managedBy, Value: MANAGED_BY },
+  ];
+}
 
 export interface Ec2SshProviderOptions {
   /** Region of targets that do not name one. */
@@ -78,26 +95,30 @@ interface RulePlan {
 export class Ec2SshProvider implements AccessProvider {
   readonly kind = 'ec2-ssh' as const;
   private readonly defaultRegion: string;
-  private readonly tagKeys: { requestId: string; requester: string; expiresAt: string; managedBy: string };
+  private readonly tagKeys: ReturnType<typeof ruleTagKeys>;
 
   constructor(
     private readonly clientFor: (region: string) => EC2Client,
     opts: Ec2SshProviderOptions,
   ) {
     this.defaultRegion = opts.defaultRegion;
-    const prefix = opts.tagPrefix ?? DEFAULT_TAG_PREFIX;
-    this.tagKeys = {
-      requestId: `${prefix}:request-id`,
-      requester: `${prefix}:requester`,
-      expiresAt: `${prefix}:expires-at`,
-      managedBy: `${prefix}:managed-by`,
-    };
+    this.tagKeys = ruleTagKeys(opts.tagPrefix);
   }
 
   async grant(request: AccessRequest, target: Ec2SshTarget, expiresAt: Date): Promise<Ec2Grant> {
     const plan = this.plan(request, target);
-    const tagged = await this.groupRules(plan, [{ Name: `tag:${this.tagKeys.requestId}`, Values: [request.id] }]);
-    const mine = tagged.find((rule) => !rule.IsEgress && rule.SecurityGroupRuleId)?.SecurityGroupRuleId;
+    const tagged = (await this.groupRules(plan, [{ Name: `tag:${this.tagKeys.requestId}`, Values: [request.id] }])).filter((rule) => !rule.IsEgress && rule.SecurityGroupRuleId);
+    // A tag is only a claim: adopt only the rule this request would have created (same group,
+    // protocol, port and address). Anything else carrying this request's id is refused and left
+    // alone: never adopted (its revoke would be ours), never revoked (it is not what we opened).
+    const strange = tagged.filter((rule) => !sameRule(rule, plan));
+    if (strange.length > 0) {
+      throw new GrantError(
+        `${plan.groupId} already has a rule tagged ${this.tagKeys.requestId}=${request.id} that does not match ${plan.label}: ` +
+          `${strange.map(describeRule).join('; ')}; nothing was changed (inspect that rule before trying again)`,
+      );
+    }
+    const mine = tagged[0]?.SecurityGroupRuleId;
     if (mine) return toGrant(plan, mine);
 
     let ruleId: string | undefined;
@@ -106,17 +127,7 @@ export class Ec2SshProvider implements AccessProvider {
         new AuthorizeSecurityGroupIngressCommand({
           GroupId: plan.groupId,
           IpPermissions: [permission(plan, ruleDescription(request, expiresAt))],
-          TagSpecifications: [
-            {
-              ResourceType: 'security-group-rule',
-              Tags: [
-                { Key: this.tagKeys.requestId, Value: request.id },
-                { Key: this.tagKeys.requester, Value: request.requesterId },
-                { Key: this.tagKeys.expiresAt, Value: expiresAt.toISOString() },
-                { Key: this.tagKeys.managedBy, Value: MANAGED_BY },
-              ],
-            },
-          ],
+          TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: ruleTags(this.tagKeys, request.id, request.requesterId, expiresAt) }],
         }),
       );
       ruleId = out.SecurityGroupRules?.[0]?.SecurityGroupRuleId;
@@ -301,6 +312,12 @@ function sameRule(rule: SecurityGroupRule, plan: RulePlan): boolean {
     cidr !== undefined &&
     cidr.toLowerCase() === plan.host.cidr
   );
+}
+
+/** "sgr-… tcp/22 from 0.0.0.0/0", for messages about a rule that is not what we expected. */
+function describeRule(rule: SecurityGroupRule): string {
+  const ports = rule.FromPort === rule.ToPort ? `${rule.FromPort}` : `${rule.FromPort}-${rule.ToPort}`;
+  return `${rule.SecurityGroupRuleId} ${rule.IpProtocol}/${ports} from ${rule.CidrIpv4 ?? rule.CidrIpv6 ?? rule.ReferencedGroupInfo?.GroupId ?? rule.PrefixListId ?? '?'}`;
 }
 
 function tagValue(tags: Tag[] | undefined, key: string): string | undefined {

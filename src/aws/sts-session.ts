@@ -8,6 +8,7 @@
  * inline deny for exactly that aws:userid on the role ("jit-deny-<request id>"), stamped with the
  * time the last of those credentials expires. The drift sweep deletes the deny after that time.
  */
+import { createHash } from 'node:crypto';
 import {
   DeleteRolePolicyCommand,
   GetRoleCommand,
@@ -102,6 +103,15 @@ export function denyUntil(document: string): Date | undefined {
   return undefined;
 }
 
+/**
+ * True for the deny policies this bot writes: a `jit-deny-*` name, and every statement a Deny of
+ * everything with our Sid. Anything else on a managed role is someone else's (or an attacker's).
+ */
+export function isOwnDeny(name: string, document: string): boolean {
+  const list = statements(document);
+  return name.startsWith(DENY_PREFIX) && list.length > 0 && list.every((s) => s.Effect === 'Deny' && s.Action === '*' && s.Resource === '*' && typeof s.Sid === 'string' && DENY_SID.test(s.Sid));
+}
+
 /** Partition and account of an ARN ("arn:aws:iam::123456789012:role/x" → aws, 123456789012). */
 export function arnParts(arn: string): { partition: string; account: string } {
   const [, partition = 'aws', , , account = ''] = arn.split(':');
@@ -179,6 +189,8 @@ export interface SessionAccess {
 
 export class StsSessions {
   private readonly roleMax = new Map<string, { seconds: number; at: number }>();
+  /** Foreign inline policies already reported (role, name, content hash). */
+  private readonly reportedForeign = new Set<string>();
 
   constructor(
     private readonly stsFor: (region: string) => STSClient,
@@ -257,11 +269,14 @@ export class StsSessions {
   }
 
   /** Deletes the role's jit-deny-* policies whose credentials have all expired; returns their names. */
-  async cleanupDenies(roleArn: string, now: Date): Promise<string[]> {
+  async cleanupDenies(roleArn: string, now: Date, names?: string[]): Promise<string[]> {
     const RoleName = roleName(roleArn);
     const removed: string[] = [];
-    for (const PolicyName of await this.denyPolicyNames(roleArn)) {
-      const until = denyUntil((await this.rolePolicy(roleArn, PolicyName)) ?? '');
+    for (const PolicyName of (names ?? (await this.inlinePolicyNames(roleArn))).filter((n) => n.startsWith(DENY_PREFIX))) {
+      const document = await this.rolePolicy(roleArn, PolicyName);
+      // Only our own deny (a Deny-only document with our Sid) is ever deleted; anything else is reported.
+      if (document === undefined || !isOwnDeny(PolicyName, document)) continue;
+      const until = denyUntil(document);
       if (!until || until.getTime() >= now.getTime()) continue;
       try {
         await this.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName }));
@@ -344,7 +359,9 @@ export class StsSessions {
     const failures: string[] = [];
     for (const roleArn of new Set(roleArns)) {
       try {
-        lines.push(...(await this.cleanupDenies(roleArn, now)).map((name) => `deleted expired deny ${name} from ${roleArn}`));
+        const names = await this.inlinePolicyNames(roleArn);
+        lines.push(...(await this.foreignPolicies(roleArn, names)));
+        lines.push(...(await this.cleanupDenies(roleArn, now, names)).map((name) => `deleted expired deny ${name} from ${roleArn}`));
       } catch (err) {
         failures.push(err instanceof Error ? err.message : String(err));
       }
@@ -370,13 +387,32 @@ export class StsSessions {
     }
   }
 
-  private async denyPolicyNames(roleArn: string): Promise<string[]> {
+  /**
+   * Alert lines for the role's inline policies that are not one of this bot's own deny policies
+   * (a `jit-deny-*` name AND a Deny-only document with our Sid): whatever else is there could grant
+   * more than the role should, and iam:PutRolePolicy is the one write the bot has on the role. Each
+   * policy (name and content) is reported once per process, like untagged rules; nothing is deleted.
+   */
+  private async foreignPolicies(roleArn: string, names: string[]): Promise<string[]> {
+    const lines: string[] = [];
+    for (const name of names) {
+      const document = await this.rolePolicy(roleArn, name);
+      if (document === undefined || isOwnDeny(name, document)) continue;
+      const key = `${roleArn}#${name}#${createHash('sha256').update(document).digest('hex')}`;
+      if (this.reportedForeign.has(key)) continue;
+      this.reportedForeign.add(key);
+      lines.push(`Inline policy ${name} on ${roleArn} is not one of this bot's deny policies: review it (left alone).`);
+    }
+    return lines;
+  }
+
+  private async inlinePolicyNames(roleArn: string): Promise<string[]> {
     const names: string[] = [];
     let Marker: string | undefined;
     try {
       do {
         const page = await this.iam.send(new ListRolePoliciesCommand({ RoleName: roleName(roleArn), Marker }));
-        names.push(...(page.PolicyNames ?? []).filter((n) => n.startsWith(DENY_PREFIX)));
+        names.push(...(page.PolicyNames ?? []));
         Marker = page.IsTruncated ? page.Marker : undefined;
       } while (Marker);
     } catch (err) {

@@ -342,6 +342,11 @@ export interface AccessRequest {
   /** When the expiry-warning DM is due (set at grant). */
   warnAt?: string;
   warned?: boolean;
+  /**
+   * DynamoDB TTL (epoch seconds): set by the transition that resolves the request (terminal status),
+   * `retention` after it. Never on a live request: TTL is not revocation.
+   */
+  purgeAt?: number;
   endedAt?: string;
   endedBy?: string;
   endReason?: EndReason;

@@ -350,6 +350,10 @@ export function tableDefinition(table: string): CreateTableCommand['input'] {
  * Creates the table if it does not exist (embedded store only), and returns once it and its
  * indexes are ACTIVE: CreateTable answers while the table is still CREATING, and a write before it
  * is ready fails with ResourceNotFoundException.
+ *
+ * TTL is not enabled here: dynalite has no UpdateTimeToLive, so the embedded store keeps resolved
+ * requests (their `purgeAt` is written but nothing deletes them). A real table enables TTL on
+ * `purgeAt` (infra/ does; the README says how by hand).
  */
 export async function ensureTable(client: DynamoDBClient, table: string, timeoutMs = 30_000): Promise<'created' | 'exists'> {
   let outcome: 'created' | 'exists' = 'exists';

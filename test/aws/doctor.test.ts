@@ -54,8 +54,21 @@ function awsError(name: string, httpStatusCode: number | undefined, message = `$
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode, attempts: 1 } });
 }
 
-function roleAnswer(trust: unknown = GOOD_TRUST, maxSeconds = 3_600) {
-  return { Role: { RoleName: 'x', Arn: ROLE_ARN, Path: '/', RoleId: 'AROAX', CreateDate: new Date(), MaxSessionDuration: maxSeconds, AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(trust)) } };
+const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/jit-target-boundary`;
+
+function roleAnswer(trust: unknown = GOOD_TRUST, maxSeconds = 3_600, boundary: string | null = BOUNDARY) {
+  return {
+    Role: {
+      RoleName: 'x',
+      Arn: ROLE_ARN,
+      Path: '/',
+      RoleId: 'AROAX',
+      CreateDate: new Date(),
+      MaxSessionDuration: maxSeconds,
+      AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(trust)),
+      ...(boundary ? { PermissionsBoundary: { PermissionsBoundaryType: 'PermissionsBoundaryPolicy' as const, PermissionsBoundaryArn: boundary } } : {}),
+    },
+  };
 }
 
 const allowed = (actions: string[], resource: string, decision = 'allowed'): EvaluationResult[] =>
@@ -113,6 +126,8 @@ describe('ec2-ssh: the security group', () => {
     expect(fake.calls.map((c) => c.action)).toEqual(['DescribeSecurityGroups', 'AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress']);
     const authorize = fake.calls[1]!.params;
     expect(authorize).toMatchObject({ DryRun: 'true', GroupId: SG, 'IpPermissions.1.FromPort': '2222', 'IpPermissions.1.IpRanges.1.CidrIp': PROBE_CIDR, 'TagSpecification.1.ResourceType': 'security-group-rule' });
+    // The probe carries the four tags the task role's conditions require of every authorize (infra/).
+    expect(Object.entries(authorize).filter(([k]) => /^TagSpecification\.1\.Tag\.\d+\.Key$/.test(k)).map(([, v]) => v)).toEqual(['jit:request-id', 'jit:requester', 'jit:expires-at', 'jit:managed-by']);
     expect(fake.calls[2]!.params).toMatchObject({ DryRun: 'true', 'IpPermissions.1.IpRanges.1.CidrIp': PROBE_CIDR });
     expect(fake.rules()).toEqual([]);
   });
@@ -159,7 +174,20 @@ describe('ec2-ssh: the security group', () => {
 describe('aws-role: the role and its trust policy', () => {
   it('passes when the role trusts the bot (by its role ARN with a path) and requires a source identity; shows the maximum session', async () => {
     iam.on(GetRoleCommand, { RoleName: 'ReadOnly' }).resolves(roleAnswer(GOOD_TRUST, 4 * 3_600));
-    expect(await doctor.roleCheck(roleTarget)).toEqual({ ok: true, detail: 'role ReadOnly trusts the bot and requires a source identity; maximum session 4h' });
+    expect(await doctor.roleCheck(roleTarget)).toEqual({ ok: true, detail: `role ReadOnly trusts the bot and requires a source identity; permissions boundary ${BOUNDARY}; maximum session 4h` });
+  });
+
+  it('fails when the role has no permissions boundary (nothing caps an inline policy the bot could write)', async () => {
+    iam.on(GetRoleCommand, { RoleName: 'ReadOnly' }).resolves(roleAnswer(GOOD_TRUST, 3_600, null));
+    const outcome = await doctor.roleCheck(roleTarget);
+    expect(outcome).toMatchObject({ ok: false, detail: `role ${ROLE_ARN}: it has no permissions boundary, so an inline policy written with the bot's iam:PutRolePolicy could grant anything` });
+    expect(outcome.fix).toBe('attach a permissions boundary that allows only what prod-readonly is for: aws iam put-role-permissions-boundary --role-name ReadOnly --permissions-boundary <policy ARN> (README → AWS permissions)');
+  });
+
+  it('names every problem at once: trust and boundary', async () => {
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: BOT_ROLE }, Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'] }] };
+    iam.on(GetRoleCommand, { RoleName: 'ReadOnly' }).resolves(roleAnswer(trust, 3_600, null));
+    expect((await doctor.roleCheck(roleTarget)).detail).toMatch(/does not require a source identity.*; it has no permissions boundary/);
   });
 
   it('fails when the role does not exist', async () => {

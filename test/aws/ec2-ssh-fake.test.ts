@@ -146,6 +146,19 @@ it('never adopts a rule for the same address and port that this request did not 
   expect(fake.rules()).toEqual([manual]);
 });
 
+it('never adopts, nor revokes, a rule tagged with the request id whose address or port differs', async () => {
+  const { provider } = providerWith();
+  const tags = { 'jit:request-id': 'jit-fake6', 'jit:managed-by': 'jit-access-bot' };
+  const wide = fake.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '0.0.0.0/0', tags });
+
+  const err = await provider.grant(pendingRequest({ id: 'jit-fake6' }), target, EXPIRES).catch((e: unknown) => e);
+
+  expect(err).toBeInstanceOf(GrantError);
+  expect(err).toMatchObject({ retryable: false, message: expect.stringContaining(`${wide.securityGroupRuleId} tcp/22 from 0.0.0.0/0`) });
+  expect(fake.rules()).toEqual([wide]);
+  expect(actions()).toEqual(['DescribeSecurityGroupRules']);
+});
+
 it('throttling surfaces as a retryable GrantError when the client does not retry', async () => {
   const { provider } = providerWith({ maxAttempts: 1 });
   const request = pendingRequest({ id: 'jit-fake5' });

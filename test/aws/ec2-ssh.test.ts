@@ -133,6 +133,49 @@ describe('grant', () => {
     expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
   });
 
+  describe('a rule tagged with this request but not of its shape is never adopted', () => {
+    it.each<[string, Partial<SecurityGroupRule>, string]>([
+      ['another address', { CidrIpv4: '0.0.0.0/0' }, 'sgr-existing tcp/22 from 0.0.0.0/0'],
+      ['a wider CIDR around the address', { CidrIpv4: '203.0.113.0/24' }, 'sgr-existing tcp/22 from 203.0.113.0/24'],
+      ['another port', { FromPort: 3389, ToPort: 3389 }, 'sgr-existing tcp/3389 from 203.0.113.7/32'],
+      ['a port range around the port', { FromPort: 0, ToPort: 65535 }, 'sgr-existing tcp/0-65535 from 203.0.113.7/32'],
+      ['another protocol', { IpProtocol: 'udp' }, 'sgr-existing udp/22 from 203.0.113.7/32'],
+      ['all protocols', { IpProtocol: '-1', FromPort: -1, ToPort: -1 }, 'sgr-existing -1/-1 from 203.0.113.7/32'],
+      ['an IPv6 address', { CidrIpv4: undefined, CidrIpv6: '::/0' }, 'sgr-existing tcp/22 from ::/0'],
+      ['a group reference instead of an address', { CidrIpv4: undefined, ReferencedGroupInfo: { GroupId: 'sg-0aaaaaaaaaaaaaaaa' } }, 'sgr-existing tcp/22 from sg-0aaaaaaaaaaaaaaaa'],
+    ])('%s: the grant fails (not retryable), naming the rule, and nothing is authorized or revoked', async (_name, shape, described) => {
+      ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [ingressRule({ Tags: OUR_TAGS, ...shape })] });
+
+      const err = await grantError(provider.grant(request, target, EXPIRES));
+
+      expect(err.retryable).toBe(false);
+      expect(err.message).toBe(
+        `${SG} already has a rule tagged jit:request-id=jit-req1 that does not match tcp/22 on ${SG} (eu-west-1) for 203.0.113.7/32: ${described}; nothing was changed (inspect that rule before trying again)`,
+      );
+      expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
+      expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 0);
+    });
+
+    it('a matching rule next to a strange one with the same tag is not adopted either', async () => {
+      ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [ingressRule({ Tags: OUR_TAGS }), ingressRule({ SecurityGroupRuleId: 'sgr-wide', CidrIpv4: '0.0.0.0/0', Tags: OUR_TAGS })] });
+
+      const err = await grantError(provider.grant(request, target, EXPIRES));
+
+      expect(err.message).toContain('sgr-wide tcp/22 from 0.0.0.0/0');
+      expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
+      expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 0);
+    });
+
+    it('protocol "6" (tcp by number) and an upper-case IPv6 address still match exactly', async () => {
+      ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [ingressRule({ Tags: OUR_TAGS, IpProtocol: '6', CidrIpv4: undefined, CidrIpv6: '2001:DB8::7/128' })] });
+
+      const grant = await provider.grant({ ...request, cidr: '2001:db8::7/128' }, target, EXPIRES);
+
+      expect(grant.securityGroupRuleId).toBe('sgr-existing');
+      expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
+    });
+  });
+
   it('throws a GrantError when EC2 returns no rule id', async () => {
     ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true, SecurityGroupRules: [] });
 

@@ -217,4 +217,12 @@ describe('cleanup', () => {
     expect(iam).toHaveReceivedCommandTimes(ListRolePoliciesCommand, 1);
     expect(iam).toHaveReceivedCommandWith(ListRolePoliciesCommand, { RoleName: 'ReadOnly' });
   });
+
+  it('reports an inline policy on the role that is not the bot’s own deny as a drift line, and leaves it', async () => {
+    iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['backdoor'] });
+    iam.on(GetRolePolicyCommand).resolves({ PolicyDocument: encodeURIComponent('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}') });
+
+    expect(await provider.cleanup([target], clock.now())).toEqual([`Inline policy backdoor on ${ROLE_ARN} is not one of this bot's deny policies: review it (left alone).`]);
+    expect(iam).toHaveReceivedCommandTimes(DeleteRolePolicyCommand, 0);
+  });
 });

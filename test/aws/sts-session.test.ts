@@ -13,6 +13,7 @@ import 'aws-sdk-client-mock-jest';
 import {
   clampDuration,
   denyPolicyDocument,
+  isOwnDeny,
   denyPolicyName,
   denyUntil,
   roleSessionName,
@@ -384,6 +385,60 @@ describe('StsSessions.cleanupDenies', () => {
     iam.on(GetRolePolicyCommand).resolves({ PolicyDocument: doc('2026-11-22T11:00:00.000Z') });
     iam.on(DeleteRolePolicyCommand).rejects(noSuchEntity());
     expect(await sessions.cleanupDenies(ROLE_ARN, now)).toEqual([]);
+  });
+
+  describe('foreign inline policies on a managed role (the drift alert)', () => {
+    const allowAll = encodeURIComponent('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}');
+    const handmadeDeny = encodeURIComponent('{"Version":"2012-10-17","Statement":[{"Sid":"Handmade","Effect":"Deny","Action":"*","Resource":"*"}]}');
+    // Our Sid and a Deny, but an Allow smuggled in next to it.
+    const smuggled = encodeURIComponent(
+      JSON.stringify({ Version: '2012-10-17', Statement: [...(JSON.parse(denyPolicyDocument(ROLE_ID, NAME, new Date('2026-11-22T11:00:00.000Z'))) as { Statement: unknown[] }).Statement, { Effect: 'Allow', Action: 's3:*', Resource: '*' }] }),
+    );
+    const line = (name: string) => `Inline policy ${name} on ${ROLE_ARN} is not one of this bot's deny policies: review it (left alone).`;
+
+    beforeEach(() => {
+      iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['team-inline', 'jit-deny-jit-evil', 'jit-deny-jit-odd', 'jit-deny-jit-old', 'jit-deny-jit-live'] });
+      iam
+        .on(GetRolePolicyCommand, { PolicyName: 'team-inline' })
+        .resolves({ PolicyDocument: allowAll })
+        .on(GetRolePolicyCommand, { PolicyName: 'jit-deny-jit-evil' })
+        .resolves({ PolicyDocument: smuggled })
+        .on(GetRolePolicyCommand, { PolicyName: 'jit-deny-jit-odd' })
+        .resolves({ PolicyDocument: handmadeDeny })
+        .on(GetRolePolicyCommand, { PolicyName: 'jit-deny-jit-old' })
+        .resolves({ PolicyDocument: doc('2026-11-22T11:00:00.000Z') })
+        .on(GetRolePolicyCommand, { PolicyName: 'jit-deny-jit-live' })
+        .resolves({ PolicyDocument: doc('2026-11-22T12:30:00.000Z') });
+      iam.on(DeleteRolePolicyCommand).resolves({});
+    });
+
+    it('reports every inline policy that is not our own deny (by name AND content), and deletes only our expired deny', async () => {
+      expect(await sessions.cleanupRoles([ROLE_ARN], now)).toEqual([
+        line('team-inline'),
+        line('jit-deny-jit-evil'),
+        line('jit-deny-jit-odd'),
+        `deleted expired deny jit-deny-jit-old from ${ROLE_ARN}`,
+      ]);
+      expect(iam).toHaveReceivedCommandTimes(DeleteRolePolicyCommand, 1);
+      expect(iam).toHaveReceivedCommandWith(DeleteRolePolicyCommand, { RoleName: 'ReadOnly', PolicyName: 'jit-deny-jit-old' });
+      expect(iam).toHaveReceivedCommandTimes(ListRolePoliciesCommand, 1);
+    });
+
+    it('reports a policy once, and again when its content changes', async () => {
+      await sessions.cleanupRoles([ROLE_ARN], now);
+      expect(await sessions.cleanupRoles([ROLE_ARN], now)).toEqual([`deleted expired deny jit-deny-jit-old from ${ROLE_ARN}`]);
+      iam.on(GetRolePolicyCommand, { PolicyName: 'team-inline' }).resolves({ PolicyDocument: encodeURIComponent('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}') });
+      expect(await sessions.cleanupRoles([ROLE_ARN], now)).toEqual([line('team-inline'), `deleted expired deny jit-deny-jit-old from ${ROLE_ARN}`]);
+    });
+
+    it('isOwnDeny: only our name and our Deny-only document', () => {
+      const ours = denyPolicyDocument(ROLE_ID, NAME, new Date('2026-11-22T11:00:00.000Z'));
+      expect(isOwnDeny('jit-deny-jit-1', ours)).toBe(true);
+      expect(isOwnDeny('team-deny', ours)).toBe(false);
+      expect(isOwnDeny('jit-deny-jit-1', decodeURIComponent(smuggled))).toBe(false);
+      expect(isOwnDeny('jit-deny-jit-1', decodeURIComponent(handmadeDeny))).toBe(false);
+      expect(isOwnDeny('jit-deny-jit-1', 'not json')).toBe(false);
+    });
   });
 
   it('cleanupRoles tries every role and reports the failures together', async () => {

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { ConflictError } from '../../src/domain/errors';
 import { decide, type LifecycleContext } from '../../src/lifecycle';
@@ -59,6 +59,15 @@ it('refuses a stale write: resolved requests cannot be changed again', async () 
   const stored = await store.get(r.id);
   expect(stored).toMatchObject({ status: 'DENIED', version: 2, decidedBy: 'U0APPROVER' });
   expect(stored!.dueAt).toBeUndefined();
+});
+
+it('stores purgeAt (the TTL attribute, a Number of epoch seconds) in the write that resolves a request, and not before', async () => {
+  const r = pendingRequest();
+  await store.create(r);
+  const raw = async () => (await client.send(new GetItemCommand({ TableName: 'jit-test', Key: { pk: { S: `REQ#${r.id}` } }, ConsistentRead: true }))).Item!;
+  expect((await raw()).purgeAt).toBeUndefined();
+  await store.transition(decide(r, { type: 'deny', actor: 'U0APPROVER' }, { ...ctx(), retentionMs: 30 * 86_400_000 }));
+  expect((await raw()).purgeAt).toEqual({ N: String(Math.floor(Date.parse('2026-11-22T10:05:00.000Z') / 1000) + 30 * 86_400) });
 });
 
 it('20 concurrent approvals: exactly one winner, one audit record', async () => {
