@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
 import { formatDuration } from './domain/duration';
-import { AlreadyResolvedError, ConflictError, GrantError, InvalidTransitionError, NotAllowedError, NotFoundError, ValidationError } from './domain/errors';
+import { AlreadyResolvedError, CannotDecideError, ConflictError, type FailureCode, failureCodeOfError, GrantError, InvalidTransitionError, newFailureRef, NotAllowedError, NotFoundError, ValidationError } from './domain/errors';
 import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, isStsKind, isTerminal, type ObservedRule, type Target } from './domain/types';
 import { applyTransition, decide, type LifecycleEvent } from './lifecycle';
 import {
@@ -24,7 +24,7 @@ import {
   isAnyApprover,
   isApproverOf,
   type PolicyDecision,
-  recheckForGrant,
+  redecide,
   referencedGroups,
   type SubmissionInput,
   summarizeFor,
@@ -244,7 +244,17 @@ export class AccessService {
         const left = target.policy.approvalsRequired - (request.approvals?.length ?? 0);
         throw new NotAllowedError(`You already approved \`${id}\`; it needs ${approvalsPhrase(left)} more from other approvers.`);
       }
-      recheckForGrant(this.o.config, request);
+      // Re-decide, don't re-check: the whole policy again, now, on fresh group membership.
+      const decision = await this.redecision(request, true);
+      if (decision.outcome === 'deny') {
+        try {
+          return await this.refuse(request, decision);
+        } catch (err) {
+          if (err instanceof ConflictError && attempt < DECISION_ATTEMPTS) continue;
+          if (err instanceof ConflictError) throw resolvedError((await this.o.store.get(id)) ?? request);
+          throw err;
+        }
+      }
       const durationMs = checkNarrowedDuration(target, request, opts.duration);
       const event: LifecycleEvent = { type: 'approve', actor: actorId, required: target.policy.approvalsRequired, ...(comment ? { comment } : {}), ...(durationMs !== undefined ? { durationMs } : {}) };
       let next: AccessRequest;
@@ -283,14 +293,15 @@ export class AccessService {
   /** An approver marks a break-glass request as reviewed (any status; once). */
   async review(id: string, actorId: string): Promise<AccessRequest> {
     for (let attempt = 1; ; attempt++) {
-      const request = await this.mustGet(id);
-      if (!request.breakGlass) throw new NotAllowedError(`\`${id}\` was not break-glass access: there is nothing to review.`);
-      if (request.reviewedBy) throw new AlreadyResolvedError(`\`${id}\` was already reviewed.`);
-      if (actorId === request.requesterId) throw new NotAllowedError('You cannot review your own break-glass access: another approver has to.');
+      // Who may not review learns nothing (not whether the request exists, nor what it was).
+      const request = await this.o.store.get(id);
+      if (!request || actorId === request.requesterId) throw new CannotDecideError();
       const target = findTarget(this.o.config, request.targetName);
       const groups = await this.groupsOf(actorId);
       const approver = target ? isApproverOf(target, actorId, groups) : isAnyApprover(this.o.config, actorId, groups);
-      if (!approver) throw new NotAllowedError(`You are not an approver for \`${request.targetName}\`, so you cannot review this request.`);
+      if (!approver) throw new CannotDecideError();
+      if (!request.breakGlass) throw new NotAllowedError(`\`${id}\` was not break-glass access: there is nothing to review.`);
+      if (request.reviewedBy) throw new AlreadyResolvedError(`\`${id}\` was already reviewed.`);
       try {
         return await this.apply(request, { type: 'review', actor: actorId });
       } catch (err) {
@@ -409,9 +420,8 @@ export class AccessService {
           return await this.apply(request, { type: 'remind', nextAt: this.nextReminder(request, (request.remindersSent ?? 0) + 1) });
         case 'GRANTING': {
           const claimed = await this.apply(request, { type: 'claim', owner: this.o.owner });
-          const target = findTarget(this.o.config, claimed.targetName);
-          if (!target) return await this.apply(claimed, { type: 'grant-failed', error: `target ${claimed.targetName} is no longer configured` });
-          return await this.runGrant(claimed, target);
+          // A target gone since is refused by the re-decision in runGrant.
+          return await this.runGrant(claimed, findTarget(this.o.config, claimed.targetName));
         }
         case 'ACTIVE':
           if (request.expiresAt && now >= Date.parse(request.expiresAt)) {
@@ -436,30 +446,40 @@ export class AccessService {
 
   // ------------------------------------------------------------------ internals
 
-  private async runGrant(granting: AccessRequest, target: Target): Promise<AccessRequest> {
+  /**
+   * One grant attempt (first, retried or resumed by the sweeper): the policy is decided again
+   * first, and a request it now refuses ends DENIED without reaching AWS.
+   */
+  private async runGrant(granting: AccessRequest, decidedTarget: Target | undefined): Promise<AccessRequest> {
+    this.fault('after-grant-intent', granting);
+    const decision = await this.redecision(granting, false);
+    // Re-read: the config may have changed since the caller looked (redecide refuses a missing target).
+    const target = findTarget(this.o.config, granting.targetName) ?? decidedTarget;
+    if (decision.outcome === 'deny' || !target) return this.refuse(granting, decision.outcome === 'deny' ? decision : { code: 'target-gone', message: 'the target is no longer configured' });
     if (granting.extends) return this.runExtension(granting, target);
     const provider = this.provider(target.kind);
     const log = this.log(granting);
-    this.fault('after-grant-intent', granting);
     let grant: Grant;
     try {
-      recheckForGrant(this.o.config, granting);
       const expiresAt = new Date(this.o.clock.now().getTime() + granting.durationMs);
       const sourceIdentity = isStsKind(target.kind) && this.o.users ? await this.o.users.sourceIdentity(granting.requesterId) : granting.requesterId;
       grant = await provider.grant(granting, target, expiresAt, { sourceIdentity });
       if (grant.kind === 'ec2-ssh') await this.holdRule(grant, granting.id);
     } catch (err) {
+      // People see a code and a reference; AWS's message goes to the log and the audit under it.
       const message = errorText(err);
+      const code = failureCodeOfError(err);
+      const ref = newFailureRef(this.random);
       const retryable = !(err instanceof GrantError) || err.retryable;
       const sinceApproval = this.o.clock.now().getTime() - Date.parse(granting.decidedAt ?? granting.createdAt);
       if (retryable && sinceApproval < this.grantRetryBudgetMs) {
-        log.warn({ event: 'grant.retry', err: message, attempts: (granting.attempts ?? 0) + 1 }, 'grant failed, will retry');
+        log.warn({ event: 'grant.retry', err: message, code, ref, attempts: (granting.attempts ?? 0) + 1 }, 'grant failed, will retry');
         this.telemetry.grant(target.kind, 'retried');
-        return this.apply(granting, { type: 'grant-retry', error: message, retryAt: this.retryAt(granting.attempts ?? 0) });
+        return this.apply(granting, { type: 'grant-retry', error: message, code, ref, retryAt: this.retryAt(granting.attempts ?? 0) });
       }
-      log.error({ event: 'grant.failed', err: message }, 'grant failed');
+      log.error({ event: 'grant.failed', err: message, code, ref }, 'grant failed');
       this.telemetry.grant(target.kind, 'failed');
-      return this.apply(granting, { type: 'grant-failed', error: message });
+      return this.apply(granting, { type: 'grant-failed', error: message, code, ref });
     }
     this.fault('after-grant-aws', granting);
     log.info({ event: 'grant.created', grant }, 'access granted');
@@ -521,16 +541,19 @@ export class AccessService {
       }
     } catch (err) {
       const message = errorText(err);
+      const code = failureCodeOfError(err);
+      const ref = newFailureRef(this.random);
       const attempts = (revoking.attempts ?? 0) + 1;
       const permanent = err instanceof GrantError && !err.retryable;
+      // The alert carries the code and the reference; AWS's message is in the log and the audit under it.
       const alert =
         attempts === this.revokeAlertAfter || (permanent && attempts === 1)
-          ? `Revoking \`${revoking.id}\` (${revoking.targetName}) keeps failing: ${message}. The bot keeps retrying; check its AWS permissions and the resource.`
+          ? `Revoking \`${revoking.id}\` (${revoking.targetName}) keeps failing: ${code}, ref ${ref}. The bot keeps retrying; check its AWS permissions and the resource (the log and the audit record have the details under that reference).`
           : undefined;
-      log.error({ event: 'revoke.retry', err: message, attempts }, 'revoke failed, will retry');
+      log.error({ event: 'revoke.retry', err: message, code, ref, attempts }, 'revoke failed, will retry');
       this.telemetry.revocation(revoking.kind, 'retried');
       if (alert) this.telemetry.revocation(revoking.kind, 'failed');
-      return this.apply(revoking, { type: 'revoke-retry', error: message, retryAt: this.retryAt(revoking.attempts ?? 0), ...(alert ? { alert } : {}) });
+      return this.apply(revoking, { type: 'revoke-retry', error: message, code, ref, retryAt: this.retryAt(revoking.attempts ?? 0), ...(alert ? { alert } : {}) });
     }
     const outcome = holders.length > 0 ? 'released' : 'verified';
     log.info({ event: 'revoke.done', removed, outcome, holders, grant }, outcome === 'verified' ? 'access revoked and verified' : 'access ended; shared rule kept for other grants');
@@ -608,9 +631,12 @@ export class AccessService {
   }
 
   private async pendingForDecision(id: string, actorId: string): Promise<{ request: AccessRequest; target: Target }> {
-    const request = await this.mustGet(id);
-    if (request.status !== 'PENDING') throw resolvedError(request);
+    // May this actor decide at all? Asked first, with one neutral answer whether the request
+    // exists or not; only deciders hear about its state.
+    const request = await this.o.store.get(id);
     const target = checkCanDecide(this.o.config, request, actorId, await this.groupsOf(actorId));
+    if (!request) throw new CannotDecideError(); // unreachable: checkCanDecide refuses a missing request
+    if (request.status !== 'PENDING') throw resolvedError(request);
     if (this.o.clock.now().getTime() >= Date.parse(request.approvalDeadline)) {
       // The sweeper has not got to it yet; the deadline still holds.
       const expired = await this.apply(request, { type: 'approval-timeout' }, (current) => resolvedError(current));
@@ -679,15 +705,19 @@ export class AccessService {
    */
   private async runExtension(granting: AccessRequest, target: Target): Promise<AccessRequest> {
     const parentId = granting.extends!;
-    const fail = (error: string) => this.apply(granting, { type: 'grant-failed', error });
+    const fail = (code: FailureCode, error: string) => {
+      const ref = newFailureRef(this.random);
+      this.log(granting).warn({ event: 'extension.failed', code, ref, err: error }, 'extension could not be applied');
+      return this.apply(granting, { type: 'grant-failed', error, code, ref });
+    };
     for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
       const parent = await this.o.store.get(parentId);
       if (parent?.expiresAt && parent.extensions?.some((x) => x.id === granting.id)) return this.apply(granting, { type: 'extended', parentId, expiresAt: parent.expiresAt });
       if (!parent || parent.status !== 'ACTIVE' || !parent.expiresAt || !parent.grantedAt || this.o.clock.now().getTime() >= Date.parse(parent.expiresAt)) {
-        return fail(`access ${parentId} ended before the extension could be applied; send a new request`);
+        return fail('extension-ended', `access ${parentId} ended before the extension could be applied; send a new request`);
       }
       const totalMs = Date.parse(parent.expiresAt) - Date.parse(parent.grantedAt) + granting.durationMs;
-      if (totalMs > target.policy.maxTotalDurationMs) return fail(`${parentId} would last ${formatDuration(totalMs)} in all, over the ${formatDuration(target.policy.maxTotalDurationMs)} that ${target.name} allows`);
+      if (totalMs > target.policy.maxTotalDurationMs) return fail('extension-over-cap', `${parentId} would last ${formatDuration(totalMs)} in all, over the ${formatDuration(target.policy.maxTotalDurationMs)} that ${target.name} allows`);
       try {
         const extended = await this.apply(parent, { type: 'extend', extensionId: granting.id, durationMs: granting.durationMs, actor: granting.decidedBy ?? (granting.approvedVia === 'auto' ? 'policy' : granting.requesterId) });
         return await this.apply(granting, { type: 'extended', parentId, expiresAt: extended.expiresAt! });
@@ -696,7 +726,8 @@ export class AccessService {
         throw err;
       }
     }
-    return this.apply(granting, { type: 'grant-retry', error: `${parentId} kept changing while the extension was applied`, retryAt: this.retryAt(granting.attempts ?? 0) });
+    const ref = newFailureRef(this.random);
+    return this.apply(granting, { type: 'grant-retry', error: `${parentId} kept changing while the extension was applied`, code: 'extension-busy', ref, retryAt: this.retryAt(granting.attempts ?? 0) });
   }
 
   /** When the next reminder is due after `sent` reminders (the deadline when there is none). */
@@ -709,18 +740,43 @@ export class AccessService {
     return next < deadline ? next : deadline;
   }
 
-  /** The groups named in the config that the user is in. */
-  private async groupsOf(userId: string): Promise<Set<string>> {
+  /** The groups named in the config that the user is in (`fresh`: read now, not from the cache). */
+  private async groupsOf(userId: string, fresh = false): Promise<Set<string>> {
     const groups = referencedGroups(this.o.config);
     if (groups.length === 0) return new Set();
-    return (this.o.groups ?? noGroups).groupsOf(userId, groups);
+    return (this.o.groups ?? noGroups).groupsOf(userId, groups, fresh ? { fresh } : undefined);
   }
 
   /** Members of the target's approver groups (for the quorum check). */
-  private async membersOf(target: Target): Promise<Map<string, readonly string[]>> {
+  private async membersOf(target: Target, fresh = false): Promise<Map<string, readonly string[]>> {
     const members = new Map<string, readonly string[]>();
-    for (const g of target.policy.approvers.groups) members.set(g, await (this.o.groups ?? noGroups).members(g));
+    for (const g of target.policy.approvers.groups) members.set(g, await (this.o.groups ?? noGroups).members(g, fresh ? { fresh } : undefined));
     return members;
+  }
+
+  /**
+   * The policy's decision on a stored request NOW: current config, clock and freshly read group
+   * membership. `quorum`: also refuse when the approvers can no longer reach the quorum (at an
+   * approval; once approved, the quorum was met). Extensions are capped by the grant as it stands.
+   */
+  private async redecision(request: AccessRequest, quorum: boolean): Promise<PolicyDecision> {
+    const target = findTarget(this.o.config, request.targetName);
+    const requesterGroups = await this.groupsOf(request.requesterId, true);
+    const groupMembers = quorum && target ? await this.membersOf(target, true) : undefined;
+    let grantedMs: number | undefined;
+    if (request.extends) {
+      const parent = await this.o.store.get(request.extends);
+      if (parent?.expiresAt && parent.grantedAt) grantedMs = Date.parse(parent.expiresAt) - Date.parse(parent.grantedAt);
+      // Already applied (a resumed extension): its own time is in the total; do not count it twice.
+      if (grantedMs !== undefined && parent?.extensions?.some((x) => x.id === request.id)) grantedMs -= request.durationMs;
+    }
+    return redecide(this.o.config, request, { now: this.o.clock.now(), requesterGroups, ...(groupMembers ? { groupMembers } : {}) }, grantedMs);
+  }
+
+  /** Ends a request the policy now refuses: one conditional write (DENIED by "policy"), the requester told, the approval message updated. */
+  private async refuse(request: AccessRequest, decision: { code: Extract<PolicyDecision, { outcome: 'deny' }>['code']; rule?: string; message: string }): Promise<AccessRequest> {
+    this.log(request).warn({ event: 'request.refused_by_policy', status: request.status, code: decision.code, rule: decision.rule, approvals: request.approvals?.length ?? 0 }, 'the policy decided again and refuses the request');
+    return this.apply(request, { type: 'refuse', code: decision.code, ...(decision.rule ? { rule: decision.rule } : {}), message: decision.message });
   }
 
   private lifecycleContext() {

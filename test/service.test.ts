@@ -58,7 +58,9 @@ it('retries a throttled grant with backoff until it succeeds, with one rule', as
   const r = await submitted(svc);
   ec2.on(AuthorizeSecurityGroupIngressCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({ SecurityGroupRules: [{ SecurityGroupRuleId: ruleId }] });
   const first = await svc.approve(r.id, 'U0APPROVER');
-  expect(first).toMatchObject({ status: 'GRANTING', attempts: 1, failure: expect.stringMatching(/Request limit exceeded|RequestLimitExceeded/) });
+  expect(first).toMatchObject({ status: 'GRANTING', attempts: 1, failure: 'aws-throttled', failureRef: expect.stringMatching(/^[0-9A-Z]{8}$/) });
+  // AWS's message is kept in the audit under the reference, not on the request.
+  expect(first.audit.at(-1)?.details).toMatchObject({ code: 'aws-throttled', ref: first.failureRef, error: expect.stringMatching(/Request limit exceeded|RequestLimitExceeded/) });
   expect(first.dueAt).toBe(clock.now().getTime() + 750); // backoff 1 s with jitter 0.5 → 750 ms
   expect(await svc.processDue(r.id)).toMatchObject({ status: 'GRANTING' }); // not due yet: untouched
   clock.advance(1_000);
@@ -85,7 +87,7 @@ it('a non-retryable AWS error fails the grant at once', async () => {
   const svc = replica('a');
   const r = await submitted(svc);
   ec2.on(AuthorizeSecurityGroupIngressCommand).rejects(denied());
-  expect(await svc.approve(r.id, 'U0APPROVER')).toMatchObject({ status: 'FAILED', failure: expect.stringMatching(/UnauthorizedOperation/) });
+  expect(await svc.approve(r.id, 'U0APPROVER')).toMatchObject({ status: 'FAILED', failure: 'aws-denied' });
   expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
 });
 
@@ -188,9 +190,10 @@ it('re-checks policy before AWS: a request that no longer fits is refused at app
   // Someone edited the stored item to widen the address.
   const stored = (await store.get(r.id))!;
   await store.transition({ id: r.id, expectStatus: 'PENDING', expectVersion: stored.version, status: 'PENDING', set: { cidr: '0.0.0.0/0' } });
-  await expect(svc.approve(r.id, 'U0APPROVER')).rejects.toThrow(/only \/32/);
+  // Re-decided at the click: the request ends, refused by policy, and nothing reaches AWS.
+  expect(await svc.approve(r.id, 'U0APPROVER')).toMatchObject({ status: 'DENIED', refusal: { code: 'address-invalid' } });
   expect(ec2.calls()).toHaveLength(0);
-  expect(await store.get(r.id)).toMatchObject({ status: 'PENDING' });
+  expect(await store.get(r.id)).toMatchObject({ status: 'DENIED' });
 });
 
 it('ends live sessions through the provider hook before removing access, and audits them', async () => {
