@@ -8,10 +8,11 @@ import type { Logger } from 'pino';
 import { errorReply, resolvedReply } from '../blocks/command';
 import type { SlackMessage } from '../blocks/kit';
 import { CANNOT_DECIDE, failureReply } from '../blocks/outcome';
-import { AlreadyResolvedError, CannotDecideError, failureCodeOfError, GrantError, JitError, newFailureRef } from '../src/domain/errors';
+import { AlreadyResolvedError, CannotDecideError, failureCodeOfError, GrantError, JitError, newFailureRef, ReferencedFailureError } from '../src/domain/errors';
 
 export function userMessage(err: unknown, log: Logger, context: Record<string, unknown>): string {
   if (err instanceof CannotDecideError) return CANNOT_DECIDE;
+  if (err instanceof ReferencedFailureError) return failureReply(err.failureCode, err.ref);
   if (err instanceof GrantError) {
     // AWS's message (ARNs, account ids) goes to the log under a reference; people see the code and it.
     const ref = newFailureRef();

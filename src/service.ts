@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
 import { formatDuration } from './domain/duration';
-import { AlreadyResolvedError, CannotDecideError, ConflictError, type FailureCode, failureCodeOfError, GrantError, InvalidTransitionError, newFailureRef, NotAllowedError, NotFoundError, ValidationError } from './domain/errors';
+import { AlreadyResolvedError, CannotDecideError, ConflictError, type FailureCode, failureCodeOfError, GrantError, InvalidTransitionError, newFailureRef, NotAllowedError, NotFoundError, ReferencedFailureError, ValidationError } from './domain/errors';
 import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, isStsKind, isTerminal, type ObservedRule, type Target } from './domain/types';
 import { applyTransition, decide, type LifecycleEvent } from './lifecycle';
 import {
@@ -377,7 +377,19 @@ export class AccessService {
     if (this.o.clock.now().getTime() >= Date.parse(request.expiresAt)) throw resolvedError({ ...request, status: 'REVOKING' });
     const provider = this.provider(grant.kind);
     if (!isStsKind(grant.kind) || !provider.issueCredentials) throw new NotAllowedError(`\`${id}\` is ${request.kind} access: there are no credentials to show.`);
-    const credentials = await provider.issueCredentials(request, grant, new Date(request.expiresAt));
+    let credentials: IssuedCredentials;
+    try {
+      credentials = await provider.issueCredentials(request, grant, new Date(request.expiresAt));
+    } catch (err) {
+      // The requester sees a code and a reference; AWS's message goes to the log and the audit under it.
+      const code = failureCodeOfError(err);
+      const ref = newFailureRef(this.random);
+      this.log(request).error({ event: 'credentials.failed', code, ref, err: errorText(err) }, 'could not issue credentials');
+      await this.o.store
+        .appendAudit(id, 'ACTIVE', { at: this.o.clock.now().toISOString(), actor: userId, action: 'credentials-failed', from: 'ACTIVE', to: 'ACTIVE', details: { code, ref, error: errorText(err) } })
+        .catch(() => undefined); // moved on meanwhile: the log keeps it
+      throw new ReferencedFailureError(code, ref);
+    }
     await this.o.store.appendAudit(id, 'ACTIVE', {
       at: this.o.clock.now().toISOString(),
       actor: userId,

@@ -401,3 +401,19 @@ describe('extensions', () => {
     expect(decide(ext, { type: 'auto-approve', rule: 'dev' }, ctx()).status).toBe('GRANTING');
   });
 });
+
+describe('refuse: the policy decided again and refuses (issue 10 item 1)', () => {
+  it.each<RequestStatus>(['PENDING', 'GRANTING'])('%s → DENIED by policy in one write, approvals kept but overridden, nothing due, no lease', (status) => {
+    const r = inState(status, { approvals: [{ by: 'U0APPROVER', at: NOW }], leaseOwner: 'replica-a', dueAt: 1 });
+    const t = decide(r, { type: 'refuse', code: 'deny-rule', rule: 'no-nights', message: 'Refused by the deny rule `no-nights`.' }, ctx());
+    expect(t).toMatchObject({ expectStatus: status, expectVersion: r.version, status: 'DENIED' });
+    expect(t.set).toMatchObject({ refusal: { code: 'deny-rule', rule: 'no-nights' }, dueAt: undefined, leaseOwner: undefined });
+    expect('dueAt' in t.set && 'leaseOwner' in t.set).toBe(true);
+    expect(t.audit).toMatchObject({ actor: 'policy', action: 'policy-refuse', from: status, to: 'DENIED', details: { reason: 'deny-rule', rule: 'no-nights', approvalsOverridden: 'U0APPROVER' } });
+    expect(t.notify!.map((n) => n.kind)).toEqual(['approval.update', 'dm.denied']);
+  });
+
+  it.each<RequestStatus>(['ACTIVE', 'REVOKING', 'DENIED', 'FAILED'])('is not accepted when %s', (status) => {
+    expect(() => decide(inState(status), { type: 'refuse', code: 'target-gone', message: 'gone' }, ctx())).toThrow(InvalidTransitionError);
+  });
+});

@@ -216,3 +216,64 @@ it('ends live sessions through the provider hook before removing access, and aud
   expect(order).toEqual(['endSessions', 'revoke']);
   expect(done.audit.at(-1)!.details).toMatchObject({ sessionsEnded: 'session-1,session-2', outcome: 'verified' });
 });
+
+describe('re-decide, not re-check (issue 10 item 1)', () => {
+  const teamConfig = parseConfig(`
+approverChannel: C0APPROVERS
+approvers: { users: [U0APPROVER] }
+denyRules:
+  - { name: no-nights, targets: [prod-*], window: { from: "10:20", to: "23:00", timezone: UTC } }
+targets:
+  - { name: prod-bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, region: eu-west-1 }
+  - { name: team-box, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef1, region: eu-west-1, requesters: { groups: [S0TEAM] } }
+`);
+  /** A group directory that answers from `members` and records whether each read asked to be fresh. */
+  function groups(members: Map<string, string[]>, reads: boolean[]) {
+    return {
+      members: async (g: string, o?: { fresh?: boolean }) => (reads.push(o?.fresh === true), members.get(g) ?? []),
+      groupsOf: async (u: string, ids: readonly string[], o?: { fresh?: boolean }) => (reads.push(o?.fresh === true), new Set(ids.filter((g) => members.get(g)?.includes(u)))),
+    };
+  }
+  function svcWith(members: Map<string, string[]>, reads: boolean[]): AccessService {
+    const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
+    return new AccessService({ config: teamConfig, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a', leaseMs: 30_000, random: () => 0.5, groups: groups(members, reads) });
+  }
+
+  it('the approval reads the requester\'s groups fresh; one removed since is refused, nothing reaches AWS', async () => {
+    const members = new Map([['S0TEAM', ['U0REQUESTER']]]);
+    const reads: boolean[] = [];
+    const svc = svcWith(members, reads);
+    const r = await svc.submit({ requesterId: 'U0REQUESTER', targetName: 'team-box', duration: '30m', address: '203.0.113.7', reason: 'build agent' });
+    members.set('S0TEAM', []);
+    reads.length = 0;
+    const after = await svc.approve(r.id, 'U0APPROVER');
+    expect(after).toMatchObject({ status: 'DENIED', refusal: { code: 'not-requester' } });
+    expect(reads).toContain(true);
+    expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
+    expect(Object.values(after.outbox).map((n) => n.kind)).toEqual(expect.arrayContaining(['approval.update', 'dm.denied']));
+  });
+
+  it('a retried grant that the sweeper resumes inside a deny window ends DENIED without a second AWS call', async () => {
+    const svc = svcWith(new Map(), []);
+    ec2.on(AuthorizeSecurityGroupIngressCommand).rejectsOnce(throttled());
+    const r = await svc.submit({ requesterId: 'U0REQUESTER', targetName: 'prod-bastion', duration: '30m', address: '203.0.113.7', reason: 'deploy' });
+    clock.advance(19 * MIN);
+    expect(await svc.approve(r.id, 'U0APPROVER')).toMatchObject({ status: 'GRANTING', failure: 'aws-throttled' });
+    clock.advance(2 * MIN);
+    expect(await svc.processDue(r.id)).toMatchObject({ status: 'DENIED', refusal: { code: 'deny-rule', rule: 'no-nights' } });
+    expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
+  });
+
+  it('concurrent approvals of a request the policy now refuses give one outcome', async () => {
+    const svc = svcWith(new Map(), []);
+    const other = svcWith(new Map(), []);
+    const r = await svc.submit({ requesterId: 'U0REQUESTER', targetName: 'prod-bastion', duration: '30m', address: '203.0.113.7', reason: 'deploy' });
+    clock.advance(21 * MIN);
+    const results = await Promise.allSettled([svc.approve(r.id, 'U0APPROVER'), other.approve(r.id, 'U0APPROVER')]);
+    const stored = (await store.get(r.id))!;
+    expect(stored).toMatchObject({ status: 'DENIED', refusal: { code: 'deny-rule' } });
+    expect(stored.audit.filter((a) => a.action === 'policy-refuse')).toHaveLength(1);
+    expect(results.some((x) => x.status === 'fulfilled')).toBe(true);
+    expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
+  });
+});

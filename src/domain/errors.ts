@@ -111,6 +111,20 @@ export function newFailureRef(random: () => number = Math.random): string {
 }
 
 /**
+ * An AWS call made for a person failed (e.g. issuing credentials): they see the code and the
+ * reference; the raw message is in the log and the audit record under the reference.
+ */
+export class ReferencedFailureError extends JitError {
+  readonly code = 'referenced_failure';
+  constructor(
+    readonly failureCode: FailureCode,
+    readonly ref: string,
+  ) {
+    super(`${failureCode} (ref ${ref})`);
+  }
+}
+
+/**
  * Why the policy, decided again at an approval, a grant attempt or an extension, now refuses a
  * stored request. Words live in blocks/.
  */
