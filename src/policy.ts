@@ -1,8 +1,9 @@
 /**
  * Policy: who may do what, and whether a request is acceptable. Pure functions of (config,
- * request, the user's groups, clock). The service calls them at submission AND again right
- * before anything reaches AWS, so a click can never carry a grant that the server did not
- * re-check.
+ * request, the user's groups, clock). The service decides at submission AND decides again
+ * (`redecide`: the whole decision, not a re-check) at every approval, before every grant attempt
+ * and before an extension is applied, so a click can never carry a grant the policy of that
+ * moment would refuse.
  *
  * How a request is decided (`evaluateRequest`), first answer wins:
  *   1. requesters   the target is only for its requesters (others do not see it at all)
@@ -273,8 +274,9 @@ export function checkCanRevoke(config: JitConfig, request: AccessRequest, actorI
 }
 
 /**
- * The last check before anything reaches AWS: the stored request must still fit the current
- * policy (the config may have changed since it was submitted, or the item may have been edited).
+ * The input rules on a stored request (target, kind, duration bounds, single-host address): the
+ * config may have changed since it was submitted, or the item may have been edited. Part of
+ * `redecide`, which the service runs before anything reaches AWS.
  */
 export function recheckForGrant(config: JitConfig, request: AccessRequest): Target {
   const target = findTarget(config, request.targetName);
