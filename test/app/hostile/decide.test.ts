@@ -12,7 +12,7 @@
  */
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_COMMENT, ACTION_DENY, ACTION_DENY_WITH, ACTION_REVIEW, BLOCK_COMMENT, CALLBACK_APPROVE_MODAL } from '../../../blocks/ids';
+import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_COMMENT, ACTION_DECISION_DURATION, ACTION_DENY, ACTION_DENY_WITH, ACTION_REVIEW, BLOCK_COMMENT, BLOCK_DECISION_DURATION, CALLBACK_APPROVE_MODAL, CALLBACK_DENY_MODAL } from '../../../blocks/ids';
 import type { AccessRequest } from '../../../src/domain/types';
 import { APPROVER, APPROVER2, APPROVER_CHANNEL, Harness, OUTSIDER, REQUESTER, text } from '../../support/harness';
 
@@ -279,6 +279,28 @@ describe('wrong actors on every decision button get one neutral reply and change
       expect(res.reply).toBe(NEUTRAL);
     }
     expect(h.slack.calls.slice(calls).map((c) => c.method)).toEqual([]);
+  });
+
+  it.each([
+    ['Approve… form, a stranger, a duration longer than asked', OUTSIDER, CALLBACK_APPROVE_MODAL, '9h'],
+    ['Approve… form, the requester, a duration longer than asked', REQUESTER, CALLBACK_APPROVE_MODAL, '9h'],
+    ['Approve… form, an approver of another target', OTHER_APPROVER, CALLBACK_APPROVE_MODAL, undefined],
+    ['Deny… form, a stranger', OUTSIDER, CALLBACK_DENY_MODAL, undefined],
+    ['Deny… form, the requester', REQUESTER, CALLBACK_DENY_MODAL, undefined],
+  ])('a forged %s → no field error about the request, only the neutral DM; nothing stored or granted', async (_name, actor, callback, duration) => {
+    const id = ids.pending;
+    const before = await h.bot.service.get(id);
+    const calls = h.slack.calls.length;
+    const granted = authorizeCalls();
+    const values: Record<string, Record<string, unknown>> = { [BLOCK_COMMENT]: { [ACTION_COMMENT]: input('ok') } };
+    if (duration) values[BLOCK_DECISION_DURATION] = { [ACTION_DECISION_DURATION]: input(duration) };
+    const res = await h.submitModal(actor, values, callback, id);
+    // The asked-for duration ("longer than the 30m asked") would tell a non-decider about the request.
+    expect(JSON.stringify(res.json ?? {})).not.toMatch(/asked|30m/);
+    const sent = h.slack.calls.slice(calls);
+    expect(sent.map((c) => [c.method, c.args.channel, c.args.text])).toEqual([['chat.postMessage', actor, "You can't approve this request."]]);
+    expect(await h.bot.service.get(id)).toEqual(before);
+    expect(authorizeCalls()).toBe(granted);
   });
 
   it('a decider still sees the full story on a resolved request', async () => {
