@@ -11,6 +11,7 @@ const FAILURE_WORDS: Record<FailureCode, string> = {
   'aws-throttled': 'AWS is throttling the bot',
   'aws-not-found': 'AWS could not find the resource',
   'aws-error': 'AWS returned an error',
+  'revoke-unverified': 'AWS does not yet confirm that the access was removed',
   'extension-ended': 'the access ended before the extension could be applied; send a new request',
   'extension-over-cap': 'the extension would take the access past the longest time its target allows',
   'extension-busy': 'the access kept changing while the extension was applied',

@@ -534,7 +534,7 @@ export class AccessService {
         if (grant.kind !== 'ec2-ssh') {
           // Role-backed: STS credentials cannot be recalled; the provider denies the session.
           const result = await provider.revoke(revoking, grant);
-          if (!result.verified) throw new GrantError(`AWS does not yet confirm that ${grant.roleSessionName} on ${grant.roleArn} is denied (or could not be asked)`, true);
+          if (!result.verified) throw new GrantError(`AWS does not yet confirm that ${grant.roleSessionName} on ${grant.roleArn} is denied (or could not be asked)`, true, 'revoke-unverified');
           removed = result.removed;
           this.fault('after-revoke-aws', revoking);
         } else {
@@ -542,7 +542,7 @@ export class AccessService {
           holders = await this.o.registry.leave(key, revoking.id);
           if (holders.length === 0 && (await this.o.registry.beginRevoke(key))) {
             const result = await provider.revoke(revoking, grant);
-            if (!result.verified) throw new GrantError(`AWS still lists rule ${grant.securityGroupRuleId} on ${grant.securityGroupId} after revoking it (or could not be asked)`, true);
+            if (!result.verified) throw new GrantError(`AWS still lists rule ${grant.securityGroupRuleId} on ${grant.securityGroupId} after revoking it (or could not be asked)`, true, 'revoke-unverified');
             removed = result.removed;
             this.fault('after-revoke-aws', revoking);
             await this.o.registry.forget(key);
