@@ -195,9 +195,8 @@ export class AccessService {
   }
 
   private async extendCounted(grantId: string, userId: string, input: { duration?: string; reason?: string }, seen: Submission): Promise<AccessRequest> {
-    const grant = await this.mustGet(grantId);
+    const grant = await this.visibleTo(grantId, (r) => userId === r.requesterId, 'extend');
     seen.kind = grant.kind;
-    if (userId !== grant.requesterId) throw new NotAllowedError(`Only the requester of \`${grantId}\` can extend it.`);
     if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
     const target = findTarget(this.o.config, grant.targetName);
     if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
@@ -326,8 +325,7 @@ export class AccessService {
    * may run (the target's maxDuration, within what maxTotalDuration leaves).
    */
   async extensionLimit(grantId: string, userId: string): Promise<{ request: AccessRequest; target: Target; maxMs: number }> {
-    const grant = await this.mustGet(grantId);
-    if (userId !== grant.requesterId) throw new NotAllowedError(`Only the requester of \`${grantId}\` can extend it.`);
+    const grant = await this.visibleTo(grantId, (r) => userId === r.requesterId, 'extend');
     if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
     const target = findTarget(this.o.config, grant.targetName);
     if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
@@ -345,8 +343,7 @@ export class AccessService {
    * Allowed for the requester and approvers.
    */
   async revoke(id: string, actorId: string): Promise<AccessRequest> {
-    const request = await this.mustGet(id);
-    checkCanRevoke(this.o.config, request, actorId, actorId === request.requesterId ? undefined : await this.groupsOf(actorId));
+    const request = await this.visibleTo(id, async (r) => actorId === r.requesterId || canRevoke(this.o.config, r, actorId, await this.groupsOf(actorId)), 'revoke');
     switch (request.status) {
       case 'PENDING':
         if (actorId !== request.requesterId) throw new NotAllowedError(`\`${id}\` is still waiting for approval: deny it instead of revoking.`);
@@ -370,8 +367,7 @@ export class AccessService {
    * each issue is audited. The credentials are returned, never stored.
    */
   async issueCredentials(id: string, userId: string): Promise<{ request: AccessRequest; credentials: IssuedCredentials }> {
-    const request = await this.mustGet(id);
-    if (userId !== request.requesterId) throw new NotAllowedError(`Only the requester of \`${id}\` can see its credentials.`);
+    const request = await this.visibleTo(id, (r) => userId === r.requesterId, 'see the credentials of');
     const grant = request.grant;
     if (request.status !== 'ACTIVE' || !grant || !request.expiresAt) throw resolvedError(request);
     if (this.o.clock.now().getTime() >= Date.parse(request.expiresAt)) throw resolvedError({ ...request, status: 'REVOKING' });
@@ -795,6 +791,16 @@ export class AccessService {
     return { now: this.o.clock.now(), leaseMs: this.leaseMs, expiryWarningMs: this.o.config.defaults.expiryWarningMs, owner: this.o.owner, newId: () => randomBytes(4).toString('hex') };
   }
 
+  /**
+   * The request, if the actor may act on it; otherwise the same answer as for no request at all,
+   * so that who may not act learns nothing (not even that it exists).
+   */
+  private async visibleTo(id: string, may: (request: AccessRequest) => boolean | Promise<boolean>, verb: string): Promise<AccessRequest> {
+    const request = await this.o.store.get(id);
+    if (!request || !(await may(request))) throw new NotFoundError(`There is no request \`${id}\` that you can ${verb}. \`/jit list\` shows your open requests.`);
+    return request;
+  }
+
   private async mustGet(id: string): Promise<AccessRequest> {
     const request = await this.o.store.get(id);
     if (!request) throw new NotFoundError(`There is no request \`${id}\`. \`/jit list\` shows your open requests.`);
@@ -868,6 +874,17 @@ export function resolvedError(request: AccessRequest): AlreadyResolvedError {
 /** The registry key of a grant's AWS rule. */
 export function ruleKey(grant: Ec2Grant): string {
   return `${grant.region}#${grant.securityGroupRuleId}`;
+}
+
+/** May `actorId` end the request early (checkCanRevoke without the throw)? */
+function canRevoke(config: JitConfig, request: AccessRequest, actorId: string, groups: ReadonlySet<string>): boolean {
+  try {
+    checkCanRevoke(config, request, actorId, groups);
+    return true;
+  } catch (err) {
+    if (err instanceof NotAllowedError) return false;
+    throw err;
+  }
 }
 
 /** Request ids: "jit-" and 10 characters of Crockford base32 (50 bits). */

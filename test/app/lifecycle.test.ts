@@ -216,7 +216,7 @@ it('/jit list, /jit revoke (early end by the requester), /jit targets, /jit help
   expect(JSON.stringify(pending.reply)).toContain(id);
   await h.click(APPROVER, ACTION_APPROVE, id);
 
-  expect((await h.command(OUTSIDER, `revoke ${id}`)).reply?.text).toMatch(/Only the requester or an approver/);
+  expect((await h.command(OUTSIDER, `revoke ${id}`)).reply?.text).toMatch(/^⚠️ There is no request `jit-[0-9a-z]{10}` that you can revoke\./); // existence does not leak
   const revoked = await h.command(REQUESTER, `revoke ${id}`);
   expect(revoked.reply?.text).toContain(id);
   await h.settle();

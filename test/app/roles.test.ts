@@ -90,7 +90,7 @@ describe('aws-role', () => {
     expect(dm).toMatch(/role's maximum|maximum session/);
 
     // Someone else cannot see them; the requester gets a modal, and nothing secret is ever posted.
-    expect((await clickShowCredentials(OUTSIDER, id)).refusal).toMatch(/Only the requester/);
+    expect((await clickShowCredentials(OUTSIDER, id)).refusal).toMatch(/There is no request `jit-[0-9a-z]{10}` that you can see the credentials of/); // existence does not leak
     expect(h.slack.callsTo('views.open')).toHaveLength(0);
     await clickShowCredentials(REQUESTER, id);
     const [open] = h.slack.callsTo('views.open');

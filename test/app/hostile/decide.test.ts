@@ -303,6 +303,23 @@ describe('wrong actors on every decision button get one neutral reply and change
     expect(authorizeCalls()).toBe(granted);
   });
 
+  it.each([
+    ['pending', OUTSIDER],
+    ['active', OUTSIDER],
+    ['active', OTHER_APPROVER],
+    ['denied', OUTSIDER],
+  ] as const)('/jit revoke on a %s request by %s answers as for a request that does not exist', async (state, actor) => {
+    const id = ids[state];
+    const before = await h.bot.service.get(id);
+    const calls = h.slack.calls.length;
+    const real = (await h.command(actor, `revoke ${id}`)).reply?.text;
+    const missing = (await h.command(actor, 'revoke jit-0000000000')).reply?.text;
+    expect(real?.replace(id, 'ID')).toBe(missing?.replace('jit-0000000000', 'ID'));
+    expect(real).toMatch(/There is no request .* that you can revoke/);
+    expect(await h.bot.service.get(id)).toEqual(before);
+    expect(h.slack.calls.slice(calls).map((c) => c.method)).toEqual([]);
+  });
+
   it('a decider still sees the full story on a resolved request', async () => {
     expect((await h.click(APPROVER, ACTION_APPROVE, ids.denied)).refusal).toMatch(/already denied/);
     expect(JSON.stringify(h.slack.responses.at(-1)?.body)).toContain(`already denied by <@${APPROVER}>`);
