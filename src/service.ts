@@ -459,12 +459,12 @@ export class AccessService {
    * first, and a request it now refuses ends DENIED without reaching AWS.
    */
   private async runGrant(granting: AccessRequest, decidedTarget: Target | undefined): Promise<AccessRequest> {
-    this.fault('after-grant-intent', granting);
     const decision = await this.redecision(granting, false);
     // Re-read: the config may have changed since the caller looked (redecide refuses a missing target).
     const target = findTarget(this.o.config, granting.targetName) ?? decidedTarget;
     if (decision.outcome === 'deny' || !target) return this.refuse(granting, decision.outcome === 'deny' ? decision : { code: 'target-gone', message: 'the target is no longer configured' });
     if (granting.extends) return this.runExtension(granting, target);
+    this.fault('after-grant-intent', granting);
     const provider = this.provider(target.kind);
     const log = this.log(granting);
     let grant: Grant;
