@@ -25,6 +25,7 @@ import {
 } from './common';
 import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_REVIEW, BLOCK_DECISION, BLOCK_REVIEW } from './ids';
 import { actions, button, context, header, message, type SlackMessage } from './kit';
+import { refusalWords, requestFailureWords } from './outcome';
 import { code, escaped, mention } from './text';
 
 /** The mrkdwn status line under the facts; PENDING has none (it has the buttons). */
@@ -40,13 +41,16 @@ const STATUS_LINE: Record<RequestStatus, StatusLine> = {
   ACTIVE: (r) => `✅ ${approvedBy(r)} · active${r.expiresAt ? ` until ${when(r, r.expiresAt)}` : ''}`,
   REVOKING: (r) => `⏳ Revoking…${retrying(r)}`,
   REVOKED: (r) => `🔒 Access ended${r.endedAt ? ` at ${when(r, r.endedAt)}` : ''} (${endNote(r)})`,
-  DENIED: (r) => `❌ Denied${r.decidedBy ? ` by ${mention(r.decidedBy)}` : ''}${r.decisionComment ? `: ${quotedNote(r.decisionComment, DENY_NOTE_MAX)}` : ''}`,
+  DENIED: (r) =>
+    r.refusal
+      ? `❌ ${refusalWords(r.refusal, (rule) => code(rule, NAME_MAX))} when decided again; nothing was granted`
+      : `❌ Denied${r.decidedBy ? ` by ${mention(r.decidedBy)}` : ''}${r.decisionComment ? `: ${quotedNote(r.decisionComment, DENY_NOTE_MAX)}` : ''}`,
   EXPIRED: (r) =>
     (r.approvals?.length ?? 0) > 0
       ? `⌛ Expired with ${quorumProgress(r)} (${approvalList(r.approvals ?? [])}) before ${when(r, r.approvalDeadline)}`
       : `⌛ Expired: nobody approved before ${when(r, r.approvalDeadline)}`,
   CANCELLED: () => '↩️ Withdrawn by the requester',
-  FAILED: (r) => `⚠️ ${approvedBy(r)} · grant failed: ${escaped(r.failure ?? 'unknown error', FAILURE_MAX)}`,
+  FAILED: (r) => `⚠️ ${approvedBy(r)} · grant failed: ${escaped(requestFailureWords(r), FAILURE_MAX)}`,
   EXTENDED: (r) => `✅ ${approvedBy(r)} · access extended${r.expiresAt ? ` until ${when(r, r.expiresAt)}` : ''}`,
 };
 
@@ -123,5 +127,5 @@ function approvedBy(r: AccessRequest): string {
 }
 
 function retrying(r: AccessRequest): string {
-  return r.failure ? ` (retrying after: ${escaped(r.failure, FAILURE_MAX)})` : '';
+  return r.failure ? ` (retrying after: ${escaped(requestFailureWords(r), FAILURE_MAX)})` : '';
 }

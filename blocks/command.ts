@@ -158,7 +158,7 @@ function resolvedPhrase(request: AccessRequest, by: (user?: string) => string, t
     case 'REVOKED':
       return `has already ended${request.endReason === 'revoked' ? ` (revoked${by(request.endedBy)})` : ' (expired)'}`;
     case 'DENIED':
-      return `was already denied${by(request.decidedBy)}`;
+      return request.refusal ? 'was refused by the policy' : `was already denied${by(request.decidedBy)}`;
     case 'EXPIRED':
       return `expired: nobody approved it before ${time(request.approvalDeadline)}. Ask for it again with ${literal('/jit request')}`;
     case 'CANCELLED':

@@ -26,6 +26,7 @@ import {
   whenText,
 } from './common';
 import { credentialsProfile } from './credentials';
+import { refusalWords, requestFailureWords } from './outcome';
 import { ACTION_EXTEND, ACTION_SHOW_CREDENTIALS, BLOCK_EXTEND, BLOCK_SHOW_CREDENTIALS } from './ids';
 import { actions, button, context, message, section, type SlackMessage } from './kit';
 import { channelLink, code, escaped, escapeText, LIMITS, mention, oneLine, truncateMrkdwn } from './text';
@@ -180,6 +181,7 @@ function revokeHint(request: AccessRequest): string {
 
 /** dm.denied: an approver said no. */
 export function deniedDm(request: AccessRequest): SlackMessage {
+  if (request.refusal) return refusedDm(request, request.refusal);
   const by = request.decidedBy ? ` by ${mention(request.decidedBy)}` : '';
   const note = request.decisionComment && request.decisionComment.trim() !== '' ? [section(quote(request.decisionComment, LIMITS.sectionText))] : [];
   if (request.extends) {
@@ -193,6 +195,18 @@ export function deniedDm(request: AccessRequest): SlackMessage {
     section(`❌ Your request ${requestId(request)} for ${targetName(request)} was denied${by}. Nothing was opened.`),
     ...note,
     context('If you still need access, talk to the approver or send a new request with more detail.'),
+  ]);
+}
+
+/** dm.denied for a request the policy refused when it decided it again (approvals recorded do not override it). */
+function refusedDm(request: AccessRequest, refusal: NonNullable<AccessRequest['refusal']>): SlackMessage {
+  const why = refusalWords(refusal, (rule) => code(rule, NAME_MAX));
+  const plainWhy = refusalWords(refusal);
+  const what = request.extends ? `Your extension ${requestId(request)} of ${parentRef(request)} (${targetName(request)})` : `Your request ${requestId(request)} for ${targetName(request)}`;
+  const after = request.extends ? 'access still ends at its current time.' : 'nothing was opened.';
+  return message(escaped(`${request.extends ? `Your extension ${request.id}` : plainRef(request)} was refused by the policy: ${plainWhy}.`, LIMITS.fallbackText), [
+    section(`❌ ${what} was refused when the policy decided it again: ${why}. Approvals already given do not override it; ${after}`),
+    context('If you still need access, send a new request: it is decided by the policy as it stands now.'),
   ]);
 }
 
@@ -306,7 +320,7 @@ function endedNote(request: AccessRequest): string {
 /** dm.failed: approved, but the grant could not be made. */
 export function failedDm(request: AccessRequest): SlackMessage {
   const by = request.decidedBy ? ` by ${mention(request.decidedBy)}` : '';
-  const failure = escaped(request.failure ?? 'unknown error', FAILURE_MAX);
+  const failure = escaped(requestFailureWords(request), FAILURE_MAX);
   if (request.extends) {
     return message(`Your extension ${escaped(request.id, NAME_MAX)} could not be applied. Access still ends at its current time.`, [
       section(`⚠️ Your extension ${requestId(request)} of ${parentRef(request)} (${targetName(request)}) could not be applied: ${failure}`),

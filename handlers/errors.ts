@@ -7,9 +7,19 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type BadIdSource, errorReply, resolvedReply } from '../blocks/command';
 import type { SlackMessage } from '../blocks/kit';
-import { AlreadyResolvedError, JitError } from '../src/domain/errors';
+import { CANNOT_DECIDE, failureReply } from '../blocks/outcome';
+import { AlreadyResolvedError, CannotDecideError, failureCodeOfError, GrantError, JitError, newFailureRef, ReferencedFailureError } from '../src/domain/errors';
 
 export function userMessage(err: unknown, log: Logger, context: Record<string, unknown>): string {
+  if (err instanceof CannotDecideError) return CANNOT_DECIDE;
+  if (err instanceof ReferencedFailureError) return failureReply(err.failureCode, err.ref);
+  if (err instanceof GrantError) {
+    // AWS's message (ARNs, account ids) goes to the log under a reference; people see the code and it.
+    const ref = newFailureRef();
+    const code = failureCodeOfError(err);
+    log.warn({ ...context, ref, code, err: err.message }, 'AWS call failed');
+    return failureReply(code, ref);
+  }
   if (err instanceof JitError) return err.message;
   const ref = randomBytes(4).toString('hex');
   log.error({ ...context, ref, err: err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : String(err) }, 'unexpected error');

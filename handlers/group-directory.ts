@@ -3,11 +3,12 @@
  * usergroups.users.list (scope usergroups:read). Members are cached for a short TTL so a burst of
  * clicks costs one call per group; a lookup that does not find the user refreshes an entry older
  * than a few seconds first, so someone just added to a group is not refused for a whole TTL.
+ * A fresh read (`{ fresh: true }`) skips the cache: the policy decided again before a grant uses it.
  * A failed lookup is an error (fail closed): nobody gains approval rights because Slack was down.
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
-import type { Clock, GroupDirectory } from '../src/ports';
+import type { Clock, GroupDirectory, GroupReadOptions } from '../src/ports';
 
 export interface GroupDirectoryOptions {
   /** How long members are trusted (default 60 s). */
@@ -37,15 +38,16 @@ export class SlackGroupDirectory implements GroupDirectory {
     this.refreshAfterMs = o.refreshOnMissAfterMs ?? 5_000;
   }
 
-  async members(groupId: string): Promise<readonly string[]> {
-    return (await this.entry(groupId, false)).members;
+  async members(groupId: string, opts: GroupReadOptions = {}): Promise<readonly string[]> {
+    return (await this.entry(groupId, opts.fresh === true)).members;
   }
 
-  async groupsOf(userId: string, groupIds: readonly string[]): Promise<Set<string>> {
+  /** `fresh`: bypass the cache (the policy decided again before a grant); the answer refreshes it. */
+  async groupsOf(userId: string, groupIds: readonly string[], opts: GroupReadOptions = {}): Promise<Set<string>> {
     const found = new Set<string>();
     await Promise.all(
       groupIds.map(async (g) => {
-        let entry = await this.entry(g, false);
+        let entry = await this.entry(g, opts.fresh === true);
         if (!entry.members.includes(userId) && this.clock.now().getTime() - entry.fetchedAt >= this.refreshAfterMs) entry = await this.entry(g, true);
         if (entry.members.includes(userId)) found.add(g);
       }),

@@ -3,7 +3,7 @@
  * conditional write that moves it on, with its audit record and the notifications it owes.
  * Nothing here does I/O; the service applies the result through the store.
  */
-import { InvalidTransitionError } from './domain/errors';
+import { type FailureCode, InvalidTransitionError, type RefusalCode } from './domain/errors';
 import { DEFAULT_RETENTION_MS, purgeAtFor } from './domain/retention';
 import { type AccessRequest, type AuditEntry, type Grant, isTerminal, type Notification, type NotificationKind, type RequestStatus } from './domain/types';
 import type { Transition } from './ports';
@@ -26,13 +26,19 @@ export type LifecycleEvent =
   | { type: 'withdraw'; actor: string }
   | { type: 'approval-timeout' }
   | { type: 'granted'; grant: Grant }
-  | { type: 'grant-failed'; error: string }
-  | { type: 'grant-retry'; error: string; retryAt: number }
+  /**
+   * The policy, decided again (approval click, grant attempt, extension), now refuses it: it ends
+   * DENIED by "policy", whatever approvals were recorded. `error` is the policy's explanation (audit only).
+   */
+  | { type: 'refuse'; code: RefusalCode; rule?: string; message: string }
+  /** `error` is AWS's raw message: audit only, under `ref`; people see `code` and `ref`. */
+  | { type: 'grant-failed'; error: string; code: FailureCode; ref: string }
+  | { type: 'grant-retry'; error: string; code: FailureCode; ref: string; retryAt: number }
   | { type: 'warn' }
   | { type: 'expire' }
   | { type: 'revoke'; actor: string }
   | { type: 'revoked'; removed: boolean; outcome: 'verified' | 'released'; holders?: string[]; sessions?: string[] }
-  | { type: 'revoke-retry'; error: string; retryAt: number; alert?: string }
+  | { type: 'revoke-retry'; error: string; code: FailureCode; ref: string; retryAt: number; alert?: string }
   | { type: 'claim'; owner: string }
   /** A replica shutting down hands back the intent it holds, so another takes it at once. */
   | { type: 'release'; owner: string };
@@ -133,6 +139,7 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
       set: { endedBy: e.actor, endedAt: iso(ctx.now), dueAt: undefined },
       notify: ['approval.update'],
     }),
+    refuse: refuseStep,
     'approval-timeout': (r, _e, ctx) => {
       if (ctx.now.getTime() < Date.parse(r.approvalDeadline)) throw new InvalidTransitionError(`${r.id}: approval deadline not reached`);
       return { status: 'EXPIRED', action: 'approval-timeout', actor: SYSTEM, set: { dueAt: undefined }, notify: ['approval.update', 'dm.timeout'] };
@@ -156,16 +163,16 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
       status: 'FAILED',
       action: 'grant-failed',
       actor: SYSTEM,
-      set: { failure: e.error, dueAt: undefined, leaseOwner: undefined },
+      set: { failure: e.code, failureRef: e.ref, dueAt: undefined, leaseOwner: undefined },
       notify: ['approval.update', 'dm.failed'],
-      details: { error: e.error },
+      details: { code: e.code, ref: e.ref, error: e.error },
     }),
     'grant-retry': (r, e: Extract<LifecycleEvent, { type: 'grant-retry' }>) => ({
       status: 'GRANTING',
       action: 'grant-retry',
       actor: SYSTEM,
-      set: { failure: e.error, dueAt: e.retryAt, leaseOwner: undefined, attempts: (r.attempts ?? 0) + 1 },
-      details: { error: e.error, retryAt: iso(e.retryAt) },
+      set: { failure: e.code, failureRef: e.ref, dueAt: e.retryAt, leaseOwner: undefined, attempts: (r.attempts ?? 0) + 1 },
+      details: { code: e.code, ref: e.ref, error: e.error, retryAt: iso(e.retryAt) },
     }),
     extended: (r, e: Extract<LifecycleEvent, { type: 'extended' }>, ctx) => {
       if (!r.extends) throw new InvalidTransitionError(`${r.id}: not an extension`);
@@ -178,6 +185,7 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
         details: { extends: e.parentId, expiresAt: e.expiresAt },
       };
     },
+    refuse: refuseStep,
     claim: claimStep('claim-grant'),
     release: releaseStep('release-grant'),
   },
@@ -230,10 +238,10 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
       status: 'REVOKING',
       action: 'revoke-retry',
       actor: SYSTEM,
-      set: { failure: e.error, dueAt: e.retryAt, leaseOwner: undefined, attempts: (r.attempts ?? 0) + 1, ...(e.alert ? { flagged: true } : {}) },
+      set: { failure: e.code, failureRef: e.ref, dueAt: e.retryAt, leaseOwner: undefined, attempts: (r.attempts ?? 0) + 1, ...(e.alert ? { flagged: true } : {}) },
       notify: e.alert ? ['channel.alert'] : [],
       noteText: e.alert,
-      details: { error: e.error, retryAt: iso(e.retryAt) },
+      details: { code: e.code, ref: e.ref, error: e.error, retryAt: iso(e.retryAt) },
     }),
     claim: claimStep('claim-revoke'),
     release: releaseStep('release-revoke'),
@@ -281,6 +289,21 @@ export function applyTransition(request: AccessRequest, t: Transition): AccessRe
   }
   for (const n of t.notify ?? []) next.outbox[n.id] = n;
   return next;
+}
+
+/**
+ * PENDING or GRANTING → DENIED by the policy: one write, approvals recorded so far kept (for the
+ * record) but overridden; no lease, nothing due, so nothing reaches AWS afterwards.
+ */
+function refuseStep(r: AccessRequest, e: Extract<LifecycleEvent, { type: 'refuse' }>, ctx: LifecycleContext): Step {
+  return {
+    status: 'DENIED',
+    action: 'policy-refuse',
+    actor: POLICY,
+    set: { refusal: { code: e.code, ...(e.rule ? { rule: e.rule } : {}) }, decidedAt: iso(ctx.now), dueAt: undefined, leaseOwner: undefined },
+    notify: ['approval.update', 'dm.denied'],
+    details: { reason: e.code, ...(e.rule ? { rule: e.rule } : {}), message: e.message, ...(r.approvals?.length ? { approvalsOverridden: r.approvals.map((a) => a.by).join(',') } : {}) },
+  };
 }
 
 function claimStep(action: string): Handler {

@@ -1,8 +1,9 @@
 /**
  * Policy: who may do what, and whether a request is acceptable. Pure functions of (config,
- * request, the user's groups, clock). The service calls them at submission AND again right
- * before anything reaches AWS, so a click can never carry a grant that the server did not
- * re-check.
+ * request, the user's groups, clock). The service decides at submission AND decides again
+ * (`redecide`: the whole decision, not a re-check) at every approval, before every grant attempt
+ * and before an extension is applied, so a click can never carry a grant the policy of that
+ * moment would refuse.
  *
  * How a request is decided (`evaluateRequest`), first answer wins:
  *   1. requesters   the target is only for its requesters (others do not see it at all)
@@ -17,7 +18,7 @@
 import type { JitConfig } from './config-types';
 import { parseHostAddress } from './domain/address';
 import { formatDuration, parseDuration } from './domain/duration';
-import { NotAllowedError, ValidationError } from './domain/errors';
+import { CannotDecideError, NotAllowedError, type RefusalCode, ValidationError } from './domain/errors';
 import { isIn, ruleMatches } from './domain/match';
 import { type AccessRequest, isStsKind, type Principals, STS_MIN_DURATION_MS, type Target } from './domain/types';
 
@@ -64,7 +65,7 @@ export interface PolicyInput {
 }
 
 export type PolicyDecision =
-  | { outcome: 'deny'; rule?: string; message: string; reasons: string[] }
+  | { outcome: 'deny'; code: RefusalCode; rule?: string; message: string; reasons: string[] }
   | { outcome: 'break-glass'; reasons: string[] }
   | { outcome: 'auto'; rule: string; reasons: string[] }
   | { outcome: 'approval'; approvers: Principals; approvalsRequired: number; reasons: string[] };
@@ -80,6 +81,32 @@ export function canRequest(target: Target, userId: string, userGroups: ReadonlyS
 
 export function visibleTargets(config: JitConfig, userId: string, userGroups: ReadonlySet<string>): Target[] {
   return config.targets.filter((t) => canRequest(t, userId, userGroups));
+}
+
+/**
+ * Decides a STORED request again, as a new one would be decided now: the whole policy
+ * (requesters, deny rules, total cap, break-glass, quorum) with the current config, clock and
+ * group membership, plus the input rules (target still there and of the same kind, duration
+ * within bounds, a single-host address). Called at every approval, before every grant attempt
+ * (resumed ones included) and before an extension is applied.
+ *
+ * Only `deny` refuses. An auto-approve rule that no longer matches is not a refusal (a pending
+ * request goes on to its approvers; an auto-approved one was approved when it was decided), and a
+ * break-glass request is decided as break-glass (still allowed on the target, by requesters and
+ * deny rules). `grantedMs` is how long the grant an extension extends already lasts.
+ */
+export function redecide(config: JitConfig, request: AccessRequest, ctx: PolicyContext, grantedMs?: number): PolicyDecision {
+  const target = findTarget(config, request.targetName);
+  if (!target) return { outcome: 'deny', code: 'target-gone', message: `Target \`${request.targetName}\` is no longer configured.`, reasons: ['the target is no longer configured'] };
+  try {
+    recheckForGrant(config, request);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    const code: RefusalCode = target.kind !== request.kind ? 'target-changed' : err.field === 'duration' ? 'duration-out-of-bounds' : 'address-invalid';
+    return { outcome: 'deny', code, message: err.message, reasons: [err.message] };
+  }
+  const breakGlass = request.breakGlass === true || request.approvedVia === 'break-glass';
+  return evaluateRequest(config, { target, requesterId: request.requesterId, durationMs: request.durationMs, breakGlass, ...(grantedMs !== undefined ? { grantedMs } : {}) }, ctx);
 }
 
 /** Approves this target's requests (the requester's own excepted). */
@@ -155,7 +182,7 @@ export function evaluateRequest(config: JitConfig, input: PolicyInput, ctx: Poli
   const totalMs = (input.grantedMs ?? 0) + input.durationMs;
 
   if (!canRequest(target, requesterId, ctx.requesterGroups)) {
-    return { outcome: 'deny', message: `You are not among the requesters of \`${target.name}\`.`, reasons: ['not among the target\'s requesters'] };
+    return { outcome: 'deny', code: 'not-requester', message: `You are not among the requesters of \`${target.name}\`.`, reasons: ['not among the target\'s requesters'] };
   }
   reasons.push(policy.requesters ? 'among the target\'s requesters' : 'the target is open to everyone');
 
@@ -163,7 +190,7 @@ export function evaluateRequest(config: JitConfig, input: PolicyInput, ctx: Poli
     const m = ruleMatches(rule, target, requesterId, ctx.requesterGroups, ctx.now);
     if (m.matches) {
       const why = rule.message ? ` ${rule.message}` : '';
-      return { outcome: 'deny', rule: rule.name, message: `Refused by the deny rule \`${rule.name}\`.${why}`, reasons: [...reasons, `deny rule ${rule.name} matches`] };
+      return { outcome: 'deny', code: 'deny-rule', rule: rule.name, message: `Refused by the deny rule \`${rule.name}\`.${why}`, reasons: [...reasons, `deny rule ${rule.name} matches`] };
     }
     reasons.push(`deny rule ${rule.name} does not apply: ${m.misses.join('; ')}`);
   }
@@ -172,6 +199,7 @@ export function evaluateRequest(config: JitConfig, input: PolicyInput, ctx: Poli
     const left = Math.max(0, policy.maxTotalDurationMs - (input.grantedMs ?? 0));
     return {
       outcome: 'deny',
+      code: 'total-cap',
       message:
         `\`${target.name}\` grants last at most ${formatDuration(policy.maxTotalDurationMs)} in all, extensions included; ` +
         (left >= target.minDurationMs ? `this one can be extended by up to ${formatDuration(left)}.` : 'this one cannot be extended further: send a new request when it ends.'),
@@ -181,7 +209,7 @@ export function evaluateRequest(config: JitConfig, input: PolicyInput, ctx: Poli
 
   if (input.breakGlass) {
     if (!policy.breakGlass) {
-      return { outcome: 'deny', message: `\`${target.name}\` does not allow break-glass access: send the request without \`--break-glass\` for the approvers to decide.`, reasons: [...reasons, 'break-glass is not allowed on this target'] };
+      return { outcome: 'deny', code: 'break-glass-off', message: `\`${target.name}\` does not allow break-glass access: send the request without \`--break-glass\` for the approvers to decide.`, reasons: [...reasons, 'break-glass is not allowed on this target'] };
     }
     return { outcome: 'break-glass', reasons: [...reasons, 'break-glass requested and allowed'] };
   }
@@ -204,6 +232,7 @@ export function evaluateRequest(config: JitConfig, input: PolicyInput, ctx: Poli
     if (pool.size < policy.approvalsRequired) {
       return {
         outcome: 'deny',
+        code: 'quorum-unreachable',
         message: `\`${target.name}\` needs ${approvalsPhrase(policy.approvalsRequired)} from approvers other than you, and only ${pool.size} can approve it: ask an admin to add approvers.`,
         reasons: [...reasons, `quorum of ${policy.approvalsRequired} cannot be met: ${pool.size} approver(s) besides the requester`],
       };
@@ -228,11 +257,11 @@ export function approvalsPhrase(n: number): string {
  * approver of its target (directly or through a group). A second approval by the same approver
  * is refused by the lifecycle (and reported by the service); an approver who approved may still deny.
  */
-export function checkCanDecide(config: JitConfig, request: AccessRequest, actorId: string, actorGroups: ReadonlySet<string> = NO_GROUPS): Target {
-  if (actorId === request.requesterId) throw new NotAllowedError('You cannot approve or deny your own request: another approver has to decide.');
-  const target = findTarget(config, request.targetName);
-  if (!target) throw new NotAllowedError(`Target \`${request.targetName}\` is no longer configured, so nobody can approve this request.`);
-  if (!isApproverOf(target, actorId, actorGroups)) throw new NotAllowedError(`You are not an approver for \`${request.targetName}\`, so you cannot approve or deny this request.`);
+export function checkCanDecide(config: JitConfig, request: AccessRequest | undefined, actorId: string, actorGroups: ReadonlySet<string> = NO_GROUPS): Target {
+  // One neutral refusal for every reason (no such request, the requester, not an approver, target
+  // gone): who may not decide learns nothing about the request, not even that it exists.
+  const target = request && actorId !== request.requesterId ? findTarget(config, request.targetName) : undefined;
+  if (!target || !isApproverOf(target, actorId, actorGroups)) throw new CannotDecideError();
   return target;
 }
 
@@ -245,8 +274,9 @@ export function checkCanRevoke(config: JitConfig, request: AccessRequest, actorI
 }
 
 /**
- * The last check before anything reaches AWS: the stored request must still fit the current
- * policy (the config may have changed since it was submitted, or the item may have been edited).
+ * The input rules on a stored request (target, kind, duration bounds, single-host address): the
+ * config may have changed since it was submitted, or the item may have been edited. Part of
+ * `redecide`, which the service runs before anything reaches AWS.
  */
 export function recheckForGrant(config: JitConfig, request: AccessRequest): Target {
   const target = findTarget(config, request.targetName);

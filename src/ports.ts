@@ -134,9 +134,17 @@ export interface UserDirectory {
  */
 export interface GroupDirectory {
   /** Members of one group (user ids). */
-  members(groupId: string): Promise<readonly string[]>;
+  members(groupId: string, opts?: GroupReadOptions): Promise<readonly string[]>;
   /** The groups among `groupIds` that `userId` is in. */
-  groupsOf(userId: string, groupIds: readonly string[]): Promise<Set<string>>;
+  groupsOf(userId: string, groupIds: readonly string[], opts?: GroupReadOptions): Promise<Set<string>>;
+}
+
+export interface GroupReadOptions {
+  /**
+   * Read the membership from the source now, not from the cache (the policy decided again before
+   * a grant: someone removed from a group a moment ago must not be granted on a stale read).
+   */
+  fresh?: boolean;
 }
 
 /** No groups configured: nobody is in any group. */

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
 import { formatDuration } from './domain/duration';
 import { isRequestId, newRequestId } from './domain/ids';
-import { AlreadyResolvedError, ConflictError, GrantError, InvalidTransitionError, NotAllowedError, NotFoundError, ValidationError } from './domain/errors';
+import { AlreadyResolvedError, CannotDecideError, ConflictError, type FailureCode, failureCodeOfError, GrantError, InvalidTransitionError, newFailureRef, NotAllowedError, NotFoundError, ReferencedFailureError, ValidationError } from './domain/errors';
 import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, isStsKind, isTerminal, type ObservedRule, type Target } from './domain/types';
 import { applyTransition, decide, type LifecycleEvent } from './lifecycle';
 import {
@@ -25,7 +25,7 @@ import {
   isAnyApprover,
   isApproverOf,
   type PolicyDecision,
-  recheckForGrant,
+  redecide,
   referencedGroups,
   type SubmissionInput,
   summarizeFor,
@@ -196,9 +196,8 @@ export class AccessService {
   }
 
   private async extendCounted(grantId: string, userId: string, input: { duration?: string; reason?: string }, seen: Submission): Promise<AccessRequest> {
-    const grant = await this.mustGet(grantId);
+    const grant = await this.visibleTo(grantId, (r) => userId === r.requesterId, 'extend');
     seen.kind = grant.kind;
-    if (userId !== grant.requesterId) throw new NotAllowedError(`Only the requester of \`${grantId}\` can extend it.`);
     if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
     const target = findTarget(this.o.config, grant.targetName);
     if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
@@ -245,7 +244,17 @@ export class AccessService {
         const left = target.policy.approvalsRequired - (request.approvals?.length ?? 0);
         throw new NotAllowedError(`You already approved \`${id}\`; it needs ${approvalsPhrase(left)} more from other approvers.`);
       }
-      recheckForGrant(this.o.config, request);
+      // Re-decide, don't re-check: the whole policy again, now, on fresh group membership.
+      const decision = await this.redecision(request, true);
+      if (decision.outcome === 'deny') {
+        try {
+          return await this.refuse(request, decision);
+        } catch (err) {
+          if (err instanceof ConflictError && attempt < DECISION_ATTEMPTS) continue;
+          if (err instanceof ConflictError) throw resolvedError((await this.o.store.get(id)) ?? request);
+          throw err;
+        }
+      }
       const durationMs = checkNarrowedDuration(target, request, opts.duration);
       const event: LifecycleEvent = { type: 'approve', actor: actorId, required: target.policy.approvalsRequired, ...(comment ? { comment } : {}), ...(durationMs !== undefined ? { durationMs } : {}) };
       let next: AccessRequest;
@@ -284,14 +293,15 @@ export class AccessService {
   /** An approver marks a break-glass request as reviewed (any status; once). */
   async review(id: string, actorId: string): Promise<AccessRequest> {
     for (let attempt = 1; ; attempt++) {
-      const request = await this.mustGet(id);
-      if (!request.breakGlass) throw new NotAllowedError(`\`${id}\` was not break-glass access: there is nothing to review.`);
-      if (request.reviewedBy) throw new AlreadyResolvedError(`\`${id}\` was already reviewed.`);
-      if (actorId === request.requesterId) throw new NotAllowedError('You cannot review your own break-glass access: another approver has to.');
+      // Who may not review learns nothing (not whether the request exists, nor what it was).
+      const request = await this.o.store.get(id);
+      if (!request || actorId === request.requesterId) throw new CannotDecideError();
       const target = findTarget(this.o.config, request.targetName);
       const groups = await this.groupsOf(actorId);
       const approver = target ? isApproverOf(target, actorId, groups) : isAnyApprover(this.o.config, actorId, groups);
-      if (!approver) throw new NotAllowedError(`You are not an approver for \`${request.targetName}\`, so you cannot review this request.`);
+      if (!approver) throw new CannotDecideError();
+      if (!request.breakGlass) throw new NotAllowedError(`\`${id}\` was not break-glass access: there is nothing to review.`);
+      if (request.reviewedBy) throw new AlreadyResolvedError(`\`${id}\` was already reviewed.`);
       try {
         return await this.apply(request, { type: 'review', actor: actorId });
       } catch (err) {
@@ -316,8 +326,7 @@ export class AccessService {
    * may run (the target's maxDuration, within what maxTotalDuration leaves).
    */
   async extensionLimit(grantId: string, userId: string): Promise<{ request: AccessRequest; target: Target; maxMs: number }> {
-    const grant = await this.mustGet(grantId);
-    if (userId !== grant.requesterId) throw new NotAllowedError(`Only the requester of \`${grantId}\` can extend it.`);
+    const grant = await this.visibleTo(grantId, (r) => userId === r.requesterId, 'extend');
     if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
     const target = findTarget(this.o.config, grant.targetName);
     if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
@@ -335,8 +344,7 @@ export class AccessService {
    * Allowed for the requester and approvers.
    */
   async revoke(id: string, actorId: string): Promise<AccessRequest> {
-    const request = await this.mustGet(id);
-    checkCanRevoke(this.o.config, request, actorId, actorId === request.requesterId ? undefined : await this.groupsOf(actorId));
+    const request = await this.visibleTo(id, async (r) => actorId === r.requesterId || canRevoke(this.o.config, r, actorId, await this.groupsOf(actorId)), 'revoke');
     switch (request.status) {
       case 'PENDING':
         if (actorId !== request.requesterId) throw new NotAllowedError(`\`${id}\` is still waiting for approval: deny it instead of revoking.`);
@@ -360,14 +368,25 @@ export class AccessService {
    * each issue is audited. The credentials are returned, never stored.
    */
   async issueCredentials(id: string, userId: string): Promise<{ request: AccessRequest; credentials: IssuedCredentials }> {
-    const request = await this.mustGet(id);
-    if (userId !== request.requesterId) throw new NotAllowedError(`Only the requester of \`${id}\` can see its credentials.`);
+    const request = await this.visibleTo(id, (r) => userId === r.requesterId, 'see the credentials of');
     const grant = request.grant;
     if (request.status !== 'ACTIVE' || !grant || !request.expiresAt) throw resolvedError(request);
     if (this.o.clock.now().getTime() >= Date.parse(request.expiresAt)) throw resolvedError({ ...request, status: 'REVOKING' });
     const provider = this.provider(grant.kind);
     if (!isStsKind(grant.kind) || !provider.issueCredentials) throw new NotAllowedError(`\`${id}\` is ${request.kind} access: there are no credentials to show.`);
-    const credentials = await provider.issueCredentials(request, grant, new Date(request.expiresAt));
+    let credentials: IssuedCredentials;
+    try {
+      credentials = await provider.issueCredentials(request, grant, new Date(request.expiresAt));
+    } catch (err) {
+      // The requester sees a code and a reference; AWS's message goes to the log and the audit under it.
+      const code = failureCodeOfError(err);
+      const ref = newFailureRef(this.random);
+      this.log(request).error({ event: 'credentials.failed', code, ref, err: errorText(err) }, 'could not issue credentials');
+      await this.o.store
+        .appendAudit(id, 'ACTIVE', { at: this.o.clock.now().toISOString(), actor: userId, action: 'credentials-failed', from: 'ACTIVE', to: 'ACTIVE', details: { code, ref, error: errorText(err) } })
+        .catch(() => undefined); // moved on meanwhile: the log keeps it
+      throw new ReferencedFailureError(code, ref);
+    }
     await this.o.store.appendAudit(id, 'ACTIVE', {
       at: this.o.clock.now().toISOString(),
       actor: userId,
@@ -412,9 +431,8 @@ export class AccessService {
           return await this.apply(request, { type: 'remind', nextAt: this.nextReminder(request, (request.remindersSent ?? 0) + 1) });
         case 'GRANTING': {
           const claimed = await this.apply(request, { type: 'claim', owner: this.o.owner });
-          const target = findTarget(this.o.config, claimed.targetName);
-          if (!target) return await this.apply(claimed, { type: 'grant-failed', error: `target ${claimed.targetName} is no longer configured` });
-          return await this.runGrant(claimed, target);
+          // A target gone since is refused by the re-decision in runGrant.
+          return await this.runGrant(claimed, findTarget(this.o.config, claimed.targetName));
         }
         case 'ACTIVE':
           if (request.expiresAt && now >= Date.parse(request.expiresAt)) {
@@ -439,30 +457,40 @@ export class AccessService {
 
   // ------------------------------------------------------------------ internals
 
-  private async runGrant(granting: AccessRequest, target: Target): Promise<AccessRequest> {
+  /**
+   * One grant attempt (first, retried or resumed by the sweeper): the policy is decided again
+   * first, and a request it now refuses ends DENIED without reaching AWS.
+   */
+  private async runGrant(granting: AccessRequest, decidedTarget: Target | undefined): Promise<AccessRequest> {
+    const decision = await this.redecision(granting, false);
+    // Re-read: the config may have changed since the caller looked (redecide refuses a missing target).
+    const target = findTarget(this.o.config, granting.targetName) ?? decidedTarget;
+    if (decision.outcome === 'deny' || !target) return this.refuse(granting, decision.outcome === 'deny' ? decision : { code: 'target-gone', message: 'the target is no longer configured' });
     if (granting.extends) return this.runExtension(granting, target);
+    this.fault('after-grant-intent', granting);
     const provider = this.provider(target.kind);
     const log = this.log(granting);
-    this.fault('after-grant-intent', granting);
     let grant: Grant;
     try {
-      recheckForGrant(this.o.config, granting);
       const expiresAt = new Date(this.o.clock.now().getTime() + granting.durationMs);
       const sourceIdentity = isStsKind(target.kind) && this.o.users ? await this.o.users.sourceIdentity(granting.requesterId) : granting.requesterId;
       grant = await provider.grant(granting, target, expiresAt, { sourceIdentity });
       if (grant.kind === 'ec2-ssh') await this.holdRule(grant, granting.id);
     } catch (err) {
+      // People see a code and a reference; AWS's message goes to the log and the audit under it.
       const message = errorText(err);
+      const code = failureCodeOfError(err);
+      const ref = newFailureRef(this.random);
       const retryable = !(err instanceof GrantError) || err.retryable;
       const sinceApproval = this.o.clock.now().getTime() - Date.parse(granting.decidedAt ?? granting.createdAt);
       if (retryable && sinceApproval < this.grantRetryBudgetMs) {
-        log.warn({ event: 'grant.retry', err: message, attempts: (granting.attempts ?? 0) + 1 }, 'grant failed, will retry');
+        log.warn({ event: 'grant.retry', err: message, code, ref, attempts: (granting.attempts ?? 0) + 1 }, 'grant failed, will retry');
         this.telemetry.grant(target.kind, 'retried');
-        return this.apply(granting, { type: 'grant-retry', error: message, retryAt: this.retryAt(granting.attempts ?? 0) });
+        return this.apply(granting, { type: 'grant-retry', error: message, code, ref, retryAt: this.retryAt(granting.attempts ?? 0) });
       }
-      log.error({ event: 'grant.failed', err: message }, 'grant failed');
+      log.error({ event: 'grant.failed', err: message, code, ref }, 'grant failed');
       this.telemetry.grant(target.kind, 'failed');
-      return this.apply(granting, { type: 'grant-failed', error: message });
+      return this.apply(granting, { type: 'grant-failed', error: message, code, ref });
     }
     this.fault('after-grant-aws', granting);
     log.info({ event: 'grant.created', grant }, 'access granted');
@@ -505,7 +533,7 @@ export class AccessService {
         if (grant.kind !== 'ec2-ssh') {
           // Role-backed: STS credentials cannot be recalled; the provider denies the session.
           const result = await provider.revoke(revoking, grant);
-          if (!result.verified) throw new GrantError(`AWS does not yet confirm that ${grant.roleSessionName} on ${grant.roleArn} is denied (or could not be asked)`, true);
+          if (!result.verified) throw new GrantError(`AWS does not yet confirm that ${grant.roleSessionName} on ${grant.roleArn} is denied (or could not be asked)`, true, 'revoke-unverified');
           removed = result.removed;
           this.fault('after-revoke-aws', revoking);
         } else {
@@ -513,7 +541,7 @@ export class AccessService {
           holders = await this.o.registry.leave(key, revoking.id);
           if (holders.length === 0 && (await this.o.registry.beginRevoke(key))) {
             const result = await provider.revoke(revoking, grant);
-            if (!result.verified) throw new GrantError(`AWS still lists rule ${grant.securityGroupRuleId} on ${grant.securityGroupId} after revoking it (or could not be asked)`, true);
+            if (!result.verified) throw new GrantError(`AWS still lists rule ${grant.securityGroupRuleId} on ${grant.securityGroupId} after revoking it (or could not be asked)`, true, 'revoke-unverified');
             removed = result.removed;
             this.fault('after-revoke-aws', revoking);
             await this.o.registry.forget(key);
@@ -524,16 +552,19 @@ export class AccessService {
       }
     } catch (err) {
       const message = errorText(err);
+      const code = failureCodeOfError(err);
+      const ref = newFailureRef(this.random);
       const attempts = (revoking.attempts ?? 0) + 1;
       const permanent = err instanceof GrantError && !err.retryable;
+      // The alert carries the code and the reference; AWS's message is in the log and the audit under it.
       const alert =
         attempts === this.revokeAlertAfter || (permanent && attempts === 1)
-          ? `Revoking \`${revoking.id}\` (${revoking.targetName}) keeps failing: ${message}. The bot keeps retrying; check its AWS permissions and the resource.`
+          ? `Revoking \`${revoking.id}\` (${revoking.targetName}) keeps failing: ${code}, ref ${ref}. The bot keeps retrying; check its AWS permissions and the resource (the log and the audit record have the details under that reference).`
           : undefined;
-      log.error({ event: 'revoke.retry', err: message, attempts }, 'revoke failed, will retry');
+      log.error({ event: 'revoke.retry', err: message, code, ref, attempts }, 'revoke failed, will retry');
       this.telemetry.revocation(revoking.kind, 'retried');
       if (alert) this.telemetry.revocation(revoking.kind, 'failed');
-      return this.apply(revoking, { type: 'revoke-retry', error: message, retryAt: this.retryAt(revoking.attempts ?? 0), ...(alert ? { alert } : {}) });
+      return this.apply(revoking, { type: 'revoke-retry', error: message, code, ref, retryAt: this.retryAt(revoking.attempts ?? 0), ...(alert ? { alert } : {}) });
     }
     const outcome = holders.length > 0 ? 'released' : 'verified';
     log.info({ event: 'revoke.done', removed, outcome, holders, grant }, outcome === 'verified' ? 'access revoked and verified' : 'access ended; shared rule kept for other grants');
@@ -612,9 +643,12 @@ export class AccessService {
   }
 
   private async pendingForDecision(id: string, actorId: string): Promise<{ request: AccessRequest; target: Target }> {
-    const request = await this.mustGet(id);
-    if (request.status !== 'PENDING') throw resolvedError(request);
+    // May this actor decide at all? Asked first, with one neutral answer whether the request
+    // exists or not; only deciders hear about its state.
+    const request = await this.o.store.get(id);
     const target = checkCanDecide(this.o.config, request, actorId, await this.groupsOf(actorId));
+    if (!request) throw new CannotDecideError(); // unreachable: checkCanDecide refuses a missing request
+    if (request.status !== 'PENDING') throw resolvedError(request);
     if (this.o.clock.now().getTime() >= Date.parse(request.approvalDeadline)) {
       // The sweeper has not got to it yet; the deadline still holds.
       const expired = await this.apply(request, { type: 'approval-timeout' }, (current) => resolvedError(current));
@@ -683,15 +717,19 @@ export class AccessService {
    */
   private async runExtension(granting: AccessRequest, target: Target): Promise<AccessRequest> {
     const parentId = granting.extends!;
-    const fail = (error: string) => this.apply(granting, { type: 'grant-failed', error });
+    const fail = (code: FailureCode, error: string) => {
+      const ref = newFailureRef(this.random);
+      this.log(granting).warn({ event: 'extension.failed', code, ref, err: error }, 'extension could not be applied');
+      return this.apply(granting, { type: 'grant-failed', error, code, ref });
+    };
     for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
       const parent = await this.o.store.get(parentId);
       if (parent?.expiresAt && parent.extensions?.some((x) => x.id === granting.id)) return this.apply(granting, { type: 'extended', parentId, expiresAt: parent.expiresAt });
       if (!parent || parent.status !== 'ACTIVE' || !parent.expiresAt || !parent.grantedAt || this.o.clock.now().getTime() >= Date.parse(parent.expiresAt)) {
-        return fail(`access ${parentId} ended before the extension could be applied; send a new request`);
+        return fail('extension-ended', `access ${parentId} ended before the extension could be applied; send a new request`);
       }
       const totalMs = Date.parse(parent.expiresAt) - Date.parse(parent.grantedAt) + granting.durationMs;
-      if (totalMs > target.policy.maxTotalDurationMs) return fail(`${parentId} would last ${formatDuration(totalMs)} in all, over the ${formatDuration(target.policy.maxTotalDurationMs)} that ${target.name} allows`);
+      if (totalMs > target.policy.maxTotalDurationMs) return fail('extension-over-cap', `${parentId} would last ${formatDuration(totalMs)} in all, over the ${formatDuration(target.policy.maxTotalDurationMs)} that ${target.name} allows`);
       try {
         const extended = await this.apply(parent, { type: 'extend', extensionId: granting.id, durationMs: granting.durationMs, actor: granting.decidedBy ?? (granting.approvedVia === 'auto' ? 'policy' : granting.requesterId) });
         return await this.apply(granting, { type: 'extended', parentId, expiresAt: extended.expiresAt! });
@@ -700,7 +738,8 @@ export class AccessService {
         throw err;
       }
     }
-    return this.apply(granting, { type: 'grant-retry', error: `${parentId} kept changing while the extension was applied`, retryAt: this.retryAt(granting.attempts ?? 0) });
+    const ref = newFailureRef(this.random);
+    return this.apply(granting, { type: 'grant-retry', error: `${parentId} kept changing while the extension was applied`, code: 'extension-busy', ref, retryAt: this.retryAt(granting.attempts ?? 0) });
   }
 
   /** When the next reminder is due after `sent` reminders (the deadline when there is none). */
@@ -713,22 +752,57 @@ export class AccessService {
     return next < deadline ? next : deadline;
   }
 
-  /** The groups named in the config that the user is in. */
-  private async groupsOf(userId: string): Promise<Set<string>> {
+  /** The groups named in the config that the user is in (`fresh`: read now, not from the cache). */
+  private async groupsOf(userId: string, fresh = false): Promise<Set<string>> {
     const groups = referencedGroups(this.o.config);
     if (groups.length === 0) return new Set();
-    return (this.o.groups ?? noGroups).groupsOf(userId, groups);
+    return (this.o.groups ?? noGroups).groupsOf(userId, groups, fresh ? { fresh } : undefined);
   }
 
   /** Members of the target's approver groups (for the quorum check). */
-  private async membersOf(target: Target): Promise<Map<string, readonly string[]>> {
+  private async membersOf(target: Target, fresh = false): Promise<Map<string, readonly string[]>> {
     const members = new Map<string, readonly string[]>();
-    for (const g of target.policy.approvers.groups) members.set(g, await (this.o.groups ?? noGroups).members(g));
+    for (const g of target.policy.approvers.groups) members.set(g, await (this.o.groups ?? noGroups).members(g, fresh ? { fresh } : undefined));
     return members;
+  }
+
+  /**
+   * The policy's decision on a stored request NOW: current config, clock and freshly read group
+   * membership. `quorum`: also refuse when the approvers can no longer reach the quorum (at an
+   * approval; once approved, the quorum was met). Extensions are capped by the grant as it stands.
+   */
+  private async redecision(request: AccessRequest, quorum: boolean): Promise<PolicyDecision> {
+    const target = findTarget(this.o.config, request.targetName);
+    const requesterGroups = await this.groupsOf(request.requesterId, true);
+    const groupMembers = quorum && target ? await this.membersOf(target, true) : undefined;
+    let grantedMs: number | undefined;
+    if (request.extends) {
+      const parent = await this.o.store.get(request.extends);
+      if (parent?.expiresAt && parent.grantedAt) grantedMs = Date.parse(parent.expiresAt) - Date.parse(parent.grantedAt);
+      // Already applied (a resumed extension): its own time is in the total; do not count it twice.
+      if (grantedMs !== undefined && parent?.extensions?.some((x) => x.id === request.id)) grantedMs -= request.durationMs;
+    }
+    return redecide(this.o.config, request, { now: this.o.clock.now(), requesterGroups, ...(groupMembers ? { groupMembers } : {}) }, grantedMs);
+  }
+
+  /** Ends a request the policy now refuses: one conditional write (DENIED by "policy"), the requester told, the approval message updated. */
+  private async refuse(request: AccessRequest, decision: { code: Extract<PolicyDecision, { outcome: 'deny' }>['code']; rule?: string; message: string }): Promise<AccessRequest> {
+    this.log(request).warn({ event: 'request.refused_by_policy', status: request.status, code: decision.code, rule: decision.rule, approvals: request.approvals?.length ?? 0 }, 'the policy decided again and refuses the request');
+    return this.apply(request, { type: 'refuse', code: decision.code, ...(decision.rule ? { rule: decision.rule } : {}), message: decision.message });
   }
 
   private lifecycleContext() {
     return { now: this.o.clock.now(), leaseMs: this.leaseMs, retentionMs: this.o.config.retentionMs, expiryWarningMs: this.o.config.defaults.expiryWarningMs, owner: this.o.owner, newId: () => randomBytes(4).toString('hex') };
+  }
+
+  /**
+   * The request, if the actor may act on it; otherwise the same answer as for no request at all,
+   * so that who may not act learns nothing (not even that it exists).
+   */
+  private async visibleTo(id: string, may: (request: AccessRequest) => boolean | Promise<boolean>, verb: string): Promise<AccessRequest> {
+    const request = await this.o.store.get(id);
+    if (!request || !(await may(request))) throw new NotFoundError(`There is no request \`${id}\` that you can ${verb}. \`/jit list\` shows your open requests.`);
+    return request;
   }
 
   private async mustGet(id: string): Promise<AccessRequest> {
@@ -805,6 +879,17 @@ export function resolvedError(request: AccessRequest): AlreadyResolvedError {
 /** The registry key of a grant's AWS rule. */
 export function ruleKey(grant: Ec2Grant): string {
   return `${grant.region}#${grant.securityGroupRuleId}`;
+}
+
+/** May `actorId` end the request early (checkCanRevoke without the throw)? */
+function canRevoke(config: JitConfig, request: AccessRequest, actorId: string, groups: ReadonlySet<string>): boolean {
+  try {
+    checkCanRevoke(config, request, actorId, groups);
+    return true;
+  } catch (err) {
+    if (err instanceof NotAllowedError) return false;
+    throw err;
+  }
 }
 
 function errorText(err: unknown): string {

@@ -26,13 +26,14 @@ const EVENTS: Record<LifecycleEvent['type'], LifecycleEvent> = {
   withdraw: { type: 'withdraw', actor: 'U0REQUESTER' },
   'approval-timeout': { type: 'approval-timeout' },
   granted: { type: 'granted', grant },
-  'grant-failed': { type: 'grant-failed', error: 'UnauthorizedOperation' },
-  'grant-retry': { type: 'grant-retry', error: 'RequestLimitExceeded', retryAt: Date.parse(NOW) + 2000 },
+  'grant-failed': { type: 'grant-failed', error: 'UnauthorizedOperation', code: 'aws-denied', ref: 'REF00001' },
+  refuse: { type: 'refuse', code: 'deny-rule', rule: 'no-nights', message: 'Refused by the deny rule `no-nights`.' },
+  'grant-retry': { type: 'grant-retry', error: 'RequestLimitExceeded', code: 'aws-throttled', ref: 'REF00002', retryAt: Date.parse(NOW) + 2000 },
   warn: { type: 'warn' },
   expire: { type: 'expire' },
   revoke: { type: 'revoke', actor: 'U0REQUESTER' },
   revoked: { type: 'revoked', removed: true, outcome: 'verified' },
-  'revoke-retry': { type: 'revoke-retry', error: 'RequestLimitExceeded', retryAt: Date.parse(NOW) + 2000 },
+  'revoke-retry': { type: 'revoke-retry', error: 'RequestLimitExceeded', code: 'aws-throttled', ref: 'REF00003', retryAt: Date.parse(NOW) + 2000 },
   claim: { type: 'claim', owner: 'replica-b' },
   release: { type: 'release', owner: 'replica-b' },
 };
@@ -80,8 +81,8 @@ describe('transition table', () => {
   });
 
   it('every status accepts the review; only the statuses in the table accept anything else', () => {
-    expect(acceptedEvents('PENDING').sort()).toEqual(['approval-timeout', 'approve', 'auto-approve', 'break-glass', 'deny', 'remind', 'review', 'withdraw']);
-    expect(acceptedEvents('GRANTING').sort()).toEqual(['claim', 'extended', 'grant-failed', 'grant-retry', 'granted', 'release', 'review']);
+    expect(acceptedEvents('PENDING').sort()).toEqual(['approval-timeout', 'approve', 'auto-approve', 'break-glass', 'deny', 'refuse', 'remind', 'review', 'withdraw']);
+    expect(acceptedEvents('GRANTING').sort()).toEqual(['claim', 'extended', 'grant-failed', 'grant-retry', 'granted', 'refuse', 'release', 'review']);
     expect(acceptedEvents('ACTIVE').sort()).toEqual(['expire', 'extend', 'review', 'revoke', 'warn']);
     expect(acceptedEvents('REVOKING').sort()).toEqual(['claim', 'release', 'review', 'revoke-retry', 'revoked']);
   });
@@ -136,8 +137,10 @@ describe('timing rules', () => {
 
   it('counts retries and alerts once asked to', () => {
     const r = inState('REVOKING', { attempts: 4 });
-    const t = decide(r, { type: 'revoke-retry', error: 'boom', retryAt: 1, alert: 'still failing' }, ctx());
-    expect(t.set).toMatchObject({ attempts: 5, dueAt: 1, failure: 'boom', flagged: true });
+    const t = decide(r, { type: 'revoke-retry', error: 'boom', code: 'aws-error', ref: 'REF00004', retryAt: 1, alert: 'still failing' }, ctx());
+    // The code and the reference are what people see; AWS's message stays in the audit under the reference.
+    expect(t.set).toMatchObject({ attempts: 5, dueAt: 1, failure: 'aws-error', failureRef: 'REF00004', flagged: true });
+    expect(t.audit?.details).toMatchObject({ code: 'aws-error', ref: 'REF00004', error: 'boom' });
     expect(t.notify).toEqual([expect.objectContaining({ kind: 'channel.alert', text: 'still failing' })]);
   });
 
@@ -440,5 +443,21 @@ describe('retention: purgeAt on resolution', () => {
     const t = decide(inState('REVOKED', { breakGlass: true, purgeAt: 123 }), EVENTS.review, resolveCtx(30 * DAY));
     expect('purgeAt' in t.set).toBe(false);
     expect(applyTransition(inState('REVOKED', { breakGlass: true, purgeAt: 123 }), t).purgeAt).toBe(123);
+  });
+});
+
+describe('refuse: the policy decided again and refuses (issue 10 item 1)', () => {
+  it.each<RequestStatus>(['PENDING', 'GRANTING'])('%s → DENIED by policy in one write, approvals kept but overridden, nothing due, no lease', (status) => {
+    const r = inState(status, { approvals: [{ by: 'U0APPROVER', at: NOW }], leaseOwner: 'replica-a', dueAt: 1 });
+    const t = decide(r, { type: 'refuse', code: 'deny-rule', rule: 'no-nights', message: 'Refused by the deny rule `no-nights`.' }, ctx());
+    expect(t).toMatchObject({ expectStatus: status, expectVersion: r.version, status: 'DENIED' });
+    expect(t.set).toMatchObject({ refusal: { code: 'deny-rule', rule: 'no-nights' }, dueAt: undefined, leaseOwner: undefined });
+    expect('dueAt' in t.set && 'leaseOwner' in t.set).toBe(true);
+    expect(t.audit).toMatchObject({ actor: 'policy', action: 'policy-refuse', from: status, to: 'DENIED', details: { reason: 'deny-rule', rule: 'no-nights', approvalsOverridden: 'U0APPROVER' } });
+    expect(t.notify!.map((n) => n.kind)).toEqual(['approval.update', 'dm.denied']);
+  });
+
+  it.each<RequestStatus>(['ACTIVE', 'REVOKING', 'DENIED', 'FAILED'])('is not accepted when %s', (status) => {
+    expect(() => decide(inState(status), { type: 'refuse', code: 'target-gone', message: 'gone' }, ctx())).toThrow(InvalidTransitionError);
   });
 });

@@ -89,7 +89,9 @@ it('a revoke AWS accepts but does not carry out is not done: retried, alerted, t
   clock.advance(30 * MIN);
   await runDue(clock.now().getTime());
   const stuck = await store.get(r.id);
-  expect(stuck).toMatchObject({ status: 'REVOKING', attempts: 1, failure: expect.stringMatching(/still lists rule/) });
+  // People see a code and a reference; the detail is in the audit under the reference.
+  expect(stuck).toMatchObject({ status: 'REVOKING', attempts: 1, failure: 'revoke-unverified' });
+  expect(stuck!.audit.at(-1)?.details).toMatchObject({ code: 'revoke-unverified', ref: stuck!.failureRef, error: expect.stringMatching(/still lists rule/) });
   expect(ec2.rules()).toHaveLength(1);
   clock.advance(MIN);
   await runDue(clock.now().getTime());

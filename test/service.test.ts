@@ -59,7 +59,9 @@ it('retries a throttled grant with backoff until it succeeds, with one rule', as
   const r = await submitted(svc);
   ec2.on(AuthorizeSecurityGroupIngressCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({ SecurityGroupRules: [{ SecurityGroupRuleId: ruleId }] });
   const first = await svc.approve(r.id, 'U0APPROVER');
-  expect(first).toMatchObject({ status: 'GRANTING', attempts: 1, failure: expect.stringMatching(/Request limit exceeded|RequestLimitExceeded/) });
+  expect(first).toMatchObject({ status: 'GRANTING', attempts: 1, failure: 'aws-throttled', failureRef: expect.stringMatching(/^[0-9A-Z]{8}$/) });
+  // AWS's message is kept in the audit under the reference, not on the request.
+  expect(first.audit.at(-1)?.details).toMatchObject({ code: 'aws-throttled', ref: first.failureRef, error: expect.stringMatching(/Request limit exceeded|RequestLimitExceeded/) });
   expect(first.dueAt).toBe(clock.now().getTime() + 750); // backoff 1 s with jitter 0.5 → 750 ms
   expect(await svc.processDue(r.id)).toMatchObject({ status: 'GRANTING' }); // not due yet: untouched
   clock.advance(1_000);
@@ -86,7 +88,7 @@ it('a non-retryable AWS error fails the grant at once', async () => {
   const svc = replica('a');
   const r = await submitted(svc);
   ec2.on(AuthorizeSecurityGroupIngressCommand).rejects(denied());
-  expect(await svc.approve(r.id, 'U0APPROVER')).toMatchObject({ status: 'FAILED', failure: expect.stringMatching(/UnauthorizedOperation/) });
+  expect(await svc.approve(r.id, 'U0APPROVER')).toMatchObject({ status: 'FAILED', failure: 'aws-denied' });
   expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
 });
 
@@ -189,9 +191,10 @@ it('re-checks policy before AWS: a request that no longer fits is refused at app
   // Someone edited the stored item to widen the address.
   const stored = (await store.get(r.id))!;
   await store.transition({ id: r.id, expectStatus: 'PENDING', expectVersion: stored.version, status: 'PENDING', set: { cidr: '0.0.0.0/0' } });
-  await expect(svc.approve(r.id, 'U0APPROVER')).rejects.toThrow(/only \/32/);
+  // Re-decided at the click: the request ends, refused by policy, and nothing reaches AWS.
+  expect(await svc.approve(r.id, 'U0APPROVER')).toMatchObject({ status: 'DENIED', refusal: { code: 'address-invalid' } });
   expect(ec2.calls()).toHaveLength(0);
-  expect(await store.get(r.id)).toMatchObject({ status: 'PENDING' });
+  expect(await store.get(r.id)).toMatchObject({ status: 'DENIED' });
 });
 
 it('ends live sessions through the provider hook before removing access, and audits them', async () => {
@@ -228,4 +231,65 @@ it('the core never hands the store an id that is not a request id (whatever the 
   } finally {
     get.mockRestore();
   }
+});
+
+describe('re-decide, not re-check (issue 10 item 1)', () => {
+  const teamConfig = parseConfig(`
+approverChannel: C0APPROVERS
+approvers: { users: [U0APPROVER] }
+denyRules:
+  - { name: no-nights, targets: [prod-*], window: { from: "10:20", to: "23:00", timezone: UTC } }
+targets:
+  - { name: prod-bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, region: eu-west-1 }
+  - { name: team-box, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef1, region: eu-west-1, requesters: { groups: [S0TEAM] } }
+`);
+  /** A group directory that answers from `members` and records whether each read asked to be fresh. */
+  function groups(members: Map<string, string[]>, reads: boolean[]) {
+    return {
+      members: async (g: string, o?: { fresh?: boolean }) => (reads.push(o?.fresh === true), members.get(g) ?? []),
+      groupsOf: async (u: string, ids: readonly string[], o?: { fresh?: boolean }) => (reads.push(o?.fresh === true), new Set(ids.filter((g) => members.get(g)?.includes(u)))),
+    };
+  }
+  function svcWith(members: Map<string, string[]>, reads: boolean[]): AccessService {
+    const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
+    return new AccessService({ config: teamConfig, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a', leaseMs: 30_000, random: () => 0.5, groups: groups(members, reads) });
+  }
+
+  it('the approval reads the requester\'s groups fresh; one removed since is refused, nothing reaches AWS', async () => {
+    const members = new Map([['S0TEAM', ['U0REQUESTER']]]);
+    const reads: boolean[] = [];
+    const svc = svcWith(members, reads);
+    const r = await svc.submit({ requesterId: 'U0REQUESTER', targetName: 'team-box', duration: '30m', address: '203.0.113.7', reason: 'build agent' });
+    members.set('S0TEAM', []);
+    reads.length = 0;
+    const after = await svc.approve(r.id, 'U0APPROVER');
+    expect(after).toMatchObject({ status: 'DENIED', refusal: { code: 'not-requester' } });
+    expect(reads).toContain(true);
+    expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
+    expect(Object.values(after.outbox).map((n) => n.kind)).toEqual(expect.arrayContaining(['approval.update', 'dm.denied']));
+  });
+
+  it('a retried grant that the sweeper resumes inside a deny window ends DENIED without a second AWS call', async () => {
+    const svc = svcWith(new Map(), []);
+    ec2.on(AuthorizeSecurityGroupIngressCommand).rejectsOnce(throttled());
+    const r = await svc.submit({ requesterId: 'U0REQUESTER', targetName: 'prod-bastion', duration: '30m', address: '203.0.113.7', reason: 'deploy' });
+    clock.advance(19 * MIN);
+    expect(await svc.approve(r.id, 'U0APPROVER')).toMatchObject({ status: 'GRANTING', failure: 'aws-throttled' });
+    clock.advance(2 * MIN);
+    expect(await svc.processDue(r.id)).toMatchObject({ status: 'DENIED', refusal: { code: 'deny-rule', rule: 'no-nights' } });
+    expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
+  });
+
+  it('concurrent approvals of a request the policy now refuses give one outcome', async () => {
+    const svc = svcWith(new Map(), []);
+    const other = svcWith(new Map(), []);
+    const r = await svc.submit({ requesterId: 'U0REQUESTER', targetName: 'prod-bastion', duration: '30m', address: '203.0.113.7', reason: 'deploy' });
+    clock.advance(21 * MIN);
+    const results = await Promise.allSettled([svc.approve(r.id, 'U0APPROVER'), other.approve(r.id, 'U0APPROVER')]);
+    const stored = (await store.get(r.id))!;
+    expect(stored).toMatchObject({ status: 'DENIED', refusal: { code: 'deny-rule' } });
+    expect(stored.audit.filter((a) => a.action === 'policy-refuse')).toHaveLength(1);
+    expect(results.some((x) => x.status === 'fulfilled')).toBe(true);
+    expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
+  });
 });

@@ -27,7 +27,9 @@ export function decisionModalSubmission({ service, log }: HandlerDeps, decision:
     try {
       checkComment(input.comment);
       if (decision === 'approve' && input.duration !== undefined) {
-        const request = await service.get(id);
+        // Only someone who may decide hears about the request (its asked-for duration included);
+        // anyone else gets the neutral refusal from the core after the ack.
+        const request = await service.checkDecision(id, actorId).catch(() => undefined);
         const target = request && findTarget(service.config, request.targetName);
         if (request && target) checkNarrowedDuration(target, request, input.duration);
       }

@@ -2,7 +2,7 @@
  * Classification of AWS SDK errors, shared by the AWS adapters: is it worth trying again?
  * Pure functions, no SDK import: they look only at the shape of the thrown value.
  */
-import { GrantError } from '../domain/errors';
+import { failureCodeOf, GrantError } from '../domain/errors';
 
 /** Error codes AWS uses for throttling and transient server-side trouble. */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set([
@@ -73,6 +73,7 @@ export function isRetryableAwsError(err: unknown): boolean {
  */
 export function awsFailure(err: unknown, doing: string, hint?: string): GrantError {
   const detail = `${awsErrorCode(err).replace(/Exception$/, '')}: ${err instanceof Error ? err.message : String(err)}`;
-  if (isRetryableAwsError(err)) return new GrantError(`${doing} failed for now (${detail}); retrying may succeed`, true);
-  return new GrantError(`${doing} failed (${detail})${hint ? `; ${hint}` : ''}`);
+  const code = failureCodeOf(awsErrorCode(err));
+  if (isRetryableAwsError(err)) return new GrantError(`${doing} failed for now (${detail}); retrying may succeed`, true, code);
+  return new GrantError(`${doing} failed (${detail})${hint ? `; ${hint}` : ''}`, false, code);
 }

@@ -495,6 +495,8 @@ function assumeFailure(err: unknown, input: AssumeInput): GrantError {
       return new GrantError(
         `${doing} was refused (AccessDenied: ${message}); the role's trust policy must allow the bot's principal ` +
           `to sts:AssumeRole and sts:SetSourceIdentity${input.externalId ? ' (with the target\'s sts:ExternalId)' : ''}`,
+        false,
+        'aws-denied',
       );
     case 'ValidationError':
       if (/role chaining/i.test(message)) {

@@ -56,7 +56,77 @@ export class InvalidTransitionError extends JitError {
 /** An AWS call failed in a way retrying will not fix (access denied, bad group id, conflicting rule). */
 export class GrantError extends JitError {
   readonly code = 'grant_failed';
-  constructor(message: string, readonly retryable = false) {
+  constructor(
+    message: string,
+    readonly retryable = false,
+    /** What people see (with a reference) instead of the message; default aws-error. */
+    readonly failureCode?: FailureCode,
+  ) {
     super(message);
   }
 }
+
+/**
+ * The actor may not decide on this request (not an approver of its target, the requester, or no
+ * such request). Rendered as one neutral reply that says nothing about the request: not whether
+ * it exists, who decided it, its status or until when.
+ */
+export class CannotDecideError extends NotAllowedError {
+  constructor() {
+    super("You can't approve this request.");
+  }
+}
+
+/**
+ * Failure codes: what people see of a failed AWS call (with a reference), never AWS's own
+ * message. The raw message goes to the log and the audit record under the reference. Words for
+ * each code live in blocks/.
+ */
+export const FAILURE_CODES = ['aws-denied', 'aws-throttled', 'aws-not-found', 'aws-error', 'revoke-unverified', 'extension-ended', 'extension-over-cap', 'extension-busy'] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
+
+export function isFailureCode(text: string | undefined): text is FailureCode {
+  return (FAILURE_CODES as readonly string[]).includes(text ?? '');
+}
+
+/** The failure code of an AWS error name (e.g. "AccessDenied", "InvalidGroup.NotFound", "Throttling"). */
+export function failureCodeOf(awsErrorName: string): FailureCode {
+  if (/AccessDenied|Unauthorized|Forbidden|NotAuthorized|ExpiredToken|InvalidClientTokenId|SignatureDoesNotMatch/i.test(awsErrorName)) return 'aws-denied';
+  if (/Throttl|RequestLimitExceeded|TooManyRequests|SlowDown|RateExceeded/i.test(awsErrorName)) return 'aws-throttled';
+  if (/NotFound|NoSuchEntity|DoesNotExist|InvalidInstanceID|InvalidGroupId/i.test(awsErrorName)) return 'aws-not-found';
+  return 'aws-error';
+}
+
+/** The code of any error from a grant / revoke / credentials attempt. */
+export function failureCodeOfError(err: unknown): FailureCode {
+  return err instanceof GrantError && err.failureCode ? err.failureCode : 'aws-error';
+}
+
+/** A short random reference people can quote ("7KQ3M9XD"): the log and the audit carry it with the raw message. */
+export function newFailureRef(random: () => number = Math.random): string {
+  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+  let ref = '';
+  for (let i = 0; i < 8; i++) ref += alphabet[Math.floor(random() * 32) % 32];
+  return ref;
+}
+
+/**
+ * An AWS call made for a person failed (e.g. issuing credentials): they see the code and the
+ * reference; the raw message is in the log and the audit record under the reference.
+ */
+export class ReferencedFailureError extends JitError {
+  readonly code = 'referenced_failure';
+  constructor(
+    readonly failureCode: FailureCode,
+    readonly ref: string,
+  ) {
+    super(`${failureCode} (ref ${ref})`);
+  }
+}
+
+/**
+ * Why the policy, decided again at an approval, a grant attempt or an extension, now refuses a
+ * stored request. Words live in blocks/.
+ */
+export const REFUSAL_CODES = ['deny-rule', 'not-requester', 'target-gone', 'target-changed', 'duration-out-of-bounds', 'address-invalid', 'break-glass-off', 'total-cap', 'quorum-unreachable'] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];

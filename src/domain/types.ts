@@ -1,3 +1,4 @@
+import type { RefusalCode } from './errors';
 /**
  * Domain types of jit-access-bot. Pure data: no I/O, no Slack, no AWS SDK.
  */
@@ -351,7 +352,12 @@ export interface AccessRequest {
   endedBy?: string;
   endReason?: EndReason;
   grant?: Grant;
+  /** The failure code of the last failed AWS attempt (FailureCode); AWS's own message is only in the audit and the log. */
   failure?: string;
+  /** The reference people quote for that failure: the audit record and the log carry it with the raw message. */
+  failureRef?: string;
+  /** Set when the policy, decided again at an approval, a grant attempt or an extension, refused the request (DENIED by "policy"). */
+  refusal?: { code: RefusalCode; rule?: string };
   /** Failed AWS attempts of the current intent (GRANTING or REVOKING); drives backoff and alerts. */
   attempts?: number;
   /** Set when revoking kept failing past the retry budget and humans were alerted (retries go on). */

@@ -133,11 +133,12 @@ it('a click after the deadline is refused even before the sweeper ran', async ()
 it('refuses self-approval (even by an approver) and non-approvers, with no AWS call', async () => {
   const id = await h.request();
   const self = await h.click(REQUESTER, ACTION_APPROVE, id);
-  expect(self.refusal).toMatch(/cannot approve or deny your own request/);
+  // One neutral reply for everyone who may not decide (issue 10 item 4).
+  expect(self.refusal).toMatch(/^⚠️ You can't approve this request\.$/);
   const outsider = await h.click(OUTSIDER, ACTION_APPROVE, id);
-  expect(outsider.refusal).toMatch(/not an approver/);
+  expect(outsider.refusal).toMatch(/^⚠️ You can't approve this request\.$/);
   const outsiderDeny = await h.click(OUTSIDER, ACTION_DENY, id);
-  expect(outsiderDeny.refusal).toMatch(/not an approver/);
+  expect(outsiderDeny.refusal).toMatch(/^⚠️ You can't approve this request\.$/);
   expect(ec2.calls()).toHaveLength(0);
   expect(await h.bot.service.get(id)).toMatchObject({ status: 'PENDING', version: 1 });
   expect(hasButtons(id)).toBe(true);
@@ -215,7 +216,7 @@ it('/jit list, /jit revoke (early end by the requester), /jit targets, /jit help
   expect(JSON.stringify(pending.reply)).toContain(id);
   await h.click(APPROVER, ACTION_APPROVE, id);
 
-  expect((await h.command(OUTSIDER, `revoke ${id}`)).reply?.text).toMatch(/Only the requester or an approver/);
+  expect((await h.command(OUTSIDER, `revoke ${id}`)).reply?.text).toMatch(/^⚠️ There is no request `jit-[0-9a-z]{10}` that you can revoke\./); // existence does not leak
   const revoked = await h.command(REQUESTER, `revoke ${id}`);
   expect(revoked.reply?.text).toContain(id);
   await h.settle();
@@ -276,7 +277,10 @@ it('a failed grant ends FAILED with the reason, audited, and nothing left pendin
   expect(failed).toMatchObject({ status: 'FAILED' });
   expect(failed!.audit.at(-1)).toMatchObject({ action: 'grant-failed', from: 'GRANTING', to: 'FAILED' });
   expect(text(h.approvalMessage(id))).toMatch(/grant failed/);
-  expect(h.dms(REQUESTER).join('\n')).toMatch(/UnauthorizedOperation|not authorized/);
+  // A code and a reference, never AWS's message (issue 10 item 5); the message is in the audit under it.
+  expect(h.dms(REQUESTER).join('\n')).toMatch(/aws-denied, ref [0-9A-Z]{8}/);
+  expect(h.dms(REQUESTER).join('\n')).not.toMatch(/UnauthorizedOperation|not authorized/);
+  expect(failed!.audit.at(-1)?.details).toMatchObject({ code: 'aws-denied', ref: failed!.failureRef, error: expect.stringMatching(/UnauthorizedOperation|not authorized/) });
 });
 
 it('never logs the bot token, the signing secret or raw request bodies', async () => {

@@ -90,7 +90,7 @@ describe('aws-role', () => {
     expect(dm).toMatch(/role's maximum|maximum session/);
 
     // Someone else cannot see them; the requester gets a modal, and nothing secret is ever posted.
-    expect((await clickShowCredentials(OUTSIDER, id)).refusal).toMatch(/Only the requester/);
+    expect((await clickShowCredentials(OUTSIDER, id)).refusal).toMatch(/There is no request `jit-[0-9a-z]{10}` that you can see the credentials of/); // existence does not leak
     expect(h.slack.callsTo('views.open')).toHaveLength(0);
     await clickShowCredentials(REQUESTER, id);
     const [open] = h.slack.callsTo('views.open');
@@ -133,10 +133,12 @@ describe('aws-role', () => {
     const id = await h.request('request prod-readonly 1h incident');
     await h.click(APPROVER, ACTION_APPROVE, id);
     const failed = await h.bot.service.get(id);
-    expect(failed).toMatchObject({ status: 'FAILED', failure: expect.stringMatching(/trust policy/) });
-    expect(failed!.audit.at(-1)).toMatchObject({ action: 'grant-failed', to: 'FAILED' });
-    expect(JSON.stringify(h.approvalMessage(id))).toMatch(/grant failed/);
-    expect(h.dms(REQUESTER).join('\n')).toMatch(/trust policy/);
+    // People see a code and a reference; the operator's hint and AWS's message are in the audit under it.
+    expect(failed).toMatchObject({ status: 'FAILED', failure: 'aws-denied' });
+    expect(failed!.audit.at(-1)).toMatchObject({ action: 'grant-failed', to: 'FAILED', details: { code: 'aws-denied', ref: failed!.failureRef, error: expect.stringMatching(/trust policy/) } });
+    expect(JSON.stringify(h.approvalMessage(id))).toMatch(/grant failed: AWS refused the bot permission \(aws-denied, ref [0-9A-Z]{8}\)/);
+    expect(h.dms(REQUESTER).join('\n')).toMatch(/aws-denied, ref [0-9A-Z]{8}/);
+    expect(JSON.stringify(h.slack.calls)).not.toMatch(/trust policy|assumed-role\/bot|not authorized/); // the target's own role ARN is shown by design
   });
 });
 

@@ -133,7 +133,7 @@ describe('approvalMessage: role-backed kinds', () => {
 describe('approvalMessage: resolved statuses', () => {
   const cases: [RequestStatus, Partial<Parameters<typeof inStatus>[1]>, RegExp][] = [
     ['GRANTING', {}, new RegExp(`^⏳ Approved by <@${APPROVER}> · granting access…$`)],
-    ['GRANTING', { failure: 'Throttling' }, /granting access… \(retrying after: Throttling\)$/],
+    ['GRANTING', { failure: 'aws-throttled', failureRef: 'REF12345' }, /granting access… \(retrying after: AWS is throttling the bot \(aws-throttled, ref REF12345\)\)$/],
     ['ACTIVE', {}, new RegExp(`^✅ Approved by <@${APPROVER}> · active until <!date\\^\\d+\\^[^|]+\\|10:36 UTC>$`)],
     ['REVOKING', {}, /^⏳ Revoking…$/],
     ['REVOKED', {}, /^🔒 Access ended at <!date\^\d+\^[^|]+\|10:36 UTC> \(expired\)$/],
@@ -141,7 +141,7 @@ describe('approvalMessage: resolved statuses', () => {
     ['DENIED', {}, new RegExp(`^❌ Denied by <@${APPROVER}>$`)],
     ['EXPIRED', {}, /^⌛ Expired: nobody approved before <!date\^\d+\^[^|]+\|10:30 UTC>$/],
     ['CANCELLED', {}, /^↩️ Withdrawn by the requester$/],
-    ['FAILED', {}, new RegExp(`^⚠️ Approved by <@${APPROVER}> · grant failed: InvalidGroup.NotFound: the security group does not exist$`)],
+    ['FAILED', {}, new RegExp(`^⚠️ Approved by <@${APPROVER}> · grant failed: AWS could not find the resource \\(aws-not-found, ref 7KQ3M9XD\\)$`)],
     ['EXTENDED', {}, new RegExp(`^✅ Approved by <@${APPROVER}> · access extended until <!date\\^\\d+\\^[^|]+\\|11:06 UTC>$`)],
   ];
 

@@ -128,7 +128,7 @@ describe('deniedDm / timeoutDm / failedDm', () => {
 
   it('failedDm gives the reason and says nothing was opened', () => {
     const text = allText(failedDm(inStatus('FAILED')).blocks);
-    expect(text).toContain('the grant failed: InvalidGroup.NotFound: the security group does not exist');
+    expect(text).toContain('the grant failed: AWS could not find the resource (aws-not-found, ref 7KQ3M9XD)');
     expect(text).toContain('Nothing was opened.');
   });
 });
@@ -481,7 +481,7 @@ describe('deniedDm: note and extensions', () => {
 describe('extension requests in the other DMs', () => {
   it('failedDm: the extension could not be applied', () => {
     const text = allText(failedDm(inStatus('FAILED', { extends: PARENT })).blocks);
-    expect(text).toContain(`Your extension \`jit-abc123\` of \`${PARENT}\` (*prod-bastion*) could not be applied: InvalidGroup.NotFound`);
+    expect(text).toContain(`Your extension \`jit-abc123\` of \`${PARENT}\` (*prod-bastion*) could not be applied: AWS could not find the resource (aws-not-found, ref 7KQ3M9XD)`);
     expect(text).toContain('Access still ends at its current time.');
   });
 

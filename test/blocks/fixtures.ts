@@ -206,7 +206,7 @@ export function inStatus(status: RequestStatus, overrides: Partial<AccessRequest
     DENIED: decided,
     EXPIRED: {},
     CANCELLED: { endedBy: REQUESTER, endedAt: at(3) },
-    FAILED: { ...approved, failure: 'InvalidGroup.NotFound: the security group does not exist' },
+    FAILED: { ...approved, failure: 'aws-not-found', failureRef: '7KQ3M9XD' },
     // An extension request whose 30m were added to PARENT, which now ends at 11:06.
     EXTENDED: { ...approved, extends: PARENT, grantedAt: at(6), expiresAt: at(66) },
   };
