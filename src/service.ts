@@ -800,6 +800,7 @@ export class AccessService {
    * so that who may not act learns nothing (not even that it exists).
    */
   private async visibleTo(id: string, may: (request: AccessRequest) => boolean | Promise<boolean>, verb: string): Promise<AccessRequest> {
+    if (!isRequestId(id)) throw new NotFoundError('That is not a request id. `/jit list` shows your open requests.');
     const request = await this.o.store.get(id);
     if (!request || !(await may(request))) throw new NotFoundError(`There is no request \`${id}\` that you can ${verb}. \`/jit list\` shows your open requests.`);
     return request;
