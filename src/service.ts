@@ -294,7 +294,7 @@ export class AccessService {
   async review(id: string, actorId: string): Promise<AccessRequest> {
     for (let attempt = 1; ; attempt++) {
       // Who may not review learns nothing (not whether the request exists, nor what it was).
-      const request = await this.o.store.get(id);
+      const request = await this.get(id);
       if (!request || actorId === request.requesterId) throw new CannotDecideError();
       const target = findTarget(this.o.config, request.targetName);
       const groups = await this.groupsOf(actorId);
@@ -645,7 +645,7 @@ export class AccessService {
   private async pendingForDecision(id: string, actorId: string): Promise<{ request: AccessRequest; target: Target }> {
     // May this actor decide at all? Asked first, with one neutral answer whether the request
     // exists or not; only deciders hear about its state.
-    const request = await this.o.store.get(id);
+    const request = await this.get(id);
     const target = checkCanDecide(this.o.config, request, actorId, await this.groupsOf(actorId));
     if (!request) throw new CannotDecideError(); // unreachable: checkCanDecide refuses a missing request
     if (request.status !== 'PENDING') throw resolvedError(request);

@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
 import { Ec2SshProvider } from '../src/aws/ec2-ssh';
 import { parseConfig } from '../src/config';
-import { NotFoundError } from '../src/domain/errors';
+import { CannotDecideError, NotFoundError } from '../src/domain/errors';
 import type { AccessRequest } from '../src/domain/types';
 import { decide } from '../src/lifecycle';
 import { AccessService } from '../src/service';
@@ -225,7 +225,7 @@ it('the core never hands the store an id that is not a request id (whatever the 
     for (const bad of ['x'.repeat(3_000), '<@U0EVIL>', 'lease#drift', '']) {
       expect(await svc.get(bad)).toBeUndefined();
       await expect(svc.revoke(bad, 'U0REQUESTER')).rejects.toThrow(NotFoundError);
-      await expect(svc.approve(bad, 'U0APPROVER')).rejects.toThrow(NotFoundError);
+      await expect(svc.approve(bad, 'U0APPROVER')).rejects.toThrow(CannotDecideError); // the neutral refusal, as for any request that does not exist
     }
     expect(get).not.toHaveBeenCalled();
   } finally {
