@@ -10,6 +10,7 @@ import type { JitConfig } from './config-types';
 import { formatDuration } from './domain/duration';
 import { AlreadyResolvedError, ConflictError, GrantError, InvalidTransitionError, NotAllowedError, NotFoundError, ValidationError } from './domain/errors';
 import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, isStsKind, isTerminal, type ObservedRule, type Target } from './domain/types';
+import { checkRateLimits, DEFAULT_RATE_LIMITS, ineligibleReason, NotEligibleError } from './domain/safety';
 import { applyTransition, decide, type LifecycleEvent } from './lifecycle';
 import {
   approvalsPhrase,
@@ -95,6 +96,8 @@ export interface DriftReport {
 export type ChangeListener = (request: AccessRequest) => void;
 
 const DEFAULT_LEASE_MS = 60_000;
+/** Requests read back to count against the rate limits (newest first; limits are at most 100). */
+const RATE_SCAN = 250;
 const MAX_BACKOFF_MS = 60_000;
 
 export class AccessService {
@@ -132,6 +135,7 @@ export class AccessService {
    * field, or the rule that refuses it.
    */
   async precheck(input: SubmissionInput, seen?: Submission): Promise<{ valid: ValidSubmission; decision: PolicyDecision }> {
+    await this.checkActor(input.requesterId);
     const groups = await this.groupsOf(input.requesterId);
     const valid = validateSubmission(this.o.config, input, groups);
     const decision = evaluateRequest(
@@ -143,6 +147,7 @@ export class AccessService {
       if (seen) seen.outcome = 'refused-by-policy';
       throw new ValidationError(decision.message, 'target');
     }
+    await this.checkRate(input.requesterId, decision.outcome === 'break-glass');
     return { valid, decision };
   }
 
@@ -195,6 +200,7 @@ export class AccessService {
   }
 
   private async extendCounted(grantId: string, userId: string, input: { duration?: string; reason?: string }, seen: Submission): Promise<AccessRequest> {
+    await this.checkActor(userId);
     const grant = await this.mustGet(grantId);
     seen.kind = grant.kind;
     if (userId !== grant.requesterId) throw new NotAllowedError(`Only the requester of \`${grantId}\` can extend it.`);
@@ -214,6 +220,7 @@ export class AccessService {
       seen.outcome = 'refused-by-policy';
       throw new ValidationError(decision.message, 'duration');
     }
+    await this.checkRate(userId, false);
     const request = this.newRequest({
       target,
       requesterId: userId,
@@ -282,6 +289,7 @@ export class AccessService {
 
   /** An approver marks a break-glass request as reviewed (any status; once). */
   async review(id: string, actorId: string): Promise<AccessRequest> {
+    await this.checkActor(actorId);
     for (let attempt = 1; ; attempt++) {
       const request = await this.mustGet(id);
       if (!request.breakGlass) throw new NotAllowedError(`\`${id}\` was not break-glass access: there is nothing to review.`);
@@ -335,6 +343,8 @@ export class AccessService {
    */
   async revoke(id: string, actorId: string): Promise<AccessRequest> {
     const request = await this.mustGet(id);
+    // Withdrawing or ending one's own access is always allowed; acting on someone else's is an approver's act.
+    if (actorId !== request.requesterId) await this.checkActor(actorId);
     checkCanRevoke(this.o.config, request, actorId, actorId === request.requesterId ? undefined : await this.groupsOf(actorId));
     switch (request.status) {
       case 'PENDING':
@@ -608,6 +618,7 @@ export class AccessService {
   }
 
   private async pendingForDecision(id: string, actorId: string): Promise<{ request: AccessRequest; target: Target }> {
+    await this.checkActor(actorId);
     const request = await this.mustGet(id);
     if (request.status !== 'PENDING') throw resolvedError(request);
     const target = checkCanDecide(this.o.config, request, actorId, await this.groupsOf(actorId));
@@ -707,6 +718,39 @@ export class AccessService {
     if (!every) return deadline;
     const next = Date.parse(request.createdAt) + (sent + 1) * every;
     return next < deadline ? next : deadline;
+  }
+
+  /**
+   * Refuses guests (unless allowGuests), users of another workspace, deactivated accounts and
+   * bots, before anything else is looked at; fails closed when Slack cannot be asked. Without a
+   * user directory (unit tests of the core) there is nobody to ask and nothing is checked.
+   */
+  private async checkActor(userId: string): Promise<void> {
+    if (!this.o.users) return;
+    let profile;
+    try {
+      profile = await this.o.users.profile(userId);
+    } catch (err) {
+      this.o.log.warn({ event: 'actor.refused', userId, reason: 'unknown', err: (err as Error).message }, 'Slack could not confirm the account: refused');
+      throw new NotEligibleError('unknown');
+    }
+    const reason = ineligibleReason(profile, this.o.config.allowGuests === true);
+    if (reason) {
+      this.o.log.warn({ event: 'actor.refused', userId, reason }, `refused: ${reason} account`);
+      throw new NotEligibleError(reason);
+    }
+  }
+
+  /** Per-user rate limits on requests and break-glass, counted from the user's stored requests. */
+  private async checkRate(userId: string, breakGlass: boolean): Promise<void> {
+    const limits = this.o.config.rateLimits ?? DEFAULT_RATE_LIMITS;
+    const recent = await this.o.store.listByRequester(userId, RATE_SCAN);
+    try {
+      checkRateLimits(limits, recent, this.o.clock.now(), breakGlass);
+    } catch (err) {
+      this.o.log.warn({ event: 'request.rate_limited', userId, breakGlass }, 'refused: rate limit');
+      throw err;
+    }
   }
 
   /** The groups named in the config that the user is in. */

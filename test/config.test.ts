@@ -271,7 +271,7 @@ ${ec2('inherits')}  - name: own
     targets: [prod-*]
     window: { from: "22:00", to: "06:00" }
 autoApprove:
-  - { name: dev, tags: { ENV: dev }, maxDuration: 1h }
+  - { name: dev, tags: { ENV: dev }, maxDuration: 1h, requesters: { groups: [S0ENG] } }
   - { name: named, targets: [dev-box], maxDuration: 90m, requesters: { users: [U0ALICE] } }
 ${twoTargets}`);
     expect(c.denyRules).toEqual([
@@ -280,7 +280,7 @@ ${twoTargets}`);
       { name: 'night', targets: ['prod-*'], window: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '22:00', to: '06:00', timezone: 'UTC' } },
     ]);
     expect(c.autoApprove).toEqual([
-      { name: 'dev', tags: { ENV: 'dev' }, maxDurationMs: H },
+      { name: 'dev', tags: { ENV: 'dev' }, maxDurationMs: H, requesters: { users: [], groups: ['S0ENG'] } },
       { name: 'named', targets: ['dev-box'], maxDurationMs: 90 * M, requesters: { users: ['U0ALICE'], groups: [] } },
     ]);
   });

@@ -45,6 +45,7 @@ targets:
     kind: ec2-ssh
     securityGroupId: sg-0123456789abcdef0
     tags: { ENV: dev }
+    requesters: { everyone: true }
   - name: legacy-box
     kind: ec2-ssh
     securityGroupId: sg-0123456789abcdef0
@@ -96,7 +97,7 @@ it('gives a target its own policy: quorum, group approvers, requesters, reminder
 it('falls back to the defaults: default approvers, one approval, everyone, no break-glass, twice maxDuration', () => {
   const dev = block('dev-box');
   expect(dev).toContain('  durations: 5m–4h per request; maxTotalDuration 8h per grant, extensions included');
-  expect(dev).toContain('  requesters: everyone');
+  expect(dev).toContain('  requesters: everyone (every full member of the workspace)');
   expect(dev).toContain('  approvers: users U0APPROVER1, U0APPROVER2; groups S0SRE; 1 approval required (never the requester)');
   expect(dev).toContain('  approval timeout: 30m');
   expect(dev).toContain('  reminders: every 10m in the approval thread');
