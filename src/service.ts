@@ -310,11 +310,13 @@ export class AccessService {
 
   /** The targets `userId` may request (the rest are hidden from them). */
   async targetsFor(userId: string): Promise<Target[]> {
+    await this.checkActor(userId);
     return visibleTargets(this.o.config, userId, await this.groupsOf(userId));
   }
 
   /** What `/jit targets` shows the caller: what they may request and how it would be decided now. */
   async targetSummaries(userId: string): Promise<TargetSummary[]> {
+    await this.checkActor(userId);
     return summarizeFor(this.o.config, userId, await this.groupsOf(userId), this.o.clock.now());
   }
 
@@ -334,6 +336,7 @@ export class AccessService {
 
   /** Approvers of any target (or the default approvers) may see the whole policy. */
   async isApprover(userId: string): Promise<boolean> {
+    await this.checkActor(userId);
     return isAnyApprover(this.o.config, userId, await this.groupsOf(userId));
   }
 
