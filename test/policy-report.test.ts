@@ -151,3 +151,28 @@ it('says when there are no default approvers', () => {
 it('is deterministic', () => {
   expect(describePolicy(parseConfig(yaml, 'test.yaml'))).toEqual(lines);
 });
+
+describe('warnings (issue 10)', () => {
+  it('warns about explicit everyone and allowGuests, and states guests and rate limits', () => {
+    const c = parseConfig(`
+approverChannel: C0APPROVERS
+approvers: { users: [U0APPROVER1] }
+allowGuests: true
+autoApprove:
+  - { name: open-dev, tags: { ENV: dev }, maxDuration: 1h, requesters: { everyone: true } }
+targets:
+  - { name: bg, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, breakGlass: true, requesters: { everyone: true } }
+  - { name: dev, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, tags: { ENV: dev } }
+`);
+    const out = describePolicy(c);
+    expect(out).toContain('WARNING: target bg: requesters is everyone, with break-glass: any workspace member gets access at once');
+    expect(out).toContain('WARNING: auto-approve rule open-dev: requesters is everyone: it grants to any workspace member');
+    expect(out).toContain('WARNING: allowGuests is true: guest accounts may request and approve');
+    expect(out).toContain('guests: may request and approve (allowGuests: true); other workspaces, deactivated accounts and bots: refused; rate limits per user: 10 requests per 1h, 2 break-glass per 1d');
+    expect(out.filter((l) => l.startsWith('WARNING'))).toHaveLength(3);
+  });
+
+  it('a config with everyone named nowhere has no warnings', () => {
+    expect(describePolicy(parseConfig('approverChannel: C0APPROVERS\napprovers: { users: [U0APPROVER1] }\ntargets:\n  - { name: a, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0 }\n')).filter((l) => l.startsWith('WARNING'))).toEqual([]);
+  });
+});
