@@ -7,7 +7,20 @@
  */
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ACTION_APPROVE, ACTION_DENY, ACTION_REVIEW } from '../../../blocks/ids';
+import {
+  ACTION_ADDRESS,
+  ACTION_APPROVE,
+  ACTION_DENY,
+  ACTION_DURATION,
+  ACTION_REASON,
+  ACTION_REVIEW,
+  ACTION_TARGET,
+  BLOCK_ADDRESS,
+  BLOCK_DURATION,
+  BLOCK_REASON,
+  BLOCK_TARGET,
+  CALLBACK_REQUEST_MODAL,
+} from '../../../blocks/ids';
 import type { AccessRequest } from '../../../src/domain/types';
 import { APPROVER, APPROVER2, APPROVER_CHANNEL, Harness, REQUESTER, text } from '../../support/harness';
 import type { UserState } from '../../support/slack-stand-in';
@@ -121,6 +134,48 @@ describe('accounts that may not request', () => {
     const { reply } = await h.command(GUEST, 'targets');
     expect(reply?.text).toMatch(NOT_ELIGIBLE);
     revealsNothing(`${reply?.text}${JSON.stringify(reply?.blocks ?? [])}`);
+  });
+});
+
+describe('the request form', () => {
+  const form = (address: string) => ({
+    [BLOCK_TARGET]: { [ACTION_TARGET]: { type: 'static_select', selected_option: { value: 'staging-db' } } },
+    [BLOCK_DURATION]: { [ACTION_DURATION]: { type: 'plain_text_input', value: '30m' } },
+    [BLOCK_ADDRESS]: { [ACTION_ADDRESS]: { type: 'plain_text_input', value: address } },
+    [BLOCK_REASON]: { [ACTION_REASON]: { type: 'plain_text_input', value: 'need the replica' } },
+  });
+  /** Everything the bot posted, DMs to `to` excepted (the refusal of a form goes there). */
+  const postsExcept = (to: string) => h.slack.callsTo('chat.postMessage').filter((c) => c.args.channel !== to).length;
+
+  it('a guest typing /jit alone: no form opens (it would list targets), the refusal is the reply', async () => {
+    await start();
+    await h.command(GUEST, '');
+    await h.settle();
+    expect(h.slack.callsTo('views.open')).toHaveLength(0);
+    const reply = h.slack.responses.map((r) => (r.body as { text?: string }).text ?? '').join('\n');
+    expect(reply).toMatch(NOT_ELIGIBLE);
+    revealsNothing(reply);
+  });
+
+  it('a guest submitting a forged request form: refused by DM, nothing stored or posted elsewhere', async () => {
+    await start();
+    const res = await h.submitModal(GUEST, form('203.0.113.7'), CALLBACK_REQUEST_MODAL);
+    expect(res.status).toBe(200);
+    expect(h.dms(GUEST).join('\n')).toMatch(NOT_ELIGIBLE);
+    revealsNothing(h.dms(GUEST).join('\n'));
+    expect(await open(GUEST)).toEqual([]);
+    expect(postsExcept(GUEST)).toBe(0);
+    expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
+  });
+
+  it('a rate-limited requester submitting the form: refused by DM with when to try again, nothing stored', async () => {
+    await start();
+    for (let i = 1; i <= 3; i++) await h.request(`request staging-db 30m 203.0.113.${i} batch ${i}`);
+    const before = postsExcept(REQUESTER);
+    await h.submitModal(REQUESTER, form('203.0.113.9'), CALLBACK_REQUEST_MODAL);
+    expect(h.dms(REQUESTER).join('\n')).toMatch(/You have sent 3 requests in the last 1h, the most allowed\. Nothing was sent: try again in/);
+    expect(await open(REQUESTER)).toHaveLength(3);
+    expect(postsExcept(REQUESTER)).toBe(before);
   });
 });
 
