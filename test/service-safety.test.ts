@@ -130,3 +130,15 @@ it('precheck (the form) refuses a break-glass over its limit; a normal request s
   await expect(svc.precheck({ ...input, breakGlass: true })).rejects.toThrow(/1 break-glass requests in the last 1d, the most allowed\. Nothing was sent: try again in 21h/);
   await expect(svc.precheck(input)).resolves.toMatchObject({ decision: { outcome: 'approval' } });
 });
+
+it('extensions count as requests, and an ineligible requester may not extend', async () => {
+  const svc = service('allowGuests: true', 'rateLimits: { requests: { max: 2, per: 1h }, breakGlass: { max: 5, per: 24h } }');
+  const grant = await submit(svc, 'U0GUEST', true);
+  expect(grant.status).toBe('ACTIVE');
+  // allowGuests removed: the guest may no longer ask for more time.
+  await expect(service('', 'rateLimits: { requests: { max: 2, per: 1h }, breakGlass: { max: 5, per: 24h } }').extend(grant.id, 'U0GUEST', { duration: '15m', reason: 'more' })).rejects.toThrow(NotEligibleError);
+  const ext = await svc.extend(grant.id, 'U0GUEST', { duration: '15m', reason: 'more' });
+  expect(ext.extends).toBe(grant.id);
+  await svc.revoke(ext.id, 'U0GUEST'); // withdrawn, still counted
+  await expect(svc.extend(grant.id, 'U0GUEST', { duration: '15m', reason: 'more again' })).rejects.toThrow(/2 requests in the last 1h/);
+});
