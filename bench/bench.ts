@@ -96,6 +96,9 @@ defaults:
   expiryWarning: 2s
 revocation:
   sweepInterval: ${SWEEP_S}s
+# Each bench requester sends many requests in a few seconds: far over the default 10 per hour.
+rateLimits:
+  requests: { max: 100, per: 1m }
 targets:
   - name: bench-bastion
     kind: ec2-ssh

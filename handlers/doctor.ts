@@ -11,7 +11,7 @@ import { fail, pass, type CheckOutcome } from '../src/doctor';
 export const SLACK_BOT_SCOPES: Readonly<Record<string, string>> = {
   commands: '/jit',
   'chat:write': 'approval messages and DMs',
-  'users:read': 'users named in the policy, the requester as SourceIdentity',
+  'users:read': 'users named in the policy, the requester as SourceIdentity, who may act (guests, other workspaces, bots)',
   'users:read.email': "the requester's email as SourceIdentity",
   'usergroups:read': 'approvers and requesters named by user group',
   'channels:read': 'the doctor: the approver channel exists and the bot is in it (public channel)',

@@ -5,14 +5,20 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import type { ActorProfile } from '../src/domain/safety';
 import type { UserDirectory } from '../src/ports';
 
 const TTL_MS = 10 * 60_000;
+/** Profiles (guest, external, deleted, bot) are kept briefly: a deactivation or a guest downgrade counts within a minute. */
+const PROFILE_TTL_MS = 60_000;
 /** What STS accepts as SourceIdentity. */
 const SOURCE_IDENTITY = /^[\w+=,.@-]{2,64}$/;
 
 export class SlackUserDirectory implements UserDirectory {
   private readonly cache = new Map<string, { value: string; until: number }>();
+  private readonly profiles = new Map<string, { value: ActorProfile; until: number }>();
+  /** The bot's own workspace (auth.test), asked once; a failure is not kept. */
+  private home?: Promise<string>;
 
   constructor(
     private readonly client: WebClient,
@@ -32,5 +38,32 @@ export class SlackUserDirectory implements UserDirectory {
     }
     this.cache.set(userId, { value, until: Date.now() + TTL_MS });
     return value;
+  }
+
+  /** Throws when Slack cannot answer (the core then refuses); failures are never cached. */
+  async profile(userId: string): Promise<ActorProfile> {
+    const cached = this.profiles.get(userId);
+    if (cached && cached.until > Date.now()) return cached.value;
+    const [team, res] = await Promise.all([this.homeTeam(), this.client.users.info({ user: userId })]);
+    const u = res.user;
+    if (!u) throw new Error('users.info returned no user');
+    const value: ActorProfile = {
+      guest: u.is_restricted === true || u.is_ultra_restricted === true,
+      // Slack Connect: a user of another workspace (or one Slack marks a stranger).
+      external: (u as { is_stranger?: boolean }).is_stranger === true || (u.team_id !== undefined && u.team_id !== team),
+      deleted: u.deleted === true,
+      bot: u.is_bot === true || u.is_app_user === true || userId === 'USLACKBOT',
+    };
+    this.profiles.set(userId, { value, until: Date.now() + PROFILE_TTL_MS });
+    return value;
+  }
+
+  private homeTeam(): Promise<string> {
+    this.home ??= this.client.auth.test().then((r) => {
+      if (!r.team_id) throw new Error('auth.test returned no team_id');
+      return r.team_id;
+    });
+    this.home.catch(() => (this.home = undefined));
+    return this.home;
   }
 }

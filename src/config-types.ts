@@ -1,3 +1,4 @@
+import type { RateLimits } from './domain/safety';
 import type { AutoApproveRule, DenyRule, Principals, Target } from './domain/types';
 
 /** The parsed, validated configuration (see src/config.ts for the YAML schema and env). */
@@ -26,6 +27,10 @@ export interface JitConfig {
     /** On SIGTERM, how long work already started may finish before its leases are handed back. */
     shutdownGraceMs: number;
   };
+  /** Guests (single- and multi-channel) may request and approve; default false. External, deleted and bot accounts never may. */
+  allowGuests?: boolean;
+  /** Per-user limits on requests and break-glass; default DEFAULT_RATE_LIMITS (src/domain/safety.ts). */
+  rateLimits?: RateLimits;
   /** Each with its effective policy (`target.policy`): defaults already applied. */
   targets: Target[];
   /**

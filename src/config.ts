@@ -13,7 +13,8 @@ import { ValidationError } from './domain/errors';
 import { DEFAULT_RETENTION_MS, MAX_RETENTION_MS, MIN_RETENTION_MS } from './domain/retention';
 import { normaliseSessionPolicy } from './domain/session-policy';
 import { STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target, type TargetPolicy, type Weekday, WEEKDAYS } from './domain/types';
-import { nameMatches } from './domain/match';
+import { nameMatches, tagsMatch } from './domain/match';
+import { DEFAULT_RATE_LIMITS, type RateLimit } from './domain/safety';
 import { FAULT_POINTS, type FaultPoint } from './ports';
 
 export type { JitConfig } from './config-types';
@@ -166,7 +167,10 @@ const duration = (example: string) =>
 const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012ABCDEF (profile → ⋮ → Copy member ID)');
 const slackGroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id such as S012ABCDEF (People → User groups → the group → ⋮ → Copy group ID)');
 const principals = z
-  .object({ users: z.array(slackUserId).default([]), groups: z.array(slackGroupId).default([]) }, { error: 'must be a mapping with users: [U…] and/or groups: [S…]' })
+  .object(
+    { users: z.array(slackUserId).default([]), groups: z.array(slackGroupId).default([]), everyone: z.boolean().optional() },
+    { error: 'must be a mapping with users: [U…] and/or groups: [S…] (or everyone: true)' },
+  )
   .strict();
 const tagMap = z.record(z.string().min(1).max(128), z.string().max(256), { error: 'must be a mapping of tag names to values, e.g. { ENV: prod }' });
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a 24-hour time such as 08:00 or 18:30');
@@ -271,8 +275,21 @@ const SHUTDOWN_GRACE_MS = 10_000;
 export const MAX_SHUTDOWN_GRACE_MS = 20_000;
 const DEFAULTS = { minDuration: 5 * 60_000, maxDuration: 4 * 3_600_000, approvalTimeout: 30 * 60_000, expiryWarning: 5 * 60_000, approvalsRequired: 1, breakGlass: false };
 
+const rateLimit = (d: RateLimit, example: string) =>
+  z
+    .object({ max: z.number().int().min(1).max(100).default(d.max), per: duration(example).default(d.perMs) })
+    .strict()
+    .default({ max: d.max, per: d.perMs });
+const R = DEFAULT_RATE_LIMITS;
+
 const fileSchema = z
   .object({
+    /** Guests may request and approve (issue 10): off unless said. */
+    allowGuests: z.boolean().default(false),
+    rateLimits: z
+      .object({ requests: rateLimit(R.requests, '1h'), breakGlass: rateLimit(R.breakGlass, '24h') })
+      .strict()
+      .default({ requests: { max: R.requests.max, per: R.requests.perMs }, breakGlass: { max: R.breakGlass.max, per: R.breakGlass.perMs } }),
     approverChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel id such as C012ABCDEF (channel details → About)'),
     approvers: principals.optional(),
     requesters: principals.optional(),
@@ -318,6 +335,10 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
   if (c.revocation.shutdownGrace > MAX_SHUTDOWN_GRACE_MS) problems.push(`revocation.shutdownGrace: must be at most ${formatDuration(MAX_SHUTDOWN_GRACE_MS)} (the container is stopped 30 s after SIGTERM)`);
   if (c.retention < MIN_RETENTION_MS || c.retention > MAX_RETENTION_MS) problems.push(`retention: must be between ${formatDuration(MIN_RETENTION_MS)} and ${formatDuration(MAX_RETENTION_MS)} (resolved requests are kept this long for audit, then purged)`);
   if (c.revocation.lease < 2_000 || c.revocation.lease > 10 * 60_000) problems.push('revocation.lease: must be between 2s and 10m (longer than one AWS call with its retries)');
+  for (const k of ['requests', 'breakGlass'] as const) {
+    const per = c.rateLimits[k].per;
+    if (per < 60_000 || per > 30 * 86_400_000) problems.push(`rateLimits.${k}.per: must be between 1m and 30d`);
+  }
   const seen = new Set<string>();
   const defaultApprovers = c.approvers ?? { users: [], groups: [] };
   const targets: Target[] = c.targets.map((t, i) => {
@@ -341,6 +362,7 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
       maxTotalDurationMs: t.maxTotalDuration ?? c.defaults.maxTotalDuration ?? 2 * maxDurationMs,
     };
     checkPolicy(policy, maxDurationMs, at, t.approvers ? `${at}.approvers` : 'approvers', problems);
+    if (policy.breakGlass && !policy.requesters) problems.push(`${at}.requesters: required because breakGlass is true${t.breakGlass === undefined ? ' (defaults.breakGlass)' : ''}; name users/groups (here or at the top level), or everyone: true`);
     const common = { name: t.name, description: t.description, region: t.region, minDurationMs, maxDurationMs, tags: t.tags, policy };
     switch (t.kind) {
       case 'ec2-ssh':
@@ -365,6 +387,15 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
   c.autoApprove.forEach((r, i) => {
     if (r.maxDuration <= 0) problems.push(`autoApprove[${i}].maxDuration: must be longer than 0`);
   });
+  // Safe by default: nobody gets instant access unless someone named them (or wrote everyone: true).
+  targets.forEach((t, j) => {
+    if (t.policy.requesters) return;
+    const open = c.autoApprove.flatMap((r, i) => (!r.requesters && (!r.targets || r.targets.some((p) => nameMatches(p, t.name))) && (!r.tags || tagsMatch(r.tags, t.tags)) ? [`autoApprove[${i}] (${r.name})`] : []));
+    if (open.length > 0) problems.push(`targets[${j}].requesters: required because ${open.join(', ')} can match it; name users/groups on the target, at the top level or on the rule, or everyone: true`);
+  });
+  for (const [key, p] of [['approvers', c.approvers], ...c.targets.map((t, i) => [`targets[${i}].approvers`, t.approvers] as const)] as const) {
+    if (p?.everyone) problems.push(`${key}.everyone: approvers must be named (users and/or groups); everyone is only for requesters`);
+  }
   if (problems.length > 0) throw new ConfigError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`);
   return {
     approverChannel: c.approverChannel,
@@ -380,6 +411,11 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
     revocation: { sweepIntervalSeconds: Math.round(c.revocation.sweepInterval / 1000), driftIntervalMs: c.revocation.driftInterval, leaseMs: c.revocation.lease, shutdownGraceMs: c.revocation.shutdownGrace },
     targets,
     retentionMs: c.retention,
+    allowGuests: c.allowGuests,
+    rateLimits: {
+      requests: { max: c.rateLimits.requests.max, perMs: c.rateLimits.requests.per },
+      breakGlass: { max: c.rateLimits.breakGlass.max, perMs: c.rateLimits.breakGlass.per },
+    },
   };
 }
 

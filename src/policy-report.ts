@@ -7,6 +7,7 @@
 import type { JitConfig } from './config-types';
 import { formatDuration } from './domain/duration';
 import { formatWindow, nameMatches, tagsMatch } from './domain/match';
+import { DEFAULT_RATE_LIMITS } from './domain/safety';
 import type { AutoApproveRule, DenyRule, Principals, RuleMatch, Target, TimeWindow } from './domain/types';
 
 /** The order `evaluateRequest` checks things in, as one paragraph (first answer wins). */
@@ -19,6 +20,7 @@ export const PRECEDENCE =
 /** `users U1, U2; groups S1`, or `nobody`. */
 export function formatPrincipals(p: Principals): string {
   const parts: string[] = [];
+  if (p.everyone) parts.push('everyone (every full member of the workspace)');
   if (p.users.length > 0) parts.push(`users ${p.users.join(', ')}`);
   if (p.groups.length > 0) parts.push(`groups ${p.groups.join(', ')}`);
   return parts.length > 0 ? parts.join('; ') : 'nobody';
@@ -86,7 +88,7 @@ export function describeTarget(config: JitConfig, target: Target): string[] {
       `maxTotalDuration ${formatDuration(p.maxTotalDurationMs)} per grant, extensions included`,
   );
   lines.push(`  tags: ${formatTagList(target.tags)}`);
-  lines.push(`  requesters: ${p.requesters ? `${formatPrincipals(p.requesters)} (hidden from everyone else)` : 'everyone'}`);
+  lines.push(`  requesters: ${p.requesters ? (p.requesters.everyone ? formatPrincipals(p.requesters) : `${formatPrincipals(p.requesters)} (hidden from everyone else)`) : 'everyone (none named)'}`);
   lines.push(
     `  approvers: ${formatPrincipals(p.approvers)}; ` +
       (p.approvalsRequired === 1 ? '1 approval required' : `${p.approvalsRequired} distinct approvals required`) +
@@ -128,6 +130,33 @@ export function describePolicy(config: JitConfig): string[] {
       `${plural(config.autoApprove.length, 'auto-approve rule')}${config.autoApprove.length ? ` (${config.autoApprove.map((r) => r.name).join(', ')})` : ''}`,
     PRECEDENCE,
   ];
+  lines.push(safetyLine(config));
+  for (const w of policyWarnings(config)) lines.push(`WARNING: ${w}`);
   for (const target of config.targets) lines.push('', ...describeTarget(config, target));
   return lines;
+}
+
+/** Guests and the per-user rate limits, as one line. */
+export function safetyLine(config: JitConfig): string {
+  const r = config.rateLimits ?? DEFAULT_RATE_LIMITS;
+  return (
+    `guests: ${config.allowGuests ? 'may request and approve (allowGuests: true)' : 'refused'}; other workspaces, deactivated accounts and bots: refused; ` +
+    `rate limits per user: ${r.requests.max} requests per ${formatDuration(r.requests.perMs)}, ${r.breakGlass.max} break-glass per ${formatDuration(r.breakGlass.perMs)}`
+  );
+}
+
+/**
+ * What an admin should look at twice: requesters that are explicitly everyone where that means
+ * instant access (break-glass, auto-approval), and guests allowed.
+ */
+export function policyWarnings(config: JitConfig): string[] {
+  const warnings: string[] = [];
+  for (const t of config.targets) {
+    if (!t.policy.requesters?.everyone) continue;
+    const instant = [t.policy.breakGlass ? 'break-glass' : '', autoApproveChainFor(config, t).some((r) => !r.requesters || r.requesters.everyone) ? 'auto-approval' : ''].filter(Boolean);
+    warnings.push(`target ${t.name}: requesters is everyone${instant.length ? `, with ${instant.join(' and ')}: any workspace member gets access at once` : ''}`);
+  }
+  for (const r of config.autoApprove) if (r.requesters?.everyone) warnings.push(`auto-approve rule ${r.name}: requesters is everyone: it grants to any workspace member`);
+  if (config.allowGuests) warnings.push('allowGuests is true: guest accounts may request and approve');
+  return warnings;
 }

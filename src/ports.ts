@@ -1,6 +1,7 @@
 /**
  * Ports: the interfaces the core talks to. Adapters implement them (src/store, src/aws, handlers/).
  */
+import type { ActorProfile } from './domain/safety';
 import type { AccessRequest, AuditEntry, Grant, IssuedCredentials, Notification, ObservedRule, RequestStatus, SlackMessageRef, Target } from './domain/types';
 
 export interface Clock {
@@ -125,6 +126,11 @@ export interface GrantContext {
 /** Who a Slack user is, for STS SourceIdentity. */
 export interface UserDirectory {
   sourceIdentity(userId: string): Promise<string>;
+  /**
+   * What Slack says about the account (guest, another workspace, deactivated, bot), cached
+   * briefly. Throws when Slack cannot be asked: the caller refuses (fails closed).
+   */
+  profile(userId: string): Promise<ActorProfile>;
 }
 
 /**

@@ -11,6 +11,7 @@ import { formatDuration } from './domain/duration';
 import { isRequestId, newRequestId } from './domain/ids';
 import { AlreadyResolvedError, CannotDecideError, ConflictError, type FailureCode, failureCodeOfError, GrantError, InvalidTransitionError, newFailureRef, NotAllowedError, NotFoundError, ReferencedFailureError, ValidationError } from './domain/errors';
 import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, isStsKind, isTerminal, type ObservedRule, type Target } from './domain/types';
+import { checkRateLimits, DEFAULT_RATE_LIMITS, ineligibleReason, NotEligibleError } from './domain/safety';
 import { applyTransition, decide, type LifecycleEvent } from './lifecycle';
 import {
   approvalsPhrase,
@@ -96,6 +97,8 @@ export interface DriftReport {
 export type ChangeListener = (request: AccessRequest) => void;
 
 const DEFAULT_LEASE_MS = 60_000;
+/** Requests read back to count against the rate limits (newest first; limits are at most 100). */
+const RATE_SCAN = 250;
 const MAX_BACKOFF_MS = 60_000;
 
 export class AccessService {
@@ -133,6 +136,7 @@ export class AccessService {
    * field, or the rule that refuses it.
    */
   async precheck(input: SubmissionInput, seen?: Submission): Promise<{ valid: ValidSubmission; decision: PolicyDecision }> {
+    await this.checkActor(input.requesterId);
     const groups = await this.groupsOf(input.requesterId);
     const valid = validateSubmission(this.o.config, input, groups);
     const decision = evaluateRequest(
@@ -144,6 +148,7 @@ export class AccessService {
       if (seen) seen.outcome = 'refused-by-policy';
       throw new ValidationError(decision.message, 'target');
     }
+    await this.checkRate(input.requesterId, decision.outcome === 'break-glass');
     return { valid, decision };
   }
 
@@ -196,6 +201,7 @@ export class AccessService {
   }
 
   private async extendCounted(grantId: string, userId: string, input: { duration?: string; reason?: string }, seen: Submission): Promise<AccessRequest> {
+    await this.checkActor(userId);
     const grant = await this.visibleTo(grantId, (r) => userId === r.requesterId, 'extend');
     seen.kind = grant.kind;
     if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
@@ -214,6 +220,7 @@ export class AccessService {
       seen.outcome = 'refused-by-policy';
       throw new ValidationError(decision.message, 'duration');
     }
+    await this.checkRate(userId, false);
     const request = this.newRequest({
       target,
       requesterId: userId,
@@ -292,6 +299,7 @@ export class AccessService {
 
   /** An approver marks a break-glass request as reviewed (any status; once). */
   async review(id: string, actorId: string): Promise<AccessRequest> {
+    await this.checkActor(actorId);
     for (let attempt = 1; ; attempt++) {
       // Who may not review learns nothing (not whether the request exists, nor what it was).
       const request = await this.get(id);
@@ -313,11 +321,13 @@ export class AccessService {
 
   /** The targets `userId` may request (the rest are hidden from them). */
   async targetsFor(userId: string): Promise<Target[]> {
+    await this.checkActor(userId);
     return visibleTargets(this.o.config, userId, await this.groupsOf(userId));
   }
 
   /** What `/jit targets` shows the caller: what they may request and how it would be decided now. */
   async targetSummaries(userId: string): Promise<TargetSummary[]> {
+    await this.checkActor(userId);
     return summarizeFor(this.o.config, userId, await this.groupsOf(userId), this.o.clock.now());
   }
 
@@ -336,6 +346,7 @@ export class AccessService {
 
   /** Approvers of any target (or the default approvers) may see the whole policy. */
   async isApprover(userId: string): Promise<boolean> {
+    await this.checkActor(userId);
     return isAnyApprover(this.o.config, userId, await this.groupsOf(userId));
   }
 
@@ -345,6 +356,8 @@ export class AccessService {
    */
   async revoke(id: string, actorId: string): Promise<AccessRequest> {
     const request = await this.visibleTo(id, async (r) => actorId === r.requesterId || canRevoke(this.o.config, r, actorId, await this.groupsOf(actorId)), 'revoke');
+    // Withdrawing or ending one's own access is always allowed; acting on someone else's is an approver's act.
+    if (actorId !== request.requesterId) await this.checkActor(actorId);
     switch (request.status) {
       case 'PENDING':
         if (actorId !== request.requesterId) throw new NotAllowedError(`\`${id}\` is still waiting for approval: deny it instead of revoking.`);
@@ -643,6 +656,7 @@ export class AccessService {
   }
 
   private async pendingForDecision(id: string, actorId: string): Promise<{ request: AccessRequest; target: Target }> {
+    await this.checkActor(actorId);
     // May this actor decide at all? Asked first, with one neutral answer whether the request
     // exists or not; only deciders hear about its state.
     const request = await this.get(id);
@@ -750,6 +764,39 @@ export class AccessService {
     if (!every) return deadline;
     const next = Date.parse(request.createdAt) + (sent + 1) * every;
     return next < deadline ? next : deadline;
+  }
+
+  /**
+   * Refuses guests (unless allowGuests), users of another workspace, deactivated accounts and
+   * bots, before anything else is looked at; fails closed when Slack cannot be asked. Without a
+   * user directory (unit tests of the core) there is nobody to ask and nothing is checked.
+   */
+  private async checkActor(userId: string): Promise<void> {
+    if (!this.o.users) return;
+    let profile;
+    try {
+      profile = await this.o.users.profile(userId);
+    } catch (err) {
+      this.o.log.warn({ event: 'actor.refused', userId, reason: 'unknown', err: (err as Error).message }, 'Slack could not confirm the account: refused');
+      throw new NotEligibleError('unknown');
+    }
+    const reason = ineligibleReason(profile, this.o.config.allowGuests === true);
+    if (reason) {
+      this.o.log.warn({ event: 'actor.refused', userId, reason }, `refused: ${reason} account`);
+      throw new NotEligibleError(reason);
+    }
+  }
+
+  /** Per-user rate limits on requests and break-glass, counted from the user's stored requests. */
+  private async checkRate(userId: string, breakGlass: boolean): Promise<void> {
+    const limits = this.o.config.rateLimits ?? DEFAULT_RATE_LIMITS;
+    const recent = await this.o.store.listByRequester(userId, RATE_SCAN);
+    try {
+      checkRateLimits(limits, recent, this.o.clock.now(), breakGlass);
+    } catch (err) {
+      this.o.log.warn({ event: 'request.rate_limited', userId, breakGlass }, 'refused: rate limit');
+      throw err;
+    }
   }
 
   /** The groups named in the config that the user is in (`fresh`: read now, not from the cache). */

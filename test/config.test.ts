@@ -271,7 +271,7 @@ ${ec2('inherits')}  - name: own
     targets: [prod-*]
     window: { from: "22:00", to: "06:00" }
 autoApprove:
-  - { name: dev, tags: { ENV: dev }, maxDuration: 1h }
+  - { name: dev, tags: { ENV: dev }, maxDuration: 1h, requesters: { groups: [S0ENG] } }
   - { name: named, targets: [dev-box], maxDuration: 90m, requesters: { users: [U0ALICE] } }
 ${twoTargets}`);
     expect(c.denyRules).toEqual([
@@ -280,7 +280,7 @@ ${twoTargets}`);
       { name: 'night', targets: ['prod-*'], window: { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '22:00', to: '06:00', timezone: 'UTC' } },
     ]);
     expect(c.autoApprove).toEqual([
-      { name: 'dev', tags: { ENV: 'dev' }, maxDurationMs: H },
+      { name: 'dev', tags: { ENV: 'dev' }, maxDurationMs: H, requesters: { users: [], groups: ['S0ENG'] } },
       { name: 'named', targets: ['dev-box'], maxDurationMs: 90 * M, requesters: { users: ['U0ALICE'], groups: [] } },
     ]);
   });
@@ -435,5 +435,58 @@ describe('retention', () => {
     ['retention: forever', /retention.*not a duration/],
   ])('refuses %s, naming the key', (line, message) => {
     expect(errorOf(() => parseConfig(`${valid}${line}\n`))).toMatch(message);
+  });
+});
+
+describe('safe by default (issue 10): requesters, guests, rate limits', () => {
+  const head = `
+approverChannel: C0123ABCD
+approvers: { users: [U0APPROVER1, U0APPROVER2] }
+`;
+  const ec2 = (name: string, extra = '') => `  - { name: ${name}, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0${extra} }\n`;
+
+  it.each<[string, string, RegExp]>([
+    ['break-glass without requesters', `${head}targets:\n${ec2('a', ', breakGlass: true')}`, /targets\[0\]\.requesters: required because breakGlass is true; name users\/groups \(here or at the top level\), or everyone: true/],
+    ['break-glass from defaults without requesters', `${head}defaults: { breakGlass: true }\ntargets:\n${ec2('a')}${ec2('b', ', requesters: { users: [U0ALICE] }')}`, /targets\[0\]\.requesters: required because breakGlass is true \(defaults\.breakGlass\)/],
+    ['an auto-approve rule by tag over a target without requesters', `${head}autoApprove:\n  - { name: dev, tags: { ENV: dev }, maxDuration: 1h }\ntargets:\n${ec2('a', ', tags: { ENV: prod }, requesters: { users: [U0ALICE] }')}${ec2('b', ', tags: { ENV: dev }')}`, /targets\[1\]\.requesters: required because autoApprove\[0\] \(dev\) can match it/],
+    ['an auto-approve rule by name pattern', `${head}autoApprove:\n  - { name: all-dev, targets: [dev-*], maxDuration: 1h }\ntargets:\n${ec2('dev-a')}`, /targets\[0\]\.requesters: required because autoApprove\[0\] \(all-dev\) can match it; name users\/groups on the target, at the top level or on the rule, or everyone: true/],
+    ['everyone as approvers', `approverChannel: C0123ABCD\napprovers: { everyone: true, users: [U0APPROVER1] }\ntargets:\n${ec2('a')}`, /approvers\.everyone: approvers must be named/],
+    ['everyone as a target’s approvers', `${head}targets:\n${ec2('a', ', approvers: { everyone: true, users: [U0APPROVER1] }')}`, /targets\[0\]\.approvers\.everyone: approvers must be named/],
+    ['a rate limit of 0', `${head}rateLimits: { requests: { max: 0, per: 1h } }\ntargets:\n${ec2('a')}`, /rateLimits\.requests\.max/],
+    ['a rate-limit window under a minute', `${head}rateLimits: { breakGlass: { max: 1, per: 30s } }\ntargets:\n${ec2('a')}`, /rateLimits\.breakGlass\.per: must be between 1m and 30d/],
+    ['an unknown rate-limit key', `${head}rateLimits: { extensions: { max: 1, per: 1h } }\ntargets:\n${ec2('a')}`, /rateLimits/],
+    ['allowGuests not a boolean', `${head}allowGuests: sometimes\ntargets:\n${ec2('a')}`, /allowGuests/],
+  ])('refuses %s, naming the key', (_name, yaml, error) => {
+    expect(() => parseConfig(yaml)).toThrow(ConfigError);
+    expect(() => parseConfig(yaml)).toThrow(error);
+  });
+
+  it.each<[string, string]>([
+    ['requesters on the target', `${head}targets:\n${ec2('a', ', breakGlass: true, requesters: { groups: [S0ONCALL] }')}`],
+    ['top-level requesters', `${head}requesters: { users: [U0ALICE] }\ntargets:\n${ec2('a', ', breakGlass: true')}`],
+    ['everyone, explicitly', `${head}targets:\n${ec2('a', ', breakGlass: true, requesters: { everyone: true }')}`],
+    ['requesters on the auto-approve rule', `${head}autoApprove:\n  - { name: dev, targets: [a], maxDuration: 1h, requesters: { groups: [S0DEVS] } }\ntargets:\n${ec2('a')}`],
+    ['an auto-approve rule that matches no open target', `${head}autoApprove:\n  - { name: dev, tags: { ENV: dev }, maxDuration: 1h }\ntargets:\n${ec2('a', ', tags: { ENV: prod }')}`],
+  ])('accepts instant access when someone is named: %s', (_name, yaml) => {
+    expect(() => parseConfig(yaml)).not.toThrow();
+  });
+
+  it('everyone is kept as said, matches anyone, and defaults are safe', () => {
+    const c = parseConfig(`${head}targets:\n${ec2('a', ', breakGlass: true, requesters: { everyone: true }')}`);
+    expect(c.targets[0]!.policy.requesters).toEqual({ users: [], groups: [], everyone: true });
+    expect(c.allowGuests).toBe(false);
+    expect(c.rateLimits).toEqual({ requests: { max: 10, perMs: 3_600_000 }, breakGlass: { max: 2, perMs: 86_400_000 } });
+  });
+
+  it('reads allowGuests and rate limits (a limit left out keeps its default)', () => {
+    const c = parseConfig(`${head}allowGuests: true\nrateLimits: { requests: { max: 20, per: 2h }, breakGlass: { per: 12h } }\ntargets:\n${ec2('a')}`);
+    expect(c.allowGuests).toBe(true);
+    expect(c.rateLimits).toEqual({ requests: { max: 20, perMs: 7_200_000 }, breakGlass: { max: 2, perMs: 43_200_000 } });
+  });
+
+  it('the example config is safe: every break-glass and auto-approved target names its requesters', () => {
+    const c = loadConfigFile(join(__dirname, '..', 'jit.config.example.yaml'));
+    for (const t of c.targets.filter((x) => x.policy.breakGlass)) expect(t.policy.requesters?.everyone).not.toBe(true);
+    expect(c.targets.every((t) => t.policy.requesters !== undefined)).toBe(true);
   });
 });

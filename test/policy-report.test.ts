@@ -45,6 +45,7 @@ targets:
     kind: ec2-ssh
     securityGroupId: sg-0123456789abcdef0
     tags: { ENV: dev }
+    requesters: { everyone: true }
   - name: legacy-box
     kind: ec2-ssh
     securityGroupId: sg-0123456789abcdef0
@@ -96,7 +97,7 @@ it('gives a target its own policy: quorum, group approvers, requesters, reminder
 it('falls back to the defaults: default approvers, one approval, everyone, no break-glass, twice maxDuration', () => {
   const dev = block('dev-box');
   expect(dev).toContain('  durations: 5m–4h per request; maxTotalDuration 8h per grant, extensions included');
-  expect(dev).toContain('  requesters: everyone');
+  expect(dev).toContain('  requesters: everyone (every full member of the workspace)');
   expect(dev).toContain('  approvers: users U0APPROVER1, U0APPROVER2; groups S0SRE; 1 approval required (never the requester)');
   expect(dev).toContain('  approval timeout: 30m');
   expect(dev).toContain('  reminders: every 10m in the approval thread');
@@ -149,4 +150,29 @@ it('says when there are no default approvers', () => {
 
 it('is deterministic', () => {
   expect(describePolicy(parseConfig(yaml, 'test.yaml'))).toEqual(lines);
+});
+
+describe('warnings (issue 10)', () => {
+  it('warns about explicit everyone and allowGuests, and states guests and rate limits', () => {
+    const c = parseConfig(`
+approverChannel: C0APPROVERS
+approvers: { users: [U0APPROVER1] }
+allowGuests: true
+autoApprove:
+  - { name: open-dev, tags: { ENV: dev }, maxDuration: 1h, requesters: { everyone: true } }
+targets:
+  - { name: bg, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, breakGlass: true, requesters: { everyone: true } }
+  - { name: dev, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, tags: { ENV: dev } }
+`);
+    const out = describePolicy(c);
+    expect(out).toContain('WARNING: target bg: requesters is everyone, with break-glass: any workspace member gets access at once');
+    expect(out).toContain('WARNING: auto-approve rule open-dev: requesters is everyone: it grants to any workspace member');
+    expect(out).toContain('WARNING: allowGuests is true: guest accounts may request and approve');
+    expect(out).toContain('guests: may request and approve (allowGuests: true); other workspaces, deactivated accounts and bots: refused; rate limits per user: 10 requests per 1h, 2 break-glass per 1d');
+    expect(out.filter((l) => l.startsWith('WARNING'))).toHaveLength(3);
+  });
+
+  it('a config with everyone named nowhere has no warnings', () => {
+    expect(describePolicy(parseConfig('approverChannel: C0APPROVERS\napprovers: { users: [U0APPROVER1] }\ntargets:\n  - { name: a, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0 }\n')).filter((l) => l.startsWith('WARNING'))).toEqual([]);
+  });
 });

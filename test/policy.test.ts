@@ -302,8 +302,8 @@ denyRules:
 autoApprove:
   - { name: dev, tags: { ENV: dev }, maxDuration: 1h }
 targets:
-  - { name: prod-db, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, tags: { ENV: prod }, breakGlass: true }
-  - { name: dev-box, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, tags: { ENV: dev } }
+  - { name: prod-db, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, tags: { ENV: prod }, breakGlass: true, requesters: { everyone: true } }
+  - { name: dev-box, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, tags: { ENV: dev }, requesters: { everyone: true } }
 `);
     const saturday = new Date('2026-11-21T12:00:00Z');
     expectDecision(evaluate({ config: parsed, target: 'prod-db', now: saturday, breakGlass: true }), { outcome: 'deny', rule: 'no-prod-weekends', message: /Wait for Monday\./ });

@@ -18,6 +18,7 @@ const ec2 = mockClient(EC2Client);
 const config = parseConfig(`
 approverChannel: C0APPROVERS
 approvers: { users: [U0APPROVER, U0APPROVER2] }
+requesters: { everyone: true }
 denyRules:
   - { name: no-staging, targets: [staging-*] }
 autoApprove:

@@ -18,7 +18,7 @@ export function tagsMatch(selector: Readonly<Record<string, string>>, tags: Read
 
 /** The user is named, or is in one of the named groups (`userGroups`: the user's groups, resolved). */
 export function isIn(p: Principals, userId: string, userGroups: ReadonlySet<string>): boolean {
-  return p.users.includes(userId) || p.groups.some((g) => userGroups.has(g));
+  return p.everyone === true || p.users.includes(userId) || p.groups.some((g) => userGroups.has(g));
 }
 
 const DAY_INDEX: Record<string, Weekday> = { Mon: 'mon', Tue: 'tue', Wed: 'wed', Thu: 'thu', Fri: 'fri', Sat: 'sat', Sun: 'sun' };

@@ -53,6 +53,8 @@ export function isTerminal(status: RequestStatus): boolean {
 export interface Principals {
   users: string[];
   groups: string[];
+  /** Every full member of the workspace (guests only with allowGuests); said explicitly, never a default. */
+  everyone?: boolean;
 }
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';

@@ -39,6 +39,8 @@ const POLICY_YAML = `
 approverChannel: ${APPROVER_CHANNEL}
 approvers:
   users: [${APPROVER}]
+# Break-glass and auto-approval need requesters named (issue 10): said explicitly here.
+requesters: { everyone: true }
 defaults:
   minDuration: 5m
   maxDuration: 4h

@@ -52,6 +52,9 @@ revocation:
   sweepInterval: 1s
   lease: 3s
   driftInterval: 10m
+# One requester sends up to 50 requests in seconds here: far over the default 10 per hour.
+rateLimits:
+  requests: { max: 100, per: 1m }
 targets:
   - name: prod-bastion
     kind: ec2-ssh

@@ -108,13 +108,20 @@ export interface SlackStandIn {
    * is channel_not_found, as Slack answers for a private channel the bot is not in.
    */
   channels: Map<string, { name: string; isMember: boolean; isArchived?: boolean }>;
-  /** Users that users.info reports deactivated ('deleted') or does not know ('missing'); everyone else exists. */
-  userStates: Map<string, 'deleted' | 'missing'>;
+  /**
+   * How users.info reports a user: deactivated ('deleted'), unknown ('missing'), a guest
+   * ('guest': is_restricted; 'single-channel-guest': is_ultra_restricted), of another workspace
+   * ('external': another team_id; 'stranger': is_stranger), a bot ('bot'), or failing ('error':
+   * a 500). Everyone else is a full member of the bot's workspace.
+   */
+  userStates: Map<string, UserState>;
   /** The token's scopes, sent as the x-oauth-scopes header of every Web API answer (default: every scope the app uses). */
   scopes: string[];
   reset(): void;
   close(): Promise<void>;
 }
+
+export type UserState = 'deleted' | 'missing' | 'guest' | 'single-channel-guest' | 'external' | 'stranger' | 'bot' | 'error';
 
 const JSON_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata']);
 const BOT = { user_id: 'UBOT', bot_id: 'B1', team_id: 'T1' };
@@ -132,7 +139,7 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
   let seq = 0;
   const userGroups = new Map<string, string[]>();
   const channels = new Map<string, { name: string; isMember: boolean; isArchived?: boolean }>();
-  const userStates = new Map<string, 'deleted' | 'missing'>();
+  const userStates = new Map<string, UserState>();
   const defaultScopes = () => Object.keys(SLACK_BOT_SCOPES);
 
   const nextTs = () => {
@@ -194,9 +201,12 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     'users.info': (a) => {
       const id = str(a.user);
       const name = id.toLowerCase();
+      const state = userStates.get(id);
       return {
         user: {
-          id, team_id: BOT.team_id, name, real_name: `User ${id}`, deleted: userStates.get(id) === 'deleted', is_bot: false, tz: 'UTC',
+          id, team_id: state === 'external' ? 'T0OTHER' : BOT.team_id, name, real_name: `User ${id}`, deleted: state === 'deleted', is_bot: state === 'bot', tz: 'UTC',
+          is_restricted: state === 'guest' || state === 'single-channel-guest', is_ultra_restricted: state === 'single-channel-guest',
+          ...(state === 'stranger' ? { is_stranger: true } : {}),
           profile: { email: `${name}@example.com`, real_name: `User ${id}`, display_name: name },
         },
       };
@@ -218,6 +228,7 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     if (method === 'usergroups.users.list' && !userGroups.has(str(args.usergroup))) return sendJson(res, 200, { ok: false, error: 'no_such_subteam' });
     if (method === 'conversations.info' && !channels.has(str(args.channel))) return sendJson(res, 200, { ok: false, error: 'channel_not_found' });
     if (method === 'users.info' && userStates.get(str(args.user)) === 'missing') return sendJson(res, 200, { ok: false, error: 'user_not_found' });
+    if (method === 'users.info' && userStates.get(str(args.user)) === 'error') return sendJson(res, 200, { ok: false, error: 'fatal_error' });
     // Like Slack: every Web API answer names the token's scopes.
     sendJson(res, 200, { ok: true, ...(handlers[method]?.(args) ?? {}) }, { 'x-oauth-scopes': standIn.scopes.join(',') });
   };
