@@ -355,9 +355,10 @@ export class AccessService {
    * Allowed for the requester and approvers.
    */
   async revoke(id: string, actorId: string): Promise<AccessRequest> {
+    // Withdrawing or ending one's own access is always allowed; acting on someone else's is an
+    // approver's act, so the account is checked first (before anything about the request is said).
+    if ((await this.get(id))?.requesterId !== actorId) await this.checkActor(actorId);
     const request = await this.visibleTo(id, async (r) => actorId === r.requesterId || canRevoke(this.o.config, r, actorId, await this.groupsOf(actorId)), 'revoke');
-    // Withdrawing or ending one's own access is always allowed; acting on someone else's is an approver's act.
-    if (actorId !== request.requesterId) await this.checkActor(actorId);
     switch (request.status) {
       case 'PENDING':
         if (actorId !== request.requesterId) throw new NotAllowedError(`\`${id}\` is still waiting for approval: deny it instead of revoking.`);

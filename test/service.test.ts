@@ -20,6 +20,7 @@ const ec2 = mockClient(EC2Client);
 const config = parseConfig(`
 approverChannel: C0APPROVERS
 approvers: { users: [U0APPROVER] }
+rateLimits: { requests: { max: 100, per: 1m } }
 targets:
   - { name: prod-bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, region: eu-west-1 }
 `);
@@ -237,6 +238,7 @@ describe('re-decide, not re-check (issue 10 item 1)', () => {
   const teamConfig = parseConfig(`
 approverChannel: C0APPROVERS
 approvers: { users: [U0APPROVER] }
+rateLimits: { requests: { max: 100, per: 1m } }
 denyRules:
   - { name: no-nights, targets: [prod-*], window: { from: "10:20", to: "23:00", timezone: UTC } }
 targets:

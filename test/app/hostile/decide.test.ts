@@ -16,6 +16,9 @@ import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_COMMENT, ACTION_DECISION_DU
 import type { AccessRequest } from '../../../src/domain/types';
 import { APPROVER, APPROVER2, APPROVER_CHANNEL, Harness, OUTSIDER, REQUESTER, text } from '../../support/harness';
 
+/** Read-only Slack calls the bot may make to decide who is asking (users.info, groups): nothing is posted by them. */
+const LOOKUPS = new Set(['users.info', 'auth.test', 'usergroups.users.list']);
+
 const ec2 = mockClient(EC2Client);
 const MIN = 60_000;
 const OTHER_APPROVER = 'U0OTHERAPPR';
@@ -265,7 +268,7 @@ describe('wrong actors on every decision button get one neutral reply and change
     expect(reply.refusal).toBe(NEUTRAL);
     // Nothing stored, posted, opened or granted.
     expect(await h.bot.service.get(id)).toEqual(before);
-    expect(h.slack.calls.slice(calls).map((c) => c.method)).toEqual([]);
+    expect(h.slack.calls.slice(calls).map((c) => c.method).filter((m) => !LOOKUPS.has(m))).toEqual([]);
     expect(authorizeCalls()).toBe(granted);
   });
 
@@ -278,7 +281,7 @@ describe('wrong actors on every decision button get one neutral reply and change
       const res = await h.clickIn(actor, button, 'jit-0000000000', APPROVER_CHANNEL);
       expect(res.reply).toBe(NEUTRAL);
     }
-    expect(h.slack.calls.slice(calls).map((c) => c.method)).toEqual([]);
+    expect(h.slack.calls.slice(calls).map((c) => c.method).filter((m) => !LOOKUPS.has(m))).toEqual([]);
   });
 
   it.each([
@@ -317,7 +320,7 @@ describe('wrong actors on every decision button get one neutral reply and change
     expect(real?.replace(id, 'ID')).toBe(missing?.replace('jit-0000000000', 'ID'));
     expect(real).toMatch(/There is no request .* that you can revoke/);
     expect(await h.bot.service.get(id)).toEqual(before);
-    expect(h.slack.calls.slice(calls).map((c) => c.method)).toEqual([]);
+    expect(h.slack.calls.slice(calls).map((c) => c.method).filter((m) => !LOOKUPS.has(m))).toEqual([]);
   });
 
   it('a decider still sees the full story on a resolved request', async () => {
