@@ -23,7 +23,7 @@ COPY handlers ./handlers
 COPY blocks ./blocks
 COPY demo ./demo
 COPY bench ./bench
-COPY test/support ./test/support
+COPY testkit ./testkit
 COPY scripts ./scripts
 RUN npm run build
 

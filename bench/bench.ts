@@ -28,7 +28,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ACTION_APPROVE } from '../blocks/ids';
 import type { AccessRequest } from '../src/domain/types';
 import { APPROVER_CHANNEL, nowMs, requestIdOfAuthorize, type Stack, startStack } from '../demo/stack';
-import { startSlackStandIn } from '../test/support/slack-stand-in';
+import { startSlackStandIn } from '../testkit/slack-stand-in';
 
 // ---------------------------------------------------------------- parameters
 

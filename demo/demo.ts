@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ACTION_APPROVE, ACTION_DENY } from '../blocks/ids';
 import type { AccessRequest, AuditEntry } from '../src/domain/types';
-import { waitFor } from '../test/support/wait';
+import { waitFor } from '../testkit/wait';
 import { bold, clockTime, cyan, dim, renderMessage, type RenderOptions, wrap } from './render';
 import { APPROVER_CHANNEL, type Ec2Event, nowMs, type Stack, startStack } from './stack';
 

@@ -15,9 +15,9 @@ import { type EnvConfig, parseConfig } from '../src/config';
 import type { JitConfig } from '../src/config-types';
 import { REDACT_PATHS } from '../src/logger';
 import { type BotOverrides, type RunningBot, startBot } from '../src/main';
-import { type FakeEc2, startFakeEc2 } from '../test/support/fake-ec2';
-import { blockAction, type SlackHttpResult, slashCommand } from '../test/support/slack-requests';
-import { type SlackStandIn, startSlackStandIn } from '../test/support/slack-stand-in';
+import { type FakeEc2, startFakeEc2 } from '../testkit/fake-ec2';
+import { blockAction, type SlackHttpResult, slashCommand } from '../testkit/slack-requests';
+import { type SlackStandIn, startSlackStandIn } from '../testkit/slack-stand-in';
 
 export const APPROVER_CHANNEL = 'C0APPROVERS';
 

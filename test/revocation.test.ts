@@ -12,7 +12,7 @@ import { decide } from '../src/lifecycle';
 import { AccessService } from '../src/service';
 import type { DynamoRequestStore } from '../src/store/dynamo';
 import { FakeClock } from './support/clock';
-import { type FakeEc2, startFakeEc2 } from './support/fake-ec2';
+import { type FakeEc2, startFakeEc2 } from '../testkit/fake-ec2';
 import { useEmbeddedDynamo } from './support/store';
 
 const SG = 'sg-0123456789abcdef0';

@@ -6,7 +6,7 @@ import { Scheduler } from '../src/scheduler';
 import type { AccessService } from '../src/service';
 import { FakeClock } from './support/clock';
 import { pendingRequest } from './support/requests';
-import { waitFor } from './support/wait';
+import { waitFor } from '../testkit/wait';
 
 /** The slice of AccessService the scheduler uses, recording what it is asked to do. */
 function serviceDouble(due: AccessRequest[], work: (id: string) => Promise<void>) {

@@ -14,7 +14,7 @@ import { AccessService } from '../src/service';
 import type { DynamoRequestStore } from '../src/store/dynamo';
 import { FakeClock } from './support/clock';
 import { useEmbeddedDynamo } from './support/store';
-import { waitFor } from './support/wait';
+import { waitFor } from '../testkit/wait';
 
 const ec2 = mockClient(EC2Client);
 const config = parseConfig(`

@@ -92,10 +92,10 @@ describe('the image, built from the repository', () => {
   });
 
   test('the staged build context holds what the build stage copies, and none of node_modules, .git, infra, dist, data, tests or a local config', () => {
-    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/main.ts', 'handlers/index.ts', 'blocks/ids.ts', 'test/support/wait.ts', '.dockerignore']) {
+    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/main.ts', 'handlers/index.ts', 'blocks/ids.ts', 'testkit/wait.ts', '.dockerignore']) {
       expect([path, existsSync(join(staged, path))]).toEqual([path, true]);
     }
-    for (const path of ['node_modules', '.git', 'infra', 'dist', 'data', 'cdk.out', '.env', 'jit.config.yaml', 'test/config.test.ts', 'test/app', 'README.md']) {
+    for (const path of ['node_modules', '.git', 'infra', 'dist', 'data', 'cdk.out', '.env', 'jit.config.yaml', 'test', 'test/config.test.ts', 'test/app', 'README.md']) {
       expect([path, existsSync(join(staged, path))]).toEqual([path, false]);
     }
   });

@@ -11,7 +11,7 @@ import { startBot } from '../../src/main';
 import { tableDefinition } from '../../src/store/dynamo';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../src/store/embedded';
 import { CONFIG_YAML, REQUESTER } from '../support/harness';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack-stand-in';
+import { startSlackStandIn, type SlackStandIn } from '../../testkit/slack-stand-in';
 
 let ddb: EmbeddedDynamo;
 let admin: DynamoDBClient;

@@ -15,8 +15,8 @@ import { tableDefinition } from '../../src/store/dynamo';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../src/store/embedded';
 import { APPROVER, CONFIG_YAML, Harness, REQUESTER } from '../support/harness';
 import { sample } from '../support/metrics';
-import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in';
-import { waitFor } from '../support/wait';
+import { type SlackStandIn, startSlackStandIn } from '../../testkit/slack-stand-in';
+import { waitFor } from '../../testkit/wait';
 
 const ec2 = mockClient(EC2Client);
 const MIN = 60_000;

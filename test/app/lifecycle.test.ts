@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { ACTION_ADDRESS, ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_DURATION, ACTION_REASON, ACTION_TARGET, BLOCK_ADDRESS, BLOCK_DURATION, BLOCK_REASON, BLOCK_TARGET } from '../../blocks/ids';
 import { FakeClock } from '../support/clock';
 import { APPROVER, APPROVER2, APPROVER_CHANNEL, BOT_TOKEN, Harness, OUTSIDER, REQUESTER, SIGNING_SECRET, text } from '../support/harness';
-import { sendRaw, signRequest } from '../support/slack-requests';
-import { waitFor } from '../support/wait';
+import { sendRaw, signRequest } from '../../testkit/slack-requests';
+import { waitFor } from '../../testkit/wait';
 
 const ec2 = mockClient(EC2Client);
 const MIN = 60_000;

@@ -9,7 +9,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACTION_APPROVE, ACTION_SHOW_CREDENTIALS } from '../../blocks/ids';
 import { APPROVER, CONFIG_YAML, Harness, OUTSIDER, REQUESTER, SIGNING_SECRET } from '../support/harness';
-import { blockAction } from '../support/slack-requests';
+import { blockAction } from '../../testkit/slack-requests';
 
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/ProdReadOnly';
 const SSM_ROLE_ARN = 'arn:aws:iam::123456789012:role/JitSsmAccess';

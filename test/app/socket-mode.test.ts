@@ -11,8 +11,8 @@ import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, BLO
 import { type EnvConfig, parseConfig } from '../../src/config';
 import { type RunningBot, startBot } from '../../src/main';
 import { APPROVER, APPROVER_CHANNEL, CONFIG_YAML, REQUESTER } from '../support/harness';
-import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in';
-import { waitFor } from '../support/wait';
+import { type SlackStandIn, startSlackStandIn } from '../../testkit/slack-stand-in';
+import { waitFor } from '../../testkit/wait';
 
 const ec2 = mockClient(EC2Client);
 const RULE_ID = 'sgr-0aaa1111bbbb2222c';

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { parseConfig } from '../../src/config';
 import { startBot } from '../../src/main';
 import { CONFIG_YAML } from '../support/harness';
-import { startSlackStandIn } from '../support/slack-stand-in';
+import { startSlackStandIn } from '../../testkit/slack-stand-in';
 
 it('a token Slack rejects stops start-up with a message naming SLACK_BOT_TOKEN', async () => {
   const slack = await startSlackStandIn();

@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { AwsDoctor, describeIdentity, PROBE_CIDR, readTrustPolicy } from '../../src/aws/doctor';
 import type { AwsRoleTarget, SsmSessionTarget } from '../../src/domain/types';
-import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2';
+import { startFakeEc2, type FakeEc2 } from '../../testkit/fake-ec2';
 import { ec2Target, testPolicy } from '../support/requests';
 
 const sts = mockClient(STSClient);

@@ -5,7 +5,7 @@ import { AuthorizeSecurityGroupIngressCommand, EC2Client, type EC2ClientConfig }
 import { Ec2SshProvider } from '../../src/aws/ec2-ssh';
 import { GrantError } from '../../src/domain/errors';
 import type { Ec2SshTarget } from '../../src/domain/types';
-import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2';
+import { startFakeEc2, type FakeEc2 } from '../../testkit/fake-ec2';
 import { ec2Target, pendingRequest } from '../support/requests';
 
 const SG = 'sg-0fake00000000001';

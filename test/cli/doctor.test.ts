@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../src/store/embedded';
-import { startFakeEc2, type FakeEc2 } from '../support/fake-ec2';
-import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in';
+import { startFakeEc2, type FakeEc2 } from '../../testkit/fake-ec2';
+import { type SlackStandIn, startSlackStandIn } from '../../testkit/slack-stand-in';
 
 const REPO = join(__dirname, '..', '..');
 const CHANNEL = 'C0APPROVERS';

@@ -16,7 +16,7 @@
  * The figures are printed at the end and written to $TMPDIR/jit-fault-lateness.json.
  */
 import { FAULT_POINTS, type FaultPoint } from '../../src/ports';
-import { waitFor } from '../support/wait';
+import { waitFor } from '../../testkit/wait';
 import {
   APPROVER,
   APPROVER2,

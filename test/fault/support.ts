@@ -24,10 +24,10 @@ import type { AccessRequest, RequestStatus } from '../../src/domain/types';
 import type { FaultPoint } from '../../src/ports';
 import { DynamoRequestStore, tableDefinition } from '../../src/store/dynamo';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../src/store/embedded';
-import { type FakeEc2, startFakeEc2 } from '../support/fake-ec2';
-import { blockAction, slashCommand } from '../support/slack-requests';
-import { type SlackStandIn, type StoredMessage, startSlackStandIn } from '../support/slack-stand-in';
-import { waitFor } from '../support/wait';
+import { type FakeEc2, startFakeEc2 } from '../../testkit/fake-ec2';
+import { blockAction, slashCommand } from '../../testkit/slack-requests';
+import { type SlackStandIn, type StoredMessage, startSlackStandIn } from '../../testkit/slack-stand-in';
+import { waitFor } from '../../testkit/wait';
 
 export const REPO = resolve(__dirname, '..', '..');
 export const APPROVER_CHANNEL = 'C0APPROVERS';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
 import { parse as parseYaml } from 'yaml';
 import { SLACK_BOT_SCOPES, SlackDoctor } from '../../handlers/doctor';
-import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in';
+import { type SlackStandIn, startSlackStandIn } from '../../testkit/slack-stand-in';
 
 const CHANNEL = 'C0APPROVERS';
 let slack: SlackStandIn;

@@ -6,7 +6,7 @@
 import { WebClient } from '@slack/web-api';
 import pino from 'pino';
 import { SlackUserDirectory } from '../../handlers/user-directory';
-import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in';
+import { type SlackStandIn, startSlackStandIn } from '../../testkit/slack-stand-in';
 
 let slack: SlackStandIn;
 let users: SlackUserDirectory;

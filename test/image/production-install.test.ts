@@ -23,9 +23,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseConfig } from '../../src/config';
 import { ensureTable } from '../../src/store/dynamo';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../src/store/embedded';
-import { slashCommand } from '../support/slack-requests';
-import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in';
-import { waitFor } from '../support/wait';
+import { slashCommand } from '../../testkit/slack-requests';
+import { type SlackStandIn, startSlackStandIn } from '../../testkit/slack-stand-in';
+import { waitFor } from '../../testkit/wait';
 
 jest.setTimeout(180_000);
 

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack-stand-in';
-import { blockAction, sendRaw, signRequest, slashCommand, viewSubmission } from '../support/slack-requests';
-import { waitFor } from '../support/wait';
+import { startSlackStandIn, type SlackStandIn } from '../../testkit/slack-stand-in';
+import { blockAction, sendRaw, signRequest, slashCommand, viewSubmission } from '../../testkit/slack-requests';
+import { waitFor } from '../../testkit/wait';
 
 const SECRET = 's3cret';
 const BLOCKS = [{ type: 'section', text: { type: 'mrkdwn', text: '*request*' } }];

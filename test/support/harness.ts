@@ -10,9 +10,9 @@ import { parseConfig } from '../../src/config';
 import type { EnvConfig } from '../../src/config';
 import { type RunningBot, startBot } from '../../src/main';
 import { FakeClock } from './clock';
-import { blockAction, slashCommand, viewSubmission } from './slack-requests';
-import { type SlackStandIn, type StoredMessage, startSlackStandIn } from './slack-stand-in';
-import { waitFor } from './wait';
+import { blockAction, slashCommand, viewSubmission } from '../../testkit/slack-requests';
+import { type SlackStandIn, type StoredMessage, startSlackStandIn } from '../../testkit/slack-stand-in';
+import { waitFor } from '../../testkit/wait';
 
 export const APPROVER_CHANNEL = 'C0APPROVERS';
 export const REQUESTER = 'U0REQUESTER';

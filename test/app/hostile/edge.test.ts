@@ -33,8 +33,8 @@ import {
 import { MAX_REASON_LENGTH } from '../../../src/policy';
 import { DynamoRequestStore } from '../../../src/store/dynamo';
 import { APPROVER, APPROVER_CHANNEL, Harness, OUTSIDER, REQUESTER, SIGNING_SECRET } from '../../support/harness';
-import { sendRaw, signRequest } from '../../support/slack-requests';
-import { waitFor } from '../../support/wait';
+import { sendRaw, signRequest } from '../../../testkit/slack-requests';
+import { waitFor } from '../../../testkit/wait';
 
 const ec2 = mockClient(EC2Client);
 const STORE_WRITES = ['create', 'transition', 'appendAudit', 'setApprovalMessage', 'join', 'leave', 'beginRevoke', 'forget'] as const;

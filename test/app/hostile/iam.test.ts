@@ -12,7 +12,7 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ACTION_APPROVE, ACTION_DENY } from '../../../blocks/ids';
-import { startFakeEc2, type FakeEc2, type FakeRule, type SeedRule } from '../../support/fake-ec2';
+import { startFakeEc2, type FakeEc2, type FakeRule, type SeedRule } from '../../../testkit/fake-ec2';
 import { APPROVER, CONFIG_YAML, Harness, OUTSIDER, REQUESTER, text } from '../../support/harness';
 
 const SG = 'sg-0123456789abcdef0';

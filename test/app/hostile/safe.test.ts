@@ -23,7 +23,7 @@ import {
 } from '../../../blocks/ids';
 import type { AccessRequest } from '../../../src/domain/types';
 import { APPROVER, APPROVER2, APPROVER_CHANNEL, Harness, REQUESTER, text } from '../../support/harness';
-import type { UserState } from '../../support/slack-stand-in';
+import type { UserState } from '../../../testkit/slack-stand-in';
 
 const ec2 = mockClient(EC2Client);
 
