@@ -7,7 +7,7 @@
 # Stage 1 compiles the TypeScript with the dev dependencies. Stage 2 holds the production
 # dependencies only (no dev, no optional: the embedded store, dynalite, and its native LevelDB
 # build are left out, so the image runs against DynamoDB via JIT_DYNAMODB_TABLE) and the compiled
-# dist/src, dist/handlers and dist/blocks, run as the unprivileged `node` user.
+# dist/src, dist/handlers, dist/blocks and dist/slack, run as the unprivileged `node` user.
 # test/image/production-install.test.ts replays both stages without Docker.
 
 ARG NODE_IMAGE=node:22-bookworm-slim
@@ -21,6 +21,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY handlers ./handlers
 COPY blocks ./blocks
+COPY slack ./slack
 COPY demo ./demo
 COPY bench ./bench
 COPY testkit ./testkit
@@ -37,6 +38,7 @@ RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/handlers ./dist/handlers
 COPY --from=build /app/dist/blocks ./dist/blocks
+COPY --from=build /app/dist/slack ./dist/slack
 # The code and its dependencies stay owned by root: the bot cannot change them.
 USER node
 # Health listener (GET /healthz, /readyz) on HEALTH_PORT.

@@ -5,7 +5,7 @@
  *
  * This file is the pure part: what a check is, how the checks run (concurrently, each under a
  * timeout, a thrown error counted as a failure), and the plain-text report. The checks
- * themselves live with the adapters they probe (handlers/doctor.ts, src/aws/doctor.ts,
+ * themselves live with the adapters they probe (slack/doctor.ts, src/aws/doctor.ts,
  * src/store/doctor.ts); src/main.ts composes them (doctorChecks).
  */
 

@@ -6,7 +6,7 @@ import type { AwsDoctor } from '../src/aws/doctor';
 import { parseConfig, type EnvConfig } from '../src/config';
 import { fail, pass, runDoctor } from '../src/doctor';
 import { doctorChecks } from '../src/main';
-import type { SlackDoctor } from '../handlers/doctor';
+import type { SlackDoctor } from '../slack/doctor';
 
 const env: EnvConfig = { slackBotToken: 'xoxb-x', slack: { mode: 'http', signingSecret: 's', port: 0 }, configPath: 'jit.config.yaml', dataDir: './data', awsRegion: 'eu-west-1', logLevel: 'silent' };
 

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { SLACK_BOT_SCOPES } from '../handlers/doctor';
+import { SLACK_BOT_SCOPES } from '../slack/doctor';
 import { waitFor } from './wait';
 
 export interface RecordedCall {

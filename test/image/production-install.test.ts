@@ -207,9 +207,9 @@ describe('the runtime image layout (replayed without Docker)', () => {
     expect(pkg.dependencies?.dynalite).toBeUndefined();
   });
 
-  it('ships dist/src, dist/handlers and dist/blocks only (no demo, bench or test code)', () => {
-    expect(fromBuild(stage('runtime')).sort()).toEqual(['dist/blocks', 'dist/handlers', 'dist/src']);
-    expect(readdirSync(join(appDir, 'dist')).sort()).toEqual(['blocks', 'handlers', 'src']);
+  it('ships dist/src, dist/handlers, dist/blocks and dist/slack only (no demo, bench, testkit or test code)', () => {
+    expect(fromBuild(stage('runtime')).sort()).toEqual(['dist/blocks', 'dist/handlers', 'dist/slack', 'dist/src']);
+    expect(readdirSync(join(appDir, 'dist')).sort()).toEqual(['blocks', 'handlers', 'slack', 'src']);
   });
 
   it('runs as the node user with NODE_ENV=production, the health check on /readyz and main.js as the command', () => {

@@ -27,11 +27,11 @@ it('loads dynalite when it is installed (the dev install)', () => {
   expect(typeof loadDynalite()).toBe('function');
 });
 
-it('no shipped code (src, handlers, blocks) imports dynalite or classic-level at load time: only the lazy loader names them', () => {
+it('no shipped code (src, handlers, blocks, slack) imports dynalite or classic-level at load time: only the lazy loader names them', () => {
   const root = join(__dirname, '..', '..');
   const files = (dir: string): string[] =>
     readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : []));
-  const importers = ['src', 'handlers', 'blocks']
+  const importers = ['src', 'handlers', 'blocks', 'slack']
     .flatMap(files)
     .filter((f) => /(?:from\s+|require\(\s*|import\(\s*|import\s+)['"](dynalite|classic-level)['"]/.test(readFileSync(join(root, f), 'utf8').replace(/import type [^;]+;|typeof import\('(dynalite|classic-level)'\)/g, '')));
   expect(importers).toEqual([]);

@@ -3,7 +3,7 @@
  * the cache with a fake clock. The wiring through Bolt's receiver is in test/app/hostile/edge.test.ts.
  */
 import { createHmac } from 'node:crypto';
-import { checkSignature, checkTimestamp, ReplayCache, SIGNATURE_WINDOW_MS } from '../../handlers/request-guard';
+import { checkSignature, checkTimestamp, ReplayCache, SIGNATURE_WINDOW_MS } from '../../slack/request-guard';
 import { FakeClock } from '../support/clock';
 
 const SECRET = 'unit-secret';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebClient } from '@slack/web-api';
 import { parse as parseYaml } from 'yaml';
-import { SLACK_BOT_SCOPES, SlackDoctor } from '../../handlers/doctor';
+import { SLACK_BOT_SCOPES, SlackDoctor } from '../../slack/doctor';
 import { type SlackStandIn, startSlackStandIn } from '../../testkit/slack-stand-in';
 
 const CHANNEL = 'C0APPROVERS';

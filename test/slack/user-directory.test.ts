@@ -5,7 +5,7 @@
  */
 import { WebClient } from '@slack/web-api';
 import pino from 'pino';
-import { SlackUserDirectory } from '../../handlers/user-directory';
+import { SlackUserDirectory } from '../../slack/user-directory';
 import { type SlackStandIn, startSlackStandIn } from '../../testkit/slack-stand-in';
 
 let slack: SlackStandIn;
