@@ -3,25 +3,28 @@
  *   - the core (src/) never imports Slack; only src/main.ts, the composition root, wires it;
  *   - only adapters (src/aws, src/store) import the AWS SDK;
  *   - blocks/ are pure builders: no Slack client, no AWS, no I/O;
- *   - handlers/ never talk to AWS directly;
- *   - nothing but src/main.ts reads process.env (config.ts parses what main hands it).
+ *   - handlers/ and slack/ (the Slack adapters that are not listeners) never talk to AWS directly;
+ *   - nothing but src/main.ts reads process.env (config.ts parses what main hands it);
+ *   - nothing outside test/ imports test/ (the stand-ins shared with the demo and the bench live in
+ *     testkit/), and shipped code (src, handlers, blocks, slack) never imports testkit/.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 
 const ROOT = join(__dirname, '..');
 
-function files(dir: string): string[] {
+function files(dir: string, source = /\.ts$/): string[] {
   return readdirSync(join(ROOT, dir)).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(join(ROOT, path)).isDirectory()) return files(path);
-    return path.endsWith('.ts') && !path.endsWith('.d.ts') ? [path] : [];
+    if (name === 'node_modules') return [];
+    if (statSync(join(ROOT, path)).isDirectory()) return files(path, source);
+    return source.test(path) && !path.endsWith('.d.ts') ? [path] : [];
   });
 }
 
 function imports(file: string): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
-  return [...text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  return [...text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm)].map((m) => m[1] ?? m[2] ?? m[3] ?? m[4]!);
 }
 
 const violations = (dir: string, forbidden: RegExp, except: (file: string) => boolean = () => false) =>
@@ -30,21 +33,47 @@ const violations = (dir: string, forbidden: RegExp, except: (file: string) => bo
     .flatMap((f) => imports(f).filter((i) => forbidden.test(i)).map((i) => `${relative(ROOT, join(ROOT, f))} imports ${i}`));
 
 it('the core never imports Slack (only the composition root does)', () => {
-  expect(violations('src', /^@slack\/|\.\.\/handlers|\.\.\/blocks/, (f) => f === join('src', 'main.ts'))).toEqual([]);
+  expect(violations('src', /^@slack\/|\.\.\/handlers|\.\.\/blocks|\.\.\/slack(\/|$)/, (f) => f === join('src', 'main.ts'))).toEqual([]);
 });
 
 it('only adapters import the AWS SDK', () => {
   const adapter = (f: string) => f.startsWith(join('src', 'aws')) || f.startsWith(join('src', 'store')) || f === join('src', 'main.ts');
   expect(violations('src', /^@aws-sdk\//, adapter)).toEqual([]);
   expect(violations('handlers', /^@aws-sdk\//)).toEqual([]);
+  expect(violations('slack', /^@aws-sdk\//)).toEqual([]);
 });
 
 it('blocks are pure: no clients, no AWS, no I/O', () => {
-  expect(violations('blocks', /^@slack\/(bolt|web-api)$|^@aws-sdk\/|^node:(fs|http|https|net|child_process)$|\.\.\/handlers|\.\.\/src\/(service|store|aws|main)/)).toEqual([]);
+  expect(violations('blocks', /^@slack\/(bolt|web-api)$|^@aws-sdk\/|^node:(fs|http|https|net|child_process)$|\.\.\/handlers|\.\.\/slack\/|\.\.\/src\/(service|store|aws|main)/)).toEqual([]);
 });
 
 it('nothing outside the composition root reads process.env', () => {
   const code = (f: string) => readFileSync(join(ROOT, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-  const readers = [...files('src'), ...files('handlers'), ...files('blocks')].filter((f) => f !== join('src', 'main.ts') && /process\.env/.test(code(f)));
+  const readers = [...files('src'), ...files('handlers'), ...files('slack'), ...files('blocks')].filter((f) => f !== join('src', 'main.ts') && /process\.env/.test(code(f)));
   expect(readers).toEqual([]);
+});
+
+/** Where each relative import of the files under `dirs` lands, as repository paths (`from` → `to`). */
+function resolvedImports(dirs: string[]): { from: string; to: string }[] {
+  return dirs
+    .flatMap((d) => files(d, /\.(ts|js|mjs|cjs)$/))
+    .flatMap((f) => imports(f).filter((i) => i.startsWith('.')).map((i) => ({ from: f, to: relative(ROOT, join(ROOT, dirname(f), i)) })));
+}
+const under = (dir: string) => (path: string) => path === dir || path.startsWith(dir + sep);
+
+it('nothing outside test/ imports test/: the demo, the bench and the test kit stand alone', () => {
+  const outside = ['src', 'handlers', 'blocks', 'slack', 'demo', 'bench', 'testkit', 'scripts'];
+  expect(resolvedImports(outside).filter((i) => under('test')(i.to)).map((i) => `${i.from} imports ${i.to}`)).toEqual([]);
+  // The resolver does see imports into testkit/ (the demo uses the Slack stand-in), so the rule can fail.
+  expect(resolvedImports(['demo']).some((i) => under('testkit')(i.to))).toBe(true);
+});
+
+it('shipped code (src, handlers, blocks, slack) never imports the test kit', () => {
+  expect(resolvedImports(['src', 'handlers', 'blocks', 'slack']).filter((i) => under('testkit')(i.to)).map((i) => `${i.from} imports ${i.to}`)).toEqual([]);
+});
+
+it('the production build compiles nothing under test/', () => {
+  const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
+  expect(build.include.filter((entry) => under('test')(entry.replace(/\/+$/, '').split('/').join(sep)))).toEqual([]);
+  expect(build.include).toEqual(expect.arrayContaining(['src', 'handlers', 'blocks', 'slack', 'testkit']));
 });
