@@ -487,8 +487,9 @@ export class AccessService {
     const provider = this.provider(target.kind);
     const log = this.log(granting);
     let grant: Grant;
+    // One clock reading: the expiry AWS is given is the one stored (see the 'granted' event).
+    const expiresAt = new Date(this.o.clock.now().getTime() + granting.durationMs);
     try {
-      const expiresAt = new Date(this.o.clock.now().getTime() + granting.durationMs);
       const sourceIdentity = isStsKind(target.kind) && this.o.users ? await this.o.users.sourceIdentity(granting.requesterId) : granting.requesterId;
       grant = await provider.grant(granting, target, expiresAt, { sourceIdentity });
       if (grant.kind === 'ec2-ssh') await this.holdRule(grant, granting.id);
@@ -510,7 +511,7 @@ export class AccessService {
     }
     this.fault('after-grant-aws', granting);
     log.info({ event: 'grant.created', grant }, 'access granted');
-    const active = await this.apply(granting, { type: 'granted', grant });
+    const active = await this.apply(granting, { type: 'granted', grant, expiresAt: expiresAt.toISOString() });
     this.telemetry.grant(target.kind, 'ok');
     if (active.decidedAt && active.grantedAt) this.telemetry.approveToActive(target.kind, (Date.parse(active.grantedAt) - Date.parse(active.decidedAt)) / 1000);
     this.fault('after-active', active);
