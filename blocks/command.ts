@@ -3,7 +3,7 @@
  */
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../src/domain/duration';
-import type { AccessRequest, Principals, Target } from '../src/domain/types';
+import { isOpen, type AccessRequest, type Principals, type Target } from '../src/domain/types';
 import { approvalsPhrase, type TargetSummary } from '../src/policy';
 import {
   approvalsRequired,
@@ -11,7 +11,6 @@ import {
   durationRange,
   NAME_MAX,
   nodeList,
-  OPEN_STATUSES,
   quorumProgress,
   requestId,
   statusPhrase,
@@ -172,7 +171,7 @@ function resolvedPhrase(request: AccessRequest, by: (user?: string) => string, t
 
 /** The caller's pending and active requests (other statuses are left out). */
 export function listReply(requests: AccessRequest[]): SlackMessage {
-  const open = requests.filter((r) => OPEN_STATUSES.includes(r.status));
+  const open = requests.filter((r) => isOpen(r.status));
   if (open.length === 0) return message('You have no pending or active requests.', [section('You have no pending or active requests.')]);
   const lines = open.map(
     (r) => `• ${requestId(r)} · ${targetName(r)} · ${r.extends ? `${duration(r)} more for ${code(r.extends, NAME_MAX)}` : duration(r)} · ${statusPhrase(r, (iso) => when(r, iso))}`,

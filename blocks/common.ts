@@ -4,7 +4,7 @@
  */
 import type { SectionBlock } from '@slack/types';
 import { formatDuration } from '../src/domain/duration';
-import { isStsKind, type AccessRequest, type Approval, type Grant, type RequestStatus, type Target } from '../src/domain/types';
+import { isStsKind, type AccessRequest, type Approval, type Grant, type Target } from '../src/domain/types';
 import { field, fieldsSection, section } from './kit';
 import { code, escaped, LIMITS, mention, oneLine, slackDate, utcTime } from './text';
 
@@ -179,9 +179,6 @@ export function endNote(request: Pick<AccessRequest, 'endReason' | 'endedBy'>): 
   if (request.endReason !== 'revoked') return 'expired';
   return request.endedBy ? `revoked early by ${mention(request.endedBy)}` : 'revoked early';
 }
-
-/** Statuses shown by `/jit list`: the request still needs or holds access. */
-export const OPEN_STATUSES: readonly RequestStatus[] = ['PENDING', 'GRANTING', 'ACTIVE', 'REVOKING'];
 
 /**
  * A short status phrase without mentions or user text. `time` renders a timestamp: `when`-style

@@ -5,15 +5,12 @@
 import type { ModalView } from '@slack/types';
 import { formatDuration } from '../src/domain/duration';
 import type { AccessRequest, Target } from '../src/domain/types';
-import { MAX_REASON_LENGTH } from '../src/policy';
+import { type ExtensionHeadroom, MAX_REASON_LENGTH } from '../src/policy';
 import { requestId, targetName, when } from './common';
 import { ACTION_EXTEND_DURATION, ACTION_EXTEND_REASON, BLOCK_EXTEND_DURATION, BLOCK_EXTEND_REASON, CALLBACK_EXTEND_MODAL } from './ids';
 import { context, input, plain, section, textInput } from './kit';
 import { readInput, type ModalStateValues } from './modal';
 import { LIMITS } from './text';
-
-/** Less room than this under the grant's cap: the form says it cannot be extended. */
-export const MIN_EXTENSION_MS = 60_000;
 
 export interface ExtendModalInput {
   duration?: string;
@@ -22,13 +19,14 @@ export interface ExtendModalInput {
 
 /**
  * The form: until when access runs now, how much longer (pre-filled with the original length,
- * within `opts.maxMs`), and the reason (pre-filled with the original one). With less than a
- * minute left under the cap there is nothing to submit, only why.
+ * within `room.maxMs`), and the reason (pre-filled with the original one). When the policy
+ * would accept no extension (`room` comes from extensionHeadroom in src/policy.ts) there is
+ * nothing to submit, only why.
  */
-export function extendModal(request: AccessRequest, target: Target | undefined, opts: { maxMs: number }): ModalView {
+export function extendModal(request: AccessRequest, target: Target | undefined, room: ExtensionHeadroom): ModalView {
   const now = `Your access to ${targetName(request)} (${requestId(request)}) runs until ${request.expiresAt ? when(request, request.expiresAt) : 'its current end'}.`;
-  if (!(opts.maxMs >= MIN_EXTENSION_MS)) return cannotExtendModal(request, target, now);
-  const initial = Math.min(request.requestedDurationMs ?? request.durationMs, opts.maxMs);
+  if (!room.canExtend) return cannotExtendModal(request, target, now);
+  const initial = Math.min(request.requestedDurationMs ?? request.durationMs, room.maxMs);
   return {
     type: 'modal',
     callback_id: CALLBACK_EXTEND_MODAL,
@@ -40,7 +38,7 @@ export function extendModal(request: AccessRequest, target: Target | undefined, 
       section(`⏱ ${now}`),
       context('An extension is decided like a new request (approvers or a policy rule). Until then, access ends as planned.'),
       input(BLOCK_EXTEND_DURATION, 'How much longer', textInput(ACTION_EXTEND_DURATION, 'e.g. 30m', { initialValue: formatDuration(initial), maxLength: 20 }), {
-        hint: `Up to ${formatDuration(opts.maxMs)} more.`,
+        hint: `Up to ${formatDuration(room.maxMs)} more.`,
       }),
       input(BLOCK_EXTEND_REASON, 'Reason', textInput(ACTION_EXTEND_REASON, 'Why do you need more time? Approvers see this.', { multiline: true, maxLength: MAX_REASON_LENGTH, initialValue: request.reason }), {
         hint: 'Shown to the approvers and kept in the audit log.',

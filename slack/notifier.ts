@@ -10,11 +10,8 @@ import { alertMessage, deniedDm, endedDm, extendedDm, failedDm, grantedDm, remin
 import type { SlackMessage } from '../blocks/kit';
 import type { JitConfig } from '../src/config-types';
 import type { AccessRequest, Notification, SlackMessageRef, Target } from '../src/domain/types';
-import { approverPool } from '../src/policy';
+import { approverPool, extensionHeadroom, grantedMsOf } from '../src/policy';
 import { type Clock, type GroupDirectory, type NotificationSender, noGroups } from '../src/ports';
-
-/** Extensions shorter than this are not offered. */
-const MIN_EXTENSION_MS = 60_000;
 
 export class SlackNotifier implements NotificationSender {
   constructor(
@@ -97,8 +94,7 @@ export class SlackNotifier implements NotificationSender {
   /** The warning DM offers "Extend" while the grant has room under its total cap. */
   private canExtend(r: AccessRequest, target: Target | undefined): boolean {
     if (!target || target.kind !== r.kind || !r.expiresAt || !r.grantedAt) return false;
-    const grantedMs = Date.parse(r.expiresAt) - Date.parse(r.grantedAt);
-    return target.policy.maxTotalDurationMs - grantedMs >= MIN_EXTENSION_MS;
+    return extensionHeadroom(target, grantedMsOf(r) ?? 0).canExtend;
   }
 
   private async postApproval(r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef> {

@@ -25,7 +25,12 @@ export type LifecycleEvent =
   | { type: 'extended'; parentId: string; expiresAt: string }
   | { type: 'withdraw'; actor: string }
   | { type: 'approval-timeout' }
-  | { type: 'granted'; grant: Grant }
+  /**
+   * AWS granted access until `expiresAt`: exactly the expiry the provider was given (ISO), so the
+   * stored expiry and AWS's agree. grantedAt is the clock reading it was derived from
+   * (expiresAt - durationMs), so a grant's time so far is exactly what was granted.
+   */
+  | { type: 'granted'; grant: Grant; expiresAt: string }
   /**
    * The policy, decided again (approval click, grant attempt, extension), now refuses it: it ends
    * DENIED by "policy", whatever approvals were recorded. `error` is the policy's explanation (audit only).
@@ -147,14 +152,14 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
   },
   GRANTING: {
     granted: (r, e: Extract<LifecycleEvent, { type: 'granted' }>, ctx) => {
-      const now = ctx.now.getTime();
-      const expiresAt = now + r.durationMs;
+      const expiresAt = Date.parse(e.expiresAt);
+      if (!Number.isFinite(expiresAt)) throw new InvalidTransitionError(`"granted" needs the expiry given to AWS, got ${JSON.stringify(e.expiresAt)}`);
       const warnAt = expiresAt - Math.min(ctx.expiryWarningMs, Math.round(r.durationMs * 0.2));
       return {
         status: 'ACTIVE',
         action: 'grant',
         actor: SYSTEM,
-        set: { grant: e.grant, grantedAt: iso(now), expiresAt: iso(expiresAt), warnAt: iso(warnAt), warned: false, dueAt: warnAt, leaseOwner: undefined, failure: undefined, attempts: undefined },
+        set: { grant: e.grant, grantedAt: iso(expiresAt - r.durationMs), expiresAt: iso(expiresAt), warnAt: iso(warnAt), warned: false, dueAt: warnAt, leaseOwner: undefined, failure: undefined, attempts: undefined },
         notify: ['approval.update', 'dm.granted'],
         details: grantDetails(e.grant),
       };

@@ -25,6 +25,33 @@ import { type AccessRequest, isStsKind, type Principals, STS_MIN_DURATION_MS, ty
 export const MAX_REASON_LENGTH = 500;
 /** Approvers' notes on approve / deny. */
 export const MAX_COMMENT_LENGTH = 500;
+
+/**
+ * The shortest extension the policy accepts, on every target (a short top-up is the point of an
+ * extension; the target's minDuration applies to new requests only). The warning DM's Extend
+ * button, the extension form and the policy's refusals all go by `extensionHeadroom`.
+ */
+export const MIN_EXTENSION_MS = 60_000;
+
+/** How much longer a grant may run, and whether that is enough for an extension at all. */
+export interface ExtensionHeadroom {
+  /** At most the target's maxDuration, within what maxTotalDuration leaves; never negative. */
+  maxMs: number;
+  /** maxMs is at least MIN_EXTENSION_MS: the policy would accept some extension. */
+  canExtend: boolean;
+}
+
+/** The time a grant holds so far, extensions included (undefined while it is not granted). */
+export function grantedMsOf(grant: Pick<AccessRequest, 'grantedAt' | 'expiresAt'>): number | undefined {
+  if (!grant.grantedAt || !grant.expiresAt) return undefined;
+  return Date.parse(grant.expiresAt) - Date.parse(grant.grantedAt);
+}
+
+/** The one home of the extension limits: `grantedMs` is the grant's time so far (see grantedMsOf). */
+export function extensionHeadroom(target: Target, grantedMs: number): ExtensionHeadroom {
+  const maxMs = Math.max(0, Math.min(target.maxDurationMs, target.policy.maxTotalDurationMs - grantedMs));
+  return { maxMs, canExtend: maxMs >= MIN_EXTENSION_MS };
+}
 const NO_GROUPS: ReadonlySet<string> = new Set();
 
 export interface SubmissionInput {
@@ -196,13 +223,13 @@ export function evaluateRequest(config: JitConfig, input: PolicyInput, ctx: Poli
   }
 
   if (extension && totalMs > policy.maxTotalDurationMs) {
-    const left = Math.max(0, policy.maxTotalDurationMs - (input.grantedMs ?? 0));
+    const room = extensionHeadroom(target, input.grantedMs ?? 0);
     return {
       outcome: 'deny',
       code: 'total-cap',
       message:
         `\`${target.name}\` grants last at most ${formatDuration(policy.maxTotalDurationMs)} in all, extensions included; ` +
-        (left >= target.minDurationMs ? `this one can be extended by up to ${formatDuration(left)}.` : 'this one cannot be extended further: send a new request when it ends.'),
+        (room.canExtend ? `this one can be extended by up to ${formatDuration(room.maxMs)}.` : 'this one cannot be extended further: send a new request when it ends.'),
       reasons: [...reasons, `total ${formatDuration(totalMs)} is over maxTotalDuration ${formatDuration(policy.maxTotalDurationMs)}`],
     };
   }
@@ -310,7 +337,7 @@ export function checkExtensionDuration(target: Target, text: string | undefined)
   if (!text || text.trim() === '') throw new ValidationError(`Say how much longer you need, e.g. \`30m\` (up to ${formatDuration(target.maxDurationMs)}).`, 'duration');
   const ms = parseDuration(text.trim());
   if (ms === undefined) throw new ValidationError(`\`${text}\` is not a duration. Use forms like \`15m\`, \`1h\` or \`1h30m\`.`, 'duration');
-  if (ms < 60_000 || ms > target.maxDurationMs) throw new ValidationError(`An extension of ${formatDuration(ms)} is outside what \`${target.name}\` allows: between 1m and ${formatDuration(target.maxDurationMs)}.`, 'duration');
+  if (ms < MIN_EXTENSION_MS || ms > target.maxDurationMs) throw new ValidationError(`An extension of ${formatDuration(ms)} is outside what \`${target.name}\` allows: between ${formatDuration(MIN_EXTENSION_MS)} and ${formatDuration(target.maxDurationMs)}.`, 'duration');
   return ms;
 }
 

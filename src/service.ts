@@ -25,6 +25,9 @@ import {
   findTarget,
   isAnyApprover,
   isApproverOf,
+  extensionHeadroom,
+  type ExtensionHeadroom,
+  grantedMsOf,
   type PolicyDecision,
   redecide,
   referencedGroups,
@@ -214,7 +217,7 @@ export class AccessService {
     const waiting = (await this.o.store.listByRequester(userId, 100)).find((r) => r.extends === grantId && !isTerminal(r.status));
     if (waiting) throw new ValidationError(`An extension of \`${grantId}\` is already waiting: \`${waiting.id}\` (${formatDuration(waiting.durationMs)}). Wait for it, or withdraw it with \`/jit revoke ${waiting.id}\`.`, 'duration');
     const groups = await this.groupsOf(userId);
-    const grantedMs = Date.parse(grant.expiresAt) - Date.parse(grant.grantedAt);
+    const grantedMs = grantedMsOf(grant) ?? 0;
     const decision = evaluateRequest(this.o.config, { target, requesterId: userId, durationMs, grantedMs }, { now, requesterGroups: groups, groupMembers: await this.membersOf(target) });
     if (decision.outcome === 'deny') {
       seen.outcome = 'refused-by-policy';
@@ -335,13 +338,12 @@ export class AccessService {
    * Checks that the requester may extend their ACTIVE grant now and returns how much longer it
    * may run (the target's maxDuration, within what maxTotalDuration leaves).
    */
-  async extensionLimit(grantId: string, userId: string): Promise<{ request: AccessRequest; target: Target; maxMs: number }> {
+  async extensionLimit(grantId: string, userId: string): Promise<{ request: AccessRequest; target: Target } & ExtensionHeadroom> {
     const grant = await this.visibleTo(grantId, (r) => userId === r.requesterId, 'extend');
     if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
     const target = findTarget(this.o.config, grant.targetName);
     if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
-    const grantedMs = Date.parse(grant.expiresAt) - Date.parse(grant.grantedAt);
-    return { request: grant, target, maxMs: Math.max(0, Math.min(target.maxDurationMs, target.policy.maxTotalDurationMs - grantedMs)) };
+    return { request: grant, target, ...extensionHeadroom(target, grantedMsOf(grant) ?? 0) };
   }
 
   /** Approvers of any target (or the default approvers) may see the whole policy. */
@@ -485,8 +487,9 @@ export class AccessService {
     const provider = this.provider(target.kind);
     const log = this.log(granting);
     let grant: Grant;
+    // One clock reading: the expiry AWS is given is the one stored (see the 'granted' event).
+    const expiresAt = new Date(this.o.clock.now().getTime() + granting.durationMs);
     try {
-      const expiresAt = new Date(this.o.clock.now().getTime() + granting.durationMs);
       const sourceIdentity = isStsKind(target.kind) && this.o.users ? await this.o.users.sourceIdentity(granting.requesterId) : granting.requesterId;
       grant = await provider.grant(granting, target, expiresAt, { sourceIdentity });
       if (grant.kind === 'ec2-ssh') await this.holdRule(grant, granting.id);
@@ -508,7 +511,7 @@ export class AccessService {
     }
     this.fault('after-grant-aws', granting);
     log.info({ event: 'grant.created', grant }, 'access granted');
-    const active = await this.apply(granting, { type: 'granted', grant });
+    const active = await this.apply(granting, { type: 'granted', grant, expiresAt: expiresAt.toISOString() });
     this.telemetry.grant(target.kind, 'ok');
     if (active.decidedAt && active.grantedAt) this.telemetry.approveToActive(target.kind, (Date.parse(active.grantedAt) - Date.parse(active.decidedAt)) / 1000);
     this.fault('after-active', active);
@@ -826,7 +829,7 @@ export class AccessService {
     let grantedMs: number | undefined;
     if (request.extends) {
       const parent = await this.o.store.get(request.extends);
-      if (parent?.expiresAt && parent.grantedAt) grantedMs = Date.parse(parent.expiresAt) - Date.parse(parent.grantedAt);
+      if (parent) grantedMs = grantedMsOf(parent);
       // Already applied (a resumed extension): its own time is in the total; do not count it twice.
       if (grantedMs !== undefined && parent?.extensions?.some((x) => x.id === request.id)) grantedMs -= request.durationMs;
     }

@@ -25,7 +25,8 @@ const EVENTS: Record<LifecycleEvent['type'], LifecycleEvent> = {
   extended: { type: 'extended', parentId: 'jit-parent', expiresAt: '2026-11-22T11:00:00.000Z' },
   withdraw: { type: 'withdraw', actor: 'U0REQUESTER' },
   'approval-timeout': { type: 'approval-timeout' },
-  granted: { type: 'granted', grant },
+  // The expiry the provider was given: NOW + the default 30m.
+  granted: { type: 'granted', grant, expiresAt: '2026-11-22T10:40:00.000Z' },
   'grant-failed': { type: 'grant-failed', error: 'UnauthorizedOperation', code: 'aws-denied', ref: 'REF00001' },
   refuse: { type: 'refuse', code: 'deny-rule', rule: 'no-nights', message: 'Refused by the deny rule `no-nights`.' },
   'grant-retry': { type: 'grant-retry', error: 'RequestLimitExceeded', code: 'aws-throttled', ref: 'REF00002', retryAt: Date.parse(NOW) + 2000 },
@@ -103,8 +104,15 @@ describe('timing rules', () => {
   });
 
   it('warns at 80% of short grants', () => {
-    const t = decide(inState('GRANTING', { durationMs: 10 * 60_000 }), EVENTS.granted, ctx());
+    const t = decide(inState('GRANTING', { durationMs: 10 * 60_000 }), { type: 'granted', grant, expiresAt: '2026-11-22T10:20:00.000Z' }, ctx());
     expect(t.set.warnAt).toBe('2026-11-22T10:18:00.000Z');
+  });
+
+  it('stores the expiry AWS was given, not one read again from the clock (issue 11)', () => {
+    // The provider call took 7 seconds: the stored expiry is still the one AWS has.
+    const t = decide(inState('GRANTING', { durationMs: 30 * 60_000 }), EVENTS.granted, ctx('2026-11-22T10:10:07.000Z'));
+    expect(t.set).toMatchObject({ grantedAt: NOW, expiresAt: '2026-11-22T10:40:00.000Z', warnAt: '2026-11-22T10:35:00.000Z' });
+    expect(() => decide(inState('GRANTING'), { type: 'granted', grant, expiresAt: 'soon' }, ctx())).toThrow(/needs the expiry given to AWS/);
   });
 
   it('will not time out before the approval deadline, nor expire before expiry', () => {

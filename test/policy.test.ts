@@ -8,8 +8,11 @@ import {
   checkExtensionDuration,
   checkNarrowedDuration,
   evaluateRequest,
+  extensionHeadroom,
   findTarget,
+  grantedMsOf,
   isAnyApprover,
+  MIN_EXTENSION_MS,
   type PolicyDecision,
   recheckForGrant,
   redecide,
@@ -391,6 +394,43 @@ describe('checkNarrowedDuration', () => {
   ])('refuses %s', (_name, target, request, text, message) => {
     expect(() => checkNarrowedDuration(target, request, text)).toThrow(ValidationError);
     expect(() => checkNarrowedDuration(target, request, text)).toThrow(message);
+  });
+});
+
+describe('extensionHeadroom: the one home of the extension limits', () => {
+  // minDuration 15m on purpose: extensions go by MIN_EXTENSION_MS (1m), not the target's minimum.
+  const target = ec2Target({ minDurationMs: 15 * M, maxDurationMs: 2 * H, policy: testPolicy({ maxTotalDurationMs: 4 * H }) });
+  it.each<[string, number, { maxMs: number; canExtend: boolean }]>([
+    ['plenty left: the target maxDuration', H, { maxMs: 2 * H, canExtend: true }],
+    ['less than maxDuration left: what the total cap leaves', 3 * H, { maxMs: H, canExtend: true }],
+    ['less than the target minimum left: still extendable', 4 * H - 10 * M, { maxMs: 10 * M, canExtend: true }],
+    ['exactly the minimum extension left', 4 * H - M, { maxMs: M, canExtend: true }],
+    ['less than a minute left', 4 * H - 59_000, { maxMs: 59_000, canExtend: false }],
+    ['at the cap', 4 * H, { maxMs: 0, canExtend: false }],
+    ['over the cap (config lowered since): never negative', 5 * H, { maxMs: 0, canExtend: false }],
+  ])('%s', (_name, grantedMs, expected) => {
+    expect(extensionHeadroom(target, grantedMs)).toEqual(expected);
+  });
+
+  it('agrees with what the policy accepts: the longest offered extension is accepted, a minute more is refused with that maximum', () => {
+    const grantedMs = 4 * H - 10 * M;
+    const { maxMs } = extensionHeadroom(target, grantedMs);
+    const decide = (durationMs: number) => evaluateRequest(policyConfig(), { target, requesterId: 'U0REQUESTER', durationMs, grantedMs }, { now: FRI_NOON, requesterGroups: new Set() });
+    expect(checkExtensionDuration(target, '10m')).toBe(maxMs);
+    expect(decide(maxMs).outcome).not.toBe('deny');
+    expect(decide(maxMs + M)).toMatchObject({ outcome: 'deny', code: 'total-cap', message: expect.stringMatching(/can be extended by up to 10m\./) });
+    expect(decide(MIN_EXTENSION_MS).outcome).not.toBe('deny');
+  });
+
+  it('says it cannot be extended exactly when there is less than the minimum extension left', () => {
+    const decide = (grantedMs: number) => evaluateRequest(policyConfig(), { target, requesterId: 'U0REQUESTER', durationMs: 30 * M, grantedMs }, { now: FRI_NOON, requesterGroups: new Set() });
+    expect(decide(4 * H - M)).toMatchObject({ message: expect.stringMatching(/can be extended by up to 1m\./) });
+    expect(decide(4 * H - 59_000)).toMatchObject({ message: expect.stringMatching(/cannot be extended further/) });
+  });
+
+  it('grantedMsOf: the time the grant holds so far, undefined before it is granted', () => {
+    expect(grantedMsOf({ grantedAt: '2026-11-20T12:00:00.000Z', expiresAt: '2026-11-20T13:30:00.000Z' })).toBe(90 * M);
+    expect(grantedMsOf({})).toBeUndefined();
   });
 });
 

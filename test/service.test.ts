@@ -295,3 +295,25 @@ targets:
     expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 0);
   });
 });
+
+it('stores exactly the expiry the provider was given, however long AWS took (issue 11: one clock reading)', async () => {
+  const given: Date[] = [];
+  class SlowProvider extends Ec2SshProvider {
+    override async grant(...args: Parameters<Ec2SshProvider['grant']>): ReturnType<Ec2SshProvider['grant']> {
+      given.push(args[2]);
+      clock.advance(7_000); // AWS answers 7 s later
+      return super.grant(...args);
+    }
+  }
+  const provider = new SlowProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
+  const svc = new AccessService({ config, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a' });
+  const r = await submitted(svc);
+  await svc.approve(r.id, 'U0APPROVER');
+  const active = await store.get(r.id);
+  expect(active).toMatchObject({ status: 'ACTIVE' });
+  expect(given).toHaveLength(1);
+  expect(active!.expiresAt).toBe(given[0]!.toISOString());
+  // The grant holds exactly what was asked: nothing lost to the provider's latency.
+  expect(Date.parse(active!.expiresAt!) - Date.parse(active!.grantedAt!)).toBe(30 * MIN);
+  expect(Date.parse(active!.warnAt!)).toBe(given[0]!.getTime() - 5 * MIN);
+});

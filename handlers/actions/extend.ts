@@ -8,6 +8,6 @@ import { requestButton } from './request-button';
 
 export const extendAction = (deps: HandlerDeps) =>
   requestButton(deps, 'extend', async ({ id, userId, triggerId, client }) => {
-    const { request, target, maxMs } = await deps.service.extensionLimit(id, userId);
-    await client.views.open({ trigger_id: triggerId, view: extendModal(request, target, { maxMs }) });
+    const { request, target, maxMs, canExtend } = await deps.service.extensionLimit(id, userId);
+    await client.views.open({ trigger_id: triggerId, view: extendModal(request, target, { maxMs, canExtend }) });
   });

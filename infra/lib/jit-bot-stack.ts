@@ -32,6 +32,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { TABLE_SCHEMA } from '../../src/store/schema';
 import { DELETABLE_KEY_PATTERN, MANAGED_BY, RULE_TAG_KEYS, SESSION_ID_PATTERN } from './bot-names';
 
 /**
@@ -46,16 +47,11 @@ export const BOUNDARY_ACTIONS = [
   'iam:DeletePolicyVersion',
 ];
 
-/** Names shared with the application's DynamoDB store; tests assert them exactly. */
-export const TABLE_SCHEMA = {
-  partitionKey: 'pk',
-  ttlAttribute: 'purgeAt',
-  indexes: {
-    due: { name: 'due', partitionKey: 'dueShard', sortKey: 'dueAt' },
-    byRequester: { name: 'byRequester', partitionKey: 'requesterId', sortKey: 'createdAt' },
-    outbox: { name: 'outbox', partitionKey: 'outboxShard', sortKey: 'outboxAt' },
-  },
-} as const;
+/**
+ * The table's schema is the application's own (src/store/schema.ts, outside this package and
+ * dependency-free): the table below is built from it, and the tests compare the template with it.
+ */
+export { TABLE_SCHEMA };
 
 /** Keys of the JSON Secrets Manager secret that become the container's Slack variables. */
 export const SLACK_SECRET_KEYS = ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN'] as const;
@@ -139,9 +135,15 @@ export class JitBotStack extends Stack {
 
     // ------------------------------------------------------------------ DynamoDB
     const { indexes } = TABLE_SCHEMA;
+    // Every key's type comes from the schema's attribute list: one definition, no drift.
+    const key = (name: string): dynamodb.Attribute => {
+      const type = (TABLE_SCHEMA.attributes as Record<string, 'S' | 'N'>)[name];
+      if (!type) throw new Error(`key attribute ${name} is not declared in TABLE_SCHEMA.attributes`);
+      return { name, type: type === 'N' ? dynamodb.AttributeType.NUMBER : dynamodb.AttributeType.STRING };
+    };
     this.table = new dynamodb.Table(this, 'Table', {
       tableName: props.tableName,
-      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+      partitionKey: key(TABLE_SCHEMA.partitionKey),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
@@ -152,26 +154,16 @@ export class JitBotStack extends Stack {
       // Never used for revocation — see the file header.
       timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
     });
-    // Sparse: only requests with pending due work carry dueShard/dueAt; the sweeper queries it.
-    this.table.addGlobalSecondaryIndex({
-      indexName: indexes.due.name,
-      partitionKey: { name: indexes.due.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: indexes.due.sortKey, type: dynamodb.AttributeType.NUMBER },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
-    this.table.addGlobalSecondaryIndex({
-      indexName: indexes.byRequester.name,
-      partitionKey: { name: indexes.byRequester.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: indexes.byRequester.sortKey, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
-    // Sparse: only undelivered outbox messages carry outboxShard/outboxAt.
-    this.table.addGlobalSecondaryIndex({
-      indexName: indexes.outbox.name,
-      partitionKey: { name: indexes.outbox.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: indexes.outbox.sortKey, type: dynamodb.AttributeType.NUMBER },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
+    // Sparse: only requests with pending due work carry dueShard/dueAt (the sweeper queries it);
+    // only undelivered outbox messages carry outboxShard/outboxAt. Kept in the order deployed so far.
+    for (const index of [indexes.due, indexes.byRequester, indexes.outbox]) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: key(index.partitionKey),
+        sortKey: key(index.sortKey),
+        projectionType: TABLE_SCHEMA.projection === 'ALL' ? dynamodb.ProjectionType.ALL : dynamodb.ProjectionType.KEYS_ONLY,
+      });
+    }
 
     // ------------------------------------------------------------------ network
     const vpc = props.vpcId

@@ -4,6 +4,7 @@
  */
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { tableSchemaDefinition } from '../../src/store/schema';
 import { JitBotStack, SLACK_SECRET_KEYS, TABLE_SCHEMA } from '../lib/jit-bot-stack';
 
 const ACCOUNT = '123456789012';
@@ -126,6 +127,37 @@ describe('DynamoDB table', () => {
       const ttl = t.Properties.TimeToLiveSpecification;
       if (ttl !== undefined) expect(ttl).toEqual({ AttributeName: 'purgeAt', Enabled: true });
     }
+  });
+});
+
+describe('the deployed table is the application\'s table (src/store/schema.ts, one definition)', () => {
+  // What the app creates (the embedded store's CreateTable input) and what infra deploys.
+  const app = tableSchemaDefinition('jit-requests');
+  const byName = <T>(key: (x: T) => string) => (a: T, b: T) => key(a).localeCompare(key(b));
+  const deployed = () => {
+    const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(1);
+    return tables[0].Properties;
+  };
+
+  test('key schema and billing mode', () => {
+    expect(deployed().KeySchema).toEqual(app.KeySchema);
+    expect(deployed().BillingMode).toBe(app.BillingMode);
+  });
+
+  test('attribute definitions: the same names with the same types, nothing more', () => {
+    type Def = { AttributeName: string; AttributeType: string };
+    expect([...deployed().AttributeDefinitions].sort(byName<Def>((d) => d.AttributeName))).toEqual([...app.AttributeDefinitions].sort(byName<Def>((d) => d.AttributeName)));
+  });
+
+  test('global secondary indexes: names, key schemas and projections, nothing more', () => {
+    type Gsi = { IndexName: string };
+    expect([...deployed().GlobalSecondaryIndexes].sort(byName<Gsi>((g) => g.IndexName))).toEqual([...app.GlobalSecondaryIndexes].sort(byName<Gsi>((g) => g.IndexName)));
+  });
+
+  test('TTL on the attribute the app writes for purging', () => {
+    expect(deployed().TimeToLiveSpecification).toEqual({ AttributeName: TABLE_SCHEMA.ttlAttribute, Enabled: true });
+    expect(TABLE_SCHEMA.ttlAttribute).toBe('purgeAt');
   });
 });
 

@@ -49,6 +49,13 @@ export function isTerminal(status: RequestStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
+/** Open: the request still needs or holds access (what `/jit list` shows). Every status is either open or terminal. */
+export const OPEN_STATUSES: readonly RequestStatus[] = ['PENDING', 'GRANTING', 'ACTIVE', 'REVOKING'];
+
+export function isOpen(status: RequestStatus): boolean {
+  return OPEN_STATUSES.includes(status);
+}
+
 /** Slack users and user groups (subteam ids, S…), e.g. who approves a target. */
 export interface Principals {
   users: string[];

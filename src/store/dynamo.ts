@@ -15,7 +15,9 @@ import { ConflictError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, AuditEntry, SlackMessageRef } from '../domain/types';
 import type { RequestStore, RuleRegistry, Transition } from '../ports';
 
-export const INDEX = { due: 'due', outbox: 'outbox', byRequester: 'byRequester' } as const;
+import { INDEX, tableSchemaDefinition } from './schema';
+
+export { INDEX };
 const DUE_SHARD = 'due';
 const OUTBOX_SHARD = 'outbox';
 /** Attributes that exist only for the indexes; never part of the domain object. */
@@ -319,31 +321,9 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
   }
 }
 
-/** Table definition shared by the embedded store and documented in the README / infra. */
+/** The table as CreateTable input: the one schema in ./schema.ts (infra/ deploys the same). */
 export function tableDefinition(table: string): CreateTableCommand['input'] {
-  const gsi = (name: string, hash: string, range: string) => ({
-    IndexName: name,
-    KeySchema: [
-      { AttributeName: hash, KeyType: 'HASH' as const },
-      { AttributeName: range, KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: 'ALL' as const },
-  });
-  return {
-    TableName: table,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'dueShard', AttributeType: 'S' },
-      { AttributeName: 'dueAt', AttributeType: 'N' },
-      { AttributeName: 'outboxShard', AttributeType: 'S' },
-      { AttributeName: 'outboxAt', AttributeType: 'N' },
-      { AttributeName: 'requesterId', AttributeType: 'S' },
-      { AttributeName: 'createdAt', AttributeType: 'S' },
-    ],
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    GlobalSecondaryIndexes: [gsi(INDEX.due, 'dueShard', 'dueAt'), gsi(INDEX.outbox, 'outboxShard', 'outboxAt'), gsi(INDEX.byRequester, 'requesterId', 'createdAt')],
-  };
+  return tableSchemaDefinition(table);
 }
 
 /**

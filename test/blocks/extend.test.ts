@@ -3,7 +3,7 @@ import { extendModal, readExtendModal } from '../../blocks/extend';
 import { ACTION_EXTEND_DURATION, ACTION_EXTEND_REASON, BLOCK_EXTEND_DURATION, BLOCK_EXTEND_REASON, CALLBACK_EXTEND_MODAL } from '../../blocks/ids';
 import type { ModalStateValues } from '../../blocks/modal';
 import { LIMITS } from '../../blocks/text';
-import { MAX_REASON_LENGTH } from '../../src/policy';
+import { extensionHeadroom, MAX_REASON_LENGTH } from '../../src/policy';
 import { expectBlocksWithinLimits, expectNoRawPing, inStatus, NASTY, policy, target, textObjects } from './fixtures';
 
 const inputs = (view: ModalView) => view.blocks.filter((b): b is InputBlock => b.type === 'input');
@@ -12,7 +12,7 @@ const allText = (view: ModalView) => textObjects(view.blocks).map((t) => t.text)
 
 describe('extendModal', () => {
   const grant = inStatus('ACTIVE');
-  const view = extendModal(grant, target(), { maxMs: 4 * 3_600_000 });
+  const view = extendModal(grant, target(), { maxMs: 4 * 3_600_000, canExtend: true });
 
   it('is the extension form, carrying only the grant id', () => {
     expect(view).toMatchObject({ type: 'modal', callback_id: CALLBACK_EXTEND_MODAL, private_metadata: grant.id, title: { text: 'Extend access' }, close: { text: 'Cancel' } });
@@ -38,22 +38,25 @@ describe('extendModal', () => {
 
   it('pre-fills what was asked (not the narrowed duration), within the maximum', () => {
     const narrowed = inStatus('ACTIVE', { durationMs: 30 * 60_000, requestedDurationMs: 2 * 3_600_000 });
-    expect(inputById(extendModal(narrowed, target(), { maxMs: 8 * 3_600_000 }), BLOCK_EXTEND_DURATION)!.element).toMatchObject({ initial_value: '2h' });
-    expect(inputById(extendModal(narrowed, target(), { maxMs: 45 * 60_000 }), BLOCK_EXTEND_DURATION)!.element).toMatchObject({ initial_value: '45m' });
+    expect(inputById(extendModal(narrowed, target(), { maxMs: 8 * 3_600_000, canExtend: true }), BLOCK_EXTEND_DURATION)!.element).toMatchObject({ initial_value: '2h' });
+    expect(inputById(extendModal(narrowed, target(), { maxMs: 45 * 60_000, canExtend: true }), BLOCK_EXTEND_DURATION)!.element).toMatchObject({ initial_value: '45m' });
   });
 
-  it('with less than a minute left under the cap, says it cannot be extended and has nothing to submit', () => {
-    const full = extendModal(grant, target({ policy: policy({ maxTotalDurationMs: 30 * 60_000 }) }), { maxMs: 59_000 });
+  it('when the policy would accept no extension, says it cannot be extended and has nothing to submit', () => {
+    const capped = target({ policy: policy({ maxTotalDurationMs: 30 * 60_000 }) });
+    const room = extensionHeadroom(capped, 30 * 60_000 - 59_000);
+    expect(room).toEqual({ maxMs: 59_000, canExtend: false });
+    const full = extendModal(grant, capped, room);
     expect(full.submit).toBeUndefined();
     expect(inputs(full)).toHaveLength(0);
     expect(full.close).toMatchObject({ text: 'Close' });
     expect(allText(full)).toContain('cannot be extended further');
     expect(allText(full)).toContain('last at most 30m in all');
-    expect(allText(extendModal(grant, undefined, { maxMs: 0 }))).toContain('cannot be extended further');
+    expect(allText(extendModal(grant, undefined, { maxMs: 0, canExtend: false }))).toContain('cannot be extended further');
   });
 
   it('escapes the target name; a reason is pre-filled as plain text, never longer than allowed', () => {
-    const nasty = extendModal(inStatus('ACTIVE', { targetName: NASTY, reason: 'r'.repeat(2_000) }), target(), { maxMs: 3_600_000 });
+    const nasty = extendModal(inStatus('ACTIVE', { targetName: NASTY, reason: 'r'.repeat(2_000) }), target(), { maxMs: 3_600_000, canExtend: true });
     expectNoRawPing(nasty.blocks);
     expectBlocksWithinLimits(nasty.blocks as KnownBlock[]);
     const reason = inputById(nasty, BLOCK_EXTEND_REASON)!.element as { initial_value?: string };

@@ -45,7 +45,7 @@ it('applies a transition with its audit record and notifications in one write', 
   ]);
   expect(Object.values(next.outbox).map((n) => n.kind)).toEqual(['approval.update']);
 
-  const active = await store.transition(decide(next, { type: 'granted', grant }, ctx()));
+  const active = await store.transition(decide(next, { type: 'granted', grant, expiresAt: '2026-11-22T10:35:00.000Z' }, ctx()));
   expect(active).toMatchObject({ status: 'ACTIVE', version: 3, grant, expiresAt: '2026-11-22T10:35:00.000Z', warnAt: '2026-11-22T10:30:00.000Z' });
   expect(active.leaseOwner).toBeUndefined();
   expect(active.audit[2]).toMatchObject({ action: 'grant', details: { securityGroupRuleId: 'sgr-0abc' } });

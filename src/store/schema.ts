@@ -1,0 +1,50 @@
+/**
+ * The DynamoDB table's schema, defined once: the app's store (tableDefinition in dynamo.ts, the
+ * embedded store's CreateTable) and infra/ (the deployed table, and its test) both build from it.
+ * Dependency-free on purpose: infra/ compiles it with its own TypeScript and packages.
+ */
+
+/** DynamoDB scalar attribute types used by keys: string or number. */
+export type KeyAttributeType = 'S' | 'N';
+
+export interface IndexSchema {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+}
+
+export const INDEX = { due: 'due', outbox: 'outbox', byRequester: 'byRequester' } as const;
+
+export const TABLE_SCHEMA = {
+  /** One item per request: pk = "REQ#<id>" (and a few bookkeeping items). */
+  partitionKey: 'pk',
+  /** Epoch seconds after which DynamoDB may delete a resolved request (see the README, retention). */
+  ttlAttribute: 'purgeAt',
+  /** Every key attribute of the table and its indexes, with its type; nothing else is declared. */
+  attributes: { pk: 'S', dueShard: 'S', dueAt: 'N', outboxShard: 'S', outboxAt: 'N', requesterId: 'S', createdAt: 'S' } satisfies Record<string, KeyAttributeType>,
+  /** Sparse global secondary indexes, all projecting ALL attributes. */
+  indexes: {
+    due: { name: INDEX.due, partitionKey: 'dueShard', sortKey: 'dueAt' },
+    outbox: { name: INDEX.outbox, partitionKey: 'outboxShard', sortKey: 'outboxAt' },
+    byRequester: { name: INDEX.byRequester, partitionKey: 'requesterId', sortKey: 'createdAt' },
+  } satisfies Record<keyof typeof INDEX, IndexSchema>,
+  projection: 'ALL',
+} as const;
+
+/** The schema as DynamoDB's CreateTable input (on-demand billing), without any SDK import. */
+export function tableSchemaDefinition(table: string) {
+  return {
+    TableName: table,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: Object.entries(TABLE_SCHEMA.attributes).map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType: AttributeType as KeyAttributeType })),
+    KeySchema: [{ AttributeName: TABLE_SCHEMA.partitionKey, KeyType: 'HASH' as const }],
+    GlobalSecondaryIndexes: Object.values(TABLE_SCHEMA.indexes).map((index) => ({
+      IndexName: index.name as string,
+      KeySchema: [
+        { AttributeName: index.partitionKey as string, KeyType: 'HASH' as const },
+        { AttributeName: index.sortKey as string, KeyType: 'RANGE' as const },
+      ],
+      Projection: { ProjectionType: TABLE_SCHEMA.projection },
+    })),
+  };
+}
