@@ -6,9 +6,10 @@
  *   - handlers/ and slack/ (the Slack adapters that are not listeners) never talk to AWS directly;
  *   - nothing but src/main.ts reads process.env (config.ts parses what main hands it);
  *   - nothing outside test/ imports test/ (the stand-ins shared with the demo and the bench live in
- *     testkit/), and shipped code (src, handlers, blocks, slack) never imports testkit/.
+ *     testkit/), and shipped code (src, handlers, blocks, slack) never imports testkit/;
+ *   - shipped code has no import cycles among the modules it loads at run time.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 
 const ROOT = join(__dirname, '..');
@@ -76,4 +77,48 @@ it('the production build compiles nothing under test/', () => {
   const build = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
   expect(build.include.filter((entry) => under('test')(entry.replace(/\/+$/, '').split('/').join(sep)))).toEqual([]);
   expect(build.include).toEqual(expect.arrayContaining(['src', 'handlers', 'blocks', 'slack', 'testkit']));
+});
+
+/**
+ * Relative imports that are kept at run time (not `import type`), resolved to the file they load,
+ * for the files under `dirs`.
+ */
+function runtimeGraph(dirs: string[]): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const f of dirs.flatMap((d) => files(d))) {
+    const text = readFileSync(join(ROOT, f), 'utf8');
+    const targets = [...text.matchAll(/^\s*(?:import|export)\s+(?!type\s)[^'";]*?from\s+['"](\.[^'"]+)['"]|^\s*import\s+['"](\.[^'"]+)['"]/gm)]
+      .map((m) => relative(ROOT, join(ROOT, dirname(f), m[1] ?? m[2]!)))
+      .map((to) => [`${to}.ts`, join(to, 'index.ts')].find((candidate) => graph.has(candidate) || existsSync(join(ROOT, candidate))) ?? to);
+    graph.set(f, targets);
+  }
+  return graph;
+}
+
+/** Every import cycle (as a path that returns to its start), found by depth-first search. */
+function cycles(graph: Map<string, string[]>): string[] {
+  const found = new Set<string>();
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (node: string): void => {
+    state.set(node, 'open');
+    path.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (state.get(next) === 'open') found.add([...path.slice(path.indexOf(next)), next].join(' → '));
+      else if (!state.has(next)) visit(next);
+    }
+    path.pop();
+    state.set(node, 'done');
+  };
+  for (const node of graph.keys()) if (!state.has(node)) visit(node);
+  return [...found];
+}
+
+it('shipped code has no import cycles (what loads at run time)', () => {
+  const graph = runtimeGraph(['src', 'handlers', 'blocks', 'slack']);
+  expect(cycles(graph)).toEqual([]);
+  // The finder does find a cycle, so the rule can fail.
+  expect(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']]]))).toEqual(['a.ts → b.ts → c.ts → a.ts']);
+  // And the graph does resolve imports to files (index.ts included).
+  expect(graph.get(join('src', 'main.ts'))).toEqual(expect.arrayContaining([join('src', 'config.ts')]));
 });
