@@ -1,0 +1,86 @@
+/**
+ * What every part of the service shares: its options, the settings resolved from them once, the
+ * log of a request, and the errors the parts throw alike.
+ */
+import type { Logger } from 'pino';
+import type { JitConfig } from '../config-types';
+import { AlreadyResolvedError, GrantError } from '../domain/errors';
+import type { AccessRequest, Target } from '../domain/types';
+import { type AccessProvider, type Clock, type FaultHook, type GroupDirectory, noTelemetry, type RequestStore, type RuleRegistry, type Telemetry, type UserDirectory } from '../ports';
+
+export interface ServiceOptions {
+  config: JitConfig;
+  store: RequestStore;
+  /** Holders of each AWS rule (overlapping grants share one). */
+  registry: RuleRegistry;
+  providers: Partial<Record<Target['kind'], AccessProvider>>;
+  clock: Clock;
+  log: Logger;
+  /** Identifies this replica in leases and logs. */
+  owner: string;
+  /** Region of targets that name none. */
+  defaultRegion: string;
+  /** How long an intent (GRANTING / REVOKING) is owned before another replica may take over. */
+  leaseMs?: number;
+  /** Give up granting (FAILED) when AWS keeps failing for this long after approval. */
+  grantRetryBudgetMs?: number;
+  /** Alert the approver channel after this many failed revoke attempts (retries go on). */
+  revokeAlertAfter?: number;
+  random?: () => number;
+  /** Crash points for fault-injection tests; absent in production. */
+  faults?: FaultHook;
+  /** Who a Slack user is (STS SourceIdentity); default: their Slack user id. */
+  users?: UserDirectory;
+  /** Slack user groups named as approvers or requesters; default: none. */
+  groups?: GroupDirectory;
+  /** Metrics (requests, approvals, grants, revocations, lateness); default: none. */
+  telemetry?: Telemetry;
+}
+
+/** The options with every default filled in: what the parts of the service read. */
+export interface Settings extends ServiceOptions {
+  leaseMs: number;
+  grantRetryBudgetMs: number;
+  revokeAlertAfter: number;
+  random: () => number;
+  telemetry: Telemetry;
+}
+
+const DEFAULT_LEASE_MS = 60_000;
+
+export function settingsOf(o: ServiceOptions): Settings {
+  return {
+    ...o,
+    leaseMs: o.leaseMs ?? DEFAULT_LEASE_MS,
+    grantRetryBudgetMs: o.grantRetryBudgetMs ?? 5 * 60_000,
+    revokeAlertAfter: o.revokeAlertAfter ?? 5,
+    random: o.random ?? Math.random,
+    telemetry: o.telemetry ?? noTelemetry,
+  };
+}
+
+/** Retries of a decision that lost a conditional write to another approver's (quorum). */
+export const DECISION_ATTEMPTS = 8;
+
+export function requestLog(s: Settings, request: AccessRequest): Logger {
+  return s.log.child({ requestId: request.id });
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The error a user sees when they act on a request that has moved on. The text is plain; the
+ * messaging adapter renders the full story (who decided, until when) from the request it carries.
+ */
+export function resolvedError(request: AccessRequest): AlreadyResolvedError {
+  return new AlreadyResolvedError(`Request \`${request.id}\` is already ${request.status.toLowerCase()}. Nothing was changed.`, request);
+}
+
+/** The provider of a kind of access (a grant of a kind nobody provides cannot go ahead). */
+export function providerOf(s: Settings, kind: Target['kind']): AccessProvider {
+  const provider = s.providers[kind];
+  if (!provider) throw new GrantError(`no access provider for ${kind}`);
+  return provider;
+}
