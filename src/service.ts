@@ -38,6 +38,9 @@ import {
   validateSubmission,
   visibleTargets,
 } from './policy';
+import { canExtendGrant, checkExtensionWithin, reminderAudienceFor } from './policy';
+import type { PolicyView, ReminderAudience } from './domain/policy-terms';
+import { describePolicy } from './policy-report';
 import { type AccessProvider, type Clock, type FaultHook, type GroupDirectory, noGroups, noTelemetry, type RequestOutcome, type RequestStore, type RuleRegistry, type Telemetry, type UserDirectory } from './ports';
 
 export interface ServiceOptions {
@@ -295,11 +298,6 @@ export class AccessService {
     }
   }
 
-  /** Throws unless `actorId` may decide on the request now (used before opening a decision form). */
-  async checkDecision(id: string, actorId: string): Promise<AccessRequest> {
-    return (await this.pendingForDecision(id, actorId)).request;
-  }
-
   /** An approver marks a break-glass request as reviewed (any status; once). */
   async review(id: string, actorId: string): Promise<AccessRequest> {
     await this.checkActor(actorId);
@@ -427,6 +425,68 @@ export class AccessService {
     return this.o.store.get(id);
   }
 
+
+  // ---- prechecks for the Slack edge
+  // What a listener asks before it opens a form, before it acks a form's submission, or to know
+  // what a caller may see, and what the notifier asks before it renders: one call each, returning
+  // what blocks/ render. Refusals are the ones the use case itself would give.
+
+  /**
+   * "Approve…" / "Deny…" opening the decision form: throws unless `actorId` may decide on the
+   * request now (CannotDecideError, the one neutral answer whether the request exists or not,
+   * before anything about it is said; AlreadyResolvedError once it has moved on), and returns the
+   * pending request with its target for the form.
+   */
+  async decisionForm(id: string, actorId: string): Promise<{ request: AccessRequest; target: Target }> {
+    return this.pendingForDecision(id, actorId);
+  }
+
+  /**
+   * The decision form's submission, before the ack: throws ValidationError (field `comment` or
+   * `duration`) for what the approver should correct in the form. The shorter duration is checked
+   * only for someone who may decide (nobody else hears anything about the request, not even how
+   * long it asked for); every other refusal is left to approve / deny, after the ack.
+   */
+  async precheckDecision(id: string, actorId: string, decision: 'approve' | 'deny', input: DecisionOptions): Promise<void> {
+    checkComment(input.comment);
+    if (decision !== 'approve' || input.duration === undefined) return;
+    const pending = await this.pendingForDecision(id, actorId).catch(() => undefined);
+    if (pending) checkNarrowedDuration(pending.target, pending.request, input.duration);
+  }
+
+  /**
+   * The extension form's submission, before the ack: throws ValidationError (field `duration` or
+   * `reason`) for what the requester should correct: the length (a valid extension within the
+   * grant's headroom), the reason, or a target no longer configured. Any other refusal (not their
+   * grant, access ended) is left to `extend`, which says it after the ack.
+   */
+  async precheckExtension(grantId: string, userId: string, input: { duration?: string; reason?: string }): Promise<void> {
+    let limit: Awaited<ReturnType<AccessService['extensionLimit']>>;
+    try {
+      limit = await this.extensionLimit(grantId, userId);
+    } catch (err) {
+      if (err instanceof ValidationError) throw err;
+      return;
+    }
+    checkExtensionWithin(limit.target, limit, input.duration);
+    checkReason(input.reason);
+  }
+
+  /** `/jit policy check`: approvers see the whole effective policy; anyone else only their own targets. */
+  async policyView(userId: string): Promise<PolicyView> {
+    return (await this.isApprover(userId)) ? { scope: 'all', lines: describePolicy(this.o.config) } : { scope: 'own' };
+  }
+
+  /** Whom to remind of a pending request now (approver groups resolved as cached); the notifier renders and sends. */
+  async reminderAudience(request: AccessRequest): Promise<ReminderAudience> {
+    const target = findTarget(this.o.config, request.targetName);
+    return reminderAudienceFor(this.o.config, request, target?.policy.reminders?.dm ? await this.membersOf(target) : undefined);
+  }
+
+  /** Does the expiry warning offer "Extend" (live grant, target unchanged, headroom left)? */
+  extensionOffered(request: AccessRequest): boolean {
+    return canExtendGrant(this.o.config, request);
+  }
 
   // ------------------------------------------------------------------ background work
 
