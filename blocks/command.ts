@@ -4,7 +4,7 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../src/domain/duration';
 import { isOpen, type AccessRequest, type Principals, type Target } from '../src/domain/types';
-import { approvalsPhrase, type TargetSummary } from '../src/policy';
+import { approvalsPhrase, type TargetSummary } from '../src/domain/policy-terms';
 import {
   approvalsRequired,
   duration,

@@ -6,7 +6,7 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import { formatDuration } from '../src/domain/duration';
 import type { AccessRequest, Target } from '../src/domain/types';
-import { approvalsPhrase, MAX_COMMENT_LENGTH } from '../src/policy';
+import { approvalsPhrase, MAX_COMMENT_LENGTH } from '../src/domain/policy-terms';
 import { approvalList, approvalsRequired, duration, extensionLine, quorumProgress, reasonSection, requestId, targetDetails, targetName } from './common';
 import {
   ACTION_COMMENT,

@@ -7,7 +7,7 @@
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../src/domain/duration';
 import type { AccessRequest, Ec2SshTarget, SsmSessionTarget, StsSession, Target } from '../src/domain/types';
-import { approvalsPhrase } from '../src/policy';
+import { approvalsPhrase } from '../src/domain/policy-terms';
 import {
   approvalsRequired,
   ARN_MAX,

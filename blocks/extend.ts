@@ -5,7 +5,7 @@
 import type { ModalView } from '@slack/types';
 import { formatDuration } from '../src/domain/duration';
 import type { AccessRequest, Target } from '../src/domain/types';
-import { type ExtensionHeadroom, MAX_REASON_LENGTH } from '../src/policy';
+import { type ExtensionHeadroom, MAX_REASON_LENGTH } from '../src/domain/policy-terms';
 import { requestId, targetName, when } from './common';
 import { ACTION_EXTEND_DURATION, ACTION_EXTEND_REASON, BLOCK_EXTEND_DURATION, BLOCK_EXTEND_REASON, CALLBACK_EXTEND_MODAL } from './ids';
 import { context, input, plain, section, textInput } from './kit';

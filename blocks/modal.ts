@@ -3,7 +3,7 @@
  */
 import type { ModalView, PlainTextOption } from '@slack/types';
 import type { Target } from '../src/domain/types';
-import { MAX_REASON_LENGTH } from '../src/policy';
+import { MAX_REASON_LENGTH } from '../src/domain/policy-terms';
 import { durationRange } from './common';
 import {
   ACTION_ADDRESS,

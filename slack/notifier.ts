@@ -1,7 +1,8 @@
 /**
  * The messaging adapter: renders a queued notification with the block builders and sends it
  * with the Web API. Called only by the outbox processor; a failure here is retried there and
- * never reaches a grant or a revoke.
+ * never reaches a grant or a revoke. It decides nothing: whom to remind and whether to offer
+ * "Extend" come from the core (NotificationFacts, the AccessService in production).
  */
 import type { WebClient } from '@slack/web-api';
 import { approvalMessage } from '../blocks/approval';
@@ -9,16 +10,24 @@ import { breakGlassAlert, reminderThreadMessage, revokedThreadMessage, systemAle
 import { alertMessage, deniedDm, endedDm, extendedDm, failedDm, grantedDm, reminderDm, submittedDm, timeoutDm, warningDm } from '../blocks/dm';
 import type { SlackMessage } from '../blocks/kit';
 import type { JitConfig } from '../src/config-types';
+import type { ReminderAudience } from '../src/domain/policy-terms';
 import type { AccessRequest, Notification, SlackMessageRef, Target } from '../src/domain/types';
-import { approverPool, extensionHeadroom, grantedMsOf } from '../src/policy';
-import { type Clock, type GroupDirectory, type NotificationSender, noGroups } from '../src/ports';
+import type { Clock, NotificationSender } from '../src/ports';
+
+/** What the notifier asks the core before it renders (AccessService answers both). */
+export interface NotificationFacts {
+  /** Whom a reminder of this pending request names in the thread and DMs. */
+  reminderAudience(request: AccessRequest): Promise<ReminderAudience>;
+  /** Whether the expiry warning offers "Extend". */
+  extensionOffered(request: AccessRequest): boolean;
+}
 
 export class SlackNotifier implements NotificationSender {
   constructor(
     private readonly client: WebClient,
     private readonly config: JitConfig,
     private readonly clock: Clock,
-    private readonly groups: GroupDirectory = noGroups,
+    private readonly facts: NotificationFacts,
   ) {}
 
   async send(n: Notification, r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void> {
@@ -61,7 +70,7 @@ export class SlackNotifier implements NotificationSender {
       case 'dm.timeout':
         return timeoutDm(r);
       case 'dm.warning':
-        return warningDm(r, this.clock.now(), { canExtend: this.canExtend(r, target) });
+        return warningDm(r, this.clock.now(), { canExtend: this.facts.extensionOffered(r) });
       case 'dm.extended':
         return extendedDm(r);
       case 'dm.ended':
@@ -74,27 +83,13 @@ export class SlackNotifier implements NotificationSender {
   }
 
   /**
-   * Reminds the approvers who have not approved yet: a thread reply under the approval message
-   * naming them (users and groups), and a DM to each when the target asks for it.
+   * Reminds the approvers who have not approved yet (the core says who): a thread reply under the
+   * approval message naming them (users and groups), and a DM to each when the target asks for it.
    */
   private async remind(r: AccessRequest, target: Target | undefined): Promise<void> {
-    const approvers = target?.policy.approvers ?? this.config.approvers;
-    const approved = new Set((r.approvals ?? []).map((a) => a.by));
-    const users = approvers.users.filter((u) => u !== r.requesterId && !approved.has(u));
-    await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...reminderThreadMessage(r, { users, groups: approvers.groups }) });
-    if (!target?.policy.reminders?.dm) return;
-    const members = new Map<string, readonly string[]>();
-    for (const g of approvers.groups) members.set(g, await this.groups.members(g));
-    for (const user of [...approverPool(approvers, members)].sort()) {
-      if (user === r.requesterId || approved.has(user)) continue;
-      await this.client.chat.postMessage({ channel: user, ...reminderDm(r, target, this.config.approverChannel) });
-    }
-  }
-
-  /** The warning DM offers "Extend" while the grant has room under its total cap. */
-  private canExtend(r: AccessRequest, target: Target | undefined): boolean {
-    if (!target || target.kind !== r.kind || !r.expiresAt || !r.grantedAt) return false;
-    return extensionHeadroom(target, grantedMsOf(r) ?? 0).canExtend;
+    const audience = await this.facts.reminderAudience(r);
+    await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...reminderThreadMessage(r, audience.mention) });
+    for (const user of audience.dm) await this.client.chat.postMessage({ channel: user, ...reminderDm(r, target, this.config.approverChannel) });
   }
 
   private async postApproval(r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef> {

@@ -256,7 +256,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       }),
     );
   registerListeners(app, { service, log, doctor });
-  const notifier = new SlackNotifier(app.client, config, clock, groups);
+  const notifier = new SlackNotifier(app.client, config, clock, service);
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
   const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics });
   const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });

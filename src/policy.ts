@@ -21,10 +21,10 @@ import { formatDuration, parseDuration } from './domain/duration';
 import { CannotDecideError, NotAllowedError, type RefusalCode, ValidationError } from './domain/errors';
 import { isIn, ruleMatches } from './domain/match';
 import { type AccessRequest, isStsKind, type Principals, STS_MIN_DURATION_MS, type Target } from './domain/types';
+import { approvalsPhrase, type ExtensionHeadroom, MAX_COMMENT_LENGTH, MAX_REASON_LENGTH, type ReminderAudience, type TargetSummary } from './domain/policy-terms';
 
-export const MAX_REASON_LENGTH = 500;
-/** Approvers' notes on approve / deny. */
-export const MAX_COMMENT_LENGTH = 500;
+// The terms shared with the edge live in src/domain/policy-terms.ts (one home); re-exported for the core.
+export { approvalsPhrase, type ExtensionHeadroom, MAX_COMMENT_LENGTH, MAX_REASON_LENGTH, type ReminderAudience, type TargetSummary };
 
 /**
  * The shortest extension the policy accepts, on every target (a short top-up is the point of an
@@ -32,14 +32,6 @@ export const MAX_COMMENT_LENGTH = 500;
  * button, the extension form and the policy's refusals all go by `extensionHeadroom`.
  */
 export const MIN_EXTENSION_MS = 60_000;
-
-/** How much longer a grant may run, and whether that is enough for an extension at all. */
-export interface ExtensionHeadroom {
-  /** At most the target's maxDuration, within what maxTotalDuration leaves; never negative. */
-  maxMs: number;
-  /** maxMs is at least MIN_EXTENSION_MS: the policy would accept some extension. */
-  canExtend: boolean;
-}
 
 /** The time a grant holds so far, extensions included (undefined while it is not granted). */
 export function grantedMsOf(grant: Pick<AccessRequest, 'grantedAt' | 'expiresAt'>): number | undefined {
@@ -275,10 +267,6 @@ export function approverPool(approvers: Principals, groupMembers: ReadonlyMap<st
   return pool;
 }
 
-export function approvalsPhrase(n: number): string {
-  return n === 1 ? '1 approval' : `${n} approvals`;
-}
-
 /**
  * Throws unless `actorId` may approve or deny this request now: not the requester, and an
  * approver of its target (directly or through a group). A second approval by the same approver
@@ -354,19 +342,6 @@ function bounds(target: Target): string {
   return `between ${formatDuration(target.minDurationMs)} and ${formatDuration(target.maxDurationMs)}`;
 }
 
-/** What one user sees of a target in `/jit targets`. */
-export interface TargetSummary {
-  target: Target;
-  approvers: Principals;
-  approvalsRequired: number;
-  /** The auto-approve rule that would decide the caller's request now, and its maximum. */
-  autoApprove?: { rule: string; maxDurationMs: number };
-  /** A deny rule that refuses the caller's requests now. */
-  deniedBy?: { rule: string; message?: string };
-  breakGlass: boolean;
-  maxTotalDurationMs: number;
-}
-
 /** The targets `userId` may request, with how their requests would be decided right now. */
 export function summarizeFor(config: JitConfig, userId: string, userGroups: ReadonlySet<string>, now: Date): TargetSummary[] {
   return visibleTargets(config, userId, userGroups).map((target) => {
@@ -382,4 +357,35 @@ export function summarizeFor(config: JitConfig, userId: string, userGroups: Read
       maxTotalDurationMs: target.policy.maxTotalDurationMs,
     };
   });
+}
+
+// ------------------------------------------------------------------ answers for the Slack edge
+// The service hands these on (handlers/ and slack/ never import this module).
+
+/**
+ * Whom a reminder of a pending request goes to (see ReminderAudience): the target's approvers
+ * (the default approvers when the target is gone) who are not the requester and have not approved
+ * yet. `groupMembers` (members of the approver groups) is needed only for reminder DMs.
+ */
+export function reminderAudienceFor(config: JitConfig, request: AccessRequest, groupMembers: ReadonlyMap<string, readonly string[]> = new Map()): ReminderAudience {
+  const target = findTarget(config, request.targetName);
+  const approvers = target?.policy.approvers ?? config.approvers;
+  const approved = new Set((request.approvals ?? []).map((a) => a.by));
+  const waitedOn = (user: string) => user !== request.requesterId && !approved.has(user);
+  const dm = target?.policy.reminders?.dm ? [...approverPool(approvers, groupMembers)].sort().filter(waitedOn) : [];
+  return { mention: { users: approvers.users.filter(waitedOn), groups: [...approvers.groups] }, dm };
+}
+
+/** May this grant be offered "Extend" now: live, its target still configured with the same kind, and headroom left? */
+export function canExtendGrant(config: JitConfig, grant: AccessRequest): boolean {
+  const target = findTarget(config, grant.targetName);
+  if (!target || target.kind !== grant.kind || !grant.expiresAt || !grant.grantedAt) return false;
+  return extensionHeadroom(target, grantedMsOf(grant) ?? 0).canExtend;
+}
+
+/** The extension form's duration: a valid extension length (checkExtensionDuration) within the grant's headroom. */
+export function checkExtensionWithin(target: Target, room: ExtensionHeadroom, text: string | undefined): number {
+  const ms = checkExtensionDuration(target, text);
+  if (ms > room.maxMs) throw new ValidationError(`\`${target.name}\` grants last at most ${formatDuration(target.policy.maxTotalDurationMs)} in all: this one can be extended by up to ${formatDuration(room.maxMs)}.`, 'duration');
+  return ms;
 }

@@ -4,6 +4,8 @@
  *   - only adapters (src/aws, src/store) import the AWS SDK;
  *   - blocks/ are pure builders: no Slack client, no AWS, no I/O;
  *   - handlers/ and slack/ (the Slack adapters that are not listeners) never talk to AWS directly;
+ *   - handlers/ and slack/ never import the policy (src/policy, src/policy-report): they ask the
+ *     service, which decides and returns what blocks/ render;
  *   - nothing but src/main.ts reads process.env (config.ts parses what main hands it);
  *   - nothing outside test/ imports test/ (the stand-ins shared with the demo and the bench live in
  *     testkit/), and shipped code (src, handlers, blocks, slack) never imports testkit/;
@@ -42,6 +44,14 @@ it('only adapters import the AWS SDK', () => {
   expect(violations('src', /^@aws-sdk\//, adapter)).toEqual([]);
   expect(violations('handlers', /^@aws-sdk\//)).toEqual([]);
   expect(violations('slack', /^@aws-sdk\//)).toEqual([]);
+});
+
+it('handlers and the Slack adapters never import the policy: the service decides, they render', () => {
+  const policy = /(^|\/)src\/policy(-report)?$/;
+  expect(violations('handlers', policy)).toEqual([]);
+  expect(violations('slack', policy)).toEqual([]);
+  // The pattern does match real imports of the policy (the policy's own tests), so the rule can fail.
+  expect(violations('test', policy)).toEqual(expect.arrayContaining([join('test', 'policy.test.ts') + ' imports ../src/policy']));
 });
 
 it('blocks are pure: no clients, no AWS, no I/O', () => {

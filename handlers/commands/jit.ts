@@ -8,7 +8,6 @@ import { doctorReply } from '../../blocks/doctor';
 import { requestModal } from '../../blocks/modal';
 import { parseJitCommand } from '../../src/domain/command';
 import { isRequestId } from '../../src/domain/ids';
-import { describePolicy } from '../../src/policy-report';
 import type { HandlerDeps } from '../deps';
 import { errorMessage, warnBadId } from '../errors';
 
@@ -47,17 +46,15 @@ export function jitCommand({ service, log, doctor }: HandlerDeps) {
         case 'targets':
           await reply(targetsReply(await service.targetSummaries(userId)));
           return;
-        case 'policy':
+        case 'policy': {
           if (parsed.action !== 'check') {
             await reply(errorReply('Did you mean `/jit policy check`? It shows the effective approval policy of every target (approvers only).'));
             return;
           }
-          if (!(await service.isApprover(userId))) {
-            await reply(errorReply('Only approvers can see the whole policy. `/jit targets` shows what you can request and who approves it.'));
-            return;
-          }
-          await reply(policyReply(describePolicy(service.config)));
+          const view = await service.policyView(userId);
+          await reply(view.scope === 'all' ? policyReply(view.lines) : errorReply('Only approvers can see the whole policy. `/jit targets` shows what you can request and who approves it.'));
           return;
+        }
         case 'doctor':
           if (!(await service.isApprover(userId))) {
             await reply(errorReply('Only approvers can run the doctor. Ask an approver if access seems broken.'));

@@ -8,7 +8,6 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { readDecisionModal } from '../../blocks/decision';
 import { BLOCK_COMMENT, BLOCK_DECISION_DURATION } from '../../blocks/ids';
 import { ValidationError } from '../../src/domain/errors';
-import { checkComment, checkNarrowedDuration, findTarget } from '../../src/policy';
 import type { HandlerDeps } from '../deps';
 import { badIdText } from '../../blocks/command';
 import { isRequestId } from '../../src/domain/ids';
@@ -25,14 +24,9 @@ export function decisionModalSubmission({ service, log }: HandlerDeps, decision:
       return;
     }
     try {
-      checkComment(input.comment);
-      if (decision === 'approve' && input.duration !== undefined) {
-        // Only someone who may decide hears about the request (its asked-for duration included);
-        // anyone else gets the neutral refusal from the core after the ack.
-        const request = await service.checkDecision(id, actorId).catch(() => undefined);
-        const target = request && findTarget(service.config, request.targetName);
-        if (request && target) checkNarrowedDuration(target, request, input.duration);
-      }
+      // Field errors only; only someone who may decide hears about the request (its asked-for
+      // duration included): anyone else gets the neutral refusal from the core after the ack.
+      await service.precheckDecision(id, actorId, decision, input);
     } catch (err) {
       if (err instanceof ValidationError) {
         const block = err.field === 'duration' ? BLOCK_DECISION_DURATION : BLOCK_COMMENT;

@@ -6,9 +6,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { readExtendModal } from '../../blocks/extend';
 import { BLOCK_EXTEND_DURATION, BLOCK_EXTEND_REASON } from '../../blocks/ids';
-import { formatDuration } from '../../src/domain/duration';
 import { ValidationError } from '../../src/domain/errors';
-import { checkExtensionDuration, checkReason } from '../../src/policy';
 import type { HandlerDeps } from '../deps';
 import { badIdText } from '../../blocks/command';
 import { isRequestId } from '../../src/domain/ids';
@@ -25,17 +23,15 @@ export function extendModalSubmission({ service, log }: HandlerDeps) {
       return;
     }
     try {
-      const { target, maxMs } = await service.extensionLimit(id, userId);
-      const ms = checkExtensionDuration(target, input.duration);
-      if (ms > maxMs) throw new ValidationError(`\`${target.name}\` grants last at most ${formatDuration(target.policy.maxTotalDurationMs)} in all: this one can be extended by up to ${formatDuration(maxMs)}.`, 'duration');
-      checkReason(input.reason);
+      // Field errors only: the length (within the grant's headroom), the reason, a target gone.
+      await service.precheckExtension(id, userId, input);
     } catch (err) {
       if (err instanceof ValidationError) {
         const block = err.field === 'reason' ? BLOCK_EXTEND_REASON : BLOCK_EXTEND_DURATION;
         await ack({ response_action: 'errors', errors: { [block]: err.message.slice(0, 150) } });
         return;
       }
-      // Not the requester, grant ended, target gone: said after the ack, by DM.
+      // Not the requester, grant ended: said after the ack, by DM.
     }
     await ack();
     try {

@@ -105,7 +105,20 @@ export class Decisions {
   }
 
   /**
-   * The PENDING request `actorId` may decide on now, and its target. May this actor decide at
+   * The decision form's submission, before the ack: throws ValidationError (field `comment` or
+   * `duration`) for what the approver should correct in the form. The shorter duration is checked
+   * only for someone who may decide (nobody else hears anything about the request, not even how
+   * long it asked for); every other refusal is left to approve / deny, after the ack.
+   */
+  async precheck(id: string, actorId: string, decision: 'approve' | 'deny', input: DecisionOptions): Promise<void> {
+    checkComment(input.comment);
+    if (decision !== 'approve' || input.duration === undefined) return;
+    const pending = await this.pending(id, actorId).catch(() => undefined);
+    if (pending) checkNarrowedDuration(pending.target, pending.request, input.duration);
+  }
+
+  /**
+   * The PENDING request `actorId` may decide on now, and its target (what the decision form shows). May this actor decide at
    * all? Asked first, with one neutral answer whether the request exists or not; only deciders
    * hear about its state.
    */

@@ -15,6 +15,7 @@
  * by the outbox processor.
  */
 import type { JitConfig } from '../config-types';
+import type { PolicyView, ReminderAudience } from '../domain/policy-terms';
 import type { AccessRequest, IssuedCredentials, Target } from '../domain/types';
 import type { ExtensionHeadroom, PolicyDecision, SubmissionInput, TargetSummary, ValidSubmission } from '../policy';
 import { ActiveAccess } from './active';
@@ -83,6 +84,16 @@ export class AccessService {
     return this.requests.extend(grantId, userId, input);
   }
 
+  /** How much longer the requester's ACTIVE grant may run (opening the extension form). */
+  extensionLimit(grantId: string, userId: string): Promise<{ request: AccessRequest; target: Target } & ExtensionHeadroom> {
+    return this.requests.extensionLimit(grantId, userId);
+  }
+
+  /** The extension form's field errors, before the ack (ValidationError naming the field). */
+  precheckExtension(grantId: string, userId: string, input: { duration?: string; reason?: string }): Promise<void> {
+    return this.requests.precheckExtension(grantId, userId, input);
+  }
+
   // ---- decisions (decisions.ts)
 
   approve(id: string, actorId: string, opts: DecisionOptions = {}): Promise<AccessRequest> {
@@ -93,9 +104,17 @@ export class AccessService {
     return this.decisions.deny(id, actorId, opts);
   }
 
-  /** Throws unless `actorId` may decide on the request now (used before opening a decision form). */
-  async checkDecision(id: string, actorId: string): Promise<AccessRequest> {
-    return (await this.decisions.pending(id, actorId)).request;
+  /**
+   * Opening the Approve… / Deny… form: the pending request and its target, if `actorId` may decide
+   * on it now (else the one neutral refusal, whether the request exists or not).
+   */
+  decisionForm(id: string, actorId: string): Promise<{ request: AccessRequest; target: Target }> {
+    return this.decisions.pending(id, actorId);
+  }
+
+  /** The decision form's field errors, before the ack (ValidationError naming the field). */
+  precheckDecision(id: string, actorId: string, decision: 'approve' | 'deny', input: DecisionOptions): Promise<void> {
+    return this.decisions.precheck(id, actorId, decision, input);
   }
 
   review(id: string, actorId: string): Promise<AccessRequest> {
@@ -130,12 +149,22 @@ export class AccessService {
     return this.queries.targetSummaries(userId);
   }
 
-  extensionLimit(grantId: string, userId: string): Promise<{ request: AccessRequest; target: Target } & ExtensionHeadroom> {
-    return this.queries.extensionLimit(grantId, userId);
-  }
-
   isApprover(userId: string): Promise<boolean> {
     return this.queries.isApprover(userId);
+  }
+
+  policyView(userId: string): Promise<PolicyView> {
+    return this.queries.policyView(userId);
+  }
+
+  /** Whom the notifier reminds of a pending request. */
+  reminderAudience(request: AccessRequest): Promise<ReminderAudience> {
+    return this.queries.reminderAudience(request);
+  }
+
+  /** Whether the expiry warning offers Extend. */
+  extensionOffered(request: AccessRequest): boolean {
+    return this.queries.extensionOffered(request);
   }
 
   // ---- background work (due.ts, drift.ts, transitions.ts)

@@ -1,13 +1,14 @@
 /**
  * What the Slack edge asks before it renders: the caller's open requests, the targets they may
- * request and how each would be decided, whether they are an approver, and how much longer a
- * grant may run. Nothing here changes a request.
+ * request and how each would be decided, whether they are an approver and may see the whole
+ * policy, whom to remind and whether to offer Extend. Nothing here changes a request.
  */
-import { ValidationError } from '../domain/errors';
+import type { PolicyView, ReminderAudience } from '../domain/policy-terms';
 import { type AccessRequest, isTerminal, type Target } from '../domain/types';
-import { type ExtensionHeadroom, extensionHeadroom, findTarget, grantedMsOf, isAnyApprover, summarizeFor, type TargetSummary, visibleTargets } from '../policy';
+import { canExtendGrant, findTarget, isAnyApprover, reminderAudienceFor, summarizeFor, type TargetSummary, visibleTargets } from '../policy';
+import { describePolicy } from '../policy-report';
 import type { Actors } from './actors';
-import { resolvedError, type Settings } from './shared';
+import type { Settings } from './shared';
 
 export class Queries {
   constructor(
@@ -33,21 +34,25 @@ export class Queries {
     return summarizeFor(this.s.config, userId, await this.actors.groupsOf(userId), this.s.clock.now());
   }
 
-  /**
-   * Checks that the requester may extend their ACTIVE grant now and returns how much longer it
-   * may run (the target's maxDuration, within what maxTotalDuration leaves).
-   */
-  async extensionLimit(grantId: string, userId: string): Promise<{ request: AccessRequest; target: Target } & ExtensionHeadroom> {
-    const grant = await this.actors.visibleTo(grantId, (r) => userId === r.requesterId, 'extend');
-    if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
-    const target = findTarget(this.s.config, grant.targetName);
-    if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
-    return { request: grant, target, ...extensionHeadroom(target, grantedMsOf(grant) ?? 0) };
-  }
-
   /** Approvers of any target (or the default approvers) may see the whole policy. */
   async isApprover(userId: string): Promise<boolean> {
     await this.actors.checkActor(userId);
     return isAnyApprover(this.s.config, userId, await this.actors.groupsOf(userId));
+  }
+
+  /** `/jit policy check`: approvers see the whole effective policy; anyone else only their own targets. */
+  async policyView(userId: string): Promise<PolicyView> {
+    return (await this.isApprover(userId)) ? { scope: 'all', lines: describePolicy(this.s.config) } : { scope: 'own' };
+  }
+
+  /** Whom to remind of a pending request now (approver groups resolved as cached); the notifier renders and sends. */
+  async reminderAudience(request: AccessRequest): Promise<ReminderAudience> {
+    const target = findTarget(this.s.config, request.targetName);
+    return reminderAudienceFor(this.s.config, request, target?.policy.reminders?.dm ? await this.actors.membersOf(target) : undefined);
+  }
+
+  /** Does the expiry warning offer "Extend" (live grant, target unchanged, headroom left)? */
+  extensionOffered(request: AccessRequest): boolean {
+    return canExtendGrant(this.s.config, request);
   }
 }

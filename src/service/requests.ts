@@ -9,12 +9,15 @@ import { AlreadyResolvedError, NotAllowedError, NotFoundError, ValidationError }
 import { newRequestId } from '../domain/ids';
 import { type AccessRequest, isTerminal, type Target } from '../domain/types';
 import type { LifecycleEvent } from '../lifecycle';
-import { checkExtensionDuration, checkReason, evaluateRequest, findTarget, grantedMsOf, type PolicyDecision, type SubmissionInput, type ValidSubmission, validateSubmission } from '../policy';
+import { checkExtensionDuration, checkExtensionWithin, checkReason, evaluateRequest, type ExtensionHeadroom, extensionHeadroom, findTarget, grantedMsOf, type PolicyDecision, type SubmissionInput, type ValidSubmission, validateSubmission } from '../policy';
 import type { RequestOutcome } from '../ports';
 import type { Actors } from './actors';
 import type { Execution } from './execution';
 import { requestLog, resolvedError, type Settings } from './shared';
 import type { Transitions } from './transitions';
+
+/** An ACTIVE grant as stored: it has started and has an expiry. */
+type LiveGrant = AccessRequest & { expiresAt: string; grantedAt: string };
 
 /** What a submission came to, for the requests metric (filled in as it goes). */
 export interface Submission {
@@ -101,11 +104,7 @@ export class Requests {
 
   private async extendCounted(grantId: string, userId: string, input: { duration?: string; reason?: string }, seen: Submission): Promise<AccessRequest> {
     await this.actors.checkActor(userId);
-    const grant = await this.actors.visibleTo(grantId, (r) => userId === r.requesterId, 'extend');
-    seen.kind = grant.kind;
-    if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
-    const target = findTarget(this.s.config, grant.targetName);
-    if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
+    const { grant, target } = await this.extensible(grantId, userId, seen);
     const durationMs = checkExtensionDuration(target, input.duration);
     const reason = checkReason(input.reason);
     const now = this.s.clock.now();
@@ -133,6 +132,43 @@ export class Requests {
       notifyRequester: decision.outcome === 'approval',
     });
     return this.store(request, target, decision, seen);
+  }
+
+  /**
+   * Checks that the requester may extend their ACTIVE grant now and returns how much longer it
+   * may run (the target's maxDuration, within what maxTotalDuration leaves).
+   */
+  async extensionLimit(grantId: string, userId: string): Promise<{ request: AccessRequest; target: Target } & ExtensionHeadroom> {
+    const { grant, target } = await this.extensible(grantId, userId);
+    return { request: grant, target, ...extensionHeadroom(target, grantedMsOf(grant) ?? 0) };
+  }
+
+  /**
+   * The extension form's submission, before the ack: throws ValidationError (field `duration` or
+   * `reason`) for what the requester should correct: the length (a valid extension within the
+   * grant's headroom), the reason, or a target no longer configured. Any other refusal (not their
+   * grant, access ended) is left to `extend`, which says it after the ack.
+   */
+  async precheckExtension(grantId: string, userId: string, input: { duration?: string; reason?: string }): Promise<void> {
+    let limit: Awaited<ReturnType<Requests['extensionLimit']>>;
+    try {
+      limit = await this.extensionLimit(grantId, userId);
+    } catch (err) {
+      if (err instanceof ValidationError) throw err;
+      return;
+    }
+    checkExtensionWithin(limit.target, limit, input.duration);
+    checkReason(input.reason);
+  }
+
+  /** The requester's ACTIVE grant with its target as configured, if they may extend it; else the refusal. */
+  private async extensible(grantId: string, userId: string, seen?: Submission): Promise<{ grant: LiveGrant; target: Target }> {
+    const grant = await this.actors.visibleTo(grantId, (r) => userId === r.requesterId, 'extend');
+    if (seen) seen.kind = grant.kind;
+    if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
+    const target = findTarget(this.s.config, grant.targetName);
+    if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
+    return { grant: grant as LiveGrant, target };
   }
 
   /** A new request (or extension) as first stored: PENDING, its approval message queued. */
