@@ -10,7 +10,7 @@ import type { JitConfig } from './config-types';
 import { formatDuration } from './domain/duration';
 import { isRequestId, newRequestId } from './domain/ids';
 import { AlreadyResolvedError, CannotDecideError, ConflictError, type FailureCode, failureCodeOfError, GrantError, InvalidTransitionError, newFailureRef, NotAllowedError, NotFoundError, ReferencedFailureError, ValidationError } from './domain/errors';
-import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, isStsKind, isTerminal, type ObservedRule, type Target } from './domain/types';
+import { type AccessRequest, type Grant, type IssuedCredentials, isTerminal, type ObservedRule, type Target } from './domain/types';
 import { checkRateLimits, DEFAULT_RATE_LIMITS, ineligibleReason, NotEligibleError } from './domain/safety';
 import { applyTransition, decide, type LifecycleEvent } from './lifecycle';
 import {
@@ -38,20 +38,16 @@ import {
   validateSubmission,
   visibleTargets,
 } from './policy';
-import { type AccessProvider, type Clock, type FaultHook, type GroupDirectory, noGroups, noTelemetry, type RequestOutcome, type RequestStore, type RuleRegistry, type Telemetry, type UserDirectory } from './ports';
+import { type AccessProvider, type Clock, type DriftContext, type FaultHook, type GroupDirectory, noGroups, noTelemetry, type RequestOutcome, type RequestStore, type Telemetry, type UserDirectory } from './ports';
 
 export interface ServiceOptions {
   config: JitConfig;
   store: RequestStore;
-  /** Holders of each AWS rule (overlapping grants share one). */
-  registry: RuleRegistry;
   providers: Partial<Record<Target['kind'], AccessProvider>>;
   clock: Clock;
   log: Logger;
   /** Identifies this replica in leases and logs. */
   owner: string;
-  /** Region of targets that name none. */
-  defaultRegion: string;
   /** How long an intent (GRANTING / REVOKING) is owned before another replica may take over. */
   leaseMs?: number;
   /** Give up granting (FAILED) when AWS keeps failing for this long after approval. */
@@ -389,10 +385,10 @@ export class AccessService {
     if (request.status !== 'ACTIVE' || !grant || !request.expiresAt) throw resolvedError(request);
     if (this.o.clock.now().getTime() >= Date.parse(request.expiresAt)) throw resolvedError({ ...request, status: 'REVOKING' });
     const provider = this.provider(grant.kind);
-    if (!isStsKind(grant.kind) || !provider.issueCredentials) throw new NotAllowedError(`\`${id}\` is ${request.kind} access: there are no credentials to show.`);
+    if (!provider.issueCredentials) throw new NotAllowedError(`\`${id}\` is ${request.kind} access: there are no credentials to show.`);
     let credentials: IssuedCredentials;
     try {
-      credentials = await provider.issueCredentials(request, grant, new Date(request.expiresAt));
+      credentials = await provider.issueCredentials(request, findTarget(this.o.config, request.targetName), grant, new Date(request.expiresAt));
     } catch (err) {
       // The requester sees a code and a reference; AWS's message goes to the log and the audit under it.
       const code = failureCodeOfError(err);
@@ -490,9 +486,8 @@ export class AccessService {
     // One clock reading: the expiry AWS is given is the one stored (see the 'granted' event).
     const expiresAt = new Date(this.o.clock.now().getTime() + granting.durationMs);
     try {
-      const sourceIdentity = isStsKind(target.kind) && this.o.users ? await this.o.users.sourceIdentity(granting.requesterId) : granting.requesterId;
+      const sourceIdentity = provider.usesSourceIdentity && this.o.users ? await this.o.users.sourceIdentity(granting.requesterId) : granting.requesterId;
       grant = await provider.grant(granting, target, expiresAt, { sourceIdentity });
-      if (grant.kind === 'ec2-ssh') await this.holdRule(grant, granting.id);
     } catch (err) {
       // People see a code and a reference; AWS's message goes to the log and the audit under it.
       const message = errorText(err);
@@ -519,20 +514,9 @@ export class AccessService {
   }
 
   /**
-   * Registers the request as a holder of its rule (shared when another live grant created it). A
-   * rule that is being revoked takes no newcomer: retry, and the next attempt creates a fresh rule.
-   */
-  private async holdRule(grant: Ec2Grant, requestId: string): Promise<void> {
-    try {
-      await this.o.registry.join(ruleKey(grant), requestId);
-    } catch (err) {
-      throw err instanceof ConflictError ? new GrantError(`rule ${grant.securityGroupRuleId} is being revoked for another request; retrying`, true) : err;
-    }
-  }
-
-  /**
-   * Ends a grant: leaves the rule's holder list; the last holder revokes it in AWS and accepts
-   * the revoke only once a re-read confirms the rule is gone. Failures are retried with backoff
+   * Ends a grant: the provider ends its sessions, then revokes (for a shared resource, only the
+   * last holder revokes in AWS; the others are released); the revoke is accepted only once a
+   * re-read confirms it took. Failures are retried with backoff
    * for as long as it takes; humans are alerted once the retry budget is spent.
    */
   private async runRevoke(revoking: AccessRequest): Promise<AccessRequest> {
@@ -545,27 +529,15 @@ export class AccessService {
     try {
       if (grant) {
         const provider = this.provider(grant.kind);
+        // The target as configured now (undefined when removed since): revocation works from the grant.
+        const target = findTarget(this.o.config, revoking.targetName);
         // Cut what the rule alone would leave running, before giving up our hold on it.
-        sessions = (await provider.endSessions?.(revoking, grant)) ?? [];
-        if (grant.kind !== 'ec2-ssh') {
-          // Role-backed: STS credentials cannot be recalled; the provider denies the session.
-          const result = await provider.revoke(revoking, grant);
-          if (!result.verified) throw new GrantError(`AWS does not yet confirm that ${grant.roleSessionName} on ${grant.roleArn} is denied (or could not be asked)`, true, 'revoke-unverified');
-          removed = result.removed;
-          this.fault('after-revoke-aws', revoking);
-        } else {
-          const key = ruleKey(grant);
-          holders = await this.o.registry.leave(key, revoking.id);
-          if (holders.length === 0 && (await this.o.registry.beginRevoke(key))) {
-            const result = await provider.revoke(revoking, grant);
-            if (!result.verified) throw new GrantError(`AWS still lists rule ${grant.securityGroupRuleId} on ${grant.securityGroupId} after revoking it (or could not be asked)`, true, 'revoke-unverified');
-            removed = result.removed;
-            this.fault('after-revoke-aws', revoking);
-            await this.o.registry.forget(key);
-          } else if (holders.length === 0) {
-            holders = await this.o.registry.holders(key); // someone joined between leave and revoke
-          }
-        }
+        sessions = (await provider.endSessions?.(revoking, target, grant)) ?? [];
+        const result = await provider.revoke(revoking, target, grant);
+        if (!result.verified) throw new GrantError(provider.unverifiedRevoke?.(grant) ?? 'AWS does not yet confirm that the access was removed (or could not be asked)', true, 'revoke-unverified');
+        removed = result.removed;
+        holders = result.holders ?? [];
+        if (holders.length === 0) this.fault('after-revoke-aws', revoking);
       }
     } catch (err) {
       const message = errorText(err);
@@ -592,9 +564,10 @@ export class AccessService {
   }
 
   /**
-   * Drift sweep: finds rules on the managed security groups that carry our tag but that no live
-   * grant holds (left by a crash, a manual restore, a bug) and removes them; reports rules
-   * without our tag and never touches them.
+   * Drift sweep: every provider's housekeeping (cleanup), then every provider's own drift sweep
+   * (ec2-ssh: tagged rules no live grant holds are removed, untagged ones reported), each with the
+   * configured targets of its kind. One kind failing does not stop the others; a failed drift
+   * sweep fails the whole sweep (after the others ran), so the scheduler logs and retries it.
    */
   async driftSweep(): Promise<DriftReport> {
     const report: DriftReport = { removed: [], untagged: [], failed: [], cleaned: [] };
@@ -604,37 +577,34 @@ export class AccessService {
       try {
         report.cleaned.push(...(await provider.cleanup(this.o.config.targets.filter((t) => t.kind === provider.kind), now)));
       } catch (err) {
-        // One kind's housekeeping failing must not stop the others (the ec2 sweep below above all).
+        // One kind's housekeeping failing must not stop the others (the drift sweeps below above all).
         this.o.log.error({ event: 'drift.cleanup_failed', kind: provider.kind, err: errorText(err) }, 'housekeeping failed; will retry next sweep');
       }
     }
-    const groups = new Map<string, { region: string; securityGroupId: string }>();
-    for (const t of this.o.config.targets) {
-      if (t.kind !== 'ec2-ssh') continue;
-      const region = t.region ?? this.o.defaultRegion;
-      groups.set(`${region}#${t.securityGroupId}`, { region, securityGroupId: t.securityGroupId });
-    }
-    const provider = this.o.providers['ec2-ssh'];
-    if (!provider?.listRules || !provider.removeRule || groups.size === 0) return report;
-    for (const rule of await provider.listRules([...groups.values()])) {
-      if (!rule.managed) {
-        report.untagged.push(rule);
-        continue;
+    const ctx: DriftContext = { now, isLive: (requestId) => this.isLive(requestId) };
+    let failure: unknown;
+    for (const provider of Object.values(this.o.providers)) {
+      if (!provider?.sweepDrift) continue;
+      try {
+        const found = await provider.sweepDrift(this.o.config.targets.filter((t) => t.kind === provider.kind), ctx);
+        report.untagged.push(...found.untagged);
+        report.removed.push(...found.removed);
+        report.failed.push(...found.failed);
+        for (const rule of [...found.removed, ...found.failed]) {
+          this.o.log.warn({ event: 'drift.orphan', kind: provider.kind, rule, verified: found.removed.includes(rule) }, 'removed a tagged rule that no live grant holds');
+        }
+      } catch (err) {
+        failure ??= err;
       }
-      if (await this.isHeld(rule)) continue;
-      const result = await provider.removeRule(rule).catch(() => ({ removed: false, verified: false }));
-      (result.verified ? report.removed : report.failed).push(rule);
-      this.o.log.warn({ event: 'drift.orphan', rule, removed: result.removed, verified: result.verified }, 'removed a tagged rule that no live grant holds');
     }
+    if (failure !== undefined) throw failure;
     return report;
   }
 
-  /** A tagged rule is live while a grant holds it or its request is still being granted or revoked. */
-  private async isHeld(rule: ObservedRule): Promise<boolean> {
-    if ((await this.o.registry.holders(`${rule.region}#${rule.securityGroupRuleId}`)).length > 0) return true;
-    // The tag is read from AWS, not trusted: a value that is not a request id is no grant of ours.
-    if (!rule.requestId || !isRequestId(rule.requestId)) return false;
-    const request = await this.o.store.get(rule.requestId);
+  /** Is the request still being granted or revoked? The id comes from an AWS tag: one that is not a request id is no grant of ours. */
+  private async isLive(requestId: string): Promise<boolean> {
+    if (!isRequestId(requestId)) return false;
+    const request = await this.o.store.get(requestId);
     return request?.status === 'GRANTING' || request?.status === 'REVOKING';
   }
 
@@ -926,11 +896,6 @@ export class AccessService {
  */
 export function resolvedError(request: AccessRequest): AlreadyResolvedError {
   return new AlreadyResolvedError(`Request \`${request.id}\` is already ${request.status.toLowerCase()}. Nothing was changed.`, request);
-}
-
-/** The registry key of a grant's AWS rule. */
-export function ruleKey(grant: Ec2Grant): string {
-  return `${grant.region}#${grant.securityGroupRuleId}`;
 }
 
 /** May `actorId` end the request early (checkCanRevoke without the throw)? */

@@ -11,11 +11,19 @@ import 'aws-sdk-client-mock-jest';
 import { Ec2SshProvider, ruleDescription } from '../../src/aws/ec2-ssh';
 import { GrantError } from '../../src/domain/errors';
 import type { Ec2Grant, Ec2SshTarget } from '../../src/domain/types';
+import type { DynamoRequestStore } from '../../src/store/dynamo';
 import { ec2Target, pendingRequest } from '../support/requests';
+import { useEmbeddedDynamo } from '../support/store';
 
 const ec2 = mockClient(EC2Client);
 const clientFor = jest.fn((region: string) => new EC2Client({ region }));
-const provider = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1' });
+const dynamo = useEmbeddedDynamo();
+let registry: DynamoRequestStore;
+let provider: Ec2SshProvider;
+beforeAll(async () => {
+  registry = await dynamo.newStore('ec2-ssh');
+  provider = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', registry });
+});
 
 const SG = 'sg-0123456789abcdef0';
 const EXPIRES = new Date('2026-11-22T11:00:00.000Z');
@@ -114,7 +122,7 @@ describe('grant', () => {
   });
 
   it('uses the configured tag prefix for tags and the lookup filter', async () => {
-    const custom = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', tagPrefix: 'acme' });
+    const custom = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', tagPrefix: 'acme', registry });
     await custom.grant(request, target, EXPIRES);
 
     expect(ec2).toHaveReceivedCommandWith(DescribeSecurityGroupRulesCommand, {
@@ -359,7 +367,7 @@ describe('revoke', () => {
   });
 
   it('revokes exactly the rule it created, by id, in the grant region, then re-reads it', async () => {
-    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: true });
+    await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: true, verified: true });
 
     expect(clientFor).toHaveBeenCalledWith('eu-central-1');
     expect(ec2.calls()).toHaveLength(2);
@@ -372,7 +380,7 @@ describe('revoke', () => {
 
   it('a revoke that "succeeds" while the rule is still listed is not verified', async () => {
     ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [ingressRule({ SecurityGroupRuleId: 'sgr-0aaa' })] });
-    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: false });
+    await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: true, verified: false });
   });
 
   it.each([
@@ -381,37 +389,37 @@ describe('revoke', () => {
     ['unreachable', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
   ])('a re-read that fails (%s) is not verified, and does not throw', async (_what, error) => {
     ec2.on(DescribeSecurityGroupRulesCommand).rejects(error);
-    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: false });
+    await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: true, verified: false });
   });
 
   it('InvalidSecurityGroupRuleId.NotFound from the re-read means gone', async () => {
     ec2.on(DescribeSecurityGroupRulesCommand).rejects(awsError('InvalidSecurityGroupRuleId.NotFound', 400));
-    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: true });
+    await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: true, verified: true });
   });
 
   it.each(['InvalidSecurityGroupRuleId.NotFound', 'InvalidPermission.NotFound', 'InvalidGroup.NotFound'])(
     '%s means already gone, and is still re-read',
     async (code) => {
       ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError(code, 400));
-      await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false, verified: true });
+      await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: false, verified: true });
       expect(ec2).toHaveReceivedCommandWith(DescribeSecurityGroupRulesCommand, VERIFY);
     },
   );
 
   it('UnknownIpPermissions in the answer means nothing was there', async () => {
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true, UnknownIpPermissions: [{ IpProtocol: 'tcp' }] });
-    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false, verified: true });
+    await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: false, verified: true });
   });
 
   it('Return=false without an error is retryable', async () => {
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: false });
-    const err = await grantError(provider.revoke(request, grant));
+    const err = await grantError(provider.revoke(request, target, grant));
     expect(err.retryable).toBe(true);
   });
 
   it('throttling is retryable, and nothing is re-read', async () => {
     ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError('RequestLimitExceeded', 503));
-    const err = await grantError(provider.revoke(request, grant));
+    const err = await grantError(provider.revoke(request, target, grant));
     expect(err.retryable).toBe(true);
     expect(err.message).toContain('sgr-0aaa (tcp/22 for 203.0.113.7/32)');
     expect(ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupRulesCommand, 0);
@@ -419,7 +427,7 @@ describe('revoke', () => {
 
   it('UnauthorizedOperation is not retryable and names the code', async () => {
     ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError('UnauthorizedOperation', 403));
-    const err = await grantError(provider.revoke(request, grant));
+    const err = await grantError(provider.revoke(request, target, grant));
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('UnauthorizedOperation');
     expect(err.message).toContain(SG);
