@@ -61,7 +61,8 @@ export interface RequestStore {
  * Who holds each AWS rule the bot created. Two live grants for the same group, port and address
  * share one rule (EC2 refuses a duplicate); it is removed only when the last holder ends. A rule
  * being revoked accepts no new holder, so a revoke never races a newcomer. Keys are opaque
- * ("<region>#<rule id>").
+ * ("<region>#<rule id>"). Used by the ec2-ssh provider only (the store implements it); the core
+ * sees the result as RevokeResult.holders.
  */
 export interface RuleRegistry {
   /** Adds a holder; ConflictError while the rule is being revoked. Idempotent. */
