@@ -139,11 +139,10 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const stsFor = perRegion((r) => counted('STS', new STSClient({ region: r })));
   const ssmFor = perRegion((r) => counted('SSM', new SSMClient({ region: r })));
   const sessions = new StsSessions(stsFor, iam, clock);
-  const targets = () => config.targets;
   const providers = {
-    'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region }),
-    'aws-role': new StsRoleProvider(sessions, { defaultRegion: region, targets }),
-    'ssm-session': new SsmSessionProvider(sessions, ssmFor, { defaultRegion: region, targets }),
+    'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region, registry: store }),
+    'aws-role': new StsRoleProvider(sessions, { defaultRegion: region }),
+    'ssm-session': new SsmSessionProvider(sessions, ssmFor, { defaultRegion: region }),
   };
 
   // ---- Slack
@@ -230,12 +229,10 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const service = new AccessService({
     config,
     store,
-    registry: store,
     providers,
     clock,
     log,
     owner,
-    defaultRegion: region,
     leaseMs: overrides.leaseMs ?? config.revocation.leaseMs,
     faults,
     users: new SlackUserDirectory(app.client, log),

@@ -61,7 +61,8 @@ export interface RequestStore {
  * Who holds each AWS rule the bot created. Two live grants for the same group, port and address
  * share one rule (EC2 refuses a duplicate); it is removed only when the last holder ends. A rule
  * being revoked accepts no new holder, so a revoke never races a newcomer. Keys are opaque
- * ("<region>#<rule id>").
+ * ("<region>#<rule id>"). Used by the ec2-ssh provider only (the store implements it); the core
+ * sees the result as RevokeResult.holders.
  */
 export interface RuleRegistry {
   /** Adds a holder; ConflictError while the rule is being revoked. Idempotent. */
@@ -76,8 +77,19 @@ export interface RuleRegistry {
   holders(ruleKey: string): Promise<string[]>;
 }
 
+/**
+ * One kind of access (ec2-ssh, aws-role, ssm-session): everything kind-specific lives behind it,
+ * including bookkeeping of resources shared between grants and the kind's drift sweep, so the core
+ * has no branch per kind.
+ *
+ * Every call after checkRequest receives the target as configured NOW, or `undefined` when it was
+ * removed from the config since (or changed kind: the provider refuses what it cannot use).
+ * Revocation must work from what the stored grant carries, whatever the target has become.
+ */
 export interface AccessProvider {
   readonly kind: Target['kind'];
+  /** The grant needs GrantContext.sourceIdentity from the UserDirectory (STS); otherwise it gets the Slack user id. */
+  readonly usesSourceIdentity?: boolean;
   /**
    * Checks a new request's target against AWS before anything is stored (e.g. the role exists,
    * the nodes are managed and online). Throws ValidationError with a message for the requester.
@@ -90,9 +102,15 @@ export interface AccessProvider {
   grant(request: AccessRequest, target: Target, expiresAt: Date, ctx: GrantContext): Promise<Grant>;
   /**
    * Revokes the grant, then re-reads AWS to confirm it took. Already gone counts as success.
-   * `verified` is false when the re-read disagrees or could not be made.
+   * `verified` is false when the re-read disagrees or could not be made. Non-empty `holders`:
+   * access ended for this request while other grants keep a shared resource (nothing revoked).
    */
-  revoke(request: AccessRequest, grant: Grant): Promise<RevokeResult>;
+  revoke(request: AccessRequest, target: Target | undefined, grant: Grant): Promise<RevokeResult>;
+  /**
+   * Why a `verified: false` revoke is not accepted, naming the resource (for the log and the
+   * audit under the failure reference). Default: a generic sentence.
+   */
+  unverifiedRevoke?(grant: Grant): string;
   /**
    * Ends live sessions opened under the grant, before access itself is removed. Removing an
    * ingress rule does not cut established connections (connection tracking keeps them), so a
@@ -100,21 +118,45 @@ export interface AccessProvider {
    * ec2-ssh cannot see inside the instance and leaves it out. Returns the ids it ended, for the
    * audit record.
    */
-  endSessions?(request: AccessRequest, grant: Grant): Promise<string[]>;
+  endSessions?(request: AccessRequest, target: Target | undefined, grant: Grant): Promise<string[]>;
   /**
    * Issues credentials for an active grant (role-backed kinds), lasting at most until `until`
-   * or the role's maximum, and never less than STS's 15 minutes.
+   * or the role's maximum, and never less than STS's 15 minutes. May refuse (GrantError) when the
+   * target is no longer configured.
    */
-  issueCredentials?(request: AccessRequest, grant: Grant, until: Date): Promise<IssuedCredentials>;
-  /** Every ingress rule on the given groups (ec2-ssh drift sweep). */
-  listRules?(groups: ReadonlyArray<{ region: string; securityGroupId: string }>): Promise<ObservedRule[]>;
-  /** Removes one rule by id (drift sweep: a tagged rule no live grant holds). Gone counts as success. */
-  removeRule?(rule: Pick<ObservedRule, 'region' | 'securityGroupId' | 'securityGroupRuleId'>): Promise<RevokeResult>;
+  issueCredentials?(request: AccessRequest, target: Target | undefined, grant: Grant, until: Date): Promise<IssuedCredentials>;
   /**
    * Housekeeping for the drift sweep: removes what outlived its purpose (e.g. deny statements
-   * whose credentials have all expired). Returns a line per thing removed.
+   * whose credentials have all expired). Gets the configured targets of its kind. Returns a line
+   * per thing removed.
    */
   cleanup?(targets: Target[], now: Date): Promise<string[]>;
+  /**
+   * Drift sweep of the kind's own AWS resources (ec2-ssh: ingress rules on the managed groups):
+   * removes tagged resources no live grant holds, reports untagged ones and never touches them.
+   * Gets the configured targets of its kind.
+   */
+  sweepDrift?(targets: Target[], ctx: DriftContext): Promise<DriftFindings>;
+}
+
+/** What a provider's drift sweep needs from the core. */
+export interface DriftContext {
+  now: Date;
+  /**
+   * Is this request still being granted or revoked (GRANTING / REVOKING)? Pass the tag value as
+   * read from AWS: a value that is not a request id is answered false without a lookup.
+   */
+  isLive(requestId: string): Promise<boolean>;
+}
+
+/** What one kind's drift sweep found (the core merges them into its report). */
+export interface DriftFindings {
+  /** Resources carrying our tag that no live grant holds: removed. */
+  removed: ObservedRule[];
+  /** Resources without our tag on what we manage: reported, never touched. */
+  untagged: ObservedRule[];
+  /** Resources we tried to remove but AWS did not confirm. */
+  failed: ObservedRule[];
 }
 
 /** Facts about the human that a grant needs from outside AWS. */
@@ -159,6 +201,11 @@ export const noGroups: GroupDirectory = { members: async () => [], groupsOf: asy
 export interface RevokeResult {
   removed: boolean;
   verified: boolean;
+  /**
+   * Other requests still holding a shared resource (ec2-ssh: one rule for the same group, port
+   * and address): non-empty means access ended for this request and the resource was kept.
+   */
+  holders?: string[];
 }
 
 /**

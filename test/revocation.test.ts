@@ -38,7 +38,7 @@ beforeEach(async () => {
   ec2Client = new EC2Client({ region: 'eu-west-1', endpoint: ec2.url, credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
   store = await dynamo.newStore(`rev-${++table}`);
   clock = new FakeClock();
-  svc = new AccessService({ config, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': new Ec2SshProvider(() => ec2Client, { defaultRegion: 'eu-west-1' }) }, clock, log: pino({ level: 'silent' }), owner: 'a', random: () => 0.5 });
+  svc = new AccessService({ config, store, providers: { 'ec2-ssh': new Ec2SshProvider(() => ec2Client, { defaultRegion: 'eu-west-1', registry: store }) }, clock, log: pino({ level: 'silent' }), owner: 'a', random: () => 0.5 });
 });
 afterEach(async () => {
   ec2Client.destroy();

@@ -73,8 +73,8 @@ beforeEach(() => {
   // The rule registry lives in the shared table: one rule per grant.
   ec2.on(AuthorizeSecurityGroupIngressCommand).callsFake(() => ({ Return: true, SecurityGroupRules: [{ SecurityGroupRuleId: `sgr-0p${String(++rules).padStart(4, '0')}` }] }));
   ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
-  const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
-  svc = new AccessService({ config, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a', groups });
+  const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1', registry: store });
+  svc = new AccessService({ config, store, providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a', groups });
 });
 
 const submit = (target = 'prod-bastion', duration = '2h') => svc.submit({ requesterId: REQUESTER, targetName: target, duration, address: '203.0.113.7', reason: 'debugging' });

@@ -64,7 +64,7 @@ beforeEach(async () => {
 });
 
 function service(extra = '', limits = LIMITS): AccessService {
-  return new AccessService({ config: config(extra, limits), store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' }) }, clock, log: pino({ level: 'silent' }), owner: 'a', users });
+  return new AccessService({ config: config(extra, limits), store, providers: { 'ec2-ssh': new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1', registry: store }) }, clock, log: pino({ level: 'silent' }), owner: 'a', users });
 }
 const submit = (svc: AccessService, requesterId: string, breakGlass = false) =>
   svc.submit({ requesterId, targetName: 'prod-bastion', duration: '30m', address: '203.0.113.7', reason: 'debugging', ...(breakGlass ? { breakGlass: true } : {}) });

@@ -52,8 +52,8 @@ const recorder: Telemetry = {
 };
 
 function service(revokeAlertAfter = 5): AccessService {
-  const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
-  return new AccessService({ config, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a', leaseMs: 30_000, random: () => 0.5, revokeAlertAfter, telemetry: recorder });
+  const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1', registry: store });
+  return new AccessService({ config, store, providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a', leaseMs: 30_000, random: () => 0.5, revokeAlertAfter, telemetry: recorder });
 }
 const ask = (svc: AccessService, targetName: string, extra: { breakGlass?: boolean; duration?: string } = {}) =>
   svc.submit({ requesterId: 'U0REQUESTER', targetName, duration: extra.duration ?? '30m', address: '203.0.113.7', reason: 'debugging', ...(extra.breakGlass ? { breakGlass: true } : {}) });

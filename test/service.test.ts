@@ -33,8 +33,8 @@ let store: DynamoRequestStore;
 let clock: FakeClock;
 
 function replica(owner: string): AccessService {
-  const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
-  return new AccessService({ config, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner, leaseMs: 30_000, random: () => 0.5 });
+  const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1', registry: store });
+  return new AccessService({ config, store, providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner, leaseMs: 30_000, random: () => 0.5 });
 }
 
 async function submitted(service: AccessService): Promise<AccessRequest> {
@@ -210,8 +210,8 @@ it('ends live sessions through the provider hook before removing access, and aud
     order.push('revoke');
     return { Return: true };
   });
-  const provider = new SessionAwareProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
-  const svc = new AccessService({ config, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a' });
+  const provider = new SessionAwareProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1', registry: store });
+  const svc = new AccessService({ config, store, providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a' });
   const r = await submitted(svc);
   await svc.approve(r.id, 'U0APPROVER');
   const done = await svc.revoke(r.id, 'U0REQUESTER');
@@ -253,8 +253,8 @@ targets:
     };
   }
   function svcWith(members: Map<string, string[]>, reads: boolean[]): AccessService {
-    const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
-    return new AccessService({ config: teamConfig, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a', leaseMs: 30_000, random: () => 0.5, groups: groups(members, reads) });
+    const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1', registry: store });
+    return new AccessService({ config: teamConfig, store, providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a', leaseMs: 30_000, random: () => 0.5, groups: groups(members, reads) });
   }
 
   it('the approval reads the requester\'s groups fresh; one removed since is refused, nothing reaches AWS', async () => {
@@ -305,8 +305,8 @@ it('stores exactly the expiry the provider was given, however long AWS took (iss
       return super.grant(...args);
     }
   }
-  const provider = new SlowProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
-  const svc = new AccessService({ config, store, registry: store, defaultRegion: 'eu-west-1', providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a' });
+  const provider = new SlowProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1', registry: store });
+  const svc = new AccessService({ config, store, providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a' });
   const r = await submitted(svc);
   await svc.approve(r.id, 'U0APPROVER');
   const active = await store.get(r.id);

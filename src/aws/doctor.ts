@@ -60,7 +60,7 @@ export class AwsDoctor {
 
   constructor(private readonly clients: AwsDoctorClients) {
     // The node rules are the provider's own (listed ids online, tags matching an online node).
-    this.nodes = new SsmSessionProvider(new StsSessions(clients.stsFor, clients.iam), clients.ssmFor, { defaultRegion: clients.defaultRegion, targets: () => [] });
+    this.nodes = new SsmSessionProvider(new StsSessions(clients.stsFor, clients.iam), clients.ssmFor, { defaultRegion: clients.defaultRegion });
   }
 
   /** STS GetCallerIdentity: the credentials work, and whose they are. */

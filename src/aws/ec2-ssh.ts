@@ -7,12 +7,15 @@
  * the request's. A tagged rule of another shape fails the grant (non-retryable) and is left as it is:
  * the tag is someone's claim, not proof, and opening a second rule beside it would hide the anomaly. When EC2 refuses a duplicate because this bot already created
  * the same rule (group, port, address) for another request, the grant shares that rule
- * (`shared: true`); the core counts its holders and removes it only when the last one ends. A
+ * (`shared: true`). Every grant joins the rule's holders in the RuleRegistry; a revoke leaves
+ * them, and only the last holder removes the rule from AWS (a rule being revoked takes no
+ * newcomer: that grant is retried and creates a fresh rule). A
  * matching rule without this bot's managed-by tag is never adopted (revoking it later would remove
  * access someone else relies on).
  *
  * Revocation is verified: after the revoke, the rule is looked up again by id, and only its absence
- * counts as `verified`. The drift sweep uses listRules and removeRule on the same path.
+ * counts as `verified`. The drift sweep (sweepDrift) lists the rules of the managed groups and
+ * removes tagged ones no live grant holds, on the same path.
  */
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -26,9 +29,9 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { parseHostAddress } from '../domain/address';
-import { GrantError } from '../domain/errors';
-import type { AccessRequest, Ec2Grant, Ec2SshTarget, HostCidr, ObservedRule } from '../domain/types';
-import type { AccessProvider, RevokeResult } from '../ports';
+import { ConflictError, GrantError } from '../domain/errors';
+import type { AccessRequest, Ec2Grant, Ec2SshTarget, Grant, HostCidr, ObservedRule, Target } from '../domain/types';
+import type { AccessProvider, DriftContext, DriftFindings, RevokeResult, RuleRegistry } from '../ports';
 import { awsErrorCode, awsFailure, isRetryableAwsError } from './retry';
 
 export const MANAGED_BY = 'jit-access-bot';
@@ -53,6 +56,8 @@ export function ruleTags(keys: ReturnType<typeof ruleTagKeys>, requestId: string
 export interface Ec2SshProviderOptions {
   /** Region of targets that do not name one. */
   defaultRegion: string;
+  /** Holders of each rule this bot created (overlapping grants share one). */
+  registry: RuleRegistry;
   /** Prefix of the rule tag keys ("jit" gives jit:request-id, jit:requester, …). */
   tagPrefix?: string;
 }
@@ -95,6 +100,7 @@ interface RulePlan {
 export class Ec2SshProvider implements AccessProvider {
   readonly kind = 'ec2-ssh' as const;
   private readonly defaultRegion: string;
+  private readonly registry: RuleRegistry;
   private readonly tagKeys: ReturnType<typeof ruleTagKeys>;
 
   constructor(
@@ -102,10 +108,30 @@ export class Ec2SshProvider implements AccessProvider {
     opts: Ec2SshProviderOptions,
   ) {
     this.defaultRegion = opts.defaultRegion;
+    this.registry = opts.registry;
     this.tagKeys = ruleTagKeys(opts.tagPrefix);
   }
 
+  /** Creates (or adopts, or shares) the rule, then joins its holders. */
   async grant(request: AccessRequest, target: Ec2SshTarget, expiresAt: Date): Promise<Ec2Grant> {
+    const grant = await this.openRule(request, target, expiresAt);
+    await this.holdRule(grant, request.id);
+    return grant;
+  }
+
+  /**
+   * Registers the request as a holder of its rule (shared when another live grant created it). A
+   * rule that is being revoked takes no newcomer: retry, and the next attempt creates a fresh rule.
+   */
+  private async holdRule(grant: Ec2Grant, requestId: string): Promise<void> {
+    try {
+      await this.registry.join(ruleKey(grant), requestId);
+    } catch (err) {
+      throw err instanceof ConflictError ? new GrantError(`rule ${grant.securityGroupRuleId} is being revoked for another request; retrying`, true) : err;
+    }
+  }
+
+  private async openRule(request: AccessRequest, target: Ec2SshTarget, expiresAt: Date): Promise<Ec2Grant> {
     const plan = this.plan(request, target);
     const tagged = (await this.groupRules(plan, [{ Name: `tag:${this.tagKeys.requestId}`, Values: [request.id] }])).filter((rule) => !rule.IsEgress && rule.SecurityGroupRuleId);
     // A tag is only a claim: adopt only the rule this request would have created (same group,
@@ -144,8 +170,59 @@ export class Ec2SshProvider implements AccessProvider {
     return toGrant(plan, ruleId);
   }
 
-  async revoke(_request: AccessRequest, grant: Ec2Grant): Promise<RevokeResult> {
-    return this.removeAndVerify(grant, ` (${PROTOCOL}/${grant.port} for ${grant.cidr})`);
+  /**
+   * Leaves the rule's holders; the last holder revokes it in AWS, and forgets it only once a
+   * re-read confirms it is gone. Other holders left (or someone joined between leave and revoke):
+   * nothing is revoked, and they are returned as `holders`.
+   */
+  async revoke(request: AccessRequest, _target: Target | undefined, grant: Ec2Grant): Promise<RevokeResult> {
+    const key = ruleKey(grant);
+    const holders = await this.registry.leave(key, request.id);
+    if (holders.length > 0) return { removed: false, verified: true, holders };
+    if (!(await this.registry.beginRevoke(key))) {
+      return { removed: false, verified: true, holders: await this.registry.holders(key) }; // someone joined between leave and revoke
+    }
+    const result = await this.removeAndVerify(grant, ` (${PROTOCOL}/${grant.port} for ${grant.cidr})`);
+    if (result.verified) await this.registry.forget(key);
+    return result;
+  }
+
+  unverifiedRevoke(grant: Grant): string {
+    const rule = grant as Ec2Grant;
+    return `AWS still lists rule ${rule.securityGroupRuleId} on ${rule.securityGroupId} after revoking it (or could not be asked)`;
+  }
+
+  /**
+   * Drift sweep of the managed groups (those of the configured targets): removes rules carrying
+   * our tag that no live grant holds (left by a crash, a manual restore, a bug); reports rules
+   * without our tag and never touches them.
+   */
+  async sweepDrift(targets: Target[], ctx: DriftContext): Promise<DriftFindings> {
+    const findings: DriftFindings = { removed: [], untagged: [], failed: [] };
+    const groups = new Map<string, { region: string; securityGroupId: string }>();
+    for (const t of targets) {
+      if (t.kind !== this.kind) continue;
+      const region = t.region ?? this.defaultRegion;
+      groups.set(`${region}#${t.securityGroupId}`, { region, securityGroupId: t.securityGroupId });
+    }
+    if (groups.size === 0) return findings;
+    for (const rule of await this.listRules([...groups.values()])) {
+      if (!rule.managed) {
+        findings.untagged.push(rule);
+        continue;
+      }
+      if (await this.isHeld(rule, ctx)) continue;
+      const result = await this.removeRule(rule).catch(() => ({ removed: false, verified: false }));
+      (result.verified ? findings.removed : findings.failed).push(rule);
+    }
+    return findings;
+  }
+
+  /** A tagged rule is live while a grant holds it or its request is still being granted or revoked. */
+  private async isHeld(rule: ObservedRule, ctx: DriftContext): Promise<boolean> {
+    if ((await this.registry.holders(ruleKey(rule))).length > 0) return true;
+    // The tag is read from AWS, not trusted: isLive answers false for a value that is not a request id.
+    return rule.requestId !== undefined && (await ctx.isLive(rule.requestId));
   }
 
   async removeRule(rule: RuleRef): Promise<RevokeResult> {
@@ -318,6 +395,11 @@ function sameRule(rule: SecurityGroupRule, plan: RulePlan): boolean {
 function describeRule(rule: SecurityGroupRule): string {
   const ports = rule.FromPort === rule.ToPort ? `${rule.FromPort}` : `${rule.FromPort}-${rule.ToPort}`;
   return `${rule.SecurityGroupRuleId} ${rule.IpProtocol}/${ports} from ${rule.CidrIpv4 ?? rule.CidrIpv6 ?? rule.ReferencedGroupInfo?.GroupId ?? rule.PrefixListId ?? '?'}`;
+}
+
+/** The registry key of a rule ("<region>#<rule id>"). */
+export function ruleKey(rule: Pick<Ec2Grant, 'region' | 'securityGroupRuleId'>): string {
+  return `${rule.region}#${rule.securityGroupRuleId}`;
 }
 
 function tagValue(tags: Tag[] | undefined, key: string): string | undefined {

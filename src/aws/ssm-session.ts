@@ -20,16 +20,14 @@ import {
 } from '@aws-sdk/client-ssm';
 import { ValidationError } from '../domain/errors';
 import { SESSION_POLICY_MAX_CHARS } from '../domain/session-policy';
-import type { AccessRequest, IssuedCredentials, SsmGrant, SsmSessionTarget, Target } from '../domain/types';
+import type { AccessRequest, Grant, IssuedCredentials, SsmGrant, SsmSessionTarget, Target } from '../domain/types';
 import type { AccessProvider, GrantContext, RevokeResult } from '../ports';
 import { awsFailure } from './retry';
-import { arnParts, asGrantError, configuredTarget, errorCode, expectKind, roleArnsOf, type StsSessions } from './sts-session';
+import { arnParts, asGrantError, configuredTarget, errorCode, expectKind, roleArnsOf, type StsSessions, unverifiedDeny } from './sts-session';
 
 export interface SsmSessionProviderOptions {
   /** Region of targets that do not name one. */
   defaultRegion: string;
-  /** The configured targets, for the external id when credentials are issued. */
-  targets: () => Target[];
 }
 
 /** What the session policy of a grant is built from. */
@@ -97,6 +95,7 @@ export function ssmSessionPolicy(scope: SsmPolicyScope): string {
 
 export class SsmSessionProvider implements AccessProvider {
   readonly kind = 'ssm-session' as const;
+  readonly usesSourceIdentity = true;
 
   constructor(
     private readonly sessions: StsSessions,
@@ -146,14 +145,14 @@ export class SsmSessionProvider implements AccessProvider {
   }
 
   /** Credentials under the grant's session, narrowed to the nodes resolved at grant time. */
-  async issueCredentials(request: AccessRequest, grant: SsmGrant, until: Date): Promise<IssuedCredentials> {
-    const ssm = configuredTarget(this.opts.targets(), request, this.kind);
+  async issueCredentials(request: AccessRequest, target: Target | undefined, grant: SsmGrant, until: Date): Promise<IssuedCredentials> {
+    const ssm = configuredTarget(target, request, this.kind);
     const policy = ssmSessionPolicy(grantScope(grant));
     return this.sessions.reissue(grant, until, { policy, externalId: ssm.externalId });
   }
 
   /** Terminates the grant's active sessions on its nodes; returns their ids. */
-  async endSessions(_request: AccessRequest, grant: SsmGrant): Promise<string[]> {
+  async endSessions(_request: AccessRequest, _target: Target | undefined, grant: SsmGrant): Promise<string[]> {
     const client = this.ssmFor(grant.region);
     const ids = (await this.activeSessions(client, grant)).flatMap((s) => (s.SessionId && s.Target && grant.instanceIds.includes(s.Target) ? [s.SessionId] : []));
     for (const SessionId of ids) {
@@ -167,13 +166,17 @@ export class SsmSessionProvider implements AccessProvider {
   }
 
   /** Denies the session name on the access role; verified only when the deny is in place and no session of it is active. */
-  async revoke(request: AccessRequest, grant: SsmGrant): Promise<RevokeResult> {
+  async revoke(request: AccessRequest, _target: Target | undefined, grant: SsmGrant): Promise<RevokeResult> {
     const denied = await this.sessions.deny(request.id, grant);
     const idle = await this.activeSessions(this.ssmFor(grant.region), grant).then(
       (sessions) => sessions.length === 0,
       () => false,
     );
     return { removed: denied.removed, verified: denied.verified && idle };
+  }
+
+  unverifiedRevoke(grant: Grant): string {
+    return unverifiedDeny(grant as SsmGrant);
   }
 
   async cleanup(targets: Target[], now: Date): Promise<string[]> {

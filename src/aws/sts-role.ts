@@ -8,19 +8,18 @@
  * "Show credentials" modal), which assumes the role again under the same session name; they are
  * never stored. Revoking denies that session name on the role (see sts-session.ts).
  */
-import type { AccessRequest, AwsRoleTarget, IssuedCredentials, RoleGrant, Target } from '../domain/types';
+import type { AccessRequest, AwsRoleTarget, Grant, IssuedCredentials, RoleGrant, Target } from '../domain/types';
 import type { AccessProvider, GrantContext, RevokeResult } from '../ports';
-import { configuredTarget, expectKind, roleArnsOf, type StsSessions } from './sts-session';
+import { configuredTarget, expectKind, roleArnsOf, type StsSessions, unverifiedDeny } from './sts-session';
 
 export interface StsRoleProviderOptions {
   /** Region of targets that do not name one (the STS endpoint the role is assumed through). */
   defaultRegion: string;
-  /** The configured targets, for the session policy and external id when credentials are issued. */
-  targets: () => Target[];
 }
 
 export class StsRoleProvider implements AccessProvider {
   readonly kind = 'aws-role' as const;
+  readonly usesSourceIdentity = true;
 
   constructor(
     private readonly sessions: StsSessions,
@@ -47,14 +46,19 @@ export class StsRoleProvider implements AccessProvider {
     return { kind: this.kind, ...session };
   }
 
-  async issueCredentials(request: AccessRequest, grant: RoleGrant, until: Date): Promise<IssuedCredentials> {
-    const role = configuredTarget(this.opts.targets(), request, this.kind);
+  /** Refuses when the target is no longer configured (its session policy and external id are needed). */
+  async issueCredentials(request: AccessRequest, target: Target | undefined, grant: RoleGrant, until: Date): Promise<IssuedCredentials> {
+    const role = configuredTarget(target, request, this.kind);
     return this.sessions.reissue(grant, until, { policy: role.sessionPolicy, externalId: role.externalId });
   }
 
   /** STS credentials cannot be recalled: the session name is denied on the role until they have all expired. */
-  async revoke(request: AccessRequest, grant: RoleGrant): Promise<RevokeResult> {
+  async revoke(request: AccessRequest, _target: Target | undefined, grant: RoleGrant): Promise<RevokeResult> {
     return this.sessions.deny(request.id, grant);
+  }
+
+  unverifiedRevoke(grant: Grant): string {
+    return unverifiedDeny(grant as RoleGrant);
   }
 
   async cleanup(targets: Target[], now: Date): Promise<string[]> {

@@ -130,8 +130,7 @@ export function asGrantError(err: unknown): unknown {
 }
 
 /** The target of `kind` named by the request, as configured now; GrantError when it is gone or changed kind. */
-export function configuredTarget<K extends Target['kind']>(targets: Target[], request: AccessRequest, kind: K): Extract<Target, { kind: K }> {
-  const target = targets.find((t) => t.name === request.targetName);
+export function configuredTarget<K extends Target['kind']>(target: Target | undefined, request: AccessRequest, kind: K): Extract<Target, { kind: K }> {
   if (!target) throw new GrantError(`target ${request.targetName} of ${request.id} is no longer configured`);
   return expectKind(target, kind);
 }
@@ -140,6 +139,11 @@ export function configuredTarget<K extends Target['kind']>(targets: Target[], re
 export function expectKind<K extends Target['kind']>(target: Target, kind: K): Extract<Target, { kind: K }> {
   if (target.kind !== kind) throw new GrantError(`target ${target.name} is ${target.kind}, not ${kind}`);
   return target as Extract<Target, { kind: K }>;
+}
+
+/** Why a deny that AWS does not confirm is not accepted (the revoke is retried). */
+export function unverifiedDeny(grant: Pick<StsSession, 'roleSessionName' | 'roleArn'>): string {
+  return `AWS does not yet confirm that ${grant.roleSessionName} on ${grant.roleArn} is denied (or could not be asked)`;
 }
 
 /** The distinct role ARNs of the targets of `kind` (what their housekeeping covers). */

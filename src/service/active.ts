@@ -4,8 +4,8 @@
  */
 import type { JitConfig } from '../config-types';
 import { AlreadyResolvedError, failureCodeOfError, newFailureRef, NotAllowedError, ReferencedFailureError } from '../domain/errors';
-import { type AccessRequest, type IssuedCredentials, isStsKind } from '../domain/types';
-import { checkCanRevoke } from '../policy';
+import type { AccessRequest, IssuedCredentials } from '../domain/types';
+import { checkCanRevoke, findTarget } from '../policy';
 import type { Actors } from './actors';
 import type { Execution } from './execution';
 import { errorText, providerOf, requestLog, resolvedError, type Settings } from './shared';
@@ -56,10 +56,10 @@ export class ActiveAccess {
     if (request.status !== 'ACTIVE' || !grant || !request.expiresAt) throw resolvedError(request);
     if (this.s.clock.now().getTime() >= Date.parse(request.expiresAt)) throw resolvedError({ ...request, status: 'REVOKING' });
     const provider = providerOf(this.s, grant.kind);
-    if (!isStsKind(grant.kind) || !provider.issueCredentials) throw new NotAllowedError(`\`${id}\` is ${request.kind} access: there are no credentials to show.`);
+    if (!provider.issueCredentials) throw new NotAllowedError(`\`${id}\` is ${request.kind} access: there are no credentials to show.`);
     let credentials: IssuedCredentials;
     try {
-      credentials = await provider.issueCredentials(request, grant, new Date(request.expiresAt));
+      credentials = await provider.issueCredentials(request, findTarget(this.s.config, request.targetName), grant, new Date(request.expiresAt));
     } catch (err) {
       // The requester sees a code and a reference; AWS's message goes to the log and the audit under it.
       const code = failureCodeOfError(err);

@@ -1,9 +1,11 @@
 /**
- * The drift sweep: each provider's housekeeping, and the EC2 rules on the managed security groups
- * that carry our tag but that no live grant holds (left by a crash, a manual restore, a bug).
+ * The drift sweep: every provider's housekeeping (cleanup), then every provider's own drift sweep
+ * (ec2-ssh: tagged rules no live grant holds are removed, untagged ones reported), each with the
+ * configured targets of its kind. The core only says which requests are still live.
  */
 import { isRequestId } from '../domain/ids';
 import type { ObservedRule } from '../domain/types';
+import type { DriftContext } from '../ports';
 import { errorText, type Settings } from './shared';
 
 export interface DriftReport {
@@ -21,8 +23,8 @@ export class Drift {
   constructor(private readonly s: Settings) {}
 
   /**
-   * Finds rules on the managed security groups that carry our tag but that no live grant holds
-   * and removes them; reports rules without our tag and never touches them.
+   * One kind failing does not stop the others; a failed drift sweep fails the whole sweep (after
+   * the others ran), so the scheduler logs and retries it.
    */
   async sweep(): Promise<DriftReport> {
     const report: DriftReport = { removed: [], untagged: [], failed: [], cleaned: [] };
@@ -32,37 +34,34 @@ export class Drift {
       try {
         report.cleaned.push(...(await provider.cleanup(this.s.config.targets.filter((t) => t.kind === provider.kind), now)));
       } catch (err) {
-        // One kind's housekeeping failing must not stop the others (the ec2 sweep below above all).
+        // One kind's housekeeping failing must not stop the others (the drift sweeps below above all).
         this.s.log.error({ event: 'drift.cleanup_failed', kind: provider.kind, err: errorText(err) }, 'housekeeping failed; will retry next sweep');
       }
     }
-    const groups = new Map<string, { region: string; securityGroupId: string }>();
-    for (const t of this.s.config.targets) {
-      if (t.kind !== 'ec2-ssh') continue;
-      const region = t.region ?? this.s.defaultRegion;
-      groups.set(`${region}#${t.securityGroupId}`, { region, securityGroupId: t.securityGroupId });
-    }
-    const provider = this.s.providers['ec2-ssh'];
-    if (!provider?.listRules || !provider.removeRule || groups.size === 0) return report;
-    for (const rule of await provider.listRules([...groups.values()])) {
-      if (!rule.managed) {
-        report.untagged.push(rule);
-        continue;
+    const ctx: DriftContext = { now, isLive: (requestId) => this.isLive(requestId) };
+    let failure: unknown;
+    for (const provider of Object.values(this.s.providers)) {
+      if (!provider?.sweepDrift) continue;
+      try {
+        const found = await provider.sweepDrift(this.s.config.targets.filter((t) => t.kind === provider.kind), ctx);
+        report.untagged.push(...found.untagged);
+        report.removed.push(...found.removed);
+        report.failed.push(...found.failed);
+        for (const rule of [...found.removed, ...found.failed]) {
+          this.s.log.warn({ event: 'drift.orphan', kind: provider.kind, rule, verified: found.removed.includes(rule) }, 'removed a tagged rule that no live grant holds');
+        }
+      } catch (err) {
+        failure ??= err;
       }
-      if (await this.isHeld(rule)) continue;
-      const result = await provider.removeRule(rule).catch(() => ({ removed: false, verified: false }));
-      (result.verified ? report.removed : report.failed).push(rule);
-      this.s.log.warn({ event: 'drift.orphan', rule, removed: result.removed, verified: result.verified }, 'removed a tagged rule that no live grant holds');
     }
+    if (failure !== undefined) throw failure;
     return report;
   }
 
-  /** A tagged rule is live while a grant holds it or its request is still being granted or revoked. */
-  private async isHeld(rule: ObservedRule): Promise<boolean> {
-    if ((await this.s.registry.holders(`${rule.region}#${rule.securityGroupRuleId}`)).length > 0) return true;
-    // The tag is read from AWS, not trusted: a value that is not a request id is no grant of ours.
-    if (!rule.requestId || !isRequestId(rule.requestId)) return false;
-    const request = await this.s.store.get(rule.requestId);
+  /** Is the request still being granted or revoked? The id comes from an AWS tag: one that is not a request id is no grant of ours. */
+  private async isLive(requestId: string): Promise<boolean> {
+    if (!isRequestId(requestId)) return false;
+    const request = await this.s.store.get(requestId);
     return request?.status === 'GRANTING' || request?.status === 'REVOKING';
   }
 }

@@ -5,7 +5,7 @@
  */
 import { formatDuration } from '../domain/duration';
 import { ConflictError, type FailureCode, failureCodeOfError, GrantError, InvalidTransitionError, newFailureRef } from '../domain/errors';
-import { type AccessRequest, type Ec2Grant, type Grant, isStsKind, type Target } from '../domain/types';
+import type { AccessRequest, Grant, Target } from '../domain/types';
 import { findTarget, type PolicyDecision } from '../policy';
 import type { FaultHook } from '../ports';
 import type { Actors } from './actors';
@@ -38,9 +38,8 @@ export class Execution {
     // One clock reading: the expiry AWS is given is the one stored (see the 'granted' event).
     const expiresAt = new Date(this.s.clock.now().getTime() + granting.durationMs);
     try {
-      const sourceIdentity = isStsKind(target.kind) && this.s.users ? await this.s.users.sourceIdentity(granting.requesterId) : granting.requesterId;
+      const sourceIdentity = provider.usesSourceIdentity && this.s.users ? await this.s.users.sourceIdentity(granting.requesterId) : granting.requesterId;
       grant = await provider.grant(granting, target, expiresAt, { sourceIdentity });
-      if (grant.kind === 'ec2-ssh') await this.holdRule(grant, granting.id);
     } catch (err) {
       // People see a code and a reference; AWS's message goes to the log and the audit under it.
       const message = errorText(err);
@@ -99,21 +98,10 @@ export class Execution {
   }
 
   /**
-   * Registers the request as a holder of its rule (shared when another live grant created it). A
-   * rule that is being revoked takes no newcomer: retry, and the next attempt creates a fresh rule.
-   */
-  private async holdRule(grant: Ec2Grant, requestId: string): Promise<void> {
-    try {
-      await this.s.registry.join(ruleKey(grant), requestId);
-    } catch (err) {
-      throw err instanceof ConflictError ? new GrantError(`rule ${grant.securityGroupRuleId} is being revoked for another request; retrying`, true) : err;
-    }
-  }
-
-  /**
-   * Ends a grant: leaves the rule's holder list; the last holder revokes it in AWS and accepts
-   * the revoke only once a re-read confirms the rule is gone. Failures are retried with backoff
-   * for as long as it takes; humans are alerted once the retry budget is spent.
+   * Ends a grant: the provider ends its sessions, then revokes (for a shared resource, only the
+   * last holder revokes in AWS; the others are released); the revoke is accepted only once a
+   * re-read confirms it took. Failures are retried with backoff for as long as it takes; humans
+   * are alerted once the retry budget is spent.
    */
   async revoke(revoking: AccessRequest): Promise<AccessRequest> {
     const log = requestLog(this.s, revoking);
@@ -125,27 +113,15 @@ export class Execution {
     try {
       if (grant) {
         const provider = providerOf(this.s, grant.kind);
+        // The target as configured now (undefined when removed since): revocation works from the grant.
+        const target = findTarget(this.s.config, revoking.targetName);
         // Cut what the rule alone would leave running, before giving up our hold on it.
-        sessions = (await provider.endSessions?.(revoking, grant)) ?? [];
-        if (grant.kind !== 'ec2-ssh') {
-          // Role-backed: STS credentials cannot be recalled; the provider denies the session.
-          const result = await provider.revoke(revoking, grant);
-          if (!result.verified) throw new GrantError(`AWS does not yet confirm that ${grant.roleSessionName} on ${grant.roleArn} is denied (or could not be asked)`, true, 'revoke-unverified');
-          removed = result.removed;
-          this.fault('after-revoke-aws', revoking);
-        } else {
-          const key = ruleKey(grant);
-          holders = await this.s.registry.leave(key, revoking.id);
-          if (holders.length === 0 && (await this.s.registry.beginRevoke(key))) {
-            const result = await provider.revoke(revoking, grant);
-            if (!result.verified) throw new GrantError(`AWS still lists rule ${grant.securityGroupRuleId} on ${grant.securityGroupId} after revoking it (or could not be asked)`, true, 'revoke-unverified');
-            removed = result.removed;
-            this.fault('after-revoke-aws', revoking);
-            await this.s.registry.forget(key);
-          } else if (holders.length === 0) {
-            holders = await this.s.registry.holders(key); // someone joined between leave and revoke
-          }
-        }
+        sessions = (await provider.endSessions?.(revoking, target, grant)) ?? [];
+        const result = await provider.revoke(revoking, target, grant);
+        if (!result.verified) throw new GrantError(provider.unverifiedRevoke?.(grant) ?? 'AWS does not yet confirm that the access was removed (or could not be asked)', true, 'revoke-unverified');
+        removed = result.removed;
+        holders = result.holders ?? [];
+        if (holders.length === 0) this.fault('after-revoke-aws', revoking);
       }
     } catch (err) {
       const message = errorText(err);
@@ -186,9 +162,4 @@ export class Execution {
   private fault(point: Parameters<FaultHook>[0], request: AccessRequest): void {
     this.s.faults?.(point, request.id);
   }
-}
-
-/** The registry key of a grant's AWS rule. */
-export function ruleKey(grant: Ec2Grant): string {
-  return `${grant.region}#${grant.securityGroupRuleId}`;
 }

@@ -6,20 +6,16 @@ import type { Logger } from 'pino';
 import type { JitConfig } from '../config-types';
 import { AlreadyResolvedError, GrantError } from '../domain/errors';
 import type { AccessRequest, Target } from '../domain/types';
-import { type AccessProvider, type Clock, type FaultHook, type GroupDirectory, noTelemetry, type RequestStore, type RuleRegistry, type Telemetry, type UserDirectory } from '../ports';
+import { type AccessProvider, type Clock, type FaultHook, type GroupDirectory, noTelemetry, type RequestStore, type Telemetry, type UserDirectory } from '../ports';
 
 export interface ServiceOptions {
   config: JitConfig;
   store: RequestStore;
-  /** Holders of each AWS rule (overlapping grants share one). */
-  registry: RuleRegistry;
   providers: Partial<Record<Target['kind'], AccessProvider>>;
   clock: Clock;
   log: Logger;
   /** Identifies this replica in leases and logs. */
   owner: string;
-  /** Region of targets that name none. */
-  defaultRegion: string;
   /** How long an intent (GRANTING / REVOKING) is owned before another replica may take over. */
   leaseMs?: number;
   /** Give up granting (FAILED) when AWS keeps failing for this long after approval. */

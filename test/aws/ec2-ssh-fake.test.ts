@@ -6,14 +6,19 @@ import { Ec2SshProvider } from '../../src/aws/ec2-ssh';
 import { GrantError } from '../../src/domain/errors';
 import type { Ec2SshTarget } from '../../src/domain/types';
 import { startFakeEc2, type FakeEc2 } from '../../testkit/fake-ec2';
+import type { DynamoRequestStore } from '../../src/store/dynamo';
 import { ec2Target, pendingRequest } from '../support/requests';
+import { useEmbeddedDynamo } from '../support/store';
 
 const SG = 'sg-0fake00000000001';
 const EXPIRES = new Date('2026-11-22T11:00:00.000Z');
 const target: Ec2SshTarget = ec2Target({ securityGroupId: SG });
 
+const dynamo = useEmbeddedDynamo();
 let fake: FakeEc2;
 let clients: EC2Client[];
+let registry: DynamoRequestStore;
+let table = 0;
 
 function providerWith(config: Partial<EC2ClientConfig> = {}): { provider: Ec2SshProvider; client: EC2Client } {
   const client = new EC2Client({
@@ -23,7 +28,7 @@ function providerWith(config: Partial<EC2ClientConfig> = {}): { provider: Ec2Ssh
     ...config,
   });
   clients.push(client);
-  return { provider: new Ec2SshProvider(() => client, { defaultRegion: 'eu-west-1' }), client };
+  return { provider: new Ec2SshProvider(() => client, { defaultRegion: 'eu-west-1', registry }), client };
 }
 
 function actions(): string[] {
@@ -33,6 +38,7 @@ function actions(): string[] {
 beforeEach(async () => {
   fake = await startFakeEc2();
   clients = [];
+  registry = await dynamo.newStore(`ec2-fake-${++table}`);
 });
 
 afterEach(async () => {
@@ -77,16 +83,16 @@ it('grant creates one tagged rule, a repeated grant adopts it, revoke removes it
   expect(fake.rules()).toHaveLength(1);
   expect(actions()).toEqual(['DescribeSecurityGroupRules', 'AuthorizeSecurityGroupIngress', 'DescribeSecurityGroupRules']);
 
-  await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: true });
+  await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: true, verified: true });
   expect(fake.rules()).toEqual([]);
-  await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false, verified: true });
+  await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: false, verified: true });
 });
 
 it('sends the EC2 Query wire format the fake parses', async () => {
   const { provider } = providerWith();
   const request = pendingRequest({ id: 'jit-fake2', requesterId: 'U0ALICE' });
   const grant = await provider.grant(request, target, EXPIRES);
-  await provider.revoke(request, grant);
+  await provider.revoke(request, target, grant);
 
   const [describe, authorize, revoke, verify] = fake.calls;
   expect(describe!.params).toEqual({
@@ -189,10 +195,10 @@ it('a revoke EC2 silently ignores is reported as not verified, and a second revo
   const grant = await provider.grant(request, target, EXPIRES);
   fake.ignoreNextRevoke();
 
-  await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: false });
+  await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: true, verified: false });
   expect(fake.rules()).toHaveLength(1);
 
-  await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: true });
+  await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: true, verified: true });
   expect(fake.rules()).toEqual([]);
 });
 

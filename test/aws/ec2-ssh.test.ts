@@ -8,14 +8,23 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { Ec2SshProvider, ruleDescription } from '../../src/aws/ec2-ssh';
+import { Ec2SshProvider, ruleDescription, ruleKey } from '../../src/aws/ec2-ssh';
 import { GrantError } from '../../src/domain/errors';
-import type { Ec2Grant, Ec2SshTarget } from '../../src/domain/types';
+import type { Ec2Grant, Ec2SshTarget, Target } from '../../src/domain/types';
+import type { RuleRegistry } from '../../src/ports';
+import type { DynamoRequestStore } from '../../src/store/dynamo';
 import { ec2Target, pendingRequest } from '../support/requests';
+import { useEmbeddedDynamo } from '../support/store';
 
 const ec2 = mockClient(EC2Client);
 const clientFor = jest.fn((region: string) => new EC2Client({ region }));
-const provider = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1' });
+const dynamo = useEmbeddedDynamo();
+let registry: DynamoRequestStore;
+let provider: Ec2SshProvider;
+beforeAll(async () => {
+  registry = await dynamo.newStore('ec2-ssh');
+  provider = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', registry });
+});
 
 const SG = 'sg-0123456789abcdef0';
 const EXPIRES = new Date('2026-11-22T11:00:00.000Z');
@@ -114,7 +123,7 @@ describe('grant', () => {
   });
 
   it('uses the configured tag prefix for tags and the lookup filter', async () => {
-    const custom = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', tagPrefix: 'acme' });
+    const custom = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', tagPrefix: 'acme', registry });
     await custom.grant(request, target, EXPIRES);
 
     expect(ec2).toHaveReceivedCommandWith(DescribeSecurityGroupRulesCommand, {
@@ -359,7 +368,7 @@ describe('revoke', () => {
   });
 
   it('revokes exactly the rule it created, by id, in the grant region, then re-reads it', async () => {
-    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: true });
+    await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: true, verified: true });
 
     expect(clientFor).toHaveBeenCalledWith('eu-central-1');
     expect(ec2.calls()).toHaveLength(2);
@@ -372,7 +381,7 @@ describe('revoke', () => {
 
   it('a revoke that "succeeds" while the rule is still listed is not verified', async () => {
     ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [ingressRule({ SecurityGroupRuleId: 'sgr-0aaa' })] });
-    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: false });
+    await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: true, verified: false });
   });
 
   it.each([
@@ -381,37 +390,37 @@ describe('revoke', () => {
     ['unreachable', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
   ])('a re-read that fails (%s) is not verified, and does not throw', async (_what, error) => {
     ec2.on(DescribeSecurityGroupRulesCommand).rejects(error);
-    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: false });
+    await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: true, verified: false });
   });
 
   it('InvalidSecurityGroupRuleId.NotFound from the re-read means gone', async () => {
     ec2.on(DescribeSecurityGroupRulesCommand).rejects(awsError('InvalidSecurityGroupRuleId.NotFound', 400));
-    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: true, verified: true });
+    await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: true, verified: true });
   });
 
   it.each(['InvalidSecurityGroupRuleId.NotFound', 'InvalidPermission.NotFound', 'InvalidGroup.NotFound'])(
     '%s means already gone, and is still re-read',
     async (code) => {
       ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError(code, 400));
-      await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false, verified: true });
+      await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: false, verified: true });
       expect(ec2).toHaveReceivedCommandWith(DescribeSecurityGroupRulesCommand, VERIFY);
     },
   );
 
   it('UnknownIpPermissions in the answer means nothing was there', async () => {
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true, UnknownIpPermissions: [{ IpProtocol: 'tcp' }] });
-    await expect(provider.revoke(request, grant)).resolves.toEqual({ removed: false, verified: true });
+    await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: false, verified: true });
   });
 
   it('Return=false without an error is retryable', async () => {
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: false });
-    const err = await grantError(provider.revoke(request, grant));
+    const err = await grantError(provider.revoke(request, target, grant));
     expect(err.retryable).toBe(true);
   });
 
   it('throttling is retryable, and nothing is re-read', async () => {
     ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError('RequestLimitExceeded', 503));
-    const err = await grantError(provider.revoke(request, grant));
+    const err = await grantError(provider.revoke(request, target, grant));
     expect(err.retryable).toBe(true);
     expect(err.message).toContain('sgr-0aaa (tcp/22 for 203.0.113.7/32)');
     expect(ec2).toHaveReceivedCommandTimes(DescribeSecurityGroupRulesCommand, 0);
@@ -419,7 +428,7 @@ describe('revoke', () => {
 
   it('UnauthorizedOperation is not retryable and names the code', async () => {
     ec2.on(RevokeSecurityGroupIngressCommand).rejects(awsError('UnauthorizedOperation', 403));
-    const err = await grantError(provider.revoke(request, grant));
+    const err = await grantError(provider.revoke(request, target, grant));
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('UnauthorizedOperation');
     expect(err.message).toContain(SG);
@@ -567,5 +576,175 @@ describe('listRules', () => {
     expect(err.retryable).toBe(retryable);
     expect(err.message).toContain(`${SG} (ap-south-1)`);
     expect(err.message).toContain(code);
+  });
+});
+
+/**
+ * A stateful stand-in for one security group: Describe filters by group, rule id and request-id
+ * tag; Authorize refuses a duplicate of a rule that exists; Revoke removes by id.
+ */
+function statefulGroup(): { rules: SecurityGroupRule[]; ignoreRevokes: number } {
+  const state = { rules: [] as SecurityGroupRule[], ignoreRevokes: 0 };
+  let next = 0;
+  ec2.on(DescribeSecurityGroupRulesCommand).callsFake((input: { Filters?: Array<{ Name?: string; Values?: string[] }> }) => {
+    const values = (name: string) => input.Filters?.find((f) => f.Name === name)?.Values;
+    const [groups, ids, tagged] = [values('group-id'), values('security-group-rule-id'), values('tag:jit:request-id')];
+    return {
+      SecurityGroupRules: state.rules.filter(
+        (r) =>
+          (!groups || groups.includes(r.GroupId!)) &&
+          (!ids || ids.includes(r.SecurityGroupRuleId!)) &&
+          (!tagged || tagged.includes(r.Tags?.find((t) => t.Key === 'jit:request-id')?.Value ?? '')),
+      ),
+    };
+  });
+  ec2.on(AuthorizeSecurityGroupIngressCommand).callsFake((input: { IpPermissions: Array<{ FromPort: number; IpRanges: Array<{ CidrIp: string }> }>; TagSpecifications: Array<{ Tags: SecurityGroupRule['Tags'] }> }) => {
+    const [perm] = input.IpPermissions;
+    if (state.rules.some((r) => r.FromPort === perm!.FromPort && r.CidrIpv4 === perm!.IpRanges[0]!.CidrIp)) throw awsError('InvalidPermission.Duplicate', 400);
+    const id = `sgr-shared${++next}`;
+    state.rules.push(ingressRule({ SecurityGroupRuleId: id, FromPort: perm!.FromPort, ToPort: perm!.FromPort, CidrIpv4: perm!.IpRanges[0]!.CidrIp, Tags: input.TagSpecifications[0]!.Tags }));
+    return { Return: true, SecurityGroupRules: [{ SecurityGroupRuleId: id }] };
+  });
+  ec2.on(RevokeSecurityGroupIngressCommand).callsFake((input: { SecurityGroupRuleIds: string[] }) => {
+    if (state.ignoreRevokes > 0 && state.ignoreRevokes--) return { Return: true }; // "succeeds", the rule stays
+    state.rules = state.rules.filter((r) => !input.SecurityGroupRuleIds.includes(r.SecurityGroupRuleId!));
+    return { Return: true };
+  });
+  return state;
+}
+
+describe('shared rules: holders in the registry', () => {
+  let tables = 0;
+  let store: DynamoRequestStore;
+  let group: ReturnType<typeof statefulGroup>;
+  const alice = pendingRequest({ id: 'jit-share1', requesterId: 'U0ALICE', status: 'GRANTING' });
+  const bob = pendingRequest({ id: 'jit-share2', requesterId: 'U0BOB', status: 'GRANTING' });
+
+  beforeEach(async () => {
+    store = await dynamo.newStore(`ec2-shared-${++tables}`);
+    group = statefulGroup();
+  });
+
+  it('a second grant for the same rule joins it; the first revoke releases and keeps it; the last revoke removes it', async () => {
+    const shared = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', registry: store });
+    const a = await shared.grant(alice, target, EXPIRES);
+    const b = await shared.grant(bob, target, EXPIRES);
+    expect(b).toEqual({ ...a, shared: true });
+    expect(await store.holders(ruleKey(a))).toEqual(['jit-share1', 'jit-share2']);
+
+    await expect(shared.revoke(alice, target, a)).resolves.toEqual({ removed: false, verified: true, holders: ['jit-share2'] });
+    expect(group.rules).toHaveLength(1);
+    expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 0);
+
+    await expect(shared.revoke(bob, target, b)).resolves.toEqual({ removed: true, verified: true });
+    expect(group.rules).toEqual([]);
+    expect(await store.holders(ruleKey(a))).toEqual([]);
+    // Forgotten: a new grant for the same address starts a fresh rule.
+    await expect(shared.grant(alice, target, EXPIRES)).resolves.toMatchObject({ securityGroupRuleId: 'sgr-shared2' });
+  });
+
+  it('the revoke works without the target (removed from the config since)', async () => {
+    const shared = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', registry: store });
+    const a = await shared.grant(alice, target, EXPIRES);
+    await expect(shared.revoke(alice, undefined, a)).resolves.toEqual({ removed: true, verified: true });
+    expect(group.rules).toEqual([]);
+  });
+
+  it('a rule being revoked refuses a newcomer with a retryable error (its next attempt creates a fresh rule)', async () => {
+    const shared = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', registry: store });
+    const a = await shared.grant(alice, target, EXPIRES);
+    expect(await store.leave(ruleKey(a), alice.id)).toEqual([]);
+    expect(await store.beginRevoke(ruleKey(a))).toBe(true);
+
+    const err = await grantError(shared.grant(bob, target, EXPIRES));
+    expect(err.retryable).toBe(true);
+    expect(err.message).toBe(`rule ${a.securityGroupRuleId} is being revoked for another request; retrying`);
+    expect(await store.holders(ruleKey(a))).toEqual([]);
+  });
+
+  it('someone joining between leave and revoke keeps the rule, and is returned as a holder', async () => {
+    const racing: RuleRegistry = {
+      join: (key, id) => store.join(key, id),
+      leave: (key, id) => store.leave(key, id),
+      beginRevoke: async (key) => (await store.join(key, 'jit-late'), store.beginRevoke(key)),
+      forget: (key) => store.forget(key),
+      holders: (key) => store.holders(key),
+    };
+    const shared = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', registry: racing });
+    const a = await shared.grant(alice, target, EXPIRES);
+    await expect(shared.revoke(alice, target, a)).resolves.toEqual({ removed: false, verified: true, holders: ['jit-late'] });
+    expect(group.rules).toHaveLength(1);
+  });
+
+  it('a revoke AWS does not confirm keeps the rule registered as being revoked, and the retry finishes it', async () => {
+    const shared = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', registry: store });
+    const a = await shared.grant(alice, target, EXPIRES);
+    group.ignoreRevokes = 1;
+    await expect(shared.revoke(alice, target, a)).resolves.toEqual({ removed: true, verified: false });
+    expect(shared.unverifiedRevoke(a)).toBe(`AWS still lists rule ${a.securityGroupRuleId} on ${SG} after revoking it (or could not be asked)`);
+    await expect(shared.grant(bob, target, EXPIRES)).rejects.toMatchObject({ retryable: true });
+
+    await expect(shared.revoke(alice, target, a)).resolves.toEqual({ removed: true, verified: true });
+    expect(group.rules).toEqual([]);
+  });
+});
+
+describe('sweepDrift', () => {
+  let tables = 0;
+  let store: DynamoRequestStore;
+  let group: ReturnType<typeof statefulGroup>;
+  let sweeper: Ec2SshProvider;
+  const managed = (requestId: string) => [
+    { Key: 'jit:request-id', Value: requestId },
+    { Key: 'jit:managed-by', Value: 'jit-access-bot' },
+  ];
+  const targets: Target[] = [target, ec2Target({ name: 'twin', securityGroupId: SG })];
+
+  beforeEach(async () => {
+    store = await dynamo.newStore(`ec2-drift-${++tables}`);
+    group = statefulGroup();
+    sweeper = new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', registry: store });
+  });
+
+  it('removes tagged rules no holder and no live request keeps, reports untagged ones, leaves the rest alone', async () => {
+    group.rules.push(
+      ingressRule({ SecurityGroupRuleId: 'sgr-held', Tags: managed('jit-held1') }),
+      ingressRule({ SecurityGroupRuleId: 'sgr-live', Tags: managed('jit-live1') }),
+      ingressRule({ SecurityGroupRuleId: 'sgr-orphan', Tags: managed('jit-gone1') }),
+      ingressRule({ SecurityGroupRuleId: 'sgr-forged', Tags: managed('<@U0ALICE>') }),
+      ingressRule({ SecurityGroupRuleId: 'sgr-manual', Tags: [{ Key: 'Name', Value: 'by hand' }] }),
+    );
+    await store.join(ruleKey({ region: 'eu-west-1', securityGroupRuleId: 'sgr-held' }), 'jit-held1');
+    const asked: string[] = [];
+    const isLive = async (id: string) => (asked.push(id), id === 'jit-live1');
+
+    const found = await sweeper.sweepDrift(targets, { now: EXPIRES, isLive });
+
+    expect(found.removed.map((r) => r.securityGroupRuleId)).toEqual(['sgr-orphan', 'sgr-forged']);
+    expect(found.untagged.map((r) => r.securityGroupRuleId)).toEqual(['sgr-manual']);
+    expect(found.failed).toEqual([]);
+    expect(group.rules.map((r) => r.SecurityGroupRuleId)).toEqual(['sgr-held', 'sgr-live', 'sgr-manual']);
+    // The holder list answers first; the core's isLive gets the tag value as read from AWS.
+    expect(asked).toEqual(['jit-live1', 'jit-gone1', '<@U0ALICE>']);
+    // The managed groups are those of the targets, once each.
+    expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand)[0]!.args[0].input.Filters).toEqual([{ Name: 'group-id', Values: [SG] }]);
+  });
+
+  it('a removal AWS does not confirm is reported as failed', async () => {
+    group.rules.push(ingressRule({ SecurityGroupRuleId: 'sgr-orphan', Tags: managed('jit-gone1') }));
+    group.ignoreRevokes = 1;
+    const found = await sweeper.sweepDrift(targets, { now: EXPIRES, isLive: async () => false });
+    expect(found.failed.map((r) => r.securityGroupRuleId)).toEqual(['sgr-orphan']);
+    expect(found.removed).toEqual([]);
+  });
+
+  it('no ec2-ssh targets, no AWS call', async () => {
+    await expect(sweeper.sweepDrift([], { now: EXPIRES, isLive: async () => false })).resolves.toEqual({ removed: [], untagged: [], failed: [] });
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it('a listing that fails fails the sweep (the core logs it and retries next time)', async () => {
+    ec2.on(DescribeSecurityGroupRulesCommand).rejects(awsError('UnauthorizedOperation', 403));
+    await expect(sweeper.sweepDrift(targets, { now: EXPIRES, isLive: async () => false })).rejects.toBeInstanceOf(GrantError);
   });
 });

@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DELETABLE_KEY_PATTERN, MANAGED_BY as INFRA_MANAGED_BY, RULE_TAG_KEYS, SESSION_ID_PATTERN } from '../../infra/lib/bot-names';
 import { Ec2SshProvider, MANAGED_BY, ruleTagKeys } from '../../src/aws/ec2-ssh';
 import { roleSessionName } from '../../src/aws/sts-session';
+import type { RuleRegistry } from '../../src/ports';
 import { ec2Target, pendingRequest } from '../support/requests';
 
 const glob = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\#]/g, '\\$&')).join('.*')}$`);
@@ -19,7 +20,8 @@ it('a grant tags its rule with exactly the four keys the IAM conditions require,
   const ec2 = mockClient(EC2Client);
   ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
   ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true, SecurityGroupRules: [{ SecurityGroupRuleId: 'sgr-new' }] });
-  const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1' });
+  const registry: RuleRegistry = { join: async () => undefined, leave: async () => [], beginRevoke: async () => true, forget: async () => undefined, holders: async () => [] };
+  const provider = new Ec2SshProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1', registry });
 
   await provider.grant(pendingRequest({ id: 'jit-names1' }), ec2Target({}), new Date('2026-11-22T11:00:00.000Z'));
 

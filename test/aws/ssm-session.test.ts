@@ -39,6 +39,8 @@ let ssmFor: jest.Mock<SSMClient, [string]>;
 let provider: SsmSessionProvider;
 
 const request = pendingRequest({ id: 'jit-7k3m9q2xab', kind: 'ssm-session', targetName: 'dev-shell', requesterId: 'U0ALICE', status: 'GRANTING', durationMs: 60 * 60_000 });
+/** The request's target as configured now (what the service passes). */
+const configured = (): Target | undefined => targets.find((t) => t.name === request.targetName);
 const ctx = { sourceIdentity: 'alice@example.com' };
 
 const grant: SsmGrant = {
@@ -105,7 +107,7 @@ beforeEach(() => {
   targets = [target];
   ssmFor = jest.fn((region: string) => new SSMClient({ region }));
   const sessions = new StsSessions((region) => new STSClient({ region }), new IAMClient({ region: 'us-east-1' }), clock);
-  provider = new SsmSessionProvider(sessions, ssmFor, { defaultRegion: 'eu-west-1', targets: () => targets });
+  provider = new SsmSessionProvider(sessions, ssmFor, { defaultRegion: 'eu-west-1' });
   iam.on(GetRoleCommand).resolves({ Role: { MaxSessionDuration: 7_200 } as never });
   sts.on(AssumeRoleCommand).callsFake((input: { RoleSessionName: string }) => ({
     Credentials: { AccessKeyId: 'ASIAEXAMPLE', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date('2026-11-22T11:00:00.000Z') },
@@ -259,7 +261,7 @@ describe('grant', () => {
 
 describe('issueCredentials', () => {
   it('assumes again with the same session name and the same session policy', async () => {
-    const credentials = await provider.issueCredentials(request, grant, new Date('2026-11-22T10:45:00.000Z'));
+    const credentials = await provider.issueCredentials(request, configured(), grant, new Date('2026-11-22T10:45:00.000Z'));
 
     const input = sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input;
     expect({ ...input, Policy: JSON.parse(input.Policy!) }).toEqual({
@@ -283,7 +285,7 @@ describe('endSessions', () => {
       .resolves({ Sessions: [{ SessionId: `${NAME}-0b2`, Target: 'i-0ccccccccccccccc3', Owner: ASSUMED_ARN }, { SessionId: `${NAME}-0c3`, Target: NODE_B, Owner: ASSUMED_ARN }] });
     ssm.on(TerminateSessionCommand).resolves({});
 
-    expect(await provider.endSessions(request, grant)).toEqual([`${NAME}-0a1`, `${NAME}-0c3`]);
+    expect(await provider.endSessions(request, configured(), grant)).toEqual([`${NAME}-0a1`, `${NAME}-0c3`]);
     expect(ssm.commandCalls(DescribeSessionsCommand).map((c) => c.args[0].input)).toEqual([
       { State: 'Active', Filters: [{ key: 'Owner', value: ASSUMED_ARN }], NextToken: undefined },
       { State: 'Active', Filters: [{ key: 'Owner', value: ASSUMED_ARN }], NextToken: 'next' },
@@ -294,8 +296,8 @@ describe('endSessions', () => {
   it('a session that ended meanwhile is fine; other failures are GrantErrors', async () => {
     ssm.on(DescribeSessionsCommand).resolves({ Sessions: [{ SessionId: `${NAME}-0a1`, Target: NODE_A }] });
     ssm.on(TerminateSessionCommand).rejectsOnce(awsError('DoesNotExistException', 400)).rejects(awsError('AccessDeniedException', 400));
-    expect(await provider.endSessions(request, grant)).toEqual([`${NAME}-0a1`]);
-    await expect(provider.endSessions(request, grant)).rejects.toMatchObject({ name: 'GrantError', retryable: false, message: expect.stringMatching(/ssm:TerminateSession/) });
+    expect(await provider.endSessions(request, configured(), grant)).toEqual([`${NAME}-0a1`]);
+    await expect(provider.endSessions(request, configured(), grant)).rejects.toMatchObject({ name: 'GrantError', retryable: false, message: expect.stringMatching(/ssm:TerminateSession/) });
   });
 });
 
@@ -308,7 +310,7 @@ describe('revoke', () => {
   it('denies the session name on the access role and is verified when no session of it is active', async () => {
     ssm.on(DescribeSessionsCommand).resolves({ Sessions: [] });
 
-    expect(await provider.revoke(request, grant)).toEqual({ removed: true, verified: true });
+    expect(await provider.revoke(request, configured(), grant)).toEqual({ removed: true, verified: true });
     expect(iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
       { RoleName: 'SsmAccess', PolicyName: 'jit-deny-jit-7k3m9q2xab', PolicyDocument: denyPolicyDocument(ROLE_ID, NAME, new Date('2026-11-22T12:00:00.000Z')) },
     ]);
@@ -317,12 +319,12 @@ describe('revoke', () => {
 
   it('is not verified while a session is still active', async () => {
     ssm.on(DescribeSessionsCommand).resolves({ Sessions: [{ SessionId: `${NAME}-0a1`, Target: NODE_A, Status: 'Terminating' }] });
-    expect(await provider.revoke(request, grant)).toEqual({ removed: true, verified: false });
+    expect(await provider.revoke(request, configured(), grant)).toEqual({ removed: true, verified: false });
   });
 
   it('is not verified when the sessions cannot be listed', async () => {
     ssm.on(DescribeSessionsCommand).rejects(awsError('ThrottlingException', 400));
-    expect(await provider.revoke(request, grant)).toEqual({ removed: true, verified: false });
+    expect(await provider.revoke(request, configured(), grant)).toEqual({ removed: true, verified: false });
   });
 });
 

@@ -30,6 +30,8 @@ let targets: Target[];
 let provider: StsRoleProvider;
 
 const request = pendingRequest({ id: 'jit-7k3m9q2xab', kind: 'aws-role', targetName: 'prod-readonly', requesterId: 'U0ALICE', status: 'GRANTING', durationMs: 30 * 60_000 });
+/** The request's target as configured now (what the service passes). */
+const configured = (): Target | undefined => targets.find((t) => t.name === request.targetName);
 const ctx = { sourceIdentity: 'alice@example.com' };
 const NAME = 'alice.jit-7k3m9q2xab';
 const ASSUMED_ARN = `arn:aws:sts::123456789012:assumed-role/ReadOnly/${NAME}`;
@@ -66,7 +68,7 @@ beforeEach(() => {
   clock.t = new Date('2026-11-22T10:00:00.000Z');
   targets = [target, ec2Target()];
   const sessions = new StsSessions((region) => new STSClient({ region }), new IAMClient({ region: 'us-east-1' }), clock);
-  provider = new StsRoleProvider(sessions, { defaultRegion: 'eu-west-1', targets: () => targets });
+  provider = new StsRoleProvider(sessions, { defaultRegion: 'eu-west-1' });
   sts.on(AssumeRoleCommand).callsFake((input: { RoleSessionName: string }) => assumedAs(input.RoleSessionName));
 });
 
@@ -127,7 +129,7 @@ describe('grant', () => {
   it('assumes in the target’s region and without Policy when there is no session policy', async () => {
     roleMax(3_600);
     const stsFor = jest.fn((region: string) => new STSClient({ region }));
-    const own = new StsRoleProvider(new StsSessions(stsFor, new IAMClient({}), clock), { defaultRegion: 'eu-west-1', targets: () => targets });
+    const own = new StsRoleProvider(new StsSessions(stsFor, new IAMClient({}), clock), { defaultRegion: 'eu-west-1' });
     const result = await own.grant(request, { ...target, region: 'us-east-2', sessionPolicy: undefined, externalId: undefined }, new Date(), ctx);
     expect(stsFor).toHaveBeenCalledWith('us-east-2');
     expect(result.region).toBe('us-east-2');
@@ -163,7 +165,7 @@ describe('issueCredentials', () => {
     roleMax(3_600);
     const until = new Date('2026-11-22T10:40:00.000Z');
 
-    const credentials = await provider.issueCredentials(request, grant, until);
+    const credentials = await provider.issueCredentials(request, configured(), grant, until);
 
     expect(assumeInputs()).toEqual([
       { RoleArn: ROLE_ARN, RoleSessionName: NAME, SourceIdentity: 'alice@example.com', DurationSeconds: 2_400, Policy: POLICY, ExternalId: 'jit-ext' },
@@ -180,14 +182,14 @@ describe('issueCredentials', () => {
 
   it("lasts at least 15 minutes and at most the role's maximum", async () => {
     roleMax(3_600);
-    await provider.issueCredentials(request, grant, new Date('2026-11-22T10:05:00.000Z'));
-    await provider.issueCredentials(request, grant, new Date('2026-11-22T15:00:00.000Z'));
+    await provider.issueCredentials(request, configured(), grant, new Date('2026-11-22T10:05:00.000Z'));
+    await provider.issueCredentials(request, configured(), grant, new Date('2026-11-22T15:00:00.000Z'));
     expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.DurationSeconds)).toEqual([900, 3_600]);
   });
 
   it('fails when the target is no longer configured', async () => {
     targets = [];
-    await expect(provider.issueCredentials(request, grant, new Date('2026-11-22T10:40:00.000Z'))).rejects.toThrow(/no longer configured/);
+    await expect(provider.issueCredentials(request, configured(), grant, new Date('2026-11-22T10:40:00.000Z'))).rejects.toThrow(/no longer configured/);
   });
 });
 
@@ -198,7 +200,7 @@ describe('revoke', () => {
     const document = denyPolicyDocument(ROLE_ID, NAME, new Date('2026-11-22T12:00:00.000Z'));
     iam.on(GetRolePolicyCommand).resolves({ PolicyDocument: encodeURIComponent(document) });
 
-    expect(await provider.revoke(request, grant)).toEqual({ removed: true, verified: true });
+    expect(await provider.revoke(request, configured(), grant)).toEqual({ removed: true, verified: true });
     expect(iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'ReadOnly', PolicyName: 'jit-deny-jit-7k3m9q2xab', PolicyDocument: document }]);
     expect(JSON.parse(document).Statement[0].Condition).toEqual({ StringLike: { 'aws:userid': `${ROLE_ID}:${NAME}` } });
   });
