@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
 import { formatDuration } from './domain/duration';
 import { isRequestId, newRequestId } from './domain/ids';
-import { AlreadyResolvedError, CannotDecideError, ConflictError, type FailureCode, failureCodeOfError, GrantError, InvalidTransitionError, newFailureRef, NotAllowedError, NotFoundError, ReferencedFailureError, ValidationError } from './domain/errors';
+import { AlreadyResolvedError, CannotDecideError, ConflictError, type FailureCode, failureCodeOfError, GrantError, InvalidTransitionError, newFailureRef, NotAllowedError, NotFoundError, problem, ReferencedFailureError, ValidationError } from './domain/errors';
 import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, isStsKind, isTerminal, type ObservedRule, type Target } from './domain/types';
 import { checkRateLimits, DEFAULT_RATE_LIMITS, ineligibleReason, NotEligibleError } from './domain/safety';
 import { applyTransition, decide, type LifecycleEvent } from './lifecycle';
@@ -149,7 +149,7 @@ export class AccessService {
     );
     if (decision.outcome === 'deny') {
       if (seen) seen.outcome = 'refused-by-policy';
-      throw new ValidationError(decision.message, 'target');
+      throw new ValidationError(decision.problem.code, decision.problem.params, 'target');
     }
     await this.checkRate(input.requesterId, decision.outcome === 'break-glass');
     return { valid, decision };
@@ -209,19 +209,19 @@ export class AccessService {
     seen.kind = grant.kind;
     if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
     const target = findTarget(this.o.config, grant.targetName);
-    if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
+    if (!target || target.kind !== grant.kind) throw new ValidationError('extend-target-gone', { target: grant.targetName, id: grantId });
     const durationMs = checkExtensionDuration(target, input.duration);
     const reason = checkReason(input.reason);
     const now = this.o.clock.now();
     if (now.getTime() >= Date.parse(grant.expiresAt)) throw resolvedError({ ...grant, status: 'REVOKING' });
     const waiting = (await this.o.store.listByRequester(userId, 100)).find((r) => r.extends === grantId && !isTerminal(r.status));
-    if (waiting) throw new ValidationError(`An extension of \`${grantId}\` is already waiting: \`${waiting.id}\` (${formatDuration(waiting.durationMs)}). Wait for it, or withdraw it with \`/jit revoke ${waiting.id}\`.`, 'duration');
+    if (waiting) throw new ValidationError('extension-waiting', { id: grantId, waiting: waiting.id, durationMs: waiting.durationMs }, 'duration');
     const groups = await this.groupsOf(userId);
     const grantedMs = grantedMsOf(grant) ?? 0;
     const decision = evaluateRequest(this.o.config, { target, requesterId: userId, durationMs, grantedMs }, { now, requesterGroups: groups, groupMembers: await this.membersOf(target) });
     if (decision.outcome === 'deny') {
       seen.outcome = 'refused-by-policy';
-      throw new ValidationError(decision.message, 'duration');
+      throw new ValidationError(decision.problem.code, decision.problem.params, 'duration');
     }
     await this.checkRate(userId, false);
     const request = this.newRequest({
@@ -252,7 +252,7 @@ export class AccessService {
       const mine = request.approvals?.find((a) => a.by === actorId);
       if (mine) {
         const left = target.policy.approvalsRequired - (request.approvals?.length ?? 0);
-        throw new NotAllowedError(`You already approved \`${id}\`; it needs ${approvalsPhrase(left)} more from other approvers.`);
+        throw new NotAllowedError('already-approved', { id, left });
       }
       // Re-decide, don't re-check: the whole policy again, now, on fresh group membership.
       const decision = await this.redecision(request, true);
@@ -311,8 +311,8 @@ export class AccessService {
       const groups = await this.groupsOf(actorId);
       const approver = target ? isApproverOf(target, actorId, groups) : isAnyApprover(this.o.config, actorId, groups);
       if (!approver) throw new CannotDecideError();
-      if (!request.breakGlass) throw new NotAllowedError(`\`${id}\` was not break-glass access: there is nothing to review.`);
-      if (request.reviewedBy) throw new AlreadyResolvedError(`\`${id}\` was already reviewed.`);
+      if (!request.breakGlass) throw new NotAllowedError('not-break-glass', { id });
+      if (request.reviewedBy) throw new AlreadyResolvedError('already-reviewed', { id });
       try {
         return await this.apply(request, { type: 'review', actor: actorId });
       } catch (err) {
@@ -342,7 +342,7 @@ export class AccessService {
     const grant = await this.visibleTo(grantId, (r) => userId === r.requesterId, 'extend');
     if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
     const target = findTarget(this.o.config, grant.targetName);
-    if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
+    if (!target || target.kind !== grant.kind) throw new ValidationError('extend-target-gone', { target: grant.targetName, id: grantId });
     return { request: grant, target, ...extensionHeadroom(target, grantedMsOf(grant) ?? 0) };
   }
 
@@ -363,16 +363,16 @@ export class AccessService {
     const request = await this.visibleTo(id, async (r) => actorId === r.requesterId || canRevoke(this.o.config, r, actorId, await this.groupsOf(actorId)), 'revoke');
     switch (request.status) {
       case 'PENDING':
-        if (actorId !== request.requesterId) throw new NotAllowedError(`\`${id}\` is still waiting for approval: deny it instead of revoking.`);
+        if (actorId !== request.requesterId) throw new NotAllowedError('revoke-pending', { id });
         return this.apply(request, { type: 'withdraw', actor: actorId }, (current) => resolvedError(current));
       case 'ACTIVE': {
         const revoking = await this.apply(request, { type: 'revoke', actor: actorId }, (current) => resolvedError(current));
         return this.runRevoke(revoking);
       }
       case 'GRANTING':
-        throw new AlreadyResolvedError(`\`${id}\` is being granted right now; try again in a few seconds.`);
+        throw new AlreadyResolvedError('being-granted', { id });
       case 'REVOKING':
-        throw new AlreadyResolvedError(`\`${id}\` is already being revoked.`);
+        throw new AlreadyResolvedError('being-revoked', { id });
       default:
         throw resolvedError(request);
     }
@@ -389,7 +389,7 @@ export class AccessService {
     if (request.status !== 'ACTIVE' || !grant || !request.expiresAt) throw resolvedError(request);
     if (this.o.clock.now().getTime() >= Date.parse(request.expiresAt)) throw resolvedError({ ...request, status: 'REVOKING' });
     const provider = this.provider(grant.kind);
-    if (!isStsKind(grant.kind) || !provider.issueCredentials) throw new NotAllowedError(`\`${id}\` is ${request.kind} access: there are no credentials to show.`);
+    if (!isStsKind(grant.kind) || !provider.issueCredentials) throw new NotAllowedError('no-credentials', { id, kind: request.kind });
     let credentials: IssuedCredentials;
     try {
       credentials = await provider.issueCredentials(request, grant, new Date(request.expiresAt));
@@ -481,7 +481,7 @@ export class AccessService {
     const decision = await this.redecision(granting, false);
     // Re-read: the config may have changed since the caller looked (redecide refuses a missing target).
     const target = findTarget(this.o.config, granting.targetName) ?? decidedTarget;
-    if (decision.outcome === 'deny' || !target) return this.refuse(granting, decision.outcome === 'deny' ? decision : { code: 'target-gone', message: 'the target is no longer configured' });
+    if (decision.outcome === 'deny' || !target) return this.refuse(granting, decision.outcome === 'deny' ? decision : { code: 'target-gone', reasons: ['the target is no longer configured'] });
     if (granting.extends) return this.runExtension(granting, target);
     this.fault('after-grant-intent', granting);
     const provider = this.provider(target.kind);
@@ -576,7 +576,7 @@ export class AccessService {
       // The alert carries the code and the reference; AWS's message is in the log and the audit under it.
       const alert =
         attempts === this.revokeAlertAfter || (permanent && attempts === 1)
-          ? `Revoking \`${revoking.id}\` (${revoking.targetName}) keeps failing: ${code}, ref ${ref}. The bot keeps retrying; check its AWS permissions and the resource (the log and the audit record have the details under that reference).`
+          ? problem('revoke-failing', { id: revoking.id, target: revoking.targetName, failure: code, ref })
           : undefined;
       log.error({ event: 'revoke.retry', err: message, code, ref, attempts }, 'revoke failed, will retry');
       this.telemetry.revocation(revoking.kind, 'retried');
@@ -718,7 +718,7 @@ export class AccessService {
       this.changed(request);
       return request;
     }
-    if (decision.outcome === 'deny') throw new ValidationError(decision.message, 'target');
+    if (decision.outcome === 'deny') throw new ValidationError(decision.problem.code, decision.problem.params, 'target');
     const event: LifecycleEvent = decision.outcome === 'auto' ? { type: 'auto-approve', rule: decision.rule } : { type: 'break-glass' };
     const granting = applyTransition(request, decide(request, event, this.lifecycleContext()));
     await this.o.store.create(granting);
@@ -837,9 +837,9 @@ export class AccessService {
   }
 
   /** Ends a request the policy now refuses: one conditional write (DENIED by "policy"), the requester told, the approval message updated. */
-  private async refuse(request: AccessRequest, decision: { code: Extract<PolicyDecision, { outcome: 'deny' }>['code']; rule?: string; message: string }): Promise<AccessRequest> {
+  private async refuse(request: AccessRequest, decision: { code: Extract<PolicyDecision, { outcome: 'deny' }>['code']; rule?: string; reasons: string[] }): Promise<AccessRequest> {
     this.log(request).warn({ event: 'request.refused_by_policy', status: request.status, code: decision.code, rule: decision.rule, approvals: request.approvals?.length ?? 0 }, 'the policy decided again and refuses the request');
-    return this.apply(request, { type: 'refuse', code: decision.code, ...(decision.rule ? { rule: decision.rule } : {}), message: decision.message });
+    return this.apply(request, { type: 'refuse', code: decision.code, ...(decision.rule ? { rule: decision.rule } : {}), message: decision.reasons.at(-1) ?? decision.code });
   }
 
   private lifecycleContext() {
@@ -851,16 +851,16 @@ export class AccessService {
    * so that who may not act learns nothing (not even that it exists).
    */
   private async visibleTo(id: string, may: (request: AccessRequest) => boolean | Promise<boolean>, verb: string): Promise<AccessRequest> {
-    if (!isRequestId(id)) throw new NotFoundError('That is not a request id. `/jit list` shows your open requests.');
+    if (!isRequestId(id)) throw new NotFoundError('not-a-request-id', {});
     const request = await this.o.store.get(id);
-    if (!request || !(await may(request))) throw new NotFoundError(`There is no request \`${id}\` that you can ${verb}. \`/jit list\` shows your open requests.`);
+    if (!request || !(await may(request))) throw new NotFoundError('no-such-request', { id, verb });
     return request;
   }
 
   private async mustGet(id: string): Promise<AccessRequest> {
-    if (!isRequestId(id)) throw new NotFoundError('That is not a request id. `/jit list` shows your open requests.');
+    if (!isRequestId(id)) throw new NotFoundError('not-a-request-id', {});
     const request = await this.o.store.get(id);
-    if (!request) throw new NotFoundError(`There is no request \`${id}\`. \`/jit list\` shows your open requests.`);
+    if (!request) throw new NotFoundError('no-such-request', { id });
     return request;
   }
 
@@ -925,7 +925,7 @@ export class AccessService {
  * messaging adapter renders the full story (who decided, until when) from the request it carries.
  */
 export function resolvedError(request: AccessRequest): AlreadyResolvedError {
-  return new AlreadyResolvedError(`Request \`${request.id}\` is already ${request.status.toLowerCase()}. Nothing was changed.`, request);
+  return new AlreadyResolvedError('already-resolved', { id: request.id, status: request.status }, request);
 }
 
 /** The registry key of a grant's AWS rule. */

@@ -6,13 +6,13 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
 import { readExtendModal } from '../../blocks/extend';
 import { BLOCK_EXTEND_DURATION, BLOCK_EXTEND_REASON } from '../../blocks/ids';
-import { formatDuration } from '../../src/domain/duration';
 import { ValidationError } from '../../src/domain/errors';
 import { checkExtensionDuration, checkReason } from '../../src/policy';
 import type { HandlerDeps } from '../deps';
 import { badIdText } from '../../blocks/command';
 import { isRequestId } from '../../src/domain/ids';
 import { userMessage, warnBadId } from '../errors';
+import { errorText } from '../../blocks/errors';
 
 export function extendModalSubmission({ service, log }: HandlerDeps) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
@@ -27,12 +27,12 @@ export function extendModalSubmission({ service, log }: HandlerDeps) {
     try {
       const { target, maxMs } = await service.extensionLimit(id, userId);
       const ms = checkExtensionDuration(target, input.duration);
-      if (ms > maxMs) throw new ValidationError(`\`${target.name}\` grants last at most ${formatDuration(target.policy.maxTotalDurationMs)} in all: this one can be extended by up to ${formatDuration(maxMs)}.`, 'duration');
+      if (ms > maxMs) throw new ValidationError('extension-over-total', { target: target.name, maxTotalMs: target.policy.maxTotalDurationMs, maxMs }, 'duration');
       checkReason(input.reason);
     } catch (err) {
       if (err instanceof ValidationError) {
         const block = err.field === 'reason' ? BLOCK_EXTEND_REASON : BLOCK_EXTEND_DURATION;
-        await ack({ response_action: 'errors', errors: { [block]: err.message.slice(0, 150) } });
+        await ack({ response_action: 'errors', errors: { [block]: errorText(err).slice(0, 150) } });
         return;
       }
       // Not the requester, grant ended, target gone: said after the ack, by DM.
