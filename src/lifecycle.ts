@@ -35,6 +35,7 @@ export type LifecycleEvent =
    * The policy, decided again (approval click, grant attempt, extension), now refuses it: it ends
    * DENIED by "policy", whatever approvals were recorded. `error` is the policy's explanation (audit only).
    */
+  /** `message`: why, in plain words for the audit (the policy's reason); people read `code` through blocks/. */
   | { type: 'refuse'; code: RefusalCode; rule?: string; message: string }
   /** `error` is AWS's raw message: audit only, under `ref`; people see `code` and `ref`. */
   | { type: 'grant-failed'; error: string; code: FailureCode; ref: string }
