@@ -14,7 +14,6 @@ import { type AccessRequest, type Ec2Grant, type Grant, type IssuedCredentials, 
 import { checkRateLimits, DEFAULT_RATE_LIMITS, ineligibleReason, NotEligibleError } from './domain/safety';
 import { applyTransition, decide, type LifecycleEvent } from './lifecycle';
 import {
-  approvalsPhrase,
   checkCanDecide,
   checkCanRevoke,
   checkComment,
