@@ -118,7 +118,7 @@ export class ValidationError<C extends ProblemCode = ProblemCode> extends JitErr
 
 /** The actor may not do this (not an approver, self-approval, not the requester). */
 export class NotAllowedError<C extends ProblemCode = ProblemCode> extends JitError {
-  readonly code: string = 'not_allowed';
+  readonly code = 'not_allowed';
   constructor(what: C, params: ProblemParams[C]) {
     super(problem(what, params));
   }
