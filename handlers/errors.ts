@@ -1,11 +1,12 @@
 /**
- * Turns any error from the core into what the user should read. Domain errors carry a message
- * written for the user; anything else is logged with a reference and shown as that reference,
+ * Turns any error from the core into what the user should read. Domain errors carry a problem
+ * code that blocks/errors.ts puts into words; anything else is logged with a reference and shown as that reference,
  * never as internals.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type BadIdSource, errorReply, resolvedReply } from '../blocks/command';
+import { errorText } from '../blocks/errors';
 import type { SlackMessage } from '../blocks/kit';
 import { CANNOT_DECIDE, failureReply } from '../blocks/outcome';
 import { AlreadyResolvedError, CannotDecideError, failureCodeOfError, GrantError, JitError, newFailureRef, ReferencedFailureError } from '../src/domain/errors';
@@ -20,13 +21,13 @@ export function userMessage(err: unknown, log: Logger, context: Record<string, u
     log.warn({ ...context, ref, code, err: err.message }, 'AWS call failed');
     return failureReply(code, ref);
   }
-  if (err instanceof JitError) return err.message;
+  if (err instanceof JitError) return errorText(err);
   const ref = randomBytes(4).toString('hex');
   log.error({ ...context, ref, err: err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : String(err) }, 'unexpected error');
   return `Something went wrong on our side (reference \`${ref}\`). Nothing was granted; try again, and tell your platform team the reference if it happens again.`;
 }
 
-/** The ephemeral reply for an error: a rendered status for moved-on requests, else the message. */
+/** The ephemeral reply for an error: a rendered status for moved-on requests, else the words of its problem. */
 export function errorMessage(err: unknown, log: Logger, context: Record<string, unknown>): SlackMessage {
   if (err instanceof AlreadyResolvedError && err.request) return resolvedReply(err.request);
   return errorReply(userMessage(err, log, context));

@@ -8,11 +8,13 @@ import type { WebClient } from '@slack/web-api';
 import { approvalMessage } from '../blocks/approval';
 import { breakGlassAlert, reminderThreadMessage, revokedThreadMessage, systemAlert } from '../blocks/channel';
 import { alertMessage, deniedDm, endedDm, extendedDm, failedDm, grantedDm, reminderDm, submittedDm, timeoutDm, warningDm } from '../blocks/dm';
+import { notificationText } from '../blocks/errors';
 import type { SlackMessage } from '../blocks/kit';
 import type { JitConfig } from '../src/config-types';
 import type { ReminderAudience } from '../src/domain/policy-terms';
 import type { AccessRequest, Notification, SlackMessageRef, Target } from '../src/domain/types';
 import type { Clock, NotificationSender } from '../src/ports';
+import { asSendError } from './rate-limit';
 
 /** What the notifier asks the core before it renders (AccessService answers both). */
 export interface NotificationFacts {
@@ -31,6 +33,14 @@ export class SlackNotifier implements NotificationSender {
   ) {}
 
   async send(n: Notification, r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void> {
+    try {
+      return await this.deliver(n, r, target);
+    } catch (err) {
+      throw asSendError(err); // a 429 becomes the port's SendRateLimitedError
+    }
+  }
+
+  private async deliver(n: Notification, r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void> {
     switch (n.kind) {
       case 'approval.post':
         return this.postApproval(r, target);
@@ -48,7 +58,7 @@ export class SlackNotifier implements NotificationSender {
         await this.client.chat.postMessage({ channel: this.config.approverChannel, ...breakGlassAlert(r, target) });
         return;
       case 'channel.alert':
-        await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...alertMessage(r, n.text ?? '') });
+        await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...alertMessage(r, notificationText(n)) });
         return;
       default:
         await this.dm(r, this.renderDm(n, r, target));

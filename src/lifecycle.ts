@@ -3,7 +3,7 @@
  * conditional write that moves it on, with its audit record and the notifications it owes.
  * Nothing here does I/O; the service applies the result through the store.
  */
-import { type FailureCode, InvalidTransitionError, type RefusalCode } from './domain/errors';
+import { type FailureCode, InvalidTransitionError, type Problem, type RefusalCode } from './domain/errors';
 import { DEFAULT_RETENTION_MS, purgeAtFor } from './domain/retention';
 import { type AccessRequest, type AuditEntry, type Grant, isTerminal, type Notification, type NotificationKind, type RequestStatus } from './domain/types';
 import type { Transition } from './ports';
@@ -35,6 +35,7 @@ export type LifecycleEvent =
    * The policy, decided again (approval click, grant attempt, extension), now refuses it: it ends
    * DENIED by "policy", whatever approvals were recorded. `error` is the policy's explanation (audit only).
    */
+  /** `message`: why, in plain words for the audit (the policy's reason); people read `code` through blocks/. */
   | { type: 'refuse'; code: RefusalCode; rule?: string; message: string }
   /** `error` is AWS's raw message: audit only, under `ref`; people see `code` and `ref`. */
   | { type: 'grant-failed'; error: string; code: FailureCode; ref: string }
@@ -43,7 +44,7 @@ export type LifecycleEvent =
   | { type: 'expire' }
   | { type: 'revoke'; actor: string }
   | { type: 'revoked'; removed: boolean; outcome: 'verified' | 'released'; holders?: string[]; sessions?: string[] }
-  | { type: 'revoke-retry'; error: string; code: FailureCode; ref: string; retryAt: number; alert?: string }
+  | { type: 'revoke-retry'; error: string; code: FailureCode; ref: string; retryAt: number; alert?: Problem }
   | { type: 'claim'; owner: string }
   /** A replica shutting down hands back the intent it holds, so another takes it at once. */
   | { type: 'release'; owner: string };
@@ -73,6 +74,8 @@ interface Step {
   notify?: NotificationKind[];
   details?: Record<string, string>;
   noteText?: string;
+  /** What a notification must say, as a code (blocks/ has the words). */
+  noteProblem?: Problem;
 }
 
 const SYSTEM = 'system';
@@ -245,7 +248,7 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
       actor: SYSTEM,
       set: { failure: e.code, failureRef: e.ref, dueAt: e.retryAt, leaseOwner: undefined, attempts: (r.attempts ?? 0) + 1, ...(e.alert ? { flagged: true } : {}) },
       notify: e.alert ? ['channel.alert'] : [],
-      noteText: e.alert,
+      ...(e.alert ? { noteProblem: e.alert } : {}),
       details: { code: e.code, ref: e.ref, error: e.error, retryAt: iso(e.retryAt) },
     }),
     claim: claimStep('claim-revoke'),
@@ -276,7 +279,7 @@ export function decide(request: AccessRequest, event: LifecycleEvent, ctx: Lifec
   const set = !isTerminal(request.status) && isTerminal(step.status) ? { ...step.set, purgeAt: purgeAtFor(ctx.now, ctx.retentionMs ?? DEFAULT_RETENTION_MS) } : (step.set ?? {});
   const audit: AuditEntry = { at, actor: step.actor, action: step.action, from: request.status, to: step.status, ...(step.details ? { details: step.details } : {}) };
   // Ids sort in the order the transition lists them (the outbox delivers in id order within a time).
-  const notify: Notification[] = (step.notify ?? []).map((kind, i) => ({ id: `${at}-${i}-${ctx.newId()}`, kind, createdAt: at, ...(step.noteText ? { text: step.noteText } : {}) }));
+  const notify: Notification[] = (step.notify ?? []).map((kind, i) => ({ id: `${at}-${i}-${ctx.newId()}`, kind, createdAt: at, ...(step.noteText ? { text: step.noteText } : {}), ...(step.noteProblem ? { problem: step.noteProblem } : {}) }));
   return { id: request.id, expectStatus: request.status, expectVersion: request.version, status: step.status, set, audit, notify };
 }
 

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
 import type { AccessRequest, Notification } from './domain/types';
+import { SendRateLimitedError } from './domain/errors';
 import type { Clock, NotificationSender, RequestStore, Telemetry } from './ports';
 import type { AccessService } from './service';
 
@@ -141,9 +142,9 @@ export class OutboxProcessor {
       this.o.telemetry?.notification('dropped');
       return;
     }
-    // Honour Slack's Retry-After when it gave one (rate limits), else back off exponentially.
-    const { retryAfter } = err as Error & { retryAfter?: number };
-    const delay = Math.max((retryAfter ?? 0) * 1000, Math.min(5 * 60_000, 1_000 * 2 ** (attempts - 1)));
+    // Honour the sender's rate limit when it reported one (SendRateLimitedError), else back off exponentially.
+    const retryAfterMs = err instanceof SendRateLimitedError ? err.retryAfterMs : 0;
+    const delay = Math.max(retryAfterMs, Math.min(5 * 60_000, 1_000 * 2 ** (attempts - 1)));
     this.backoff.set(request.id, this.o.clock.now().getTime() + delay);
     this.o.telemetry?.notification('retried');
     log.warn({ event: 'notify.retry', attempts, retryInMs: delay, err: err.message }, 'notification failed; will retry');

@@ -18,7 +18,7 @@
 import type { JitConfig } from './config-types';
 import { parseHostAddress } from './domain/address';
 import { formatDuration, parseDuration } from './domain/duration';
-import { CannotDecideError, NotAllowedError, type RefusalCode, ValidationError } from './domain/errors';
+import { CannotDecideError, NotAllowedError, type Problem, problem, type RefusalCode, ValidationError } from './domain/errors';
 import { isIn, ruleMatches } from './domain/match';
 import { type AccessRequest, isStsKind, type Principals, STS_MIN_DURATION_MS, type Target } from './domain/types';
 import { approvalsPhrase, type ExtensionHeadroom, MAX_COMMENT_LENGTH, MAX_REASON_LENGTH, type ReminderAudience, type TargetSummary } from './domain/policy-terms';
@@ -84,7 +84,7 @@ export interface PolicyInput {
 }
 
 export type PolicyDecision =
-  | { outcome: 'deny'; code: RefusalCode; rule?: string; message: string; reasons: string[] }
+  | { outcome: 'deny'; code: RefusalCode; rule?: string; problem: Problem; reasons: string[] }
   | { outcome: 'break-glass'; reasons: string[] }
   | { outcome: 'auto'; rule: string; reasons: string[] }
   | { outcome: 'approval'; approvers: Principals; approvalsRequired: number; reasons: string[] };
@@ -116,13 +116,13 @@ export function visibleTargets(config: JitConfig, userId: string, userGroups: Re
  */
 export function redecide(config: JitConfig, request: AccessRequest, ctx: PolicyContext, grantedMs?: number): PolicyDecision {
   const target = findTarget(config, request.targetName);
-  if (!target) return { outcome: 'deny', code: 'target-gone', message: `Target \`${request.targetName}\` is no longer configured.`, reasons: ['the target is no longer configured'] };
+  if (!target) return { outcome: 'deny', code: 'target-gone', problem: problem('target-gone', { target: request.targetName }), reasons: ['the target is no longer configured'] };
   try {
     recheckForGrant(config, request);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     const code: RefusalCode = target.kind !== request.kind ? 'target-changed' : err.field === 'duration' ? 'duration-out-of-bounds' : 'address-invalid';
-    return { outcome: 'deny', code, message: err.message, reasons: [err.message] };
+    return { outcome: 'deny', code, problem: err.problem, reasons: [err.message] };
   }
   const breakGlass = request.breakGlass === true || request.approvedVia === 'break-glass';
   return evaluateRequest(config, { target, requesterId: request.requesterId, durationMs: request.durationMs, breakGlass, ...(grantedMs !== undefined ? { grantedMs } : {}) }, ctx);
@@ -153,20 +153,20 @@ export function referencedGroups(config: JitConfig): string[] {
 /** Validates user input for a new request. Throws ValidationError naming the field and the fix. */
 export function validateSubmission(config: JitConfig, input: SubmissionInput, requesterGroups: ReadonlySet<string> = NO_GROUPS): ValidSubmission {
   const visible = visibleTargets(config, input.requesterId, requesterGroups);
-  const names = visible.length > 0 ? visible.map((t) => `\`${t.name}\``).join(', ') : 'nothing (ask an admin to add you as a requester)';
-  if (!input.targetName) throw new ValidationError(`Say which target you need. You can request: ${names}.`, 'target');
+  const names = visible.map((t) => t.name);
+  if (!input.targetName) throw new ValidationError('target-missing', { visible: names }, 'target');
   const target = visible.find((t) => t.name === input.targetName);
   // A target the user may not request is reported as unknown: its existence is not theirs to know.
-  if (!target) throw new ValidationError(`There is no target called \`${input.targetName}\`. You can request: ${names} (see \`/jit targets\`).`, 'target');
+  if (!target) throw new ValidationError('target-unknown', { target: input.targetName, visible: names }, 'target');
 
-  if (!input.duration) throw new ValidationError(`Say how long you need access, e.g. \`30m\` or \`1h30m\` (${bounds(target)}).`, 'duration');
+  if (!input.duration) throw new ValidationError('duration-missing', bounds(target), 'duration');
   const durationMs = parseDuration(input.duration);
-  if (durationMs === undefined) throw new ValidationError(`\`${input.duration}\` is not a duration. Use forms like \`15m\`, \`1h\` or \`1h30m\` (${bounds(target)}).`, 'duration');
+  if (durationMs === undefined) throw new ValidationError('duration-invalid', { text: input.duration, ...bounds(target) }, 'duration');
   checkDuration(target, durationMs);
 
   let cidr: string | undefined;
   if (target.kind === 'ec2-ssh') cidr = parseHostAddress(input.address).cidr;
-  else if (input.address) throw new ValidationError(`\`${target.name}\` is ${target.kind} access and takes no address: drop \`${input.address}\` and send \`/jit request ${target.name} <duration> <reason>\`.`, 'address');
+  else if (input.address) throw new ValidationError('address-not-taken', { target: target.name, kind: target.kind, address: input.address }, 'address');
 
   const reason = checkReason(input.reason);
   return { target, durationMs, cidr, reason };
@@ -175,8 +175,8 @@ export function validateSubmission(config: JitConfig, input: SubmissionInput, re
 /** The reason for a request or an extension: required, and short enough to show. */
 export function checkReason(text: string | undefined): string {
   const reason = (text ?? '').trim();
-  if (reason === '') throw new ValidationError('Say why you need access: the reason is shown to the approvers and kept in the audit log.', 'reason');
-  if (reason.length > MAX_REASON_LENGTH) throw new ValidationError(`The reason is ${reason.length} characters long; keep it under ${MAX_REASON_LENGTH}.`, 'reason');
+  if (reason === '') throw new ValidationError('reason-missing', {}, 'reason');
+  if (reason.length > MAX_REASON_LENGTH) throw new ValidationError('reason-too-long', { length: reason.length, max: MAX_REASON_LENGTH }, 'reason');
   return reason;
 }
 
@@ -184,7 +184,7 @@ export function checkReason(text: string | undefined): string {
 export function checkComment(text: string | undefined): string | undefined {
   const comment = (text ?? '').trim();
   if (comment === '') return undefined;
-  if (comment.length > MAX_COMMENT_LENGTH) throw new ValidationError(`The note is ${comment.length} characters long; keep it under ${MAX_COMMENT_LENGTH}.`, 'comment');
+  if (comment.length > MAX_COMMENT_LENGTH) throw new ValidationError('comment-too-long', { length: comment.length, max: MAX_COMMENT_LENGTH }, 'comment');
   return comment;
 }
 
@@ -201,15 +201,14 @@ export function evaluateRequest(config: JitConfig, input: PolicyInput, ctx: Poli
   const totalMs = (input.grantedMs ?? 0) + input.durationMs;
 
   if (!canRequest(target, requesterId, ctx.requesterGroups)) {
-    return { outcome: 'deny', code: 'not-requester', message: `You are not among the requesters of \`${target.name}\`.`, reasons: ['not among the target\'s requesters'] };
+    return { outcome: 'deny', code: 'not-requester', problem: problem('not-requester', { target: target.name }), reasons: ['not among the target\'s requesters'] };
   }
   reasons.push(policy.requesters ? 'among the target\'s requesters' : 'the target is open to everyone');
 
   for (const rule of config.denyRules) {
     const m = ruleMatches(rule, target, requesterId, ctx.requesterGroups, ctx.now);
     if (m.matches) {
-      const why = rule.message ? ` ${rule.message}` : '';
-      return { outcome: 'deny', code: 'deny-rule', rule: rule.name, message: `Refused by the deny rule \`${rule.name}\`.${why}`, reasons: [...reasons, `deny rule ${rule.name} matches`] };
+      return { outcome: 'deny', code: 'deny-rule', rule: rule.name, problem: problem('deny-rule', { rule: rule.name, ...(rule.message ? { message: rule.message } : {}) }), reasons: [...reasons, `deny rule ${rule.name} matches`] };
     }
     reasons.push(`deny rule ${rule.name} does not apply: ${m.misses.join('; ')}`);
   }
@@ -219,16 +218,14 @@ export function evaluateRequest(config: JitConfig, input: PolicyInput, ctx: Poli
     return {
       outcome: 'deny',
       code: 'total-cap',
-      message:
-        `\`${target.name}\` grants last at most ${formatDuration(policy.maxTotalDurationMs)} in all, extensions included; ` +
-        (room.canExtend ? `this one can be extended by up to ${formatDuration(room.maxMs)}.` : 'this one cannot be extended further: send a new request when it ends.'),
+      problem: problem('total-cap', { target: target.name, maxTotalMs: policy.maxTotalDurationMs, canExtend: room.canExtend, maxMs: room.maxMs }),
       reasons: [...reasons, `total ${formatDuration(totalMs)} is over maxTotalDuration ${formatDuration(policy.maxTotalDurationMs)}`],
     };
   }
 
   if (input.breakGlass) {
     if (!policy.breakGlass) {
-      return { outcome: 'deny', code: 'break-glass-off', message: `\`${target.name}\` does not allow break-glass access: send the request without \`--break-glass\` for the approvers to decide.`, reasons: [...reasons, 'break-glass is not allowed on this target'] };
+      return { outcome: 'deny', code: 'break-glass-off', problem: problem('break-glass-off', { target: target.name }), reasons: [...reasons, 'break-glass is not allowed on this target'] };
     }
     return { outcome: 'break-glass', reasons: [...reasons, 'break-glass requested and allowed'] };
   }
@@ -252,7 +249,7 @@ export function evaluateRequest(config: JitConfig, input: PolicyInput, ctx: Poli
       return {
         outcome: 'deny',
         code: 'quorum-unreachable',
-        message: `\`${target.name}\` needs ${approvalsPhrase(policy.approvalsRequired)} from approvers other than you, and only ${pool.size} can approve it: ask an admin to add approvers.`,
+        problem: problem('quorum-unreachable', { target: target.name, required: policy.approvalsRequired, available: pool.size }),
         reasons: [...reasons, `quorum of ${policy.approvalsRequired} cannot be met: ${pool.size} approver(s) besides the requester`],
       };
     }
@@ -285,7 +282,7 @@ export function checkCanRevoke(config: JitConfig, request: AccessRequest, actorI
   if (actorId === request.requesterId) return;
   const target = findTarget(config, request.targetName);
   const approver = target ? isApproverOf(target, actorId, actorGroups) : isIn(config.approvers, actorId, actorGroups);
-  if (!approver) throw new NotAllowedError(`Only the requester or an approver can revoke \`${request.id}\`.`);
+  if (!approver) throw new NotAllowedError('cannot-revoke', { id: request.id });
 }
 
 /**
@@ -295,16 +292,16 @@ export function checkCanRevoke(config: JitConfig, request: AccessRequest, actorI
  */
 export function recheckForGrant(config: JitConfig, request: AccessRequest): Target {
   const target = findTarget(config, request.targetName);
-  if (!target) throw new ValidationError(`Target \`${request.targetName}\` is no longer configured.`);
-  if (target.kind !== request.kind) throw new ValidationError(`Target \`${target.name}\` is now of kind ${target.kind}, not ${request.kind}.`);
+  if (!target) throw new ValidationError('target-gone', { target: request.targetName });
+  if (target.kind !== request.kind) throw new ValidationError('target-changed', { target: target.name, kind: target.kind, was: request.kind });
   if (request.extends) {
-    if (request.durationMs <= 0 || request.durationMs > target.maxDurationMs) throw new ValidationError(`An extension of ${formatDuration(request.durationMs)} is outside what \`${target.name}\` allows.`, 'duration');
+    if (request.durationMs <= 0 || request.durationMs > target.maxDurationMs) throw new ValidationError('extension-out-of-bounds', { target: target.name, durationMs: request.durationMs }, 'duration');
   } else {
     checkDuration(target, request.durationMs);
   }
   if (target.kind === 'ec2-ssh') {
     const host = parseHostAddress(request.cidr);
-    if (host.cidr !== request.cidr) throw new ValidationError(`Stored address ${request.cidr} is not a single host.`);
+    if (host.cidr !== request.cidr) throw new ValidationError('stored-address-invalid', { cidr: String(request.cidr) });
   }
   return target;
 }
@@ -313,33 +310,33 @@ export function recheckForGrant(config: JitConfig, request: AccessRequest): Targ
 export function checkNarrowedDuration(target: Target, request: AccessRequest, text: string | undefined): number | undefined {
   if (text === undefined || text.trim() === '') return undefined;
   const ms = parseDuration(text.trim());
-  if (ms === undefined) throw new ValidationError(`\`${text}\` is not a duration. Use forms like \`15m\` or \`1h\`.`, 'duration');
-  if (ms > request.durationMs) throw new ValidationError(`${formatDuration(ms)} is longer than the ${formatDuration(request.durationMs)} asked for: approve as asked, or for less.`, 'duration');
+  if (ms === undefined) throw new ValidationError('narrowed-invalid', { text }, 'duration');
+  if (ms > request.durationMs) throw new ValidationError('narrowed-too-long', { durationMs: ms, askedMs: request.durationMs }, 'duration');
   const min = request.extends ? 60_000 : Math.max(target.minDurationMs, isStsKind(target.kind) ? STS_MIN_DURATION_MS : 0);
-  if (ms < min) throw new ValidationError(`${formatDuration(ms)} is shorter than \`${target.name}\` allows (at least ${formatDuration(min)}).`, 'duration');
+  if (ms < min) throw new ValidationError('narrowed-too-short', { target: target.name, durationMs: ms, minMs: min }, 'duration');
   return ms === request.durationMs ? undefined : ms;
 }
 
 /** Extension length: positive, within the target's maxDuration (the total cap is policy's). */
 export function checkExtensionDuration(target: Target, text: string | undefined): number {
-  if (!text || text.trim() === '') throw new ValidationError(`Say how much longer you need, e.g. \`30m\` (up to ${formatDuration(target.maxDurationMs)}).`, 'duration');
+  if (!text || text.trim() === '') throw new ValidationError('extension-missing', { maxMs: target.maxDurationMs }, 'duration');
   const ms = parseDuration(text.trim());
-  if (ms === undefined) throw new ValidationError(`\`${text}\` is not a duration. Use forms like \`15m\`, \`1h\` or \`1h30m\`.`, 'duration');
-  if (ms < MIN_EXTENSION_MS || ms > target.maxDurationMs) throw new ValidationError(`An extension of ${formatDuration(ms)} is outside what \`${target.name}\` allows: between ${formatDuration(MIN_EXTENSION_MS)} and ${formatDuration(target.maxDurationMs)}.`, 'duration');
+  if (ms === undefined) throw new ValidationError('extension-invalid', { text }, 'duration');
+  if (ms < MIN_EXTENSION_MS || ms > target.maxDurationMs) throw new ValidationError('extension-out-of-range', { target: target.name, durationMs: ms, minMs: MIN_EXTENSION_MS, maxMs: target.maxDurationMs }, 'duration');
   return ms;
 }
 
 function checkDuration(target: Target, durationMs: number): void {
   if (isStsKind(target.kind) && durationMs < STS_MIN_DURATION_MS) {
-    throw new ValidationError(`${formatDuration(durationMs)} is too short for \`${target.name}\`: AWS STS issues credentials for at least 15 minutes, so ask for 15m or more (up to ${formatDuration(target.maxDurationMs)}).`, 'duration');
+    throw new ValidationError('duration-sts-too-short', { target: target.name, durationMs, maxMs: target.maxDurationMs }, 'duration');
   }
   if (durationMs < target.minDurationMs || durationMs > target.maxDurationMs) {
-    throw new ValidationError(`${formatDuration(durationMs)} is outside what \`${target.name}\` allows: ${bounds(target)}.`, 'duration');
+    throw new ValidationError('duration-out-of-bounds', { target: target.name, durationMs, ...bounds(target) }, 'duration');
   }
 }
 
-function bounds(target: Target): string {
-  return `between ${formatDuration(target.minDurationMs)} and ${formatDuration(target.maxDurationMs)}`;
+function bounds(target: Target): { minMs: number; maxMs: number } {
+  return { minMs: target.minDurationMs, maxMs: target.maxDurationMs };
 }
 
 /** The targets `userId` may request, with how their requests would be decided right now. */
@@ -386,6 +383,6 @@ export function canExtendGrant(config: JitConfig, grant: AccessRequest): boolean
 /** The extension form's duration: a valid extension length (checkExtensionDuration) within the grant's headroom. */
 export function checkExtensionWithin(target: Target, room: ExtensionHeadroom, text: string | undefined): number {
   const ms = checkExtensionDuration(target, text);
-  if (ms > room.maxMs) throw new ValidationError(`\`${target.name}\` grants last at most ${formatDuration(target.policy.maxTotalDurationMs)} in all: this one can be extended by up to ${formatDuration(room.maxMs)}.`, 'duration');
+  if (ms > room.maxMs) throw new ValidationError('extension-over-total', { target: target.name, maxTotalMs: target.policy.maxTotalDurationMs, maxMs: room.maxMs }, 'duration');
   return ms;
 }

@@ -213,6 +213,7 @@ export interface RevokeResult {
  * message reference when it posted the approval message, so later updates edit it in place.
  */
 export interface NotificationSender {
+  /** Delivers one notification; throws SendRateLimitedError (domain/errors) when the platform asks to slow down. */
   send(notification: Notification, request: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void>;
   /** Posts an alert that belongs to no request (drift sweep findings) to the approver channel. */
   alert(title: string, text: string): Promise<void>;

@@ -10,6 +10,8 @@
  *   - nothing outside test/ imports test/ (the stand-ins shared with the demo and the bench live in
  *     testkit/), and shipped code (src, handlers, blocks, slack) never imports testkit/;
  *   - shipped code has no import cycles among the modules it loads at run time.
+ *   - the core writes no Slack: no mrkdwn backticks and no `/jit` hints in the string literals of
+ *     src/ (comments may); it returns problem codes, blocks/errors.ts has the words.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
@@ -131,4 +133,130 @@ it('shipped code has no import cycles (what loads at run time)', () => {
   expect(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']]]))).toEqual(['a.ts → b.ts → c.ts → a.ts']);
   // And the graph does resolve imports to files (index.ts included).
   expect(graph.get(join('src', 'main.ts'))).toEqual(expect.arrayContaining([join('src', 'config.ts')]));
+});
+
+/** The text of every string literal and template literal (its text parts, not its ${} code) in `source`, with its line; comments skipped. */
+function literals(source: string): { line: number; text: string }[] {
+  const out: { line: number; text: string }[] = [];
+  const braces: number[] = []; // for each open template ${, the brace depth it started at
+  let depth = 0;
+  let i = 0;
+  let prev = ''; // last significant character of code (decides whether `/` starts a regex)
+  let word = ''; // last identifier-like word of code
+  const lineAt = (at: number) => source.slice(0, at).split('\n').length;
+  const template = (start: number): number => {
+    // reads template text from `start` (just after ` or }) to the closing ` or the next ${
+    let text = '';
+    let j = start;
+    while (j < source.length) {
+      const c = source[j]!;
+      if (c === '\\') {
+        text += source.slice(j, j + 2);
+        j += 2;
+      } else if (c === '`') {
+        out.push({ line: lineAt(start), text });
+        return j + 1;
+      } else if (c === '$' && source[j + 1] === '{') {
+        out.push({ line: lineAt(start), text });
+        braces.push(depth);
+        depth++;
+        return j + 2;
+      } else {
+        text += c;
+        j++;
+      }
+    }
+    return j;
+  };
+  while (i < source.length) {
+    const c = source[i]!;
+    const next = source[i + 1];
+    if (c === '/' && next === '/') {
+      i = source.indexOf('\n', i);
+      if (i === -1) break;
+    } else if (c === '/' && next === '*') {
+      i = source.indexOf('*/', i + 2) + 2;
+      if (i === 1) break;
+    } else if (c === '"' || c === "'") {
+      let j = i + 1;
+      let text = '';
+      while (j < source.length && source[j] !== c) {
+        if (source[j] === '\\') {
+          text += source.slice(j, j + 2);
+          j += 2;
+        } else text += source[j++];
+      }
+      out.push({ line: lineAt(i), text });
+      i = j + 1;
+      prev = c;
+      word = '';
+    } else if (c === '`') {
+      i = template(i + 1);
+      prev = '`';
+      word = '';
+    } else if (c === '/' && (prev === '' || '(,=:[!&|?{};+-*%<>~^'.includes(prev) || ['return', 'typeof', 'case', 'in', 'of'].includes(word))) {
+      // a regular expression literal: skip it (character classes may hold / and quotes)
+      let j = i + 1;
+      let inClass = false;
+      while (j < source.length && (source[j] !== '/' || inClass)) {
+        if (source[j] === '\\') j++;
+        else if (source[j] === '[') inClass = true;
+        else if (source[j] === ']') inClass = false;
+        j++;
+      }
+      i = j + 1;
+      while (/[a-z]/i.test(source[i] ?? '')) i++;
+      prev = '/';
+      word = '';
+    } else if (c === '}' && braces.length > 0 && braces[braces.length - 1] === depth - 1) {
+      braces.pop();
+      depth--;
+      i = template(i + 1);
+      prev = '`';
+      word = '';
+    } else {
+      if (c === '{') depth++;
+      if (c === '}') depth--;
+      if (/\s/.test(c)) {
+        i++;
+        continue;
+      }
+      if (/[\w$]/.test(c)) word = /[\w$]/.test(prev) ? word + c : c;
+      else word = '';
+      prev = c;
+      i++;
+    }
+  }
+  return out;
+}
+
+/**
+ * Literals under src/ that may hold a backtick or a `/jit` hint, each for a reason; keep this short.
+ * Config errors and doctor output are read by operators on the console (and quoted in `/jit doctor`),
+ * not user replies: they keep their plain words.
+ */
+const SLACK_WORDS_ALLOWED: { file: string; text: string; why: string }[] = [
+  { file: join('src', 'config.ts'), text: '(`tags` are the target', why: 'a config error for the operator: quotes a YAML key' },
+  { file: join('src', 'store', 'doctor.ts'), text: '/jit doctor checks it from inside the bot', why: 'doctor output on the console, naming the command that checks from inside' },
+];
+
+/** A `/jit` command hint (not a path such as ./jit.config.yaml). */
+const JIT_HINT = /(?<![\w.])\/jit(?![\w.-])/;
+
+/** `file:line: text` for each string or template literal under `dir` with a backtick or a `/jit` hint in its text. */
+function slackWords(dir: string): string[] {
+  return files(dir).flatMap((f) =>
+    literals(readFileSync(join(ROOT, f), 'utf8'))
+      .filter((l) => l.text.includes('`') || JIT_HINT.test(l.text))
+      .filter((l) => !SLACK_WORDS_ALLOWED.some((a) => a.file === f && l.text.includes(a.text)))
+      .map((l) => `${f}:${l.line}: ${l.text}`),
+  );
+}
+
+it('the core writes no Slack: no backticks and no /jit hints in the string literals of src/ (blocks/ has the words)', () => {
+  expect(slackWords('src')).toEqual([]);
+  // The scanner sees literals, not comments, so the rule can fail: blocks/ holds both kinds of words.
+  expect(slackWords('blocks').some((l) => l.includes('/jit'))).toBe(true);
+  expect(slackWords('blocks').some((l) => l.includes('`'))).toBe(true);
+  expect(literals('// `/jit` in a comment\n/* `x` */ const a = /`[/jit]`/; const b = `${\'`\'}`;').map((l) => l.text)).toEqual(['', '`', '']);
 });

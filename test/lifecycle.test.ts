@@ -2,6 +2,9 @@ import { InvalidTransitionError } from '../src/domain/errors';
 import { type AccessRequest, type RequestStatus, TERMINAL_STATUSES } from '../src/domain/types';
 import { acceptedEvents, applyTransition, decide, type LifecycleContext, type LifecycleEvent } from '../src/lifecycle';
 import { pendingRequest } from './support/requests';
+import { problem } from '../src/domain/errors';
+
+const STILL_FAILING = problem('revoke-failing', { id: 'jit-r1', target: 'prod-bastion', failure: 'aws-error', ref: 'REF00004' });
 
 const NOW = '2026-11-22T10:10:00.000Z';
 let n = 0;
@@ -145,11 +148,11 @@ describe('timing rules', () => {
 
   it('counts retries and alerts once asked to', () => {
     const r = inState('REVOKING', { attempts: 4 });
-    const t = decide(r, { type: 'revoke-retry', error: 'boom', code: 'aws-error', ref: 'REF00004', retryAt: 1, alert: 'still failing' }, ctx());
+    const t = decide(r, { type: 'revoke-retry', error: 'boom', code: 'aws-error', ref: 'REF00004', retryAt: 1, alert: STILL_FAILING }, ctx());
     // The code and the reference are what people see; AWS's message stays in the audit under the reference.
     expect(t.set).toMatchObject({ attempts: 5, dueAt: 1, failure: 'aws-error', failureRef: 'REF00004', flagged: true });
     expect(t.audit?.details).toMatchObject({ code: 'aws-error', ref: 'REF00004', error: 'boom' });
-    expect(t.notify).toEqual([expect.objectContaining({ kind: 'channel.alert', text: 'still failing' })]);
+    expect(t.notify).toEqual([expect.objectContaining({ kind: 'channel.alert', problem: STILL_FAILING })]);
   });
 
   it('leaves the due index when resolved', () => {

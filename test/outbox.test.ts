@@ -4,6 +4,7 @@
  */
 import pino from 'pino';
 import { parseConfig } from '../src/config';
+import { SendRateLimitedError } from '../src/domain/errors';
 import type { AccessRequest, Notification } from '../src/domain/types';
 import { decide } from '../src/lifecycle';
 import { OutboxProcessor } from '../src/outbox';
@@ -23,11 +24,14 @@ targets: [{ name: prod-bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abc
 class RecordingSender implements NotificationSender {
   readonly sent: Array<{ owner: string; kind: string; id: string }> = [];
   failures = 0;
+  /** When set, failures are the port's rate limit: try again after this long. */
+  retryAfterMs?: number;
   constructor(private readonly owner: string) {}
   async send(n: Notification, r: AccessRequest) {
     await new Promise((resolve) => setTimeout(resolve, 5)); // a Web API round trip
     if (this.failures > 0) {
       this.failures--;
+      if (this.retryAfterMs !== undefined) throw new SendRateLimitedError(this.retryAfterMs);
       throw Object.assign(new Error('An API error occurred: ratelimited'), { code: 'slack_webapi_rate_limited_error' });
     }
     this.sent.push({ owner: this.owner, kind: n.kind, id: r.id });
@@ -91,6 +95,38 @@ it('a failing Slack keeps messages queued with backoff, then delivers them', asy
   stored = await store.get(r.id);
   expect(stored!.outbox).toEqual({});
   expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+});
+
+it('a rate-limited sender (SendRateLimitedError) is retried no sooner than it asked', async () => {
+  const r = await deniedRequest();
+  const sender = new RecordingSender('a');
+  sender.failures = 1;
+  sender.retryAfterMs = 30_000;
+  const p = new OutboxProcessor({ store, sender, config, clock, log, owner: 'a', claimMs: 1 });
+  await p.drain();
+  clock.advance(5_000); // well past the first exponential step (1 s), inside the sender's 30 s
+  await p.drain();
+  expect(sender.sent).toHaveLength(0);
+  expect(Object.values((await store.get(r.id))!.outbox).find((n) => n.kind === 'approval.post')!.attempts).toBe(1);
+  clock.advance(25_001);
+  await p.drain();
+  expect((await store.get(r.id))!.outbox).toEqual({});
+  expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+});
+
+it('the outbox reads rate limits only from the port: a Slack-shaped retryAfter on a plain error is not honoured', async () => {
+  const r = await deniedRequest();
+  const slackShaped: NotificationSender = {
+    send: async () => {
+      throw Object.assign(new Error('An API error occurred: ratelimited'), { code: 'slack_webapi_rate_limited_error', retryAfter: 30 });
+    },
+    alert: async () => {},
+  };
+  const p = new OutboxProcessor({ store, sender: slackShaped, config, clock, log, owner: 'a', claimMs: 1 });
+  await p.drain();
+  clock.advance(1_001); // the first exponential step, not Slack's 30 s
+  await p.drain();
+  expect(Object.values((await store.get(r.id))!.outbox).find((n) => n.kind === 'approval.post')!.attempts).toBe(2);
 });
 
 it('a store failure during delivery is logged, never an unhandled rejection, and stop() waits for everything', async () => {

@@ -15,6 +15,7 @@ import type { GroupDirectory } from '../src/ports';
 import { describePolicy } from '../src/policy-report';
 import { AccessService } from '../src/service';
 import type { DynamoRequestStore } from '../src/store/dynamo';
+import { wordsOf } from './support/words';
 import { FakeClock } from './support/clock';
 import { useEmbeddedDynamo } from './support/store';
 
@@ -113,7 +114,8 @@ describe('precheckDecision (the decision form, before the ack)', () => {
     expect(note).toMatchObject({ field: 'comment' });
     const longer = await refusal(svc.precheckDecision(r.id, 'U0APPROVER', 'approve', { duration: '3h' }));
     expect(longer).toBeInstanceOf(ValidationError);
-    expect(longer).toMatchObject({ field: 'duration', message: expect.stringContaining('longer than the 2h asked for') });
+    expect(longer).toMatchObject({ field: 'duration' });
+    expect(wordsOf(longer)).toContain('longer than the 2h asked for');
   });
 
   it('says nothing about the request to a non-decider: the refusal comes from approve, after the ack', async () => {
@@ -137,7 +139,7 @@ describe('extension form (opening: extensionLimit; submitting: precheckExtension
     for (const actor of [STRANGER, 'U0APPROVER']) {
       const err = await refusal(svc.extensionLimit(grant.id, actor));
       expect(err).toBeInstanceOf(NotFoundError);
-      expect((err as Error).message).toEqual((await refusal(svc.extensionLimit('jit-0000000000', actor)) as Error).message.replace('jit-0000000000', grant.id));
+      expect(wordsOf(err)).toEqual(wordsOf(await refusal(svc.extensionLimit('jit-0000000000', actor))).replace('jit-0000000000', grant.id));
     }
     expect(await svc.extensionLimit(grant.id, REQUESTER)).toMatchObject({ request: { id: grant.id }, maxMs: 60 * MIN, canExtend: true });
   });
@@ -146,7 +148,8 @@ describe('extension form (opening: extensionLimit; submitting: precheckExtension
     const grant = await active();
     const over = await refusal(svc.precheckExtension(grant.id, REQUESTER, { duration: '2h', reason: 'not done yet' }));
     expect(over).toBeInstanceOf(ValidationError);
-    expect(over).toMatchObject({ field: 'duration', message: '`prod-bastion` grants last at most 3h in all: this one can be extended by up to 1h.' });
+    expect(over).toMatchObject({ field: 'duration' });
+    expect(wordsOf(over)).toBe('`prod-bastion` grants last at most 3h in all: this one can be extended by up to 1h.');
     expect(await refusal(svc.precheckExtension(grant.id, REQUESTER, { duration: 'soon', reason: 'x' }))).toMatchObject({ field: 'duration' });
     expect(await refusal(svc.precheckExtension(grant.id, REQUESTER, { duration: '30m', reason: ' ' }))).toMatchObject({ field: 'reason' });
     await expect(svc.precheckExtension(grant.id, REQUESTER, { duration: '30m', reason: 'not done yet' })).resolves.toBeUndefined();

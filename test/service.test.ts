@@ -6,6 +6,7 @@ import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand
 import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
 import { Ec2SshProvider } from '../src/aws/ec2-ssh';
+import { notificationText } from '../blocks/errors';
 import { parseConfig } from '../src/config';
 import { CannotDecideError, NotFoundError } from '../src/domain/errors';
 import type { AccessRequest } from '../src/domain/types';
@@ -107,7 +108,7 @@ it('keeps retrying a failing revoke, alerts the approver channel once, then fini
   expect(current).toMatchObject({ status: 'REVOKING', attempts: 7 });
   const alerts = Object.values(current!.outbox).filter((n) => n.kind === 'channel.alert');
   expect(alerts).toHaveLength(1);
-  expect(alerts[0]!.text).toMatch(/keeps failing/);
+  expect(notificationText(alerts[0]!)).toMatch(/keeps failing/);
   ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
   clock.advance(MIN);
   expect(await svc.processDue(r.id)).toMatchObject({ status: 'REVOKED', endReason: 'expired' });

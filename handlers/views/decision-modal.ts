@@ -12,6 +12,7 @@ import type { HandlerDeps } from '../deps';
 import { badIdText } from '../../blocks/command';
 import { isRequestId } from '../../src/domain/ids';
 import { userMessage, warnBadId } from '../errors';
+import { errorText } from '../../blocks/errors';
 
 export function decisionModalSubmission({ service, log }: HandlerDeps, decision: 'approve' | 'deny') {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
@@ -30,7 +31,7 @@ export function decisionModalSubmission({ service, log }: HandlerDeps, decision:
     } catch (err) {
       if (err instanceof ValidationError) {
         const block = err.field === 'duration' ? BLOCK_DECISION_DURATION : BLOCK_COMMENT;
-        await ack({ response_action: 'errors', errors: { [block]: err.message.slice(0, 150) } });
+        await ack({ response_action: 'errors', errors: { [block]: errorText(err).slice(0, 150) } });
         return;
       }
       throw err;

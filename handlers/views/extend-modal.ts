@@ -11,6 +11,7 @@ import type { HandlerDeps } from '../deps';
 import { badIdText } from '../../blocks/command';
 import { isRequestId } from '../../src/domain/ids';
 import { userMessage, warnBadId } from '../errors';
+import { errorText } from '../../blocks/errors';
 
 export function extendModalSubmission({ service, log }: HandlerDeps) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
@@ -28,7 +29,7 @@ export function extendModalSubmission({ service, log }: HandlerDeps) {
     } catch (err) {
       if (err instanceof ValidationError) {
         const block = err.field === 'reason' ? BLOCK_EXTEND_REASON : BLOCK_EXTEND_DURATION;
-        await ack({ response_action: 'errors', errors: { [block]: err.message.slice(0, 150) } });
+        await ack({ response_action: 'errors', errors: { [block]: errorText(err).slice(0, 150) } });
         return;
       }
       // Not the requester, grant ended: said after the ack, by DM.

@@ -10,6 +10,7 @@ import { readRequestModal } from '../../blocks/modal';
 import { ValidationError } from '../../src/domain/errors';
 import type { HandlerDeps } from '../deps';
 import { userMessage } from '../errors';
+import { errorText } from '../../blocks/errors';
 
 const FIELD_BLOCK: Record<string, string> = { target: BLOCK_TARGET, duration: BLOCK_DURATION, address: BLOCK_ADDRESS, reason: BLOCK_REASON };
 
@@ -22,7 +23,7 @@ export function requestModalSubmission({ service, log }: HandlerDeps) {
       await service.precheck(input);
     } catch (err) {
       if (err instanceof ValidationError) {
-        await ack({ response_action: 'errors', errors: { [FIELD_BLOCK[err.field ?? 'reason'] ?? BLOCK_REASON]: err.message.slice(0, 150) } });
+        await ack({ response_action: 'errors', errors: { [FIELD_BLOCK[err.field ?? 'reason'] ?? BLOCK_REASON]: errorText(err).slice(0, 150) } });
         return;
       }
       // Anything else (Slack user groups unreadable): close the form and say so by DM.

@@ -86,7 +86,7 @@ export function ssmSessionPolicy(scope: SsmPolicyScope): string {
   });
   if (policy.length > SESSION_POLICY_MAX_CHARS) {
     throw new ValidationError(
-      `${scope.instanceIds.length} nodes do not fit in one session policy (${policy.length} characters; STS accepts at most ${SESSION_POLICY_MAX_CHARS}): list fewer instanceIds or narrow the tags`,
+      'plain', { text: `${scope.instanceIds.length} nodes do not fit in one session policy (${policy.length} characters; STS accepts at most ${SESSION_POLICY_MAX_CHARS}): list fewer instanceIds or narrow the tags` },
       'target',
     );
   }
@@ -121,7 +121,7 @@ export class SsmSessionProvider implements AccessProvider {
     const listed = await this.listedNodes(client, target, region);
     const tagged = await this.taggedNodes(client, target, region);
     const problems = [...listed.problems, ...tagged.problems];
-    if (problems.length > 0) throw new ValidationError(`Target ${target.name} (${region}): ${problems.join('; ')}`, 'target');
+    if (problems.length > 0) throw new ValidationError('plain', { text: `Target ${target.name} (${region}): ${problems.join('; ')}` }, 'target');
     return [...new Set([...listed.nodes, ...tagged.nodes])];
   }
 

@@ -212,7 +212,7 @@ export class StsSessions {
       const out = await this.iam.send(new GetRoleCommand({ RoleName: roleName(roleArn) }));
       seconds = out.Role?.MaxSessionDuration ?? 3_600;
     } catch (err) {
-      if (errorCode(err) === 'NoSuchEntity') throw new ValidationError(`role ${roleArn} does not exist`, 'target');
+      if (errorCode(err) === 'NoSuchEntity') throw new ValidationError('plain', { text: `role ${roleArn} does not exist` }, 'target');
       throw awsFailure(err, `Reading role ${roleArn}`, 'the bot needs iam:GetRole on the role');
     }
     this.roleMax.set(roleArn, { seconds, at: now });

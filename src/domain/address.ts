@@ -1,54 +1,52 @@
 /**
  * Strict single-host address validation for security-group rules. AWS quietly widens a CIDR
  * such as "1.2.3.4/0" to 0.0.0.0/0, so only a lone host (/32 or /128) of a routable kind is
- * accepted; everything else is refused with a message that says what to send instead.
+ * accepted; everything else is refused with a problem code (blocks/errors.ts says what to send instead).
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { ValidationError } from './errors';
 import type { HostCidr } from './types';
 
-const HINT = 'Send the single public address you will connect from, e.g. `203.0.113.7` (or `2001:db8::7`).';
-
 export function parseHostAddress(raw: string | undefined): HostCidr {
   const text = (raw ?? '').trim();
-  if (text === '') throw new ValidationError(`An address is required for SSH access. ${HINT}`, 'address');
+  if (text === '') throw new ValidationError('address-missing', {}, 'address');
   const slash = text.indexOf('/');
   const addr = slash === -1 ? text : text.slice(0, slash);
   const prefix = slash === -1 ? undefined : text.slice(slash + 1);
 
   if (isIPv4(addr)) {
     if (prefix !== undefined && prefix !== '32') {
-      throw new ValidationError(`\`${text}\` is a network, not one address: only /32 is allowed. ${HINT}`, 'address');
+      throw new ValidationError('address-network', { text, prefix: 32 }, 'address');
     }
     const octets = addr.split('.').map(Number) as [number, number, number, number];
     const [a, b] = octets;
-    if (a === 0) throw new ValidationError(`\`${addr}\` is not a usable source address. ${HINT}`, 'address');
-    if (a === 127) throw new ValidationError(`\`${addr}\` is a loopback address. ${HINT}`, 'address');
-    if (a >= 224) throw new ValidationError(`\`${addr}\` is a multicast, reserved or broadcast address. ${HINT}`, 'address');
-    if (a === 169 && b === 254) throw new ValidationError(`\`${addr}\` is a link-local address. ${HINT}`, 'address');
+    if (a === 0) throw new ValidationError('address-unusable', { address: addr, why: 'unusable' }, 'address');
+    if (a === 127) throw new ValidationError('address-unusable', { address: addr, why: 'loopback' }, 'address');
+    if (a >= 224) throw new ValidationError('address-unusable', { address: addr, why: 'multicast-reserved-broadcast' }, 'address');
+    if (a === 169 && b === 254) throw new ValidationError('address-unusable', { address: addr, why: 'link-local' }, 'address');
     const normal = octets.join('.');
     return { cidr: `${normal}/32`, address: normal, family: 4 };
   }
 
   if (isIPv6(addr)) {
     if (prefix !== undefined && prefix !== '128') {
-      throw new ValidationError(`\`${text}\` is a network, not one address: only /128 is allowed. ${HINT}`, 'address');
+      throw new ValidationError('address-network', { text, prefix: 128 }, 'address');
     }
     const groups = expandIPv6(addr);
-    if (groups.every((g) => g === 0)) throw new ValidationError(`\`${addr}\` is the unspecified address. ${HINT}`, 'address');
+    if (groups.every((g) => g === 0)) throw new ValidationError('address-unusable', { address: addr, why: 'unspecified' }, 'address');
     if (groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1) {
-      throw new ValidationError(`\`${addr}\` is a loopback address. ${HINT}`, 'address');
+      throw new ValidationError('address-unusable', { address: addr, why: 'loopback' }, 'address');
     }
-    if ((groups[0]! & 0xff00) === 0xff00) throw new ValidationError(`\`${addr}\` is a multicast address. ${HINT}`, 'address');
-    if ((groups[0]! & 0xffc0) === 0xfe80) throw new ValidationError(`\`${addr}\` is a link-local address. ${HINT}`, 'address');
+    if ((groups[0]! & 0xff00) === 0xff00) throw new ValidationError('address-unusable', { address: addr, why: 'multicast' }, 'address');
+    if ((groups[0]! & 0xffc0) === 0xfe80) throw new ValidationError('address-unusable', { address: addr, why: 'link-local' }, 'address');
     if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-      throw new ValidationError(`\`${addr}\` is an IPv4-mapped address: send the IPv4 address itself.`, 'address');
+      throw new ValidationError('address-v4-mapped', { address: addr }, 'address');
     }
     const normal = compressIPv6(groups);
     return { cidr: `${normal}/128`, address: normal, family: 6 };
   }
 
-  throw new ValidationError(`\`${text}\` is not an IP address. ${HINT}`, 'address');
+  throw new ValidationError('address-not-ip', { text }, 'address');
 }
 
 /** True when the text looks like an address attempt (digits/dots, hex/colons, optional prefix). */

@@ -1,45 +1,148 @@
 /**
- * Domain errors. Each carries a message written for the person who caused it: what is wrong and
- * what to do. Adapters map these to Slack replies; nothing else needs to parse them.
+ * Domain errors. Each carries a problem: a code and its parameters (what is wrong, in data), never
+ * words. blocks/errors.ts turns every code into what the person who caused it reads (what is
+ * wrong and what to do, with the `/jit` hints); err.message is for logs only: the code and the
+ * parameters as JSON (or, for 'plain', the plain text an adapter or the lifecycle wrote).
  */
-import type { AccessRequest } from './types';
+import type { AccessRequest, RequestStatus } from './types';
+
+/** The kinds of address that are not one usable host (parseHostAddress). */
+export type UnusableAddress = 'unusable' | 'loopback' | 'multicast-reserved-broadcast' | 'link-local' | 'unspecified' | 'multicast';
+
+/**
+ * Every problem the core reports to a person, with its parameters. Durations are in ms; names are
+ * raw (blocks/ formats and quotes them). Add a code here and its words in blocks/errors.ts.
+ */
+export interface ProblemParams {
+  /** Plain text written by an adapter (AWS, store) or the lifecycle: no Slack markup, shown as is. */
+  plain: { text: string };
+  'target-missing': { visible: string[] };
+  'target-unknown': { target: string; visible: string[] };
+  'duration-missing': { minMs: number; maxMs: number };
+  'duration-invalid': { text: string; minMs: number; maxMs: number };
+  'duration-sts-too-short': { target: string; durationMs: number; maxMs: number };
+  'duration-out-of-bounds': { target: string; durationMs: number; minMs: number; maxMs: number };
+  'address-not-taken': { target: string; kind: string; address: string };
+  'reason-missing': Record<string, never>;
+  'reason-too-long': { length: number; max: number };
+  'comment-too-long': { length: number; max: number };
+  'target-gone': { target: string };
+  'target-changed': { target: string; kind: string; was: string };
+  'extension-out-of-bounds': { target: string; durationMs: number };
+  'stored-address-invalid': { cidr: string };
+  'narrowed-invalid': { text: string };
+  'narrowed-too-long': { durationMs: number; askedMs: number };
+  'narrowed-too-short': { target: string; durationMs: number; minMs: number };
+  'extension-missing': { maxMs: number };
+  'extension-invalid': { text: string };
+  'extension-out-of-range': { target: string; durationMs: number; minMs: number; maxMs: number };
+  'extension-over-total': { target: string; maxTotalMs: number; maxMs: number };
+  'not-requester': { target: string };
+  'deny-rule': { rule: string; message?: string };
+  'total-cap': { target: string; maxTotalMs: number; canExtend: boolean; maxMs: number };
+  'break-glass-off': { target: string };
+  'quorum-unreachable': { target: string; required: number; available: number };
+  'cannot-decide': Record<string, never>;
+  'cannot-revoke': { id: string };
+  'extend-target-gone': { target: string; id: string };
+  'extension-waiting': { id: string; waiting: string; durationMs: number };
+  'already-approved': { id: string; left: number };
+  'not-break-glass': { id: string };
+  'already-reviewed': { id: string };
+  'revoke-pending': { id: string };
+  'being-granted': { id: string };
+  'being-revoked': { id: string };
+  'no-credentials': { id: string; kind: string };
+  'not-a-request-id': Record<string, never>;
+  'no-such-request': { id: string; verb?: string };
+  'already-resolved': { id: string; status: RequestStatus };
+  'not-eligible': Record<string, never>;
+  'profile-unknown': Record<string, never>;
+  'rate-limited': { limit: 'requests' | 'breakGlass'; max: number; perMs: number; waitMs: number; retryAt: string };
+  'address-missing': Record<string, never>;
+  'address-network': { text: string; prefix: 32 | 128 };
+  'address-unusable': { address: string; why: UnusableAddress };
+  'address-v4-mapped': { address: string };
+  'address-not-ip': { text: string };
+  /** An alert for the approver channel: revoking keeps failing (the failure code and its reference, never AWS's message). */
+  'revoke-failing': { id: string; target: string; failure: FailureCode; ref: string };
+}
+export type ProblemCode = keyof ProblemParams;
+
+const PROBLEM_CODE_SET: Record<ProblemCode, true> = {
+  plain: true, 'target-missing': true, 'target-unknown': true, 'duration-missing': true, 'duration-invalid': true, 'duration-sts-too-short': true,
+  'duration-out-of-bounds': true, 'address-not-taken': true, 'reason-missing': true, 'reason-too-long': true, 'comment-too-long': true, 'target-gone': true,
+  'target-changed': true, 'extension-out-of-bounds': true, 'stored-address-invalid': true, 'narrowed-invalid': true, 'narrowed-too-long': true,
+  'narrowed-too-short': true, 'extension-missing': true, 'extension-invalid': true, 'extension-out-of-range': true, 'extension-over-total': true,
+  'not-requester': true, 'deny-rule': true, 'total-cap': true, 'break-glass-off': true, 'quorum-unreachable': true, 'cannot-decide': true,
+  'cannot-revoke': true, 'extend-target-gone': true, 'extension-waiting': true, 'already-approved': true, 'not-break-glass': true,
+  'already-reviewed': true, 'revoke-pending': true, 'being-granted': true, 'being-revoked': true, 'no-credentials': true, 'not-a-request-id': true,
+  'no-such-request': true, 'already-resolved': true, 'not-eligible': true, 'profile-unknown': true, 'rate-limited': true, 'address-missing': true,
+  'address-network': true, 'address-unusable': true, 'address-v4-mapped': true, 'address-not-ip': true, 'revoke-failing': true,
+};
+/** Every problem code, once (blocks/ must have words for each: test/blocks/errors.test.ts). */
+export const PROBLEM_CODES = Object.keys(PROBLEM_CODE_SET) as ProblemCode[];
+
+/** A code with its parameters. */
+export type Problem = { [C in ProblemCode]: { code: C; params: ProblemParams[C] } }[ProblemCode];
+
+export function problem<C extends ProblemCode>(code: C, params: ProblemParams[C]): Problem {
+  return { code, params } as Problem;
+}
+
+/** What err.message says of a problem (logs only): the plain text, or the code and its parameters as JSON. */
+export function problemLogText(p: Problem): string {
+  if (p.code === 'plain') return p.params.text;
+  return Object.keys(p.params).length > 0 ? `${p.code} ${JSON.stringify(p.params)}` : p.code;
+}
 
 export abstract class JitError extends Error {
   abstract readonly code: string;
-  constructor(message: string) {
-    super(message);
+  /** What went wrong, as a code and parameters: blocks/errors.ts has the words. */
+  readonly problem: Problem;
+  constructor(problemOrText: Problem | string) {
+    const p = typeof problemOrText === 'string' ? problem('plain', { text: problemOrText }) : problemOrText;
+    super(problemLogText(p));
+    this.problem = p;
     this.name = new.target.name;
   }
 }
 
-/** Bad input from a user: shown to them as-is. Nothing was stored. */
-export class ValidationError extends JitError {
+/** Bad input from a user: shown to them. Nothing was stored. */
+export class ValidationError<C extends ProblemCode = ProblemCode> extends JitError {
   readonly code = 'validation';
-  constructor(message: string, readonly field?: string) {
-    super(message);
+  constructor(what: C, params: ProblemParams[C], readonly field?: string) {
+    super(problem(what, params));
   }
 }
 
 /** The actor may not do this (not an approver, self-approval, not the requester). */
-export class NotAllowedError extends JitError {
+export class NotAllowedError<C extends ProblemCode = ProblemCode> extends JitError {
   readonly code = 'not_allowed';
+  constructor(what: C, params: ProblemParams[C]) {
+    super(problem(what, params));
+  }
 }
 
-export class NotFoundError extends JitError {
+export class NotFoundError<C extends ProblemCode = ProblemCode> extends JitError {
   readonly code = 'not_found';
+  constructor(what: C, params: ProblemParams[C]) {
+    super(problem(what, params));
+  }
 }
 
 /**
  * The request has already moved on (resolved, expired, decided by someone else). Carries the
- * request as it stands, so the reply can say who decided (the message itself names no one).
+ * request as it stands, so the reply can say who decided (the problem itself names no one).
  */
-export class AlreadyResolvedError extends JitError {
+export class AlreadyResolvedError<C extends ProblemCode = ProblemCode> extends JitError {
   readonly code = 'already_resolved';
   constructor(
-    message: string,
+    what: C,
+    params: ProblemParams[C],
     readonly request?: AccessRequest,
   ) {
-    super(message);
+    super(problem(what, params));
   }
 }
 
@@ -73,7 +176,7 @@ export class GrantError extends JitError {
  */
 export class CannotDecideError extends NotAllowedError {
   constructor() {
-    super("You can't approve this request.");
+    super('cannot-decide', {});
   }
 }
 
@@ -130,3 +233,15 @@ export class ReferencedFailureError extends JitError {
  */
 export const REFUSAL_CODES = ['deny-rule', 'not-requester', 'target-gone', 'target-changed', 'duration-out-of-bounds', 'address-invalid', 'break-glass-off', 'total-cap', 'quorum-unreachable'] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+/**
+ * A notification sender (NotificationSender port) was told to slow down: try again after
+ * `retryAfterMs`. Adapters build it from their platform's rate-limit answer (Slack's 429 with
+ * Retry-After); the outbox backs off by it without knowing the platform.
+ */
+export class SendRateLimitedError extends Error {
+  constructor(readonly retryAfterMs: number, cause?: unknown) {
+    super(`rate limited: retry after ${retryAfterMs} ms${cause instanceof Error ? ` (${cause.message})` : ''}`, cause === undefined ? undefined : { cause });
+    this.name = 'SendRateLimitedError';
+  }
+}

@@ -1,9 +1,8 @@
 /**
  * Safe defaults (issue 10): who may act at all, and how often one person may ask. Pure
  * functions; the service reads the facts (Slack profile, the requester's recent requests) and
- * these decide. The refusal texts say what to do and reveal nothing else.
+ * these decide. The refusals are codes; their words (blocks/errors.ts) say what to do and reveal nothing else.
  */
-import { formatDuration } from './duration';
 import { NotAllowedError } from './errors';
 import type { AccessRequest } from './types';
 
@@ -54,17 +53,12 @@ export function ineligibleReason(p: ActorProfile, allowGuests: boolean): Ineligi
   return undefined;
 }
 
-/** The same words for every reason: the refusal names no rule and no request. */
-export const NOT_ELIGIBLE_MESSAGE =
-  'Your Slack account cannot request or approve access here: only full members of this workspace can. If you need access, ask a workspace admin or your platform team.';
-export const PROFILE_UNKNOWN_MESSAGE = 'Slack could not confirm your account just now, so nothing was done. Try again in a minute; if it keeps happening, tell your platform team.';
-
 /** Thrown when an account may not act (guest, external, deleted, bot) or cannot be checked. */
 export class NotEligibleError extends NotAllowedError {
   constructor(
     readonly reason: IneligibleReason | 'unknown',
   ) {
-    super(reason === 'unknown' ? PROFILE_UNKNOWN_MESSAGE : NOT_ELIGIBLE_MESSAGE);
+    super(reason === 'unknown' ? 'profile-unknown' : 'not-eligible', {});
   }
 }
 
@@ -73,9 +67,9 @@ export class RateLimitedError extends NotAllowedError {
   constructor(
     readonly limit: 'requests' | 'breakGlass',
     readonly retryAt: Date,
-    message: string,
+    details: { max: number; perMs: number; waitMs: number },
   ) {
-    super(message);
+    super('rate-limited', { limit, retryAt: retryAt.toISOString(), ...details });
   }
 }
 
@@ -102,11 +96,5 @@ function check(limit: RateLimit, requests: readonly AccessRequest[], now: Date, 
   // The oldest request that still counts leaves the window first; one slot frees up then.
   const retryAt = new Date(inWindow[limit.max - 1]! + limit.perMs);
   const waitMs = Math.max(60_000, Math.ceil((retryAt.getTime() - now.getTime()) / 60_000) * 60_000);
-  const what = which === 'breakGlass' ? 'break-glass requests' : 'requests';
-  const after = which === 'breakGlass' ? ' For access now, send the request without `--break-glass` for the approvers to decide.' : '';
-  throw new RateLimitedError(
-    which,
-    retryAt,
-    `You have sent ${limit.max} ${what} in the last ${formatDuration(limit.perMs)}, the most allowed. Nothing was sent: try again in ${formatDuration(waitMs)} (at ${retryAt.toISOString().slice(11, 16)} UTC).${after}`,
-  );
+  throw new RateLimitedError(which, retryAt, { max: limit.max, perMs: limit.perMs, waitMs });
 }

@@ -13,15 +13,15 @@ export function normaliseSessionPolicy(json: string, field = 'sessionPolicy'): s
   try {
     doc = JSON.parse(json);
   } catch (err) {
-    throw new ValidationError(`the session policy is not valid JSON (${(err as Error).message})`, field);
+    throw new ValidationError('plain', { text: `the session policy is not valid JSON (${(err as Error).message})` }, field);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ValidationError('the session policy must be a JSON object with Version and Statement', field);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ValidationError('plain', { text: 'the session policy must be a JSON object with Version and Statement' }, field);
   const policy = doc as Record<string, unknown>;
-  if (typeof policy.Version !== 'string') throw new ValidationError('the session policy needs "Version": "2012-10-17"', field);
-  if (!Array.isArray(policy.Statement) && (typeof policy.Statement !== 'object' || policy.Statement === null)) throw new ValidationError('the session policy needs a "Statement" (an object or a list)', field);
+  if (typeof policy.Version !== 'string') throw new ValidationError('plain', { text: 'the session policy needs "Version": "2012-10-17"' }, field);
+  if (!Array.isArray(policy.Statement) && (typeof policy.Statement !== 'object' || policy.Statement === null)) throw new ValidationError('plain', { text: 'the session policy needs a "Statement" (an object or a list)' }, field);
   const minified = JSON.stringify(doc);
   if (minified.length > SESSION_POLICY_MAX_CHARS) {
-    throw new ValidationError(`the session policy is ${minified.length} characters once minified; STS accepts at most ${SESSION_POLICY_MAX_CHARS}`, field);
+    throw new ValidationError('plain', { text: `the session policy is ${minified.length} characters once minified; STS accepts at most ${SESSION_POLICY_MAX_CHARS}` }, field);
   }
   return minified;
 }

@@ -1,4 +1,4 @@
-import type { RefusalCode } from './errors';
+import type { Problem, RefusalCode } from './errors';
 /**
  * Domain types of jit-access-bot. Pure data: no I/O, no Slack, no AWS SDK.
  */
@@ -282,6 +282,8 @@ export interface Notification {
   createdAt: string;
   /** Extra text some kinds carry (alert text, failure reason). Already plain text; escape when rendering. */
   text?: string;
+  /** What the notification says, as a code and parameters (channel.alert); blocks/ renders it. Older items carry `text`. */
+  problem?: Problem;
   attempts?: number;
 }
 

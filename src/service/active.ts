@@ -30,16 +30,16 @@ export class ActiveAccess {
     const request = await this.actors.visibleTo(id, async (r) => actorId === r.requesterId || canRevoke(this.s.config, r, actorId, await this.actors.groupsOf(actorId)), 'revoke');
     switch (request.status) {
       case 'PENDING':
-        if (actorId !== request.requesterId) throw new NotAllowedError(`\`${id}\` is still waiting for approval: deny it instead of revoking.`);
+        if (actorId !== request.requesterId) throw new NotAllowedError('revoke-pending', { id });
         return this.t.apply(request, { type: 'withdraw', actor: actorId }, (current) => resolvedError(current));
       case 'ACTIVE': {
         const revoking = await this.t.apply(request, { type: 'revoke', actor: actorId }, (current) => resolvedError(current));
         return this.execution.revoke(revoking);
       }
       case 'GRANTING':
-        throw new AlreadyResolvedError(`\`${id}\` is being granted right now; try again in a few seconds.`);
+        throw new AlreadyResolvedError('being-granted', { id });
       case 'REVOKING':
-        throw new AlreadyResolvedError(`\`${id}\` is already being revoked.`);
+        throw new AlreadyResolvedError('being-revoked', { id });
       default:
         throw resolvedError(request);
     }
@@ -56,7 +56,7 @@ export class ActiveAccess {
     if (request.status !== 'ACTIVE' || !grant || !request.expiresAt) throw resolvedError(request);
     if (this.s.clock.now().getTime() >= Date.parse(request.expiresAt)) throw resolvedError({ ...request, status: 'REVOKING' });
     const provider = providerOf(this.s, grant.kind);
-    if (!provider.issueCredentials) throw new NotAllowedError(`\`${id}\` is ${request.kind} access: there are no credentials to show.`);
+    if (!provider.issueCredentials) throw new NotAllowedError('no-credentials', { id, kind: request.kind });
     let credentials: IssuedCredentials;
     try {
       credentials = await provider.issueCredentials(request, findTarget(this.s.config, request.targetName), grant, new Date(request.expiresAt));

@@ -75,9 +75,9 @@ export class Actors {
    * so that who may not act learns nothing (not even that it exists).
    */
   async visibleTo(id: string, may: (request: AccessRequest) => boolean | Promise<boolean>, verb: string): Promise<AccessRequest> {
-    if (!isRequestId(id)) throw new NotFoundError('That is not a request id. `/jit list` shows your open requests.');
+    if (!isRequestId(id)) throw new NotFoundError('not-a-request-id', {});
     const request = await this.s.store.get(id);
-    if (!request || !(await may(request))) throw new NotFoundError(`There is no request \`${id}\` that you can ${verb}. \`/jit list\` shows your open requests.`);
+    if (!request || !(await may(request))) throw new NotFoundError('no-such-request', { id, verb });
     return request;
   }
 

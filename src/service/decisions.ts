@@ -39,7 +39,7 @@ export class Decisions {
       const mine = request.approvals?.find((a) => a.by === actorId);
       if (mine) {
         const left = target.policy.approvalsRequired - (request.approvals?.length ?? 0);
-        throw new NotAllowedError(`You already approved \`${id}\`; it needs ${approvalsPhrase(left)} more from other approvers.`);
+        throw new NotAllowedError('already-approved', { id, left });
       }
       // Re-decide, don't re-check: the whole policy again, now, on fresh group membership.
       const decision = await this.actors.redecision(request, true);
@@ -93,8 +93,8 @@ export class Decisions {
       const groups = await this.actors.groupsOf(actorId);
       const approver = target ? isApproverOf(target, actorId, groups) : isAnyApprover(this.s.config, actorId, groups);
       if (!approver) throw new CannotDecideError();
-      if (!request.breakGlass) throw new NotAllowedError(`\`${id}\` was not break-glass access: there is nothing to review.`);
-      if (request.reviewedBy) throw new AlreadyResolvedError(`\`${id}\` was already reviewed.`);
+      if (!request.breakGlass) throw new NotAllowedError('not-break-glass', { id });
+      if (request.reviewedBy) throw new AlreadyResolvedError('already-reviewed', { id });
       try {
         return await this.t.apply(request, { type: 'review', actor: actorId });
       } catch (err) {

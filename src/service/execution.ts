@@ -4,7 +4,7 @@
  * with backoff through throttling, and records its outcome as one transition.
  */
 import { formatDuration } from '../domain/duration';
-import { ConflictError, type FailureCode, failureCodeOfError, GrantError, InvalidTransitionError, newFailureRef } from '../domain/errors';
+import { ConflictError, type FailureCode, failureCodeOfError, GrantError, InvalidTransitionError, newFailureRef, problem } from '../domain/errors';
 import type { AccessRequest, Grant, Target } from '../domain/types';
 import { findTarget, type PolicyDecision } from '../policy';
 import type { FaultHook } from '../ports';
@@ -29,7 +29,7 @@ export class Execution {
     const decision = await this.actors.redecision(granting, false);
     // Re-read: the config may have changed since the caller looked (redecide refuses a missing target).
     const target = findTarget(this.s.config, granting.targetName) ?? decidedTarget;
-    if (decision.outcome === 'deny' || !target) return this.refuse(granting, decision.outcome === 'deny' ? decision : { code: 'target-gone', message: 'the target is no longer configured' });
+    if (decision.outcome === 'deny' || !target) return this.refuse(granting, decision.outcome === 'deny' ? decision : { code: 'target-gone', reasons: ['the target is no longer configured'] });
     if (granting.extends) return this.extension(granting, target);
     this.fault('after-grant-intent', granting);
     const provider = providerOf(this.s, target.kind);
@@ -132,7 +132,7 @@ export class Execution {
       // The alert carries the code and the reference; AWS's message is in the log and the audit under it.
       const alert =
         attempts === this.s.revokeAlertAfter || (permanent && attempts === 1)
-          ? `Revoking \`${revoking.id}\` (${revoking.targetName}) keeps failing: ${code}, ref ${ref}. The bot keeps retrying; check its AWS permissions and the resource (the log and the audit record have the details under that reference).`
+          ? problem('revoke-failing', { id: revoking.id, target: revoking.targetName, failure: code, ref })
           : undefined;
       log.error({ event: 'revoke.retry', err: message, code, ref, attempts }, 'revoke failed, will retry');
       this.s.telemetry.revocation(revoking.kind, 'retried');
@@ -148,9 +148,9 @@ export class Execution {
   }
 
   /** Ends a request the policy now refuses: one conditional write (DENIED by "policy"), the requester told, the approval message updated. */
-  async refuse(request: AccessRequest, decision: { code: Extract<PolicyDecision, { outcome: 'deny' }>['code']; rule?: string; message: string }): Promise<AccessRequest> {
+  async refuse(request: AccessRequest, decision: { code: Extract<PolicyDecision, { outcome: 'deny' }>['code']; rule?: string; reasons: string[] }): Promise<AccessRequest> {
     requestLog(this.s, request).warn({ event: 'request.refused_by_policy', status: request.status, code: decision.code, rule: decision.rule, approvals: request.approvals?.length ?? 0 }, 'the policy decided again and refuses the request');
-    return this.t.apply(request, { type: 'refuse', code: decision.code, ...(decision.rule ? { rule: decision.rule } : {}), message: decision.message });
+    return this.t.apply(request, { type: 'refuse', code: decision.code, ...(decision.rule ? { rule: decision.rule } : {}), message: decision.reasons.at(-1) ?? decision.code });
   }
 
   /** Exponential backoff with full jitter, capped. */

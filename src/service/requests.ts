@@ -49,7 +49,7 @@ export class Requests {
     );
     if (decision.outcome === 'deny') {
       if (seen) seen.outcome = 'refused-by-policy';
-      throw new ValidationError(decision.message, 'target');
+      throw new ValidationError(decision.problem.code, decision.problem.params, 'target');
     }
     await this.actors.checkRate(input.requesterId, decision.outcome === 'break-glass');
     return { valid, decision };
@@ -110,13 +110,13 @@ export class Requests {
     const now = this.s.clock.now();
     if (now.getTime() >= Date.parse(grant.expiresAt)) throw resolvedError({ ...grant, status: 'REVOKING' });
     const waiting = (await this.s.store.listByRequester(userId, 100)).find((r) => r.extends === grantId && !isTerminal(r.status));
-    if (waiting) throw new ValidationError(`An extension of \`${grantId}\` is already waiting: \`${waiting.id}\` (${formatDuration(waiting.durationMs)}). Wait for it, or withdraw it with \`/jit revoke ${waiting.id}\`.`, 'duration');
+    if (waiting) throw new ValidationError('extension-waiting', { id: grantId, waiting: waiting.id, durationMs: waiting.durationMs }, 'duration');
     const groups = await this.actors.groupsOf(userId);
     const grantedMs = grantedMsOf(grant) ?? 0;
     const decision = evaluateRequest(this.s.config, { target, requesterId: userId, durationMs, grantedMs }, { now, requesterGroups: groups, groupMembers: await this.actors.membersOf(target) });
     if (decision.outcome === 'deny') {
       seen.outcome = 'refused-by-policy';
-      throw new ValidationError(decision.message, 'duration');
+      throw new ValidationError(decision.problem.code, decision.problem.params, 'duration');
     }
     await this.actors.checkRate(userId, false);
     const request = this.newRequest({
@@ -167,7 +167,7 @@ export class Requests {
     if (seen) seen.kind = grant.kind;
     if (grant.status !== 'ACTIVE' || !grant.expiresAt || !grant.grantedAt) throw resolvedError(grant);
     const target = findTarget(this.s.config, grant.targetName);
-    if (!target || target.kind !== grant.kind) throw new ValidationError(`Target \`${grant.targetName}\` is no longer configured, so \`${grantId}\` cannot be extended.`);
+    if (!target || target.kind !== grant.kind) throw new ValidationError('extend-target-gone', { target: grant.targetName, id: grantId });
     return { grant: grant as LiveGrant, target };
   }
 
@@ -213,7 +213,7 @@ export class Requests {
       log.info({ event: 'request.submitted', target: request.targetName, durationMs: request.durationMs, extends: request.extends, approvalsRequired: decision.approvalsRequired }, 'request submitted');
       return request;
     }
-    if (decision.outcome === 'deny') throw new ValidationError(decision.message, 'target');
+    if (decision.outcome === 'deny') throw new ValidationError(decision.problem.code, decision.problem.params, 'target');
     const event: LifecycleEvent = decision.outcome === 'auto' ? { type: 'auto-approve', rule: decision.rule } : { type: 'break-glass' };
     const granting = await this.t.create(request, event);
     seen.outcome = decision.outcome === 'auto' ? 'auto-approved' : 'break-glass';

@@ -71,7 +71,7 @@ export function errorText(err: unknown): string {
  * messaging adapter renders the full story (who decided, until when) from the request it carries.
  */
 export function resolvedError(request: AccessRequest): AlreadyResolvedError {
-  return new AlreadyResolvedError(`Request \`${request.id}\` is already ${request.status.toLowerCase()}. Nothing was changed.`, request);
+  return new AlreadyResolvedError('already-resolved', { id: request.id, status: request.status }, request);
 }
 
 /** The provider of a kind of access (a grant of a kind nobody provides cannot go ahead). */

@@ -149,7 +149,7 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
       ExpressionAttributeValues: { ':m': ref },
       ReturnValues: 'UPDATED_NEW',
     });
-    if (!after) throw new NotFoundError(`request ${id} not found`);
+    if (!after) throw new NotFoundError('plain', { text: `request ${id} not found` });
   }
 
   async claimNotification(id: string, notificationId: string, owner: string, nowMs: number, untilMs: number): Promise<boolean> {

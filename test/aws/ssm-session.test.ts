@@ -219,7 +219,7 @@ describe('checkRequest', () => {
 
   it('tells the requester which node is not usable', async () => {
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [node(NODE_A)] });
-    await expect(provider.checkRequest(target)).rejects.toThrow(new ValidationError(`Target dev-shell (eu-west-1): ${NODE_B} is not managed by Systems Manager`));
+    await expect(provider.checkRequest(target)).rejects.toThrow(new ValidationError('plain', { text: `Target dev-shell (eu-west-1): ${NODE_B} is not managed by Systems Manager` }));
   });
 });
 

@@ -81,7 +81,7 @@ describe('checkRequest', () => {
 
   it('tells the requester when the role does not exist', async () => {
     iam.on(GetRoleCommand).rejects(new NoSuchEntityException({ message: 'not found', $metadata: {} }));
-    await expect(provider.checkRequest(target)).rejects.toThrow(new ValidationError(`role ${ROLE_ARN} does not exist`));
+    await expect(provider.checkRequest(target)).rejects.toThrow(new ValidationError('plain', { text: `role ${ROLE_ARN} does not exist` }));
   });
 });
 

@@ -1,5 +1,7 @@
-import { checkRateLimits, DEFAULT_RATE_LIMITS, ineligibleReason, NOT_ELIGIBLE_MESSAGE, NotEligibleError, RateLimitedError } from '../../src/domain/safety';
+import { NOT_ELIGIBLE_MESSAGE } from '../../blocks/errors';
+import { checkRateLimits, DEFAULT_RATE_LIMITS, ineligibleReason, NotEligibleError, RateLimitedError } from '../../src/domain/safety';
 import type { AccessRequest } from '../../src/domain/types';
+import { wordsOf } from '../support/words';
 
 const MEMBER = { guest: false, external: false, deleted: false, bot: false };
 const H = 3_600_000;
@@ -19,7 +21,7 @@ describe('ineligibleReason', () => {
   });
 
   it('says the same thing whatever the reason', () => {
-    for (const r of ['guest', 'external', 'deleted', 'bot'] as const) expect(new NotEligibleError(r).message).toBe(NOT_ELIGIBLE_MESSAGE);
+    for (const r of ['guest', 'external', 'deleted', 'bot'] as const) expect(wordsOf(new NotEligibleError(r))).toBe(NOT_ELIGIBLE_MESSAGE);
   });
 });
 
@@ -45,14 +47,14 @@ describe('checkRateLimits', () => {
     expect(e).toBeInstanceOf(RateLimitedError);
     expect(e.limit).toBe('requests');
     expect(e.retryAt.toISOString()).toBe('2026-12-01T12:20:00.000Z');
-    expect(e.message).toBe('You have sent 3 requests in the last 1h, the most allowed. Nothing was sent: try again in 20m (at 12:20 UTC).');
+    expect(wordsOf(e)).toBe('You have sent 3 requests in the last 1h, the most allowed. Nothing was sent: try again in 20m (at 12:20 UTC).');
   });
 
   it('break-glass counts separately, over its own window, and only for break-glass', () => {
     expect(refusal([req(600, true)], false)).toBeUndefined();
     const e = refusal([req(600, true)], true)!;
     expect(e.limit).toBe('breakGlass');
-    expect(e.message).toMatch(/1 break-glass requests in the last 1d.*try again in 14h.*without `--break-glass`/);
+    expect(wordsOf(e)).toMatch(/1 break-glass requests in the last 1d.*try again in 14h.*without `--break-glass`/);
     expect(refusal([req(25 * 60, true)], true)).toBeUndefined();
   });
 
