@@ -5,7 +5,7 @@
  */
 import { type FailureCode, InvalidTransitionError, type Problem, type RefusalCode } from './domain/errors';
 import { DEFAULT_RETENTION_MS, purgeAtFor } from './domain/retention';
-import { type AccessRequest, type AuditEntry, type Grant, isTerminal, type Notification, type NotificationKind, type RequestStatus } from './domain/types';
+import { type AccessRequest, type AuditEntry, type Grant, grantAuditIds, isTerminal, type Notification, type NotificationKind, type RequestStatus } from './domain/types';
 import type { Transition } from './ports';
 
 export type LifecycleEvent =
@@ -164,7 +164,7 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
         actor: SYSTEM,
         set: { grant: e.grant, grantedAt: iso(expiresAt - r.durationMs), expiresAt: iso(expiresAt), warnAt: iso(warnAt), warned: false, dueAt: warnAt, leaseOwner: undefined, failure: undefined, attempts: undefined },
         notify: ['approval.update', 'dm.granted'],
-        details: grantDetails(e.grant),
+        details: grantAuditIds(e.grant),
       };
     },
     'grant-failed': (r, e: Extract<LifecycleEvent, { type: 'grant-failed' }>) => ({
@@ -240,7 +240,7 @@ const TABLE: Partial<Record<RequestStatus, Partial<Record<LifecycleEvent['type']
       actor: SYSTEM,
       set: { endedAt: iso(ctx.now), dueAt: undefined, leaseOwner: undefined, failure: undefined, attempts: undefined, revokeOutcome: e.outcome },
       notify: ['approval.update', 'dm.ended', 'thread.revoked'],
-      details: { ...(r.grant ? grantDetails(r.grant) : {}), removed: String(e.removed), outcome: e.outcome, ...(e.holders?.length ? { stillHeldBy: e.holders.join(',') } : {}), ...(e.sessions?.length ? { sessionsEnded: e.sessions.join(',') } : {}) },
+      details: { ...(r.grant ? grantAuditIds(r.grant) : {}), removed: String(e.removed), outcome: e.outcome, ...(e.holders?.length ? { stillHeldBy: e.holders.join(',') } : {}), ...(e.sessions?.length ? { sessionsEnded: e.sessions.join(',') } : {}) },
     }),
     'revoke-retry': (r, e: Extract<LifecycleEvent, { type: 'revoke-retry' }>) => ({
       status: 'REVOKING',
@@ -328,26 +328,6 @@ function releaseStep(action: string): Handler {
 
 function lease(ctx: Pick<LifecycleContext, 'now' | 'leaseMs' | 'owner'>): Transition['set'] {
   return { leaseOwner: ctx.owner, dueAt: ctx.now.getTime() + ctx.leaseMs };
-}
-
-/** The AWS ids of a grant, for its audit records. */
-function grantDetails(grant: Grant): Record<string, string> {
-  switch (grant.kind) {
-    case 'ec2-ssh':
-      return { region: grant.region, securityGroupId: grant.securityGroupId, securityGroupRuleId: grant.securityGroupRuleId, cidr: grant.cidr, port: String(grant.port), ...(grant.shared ? { shared: 'true' } : {}) };
-    case 'aws-role':
-    case 'ssm-session':
-      return {
-        region: grant.region,
-        roleArn: grant.roleArn,
-        assumedRoleArn: grant.assumedRoleArn,
-        roleSessionName: grant.roleSessionName,
-        sourceIdentity: grant.sourceIdentity,
-        durationSeconds: String(grant.durationSeconds),
-        ...(grant.clamped ? { clamped: grant.clamped } : {}),
-        ...(grant.kind === 'ssm-session' ? { instanceIds: grant.instanceIds.join(','), documentName: grant.documentName } : {}),
-      };
-  }
 }
 
 function iso(t: Date | number): string {

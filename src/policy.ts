@@ -20,7 +20,7 @@ import { parseHostAddress } from './domain/address';
 import { formatDuration, parseDuration } from './domain/duration';
 import { CannotDecideError, NotAllowedError, type Problem, problem, type RefusalCode, ValidationError } from './domain/errors';
 import { isIn, ruleMatches } from './domain/match';
-import { type AccessRequest, isStsKind, type Principals, STS_MIN_DURATION_MS, type Target } from './domain/types';
+import { type AccessRequest, isStsKind, type Principals, STS_MIN_DURATION_MS, takesAddress, type Target } from './domain/types';
 import { approvalsPhrase, type ExtensionHeadroom, MAX_COMMENT_LENGTH, MAX_REASON_LENGTH, type ReminderAudience, type TargetSummary } from './domain/policy-terms';
 
 // The terms shared with the edge live in src/domain/policy-terms.ts (one home); re-exported for the core.
@@ -165,7 +165,7 @@ export function validateSubmission(config: JitConfig, input: SubmissionInput, re
   checkDuration(target, durationMs);
 
   let cidr: string | undefined;
-  if (target.kind === 'ec2-ssh') cidr = parseHostAddress(input.address).cidr;
+  if (takesAddress(target.kind)) cidr = parseHostAddress(input.address).cidr;
   else if (input.address) throw new ValidationError('address-not-taken', { target: target.name, kind: target.kind, address: input.address }, 'address');
 
   const reason = checkReason(input.reason);
@@ -299,7 +299,7 @@ export function recheckForGrant(config: JitConfig, request: AccessRequest): Targ
   } else {
     checkDuration(target, request.durationMs);
   }
-  if (target.kind === 'ec2-ssh') {
+  if (takesAddress(target.kind)) {
     const host = parseHostAddress(request.cidr);
     if (host.cidr !== request.cidr) throw new ValidationError('stored-address-invalid', { cidr: String(request.cidr) });
   }

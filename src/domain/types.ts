@@ -167,6 +167,11 @@ export function isStsKind(kind: AccessKind): kind is 'aws-role' | 'ssm-session' 
   return kind === 'aws-role' || kind === 'ssm-session';
 }
 
+/** Kinds whose requests name one source address (a /32 or /128) that the grant opens to. */
+export function takesAddress(kind: AccessKind): kind is 'ec2-ssh' {
+  return kind === 'ec2-ssh';
+}
+
 /** A single host address in CIDR form: a.b.c.d/32 or an IPv6 /128, normalised. */
 export interface HostCidr {
   cidr: string;
@@ -383,4 +388,24 @@ export interface AccessRequest {
   audit: AuditEntry[];
   /** Notifications not yet delivered, keyed by notification id. */
   outbox: Record<string, Notification>;
+}
+
+/** The AWS ids of a grant, for its audit records. */
+export function grantAuditIds(grant: Grant): Record<string, string> {
+  switch (grant.kind) {
+    case 'ec2-ssh':
+      return { region: grant.region, securityGroupId: grant.securityGroupId, securityGroupRuleId: grant.securityGroupRuleId, cidr: grant.cidr, port: String(grant.port), ...(grant.shared ? { shared: 'true' } : {}) };
+    case 'aws-role':
+    case 'ssm-session':
+      return {
+        region: grant.region,
+        roleArn: grant.roleArn,
+        assumedRoleArn: grant.assumedRoleArn,
+        roleSessionName: grant.roleSessionName,
+        sourceIdentity: grant.sourceIdentity,
+        durationSeconds: String(grant.durationSeconds),
+        ...(grant.clamped ? { clamped: grant.clamped } : {}),
+        ...(grant.kind === 'ssm-session' ? { instanceIds: grant.instanceIds.join(','), documentName: grant.documentName } : {}),
+      };
+  }
 }
