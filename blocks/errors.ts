@@ -4,9 +4,9 @@
  * is the one place that turns them into what people read.
  */
 import { formatDuration } from '../src/domain/duration';
-import { JitError, type Problem, type ProblemCode, type ProblemParams, type UnusableAddress } from '../src/domain/errors';
+import { JitError, type Problem, type ProblemCode, type ProblemParams, type RequestAction, type UnusableAddress } from '../src/domain/errors';
 import type { Notification } from '../src/domain/types';
-import { approvalsPhrase } from '../src/policy';
+import { approvalsPhrase } from '../src/domain/policy-terms';
 import { CANNOT_DECIDE } from './outcome';
 
 const HINT = 'Send the single public address you will connect from, e.g. `203.0.113.7` (or `2001:db8::7`).';
@@ -24,6 +24,9 @@ const UNUSABLE: Record<UnusableAddress, string> = {
 export const NOT_ELIGIBLE_MESSAGE =
   'Your Slack account cannot request or approve access here: only full members of this workspace can. If you need access, ask a workspace admin or your platform team.';
 export const PROFILE_UNKNOWN_MESSAGE = 'Slack could not confirm your account just now, so nothing was done. Try again in a minute; if it keeps happening, tell your platform team.';
+
+/** "There is no request … that you can <verb>." */
+const ACTION_VERBS: Record<RequestAction, string> = { extend: 'extend', revoke: 'revoke', credentials: 'see the credentials of' };
 
 const LIST_HINT = '`/jit list` shows your open requests.';
 
@@ -80,7 +83,7 @@ const WORDS: { [C in ProblemCode]: (p: ProblemParams[C]) => string } = {
   'being-revoked': (p) => `\`${p.id}\` is already being revoked.`,
   'no-credentials': (p) => `\`${p.id}\` is ${p.kind} access: there are no credentials to show.`,
   'not-a-request-id': () => `That is not a request id. ${LIST_HINT}`,
-  'no-such-request': (p) => `There is no request \`${p.id}\`${p.verb !== undefined ? ` that you can ${p.verb}` : ''}. ${LIST_HINT}`,
+  'no-such-request': (p) => `There is no request \`${p.id}\`${p.action !== undefined ? ` that you can ${ACTION_VERBS[p.action]}` : ''}. ${LIST_HINT}`,
   'already-resolved': (p) => `Request \`${p.id}\` is already ${p.status.toLowerCase()}. Nothing was changed.`,
   'not-eligible': () => NOT_ELIGIBLE_MESSAGE,
   'profile-unknown': () => PROFILE_UNKNOWN_MESSAGE,

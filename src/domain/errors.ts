@@ -9,6 +9,9 @@ import type { AccessRequest, RequestStatus } from './types';
 /** The kinds of address that are not one usable host (parseHostAddress). */
 export type UnusableAddress = 'unusable' | 'loopback' | 'multicast-reserved-broadcast' | 'link-local' | 'unspecified' | 'multicast';
 
+/** What an actor tried to do with a request they may not see (blocks/ words it). */
+export type RequestAction = 'extend' | 'revoke' | 'credentials';
+
 /**
  * Every problem the core reports to a person, with its parameters. Durations are in ms; names are
  * raw (blocks/ formats and quotes them). Add a code here and its words in blocks/errors.ts.
@@ -54,7 +57,7 @@ export interface ProblemParams {
   'being-revoked': { id: string };
   'no-credentials': { id: string; kind: string };
   'not-a-request-id': Record<string, never>;
-  'no-such-request': { id: string; verb?: string };
+  'no-such-request': { id: string; action?: RequestAction };
   'already-resolved': { id: string; status: RequestStatus };
   'not-eligible': Record<string, never>;
   'profile-unknown': Record<string, never>;

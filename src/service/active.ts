@@ -51,7 +51,7 @@ export class ActiveAccess {
    * each issue is audited. The credentials are returned, never stored.
    */
   async issueCredentials(id: string, userId: string): Promise<{ request: AccessRequest; credentials: IssuedCredentials }> {
-    const request = await this.actors.visibleTo(id, (r) => userId === r.requesterId, 'see the credentials of');
+    const request = await this.actors.visibleTo(id, (r) => userId === r.requesterId, 'credentials');
     const grant = request.grant;
     if (request.status !== 'ACTIVE' || !grant || !request.expiresAt) throw resolvedError(request);
     if (this.s.clock.now().getTime() >= Date.parse(request.expiresAt)) throw resolvedError({ ...request, status: 'REVOKING' });

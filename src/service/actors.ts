@@ -3,7 +3,7 @@
  * workspaces, deactivated, bots), per-user rate limits, group membership, which requests an actor
  * may see at all, and the policy decided again on a stored request with fresh facts.
  */
-import { NotFoundError } from '../domain/errors';
+import { NotFoundError, type RequestAction } from '../domain/errors';
 import { isRequestId } from '../domain/ids';
 import { checkRateLimits, DEFAULT_RATE_LIMITS, ineligibleReason, NotEligibleError } from '../domain/safety';
 import type { AccessRequest, Target } from '../domain/types';
@@ -74,10 +74,10 @@ export class Actors {
    * The request, if the actor may act on it; otherwise the same answer as for no request at all,
    * so that who may not act learns nothing (not even that it exists).
    */
-  async visibleTo(id: string, may: (request: AccessRequest) => boolean | Promise<boolean>, verb: string): Promise<AccessRequest> {
+  async visibleTo(id: string, may: (request: AccessRequest) => boolean | Promise<boolean>, action: RequestAction): Promise<AccessRequest> {
     if (!isRequestId(id)) throw new NotFoundError('not-a-request-id', {});
     const request = await this.s.store.get(id);
-    if (!request || !(await may(request))) throw new NotFoundError('no-such-request', { id, verb });
+    if (!request || !(await may(request))) throw new NotFoundError('no-such-request', { id, action });
     return request;
   }
 

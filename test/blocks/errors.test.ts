@@ -42,7 +42,7 @@ const EXAMPLES: { [C in ProblemCode]: ProblemParams[C] } = {
   'being-revoked': { id: 'jit-abc123' },
   'no-credentials': { id: 'jit-abc123', kind: 'ec2-ssh' },
   'not-a-request-id': {},
-  'no-such-request': { id: 'jit-abc123', verb: 'revoke' },
+  'no-such-request': { id: 'jit-abc123', action: 'revoke' },
   'already-resolved': { id: 'jit-abc123', status: 'REVOKED' },
   'not-eligible': {},
   'profile-unknown': {},
@@ -71,7 +71,7 @@ it.each(examples)('%s has words: one line, every parameter filled in', (_code, p
 it('says the words users read today, byte for byte', () => {
   const say = <C extends ProblemCode>(code: C, params: ProblemParams[C]) => problemText(problem(code, params));
   expect(say('not-a-request-id', {})).toBe('That is not a request id. `/jit list` shows your open requests.');
-  expect(say('no-such-request', { id: 'jit-abc123', verb: 'revoke' })).toBe('There is no request `jit-abc123` that you can revoke. `/jit list` shows your open requests.');
+  expect(say('no-such-request', { id: 'jit-abc123', action: 'revoke' })).toBe('There is no request `jit-abc123` that you can revoke. `/jit list` shows your open requests.');
   expect(say('no-such-request', { id: 'jit-abc123' })).toBe('There is no request `jit-abc123`. `/jit list` shows your open requests.');
   expect(say('already-resolved', { id: 'jit-abc123', status: 'REVOKED' })).toBe('Request `jit-abc123` is already revoked. Nothing was changed.');
   expect(say('target-unknown', { target: 'secret', visible: ['prod-db', 'dev-box'] })).toBe('There is no target called `secret`. You can request: `prod-db`, `dev-box` (see `/jit targets`).');
