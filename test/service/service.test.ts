@@ -5,17 +5,17 @@
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
-import { Ec2SshProvider } from '../src/aws/ec2-ssh';
-import { notificationText } from '../blocks/errors';
-import { parseConfig } from '../src/config';
-import { CannotDecideError, NotFoundError } from '../src/domain/errors';
-import type { AccessRequest } from '../src/domain/types';
-import { decide } from '../src/lifecycle';
-import { AccessService } from '../src/service';
-import type { DynamoRequestStore } from '../src/store/dynamo';
-import { FakeClock } from './support/clock';
-import { useEmbeddedDynamo } from './support/store';
-import { waitFor } from '../testkit/wait';
+import { Ec2SshProvider } from '../../src/aws/ec2-ssh';
+import { notificationText } from '../../blocks/errors';
+import { parseConfig } from '../../src/config';
+import { CannotDecideError, NotFoundError } from '../../src/domain/errors';
+import type { AccessRequest } from '../../src/domain/types';
+import { decide } from '../../src/lifecycle';
+import { AccessService } from '../../src/service';
+import type { DynamoRequestStore } from '../../src/store/dynamo';
+import { FakeClock } from '../support/clock';
+import { useEmbeddedDynamo } from '../support/store';
+import { waitFor } from '../../testkit/wait';
 
 const ec2 = mockClient(EC2Client);
 const config = parseConfig(`

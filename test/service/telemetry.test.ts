@@ -6,14 +6,14 @@
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
-import { Ec2SshProvider } from '../src/aws/ec2-ssh';
-import { parseConfig } from '../src/config';
-import type { Telemetry } from '../src/ports';
-import { AccessService } from '../src/service';
-import type { DynamoRequestStore } from '../src/store/dynamo';
-import { FakeClock } from './support/clock';
-import { useEmbeddedDynamo } from './support/store';
-import { rejectedWords } from './support/words';
+import { Ec2SshProvider } from '../../src/aws/ec2-ssh';
+import { parseConfig } from '../../src/config';
+import type { Telemetry } from '../../src/ports';
+import { AccessService } from '../../src/service';
+import type { DynamoRequestStore } from '../../src/store/dynamo';
+import { FakeClock } from '../support/clock';
+import { useEmbeddedDynamo } from '../support/store';
+import { rejectedWords } from '../support/words';
 
 const ec2 = mockClient(EC2Client);
 const config = parseConfig(`

@@ -5,16 +5,16 @@
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
-import { Ec2SshProvider } from '../src/aws/ec2-ssh';
-import { parseConfig } from '../src/config';
-import { NotAllowedError } from '../src/domain/errors';
-import { type ActorProfile, NotEligibleError, RateLimitedError } from '../src/domain/safety';
-import type { UserDirectory } from '../src/ports';
-import { AccessService } from '../src/service';
-import type { DynamoRequestStore } from '../src/store/dynamo';
-import { FakeClock } from './support/clock';
-import { useEmbeddedDynamo } from './support/store';
-import { rejectedWords, wordsOf } from './support/words';
+import { Ec2SshProvider } from '../../src/aws/ec2-ssh';
+import { parseConfig } from '../../src/config';
+import { NotAllowedError } from '../../src/domain/errors';
+import { type ActorProfile, NotEligibleError, RateLimitedError } from '../../src/domain/safety';
+import type { UserDirectory } from '../../src/ports';
+import { AccessService } from '../../src/service';
+import type { DynamoRequestStore } from '../../src/store/dynamo';
+import { FakeClock } from '../support/clock';
+import { useEmbeddedDynamo } from '../support/store';
+import { rejectedWords, wordsOf } from '../support/words';
 
 const LIMITS = 'rateLimits: { requests: { max: 2, per: 1h }, breakGlass: { max: 1, per: 24h } }';
 const config = (extra = '', limits = LIMITS) =>

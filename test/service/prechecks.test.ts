@@ -7,17 +7,17 @@
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
-import { Ec2SshProvider } from '../src/aws/ec2-ssh';
-import { parseConfig } from '../src/config';
-import { AlreadyResolvedError, CannotDecideError, NotFoundError, ValidationError } from '../src/domain/errors';
-import type { AccessRequest } from '../src/domain/types';
-import type { GroupDirectory } from '../src/ports';
-import { describePolicy } from '../src/policy-report';
-import { AccessService } from '../src/service';
-import type { DynamoRequestStore } from '../src/store/dynamo';
-import { wordsOf } from './support/words';
-import { FakeClock } from './support/clock';
-import { useEmbeddedDynamo } from './support/store';
+import { Ec2SshProvider } from '../../src/aws/ec2-ssh';
+import { parseConfig } from '../../src/config';
+import { AlreadyResolvedError, CannotDecideError, NotFoundError, ValidationError } from '../../src/domain/errors';
+import type { AccessRequest } from '../../src/domain/types';
+import type { GroupDirectory } from '../../src/ports';
+import { describePolicy } from '../../src/policy-report';
+import { AccessService } from '../../src/service';
+import type { DynamoRequestStore } from '../../src/store/dynamo';
+import { wordsOf } from '../support/words';
+import { FakeClock } from '../support/clock';
+import { useEmbeddedDynamo } from '../support/store';
 
 const MIN = 60_000;
 const REQUESTER = 'U0REQUESTER';
