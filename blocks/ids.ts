@@ -60,3 +60,6 @@ export const ACTION_EXTEND_REASON = 'jit_extend_reason_input';
 export const ACTION_REVOKE_NOW = 'revoke_now';
 /** The actions block holding "Revoke now" on the approval message and the grant DM. */
 export const BLOCK_REVOKE_NOW = 'jit_revoke_now';
+
+/** The global shortcut "Request access" (manifest.yml `shortcuts`): opens the request form. */
+export const CALLBACK_REQUEST_ACCESS_SHORTCUT = 'request_access';

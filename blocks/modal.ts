@@ -121,3 +121,16 @@ function noTargetsModal(): ModalView {
     blocks: [section('No targets are configured yet, so there is nothing to request. Ask the bot admins to add one.')],
   };
 }
+
+/**
+ * A read-only window with one message (mrkdwn, already escaped or our own words): what a
+ * shortcut shows when it cannot open the form (e.g. the account may not request access).
+ */
+export function noticeModal(title: string, text: string): ModalView {
+  return {
+    type: 'modal',
+    title: plain(title, LIMITS.modalTitle),
+    close: plain('Close', LIMITS.modalButton),
+    blocks: [section(text)],
+  };
+}
