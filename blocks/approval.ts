@@ -21,6 +21,7 @@ import {
   reasonSection,
   requestFields,
   statusPhrase,
+  ticketLink,
   when,
   whenText,
 } from './common';
@@ -58,6 +59,7 @@ const STATUS_LINE: Record<RequestStatus, StatusLine> = {
 
 export function approvalMessage(request: AccessRequest, target: Target | undefined): SlackMessage {
   const blocks: KnownBlock[] = [header(`${title(request)}: ${request.targetName}`), requestFields(request, target), reasonSection(request)];
+  if (request.ticket) blocks.push(context(`🎫 Ticket ${ticketLink(request.ticket)}`));
   if (request.extends) blocks.push(context(extensionLine(request)));
   const line = STATUS_LINE[request.status]?.(request);
   if (line === undefined) {

@@ -393,3 +393,32 @@ describe('approvalMessage: Revoke now', () => {
     expect(text.length).toBeLessThanOrEqual(300);
   });
 });
+
+describe('approvalMessage: the ticket a reason names', () => {
+  it('links the key under the reason: <url|KEY>, the reason still escaped', () => {
+    const msg = approvalMessage(request({ reason: `OPS-123 <b> & ${NASTY}`, ticket: { key: 'OPS-123', url: 'https://jira.example.com/browse/OPS-123' } }), target());
+    expect(msg.blocks[3]).toMatchObject({ type: 'context' });
+    expect(allText([msg.blocks[3]!])).toBe('🎫 Ticket <https://jira.example.com/browse/OPS-123|OPS-123>');
+    expect(allText(msg.blocks)).toContain(`*Reason*\nOPS-123 &lt;b&gt; &amp; ${NASTY_ESCAPED}`);
+    expectNoRawPing(msg);
+    expect(msg.text).not.toContain('OPS-123');
+  });
+
+  it('a key with <, > and & is escaped in the text; the URL carries it encoded (as the core built it)', () => {
+    const key = 'A&B<C>|D';
+    const msg = approvalMessage(request({ reason: `${key} x`, ticket: { key, url: `https://t.example.com/${encodeURIComponent(key)}` } }), target());
+    expect(allText([msg.blocks[3]!])).toBe('🎫 Ticket <https://t.example.com/A%26B%3CC%3E%7CD|A&amp;B&lt;C&gt;|D>');
+    expectNoRawPing(msg);
+  });
+
+  it('shows the key as code when there is no usable link, and nothing without a ticket', () => {
+    expect(allText([approvalMessage(request({ ticket: { key: 'OPS-1' } }), target()).blocks[3]!])).toBe('🎫 Ticket `OPS-1`');
+    expect(allText([approvalMessage(request({ ticket: { key: 'OPS-1', url: 'javascript:alert(1)' } }), target()).blocks[3]!])).toBe('🎫 Ticket `OPS-1`');
+    expect(allText([approvalMessage(request({ ticket: { key: 'OPS-1', url: 'https://x.example.com/a>b' } }), target()).blocks[3]!])).toBe('🎫 Ticket `OPS-1`');
+    expect(JSON.stringify(approvalMessage(request(), target()).blocks)).not.toContain('Ticket');
+  });
+
+  it('keeps the link in every status', () => {
+    for (const status of ALL_STATUSES) expect(allText(approvalMessage(inStatus(status, { ticket: { key: 'OPS-9', url: 'https://j.example.com/OPS-9' } }), target()).blocks)).toContain('<https://j.example.com/OPS-9|OPS-9>');
+  });
+});
