@@ -8,7 +8,6 @@ import { JitError, type Problem, type ProblemCode, type ProblemParams, type Requ
 import type { Notification } from '../src/domain/types';
 import { approvalsPhrase } from '../src/domain/policy-terms';
 import { CANNOT_DECIDE } from './outcome';
-import { escapeText } from './text';
 
 const HINT = 'Send the single public address you will connect from, e.g. `203.0.113.7` (or `2001:db8::7`).';
 
@@ -100,8 +99,9 @@ const WORDS: { [C in ProblemCode]: (p: ProblemParams[C]) => string } = {
   'address-not-ip': (p) => `\`${p.text}\` is not an IP address. ${HINT}`,
   'revoke-failing': (p) =>
     `Revoking \`${p.id}\` (${p.target}) keeps failing: ${p.failure}, ref ${p.ref}. The bot keeps retrying; check its AWS permissions and the resource (the log and the audit record have the details under that reference).`,
-  // The operator's words lead (the request form shows the first 150 characters under the field).
-  'reason-format': (p) => `${escapeText(p.message.trim())}${/[.!?]$/.test(p.message.trim()) ? '' : '.'} (\`${p.target}\` asks for reasons in this form; nothing was sent.)`,
+  // The operator's words lead (the request form shows the first 150 characters under the field);
+  // like every text here they are escaped where they are rendered (errorReply), not here.
+  'reason-format': (p) => `${p.message.trim()}${/[.!?]$/.test(p.message.trim()) ? '' : '.'} (\`${p.target}\` asks for reasons in this form; nothing was sent.)`,
 };
 
 /** What people read for a problem (mrkdwn; parameters are shown as the core gave them). */

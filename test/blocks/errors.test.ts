@@ -1,3 +1,4 @@
+import { errorReply } from '../../blocks/command';
 import { errorText, notificationText, problemText } from '../../blocks/errors';
 import { CannotDecideError, NotFoundError, type Problem, problem, PROBLEM_CODES, type ProblemCode, type ProblemParams, ValidationError } from '../../src/domain/errors';
 
@@ -106,12 +107,15 @@ it('a notification says its problem; older stored ones their text', () => {
 });
 
 describe('reason-format', () => {
-  it("leads with the operator's message, escaped, and names the target", () => {
+  it("leads with the operator's message as written (errorReply escapes it), and names the target", () => {
     expect(problemText(problem('reason-format', { target: 'prod-db', message: 'Start with a ticket key such as OPS-123' }))).toBe(
       'Start with a ticket key such as OPS-123. (`prod-db` asks for reasons in this form; nothing was sent.)',
     );
     expect(problemText(problem('reason-format', { target: 'prod-db', message: 'Name the <!channel> & ticket!' }))).toBe(
-      'Name the &lt;!channel&gt; &amp; ticket! (`prod-db` asks for reasons in this form; nothing was sent.)',
+      'Name the <!channel> & ticket! (`prod-db` asks for reasons in this form; nothing was sent.)',
     );
+    const reply = errorReply(problemText(problem('reason-format', { target: 'prod-db', message: 'Name the <!channel> & ticket!' })));
+    expect(JSON.stringify(reply)).toContain('Name the &lt;!channel&gt; &amp; ticket!');
+    expect(JSON.stringify(reply)).not.toContain('<!channel>');
   });
 });
