@@ -7,7 +7,8 @@
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACTION_APPROVE, ACTION_REVOKE_NOW } from '../../blocks/ids';
-import { APPROVER, Harness, OUTSIDER, REQUESTER, text } from '../support/harness';
+import { sendSigned } from '../../testkit/slack-requests';
+import { APPROVER, Harness, OUTSIDER, REQUESTER, SIGNING_SECRET, text } from '../support/harness';
 
 const ec2 = mockClient(EC2Client);
 const RULE = 'sgr-0aaa1111bbbb2222c';
@@ -95,4 +96,27 @@ it('the requester presses Revoke now on the grant DM: access ends, same as /jit 
   expect(await h.bot.service.get(id)).toMatchObject({ status: 'REVOKED', endReason: 'revoked', endedBy: REQUESTER });
   expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 1);
   expect(text(h.approvalMessage(id))).toContain(`revoked early by <@${REQUESTER}>`);
+});
+
+it('pressed in a view (the App Home reuses the button): no response_url there, so the reply comes by DM', async () => {
+  const id = await activeGrant();
+  const payload = {
+    type: 'block_actions',
+    user: { id: REQUESTER, username: 'requester', name: 'requester', team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy-verification-token',
+    container: { type: 'view', view_id: 'VHOME1' },
+    trigger_id: 'trig-home-1',
+    team: { id: 'T1', domain: 't1' },
+    enterprise: null,
+    is_enterprise_install: false,
+    view: { id: 'VHOME1', type: 'home', blocks: [], private_metadata: '', callback_id: '', state: { values: {} }, hash: 'h', app_id: 'A1', bot_id: 'B1' },
+    actions: [{ action_id: ACTION_REVOKE_NOW, block_id: 'home', value: id, type: 'button', text: { type: 'plain_text', text: 'Revoke now' }, action_ts: '1' }],
+  };
+  const res = await sendSigned(h.url, SIGNING_SECRET, new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
+  expect(res.status).toBe(200);
+  await h.settle();
+  expect(await h.bot.service.get(id)).toMatchObject({ status: 'REVOKED', endedBy: REQUESTER });
+  expect(h.dms(REQUESTER).some((m) => m.includes(`Request ${id}: access ended`))).toBe(true);
+  expect(h.logLines.filter((l) => /"level":50/.test(l))).toEqual([]);
 });
