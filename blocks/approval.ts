@@ -2,7 +2,8 @@
  * The approval message in the approver channel, re-rendered in place for every status.
  * PENDING carries Approve / Approve… / Deny / Deny… (value = the request id, nothing else) and,
  * when the policy asks for a quorum, the approvals so far; every other status shows the same
- * facts plus one status line and no decision buttons. A break-glass request carries "Reviewed"
+ * facts plus one status line and no decision buttons; ACTIVE also carries "Revoke now" (with a
+ * confirmation dialog; it leaves with the next update). A break-glass request carries "Reviewed"
  * (same value rule) in any status until an approver has pressed it.
  */
 import type { ActionsBlock, KnownBlock } from '@slack/types';
@@ -20,12 +21,14 @@ import {
   reasonSection,
   requestFields,
   statusPhrase,
+  ticketLink,
   when,
   whenText,
 } from './common';
-import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_REVIEW, BLOCK_DECISION, BLOCK_REVIEW } from './ids';
+import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_REVIEW, BLOCK_DECISION, BLOCK_REVIEW, BLOCK_REVOKE_NOW } from './ids';
 import { actions, button, context, header, message, type SlackMessage } from './kit';
 import { refusalWords, requestFailureWords } from './outcome';
+import { revokeNowActions } from './revoke';
 import { code, escaped, mention } from './text';
 
 /** The mrkdwn status line under the facts; PENDING has none (it has the buttons). */
@@ -56,6 +59,7 @@ const STATUS_LINE: Record<RequestStatus, StatusLine> = {
 
 export function approvalMessage(request: AccessRequest, target: Target | undefined): SlackMessage {
   const blocks: KnownBlock[] = [header(`${title(request)}: ${request.targetName}`), requestFields(request, target), reasonSection(request)];
+  if (request.ticket) blocks.push(context(`🎫 Ticket ${ticketLink(request.ticket)}`));
   if (request.extends) blocks.push(context(extensionLine(request)));
   const line = STATUS_LINE[request.status]?.(request);
   if (line === undefined) {
@@ -64,6 +68,8 @@ export function approvalMessage(request: AccessRequest, target: Target | undefin
     blocks.push(decisionActions(request));
   } else {
     blocks.push(context(line));
+    // Approvers (and the requester) may end a live grant early, as with `/jit revoke`.
+    if (request.status === 'ACTIVE' && !request.extends) blocks.push(revokeNowActions(BLOCK_REVOKE_NOW, request));
   }
   if (request.breakGlass) blocks.push(reviewBlock(request));
   return message(approvalSummary(request), blocks);

@@ -4,7 +4,7 @@
  */
 import type { SectionBlock } from '@slack/types';
 import { formatDuration } from '../src/domain/duration';
-import { isStsKind, type AccessRequest, type Approval, type Grant, type Target } from '../src/domain/types';
+import { isStsKind, type AccessRequest, type Approval, type Grant, type Target, type Ticket } from '../src/domain/types';
 import { field, fieldsSection, section } from './kit';
 import { code, escaped, LIMITS, mention, oneLine, slackDate, utcTime } from './text';
 
@@ -210,3 +210,15 @@ export function statusPhrase(request: AccessRequest, time: (iso: string) => stri
       return 'extended';
   }
 }
+
+/**
+ * The ticket a reason names, as mrkdwn: `<url|KEY>` (the key escaped; the URL as the core built
+ * it from the config's https template with the key URL-encoded), or the key as code when there is
+ * no usable link (no ticketUrl, or a stored URL that is not a plain https link).
+ */
+export function ticketLink(ticket: Ticket): string {
+  const url = ticket.url;
+  if (url && /^https:\/\/[^\s<>|]+$/.test(url) && url.length <= TICKET_URL_MAX) return `<${url}|${escaped(ticket.key, NAME_MAX)}>`;
+  return code(ticket.key, NAME_MAX);
+}
+const TICKET_URL_MAX = 1_000;

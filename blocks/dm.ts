@@ -27,7 +27,8 @@ import {
 } from './common';
 import { credentialsProfile } from './credentials';
 import { refusalWords, requestFailureWords } from './outcome';
-import { ACTION_EXTEND, ACTION_SHOW_CREDENTIALS, BLOCK_EXTEND, BLOCK_SHOW_CREDENTIALS } from './ids';
+import { ACTION_EXTEND, ACTION_SHOW_CREDENTIALS, BLOCK_EXTEND, BLOCK_REVOKE_NOW, BLOCK_SHOW_CREDENTIALS } from './ids';
+import { revokeNowActions } from './revoke';
 import { actions, button, context, message, section, type SlackMessage } from './kit';
 import { channelLink, code, escaped, escapeText, LIMITS, mention, oneLine, truncateMrkdwn } from './text';
 
@@ -112,9 +113,10 @@ function ec2GrantedDm(request: AccessRequest, target: Ec2SshTarget | undefined):
   return message(`Access to ${escaped(request.targetName, NAME_MAX)} is open${untilText(request)}.`, [
     section(`✅ Access to ${targetName(request)} is open${from}${until} (${duration(request)}).`),
     section(`*Connect*\n\`\`\`${escaped(sshCommand(request, target), 500)}\`\`\``),
+    revokeNow(request),
     context(
       `Established SSH connections are not cut when the rule is removed, so log out ${logoutBy}. ` +
-        `Done early? ${revokeHint(request)} closes it now.`,
+        `Done early? *Revoke now* (or ${revokeHint(request)}) closes it now.`,
     ),
   ]);
 }
@@ -127,7 +129,8 @@ function roleGrantedDm(request: AccessRequest, target: Target | undefined): Slac
   return message(`Temporary credentials for ${escaped(request.targetName, NAME_MAX)} are ready${untilText(request)}.`, [
     section(`✅ Temporary credentials for ${role} are ready${until} (${duration(request)}).`),
     showCredentials(request),
-    context(`${credentialsNote(request, grant)} Done early? ${revokeHint(request)} ends it now.`),
+    revokeNow(request),
+    context(`${credentialsNote(request, grant)} Done early? *Revoke now* (or ${revokeHint(request)}) ends it now.`),
   ]);
 }
 
@@ -141,9 +144,10 @@ function ssmGrantedDm(request: AccessRequest, target: SsmSessionTarget | undefin
     section(`✅ Session Manager access to ${targetName(request)} is open${until} (${duration(request)}).`),
     section(`*Connect*\n\`\`\`${escaped(ssmCommand(request, target), 500)}\`\`\`\n*Nodes*: ${nodes}${ids.length > 1 ? ' (use any of them as --target)' : ''}`),
     showCredentials(request),
+    revokeNow(request),
     context(
       `Export the credentials from *Show credentials* first (or save its profile and add ${code(`--profile ${profile}`)}); ` +
-        `the command also needs the Session Manager plugin. ${credentialsNote(request, grant)} Done early? ${revokeHint(request)} ends it now.`,
+        `the command also needs the Session Manager plugin. ${credentialsNote(request, grant)} Done early? *Revoke now* (or ${revokeHint(request)}) ends it now.`,
     ),
   ];
   return message(`Session Manager access to ${escaped(request.targetName, NAME_MAX)} is open${untilText(request)}.`, blocks);
@@ -177,6 +181,11 @@ function untilText(request: AccessRequest): string {
 
 function revokeHint(request: AccessRequest): string {
   return code(`/jit revoke ${request.id}`);
+}
+
+/** "Revoke now" for the requester (the grant DM): what `/jit revoke` does, after a confirmation. */
+function revokeNow(request: AccessRequest): KnownBlock {
+  return revokeNowActions(BLOCK_REVOKE_NOW, request, 'requester');
 }
 
 /** dm.denied: an approver said no. */

@@ -99,6 +99,9 @@ const WORDS: { [C in ProblemCode]: (p: ProblemParams[C]) => string } = {
   'address-not-ip': (p) => `\`${p.text}\` is not an IP address. ${HINT}`,
   'revoke-failing': (p) =>
     `Revoking \`${p.id}\` (${p.target}) keeps failing: ${p.failure}, ref ${p.ref}. The bot keeps retrying; check its AWS permissions and the resource (the log and the audit record have the details under that reference).`,
+  // The operator's words lead (the request form shows the first 150 characters under the field);
+  // like every text here they are escaped where they are rendered (errorReply), not here.
+  'reason-format': (p) => `${p.message.trim()}${/[.!?]$/.test(p.message.trim()) ? '' : '.'} (\`${p.target}\` asks for reasons in this form; nothing was sent.)`,
 };
 
 /** What people read for a problem (mrkdwn; parameters are shown as the core gave them). */

@@ -52,3 +52,14 @@ export const BLOCK_EXTEND_DURATION = 'jit_extend_duration';
 export const ACTION_EXTEND_DURATION = 'jit_extend_duration_input';
 export const BLOCK_EXTEND_REASON = 'jit_extend_reason';
 export const ACTION_EXTEND_REASON = 'jit_extend_reason_input';
+
+/**
+ * "Revoke now" (with a confirmation dialog) on the approval message of an ACTIVE grant, on the
+ * grant DM and in the App Home: does what `/jit revoke <id>` does. The value is the request id.
+ */
+export const ACTION_REVOKE_NOW = 'revoke_now';
+/** The actions block holding "Revoke now" on the approval message and the grant DM. */
+export const BLOCK_REVOKE_NOW = 'jit_revoke_now';
+
+/** The global shortcut "Request access" (manifest.yml `shortcuts`): opens the request form. */
+export const CALLBACK_REQUEST_ACCESS_SHORTCUT = 'request_access';

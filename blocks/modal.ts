@@ -17,7 +17,7 @@ import {
   CALLBACK_REQUEST_MODAL,
 } from './ids';
 import { input, plain, section, textInput } from './kit';
-import { LIMITS } from './text';
+import { escaped, LIMITS } from './text';
 
 /** The form enforces the same limit the policy checks. */
 export const REASON_MAX_LENGTH = MAX_REASON_LENGTH;
@@ -119,5 +119,18 @@ function noTargetsModal(): ModalView {
     title: plain('Request access', LIMITS.modalTitle),
     close: plain('Close', LIMITS.modalButton),
     blocks: [section('No targets are configured yet, so there is nothing to request. Ask the bot admins to add one.')],
+  };
+}
+
+/**
+ * A read-only window with one message: what a shortcut shows when it cannot open the form (e.g.
+ * the account may not request access). `text` is the words of blocks/errors.ts (escaped here).
+ */
+export function noticeModal(title: string, text: string): ModalView {
+  return {
+    type: 'modal',
+    title: plain(title, LIMITS.modalTitle),
+    close: plain('Close', LIMITS.modalButton),
+    blocks: [section(`⚠️ ${escaped(text, LIMITS.sectionText - 4)}`)],
   };
 }

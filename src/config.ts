@@ -12,7 +12,8 @@ import { formatDuration, parseDuration } from './domain/duration';
 import { ValidationError } from './domain/errors';
 import { DEFAULT_RETENTION_MS, MAX_RETENTION_MS, MIN_RETENTION_MS } from './domain/retention';
 import { normaliseSessionPolicy } from './domain/session-policy';
-import { STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target, type TargetPolicy, type Weekday, WEEKDAYS } from './domain/types';
+import { compileReasonRule, MAX_REASON_MESSAGE_LENGTH, reasonPatternProblem, ticketUrlProblem } from './domain/reason';
+import { type ReasonRule, STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target, type TargetPolicy, type Weekday, WEEKDAYS } from './domain/types';
 import { nameMatches, tagsMatch } from './domain/match';
 import { DEFAULT_RATE_LIMITS, type RateLimit } from './domain/safety';
 import { FAULT_POINTS, type FaultPoint } from './ports';
@@ -218,6 +219,18 @@ const policyKeys = {
   maxTotalDuration: duration('8h').optional(),
 };
 
+/** A reason requirement: the pattern must compile and look safe (checked in parseConfig, by key). */
+const reasonSchema = z
+  .object(
+    {
+      pattern: z.string({ error: 'is required: a regular expression the reason must match, e.g. ^[A-Z]+-[0-9]+' }).min(1, 'must not be empty'),
+      message: z.string({ error: 'is required: what to write, shown when a reason does not match (e.g. Start with a ticket key such as OPS-123)' }).trim().min(1, 'must not be empty').max(MAX_REASON_MESSAGE_LENGTH),
+    },
+    { error: 'must be { pattern: <regular expression>, message: <what to write> }, or false (no requirement here)' },
+  )
+  .strict();
+const reasonKey = z.union([reasonSchema, z.literal(false)], { error: 'must be { pattern: <regular expression>, message: <what to write> }, or false (no requirement here)' });
+
 const targetBase = {
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1–63 lower-case letters, digits, ".", "_" or "-"'),
   description: z.string().max(200).optional(),
@@ -226,6 +239,8 @@ const targetBase = {
   maxDuration: duration('4h').optional(),
   tags: tagMap.default({}),
   ...policyKeys,
+  reason: reasonKey.optional(),
+  ticketUrl: z.string().max(500).optional(),
 };
 const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/ReadOnly');
 const externalId = z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2–1224 characters of letters, digits and +=,.@:/-').optional();
@@ -303,6 +318,8 @@ const fileSchema = z
         reminders: remindersSchema.optional(),
         breakGlass: z.boolean().default(DEFAULTS.breakGlass),
         maxTotalDuration: duration('8h').optional(),
+        reason: reasonKey.optional(),
+        ticketUrl: z.string().max(500).optional(),
       })
       .strict()
       .default(DEFAULTS),
@@ -339,6 +356,7 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
     const per = c.rateLimits[k].per;
     if (per < 60_000 || per > 30 * 86_400_000) problems.push(`rateLimits.${k}.per: must be between 1m and 30d`);
   }
+  const defaultReason = reasonRule(c.defaults.reason, c.defaults.ticketUrl, 'defaults', problems);
   const seen = new Set<string>();
   const defaultApprovers = c.approvers ?? { users: [], groups: [] };
   const targets: Target[] = c.targets.map((t, i) => {
@@ -360,6 +378,7 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
       ...(t.reminders ?? c.defaults.reminders ? { reminders: toReminders((t.reminders ?? c.defaults.reminders)!) } : {}),
       breakGlass: t.breakGlass ?? c.defaults.breakGlass,
       maxTotalDurationMs: t.maxTotalDuration ?? c.defaults.maxTotalDuration ?? 2 * maxDurationMs,
+      ...targetReason(t, defaultReason, c.defaults.ticketUrl, at, problems),
     };
     checkPolicy(policy, maxDurationMs, at, t.approvers ? `${at}.approvers` : 'approvers', problems);
     if (policy.breakGlass && !policy.requesters) problems.push(`${at}.requesters: required because breakGlass is true${t.breakGlass === undefined ? ' (defaults.breakGlass)' : ''}; name users/groups (here or at the top level), or everyone: true`);
@@ -417,6 +436,58 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
       breakGlass: { max: c.rateLimits.breakGlass.max, perMs: c.rateLimits.breakGlass.per },
     },
   };
+}
+
+/**
+ * A reason rule compiled once (pattern, message, ticketUrl), or undefined; problems are named by
+ * key (`<at>.reason.pattern`, `<at>.ticketUrl`).
+ */
+function reasonRule(reason: { pattern: string; message: string } | false | undefined, ticketUrl: string | undefined, at: string, problems: string[]): ReasonRule | undefined {
+  if (ticketUrl !== undefined) {
+    const problem = ticketUrlProblem(ticketUrl);
+    if (problem) problems.push(`${at}.ticketUrl: ${problem}`);
+    // defaults.ticketUrl alone serves the targets that set their own reason pattern.
+    if (!reason && at !== 'defaults') problems.push(`${at}.ticketUrl: needs a reason pattern (${at}.reason): the ticket key is taken from the reason`);
+  }
+  if (!reason) return undefined;
+  const problem = reasonPatternProblem(reason.pattern);
+  if (problem) {
+    problems.push(`${at}.reason.pattern: ${problem}`);
+    return undefined;
+  }
+  return compileReasonRule({ ...reason, ...(ticketUrl !== undefined ? { ticketUrl } : {}) });
+}
+
+/**
+ * A target's reason rule: its own (`reason`, with its own ticketUrl or the default one), none
+ * (`reason: false`), or the default's (a target's ticketUrl alone links the default's pattern).
+ */
+function targetReason(
+  t: { reason?: { pattern: string; message: string } | false; ticketUrl?: string },
+  defaults: ReasonRule | undefined,
+  defaultTicketUrl: string | undefined,
+  at: string,
+  problems: string[],
+): { reason?: ReasonRule } {
+  if (t.reason === false) {
+    if (t.ticketUrl !== undefined) problems.push(`${at}.ticketUrl: needs a reason pattern, but ${at}.reason is false`);
+    return {};
+  }
+  if (t.reason) {
+    const rule = reasonRule(t.reason, t.ticketUrl, at, problems);
+    if (!rule) return {};
+    // defaults.ticketUrl was checked with the defaults.
+    const inherited = t.ticketUrl === undefined && defaultTicketUrl !== undefined && !ticketUrlProblem(defaultTicketUrl) ? { ticketUrl: defaultTicketUrl } : {};
+    return { reason: { ...rule, ...inherited } };
+  }
+  if (t.ticketUrl === undefined) return defaults ? { reason: defaults } : {};
+  const problem = ticketUrlProblem(t.ticketUrl);
+  if (problem) problems.push(`${at}.ticketUrl: ${problem}`);
+  if (!defaults) {
+    problems.push(`${at}.ticketUrl: needs a reason pattern (${at}.reason or defaults.reason): the ticket key is taken from the reason`);
+    return {};
+  }
+  return { reason: { ...defaults, ticketUrl: t.ticketUrl } };
 }
 
 function toReminders(r: { every: number; dm: boolean }): { everyMs: number; dm: boolean } {

@@ -8,7 +8,8 @@ import type { JitConfig } from './config-types';
 import { formatDuration } from './domain/duration';
 import { formatWindow, nameMatches, tagsMatch } from './domain/match';
 import { DEFAULT_RATE_LIMITS } from './domain/safety';
-import type { AutoApproveRule, DenyRule, Principals, RuleMatch, Target, TimeWindow } from './domain/types';
+import { MAX_REASON_LENGTH } from './domain/policy-terms';
+import type { AutoApproveRule, DenyRule, Principals, ReasonRule, RuleMatch, Target, TimeWindow } from './domain/types';
 
 /** The order `evaluateRequest` checks things in, as one paragraph (first answer wins). */
 export const PRECEDENCE =
@@ -99,6 +100,7 @@ export function describeTarget(config: JitConfig, target: Target): string[] {
     `  reminders: ${p.reminders ? `every ${formatDuration(p.reminders.everyMs)} in the approval thread${p.reminders.dm ? ', and by DM to approvers who have not approved' : ''}` : 'none'}`,
   );
   lines.push(`  break-glass: ${p.breakGlass ? 'allowed (granted at once, @here alert, needs a review)' : 'not allowed'}`);
+  lines.push(`  reason: ${reasonRuleText(p.reason)}`);
 
   const deny = denyRulesFor(config, target);
   if (deny.length === 0) lines.push('  deny rules: none');
@@ -118,6 +120,13 @@ export function describeTarget(config: JitConfig, target: Target): string[] {
     if (!unconditional(chain[chain.length - 1]!)) lines.push('    otherwise the approvers decide');
   }
   return lines;
+}
+
+/** A target's reason rule (requests and extensions alike), as plain text. */
+export function reasonRuleText(rule: ReasonRule | undefined): string {
+  if (!rule) return `free text (up to ${MAX_REASON_LENGTH} characters)`;
+  const ticket = rule.ticketUrl ? `; the ticket key (${rule.regex.source.includes('(?<key>') ? 'the group named key' : 'the match'}) is linked as ${rule.ticketUrl} in the approval message and recorded in the audit` : '';
+  return `must match /${rule.pattern}/ (requests and extensions), else refused with "${rule.message}"${ticket}`;
 }
 
 /** The whole effective policy: a header, then one block per target, in file order. */

@@ -20,6 +20,7 @@ import { parseHostAddress } from './domain/address';
 import { formatDuration, parseDuration } from './domain/duration';
 import { CannotDecideError, NotAllowedError, type Problem, problem, type RefusalCode, ValidationError } from './domain/errors';
 import { isIn, ruleMatches } from './domain/match';
+import { reasonMatches } from './domain/reason';
 import { type AccessRequest, isStsKind, type Principals, STS_MIN_DURATION_MS, takesAddress, type Target } from './domain/types';
 import { approvalsPhrase, type ExtensionHeadroom, MAX_COMMENT_LENGTH, MAX_REASON_LENGTH, type ReminderAudience, type TargetSummary } from './domain/policy-terms';
 
@@ -168,15 +169,20 @@ export function validateSubmission(config: JitConfig, input: SubmissionInput, re
   if (takesAddress(target.kind)) cidr = parseHostAddress(input.address).cidr;
   else if (input.address) throw new ValidationError('address-not-taken', { target: target.name, kind: target.kind, address: input.address }, 'address');
 
-  const reason = checkReason(input.reason);
+  const reason = checkReason(input.reason, target);
   return { target, durationMs, cidr, reason };
 }
 
-/** The reason for a request or an extension: required, and short enough to show. */
-export function checkReason(text: string | undefined): string {
+/**
+ * The reason for a request or an extension: required, short enough to show, and (when the target
+ * has a reason rule) following it: otherwise refused with the operator's message.
+ */
+export function checkReason(text: string | undefined, target?: Target): string {
   const reason = (text ?? '').trim();
   if (reason === '') throw new ValidationError('reason-missing', {}, 'reason');
   if (reason.length > MAX_REASON_LENGTH) throw new ValidationError('reason-too-long', { length: reason.length, max: MAX_REASON_LENGTH }, 'reason');
+  const rule = target?.policy.reason;
+  if (rule && !reasonMatches(rule, reason)) throw new ValidationError('reason-format', { target: target.name, message: rule.message }, 'reason');
   return reason;
 }
 

@@ -490,3 +490,58 @@ approvers: { users: [U0APPROVER1, U0APPROVER2] }
     expect(c.targets.every((t) => t.policy.requesters !== undefined)).toBe(true);
   });
 });
+
+describe('reason requirements (reason: { pattern, message }, ticketUrl)', () => {
+  const head = `
+approverChannel: C0123ABCD
+approvers: { users: [U0APPROVER1] }
+`;
+  const target = (name: string, extra = '') => `  - name: ${name}\n    kind: ec2-ssh\n    securityGroupId: sg-0123456789abcdef0\n${extra}`;
+  const cfg = (defaults: string, ...targets: string[]) => `${head}${defaults}targets:\n${targets.join('')}`;
+
+  it('compiles a target\'s rule once, with its ticketUrl', () => {
+    const c = parseConfig(cfg('', target('prod', "    reason: { pattern: '^[A-Z]+-[0-9]+', message: Start with a ticket key such as OPS-123 }\n    ticketUrl: https://jira.example.com/browse/{key}\n"), target('dev')));
+    const rule = c.targets[0]!.policy.reason!;
+    expect(rule).toMatchObject({ pattern: '^[A-Z]+-[0-9]+', message: 'Start with a ticket key such as OPS-123', ticketUrl: 'https://jira.example.com/browse/{key}' });
+    expect(rule.regex).toBeInstanceOf(RegExp);
+    expect(rule.regex.source).toBe('^[A-Z]+-[0-9]+');
+    expect(c.targets[1]!.policy.reason).toBeUndefined();
+  });
+
+  it('defaults apply to every target; a target may set its own, turn it off (reason: false) or only link it', () => {
+    const c = parseConfig(
+      cfg(
+        "defaults:\n  reason: { pattern: '^CHG[0-9]+', message: Name the change }\n  ticketUrl: https://itsm.example.com/c/{key}\n",
+        target('a'),
+        target('b', "    reason: { pattern: '^INC[0-9]+', message: Name the incident }\n"),
+        target('c', '    reason: false\n'),
+        target('d', '    ticketUrl: https://other.example.com/{key}\n'),
+      ),
+    );
+    const [a, b, cc, d] = c.targets.map((t) => t.policy.reason);
+    expect(a).toMatchObject({ pattern: '^CHG[0-9]+', ticketUrl: 'https://itsm.example.com/c/{key}' });
+    expect(b).toMatchObject({ pattern: '^INC[0-9]+', message: 'Name the incident', ticketUrl: 'https://itsm.example.com/c/{key}' });
+    expect(cc).toBeUndefined();
+    expect(d).toMatchObject({ pattern: '^CHG[0-9]+', ticketUrl: 'https://other.example.com/{key}' });
+    // Compiled once: the targets that take the default share it.
+    expect(d!.regex).toBe(a!.regex);
+  });
+
+  it.each([
+    ["    reason: { pattern: '^[A-Z+', message: x }\n", /targets\[0\]\.reason\.pattern: is not a valid regular expression/],
+    ["    reason: { pattern: '(a+)+$', message: x }\n", /targets\[0\]\.reason\.pattern: repeats a group .* exponential time/],
+    [`    reason: { pattern: '${'a'.repeat(201)}', message: x }\n`, /targets\[0\]\.reason\.pattern: is longer than 200 characters/],
+    ["    reason: { pattern: '^A' }\n", /targets\[0\]\.reason/],
+    ["    reason: { pattern: '^A', message: x, flags: i }\n", /targets\[0\]\.reason/],
+    ["    reason: { pattern: '^A', message: x }\n    ticketUrl: http://jira.example.com/{key}\n", /targets\[0\]\.ticketUrl: must be an https URL/],
+    ["    reason: { pattern: '^A', message: x }\n    ticketUrl: https://jira.example.com/browse\n", /targets\[0\]\.ticketUrl: must contain \{key\}/],
+    ['    ticketUrl: https://jira.example.com/{key}\n', /targets\[0\]\.ticketUrl: needs a reason pattern/],
+    ['    reason: false\n    ticketUrl: https://jira.example.com/{key}\n', /targets\[0\]\.ticketUrl: needs a reason pattern, but targets\[0\]\.reason is false/],
+  ])('fails fast naming the key: %s', (extra, expected) => {
+    expect(errorOf(() => parseConfig(cfg('', target('prod', extra))))).toMatch(expected);
+  });
+
+  it('names defaults.reason.pattern for a bad default', () => {
+    expect(errorOf(() => parseConfig(cfg("defaults:\n  reason: { pattern: '(\\w*)*', message: x }\n", target('a'))))).toMatch(/defaults\.reason\.pattern: repeats a group/);
+  });
+});

@@ -88,6 +88,7 @@ it('gives a target its own policy: quorum, group approvers, requesters, reminder
     '  approval timeout: 20m',
     '  reminders: every 5m in the approval thread, and by DM to approvers who have not approved',
     '  break-glass: allowed (granted at once, @here alert, needs a review)',
+    '  reason: free text (up to 500 characters)',
     '  deny rule no-prod-at-weekends: during sat,sun 00:00–24:00 Europe/London: "Production is frozen at weekends."',
     '  deny rule contractors-out: when the requester is among groups S0CONTRACT',
     '  auto-approve: none (the approvers decide)',

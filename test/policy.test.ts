@@ -2,9 +2,11 @@ import { parseConfig } from '../src/config';
 import { problemText } from '../blocks/errors';
 import type { JitConfig } from '../src/config-types';
 import { NotAllowedError, ValidationError } from '../src/domain/errors';
+import { compileReasonRule } from '../src/domain/reason';
 import type { AccessRequest, AutoApproveRule, DenyRule, Target, TargetPolicy } from '../src/domain/types';
 import {
   checkCanDecide,
+  checkReason,
   checkCanRevoke,
   checkExtensionDuration,
   checkNarrowedDuration,
@@ -571,5 +573,37 @@ targets:
     expect(redecide(cfg, ext, ctx(day), 30 * 60_000).outcome).toBe('approval');
     const over = redecide(cfg, ext, ctx(day), 3 * 3_600_000 + 45 * 60_000);
     expect(over).toMatchObject({ outcome: 'deny', code: 'total-cap' });
+  });
+});
+
+describe('reason requirements', () => {
+  const rule = compileReasonRule({ pattern: '^[A-Z]+-[0-9]+', message: 'Start with a ticket key such as OPS-123' });
+  const target = ec2Target({ policy: testPolicy({ reason: rule }) });
+  const config = { ...parseConfig('approverChannel: C0A\napprovers: { users: [U0APPROVER1] }\ntargets:\n  - { name: x, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0 }\n'), targets: [target] } as JitConfig;
+  const input = (reason: string) => ({ requesterId: 'U0REQUESTER', targetName: 'prod-bastion', duration: '30m', address: '203.0.113.7', reason });
+
+  it('a reason that follows the target\'s rule passes, trimmed', () => {
+    expect(checkReason('  OPS-123 restart the worker ', target)).toBe('OPS-123 restart the worker');
+    expect(validateSubmission(config, input('OPS-123 restart')).reason).toBe('OPS-123 restart');
+  });
+
+  it('one that does not is refused with the operator\'s message, on the reason field', () => {
+    const err = (() => {
+      try {
+        validateSubmission(config, input('restart the worker'));
+      } catch (e) {
+        return e as ValidationError;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.field).toBe('reason');
+    expect(err.problem).toEqual({ code: 'reason-format', params: { target: 'prod-bastion', message: 'Start with a ticket key such as OPS-123' } });
+  });
+
+  it('the existing checks come first; a target without a rule takes free text', () => {
+    expect(() => checkReason('', target)).toThrow(expect.objectContaining({ problem: { code: 'reason-missing', params: {} } }));
+    expect(() => checkReason('x'.repeat(501), target)).toThrow(expect.objectContaining({ problem: expect.objectContaining({ code: 'reason-too-long' }) }));
+    expect(checkReason('anything at all', ec2Target())).toBe('anything at all');
   });
 });

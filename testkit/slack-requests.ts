@@ -170,3 +170,28 @@ export function viewSubmission(url: string, secret: string, o: ViewSubmissionOpt
   };
   return sendSigned(url, secret, payloadBody(payload), o.timestampSec);
 }
+
+export interface GlobalShortcutOptions {
+  userId: string;
+  callbackId: string;
+  triggerId?: string;
+  teamId?: string;
+  timestampSec?: number;
+}
+
+/** A global shortcut (the lightning menu or search): no channel, no response_url, a trigger id for views.open. */
+export function globalShortcut(url: string, secret: string, o: GlobalShortcutOptions): Promise<SlackHttpResult> {
+  const teamId = o.teamId ?? 'T1';
+  const payload = {
+    type: 'shortcut',
+    token: VERIFICATION_TOKEN,
+    action_ts: (Date.now() / 1000).toFixed(6),
+    team: { id: teamId, domain: teamId.toLowerCase() },
+    user: { id: o.userId, username: o.userId.toLowerCase(), team_id: teamId },
+    is_enterprise_install: false,
+    enterprise: null,
+    callback_id: o.callbackId,
+    trigger_id: o.triggerId ?? newTriggerId(),
+  };
+  return sendSigned(url, secret, payloadBody(payload), o.timestampSec);
+}

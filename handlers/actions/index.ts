@@ -1,5 +1,5 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_EXTEND, ACTION_REVIEW, ACTION_SHOW_CREDENTIALS } from '../../blocks/ids';
+import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_EXTEND, ACTION_REVIEW, ACTION_REVOKE_NOW, ACTION_SHOW_CREDENTIALS } from '../../blocks/ids';
 import type { HandlerDeps } from '../deps';
 import { approveAction } from './approve';
 import { approveWithAction } from './approve-with';
@@ -7,6 +7,7 @@ import { denyAction } from './deny';
 import { denyWithAction } from './deny-with';
 import { extendAction } from './extend';
 import { reviewAction } from './review';
+import { revokeNowAction } from './revoke-now';
 import { showCredentialsAction } from './show-credentials';
 
 export function registerActions(app: App, deps: HandlerDeps): void {
@@ -17,4 +18,5 @@ export function registerActions(app: App, deps: HandlerDeps): void {
   app.action<BlockButtonAction>(ACTION_REVIEW, reviewAction(deps));
   app.action<BlockButtonAction>(ACTION_EXTEND, extendAction(deps));
   app.action<BlockButtonAction>(ACTION_SHOW_CREDENTIALS, showCredentialsAction(deps));
+  app.action<BlockButtonAction>(ACTION_REVOKE_NOW, revokeNowAction(deps));
 }

@@ -1,7 +1,7 @@
 /**
  * The shape every request button shares: ack first; the value must be a request id (nothing
  * else is trusted from it); the core's refusal or any error becomes an ephemeral reply to the
- * clicker, never a crash.
+ * clicker (a DM when the button was in a view such as the App Home), never a crash.
  */
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { badIdReply } from '../../blocks/command';
@@ -24,7 +24,9 @@ export function requestButton({ log }: HandlerDeps, name: string, run: (ctx: But
     await ack();
     const userId = body.user.id;
     const id = action.value ?? '';
-    const reply = (message: SlackMessage) => respond({ response_type: 'ephemeral', replace_original: false, ...message });
+    // A button in a view (the App Home) comes without a response_url: the reply goes by DM instead.
+    const reply = (message: SlackMessage) =>
+      body.response_url !== undefined ? respond({ response_type: 'ephemeral', replace_original: false, ...message }) : client.chat.postMessage({ channel: userId, ...message });
     if (!isRequestId(id)) {
       warnBadId(log, 'button', action.value, { action: name, userId });
       await reply(badIdReply('button'));

@@ -116,6 +116,23 @@ export interface TargetPolicy {
   breakGlass: boolean;
   /** Cap on a grant's total length, its extensions included. */
   maxTotalDurationMs: number;
+  /** What a reason (of a request or an extension) must look like, e.g. start with a ticket key; undefined means free text. */
+  reason?: ReasonRule;
+}
+
+/**
+ * A target's reason requirement (config `reason: { pattern, message }` and `ticketUrl`), compiled
+ * once at config load. src/domain/reason.ts applies it.
+ */
+export interface ReasonRule {
+  /** The pattern as written in the config (policy:check shows it). */
+  pattern: string;
+  /** The pattern compiled (no flags, so `test` keeps no state). */
+  regex: RegExp;
+  /** What to write, in the operator's words: shown to a requester whose reason does not match. */
+  message: string;
+  /** `https://…{key}…`: the ticket key (the first match, or the group named `key`) URL-encoded in place of {key}. */
+  ticketUrl?: string;
 }
 
 interface TargetBase {
@@ -315,6 +332,12 @@ export interface Extension {
 /** How a request got its yes. */
 export type ApprovalRoute = 'approvers' | 'auto' | 'break-glass';
 
+/** A ticket named in a reason: its key, and the link made from the target's ticketUrl. */
+export interface Ticket {
+  key: string;
+  url?: string;
+}
+
 export interface AccessRequest {
   id: string;
   version: number;
@@ -323,6 +346,8 @@ export interface AccessRequest {
   targetName: string;
   requesterId: string;
   reason: string;
+  /** The ticket the reason names, when the target's reason rule has a ticketUrl or a `key` group (src/domain/reason.ts ticketOf). */
+  ticket?: Ticket;
   /** Requested (and approved) length of access, in milliseconds. */
   durationMs: number;
   /** The requester's address as a /32 or /128 CIDR (ec2-ssh). */

@@ -7,6 +7,7 @@ import type { JitConfig } from '../config-types';
 import { formatDuration } from '../domain/duration';
 import { AlreadyResolvedError, NotAllowedError, NotFoundError, ValidationError } from '../domain/errors';
 import { newRequestId } from '../domain/ids';
+import { ticketOf } from '../domain/reason';
 import { type AccessRequest, isTerminal, type Target } from '../domain/types';
 import type { LifecycleEvent } from '../lifecycle';
 import { checkExtensionDuration, checkExtensionWithin, checkReason, evaluateRequest, type ExtensionHeadroom, extensionHeadroom, findTarget, grantedMsOf, type PolicyDecision, type SubmissionInput, type ValidSubmission, validateSubmission } from '../policy';
@@ -106,7 +107,7 @@ export class Requests {
     await this.actors.checkActor(userId);
     const { grant, target } = await this.extensible(grantId, userId, seen);
     const durationMs = checkExtensionDuration(target, input.duration);
-    const reason = checkReason(input.reason);
+    const reason = checkReason(input.reason, target);
     const now = this.s.clock.now();
     if (now.getTime() >= Date.parse(grant.expiresAt)) throw resolvedError({ ...grant, status: 'REVOKING' });
     const waiting = (await this.s.store.listByRequester(userId, 100)).find((r) => r.extends === grantId && !isTerminal(r.status));
@@ -158,7 +159,7 @@ export class Requests {
       return;
     }
     checkExtensionWithin(limit.target, limit, input.duration);
-    checkReason(input.reason);
+    checkReason(input.reason, limit.target);
   }
 
   /** The requester's ACTIVE grant with its target as configured, if they may extend it; else the refusal. */
@@ -176,6 +177,9 @@ export class Requests {
     const now = this.s.clock.now();
     const deadline = Math.min(now.getTime() + o.target.policy.approvalTimeoutMs, o.deadlineCap ?? Infinity);
     const at = now.toISOString();
+    // The ticket the reason names (target's reason rule): kept on the request and in its first audit record.
+    const ticket = ticketOf(o.target.policy.reason, o.reason);
+    const ticketDetails = ticket ? { ticketKey: ticket.key, ...(ticket.url ? { ticketUrl: ticket.url } : {}) } : {};
     const request: AccessRequest = {
       id: newRequestId(),
       version: 1,
@@ -184,6 +188,7 @@ export class Requests {
       targetName: o.target.name,
       requesterId: o.requesterId,
       reason: o.reason,
+      ...(ticket ? { ticket } : {}),
       durationMs: o.durationMs,
       ...(o.cidr ? { cidr: o.cidr } : {}),
       ...(o.extendsId ? { extends: o.extendsId } : {}),
@@ -191,7 +196,7 @@ export class Requests {
       approvalDeadline: new Date(deadline).toISOString(),
       approvalsRequired: o.target.policy.approvalsRequired,
       dueAt: deadline,
-      audit: [{ at, actor: o.requesterId, action: o.extendsId ? 'request-extension' : 'request', from: null, to: 'PENDING', details: { target: o.target.name, durationMs: String(o.durationMs), ...(o.cidr ? { cidr: o.cidr } : {}), ...o.details } }],
+      audit: [{ at, actor: o.requesterId, action: o.extendsId ? 'request-extension' : 'request', from: null, to: 'PENDING', details: { target: o.target.name, durationMs: String(o.durationMs), ...(o.cidr ? { cidr: o.cidr } : {}), ...ticketDetails, ...o.details } }],
       // "+" sorts before the transition's "<at>-0-…" ids: the approval message goes out first.
       outbox: { [`${at}-+post`]: { id: `${at}-+post`, kind: 'approval.post', createdAt: at } },
     };

@@ -16,6 +16,7 @@ import {
   ACTION_EXTEND_DURATION,
   ACTION_EXTEND_REASON,
   ACTION_REVIEW,
+  ACTION_REVOKE_NOW,
   BLOCK_COMMENT,
   BLOCK_DECISION_DURATION,
   BLOCK_EXTEND_DURATION,
@@ -143,7 +144,7 @@ describe('quorum and group approvers', () => {
     expect(active).toMatchObject({ status: 'ACTIVE', decidedBy: DBA, approvalsRequired: 2 });
     expect(active.approvals!.map((a) => a.by)).toEqual([APPROVER, DBA]);
     expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
-    expect(buttons(id)).toEqual([]);
+    expect(buttons(id)).toEqual([ACTION_REVOKE_NOW]); // decided: only "Revoke now" while active
     expect(text(h.approvalMessage(id))).toContain(`<@${APPROVER}>`);
     expect(text(h.approvalMessage(id))).toContain(`<@${DBA}>`);
     const approveAudit = active.audit.filter((a) => a.action === 'approve');
@@ -262,7 +263,7 @@ describe('auto-approval', () => {
     ]);
     expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
     expect(text(h.approvalMessage(id))).toContain('dev-self-service');
-    expect(buttons(id)).toEqual([]);
+    expect(buttons(id)).toEqual([ACTION_REVOKE_NOW]);
     expect(h.dms(REQUESTER).some((m) => m.includes('ssh'))).toBe(true);
   });
 
@@ -289,7 +290,7 @@ describe('break-glass', () => {
     expect(alert).toBeDefined();
     const alertText = `${String(alert!.args.text)}${JSON.stringify(alert!.args.blocks)}`;
     expect(alertText).not.toContain('<!channel>'); // the reason is escaped; only our @here is live
-    expect(buttons(id)).toEqual([ACTION_REVIEW]);
+    expect(buttons(id)).toEqual([ACTION_REVOKE_NOW, ACTION_REVIEW]);
 
     expect((await h.click(REQUESTER, ACTION_REVIEW, id)).refusal).toMatch(/^⚠️ You can't approve this request\.$/);
     expect((await h.click(OUTSIDER, ACTION_REVIEW, id)).refusal).toMatch(/^⚠️ You can't approve this request\.$/);
@@ -297,7 +298,7 @@ describe('break-glass', () => {
     const reviewed = await get(id);
     expect(reviewed).toMatchObject({ status: 'ACTIVE', reviewedBy: APPROVER2 });
     expect(reviewed.audit.at(-1)).toMatchObject({ action: 'review', actor: APPROVER2, from: 'ACTIVE', to: 'ACTIVE' });
-    expect(buttons(id)).toEqual([]);
+    expect(buttons(id)).toEqual([ACTION_REVOKE_NOW]); // Reviewed is gone; the grant is still active
     expect(text(h.approvalMessage(id))).toContain(`Reviewed by <@${APPROVER2}>`);
   });
 

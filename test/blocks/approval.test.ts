@@ -1,6 +1,6 @@
 import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
 import { approvalMessage } from '../../blocks/approval';
-import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_REVIEW, BLOCK_DECISION, BLOCK_REVIEW } from '../../blocks/ids';
+import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_REVIEW, ACTION_REVOKE_NOW, BLOCK_DECISION, BLOCK_REVIEW, BLOCK_REVOKE_NOW } from '../../blocks/ids';
 import { LIMITS } from '../../blocks/text';
 import type { RequestStatus } from '../../src/domain/types';
 import {
@@ -29,6 +29,10 @@ import {
 const actionsBlocks = (blocks: KnownBlock[]) => blocks.filter((b): b is ActionsBlock => b.type === 'actions');
 const allText = (blocks: KnownBlock[]) => textObjects(blocks).map((t) => t.text).join('\n');
 const lastText = (blocks: KnownBlock[]) => textObjects(blocks.slice(-1)).map((t) => t.text).join('\n');
+/** The status line: the last context block (an ACTIVE grant's "Revoke now" comes after it). */
+const statusText = (blocks: KnownBlock[]) => textObjects(blocks.filter((b) => b.type === 'context').slice(-1)).map((t) => t.text).join('\n');
+/** Action blocks other than "Revoke now". */
+const otherActions = (blocks: KnownBlock[]) => actionsBlocks(blocks).filter((b) => b.block_id !== BLOCK_REVOKE_NOW);
 const CREATED_PLUS_5 = '2026-11-22T10:05:00.000Z';
 const REVIEWER = 'U0REVIEWER';
 
@@ -145,11 +149,13 @@ describe('approvalMessage: resolved statuses', () => {
     ['EXTENDED', {}, new RegExp(`^✅ Approved by <@${APPROVER}> · access extended until <!date\\^\\d+\\^[^|]+\\|11:06 UTC>$`)],
   ];
 
-  it.each(cases)('%s %j: no buttons, status line %s', (status, overrides, line) => {
+  it.each(cases)('%s %j: no decision buttons, status line %s', (status, overrides, line) => {
     const msg = approvalMessage(inStatus(status, overrides), target());
-    expect(actionsBlocks(msg.blocks)).toHaveLength(0);
-    expect(msg.blocks[msg.blocks.length - 1]!.type).toBe('context');
-    expect(lastText(msg.blocks)).toMatch(line);
+    expect(otherActions(msg.blocks)).toHaveLength(0);
+    // Only an ACTIVE grant ends with "Revoke now", right under its status line.
+    expect(msg.blocks[msg.blocks.length - (status === 'ACTIVE' ? 2 : 1)]!.type).toBe('context');
+    expect(actionsBlocks(msg.blocks).map((b) => b.block_id)).toEqual(status === 'ACTIVE' ? [BLOCK_REVOKE_NOW] : []);
+    expect(statusText(msg.blocks)).toMatch(line);
   });
 
   it.each(ALL_STATUSES.filter((s) => s !== 'PENDING'))('%s keeps the same facts as PENDING', (status) => {
@@ -247,8 +253,8 @@ describe('approvalMessage: quorum', () => {
       }),
       target(),
     );
-    expect(actionsBlocks(msg.blocks)).toHaveLength(0);
-    expect(lastText(msg.blocks)).toMatch(
+    expect(otherActions(msg.blocks)).toHaveLength(0);
+    expect(statusText(msg.blocks)).toMatch(
       new RegExp(`^✅ Approved by <@${APPROVER}> \\(“fine by me”\\), <@${SECOND_APPROVER}> \\(approved for 30m\\) · approved for 30m \\(asked 1h\\) · active until <!date`),
     );
   });
@@ -265,7 +271,7 @@ describe('approvalMessage: quorum', () => {
       expectMessageWithinLimits(msg);
       expectNoRawPing(msg);
       expect(allText(msg.blocks)).toContain('and 20 more');
-      if (status === 'ACTIVE') expect(lastText(msg.blocks)).toMatch(/active until <!date\^\d+\^[^|]+\|10:36 UTC>$/);
+      if (status === 'ACTIVE') expect(statusText(msg.blocks)).toMatch(/active until <!date\^\d+\^[^|]+\|10:36 UTC>$/);
     }
   });
 });
@@ -290,8 +296,8 @@ describe('approvalMessage: denial with a note', () => {
 describe('approvalMessage: approved by policy', () => {
   it('auto-approved: names the rule', () => {
     const msg = approvalMessage(inStatus('ACTIVE', { approvedVia: 'auto', policyRule: 'office-hours', decidedBy: undefined, approvals: undefined }), target());
-    expect(lastText(msg.blocks)).toMatch(/^✅ 🤖 Auto-approved by rule `office-hours` · active until <!date/);
-    expect(actionsBlocks(msg.blocks)).toHaveLength(0);
+    expect(statusText(msg.blocks)).toMatch(/^✅ 🤖 Auto-approved by rule `office-hours` · active until <!date/);
+    expect(otherActions(msg.blocks)).toHaveLength(0);
     expect(allText(msg.blocks)).not.toContain('Approval deadline');
   });
 
@@ -353,5 +359,66 @@ describe('approvalMessage: extension requests', () => {
 
   it('escapes the parent id', () => {
     expectNoRawPing(approvalMessage(ext('PENDING', { extends: NASTY }), target()));
+  });
+});
+
+describe('approvalMessage: Revoke now', () => {
+  const revokeButtons = (blocks: KnownBlock[]) => actionsBlocks(blocks).filter((b) => b.block_id === BLOCK_REVOKE_NOW).flatMap((b) => b.elements as Button[]);
+
+  it('an ACTIVE grant carries one "Revoke now" (danger) whose value is the request id only, with a confirmation naming target and requester', () => {
+    const r = inStatus('ACTIVE');
+    const [button, ...more] = revokeButtons(approvalMessage(r, target()).blocks);
+    expect(more).toHaveLength(0);
+    expect(button).toMatchObject({ type: 'button', action_id: ACTION_REVOKE_NOW, value: r.id, style: 'danger', text: { text: 'Revoke now' } });
+    expect(button!.confirm).toMatchObject({ title: { type: 'plain_text', text: 'Revoke access now?' }, confirm: { text: 'Revoke' }, deny: { text: 'Cancel' }, style: 'danger' });
+    expect(button!.confirm!.text.text).toContain(`<@${REQUESTER}>'s access to *prod-bastion*`);
+    expect(button!.confirm!.text.text).toContain(r.id);
+  });
+
+  it('every other status, and an ACTIVE extension request, has none', () => {
+    for (const status of ALL_STATUSES.filter((s) => s !== 'ACTIVE')) expect(revokeButtons(approvalMessage(inStatus(status), target()).blocks)).toHaveLength(0);
+    expect(revokeButtons(approvalMessage(inStatus('ACTIVE', { extends: PARENT }), target()).blocks)).toHaveLength(0);
+  });
+
+  it('a break-glass grant has both Revoke now and Reviewed', () => {
+    const msg = approvalMessage(inStatus('ACTIVE', { breakGlass: true, approvedVia: 'break-glass' }), target());
+    expect(actionsBlocks(msg.blocks).map((b) => b.block_id)).toEqual([BLOCK_REVOKE_NOW, BLOCK_REVIEW]);
+  });
+
+  it('escapes the target name in the dialog and stays within Slack\'s dialog limits', () => {
+    const [button] = revokeButtons(approvalMessage(inStatus('ACTIVE', { targetName: NASTY.repeat(50) }), target()).blocks);
+    const text = button!.confirm!.text.text;
+    expect(text).not.toMatch(/<!channel>|<@U123>/);
+    expect(text).toContain('&lt;!channel&gt;');
+    expect(text.length).toBeLessThanOrEqual(300);
+  });
+});
+
+describe('approvalMessage: the ticket a reason names', () => {
+  it('links the key under the reason: <url|KEY>, the reason still escaped', () => {
+    const msg = approvalMessage(request({ reason: `OPS-123 <b> & ${NASTY}`, ticket: { key: 'OPS-123', url: 'https://jira.example.com/browse/OPS-123' } }), target());
+    expect(msg.blocks[3]).toMatchObject({ type: 'context' });
+    expect(allText([msg.blocks[3]!])).toBe('🎫 Ticket <https://jira.example.com/browse/OPS-123|OPS-123>');
+    expect(allText(msg.blocks)).toContain(`*Reason*\nOPS-123 &lt;b&gt; &amp; ${NASTY_ESCAPED}`);
+    expectNoRawPing(msg);
+    expect(msg.text).not.toContain('OPS-123');
+  });
+
+  it('a key with <, > and & is escaped in the text; the URL carries it encoded (as the core built it)', () => {
+    const key = 'A&B<C>|D';
+    const msg = approvalMessage(request({ reason: `${key} x`, ticket: { key, url: `https://t.example.com/${encodeURIComponent(key)}` } }), target());
+    expect(allText([msg.blocks[3]!])).toBe('🎫 Ticket <https://t.example.com/A%26B%3CC%3E%7CD|A&amp;B&lt;C&gt;|D>');
+    expectNoRawPing(msg);
+  });
+
+  it('shows the key as code when there is no usable link, and nothing without a ticket', () => {
+    expect(allText([approvalMessage(request({ ticket: { key: 'OPS-1' } }), target()).blocks[3]!])).toBe('🎫 Ticket `OPS-1`');
+    expect(allText([approvalMessage(request({ ticket: { key: 'OPS-1', url: 'javascript:alert(1)' } }), target()).blocks[3]!])).toBe('🎫 Ticket `OPS-1`');
+    expect(allText([approvalMessage(request({ ticket: { key: 'OPS-1', url: 'https://x.example.com/a>b' } }), target()).blocks[3]!])).toBe('🎫 Ticket `OPS-1`');
+    expect(JSON.stringify(approvalMessage(request(), target()).blocks)).not.toContain('Ticket');
+  });
+
+  it('keeps the link in every status', () => {
+    for (const status of ALL_STATUSES) expect(allText(approvalMessage(inStatus(status, { ticket: { key: 'OPS-9', url: 'https://j.example.com/OPS-9' } }), target()).blocks)).toContain('<https://j.example.com/OPS-9|OPS-9>');
   });
 });

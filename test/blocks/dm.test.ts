@@ -1,4 +1,4 @@
-import type { KnownBlock } from '@slack/types';
+import type { Button, KnownBlock } from '@slack/types';
 import {
   alertMessage,
   deniedDm,
@@ -13,7 +13,7 @@ import {
   timeoutDm,
   warningDm,
 } from '../../blocks/dm';
-import { ACTION_EXTEND, ACTION_SHOW_CREDENTIALS, BLOCK_EXTEND, BLOCK_SHOW_CREDENTIALS } from '../../blocks/ids';
+import { ACTION_EXTEND, ACTION_REVOKE_NOW, ACTION_SHOW_CREDENTIALS, BLOCK_EXTEND, BLOCK_SHOW_CREDENTIALS } from '../../blocks/ids';
 import type { SlackMessage } from '../../blocks/kit';
 import type { AccessRequest } from '../../src/domain/types';
 import {
@@ -40,7 +40,7 @@ import {
 } from './fixtures';
 
 const allText = (blocks: KnownBlock[]) => textObjects(blocks).map((t) => t.text).join('\n');
-const buttons = (blocks: KnownBlock[]) => blocks.flatMap((b) => (b.type === 'actions' ? b.elements : []));
+const buttons = (blocks: KnownBlock[]) => blocks.flatMap((b) => (b.type === 'actions' ? (b.elements as Button[]) : []));
 
 /** Every DM builder with the status it is sent in. */
 const BUILDERS: [name: string, build: (r: AccessRequest) => SlackMessage, status: AccessRequest['status']][] = [
@@ -216,9 +216,10 @@ describe('grantedDm: aws-role', () => {
     expect(msg.text).toBe('Temporary credentials for prod-readonly are ready until 10:36 UTC.');
   });
 
-  it('has one primary "Show credentials" button whose value is exactly the request id', () => {
-    const [show, ...others] = buttons(msg.blocks);
+  it('has one primary "Show credentials" button whose value is exactly the request id, then "Revoke now"', () => {
+    const [show, revoke, ...others] = buttons(msg.blocks);
     expect(others).toHaveLength(0);
+    expect(revoke).toMatchObject({ action_id: ACTION_REVOKE_NOW, value: r.id, style: 'danger' });
     expect(show).toMatchObject({ type: 'button', action_id: ACTION_SHOW_CREDENTIALS, value: r.id, style: 'primary', text: { text: 'Show credentials' } });
     expect(msg.blocks.find((b) => b.type === 'actions')).toMatchObject({ block_id: BLOCK_SHOW_CREDENTIALS });
   });
@@ -258,7 +259,10 @@ describe('grantedDm: ssm-session', () => {
   });
 
   it('has the Show credentials button (value = the id) and says to export the credentials first', () => {
-    expect(buttons(msg.blocks)).toEqual([expect.objectContaining({ action_id: ACTION_SHOW_CREDENTIALS, value: r.id, style: 'primary' })]);
+    expect(buttons(msg.blocks)).toEqual([
+      expect.objectContaining({ action_id: ACTION_SHOW_CREDENTIALS, value: r.id, style: 'primary' }),
+      expect.objectContaining({ action_id: ACTION_REVOKE_NOW, value: r.id, style: 'danger' }),
+    ]);
     expect(text).toContain('Export the credentials from *Show credentials* first (or save its profile and add `--profile jit-dev-nodes`)');
   });
 
@@ -284,9 +288,9 @@ describe('grantedDm: ssm-session', () => {
 });
 
 describe('grantedDm: ec2-ssh keeps its ssh hint only', () => {
-  it('has no button and no credentials note', () => {
+  it('has only "Revoke now" and no credentials note', () => {
     const msg = grantedDm(inStatus('ACTIVE'), target());
-    expect(buttons(msg.blocks)).toHaveLength(0);
+    expect(buttons(msg.blocks).map((b) => b.action_id)).toEqual([ACTION_REVOKE_NOW]);
     expect(allText(msg.blocks)).not.toContain('Show credentials');
   });
 
@@ -448,7 +452,7 @@ describe('grantedDm: how it was decided', () => {
   });
 
   it('adds nothing to a plain approval', () => {
-    expect(grantedDm(inStatus('ACTIVE'), target()).blocks).toHaveLength(3);
+    expect(grantedDm(inStatus('ACTIVE'), target()).blocks).toHaveLength(4);
   });
 
   it('keeps within limits with many long notes', () => {
@@ -516,5 +520,21 @@ describe('reminderDm', () => {
 
   it('names an extension as one', () => {
     expect(allText(reminderDm(inStatus('PENDING', { extends: PARENT }), target(), CHANNEL).blocks)).toContain(`'s extension \`jit-abc123\` of \`${PARENT}\``);
+  });
+});
+
+describe('grantedDm: Revoke now', () => {
+  it.each([
+    ['ec2-ssh', inStatus('ACTIVE'), target()],
+    ['aws-role', roleRequest('ACTIVE'), roleTarget()],
+    ['ssm-session', ssmRequest('ACTIVE'), ssmTarget()],
+  ] as const)('%s: one "Revoke now" (value = the id only) with a confirmation worded for the requester', (_kind, r, t) => {
+    const msg = grantedDm(r, t);
+    const revoke = buttons(msg.blocks).filter((b) => b.action_id === ACTION_REVOKE_NOW);
+    expect(revoke).toHaveLength(1);
+    expect(revoke[0]).toMatchObject({ value: r.id, style: 'danger', text: { text: 'Revoke now' } });
+    expect(revoke[0]!.confirm).toMatchObject({ confirm: { text: 'Revoke' }, deny: { text: 'Cancel' }, style: 'danger' });
+    expect(revoke[0]!.confirm!.text.text).toContain(`your access to *${r.targetName}*`);
+    expect(allText(msg.blocks)).toContain(`*Revoke now* (or \`/jit revoke ${r.id}\`)`);
   });
 });

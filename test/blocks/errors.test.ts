@@ -1,3 +1,4 @@
+import { errorReply } from '../../blocks/command';
 import { errorText, notificationText, problemText } from '../../blocks/errors';
 import { CannotDecideError, NotFoundError, type Problem, problem, PROBLEM_CODES, type ProblemCode, type ProblemParams, ValidationError } from '../../src/domain/errors';
 
@@ -53,6 +54,7 @@ const EXAMPLES: { [C in ProblemCode]: ProblemParams[C] } = {
   'address-v4-mapped': { address: '::ffff:203.0.113.7' },
   'address-not-ip': { text: 'bastion.example.com' },
   'revoke-failing': { id: 'jit-abc123', target: 'prod-db', failure: 'aws-denied', ref: '7KQ3M9XD' },
+  'reason-format': { target: 'prod-db', message: 'Start with a ticket key such as OPS-123' },
 };
 
 const examples = PROBLEM_CODES.map((code) => [code, { code, params: EXAMPLES[code] } as Problem] as const);
@@ -102,4 +104,18 @@ it('a notification says its problem; older stored ones their text', () => {
   expect(notificationText({ problem: problem('being-revoked', { id: 'jit-abc123' }) })).toBe('`jit-abc123` is already being revoked.');
   expect(notificationText({ text: 'stored before codes' })).toBe('stored before codes');
   expect(notificationText({})).toBe('');
+});
+
+describe('reason-format', () => {
+  it("leads with the operator's message as written (errorReply escapes it), and names the target", () => {
+    expect(problemText(problem('reason-format', { target: 'prod-db', message: 'Start with a ticket key such as OPS-123' }))).toBe(
+      'Start with a ticket key such as OPS-123. (`prod-db` asks for reasons in this form; nothing was sent.)',
+    );
+    expect(problemText(problem('reason-format', { target: 'prod-db', message: 'Name the <!channel> & ticket!' }))).toBe(
+      'Name the <!channel> & ticket! (`prod-db` asks for reasons in this form; nothing was sent.)',
+    );
+    const reply = errorReply(problemText(problem('reason-format', { target: 'prod-db', message: 'Name the <!channel> & ticket!' })));
+    expect(JSON.stringify(reply)).toContain('Name the &lt;!channel&gt; &amp; ticket!');
+    expect(JSON.stringify(reply)).not.toContain('<!channel>');
+  });
 });

@@ -10,7 +10,7 @@ import {
   BLOCK_TARGET,
   CALLBACK_REQUEST_MODAL,
 } from '../../blocks/ids';
-import { readRequestModal, REASON_MAX_LENGTH, requestModal, type ModalStateValues } from '../../blocks/modal';
+import { readRequestModal, REASON_MAX_LENGTH, requestModal, type ModalStateValues, noticeModal } from '../../blocks/modal';
 import { LIMITS } from '../../blocks/text';
 import { roleTarget, ssmTarget, target } from './fixtures';
 
@@ -142,5 +142,15 @@ describe('readRequestModal', () => {
   it('round-trips the option value the modal offers', () => {
     const option = select(requestModal([target({ name: 'prod-bastion' })])).options![0]!;
     expect(readRequestModal(values({ target: option.value!, duration: '30m', reason: 'x' })).targetName).toBe('prod-bastion');
+  });
+});
+
+describe('noticeModal', () => {
+  it('a read-only window (no submit, no callback) with the words escaped', () => {
+    const view = noticeModal('Request access', 'No <!channel> & no form');
+    expect(view).toMatchObject({ type: 'modal', title: { text: 'Request access' }, close: { text: 'Close' } });
+    expect(view.submit).toBeUndefined();
+    expect(view.callback_id).toBeUndefined();
+    expect(JSON.stringify(view.blocks)).toContain('No &lt;!channel&gt; &amp; no form');
   });
 });

@@ -43,6 +43,8 @@ it('passes the example config and prints the effective policy per target', () =>
   expect(out).toContain('  requesters: groups S0DBATEAMXX (hidden from everyone else)');
   expect(out.some((l) => l.startsWith('  deny rule contractors-prod-office-hours: when the requester is among groups S0CONTRACTR and during'))).toBe(true);
   expect(out.some((l) => l.startsWith('  auto-approve rule dev-self-service: grants up to 1h'))).toBe(true);
+  expect(out).toContain('  reason: must match /^[A-Z][A-Z0-9]+-[0-9]+\\b/ (requests and extensions), else refused with "Start the reason with the ticket key, e.g. OPS-123 restart the stuck worker."; the ticket key (the match) is linked as https://jira.example.com/browse/{key} in the approval message and recorded in the audit');
+  expect(out).toContain('  reason: free text (up to 500 characters)');
   expect(out.at(-1)).toBe('OK: 4 targets');
 });
 
