@@ -99,6 +99,8 @@ const WORDS: { [C in ProblemCode]: (p: ProblemParams[C]) => string } = {
   'address-not-ip': (p) => `\`${p.text}\` is not an IP address. ${HINT}`,
   'revoke-failing': (p) =>
     `Revoking \`${p.id}\` (${p.target}) keeps failing: ${p.failure}, ref ${p.ref}. The bot keeps retrying; check its AWS permissions and the resource (the log and the audit record have the details under that reference).`,
+  'audit-approvers-only': () => 'Only approvers can read the audit. `/jit list` shows your own open requests.',
+  'audit-since-invalid': (p) => `\`${p.text}\` is not a look-back. Use e.g. \`since 7d\` or \`since 12h\` (at most ${d(p.maxMs)}, how long requests are kept).`,
 };
 
 /** What people read for a problem (mrkdwn; parameters are shown as the core gave them). */

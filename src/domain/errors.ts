@@ -69,6 +69,9 @@ export interface ProblemParams {
   'address-not-ip': { text: string };
   /** An alert for the approver channel: revoking keeps failing (the failure code and its reference, never AWS's message). */
   'revoke-failing': { id: string; target: string; failure: FailureCode; ref: string };
+  /** The audit is for approvers; the same words whatever was asked, so they reveal nothing. */
+  'audit-approvers-only': Record<string, never>;
+  'audit-since-invalid': { text: string; maxMs: number };
 }
 export type ProblemCode = keyof ProblemParams;
 
@@ -82,6 +85,7 @@ const PROBLEM_CODE_SET: Record<ProblemCode, true> = {
   'already-reviewed': true, 'revoke-pending': true, 'being-granted': true, 'being-revoked': true, 'no-credentials': true, 'not-a-request-id': true,
   'no-such-request': true, 'already-resolved': true, 'not-eligible': true, 'profile-unknown': true, 'rate-limited': true, 'address-missing': true,
   'address-network': true, 'address-unusable': true, 'address-v4-mapped': true, 'address-not-ip': true, 'revoke-failing': true,
+  'audit-approvers-only': true, 'audit-since-invalid': true,
 };
 /** Every problem code, once (blocks/ must have words for each: test/blocks/errors.test.ts). */
 export const PROBLEM_CODES = Object.keys(PROBLEM_CODE_SET) as ProblemCode[];

@@ -7,13 +7,15 @@
  * Sparse indexes drive the background work, never a scan:
  *   due       (dueShard, dueAt)        — requests the sweeper must look at, by time
  *   outbox    (outboxShard, outboxAt)  — requests with undelivered notifications
- *   byRequester (requesterId, createdAt) — `/jit list`
+ *   byRequester (requesterId, createdAt) — `/jit list`, `/jit audit @user`
+ *   byTarget  (targetName, createdAt)  — `/jit audit <target>`
+ *   byChange  (changeMonth, changedAt) — the audit export: requests changed since a time
  */
 import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, type DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, AuditEntry, SlackMessageRef } from '../domain/types';
-import type { RequestStore, RuleRegistry, Transition } from '../ports';
+import type { ChangeCursor, ChangePage, HistoryCursor, HistoryPage, RequestStore, RuleRegistry, Transition } from '../ports';
 
 import { INDEX, tableSchemaDefinition } from './schema';
 
@@ -21,7 +23,24 @@ export { INDEX };
 const DUE_SHARD = 'due';
 const OUTBOX_SHARD = 'outbox';
 /** Attributes that exist only for the indexes; never part of the domain object. */
-const INDEX_ATTRIBUTES = ['pk', 'dueShard', 'outboxShard', 'outboxAt'] as const;
+const INDEX_ATTRIBUTES = ['pk', 'dueShard', 'outboxShard', 'outboxAt', 'changeMonth', 'changedAt'] as const;
+
+/** The byChange bucket of a time: its UTC month, "YYYY-MM". */
+export function changeMonthOf(iso: string): string {
+  return new Date(iso).toISOString().slice(0, 7);
+}
+
+/** The month after "YYYY-MM". */
+export function nextMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+}
+
+/** The byChange keys of a change at `iso` (the latest audit record's time). */
+function changeKeys(iso: string): { changeMonth: string; changedAt: string } {
+  const changedAt = new Date(iso).toISOString();
+  return { changeMonth: changedAt.slice(0, 7), changedAt };
+}
 
 export class DynamoRequestStore implements RequestStore, RuleRegistry {
   private readonly doc: DynamoDBDocumentClient;
@@ -34,7 +53,7 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
   }
 
   async create(request: AccessRequest): Promise<void> {
-    const item: Record<string, unknown> = { ...request, pk: key(request.id) };
+    const item: Record<string, unknown> = { ...request, pk: key(request.id), ...changeKeys(request.audit.at(-1)?.at ?? request.createdAt) };
     if (request.dueAt !== undefined) item.dueShard = DUE_SHARD;
     if (Object.keys(request.outbox).length > 0) {
       item.outboxShard = OUTBOX_SHARD;
@@ -64,7 +83,10 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
       if (t.set.dueAt === undefined) u.remove('dueShard');
       else u.set('dueShard', DUE_SHARD);
     }
-    if (t.audit) u.setRaw('#audit = list_append(#audit, :audit)', { '#audit': 'audit' }, { ':audit': [t.audit] });
+    if (t.audit) {
+      u.setRaw('#audit = list_append(#audit, :audit)', { '#audit': 'audit' }, { ':audit': [t.audit] });
+      for (const [field, value] of Object.entries(changeKeys(t.audit.at))) u.set(field, value);
+    }
     for (const n of t.notify ?? []) u.setRaw(`#outbox.#n_${u.size} = :n_${u.size}`, { '#outbox': 'outbox', [`#n_${u.size}`]: n.id }, { [`:n_${u.size}`]: n });
     if ((t.notify ?? []).length > 0) {
       u.set('outboxShard', OUTBOX_SHARD);
@@ -94,6 +116,75 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
 
   async listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]> {
     return this.query(INDEX.byRequester, '#r = :r', { '#r': 'requesterId' }, { ':r': requesterId }, limit, false);
+  }
+
+  async historyOfRequester(requesterId: string, sinceIso: string, limit: number, after?: HistoryCursor): Promise<HistoryPage> {
+    return this.history(INDEX.byRequester, 'requesterId', requesterId, sinceIso, limit, after);
+  }
+
+  async historyOfTarget(targetName: string, sinceIso: string, limit: number, after?: HistoryCursor): Promise<HistoryPage> {
+    return this.history(INDEX.byTarget, 'targetName', targetName, sinceIso, limit, after);
+  }
+
+  /**
+   * Newest first from `after` (or the newest), created at or after `sinceIso`. Reads one item
+   * more than it returns, so `next` is set only when there is a next page.
+   */
+  private async history(index: string, keyAttribute: string, keyValue: string, sinceIso: string, limit: number, after?: HistoryCursor): Promise<HistoryPage> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined = after ? { pk: key(after.id), [keyAttribute]: keyValue, createdAt: after.createdAt } : undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: index,
+          KeyConditionExpression: '#k = :k AND #c >= :since',
+          ExpressionAttributeNames: { '#k': keyAttribute, '#c': 'createdAt' },
+          ExpressionAttributeValues: { ':k': keyValue, ':since': sinceIso },
+          ScanIndexForward: false,
+          Limit: limit + 1 - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && items.length <= limit);
+    const requests = items.slice(0, limit).map(toRequest);
+    const last = requests.at(-1);
+    return items.length > limit && last ? { requests, next: { createdAt: last.createdAt, id: last.id } } : { requests };
+  }
+
+  async changedSince(sinceIso: string, untilIso: string, limit: number, after?: ChangeCursor): Promise<ChangePage> {
+    const lastMonth = changeMonthOf(untilIso);
+    let month = after?.month ?? changeMonthOf(sinceIso);
+    let startKey: Record<string, unknown> | undefined = after?.changedAt && after.id ? { pk: key(after.id), changeMonth: month, changedAt: after.changedAt } : undefined;
+    const items: Record<string, unknown>[] = [];
+    while (month <= lastMonth) {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: INDEX.byChange,
+          KeyConditionExpression: '#m = :m AND #c >= :since',
+          ExpressionAttributeNames: { '#m': 'changeMonth', '#c': 'changedAt' },
+          ExpressionAttributeValues: { ':m': month, ':since': sinceIso },
+          ScanIndexForward: true,
+          Limit: limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+      if (!startKey) {
+        month = nextMonth(month);
+        if (items.length >= limit) return { requests: items.map(toRequest), ...(month <= lastMonth ? { next: { month } } : {}) };
+        continue;
+      }
+      if (items.length >= limit) {
+        const last = items.at(-1)!;
+        return { requests: items.map(toRequest), next: { month, changedAt: String(last.changedAt), id: String(last.id) } };
+      }
+    }
+    return { requests: items.map(toRequest) };
   }
 
   async listWithOutbox(limit: number): Promise<AccessRequest[]> {
@@ -132,10 +223,10 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
   async appendAudit(id: string, status: AccessRequest['status'], entry: AuditEntry): Promise<void> {
     const after = await this.updateIfCondition({
       Key: { pk: key(id) },
-      UpdateExpression: 'SET #audit = list_append(#audit, :entry)',
+      UpdateExpression: 'SET #audit = list_append(#audit, :entry), #month = :month, #changed = :changed',
       ConditionExpression: '#status = :status',
-      ExpressionAttributeNames: { '#audit': 'audit', '#status': 'status' },
-      ExpressionAttributeValues: { ':entry': [entry], ':status': status },
+      ExpressionAttributeNames: { '#audit': 'audit', '#status': 'status', '#month': 'changeMonth', '#changed': 'changedAt' },
+      ExpressionAttributeValues: { ':entry': [entry], ':status': status, ':month': changeKeys(entry.at).changeMonth, ':changed': changeKeys(entry.at).changedAt },
     });
     if (!after) throw new ConflictError(`request ${id} is no longer ${status}`);
   }

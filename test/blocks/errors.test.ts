@@ -53,6 +53,8 @@ const EXAMPLES: { [C in ProblemCode]: ProblemParams[C] } = {
   'address-v4-mapped': { address: '::ffff:203.0.113.7' },
   'address-not-ip': { text: 'bastion.example.com' },
   'revoke-failing': { id: 'jit-abc123', target: 'prod-db', failure: 'aws-denied', ref: '7KQ3M9XD' },
+  'audit-approvers-only': {},
+  'audit-since-invalid': { text: '7x', maxMs: 400 * 86_400_000 },
 };
 
 const examples = PROBLEM_CODES.map((code) => [code, { code, params: EXAMPLES[code] } as Problem] as const);
