@@ -52,3 +52,11 @@ export const BLOCK_EXTEND_DURATION = 'jit_extend_duration';
 export const ACTION_EXTEND_DURATION = 'jit_extend_duration_input';
 export const BLOCK_EXTEND_REASON = 'jit_extend_reason';
 export const ACTION_EXTEND_REASON = 'jit_extend_reason_input';
+
+/**
+ * "More" under a `/jit audit @user|<target>` listing. Its value is a page token
+ * (src/domain/audit.ts encodeAuditPage: subject, window start, last request shown) and nothing
+ * else; the handler decodes and validates it before anything reaches the core.
+ */
+export const BLOCK_AUDIT_MORE = 'jit_audit_more';
+export const ACTION_AUDIT_MORE = 'jit_audit_more';
