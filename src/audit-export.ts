@@ -23,6 +23,11 @@ export const EXPORT_PROGRESS_EVERY = 1_000;
 export interface ExportOptions {
   sinceIso: string;
   untilIso: string;
+  /**
+   * Now: the store is read up to this month's bucket. A request whose latest change came after
+   * `untilIso` sits in a later bucket and may still have transitions in the window. Default untilIso.
+   */
+  nowIso?: string;
   format: ExportFormat;
   pageSize?: number;
   progressEvery?: number;
@@ -54,7 +59,7 @@ export async function exportAudit(store: Pick<RequestStore, 'changedSince'>, o: 
   let after: ChangeCursor | undefined;
   let nextReport = every;
   do {
-    const page = await store.changedSince(o.sinceIso, o.untilIso, pageSize, after);
+    const page = await store.changedSince(o.sinceIso, o.nowIso ?? o.untilIso, pageSize, after);
     summary.pages += 1;
     sink.onPage?.(page.requests.length);
     for (const request of page.requests) {

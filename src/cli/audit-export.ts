@@ -155,7 +155,7 @@ export async function run(argv: readonly string[], err: Print, cli: ExportCli = 
   let summary: ExportSummary;
   try {
     err(`audit:export: transitions from ${args.sinceIso} to ${args.untilIso}, ${args.format}, from the ${opened.where}${args.out ? ` to ${args.out}` : ''}`);
-    summary = await exportAudit(opened.store, { sinceIso: args.sinceIso, untilIso: args.untilIso, format: args.format, ...(args.pageSize ? { pageSize: args.pageSize } : {}) }, { write, progress: err, ...(opts.onPage ? { onPage: opts.onPage } : {}) });
+    summary = await exportAudit(opened.store, { sinceIso: args.sinceIso, untilIso: args.untilIso, nowIso: new Date(Math.max(cli.now(), Date.parse(args.untilIso))).toISOString(), format: args.format, ...(args.pageSize ? { pageSize: args.pageSize } : {}) }, { write, progress: err, ...(opts.onPage ? { onPage: opts.onPage } : {}) });
     if (args.out) await new Promise<void>((resolve, reject) => (out as WriteStream).end((e?: Error | null) => (e ? reject(e) : resolve())));
   } catch (e) {
     err(`audit:export: ${(e as Error).message}`);
