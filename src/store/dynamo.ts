@@ -11,7 +11,7 @@
  *   byTarget  (targetName, createdAt)  — `/jit audit <target>`
  *   byChange  (changeMonth, changedAt) — the audit export: requests changed since a time
  */
-import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, type DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ConditionalCheckFailedException, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, type DynamoDBClient, PutItemCommand, ResourceNotFoundException, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, AuditEntry, SlackMessageRef } from '../domain/types';
@@ -418,8 +418,8 @@ export function tableDefinition(table: string): CreateTableCommand['input'] {
 }
 
 /**
- * Creates the table if it does not exist (embedded store only), and returns once it and its
- * indexes are ACTIVE: CreateTable answers while the table is still CREATING, and a write before it
+ * Creates the table if it does not exist (embedded store only), migrates one from an earlier
+ * version that lacks an index (migrateTable), and returns once it and its indexes are ACTIVE: CreateTable answers while the table is still CREATING, and a write before it
  * is ready fails with ResourceNotFoundException.
  *
  * TTL is not enabled here: dynalite has no UpdateTimeToLive, so the embedded store keeps resolved
@@ -428,20 +428,122 @@ export function tableDefinition(table: string): CreateTableCommand['input'] {
  */
 export async function ensureTable(client: DynamoDBClient, table: string, timeoutMs = 30_000): Promise<'created' | 'exists'> {
   let outcome: 'created' | 'exists' = 'exists';
+  if (await finishMigration(client, table, timeoutMs)) return 'exists';
+  let existing;
   try {
-    await client.send(new DescribeTableCommand({ TableName: table }));
+    existing = await client.send(new DescribeTableCommand({ TableName: table }));
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
     await client.send(new CreateTableCommand(tableDefinition(table)));
     outcome = 'created';
   }
+  if (existing && missingIndexes(existing.Table?.GlobalSecondaryIndexes).length > 0) await migrateTable(client, table, timeoutMs);
+  await waitActive(client, table, timeoutMs);
+  return outcome;
+}
+
+async function waitActive(client: DynamoDBClient, table: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
-    if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')) return outcome;
+    if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')) return;
     if (Date.now() > deadline) throw new Error(`table ${table} is still ${Table?.TableStatus} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+function missingIndexes(have: { IndexName?: string }[] | undefined): string[] {
+  const names = new Set((have ?? []).map((g) => g.IndexName));
+  return Object.values(INDEX).filter((name) => !names.has(name));
+}
+
+/** Where an embedded table is copied while it gains indexes. */
+const migratingName = (table: string) => `${table}.migrating`;
+
+/**
+ * The embedded store's upgrade: dynalite cannot add an index to a table (no GSI create in
+ * UpdateTable), so a table from an earlier version is copied into a new table with every index
+ * (`changeMonth`/`changedAt` filled in from each request's audit), dropped, made again and filled
+ * from the copy. A crash midway is finished at the next start (finishMigration). Local and
+ * one-off: a real table gets its indexes from update-table or infra/ (README).
+ */
+async function migrateTable(client: DynamoDBClient, table: string, timeoutMs: number): Promise<void> {
+  const temp = migratingName(table);
+  await dropTable(client, temp, timeoutMs);
+  await client.send(new CreateTableCommand(tableDefinition(temp)));
+  await waitActive(client, temp, timeoutMs);
+  await copyTable(client, table, temp, withChangeKeys);
+  // From here the copy is complete: a crash leaves the copy, and the next start finishes from it.
+  await dropTable(client, table, timeoutMs);
+  await finishMigration(client, table, timeoutMs);
+}
+
+/**
+ * Finishes a migration whose copy is complete: the old table is gone or already has every index.
+ * A copy that may be incomplete (the old table is still there without them) is dropped and the
+ * migration starts again. True when there was one to finish.
+ */
+async function finishMigration(client: DynamoDBClient, table: string, timeoutMs: number): Promise<boolean> {
+  const temp = migratingName(table);
+  if (!(await tableExists(client, temp))) return false;
+  const old = await describe(client, table);
+  if (old && missingIndexes(old.GlobalSecondaryIndexes).length > 0) {
+    // The copy into temp may have stopped midway: start over from the old table.
+    await dropTable(client, temp, timeoutMs);
+    return false;
+  }
+  if (!old) {
+    await client.send(new CreateTableCommand(tableDefinition(table)));
+  }
+  await waitActive(client, table, timeoutMs);
+  await copyTable(client, temp, table, (item) => item);
+  await dropTable(client, temp, timeoutMs);
+  return true;
+}
+
+async function describe(client: DynamoDBClient, table: string) {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName: table }))).Table;
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) return undefined;
+    throw err;
+  }
+}
+
+async function tableExists(client: DynamoDBClient, table: string): Promise<boolean> {
+  return (await describe(client, table)) !== undefined;
+}
+
+async function dropTable(client: DynamoDBClient, table: string, timeoutMs: number): Promise<void> {
+  if (!(await tableExists(client, table))) return;
+  await client.send(new DeleteTableCommand({ TableName: table }));
+  const deadline = Date.now() + timeoutMs;
+  while (await tableExists(client, table)) {
+    if (Date.now() > deadline) throw new Error(`table ${table} is still there after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+type RawItem = Record<string, AttributeValue>;
+
+/** Copies every item (a Scan: the one-off migration of a local store, never a bot query). */
+async function copyTable(client: DynamoDBClient, from: string, to: string, map: (item: RawItem) => RawItem): Promise<void> {
+  let startKey: RawItem | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: from, ExclusiveStartKey: startKey, Limit: 200 }));
+    for (const item of page.Items ?? []) await client.send(new PutItemCommand({ TableName: to, Item: map(item) }));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
+/** A request item with the byChange keys of its latest audit record (or its creation). */
+function withChangeKeys(item: RawItem): RawItem {
+  if (!item.pk?.S?.startsWith('REQ#') || item.changedAt) return item;
+  const audit = item.audit?.L ?? [];
+  const at = audit.at(-1)?.M?.at?.S ?? item.createdAt?.S;
+  if (!at || Number.isNaN(Date.parse(at))) return item;
+  const keys = changeKeys(at);
+  return { ...item, changeMonth: { S: keys.changeMonth }, changedAt: { S: keys.changedAt } };
 }
 
 /** Checks that an existing table has the key schema and indexes this store needs. */
@@ -453,8 +555,7 @@ export async function checkTable(client: DynamoDBClient, table: string): Promise
     if (err instanceof ResourceNotFoundException) throw new Error(`JIT_DYNAMODB_TABLE: table "${table}" does not exist in this account/region; create it as the README describes (or deploy infra/)`);
     throw err;
   }
-  const have = new Set((out.Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName));
-  const missing = Object.values(INDEX).filter((name) => !have.has(name));
+  const missing = missingIndexes(out.Table?.GlobalSecondaryIndexes);
   const hashKey = out.Table?.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
   if (hashKey !== 'pk') throw new Error(`JIT_DYNAMODB_TABLE: table "${table}" must have partition key "pk" (string), found "${hashKey}"`);
   if (missing.length > 0) throw new Error(`JIT_DYNAMODB_TABLE: table "${table}" lacks the global secondary index(es) ${missing.join(', ')}; see the README's table schema`);
