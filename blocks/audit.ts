@@ -110,6 +110,8 @@ export function auditUsageReply(problem: Extract<AuditCommand, { by: 'bad' }>['p
       return errorReply(`Say what to audit: ${usage}.`);
     case 'subject':
       return errorReply(`That is not a request id, a person or a target name. Use ${usage}.`);
+    case 'plain-mention':
+      return errorReply("Slack sent that name as plain text, not as a person: pick them from the @ autocomplete, or give their member ID (profile → ⋮ → Copy member ID), e.g. `/jit audit U012ABCDEF`. (The app's slash command needs \"Escape channels, users, and links\" on: manifest.yml has it.)");
     case 'since-missing':
       return errorReply('Say how far back to look, e.g. `since 7d` or `since 12h`.');
     case 'extra':

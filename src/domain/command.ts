@@ -29,7 +29,7 @@ export type JitCommand =
 export type AuditCommand =
   | { by: 'request'; id: string }
   | { by: 'history'; subject: AuditSubject; since?: string }
-  | { by: 'bad'; problem: 'missing' | 'subject' | 'since-missing' | 'extra' };
+  | { by: 'bad'; problem: 'missing' | 'subject' | 'plain-mention' | 'since-missing' | 'extra' };
 
 export function parseJitCommand(text: string): JitCommand {
   const tokens = text.trim().split(/\s+/).filter(Boolean);
@@ -89,7 +89,9 @@ function parseAudit(tokens: string[]): AuditCommand {
   const mention = MENTION.exec(first);
   let subject: AuditSubject;
   if (mention && USER_ID_PATTERN.test(mention[1]!)) subject = { by: 'user', userId: mention[1]! };
+  else if (USER_ID_PATTERN.test(first) && first.length <= 32) subject = { by: 'user', userId: first }; // a member ID
   else if (TARGET_NAME_PATTERN.test(first)) subject = { by: 'target', name: first };
+  else if (first.startsWith('@')) return { by: 'bad', problem: 'plain-mention' }; // the app was installed without escaping
   else return { by: 'bad', problem: 'subject' };
   if (rest.length === 0) return { by: 'history', subject };
   if (rest[0]!.toLowerCase() !== 'since') return { by: 'bad', problem: 'extra' };

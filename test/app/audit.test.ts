@@ -98,6 +98,7 @@ describe('/jit audit <id>', () => {
     expect((await h.command(APPROVER, 'audit jit-0000000000')).reply?.text).toMatch(/^⚠️ There is no request `jit-0000000000`/);
     expect((await h.command(APPROVER, 'audit')).reply?.text).toMatch(/^⚠️ Say what to audit: `\/jit audit &lt;id&gt;`/);
     expect((await h.command(APPROVER, 'audit prod-bastion since')).reply?.text).toMatch(/since 7d/);
+    expect((await h.command(APPROVER, 'audit @alice')).reply?.text).toMatch(/^⚠️ Slack sent that name as plain text, not as a person/);
     expect((await h.command(APPROVER, 'audit prod-bastion since 7x')).reply?.text).toMatch(/^⚠️ `7x` is not a look-back/);
     expect((await h.command(APPROVER, 'audit prod-bastion since 500d')).reply?.text).toMatch(/at most 400d/);
   });
@@ -112,7 +113,7 @@ describe('/jit audit @user | <target> [since]', () => {
     expect(shown).toContain(`approved by <@${APPROVER}>`);
     expect(shown).toContain('expired');
     expect(shown).not.toContain(deniedId);
-    const longer = all((await h.command(APPROVER, `audit <@${REQUESTER}|alice> since 60d`)).reply);
+    const longer = all((await h.command(APPROVER, `audit ${REQUESTER} since 60d`)).reply); // a member ID works too
     expect(longer).toContain(deniedId);
     expect(longer).toContain(`denied by <@${APPROVER2}>`);
     expect(longer.indexOf(expiredId)).toBeLessThan(longer.indexOf(deniedId)); // newest first
