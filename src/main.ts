@@ -38,7 +38,7 @@ import { createLogger } from './logger';
 import { BACKLOG_BOUND, Metrics } from './metrics';
 import { opsRoutes, startOpsServer } from './ops-http';
 import { OutboxProcessor } from './outbox';
-import { type Clock, type FaultPoint, systemClock } from './ports';
+import { type Clock, type FaultPoint, type RequestStore, systemClock } from './ports';
 import { Scheduler } from './scheduler';
 import { AccessService } from './service';
 import { checkTable, DynamoRequestStore, ensureTable } from './store/dynamo';
@@ -73,6 +73,8 @@ export interface RunningBot {
   metrics: Metrics;
   health: Health;
   service: AccessService;
+  /** The store the bot uses (the demo exports its audit from it, as npm run audit:export does). */
+  store: Pick<RequestStore, 'changedSince'>;
   scheduler: Scheduler;
   outbox: OutboxProcessor;
   log: Logger;
@@ -298,6 +300,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     metrics,
     health,
     service,
+    store,
     scheduler,
     outbox,
     log,

@@ -7,6 +7,7 @@
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACTION_APPROVE, ACTION_AUDIT_MORE, ACTION_DENY } from '../../blocks/ids';
+import { exportAudit } from '../../src/audit-export';
 import { blockAction } from '../../testkit/slack-requests';
 import { waitFor } from '../../testkit/wait';
 import { APPROVER, APPROVER2, APPROVER_CHANNEL, Harness, OUTSIDER, REQUESTER, SIGNING_SECRET } from '../support/harness';
@@ -168,4 +169,20 @@ describe('/jit audit @user | <target> [since]', () => {
 it('/jit help lists audit', async () => {
   const help = all((await h.command(OUTSIDER, 'help')).reply);
   expect(help).toContain('/jit audit &lt;id&gt;');
+});
+
+it('the export reads the same store: every transition of the expired grant, with its AWS ids and the verified revoke', async () => {
+  const lines: string[] = [];
+  const now = h.clock.now().getTime();
+  await exportAudit(h.bot.store, { sinceIso: new Date(now - 60 * MIN).toISOString(), untilIso: new Date(now).toISOString(), format: 'jsonl' }, { write: async (c) => void lines.push(...c.split('\n').filter(Boolean)), progress: () => undefined });
+  const records = lines.map((l) => JSON.parse(l) as Record<string, string>).filter((r) => r.requestId === expiredId);
+  expect(records.map((r) => [r.action, r.actor, r.from, r.to])).toEqual([
+    ['request', REQUESTER, '', 'PENDING'],
+    ['approve', APPROVER, 'PENDING', 'GRANTING'],
+    ['grant', 'system', 'GRANTING', 'ACTIVE'],
+    ['expire', 'system', 'ACTIVE', 'REVOKING'],
+    ['revoked', 'system', 'REVOKING', 'REVOKED'],
+  ]);
+  expect(records[2]).toMatchObject({ securityGroupRuleId: 'sgr-0aaa1111bbbb2222c', cidr: '203.0.113.7/32' });
+  expect(records[4]).toMatchObject({ verification: 'verified', status: 'REVOKED', reason: 'investigating <!here> checkout latency' });
 });
