@@ -42,12 +42,14 @@ const USAGE: readonly [command: string, what: string][] = [
   ['/jit targets', 'what you can ask for, who approves it, and how it would be decided now'],
   ['/jit policy check', 'the effective approval policy of every target (approvers only)'],
   ['/jit doctor', 'check everything the bot depends on: Slack, the store, AWS (approvers only)'],
+  ['/jit audit <id>', "a request's whole timeline: who asked, who approved, the AWS ids, how it ended (approvers only)"],
+  ['/jit audit @someone|<target> [since 7d]', 'their requests and how each came out, newest first (default 30 days; approvers only)'],
   ['/jit help', 'this message'],
 ];
 
 export function helpText(): SlackMessage {
   const usage = USAGE.map(([command, what]) => `• ${code(command)}: ${what}`).join('\n');
-  return message('How to use /jit: request, list, revoke, targets, policy check, doctor, help.', [
+  return message('How to use /jit: request, list, revoke, targets, policy check, doctor, audit, help.', [
     section(
       '*/jit*: just-in-time access to AWS: SSH to hosts, temporary role credentials, Session Manager to managed nodes. ' +
         'Approvers decide each request (some are approved by a policy rule), and access ends by itself. ' +

@@ -102,6 +102,8 @@ const WORDS: { [C in ProblemCode]: (p: ProblemParams[C]) => string } = {
   // The operator's words lead (the request form shows the first 150 characters under the field);
   // like every text here they are escaped where they are rendered (errorReply), not here.
   'reason-format': (p) => `${p.message.trim()}${/[.!?]$/.test(p.message.trim()) ? '' : '.'} (\`${p.target}\` asks for reasons in this form; nothing was sent.)`,
+  'audit-approvers-only': () => 'Only approvers can read the audit. `/jit list` shows your own open requests.',
+  'audit-since-invalid': (p) => `\`${p.text}\` is not a look-back. Use e.g. \`since 7d\` or \`since 12h\` (at most ${d(p.maxMs)}, how long requests are kept).`,
 };
 
 /** What people read for a problem (mrkdwn; parameters are shown as the core gave them). */

@@ -63,3 +63,11 @@ export const BLOCK_REVOKE_NOW = 'jit_revoke_now';
 
 /** The global shortcut "Request access" (manifest.yml `shortcuts`): opens the request form. */
 export const CALLBACK_REQUEST_ACCESS_SHORTCUT = 'request_access';
+
+/**
+ * "More" under a `/jit audit @user|<target>` listing. Its value is a page token
+ * (src/domain/audit.ts encodeAuditPage: subject, window start, last request shown) and nothing
+ * else; the handler decodes and validates it before anything reaches the core.
+ */
+export const BLOCK_AUDIT_MORE = 'jit_audit_more';
+export const ACTION_AUDIT_MORE = 'jit_audit_more';

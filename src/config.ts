@@ -11,6 +11,7 @@ import type { JitConfig } from './config-types';
 import { formatDuration, parseDuration } from './domain/duration';
 import { ValidationError } from './domain/errors';
 import { DEFAULT_RETENTION_MS, MAX_RETENTION_MS, MIN_RETENTION_MS } from './domain/retention';
+import { TARGET_NAME_PATTERN, USER_ID_PATTERN } from './domain/ids';
 import { normaliseSessionPolicy } from './domain/session-policy';
 import { compileReasonRule, MAX_REASON_MESSAGE_LENGTH, reasonPatternProblem, ticketUrlProblem } from './domain/reason';
 import { type ReasonRule, STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target, type TargetPolicy, type Weekday, WEEKDAYS } from './domain/types';
@@ -165,7 +166,7 @@ const duration = (example: string) =>
     return ms;
   });
 
-const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id such as U012ABCDEF (profile → ⋮ → Copy member ID)');
+const slackUserId = z.string().regex(USER_ID_PATTERN, 'must be a Slack user id such as U012ABCDEF (profile → ⋮ → Copy member ID)');
 const slackGroupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id such as S012ABCDEF (People → User groups → the group → ⋮ → Copy group ID)');
 const principals = z
   .object(
@@ -232,7 +233,7 @@ const reasonSchema = z
 const reasonKey = z.union([reasonSchema, z.literal(false)], { error: 'must be { pattern: <regular expression>, message: <what to write> }, or false (no requirement here)' });
 
 const targetBase = {
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1–63 lower-case letters, digits, ".", "_" or "-"'),
+  name: z.string().regex(TARGET_NAME_PATTERN, 'must be 1–63 lower-case letters, digits, ".", "_" or "-"'),
   description: z.string().max(200).optional(),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
   minDuration: duration('5m').optional(),

@@ -38,11 +38,11 @@ import { createLogger } from './logger';
 import { BACKLOG_BOUND, Metrics } from './metrics';
 import { opsRoutes, startOpsServer } from './ops-http';
 import { OutboxProcessor } from './outbox';
-import { type Clock, type FaultPoint, systemClock } from './ports';
+import { type Clock, type FaultPoint, type RequestStore, systemClock } from './ports';
 import { Scheduler } from './scheduler';
 import { AccessService } from './service';
 import { checkTable, DynamoRequestStore, ensureTable } from './store/dynamo';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from './store/embedded';
+import { DataDirLockedError, dataDirState, type EmbeddedDynamo, startEmbeddedDynamo } from './store/embedded';
 
 export const EMBEDDED_TABLE = 'jit-access-requests';
 const DEFAULT_REGION = 'us-east-1';
@@ -73,6 +73,8 @@ export interface RunningBot {
   metrics: Metrics;
   health: Health;
   service: AccessService;
+  /** The store the bot uses (the demo exports its audit from it, as npm run audit:export does). */
+  store: Pick<RequestStore, 'changedSince'>;
   scheduler: Scheduler;
   outbox: OutboxProcessor;
   log: Logger;
@@ -298,6 +300,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     metrics,
     health,
     service,
+    store,
     scheduler,
     outbox,
     log,
@@ -429,6 +432,55 @@ export function openDoctor(env: EnvConfig, config: JitConfig): { checks: Check[]
     close() {
       dynamo?.destroy();
       for (const c of clients) c.destroy();
+    },
+  };
+}
+
+// ------------------------------------------------------------------ the audit export
+
+/** The embedded data directory holds no store yet: nothing was ever written there. */
+export class NoStoreError extends Error {
+  constructor(readonly path: string) {
+    super(`there is no embedded store in ${path} (JIT_DATA_DIR): nothing has been stored there yet; set JIT_DATA_DIR to the bot's data directory, or JIT_DYNAMODB_TABLE to its table`);
+    this.name = 'NoStoreError';
+  }
+}
+
+/**
+ * The bot's store for the audit export (npm run audit:export), opened as startBot opens it: the
+ * DynamoDB table (JIT_DYNAMODB_TABLE, checked for its indexes) or the embedded store's data
+ * directory. DataDirLockedError when a running bot holds that directory.
+ */
+export async function openAuditStore(env: EnvConfig): Promise<{ store: DynamoRequestStore; where: string; close(): Promise<void> }> {
+  if (env.dynamoTable) {
+    const dynamo = new DynamoDBClient({});
+    try {
+      await checkTable(dynamo, env.dynamoTable);
+    } catch (err) {
+      dynamo.destroy();
+      throw err;
+    }
+    return { store: new DynamoRequestStore(dynamo, env.dynamoTable), where: `DynamoDB table ${env.dynamoTable}`, close: async () => dynamo.destroy() };
+  }
+  const dir = resolve(env.dataDir);
+  const state = await dataDirState(dir);
+  if (state === 'new') throw new NoStoreError(dir);
+  if (state === 'locked') throw new DataDirLockedError(dir);
+  const embedded = await startEmbeddedDynamo(dir);
+  const dynamo = new DynamoDBClient({ endpoint: embedded.endpoint, region: 'local', credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' } });
+  try {
+    await ensureTable(dynamo, EMBEDDED_TABLE);
+  } catch (err) {
+    dynamo.destroy();
+    await embedded.close();
+    throw err;
+  }
+  return {
+    store: new DynamoRequestStore(dynamo, EMBEDDED_TABLE),
+    where: `embedded store ${dir}`,
+    async close() {
+      dynamo.destroy();
+      await embedded.close();
     },
   };
 }

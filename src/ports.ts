@@ -23,6 +23,30 @@ export interface Transition {
   notify?: Notification[];
 }
 
+/** Where a history page ended: the last request's createdAt and id (validated at the edge when it comes back). */
+export interface HistoryCursor {
+  createdAt: string;
+  id: string;
+}
+
+export interface HistoryPage {
+  requests: AccessRequest[];
+  next?: HistoryCursor;
+}
+
+/** Where a changed-since page ended: the month bucket, and the last request's changedAt and id. */
+export interface ChangeCursor {
+  month: string;
+  /** Absent: from the start of `month`. */
+  changedAt?: string;
+  id?: string;
+}
+
+export interface ChangePage {
+  requests: AccessRequest[];
+  next?: ChangeCursor;
+}
+
 export interface RequestStore {
   /** Stores a new request; fails with ConflictError if the id exists. */
   create(request: AccessRequest): Promise<void>;
@@ -33,6 +57,19 @@ export interface RequestStore {
   listDue(nowMs: number, limit: number): Promise<AccessRequest[]>;
   /** Requests of one requester, newest first. */
   listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]>;
+  /**
+   * One page of a requester's requests created at or after `sinceIso`, newest first (byRequester
+   * index, a bounded Query). `next` is set when there may be more: pass it back as `after`.
+   */
+  historyOfRequester(requesterId: string, sinceIso: string, limit: number, after?: HistoryCursor): Promise<HistoryPage>;
+  /** The same for one target (byTarget index). */
+  historyOfTarget(targetName: string, sinceIso: string, limit: number, after?: HistoryCursor): Promise<HistoryPage>;
+  /**
+   * One page of the requests whose latest audit record is at or after `sinceIso` (byChange index:
+   * one Query per month bucket, from the month of `sinceIso` to the month of `untilIso`), oldest
+   * change first. Every request with an audit record in the window is among them exactly once.
+   */
+  changedSince(sinceIso: string, untilIso: string, limit: number, after?: ChangeCursor): Promise<ChangePage>;
   /** Requests with undelivered notifications, oldest first. */
   listWithOutbox(limit: number): Promise<AccessRequest[]>;
   /** Removes a delivered notification (no version bump: delivery is not a state change). */

@@ -1,6 +1,7 @@
 import type { App, BlockButtonAction } from '@slack/bolt';
-import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_EXTEND, ACTION_REVIEW, ACTION_REVOKE_NOW, ACTION_SHOW_CREDENTIALS } from '../../blocks/ids';
+import { ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_AUDIT_MORE, ACTION_DENY, ACTION_DENY_WITH, ACTION_EXTEND, ACTION_REVIEW, ACTION_REVOKE_NOW, ACTION_SHOW_CREDENTIALS } from '../../blocks/ids';
 import type { HandlerDeps } from '../deps';
+import { auditMoreAction } from './audit-more';
 import { approveAction } from './approve';
 import { approveWithAction } from './approve-with';
 import { denyAction } from './deny';
@@ -19,4 +20,5 @@ export function registerActions(app: App, deps: HandlerDeps): void {
   app.action<BlockButtonAction>(ACTION_EXTEND, extendAction(deps));
   app.action<BlockButtonAction>(ACTION_SHOW_CREDENTIALS, showCredentialsAction(deps));
   app.action<BlockButtonAction>(ACTION_REVOKE_NOW, revokeNowAction(deps));
+  app.action<BlockButtonAction>(ACTION_AUDIT_MORE, auditMoreAction(deps));
 }

@@ -4,6 +4,7 @@
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { badIdReply, errorReply, helpText, listReply, policyReply, revokedReply, submittedReply, targetsReply } from '../../blocks/command';
+import { auditHistoryReply, auditRefusedReply, auditTimelineReply, auditUsageReply } from '../../blocks/audit';
 import { doctorReply } from '../../blocks/doctor';
 import { requestModal } from '../../blocks/modal';
 import { parseJitCommand } from '../../src/domain/command';
@@ -62,6 +63,25 @@ export function jitCommand({ service, log, doctor }: HandlerDeps) {
           }
           await reply(doctorReply(await doctor()));
           return;
+        case 'audit': {
+          const audit = parsed.audit;
+          if (audit.by === 'bad') {
+            // Approvers only: anyone else gets the refusal, not a lesson in the grammar.
+            await reply((await service.isApprover(userId)) ? auditUsageReply(audit.problem) : auditRefusedReply());
+            return;
+          }
+          if (audit.by === 'request') {
+            if (!isRequestId(audit.id)) {
+              warnBadId(log, 'command', audit.id, { userId, sub: 'audit' });
+              await reply(badIdReply('command'));
+              return;
+            }
+            await reply(auditTimelineReply(await service.auditRequest(userId, audit.id)));
+            return;
+          }
+          await reply(auditHistoryReply(await service.auditHistory(userId, { subject: audit.subject, ...(audit.since !== undefined ? { since: audit.since } : {}) })));
+          return;
+        }
         case 'help':
           await reply(helpText());
           return;

@@ -2,7 +2,8 @@
  * JitBotStack: everything jit-access-bot needs in one account and region.
  *
  *  - a DynamoDB table (on-demand, PITR, deletion protection, retained) with the three sparse GSIs
- *    the bot queries: `due` (revocation sweeper), `byRequester` (history), `outbox` (Slack messages);
+ *    the bot queries: `due` (revocation sweeper), `byRequester` (history), `outbox` (Slack messages),
+ *    `byTarget` (`/jit audit <target>`), `byChange` (the audit export);
  *  - an ECS Fargate service (private subnets, Socket Mode so no inbound traffic at all) running
  *    several replicas: every state change is a conditional write and due work is claimed with a
  *    lease, so replicas never double-grant or double-revoke;
@@ -156,7 +157,9 @@ export class JitBotStack extends Stack {
     });
     // Sparse: only requests with pending due work carry dueShard/dueAt (the sweeper queries it);
     // only undelivered outbox messages carry outboxShard/outboxAt. Kept in the order deployed so far.
-    for (const index of [indexes.due, indexes.byRequester, indexes.outbox]) {
+    // byTarget (/jit audit <target>) and byChange (the audit export) came later: CloudFormation
+    // creates one GSI per stack update, so an existing stack takes them in two deploys (infra/README).
+    for (const index of [indexes.due, indexes.byRequester, indexes.outbox, indexes.byTarget, indexes.byChange]) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: key(index.partitionKey),

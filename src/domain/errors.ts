@@ -71,6 +71,9 @@ export interface ProblemParams {
   'revoke-failing': { id: string; target: string; failure: FailureCode; ref: string };
   /** The reason does not follow the target's reason rule: `message` is the operator's (config) words, shown escaped. */
   'reason-format': { target: string; message: string };
+  /** The audit is for approvers; the same words whatever was asked, so they reveal nothing. */
+  'audit-approvers-only': Record<string, never>;
+  'audit-since-invalid': { text: string; maxMs: number };
 }
 export type ProblemCode = keyof ProblemParams;
 
@@ -85,6 +88,7 @@ const PROBLEM_CODE_SET: Record<ProblemCode, true> = {
   'no-such-request': true, 'already-resolved': true, 'not-eligible': true, 'profile-unknown': true, 'rate-limited': true, 'address-missing': true,
   'address-network': true, 'address-unusable': true, 'address-v4-mapped': true, 'address-not-ip': true, 'revoke-failing': true,
   'reason-format': true,
+  'audit-approvers-only': true, 'audit-since-invalid': true,
 };
 /** Every problem code, once (blocks/ must have words for each: test/blocks/errors.test.ts). */
 export const PROBLEM_CODES = Object.keys(PROBLEM_CODE_SET) as ProblemCode[];

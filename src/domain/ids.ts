@@ -25,3 +25,9 @@ export function newRequestId(): string {
   for (const b of randomBytes(ID_CHARS)) id += ALPHABET[b % 32];
   return `jit-${id}`;
 }
+
+/** A target's name (the config checks it; `/jit audit <target>` and its page token check it again). */
+export const TARGET_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** A Slack user id (U… or W…), as `<@U123|name>` carries it. */
+export const USER_ID_PATTERN = /^[UW][A-Z0-9]{2,}$/;

@@ -24,7 +24,8 @@ import { type DecisionOptions, Decisions } from './decisions';
 import { Drift, type DriftReport } from './drift';
 import { DueWork } from './due';
 import { Execution } from './execution';
-import { Queries } from './queries';
+import { type AuditHistory, Queries } from './queries';
+import type { AuditPageQuery, AuditSubject } from '../domain/audit';
 import { Requests } from './requests';
 import { type ServiceOptions, type Settings, settingsOf } from './shared';
 import { type ChangeListener, Transitions } from './transitions';
@@ -33,6 +34,7 @@ export type { ChangeListener } from './transitions';
 export type { DecisionOptions } from './decisions';
 export type { DriftReport } from './drift';
 export type { ServiceOptions } from './shared';
+export type { AuditHistory } from './queries';
 
 export class AccessService {
   private readonly s: Settings;
@@ -186,5 +188,17 @@ export class AccessService {
   /** Shutdown: hands back the intent leases this replica holds. Returns the ids released. */
   releaseLeases(): Promise<string[]> {
     return this.transitions.releaseLeases();
+  }
+
+  // ---- the audit (queries.ts)
+
+  /** `/jit audit <id>`: the request and its whole audit trail (approvers only). */
+  auditRequest(userId: string, id: string): Promise<AccessRequest> {
+    return this.queries.auditRequest(userId, id);
+  }
+
+  /** `/jit audit @user|<target> [since …]` and its "More" pages (approvers only). */
+  auditHistory(userId: string, query: { subject: AuditSubject; since?: string } | AuditPageQuery): Promise<AuditHistory> {
+    return this.queries.auditHistory(userId, query);
   }
 }

@@ -3,7 +3,11 @@
  * request and how each would be decided, whether they are an approver and may see the whole
  * policy, whom to remind and whether to offer Extend. Nothing here changes a request.
  */
+import { AUDIT_PAGE_SIZE, type AuditPageQuery, type AuditSubject, DEFAULT_AUDIT_WINDOW_MS } from '../domain/audit';
+import { parseDuration } from '../domain/duration';
+import { NotAllowedError, NotFoundError, ValidationError } from '../domain/errors';
 import type { PolicyView, ReminderAudience } from '../domain/policy-terms';
+import { DEFAULT_RETENTION_MS } from '../domain/retention';
 import { type AccessRequest, isTerminal, type Target } from '../domain/types';
 import { canExtendGrant, findTarget, isAnyApprover, reminderAudienceFor, summarizeFor, type TargetSummary, visibleTargets } from '../policy';
 import { describePolicy } from '../policy-report';
@@ -45,6 +49,58 @@ export class Queries {
     return (await this.isApprover(userId)) ? { scope: 'all', lines: describePolicy(this.s.config) } : { scope: 'own' };
   }
 
+  /**
+   * `/jit audit <id>`: the request with its whole audit trail. Approvers only: anyone else gets
+   * the one refusal, whether the request exists or not.
+   */
+  async auditRequest(userId: string, id: string): Promise<AccessRequest> {
+    await this.requireAuditor(userId);
+    const request = await this.s.store.get(id);
+    if (!request) throw new NotFoundError('no-such-request', { id });
+    return request;
+  }
+
+  /**
+   * `/jit audit @user|<target> [since 7d]`: one page of that user's or target's requests created in
+   * the window, newest first, from the index (never a scan). A typed query gives `since` as text
+   * (default 30 days); a "More" button gives the page it carries. The window never reaches further
+   * back than the retention (nothing older is kept).
+   */
+  async auditHistory(userId: string, query: { subject: AuditSubject; since?: string } | AuditPageQuery): Promise<AuditHistory> {
+    await this.requireAuditor(userId);
+    const now = this.s.clock.now().getTime();
+    const retentionMs = this.s.config.retentionMs ?? DEFAULT_RETENTION_MS;
+    let sinceMs: number;
+    if ('sinceIso' in query) {
+      sinceMs = Math.max(Date.parse(query.sinceIso), now - retentionMs);
+    } else if (query.since === undefined) {
+      sinceMs = now - Math.min(DEFAULT_AUDIT_WINDOW_MS, retentionMs);
+    } else {
+      const ms = parseDuration(query.since);
+      if (ms === undefined || ms > retentionMs) throw new ValidationError('audit-since-invalid', { text: query.since, maxMs: retentionMs });
+      sinceMs = now - ms;
+    }
+    const sinceIso = new Date(sinceMs).toISOString();
+    const after = 'after' in query ? query.after : undefined;
+    const subject = query.subject;
+    const page =
+      subject.by === 'user'
+        ? await this.s.store.historyOfRequester(subject.userId, sinceIso, AUDIT_PAGE_SIZE, after)
+        : await this.s.store.historyOfTarget(subject.name, sinceIso, AUDIT_PAGE_SIZE, after);
+    return {
+      subject,
+      sinceIso,
+      first: after === undefined,
+      requests: page.requests,
+      ...(page.next ? { next: { subject, sinceIso, after: page.next } } : {}),
+    };
+  }
+
+  /** Approvers of any target may read the audit; the refusal says nothing about what was asked. */
+  private async requireAuditor(userId: string): Promise<void> {
+    if (!(await this.isApprover(userId))) throw new NotAllowedError('audit-approvers-only', {});
+  }
+
   /** Whom to remind of a pending request now (approver groups resolved as cached); the notifier renders and sends. */
   async reminderAudience(request: AccessRequest): Promise<ReminderAudience> {
     const target = findTarget(this.s.config, request.targetName);
@@ -55,4 +111,17 @@ export class Queries {
   extensionOffered(request: AccessRequest): boolean {
     return canExtendGrant(this.s.config, request);
   }
+}
+
+/** One page of `/jit audit @user|<target>`. */
+export interface AuditHistory {
+  subject: AuditSubject;
+  /** The window's start, after the default and the retention bound. */
+  sinceIso: string;
+  /** The first page (not one a "More" button asked for). */
+  first: boolean;
+  /** Newest first. */
+  requests: AccessRequest[];
+  /** The next page, when there is one. */
+  next?: AuditPageQuery;
 }

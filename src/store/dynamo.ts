@@ -7,13 +7,15 @@
  * Sparse indexes drive the background work, never a scan:
  *   due       (dueShard, dueAt)        — requests the sweeper must look at, by time
  *   outbox    (outboxShard, outboxAt)  — requests with undelivered notifications
- *   byRequester (requesterId, createdAt) — `/jit list`
+ *   byRequester (requesterId, createdAt) — `/jit list`, `/jit audit @user`
+ *   byTarget  (targetName, createdAt)  — `/jit audit <target>`
+ *   byChange  (changeMonth, changedAt) — the audit export: requests changed since a time
  */
-import { ConditionalCheckFailedException, CreateTableCommand, DescribeTableCommand, type DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ConditionalCheckFailedException, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, type DynamoDBClient, PutItemCommand, ResourceNotFoundException, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, AuditEntry, SlackMessageRef } from '../domain/types';
-import type { RequestStore, RuleRegistry, Transition } from '../ports';
+import type { ChangeCursor, ChangePage, HistoryCursor, HistoryPage, RequestStore, RuleRegistry, Transition } from '../ports';
 
 import { INDEX, tableSchemaDefinition } from './schema';
 
@@ -21,7 +23,24 @@ export { INDEX };
 const DUE_SHARD = 'due';
 const OUTBOX_SHARD = 'outbox';
 /** Attributes that exist only for the indexes; never part of the domain object. */
-const INDEX_ATTRIBUTES = ['pk', 'dueShard', 'outboxShard', 'outboxAt'] as const;
+const INDEX_ATTRIBUTES = ['pk', 'dueShard', 'outboxShard', 'outboxAt', 'changeMonth', 'changedAt'] as const;
+
+/** The byChange bucket of a time: its UTC month, "YYYY-MM". */
+export function changeMonthOf(iso: string): string {
+  return new Date(iso).toISOString().slice(0, 7);
+}
+
+/** The month after "YYYY-MM". */
+export function nextMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+}
+
+/** The byChange keys of a change at `iso` (the latest audit record's time). */
+function changeKeys(iso: string): { changeMonth: string; changedAt: string } {
+  const changedAt = new Date(iso).toISOString();
+  return { changeMonth: changedAt.slice(0, 7), changedAt };
+}
 
 export class DynamoRequestStore implements RequestStore, RuleRegistry {
   private readonly doc: DynamoDBDocumentClient;
@@ -34,7 +53,7 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
   }
 
   async create(request: AccessRequest): Promise<void> {
-    const item: Record<string, unknown> = { ...request, pk: key(request.id) };
+    const item: Record<string, unknown> = { ...request, pk: key(request.id), ...changeKeys(request.audit.at(-1)?.at ?? request.createdAt) };
     if (request.dueAt !== undefined) item.dueShard = DUE_SHARD;
     if (Object.keys(request.outbox).length > 0) {
       item.outboxShard = OUTBOX_SHARD;
@@ -64,7 +83,10 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
       if (t.set.dueAt === undefined) u.remove('dueShard');
       else u.set('dueShard', DUE_SHARD);
     }
-    if (t.audit) u.setRaw('#audit = list_append(#audit, :audit)', { '#audit': 'audit' }, { ':audit': [t.audit] });
+    if (t.audit) {
+      u.setRaw('#audit = list_append(#audit, :audit)', { '#audit': 'audit' }, { ':audit': [t.audit] });
+      for (const [field, value] of Object.entries(changeKeys(t.audit.at))) u.set(field, value);
+    }
     for (const n of t.notify ?? []) u.setRaw(`#outbox.#n_${u.size} = :n_${u.size}`, { '#outbox': 'outbox', [`#n_${u.size}`]: n.id }, { [`:n_${u.size}`]: n });
     if ((t.notify ?? []).length > 0) {
       u.set('outboxShard', OUTBOX_SHARD);
@@ -94,6 +116,75 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
 
   async listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]> {
     return this.query(INDEX.byRequester, '#r = :r', { '#r': 'requesterId' }, { ':r': requesterId }, limit, false);
+  }
+
+  async historyOfRequester(requesterId: string, sinceIso: string, limit: number, after?: HistoryCursor): Promise<HistoryPage> {
+    return this.history(INDEX.byRequester, 'requesterId', requesterId, sinceIso, limit, after);
+  }
+
+  async historyOfTarget(targetName: string, sinceIso: string, limit: number, after?: HistoryCursor): Promise<HistoryPage> {
+    return this.history(INDEX.byTarget, 'targetName', targetName, sinceIso, limit, after);
+  }
+
+  /**
+   * Newest first from `after` (or the newest), created at or after `sinceIso`. Reads one item
+   * more than it returns, so `next` is set only when there is a next page.
+   */
+  private async history(index: string, keyAttribute: string, keyValue: string, sinceIso: string, limit: number, after?: HistoryCursor): Promise<HistoryPage> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined = after ? { pk: key(after.id), [keyAttribute]: keyValue, createdAt: after.createdAt } : undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: index,
+          KeyConditionExpression: '#k = :k AND #c >= :since',
+          ExpressionAttributeNames: { '#k': keyAttribute, '#c': 'createdAt' },
+          ExpressionAttributeValues: { ':k': keyValue, ':since': sinceIso },
+          ScanIndexForward: false,
+          Limit: limit + 1 - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && items.length <= limit);
+    const requests = items.slice(0, limit).map(toRequest);
+    const last = requests.at(-1);
+    return items.length > limit && last ? { requests, next: { createdAt: last.createdAt, id: last.id } } : { requests };
+  }
+
+  async changedSince(sinceIso: string, untilIso: string, limit: number, after?: ChangeCursor): Promise<ChangePage> {
+    const lastMonth = changeMonthOf(untilIso);
+    let month = after?.month ?? changeMonthOf(sinceIso);
+    let startKey: Record<string, unknown> | undefined = after?.changedAt && after.id ? { pk: key(after.id), changeMonth: month, changedAt: after.changedAt } : undefined;
+    const items: Record<string, unknown>[] = [];
+    while (month <= lastMonth) {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: INDEX.byChange,
+          KeyConditionExpression: '#m = :m AND #c >= :since',
+          ExpressionAttributeNames: { '#m': 'changeMonth', '#c': 'changedAt' },
+          ExpressionAttributeValues: { ':m': month, ':since': sinceIso },
+          ScanIndexForward: true,
+          Limit: limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+      if (!startKey) {
+        month = nextMonth(month);
+        if (items.length >= limit) return { requests: items.map(toRequest), ...(month <= lastMonth ? { next: { month } } : {}) };
+        continue;
+      }
+      if (items.length >= limit) {
+        const last = items.at(-1)!;
+        return { requests: items.map(toRequest), next: { month, changedAt: String(last.changedAt), id: String(last.id) } };
+      }
+    }
+    return { requests: items.map(toRequest) };
   }
 
   async listWithOutbox(limit: number): Promise<AccessRequest[]> {
@@ -132,10 +223,10 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
   async appendAudit(id: string, status: AccessRequest['status'], entry: AuditEntry): Promise<void> {
     const after = await this.updateIfCondition({
       Key: { pk: key(id) },
-      UpdateExpression: 'SET #audit = list_append(#audit, :entry)',
+      UpdateExpression: 'SET #audit = list_append(#audit, :entry), #month = :month, #changed = :changed',
       ConditionExpression: '#status = :status',
-      ExpressionAttributeNames: { '#audit': 'audit', '#status': 'status' },
-      ExpressionAttributeValues: { ':entry': [entry], ':status': status },
+      ExpressionAttributeNames: { '#audit': 'audit', '#status': 'status', '#month': 'changeMonth', '#changed': 'changedAt' },
+      ExpressionAttributeValues: { ':entry': [entry], ':status': status, ':month': changeKeys(entry.at).changeMonth, ':changed': changeKeys(entry.at).changedAt },
     });
     if (!after) throw new ConflictError(`request ${id} is no longer ${status}`);
   }
@@ -327,8 +418,8 @@ export function tableDefinition(table: string): CreateTableCommand['input'] {
 }
 
 /**
- * Creates the table if it does not exist (embedded store only), and returns once it and its
- * indexes are ACTIVE: CreateTable answers while the table is still CREATING, and a write before it
+ * Creates the table if it does not exist (embedded store only), migrates one from an earlier
+ * version that lacks an index (migrateTable), and returns once it and its indexes are ACTIVE: CreateTable answers while the table is still CREATING, and a write before it
  * is ready fails with ResourceNotFoundException.
  *
  * TTL is not enabled here: dynalite has no UpdateTimeToLive, so the embedded store keeps resolved
@@ -337,20 +428,122 @@ export function tableDefinition(table: string): CreateTableCommand['input'] {
  */
 export async function ensureTable(client: DynamoDBClient, table: string, timeoutMs = 30_000): Promise<'created' | 'exists'> {
   let outcome: 'created' | 'exists' = 'exists';
+  if (await finishMigration(client, table, timeoutMs)) return 'exists';
+  let existing;
   try {
-    await client.send(new DescribeTableCommand({ TableName: table }));
+    existing = await client.send(new DescribeTableCommand({ TableName: table }));
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException)) throw err;
     await client.send(new CreateTableCommand(tableDefinition(table)));
     outcome = 'created';
   }
+  if (existing && missingIndexes(existing.Table?.GlobalSecondaryIndexes).length > 0) await migrateTable(client, table, timeoutMs);
+  await waitActive(client, table, timeoutMs);
+  return outcome;
+}
+
+async function waitActive(client: DynamoDBClient, table: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
-    if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')) return outcome;
+    if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((g) => g.IndexStatus === 'ACTIVE')) return;
     if (Date.now() > deadline) throw new Error(`table ${table} is still ${Table?.TableStatus} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+function missingIndexes(have: { IndexName?: string }[] | undefined): string[] {
+  const names = new Set((have ?? []).map((g) => g.IndexName));
+  return Object.values(INDEX).filter((name) => !names.has(name));
+}
+
+/** Where an embedded table is copied while it gains indexes. */
+const migratingName = (table: string) => `${table}.migrating`;
+
+/**
+ * The embedded store's upgrade: dynalite cannot add an index to a table (no GSI create in
+ * UpdateTable), so a table from an earlier version is copied into a new table with every index
+ * (`changeMonth`/`changedAt` filled in from each request's audit), dropped, made again and filled
+ * from the copy. A crash midway is finished at the next start (finishMigration). Local and
+ * one-off: a real table gets its indexes from update-table or infra/ (README).
+ */
+async function migrateTable(client: DynamoDBClient, table: string, timeoutMs: number): Promise<void> {
+  const temp = migratingName(table);
+  await dropTable(client, temp, timeoutMs);
+  await client.send(new CreateTableCommand(tableDefinition(temp)));
+  await waitActive(client, temp, timeoutMs);
+  await copyTable(client, table, temp, withChangeKeys);
+  // From here the copy is complete: a crash leaves the copy, and the next start finishes from it.
+  await dropTable(client, table, timeoutMs);
+  await finishMigration(client, table, timeoutMs);
+}
+
+/**
+ * Finishes a migration whose copy is complete: the old table is gone or already has every index.
+ * A copy that may be incomplete (the old table is still there without them) is dropped and the
+ * migration starts again. True when there was one to finish.
+ */
+async function finishMigration(client: DynamoDBClient, table: string, timeoutMs: number): Promise<boolean> {
+  const temp = migratingName(table);
+  if (!(await tableExists(client, temp))) return false;
+  const old = await describe(client, table);
+  if (old && missingIndexes(old.GlobalSecondaryIndexes).length > 0) {
+    // The copy into temp may have stopped midway: start over from the old table.
+    await dropTable(client, temp, timeoutMs);
+    return false;
+  }
+  if (!old) {
+    await client.send(new CreateTableCommand(tableDefinition(table)));
+  }
+  await waitActive(client, table, timeoutMs);
+  await copyTable(client, temp, table, (item) => item);
+  await dropTable(client, temp, timeoutMs);
+  return true;
+}
+
+async function describe(client: DynamoDBClient, table: string) {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName: table }))).Table;
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) return undefined;
+    throw err;
+  }
+}
+
+async function tableExists(client: DynamoDBClient, table: string): Promise<boolean> {
+  return (await describe(client, table)) !== undefined;
+}
+
+async function dropTable(client: DynamoDBClient, table: string, timeoutMs: number): Promise<void> {
+  if (!(await tableExists(client, table))) return;
+  await client.send(new DeleteTableCommand({ TableName: table }));
+  const deadline = Date.now() + timeoutMs;
+  while (await tableExists(client, table)) {
+    if (Date.now() > deadline) throw new Error(`table ${table} is still there after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+type RawItem = Record<string, AttributeValue>;
+
+/** Copies every item (a Scan: the one-off migration of a local store, never a bot query). */
+async function copyTable(client: DynamoDBClient, from: string, to: string, map: (item: RawItem) => RawItem): Promise<void> {
+  let startKey: RawItem | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: from, ExclusiveStartKey: startKey, Limit: 200 }));
+    for (const item of page.Items ?? []) await client.send(new PutItemCommand({ TableName: to, Item: map(item) }));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
+/** A request item with the byChange keys of its latest audit record (or its creation). */
+function withChangeKeys(item: RawItem): RawItem {
+  if (!item.pk?.S?.startsWith('REQ#') || item.changedAt) return item;
+  const audit = item.audit?.L ?? [];
+  const at = audit.at(-1)?.M?.at?.S ?? item.createdAt?.S;
+  if (!at || Number.isNaN(Date.parse(at))) return item;
+  const keys = changeKeys(at);
+  return { ...item, changeMonth: { S: keys.changeMonth }, changedAt: { S: keys.changedAt } };
 }
 
 /** Checks that an existing table has the key schema and indexes this store needs. */
@@ -362,8 +555,7 @@ export async function checkTable(client: DynamoDBClient, table: string): Promise
     if (err instanceof ResourceNotFoundException) throw new Error(`JIT_DYNAMODB_TABLE: table "${table}" does not exist in this account/region; create it as the README describes (or deploy infra/)`);
     throw err;
   }
-  const have = new Set((out.Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName));
-  const missing = Object.values(INDEX).filter((name) => !have.has(name));
+  const missing = missingIndexes(out.Table?.GlobalSecondaryIndexes);
   const hashKey = out.Table?.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
   if (hashKey !== 'pk') throw new Error(`JIT_DYNAMODB_TABLE: table "${table}" must have partition key "pk" (string), found "${hashKey}"`);
   if (missing.length > 0) throw new Error(`JIT_DYNAMODB_TABLE: table "${table}" lacks the global secondary index(es) ${missing.join(', ')}; see the README's table schema`);

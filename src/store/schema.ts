@@ -13,7 +13,7 @@ export interface IndexSchema {
   sortKey: string;
 }
 
-export const INDEX = { due: 'due', outbox: 'outbox', byRequester: 'byRequester' } as const;
+export const INDEX = { due: 'due', outbox: 'outbox', byRequester: 'byRequester', byTarget: 'byTarget', byChange: 'byChange' } as const;
 
 export const TABLE_SCHEMA = {
   /** One item per request: pk = "REQ#<id>" (and a few bookkeeping items). */
@@ -21,12 +21,20 @@ export const TABLE_SCHEMA = {
   /** Epoch seconds after which DynamoDB may delete a resolved request (see the README, retention). */
   ttlAttribute: 'purgeAt',
   /** Every key attribute of the table and its indexes, with its type; nothing else is declared. */
-  attributes: { pk: 'S', dueShard: 'S', dueAt: 'N', outboxShard: 'S', outboxAt: 'N', requesterId: 'S', createdAt: 'S' } satisfies Record<string, KeyAttributeType>,
+  attributes: { pk: 'S', dueShard: 'S', dueAt: 'N', outboxShard: 'S', outboxAt: 'N', requesterId: 'S', createdAt: 'S', targetName: 'S', changeMonth: 'S', changedAt: 'S' } satisfies Record<string, KeyAttributeType>,
   /** Sparse global secondary indexes, all projecting ALL attributes. */
   indexes: {
     due: { name: INDEX.due, partitionKey: 'dueShard', sortKey: 'dueAt' },
     outbox: { name: INDEX.outbox, partitionKey: 'outboxShard', sortKey: 'outboxAt' },
     byRequester: { name: INDEX.byRequester, partitionKey: 'requesterId', sortKey: 'createdAt' },
+    /** `/jit audit <target>`: every request item carries targetName, so this index back-fills on creation. */
+    byTarget: { name: INDEX.byTarget, partitionKey: 'targetName', sortKey: 'createdAt' },
+    /**
+     * The audit export's "changed since": changeMonth ("YYYY-MM", UTC) and changedAt (ISO) of the
+     * request's latest audit record, rewritten with every record; a request moves to the month of
+     * its latest change, so one Query per month from `since` finds each changed request once.
+     */
+    byChange: { name: INDEX.byChange, partitionKey: 'changeMonth', sortKey: 'changedAt' },
   } satisfies Record<keyof typeof INDEX, IndexSchema>,
   projection: 'ALL',
 } as const;

@@ -55,6 +55,8 @@ const EXAMPLES: { [C in ProblemCode]: ProblemParams[C] } = {
   'address-not-ip': { text: 'bastion.example.com' },
   'revoke-failing': { id: 'jit-abc123', target: 'prod-db', failure: 'aws-denied', ref: '7KQ3M9XD' },
   'reason-format': { target: 'prod-db', message: 'Start with a ticket key such as OPS-123' },
+  'audit-approvers-only': {},
+  'audit-since-invalid': { text: '7x', maxMs: 400 * 86_400_000 },
 };
 
 const examples = PROBLEM_CODES.map((code) => [code, { code, params: EXAMPLES[code] } as Problem] as const);

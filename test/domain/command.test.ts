@@ -19,3 +19,26 @@ it.each([
 ])('%j', (text, expected) => {
   expect(parseJitCommand(text)).toEqual(expected);
 });
+
+describe('/jit audit', () => {
+  it.each([
+    ['audit jit-7k3m9q2xab', { by: 'request', id: 'jit-7k3m9q2xab' }],
+    ['audit jit-NOT-AN-ID', { by: 'request', id: 'jit-NOT-AN-ID' }],
+    ['audit <@U0REQUESTER|alice>', { by: 'history', subject: { by: 'user', userId: 'U0REQUESTER' } }],
+    ['audit <@W0ENTERPRISE>', { by: 'history', subject: { by: 'user', userId: 'W0ENTERPRISE' } }],
+    ['audit prod-bastion', { by: 'history', subject: { by: 'target', name: 'prod-bastion' } }],
+    ['AUDIT prod-bastion SINCE 7d', { by: 'history', subject: { by: 'target', name: 'prod-bastion' }, since: '7d' }],
+    ['audit <@U0REQUESTER|alice> since 12h', { by: 'history', subject: { by: 'user', userId: 'U0REQUESTER' }, since: '12h' }],
+    ['audit', { by: 'bad', problem: 'missing' }],
+    ['audit <!channel>', { by: 'bad', problem: 'subject' }],
+    ['audit @alice', { by: 'bad', problem: 'plain-mention' }],
+    ['audit U0REQUESTER since 7d', { by: 'history', subject: { by: 'user', userId: 'U0REQUESTER' }, since: '7d' }],
+    ['audit Prod-Bastion', { by: 'bad', problem: 'subject' }],
+    ['audit prod-bastion since', { by: 'bad', problem: 'since-missing' }],
+    ['audit prod-bastion since 7d please', { by: 'bad', problem: 'extra' }],
+    ['audit prod-bastion yesterday', { by: 'bad', problem: 'extra' }],
+    ['audit jit-7k3m9q2xab since 7d', { by: 'bad', problem: 'extra' }],
+  ])('%j', (text, audit) => {
+    expect(parseJitCommand(text)).toEqual({ sub: 'audit', audit });
+  });
+});

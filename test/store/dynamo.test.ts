@@ -203,3 +203,45 @@ it('ensureTable returns only once the table and its indexes are ACTIVE (a write 
     await new Promise((resolve) => slow.close(resolve));
   }
 });
+
+describe('audit history (byRequester, byTarget) and changed-since (byChange)', () => {
+  it('pages newest first within the window; "next" only when there is another page', async () => {
+    const made = Array.from({ length: 5 }, (_, i) => pendingRequest({ requesterId: 'U0HIST', targetName: 'hist-target', createdAt: `2026-11-1${i}T10:00:00.000Z` }));
+    for (const r of made) await store.create(r);
+    const newest = [...made].reverse().map((r) => r.id);
+    const first = await store.historyOfTarget('hist-target', '2026-11-11T00:00:00.000Z', 2);
+    expect(first.requests.map((r) => r.id)).toEqual(newest.slice(0, 2));
+    expect(first.next).toEqual({ createdAt: made[3]!.createdAt, id: made[3]!.id });
+    const second = await store.historyOfTarget('hist-target', '2026-11-11T00:00:00.000Z', 2, first.next);
+    expect(second.requests.map((r) => r.id)).toEqual(newest.slice(2, 4));
+    expect(second.next).toBeUndefined(); // exactly the rest: no empty third page
+    expect((await store.historyOfRequester('U0HIST', '2026-11-01T00:00:00.000Z', 10)).requests.map((r) => r.id)).toEqual(newest);
+    expect((await store.historyOfRequester('U0HIST', '2026-12-01T00:00:00.000Z', 10)).requests).toEqual([]);
+    // Index keys are never part of the request.
+    expect(first.requests[0]).not.toHaveProperty('changeMonth');
+    expect(first.requests[0]).not.toHaveProperty('changedAt');
+  });
+
+  it('a request moves to the month of its latest audit record; changed-since pages across months', async () => {
+    const octoberGrant = pendingRequest({ targetName: 'moving', createdAt: '2026-10-30T10:00:00.000Z', audit: [{ at: '2026-10-30T10:00:00.000Z', actor: 'U0A', action: 'request', from: null, to: 'PENDING' }] });
+    const novemberOnes = Array.from({ length: 3 }, (_, i) => pendingRequest({ targetName: 'moving', createdAt: `2026-11-0${i + 2}T10:00:00.000Z`, audit: [{ at: `2026-11-0${i + 2}T10:00:00.000Z`, actor: 'U0A', action: 'request', from: null, to: 'PENDING' }] }));
+    for (const r of [octoberGrant, ...novemberOnes]) await store.create(r);
+    const since = '2026-10-29T00:00:00.000Z';
+    const ids = async (limit: number) => {
+      const out: string[] = [];
+      let after;
+      do {
+        const page = await store.changedSince(since, '2026-11-30T00:00:00.000Z', limit, after);
+        expect(page.requests.length).toBeLessThanOrEqual(limit);
+        out.push(...page.requests.filter((r) => r.targetName === 'moving').map((r) => r.id));
+        after = page.next;
+      } while (after);
+      return out;
+    };
+    expect(await ids(1)).toEqual([octoberGrant.id, ...novemberOnes.map((r) => r.id)]);
+    // Denied on 5 November: it leaves October's bucket for November's, found once, after the 4 Nov one.
+    await store.transition({ id: octoberGrant.id, expectStatus: 'PENDING', expectVersion: octoberGrant.version, status: 'DENIED', set: {}, audit: { at: '2026-11-05T09:00:00.000Z', actor: 'U0B', action: 'deny', from: 'PENDING', to: 'DENIED' } });
+    expect(await ids(2)).toEqual([...novemberOnes.map((r) => r.id), octoberGrant.id]);
+    expect((await store.changedSince('2026-11-05T00:00:00.000Z', '2026-11-30T00:00:00.000Z', 50)).requests.filter((r) => r.targetName === 'moving').map((r) => r.id)).toEqual([octoberGrant.id]);
+  });
+});
