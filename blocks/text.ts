@@ -46,6 +46,16 @@ export function escapeText(s: string): string {
   return s.replace(/[&<>]/g, (c) => ENTITIES[c] ?? c);
 }
 
+/**
+ * The text a person typed after a slash command, from what Slack sends: with `should_escape` on
+ * (manifest.yml: needed so `/jit audit @someone` arrives as a user id), Slack sends the three
+ * control characters as entities. A reason is stored as typed, and escaped again wherever it is
+ * shown. Mention and link tokens (`<@U…|name>`) stay as Slack sent them.
+ */
+export function typedText(s: string): string {
+  return s.replace(/&(amp|lt|gt);/g, (_, e: string) => (e === 'amp' ? '&' : e === 'lt' ? '<' : '>'));
+}
+
 /** Cuts `s` to at most `max` UTF-16 units, ending in '…' when cut; never splits a surrogate pair. */
 export function truncate(s: string, max: number): string {
   if (s.length <= max) return s;

@@ -6,6 +6,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { badIdReply, errorReply, helpText, listReply, policyReply, revokedReply, submittedReply, targetsReply } from '../../blocks/command';
 import { auditHistoryReply, auditRefusedReply, auditTimelineReply, auditUsageReply } from '../../blocks/audit';
 import { doctorReply } from '../../blocks/doctor';
+import { typedText } from '../../blocks/text';
 import { requestModal } from '../../blocks/modal';
 import { parseJitCommand } from '../../src/domain/command';
 import { isRequestId } from '../../src/domain/ids';
@@ -24,7 +25,7 @@ export function jitCommand({ service, log, doctor }: HandlerDeps) {
           await client.views.open({ trigger_id: command.trigger_id, view: requestModal(await service.targetsFor(userId)) });
           return;
         case 'request': {
-          const request = await service.submit({ requesterId: userId, targetName: parsed.targetName, duration: parsed.duration, address: parsed.address, reason: parsed.reason, breakGlass: parsed.breakGlass });
+          const request = await service.submit({ requesterId: userId, targetName: parsed.targetName, duration: parsed.duration, address: parsed.address, reason: parsed.reason === undefined ? undefined : typedText(parsed.reason), breakGlass: parsed.breakGlass });
           await reply(submittedReply(request, service.config.approverChannel));
           return;
         }

@@ -210,6 +210,14 @@ it('escapes user text: a reason with <!channel> pings nobody', async () => {
   expect(posted).toContain('&lt;!channel&gt;');
 });
 
+it('a reason Slack sends escaped (should_escape) is stored as typed, and escaped once where it is shown', async () => {
+  const id = await h.request('request prod-bastion 30m 203.0.113.7 fix A&amp;B before &lt;noon&gt;');
+  expect((await h.bot.service.get(id))?.reason).toBe('fix A&B before <noon>');
+  const posted = JSON.stringify(h.approvalMessage(id));
+  expect(posted).toContain('fix A&amp;B before &lt;noon&gt;');
+  expect(posted).not.toContain('&amp;amp;');
+});
+
 it('/jit list, /jit revoke (early end by the requester), /jit targets, /jit help', async () => {
   const id = await h.request();
   const pending = await h.command(REQUESTER, 'list');

@@ -3,6 +3,7 @@ import {
   code,
   escaped,
   escapeText,
+  typedText,
   groupMention,
   LIMITS,
   mention,
@@ -155,5 +156,17 @@ describe('groupMention / oneLine', () => {
 
   it('puts text on one line', () => {
     expect(oneLine('  a\n\n b\t c  ')).toBe('a b c');
+  });
+});
+
+describe('typedText (a slash command as the person typed it)', () => {
+  it('turns the entities Slack sends back into the characters typed, once', () => {
+    expect(typedText('fix A&amp;B &lt;now&gt;')).toBe('fix A&B <now>');
+    expect(typedText('literally &amp;lt; typed')).toBe('literally &lt; typed');
+    expect(typedText('no entities & <@U0BOB|bob>')).toBe('no entities & <@U0BOB|bob>');
+  });
+
+  it('round-trips escapeText', () => {
+    expect(typedText(escapeText(NASTY))).toBe(NASTY);
   });
 });
