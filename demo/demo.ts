@@ -13,8 +13,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACTION_APPROVE, ACTION_DENY } from '../blocks/ids';
-import type { AccessRequest, AuditEntry } from '../src/domain/types';
+import { ACTION_APPROVE, ACTION_DENY, ACTION_REVOKE_NOW, CALLBACK_REQUEST_ACCESS_SHORTCUT } from '../blocks/ids';
+import { exportAudit } from '../src/audit-export';
+import type { AccessRequest } from '../src/domain/types';
 import { waitFor } from '../testkit/wait';
 import { bold, clockTime, cyan, dim, renderMessage, type RenderOptions, wrap } from './render';
 import { APPROVER_CHANNEL, type Ec2Event, nowMs, type Stack, startStack } from './stack';
@@ -55,6 +56,10 @@ targets:
     securityGroupId: sg-0fedcba9876543210
     port: 5432
     region: ${REGION}
+    reason:
+      pattern: '^[A-Z]+-[0-9]+'
+      message: Start the reason with the ticket key, e.g. OPS-123
+    ticketUrl: https://jira.example.com/browse/{key}
 `;
 
 const launchedMs = nowMs();
@@ -337,14 +342,23 @@ async function run(s: Stack): Promise<void> {
   say(`the rule was removed ${(((revokeCall?.at ?? goneAt) - expiresAt) / 1000).toFixed(2)} s after the grant expired (limit: the ${SWEEP_S}s sweep interval + 2 s)`);
   f.showApproval(requestId, `#approvers · the approval message of ${requestId} as it stands now`);
 
-  // ---- 6. a denial
-  section(6, '@carol asks for staging-db; @bob denies it');
+  // ---- 6. a reason rule, a ticket link and a denial
+  section(6, '@carol asks for staging-db, which wants a ticket key; @bob denies it');
   const ec2Before = s.ec2Events.length;
-  const { url: carolUrl } = await slash(s, CAROL, 'request staging-db 15m 198.51.100.23 run the quarterly billing export');
+  const postsBefore = s.slack.callsTo('chat.postMessage').length;
+  const { url: noKeyUrl } = await slash(s, CAROL, 'request staging-db 15m 198.51.100.23 run the quarterly billing export');
+  const noKey = (responseTo(s, noKeyUrl)!.body as { text?: string }).text ?? '';
+  check(noKey.includes('Start the reason with the ticket key'), `the reason without a ticket key was not refused with the target's message: ${noKey}`);
+  check((await s.bot.service.listOpen(CAROL)).length === 0 && s.slack.callsTo('chat.postMessage').length === postsBefore, 'the refused request was stored or posted');
+  f.flush();
+  say('store: nothing stored, nothing posted; @carol is told what the target wants');
+  const { url: carolUrl } = await slash(s, CAROL, 'request staging-db 15m 198.51.100.23 FIN-42 run the quarterly billing export');
   const id2 = /jit-[0-9a-z]{10}/.exec((responseTo(s, carolUrl)!.body as { text?: string }).text ?? '')?.[0];
   check(id2 !== undefined, 'the reply to @carol names no request id');
   await expect('the approval message for @carol', 5_000, () => f.approvalMessage(id2!));
   f.flush();
+  check(JSON.stringify(f.approvalMessage(id2!)?.blocks ?? '').includes('https://jira.example.com/browse/FIN-42'), 'the approval message does not link the ticket');
+  say(`the approval message links the ticket: ${bold(R, 'FIN-42')} → https://jira.example.com/browse/FIN-42`);
   await click(s, BOB, 'approver', 'Deny', ACTION_DENY, id2!);
   await expect(`${id2} DENIED in the store`, 5_000, async () => (await get(id2!)).status === 'DENIED');
   await expect('the denial DM to @carol', 5_000, () => dmsTo(s, CAROL).some((c) => String(c.args.text).includes('was denied')));
@@ -354,24 +368,62 @@ async function run(s: Stack): Promise<void> {
   check(s.ec2Events.length === ec2Before && ec2CallsFor(s, id2!).length === 0, 'the denied request reached EC2');
   box('AWS (simulated)', [`no EC2 call was made for ${id2}: a denied request never reaches AWS`]);
 
-  // ---- 7. audit
-  section(7, `the audit trail of ${requestId} (stored with the request, one entry per transition)`);
-  const final = await get(requestId);
-  auditTable(final.audit);
-}
+  // ---- 7. Revoke now
+  section(7, '@carol gets prod-bastion for 30 minutes; @bob ends it early with [ Revoke now ]');
+  const { url: thirdUrl } = await slash(s, CAROL, 'request prod-bastion 30m 198.51.100.23 rotate the TLS certificate');
+  const id3 = /jit-[0-9a-z]{10}/.exec((responseTo(s, thirdUrl)!.body as { text?: string }).text ?? '')?.[0];
+  check(id3 !== undefined, 'the reply to @carol names no request id');
+  await expect('the approval message for @carol', 5_000, () => f.approvalMessage(id3!));
+  await click(s, BOB, 'approver', 'Approve', ACTION_APPROVE, id3!);
+  await expect(`${id3} ACTIVE in the store`, 5_000, async () => (await get(id3!)).status === 'ACTIVE');
+  await expect('[ Revoke now ] on the approval message', 5_000, () => JSON.stringify(f.approvalMessage(id3!)?.blocks ?? '').includes(ACTION_REVOKE_NOW));
+  await s.bot.outbox.idle();
+  f.flush();
+  check(s.ec2.rules().some((r) => r.tags['jit:request-id'] === id3), 'no rule for the approved request');
+  say(dim(R, 'the button asks first: "Revoke access now?" naming the target and @carol; @bob confirms'));
+  const revokeUrl = await click(s, BOB, 'approver', 'Revoke now', ACTION_REVOKE_NOW, id3!);
+  await expect('the reply to [ Revoke now ]', 5_000, () => responseTo(s, revokeUrl));
+  await expect(`${id3} REVOKED in the store`, 5_000, async () => (await get(id3!)).status === 'REVOKED');
+  await expect('the approval message without the button', 5_000, () => !JSON.stringify(f.approvalMessage(id3!)?.blocks ?? '').includes(ACTION_REVOKE_NOW));
+  await s.bot.outbox.idle();
+  f.flush();
+  check(!s.ec2.rules().some((r) => r.tags['jit:request-id'] === id3), 'the rule is still in the simulated EC2');
+  const ended = await get(id3!);
+  say(`store: ${id3} is ${bold(R, 'REVOKED')} (${ended.endReason ?? 'revoked'} by ${user(ended.endedBy ?? BOB)}), ${((Date.parse(ended.expiresAt!) - Date.parse(ended.endedAt!)) / 60_000).toFixed(0)} minutes before it would have expired; the rule is gone`);
 
-function auditTable(audit: AuditEntry[]): void {
-  const rows = audit.map((a) => [`t+${((Date.parse(a.at) - startMs) / 1000).toFixed(2)}s`, user(a.actor), a.action, `${a.from ?? '—'} → ${a.to}`]);
-  const head = ['at', 'actor', 'action', 'from → to'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd();
-  const indent = GUTTER + ' '.repeat(widths[0]! + 3);
-  out(`${GUTTER}${dim(R, fmt(head))}`);
-  audit.forEach((a, i) => {
-    out(`${GUTTER}${fmt(rows[i]!)}`);
-    const details = Object.entries(a.details ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
-    if (details) for (const l of wrap(details, WIDTH - indent.length, '')) out(`${indent}${dim(R, l)}`);
-  });
+  // ---- 8. the shortcut
+  section(8, '@carol opens the ⚡ "Request access" shortcut (no need to remember /jit)');
+  const opened = s.slack.callsTo('views.open').length;
+  say(`${bold(R, user(CAROL))} picks ${bold(R, 'Request access')} from the shortcuts menu`);
+  const sc = await s.shortcut(CAROL, CALLBACK_REQUEST_ACCESS_SHORTCUT);
+  check(sc.status === 200, `the bot answered the signed shortcut with HTTP ${sc.status}, not 200`);
+  const form = await expect('the request form (views.open)', 5_000, () => s.slack.callsTo('views.open')[opened]);
+  const view = form.args.view as { title?: { text?: string } };
+  say(`the bot opens the form "${view.title?.text ?? '?'}": the same one \`/jit\` opens`);
+
+  // ---- 9. audit
+  section(9, `@bob reads the audit of ${requestId}; @carol may not`);
+  const { url: auditUrl } = await slash(s, BOB, `audit ${requestId}`);
+  const timeline = responseTo(s, auditUrl)!.body as { text?: string; blocks?: unknown };
+  box(`reply to @bob (only he sees it)`, renderMessage(timeline, R));
+  const { url: refusedUrl } = await slash(s, CAROL, `audit ${requestId}`);
+  const refused = (responseTo(s, refusedUrl)!.body as { text?: string }).text ?? '';
+  check(!refused.includes(requestId) || refused.includes('Only approvers'), `the audit refusal says something about the request: ${refused}`);
+  say(`@carol is told: ${refused.replace(/^⚠️ /, '')}`);
+  const final = await get(requestId);
+
+  // ---- 10. export
+  section(10, 'the export for a SIEM: one CSV record per transition (npm run audit:export -- --since 1d --format csv)');
+  let csv = '';
+  const summary = await exportAudit(s.bot.store, { sinceIso: new Date(startMs - 60_000).toISOString(), untilIso: new Date(nowMs() + 1_000).toISOString(), format: 'csv' }, { write: async (c) => void (csv += c), progress: () => undefined });
+  const [header, ...rows] = csv.trim().split('\r\n');
+  const mine = rows.filter((r) => r.includes(requestId));
+  check(summary.requests === 3 && mine.length === final.audit.length, `the export has ${summary.requests} requests and ${mine.length} records of ${requestId}, not 3 and ${final.audit.length}`);
+  const cols = header!.split(',');
+  box(`${summary.records} records from ${summary.requests} requests; ${cols.length} columns`, [
+    dim(R, cols.slice(0, 12).join(',') + ',…'),
+    ...mine.map((r) => r.split(',').slice(0, 12).join(',') + ',…'),
+  ]);
 }
 
 function logSummary(file: string): string {
@@ -386,7 +438,7 @@ function logSummary(file: string): string {
 
 async function main(): Promise<number> {
   const logFile = join(mkdtempSync(join(tmpdir(), 'jit-demo-')), 'bot.log');
-  out(bold(R, 'jit-access-bot demo: request → approve → rule added → warning → revoked at expiry → audit'));
+  out(bold(R, 'jit-access-bot demo: request → approve → rule added → warning → revoked at expiry → ticket rule → Revoke now → shortcut → audit → export'));
   out(dim(R, `Everything runs locally, in real time. [Times] are seconds since t=0 = ${new Date(startMs).toISOString().slice(11, 19)} UTC.`));
   const s = await startStack({ configYaml: CONFIG_YAML, logFile, owner: 'demo-replica' });
   let stopping: Promise<void> | undefined;
@@ -427,7 +479,7 @@ async function main(): Promise<number> {
   const seconds = (nowMs() - launchedMs) / 1000;
   if (code === 0) {
     out();
-    out(bold(R, `✔ demo finished in ${seconds.toFixed(1)} s`) + ` — 3 requests: 1 approved and revoked at expiry, 1 denied, 1 refused at input; ${left} rule${left === 1 ? '' : 's'} left in the simulated EC2`);
+    out(bold(R, `✔ demo finished in ${seconds.toFixed(1)} s`) + ` — 5 requests: 1 revoked at expiry, 1 revoked early with the button, 1 denied, 2 refused at input; ${left} rule${left === 1 ? '' : 's'} left in the simulated EC2`);
     out(dim(R, `  bot log: ${logFile} (${logSummary(logFile)})`));
   }
   return code;

@@ -16,7 +16,7 @@ import type { JitConfig } from '../src/config-types';
 import { REDACT_PATHS } from '../src/logger';
 import { type BotOverrides, type RunningBot, startBot } from '../src/main';
 import { type FakeEc2, startFakeEc2 } from '../testkit/fake-ec2';
-import { blockAction, type SlackHttpResult, slashCommand } from '../testkit/slack-requests';
+import { blockAction, globalShortcut, type SlackHttpResult, slashCommand } from '../testkit/slack-requests';
 import { type SlackStandIn, startSlackStandIn } from '../testkit/slack-stand-in';
 
 export const APPROVER_CHANNEL = 'C0APPROVERS';
@@ -59,6 +59,8 @@ export interface Stack {
   command(userId: string, text: string, responseUrl: string): Promise<SlackHttpResult>;
   /** Clicks a button of the request's approval message as `userId`. */
   click(userId: string, actionId: string, requestId: string, responseUrl: string): Promise<SlackHttpResult>;
+  /** Sends a signed global shortcut (the ⚡ menu) as `userId`. */
+  shortcut(userId: string, callbackId: string): Promise<SlackHttpResult>;
   stop(): Promise<void>;
 }
 
@@ -155,6 +157,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       const message = slack.messagesIn(APPROVER_CHANNEL).find((m) => !m.thread_ts && String(m.text ?? '').includes(requestId));
       return blockAction(url, signingSecret, { userId, actionId, value: requestId, channel: APPROVER_CHANNEL, messageTs: message?.ts ?? '0', responseUrl });
     },
+    shortcut: (userId, callbackId) => globalShortcut(url, signingSecret, { userId, callbackId }),
     stop: () => (stopped ??= stop()),
   };
 }
