@@ -52,3 +52,13 @@ export const BLOCK_EXTEND_DURATION = 'jit_extend_duration';
 export const ACTION_EXTEND_DURATION = 'jit_extend_duration_input';
 export const BLOCK_EXTEND_REASON = 'jit_extend_reason';
 export const ACTION_EXTEND_REASON = 'jit_extend_reason_input';
+
+/** App Home tab: "Request access" (opens the request form), "Withdraw" on a pending request, and the per-request blocks. */
+export const ACTION_HOME_REQUEST = 'jit_home_request';
+export const ACTION_WITHDRAW = 'jit_withdraw';
+export const BLOCK_HOME_REQUEST = 'jit_home_request';
+/** Prefixes: the request id follows (block ids must be unique within the view). */
+export const BLOCK_HOME_GRANT = 'jit_home_grant_';
+export const BLOCK_HOME_PENDING = 'jit_home_pending_';
+export const BLOCK_HOME_WAITING = 'jit_home_waiting_';
+export const ACTION_REVOKE_NOW = 'revoke_now';

@@ -3,10 +3,12 @@ import { registerActions } from './actions';
 import { registerCommands } from './commands';
 import type { HandlerDeps } from './deps';
 import { registerViews } from './views';
+import { registerEvents } from './events';
 
 /** Registers every listener with its injected dependencies. */
 export function registerListeners(app: App, deps: HandlerDeps): void {
   registerCommands(app, deps);
   registerActions(app, deps);
   registerViews(app, deps);
+  registerEvents(app, deps);
 }

@@ -5,14 +5,18 @@
  * "Extend" come from the core (NotificationFacts, the AccessService in production).
  */
 import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
 import { approvalMessage } from '../blocks/approval';
 import { breakGlassAlert, reminderThreadMessage, revokedThreadMessage, systemAlert } from '../blocks/channel';
 import { alertMessage, deniedDm, endedDm, extendedDm, failedDm, grantedDm, reminderDm, submittedDm, timeoutDm, warningDm } from '../blocks/dm';
+import { auditLine } from '../blocks/audit-line';
 import { notificationText } from '../blocks/errors';
+import { homeView } from '../blocks/home';
 import type { SlackMessage } from '../blocks/kit';
 import type { JitConfig } from '../src/config-types';
 import type { ReminderAudience } from '../src/domain/policy-terms';
-import type { AccessRequest, Notification, SlackMessageRef, Target } from '../src/domain/types';
+import type { AccessRequest, HomeContents, Notification, SlackMessageRef, Target } from '../src/domain/types';
+import { SendRateLimitedError } from '../src/domain/errors';
 import type { Clock, NotificationSender } from '../src/ports';
 import { asSendError } from './rate-limit';
 
@@ -22,6 +26,8 @@ export interface NotificationFacts {
   reminderAudience(request: AccessRequest): Promise<ReminderAudience>;
   /** Whether the expiry warning offers "Extend". */
   extensionOffered(request: AccessRequest): boolean;
+  /** What a user's App Home shows now (home.refresh re-publishes it). */
+  home(userId: string): Promise<HomeContents>;
 }
 
 export class SlackNotifier implements NotificationSender {
@@ -30,6 +36,7 @@ export class SlackNotifier implements NotificationSender {
     private readonly config: JitConfig,
     private readonly clock: Clock,
     private readonly facts: NotificationFacts,
+    private readonly log?: Logger,
   ) {}
 
   async send(n: Notification, r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void> {
@@ -57,6 +64,26 @@ export class SlackNotifier implements NotificationSender {
         // Top level, not threaded: it has to be seen.
         await this.client.chat.postMessage({ channel: this.config.approverChannel, ...breakGlassAlert(r, target) });
         return;
+      case 'channel.audit':
+        // Turned off since it was queued, or an item without its entry: nothing to post.
+        if (!this.config.auditChannel || !n.entry) return;
+        await this.client.chat.postMessage({ channel: this.config.auditChannel, ...auditLine(r, n.entry) });
+        return;
+      case 'home.refresh': {
+        // The home as it is now (not as it was when queued): a late or repeated refresh is harmless.
+        const userId = n.userId ?? r.requesterId;
+        try {
+          await this.client.views.publish({ user_id: userId, view: homeView(await this.facts.home(userId)) });
+        } catch (err) {
+          // Best effort: the home is rebuilt whenever it is opened, so a refresh Slack refuses (no
+          // home tab in an older app configuration) is logged and dropped, never holding up the
+          // request's other messages. A rate limit is retried like any other message.
+          const e = asSendError(err);
+          if (e instanceof SendRateLimitedError) throw e;
+          this.log?.warn({ event: 'home.refresh_failed', requestId: r.id, err: e instanceof Error ? e.message : String(e) }, 'could not refresh an App Home; it is rebuilt when opened');
+        }
+        return;
+      }
       case 'channel.alert':
         await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...alertMessage(r, notificationText(n)) });
         return;

@@ -8,6 +8,9 @@ import { denyWithAction } from './deny-with';
 import { extendAction } from './extend';
 import { reviewAction } from './review';
 import { showCredentialsAction } from './show-credentials';
+import { ACTION_HOME_REQUEST, ACTION_WITHDRAW } from '../../blocks/ids';
+import { homeRequestAction } from './home-request';
+import { withdrawAction } from './withdraw';
 
 export function registerActions(app: App, deps: HandlerDeps): void {
   app.action<BlockButtonAction>(ACTION_APPROVE, approveAction(deps));
@@ -17,4 +20,6 @@ export function registerActions(app: App, deps: HandlerDeps): void {
   app.action<BlockButtonAction>(ACTION_REVIEW, reviewAction(deps));
   app.action<BlockButtonAction>(ACTION_EXTEND, extendAction(deps));
   app.action<BlockButtonAction>(ACTION_SHOW_CREDENTIALS, showCredentialsAction(deps));
+  app.action<BlockButtonAction>(ACTION_HOME_REQUEST, homeRequestAction(deps));
+  app.action<BlockButtonAction>(ACTION_WITHDRAW, withdrawAction(deps));
 }

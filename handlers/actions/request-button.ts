@@ -24,7 +24,8 @@ export function requestButton({ log }: HandlerDeps, name: string, run: (ctx: But
     await ack();
     const userId = body.user.id;
     const id = action.value ?? '';
-    const reply = (message: SlackMessage) => respond({ response_type: 'ephemeral', replace_original: false, ...message });
+    // A click in the App Home has no message to answer (no response_url): the reply goes to the app's DM.
+    const reply = (message: SlackMessage) => (body.response_url ? respond({ response_type: 'ephemeral', replace_original: false, ...message }) : client.chat.postMessage({ channel: userId, ...message }));
     if (!isRequestId(id)) {
       warnBadId(log, 'button', action.value, { action: name, userId });
       await reply(badIdReply('button'));

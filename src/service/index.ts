@@ -16,7 +16,7 @@
  */
 import type { JitConfig } from '../config-types';
 import type { PolicyView, ReminderAudience } from '../domain/policy-terms';
-import type { AccessRequest, IssuedCredentials, Target } from '../domain/types';
+import type { AccessRequest, HomeContents, IssuedCredentials, Target } from '../domain/types';
 import type { ExtensionHeadroom, PolicyDecision, SubmissionInput, TargetSummary, ValidSubmission } from '../policy';
 import { ActiveAccess } from './active';
 import { Actors } from './actors';
@@ -186,5 +186,17 @@ export class AccessService {
   /** Shutdown: hands back the intent leases this replica holds. Returns the ids released. */
   releaseLeases(): Promise<string[]> {
     return this.transitions.releaseLeases();
+  }
+
+  // ---- App Home (queries.ts)
+
+  /** What `userId`'s App Home shows: their access, their pending requests, what waits on them. */
+  home(userId: string): Promise<HomeContents> {
+    return this.queries.home(userId);
+  }
+
+  /** "Withdraw" on the App Home: the requester's PENDING request only (never ends access). */
+  withdraw(id: string, userId: string): Promise<AccessRequest> {
+    return this.active.withdraw(id, userId);
   }
 }

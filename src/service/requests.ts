@@ -8,7 +8,7 @@ import { formatDuration } from '../domain/duration';
 import { AlreadyResolvedError, NotAllowedError, NotFoundError, ValidationError } from '../domain/errors';
 import { newRequestId } from '../domain/ids';
 import { type AccessRequest, isTerminal, type Target } from '../domain/types';
-import type { LifecycleEvent } from '../lifecycle';
+import { creationNotifications, type LifecycleEvent } from '../lifecycle';
 import { checkExtensionDuration, checkExtensionWithin, checkReason, evaluateRequest, type ExtensionHeadroom, extensionHeadroom, findTarget, grantedMsOf, type PolicyDecision, type SubmissionInput, type ValidSubmission, validateSubmission } from '../policy';
 import type { RequestOutcome } from '../ports';
 import type { Actors } from './actors';
@@ -197,6 +197,7 @@ export class Requests {
     };
     request.dueAt = nextReminder(this.s.config, request, 0);
     if (o.notifyRequester) request.outbox[`${at}-submitted`] = { id: `${at}-submitted`, kind: 'dm.submitted', createdAt: at };
+    for (const n of creationNotifications(request, this.t.edge())) request.outbox[n.id] = n;
     return request;
   }
 
