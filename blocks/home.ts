@@ -10,6 +10,9 @@
  * Every button value is a request id and nothing else; the click is re-checked by the core.
  */
 import type { Button, HomeView, KnownBlock } from '@slack/types';
+
+/** A home view (views.publish) whose blocks are the kinds we build. */
+export type HomeTab = HomeView & { blocks: KnownBlock[] };
 import { formatDuration } from '../src/domain/duration';
 import type { AccessRequest, HomeContents, SlackMessageRef } from '../src/domain/types';
 import { duration, quorumProgress, requestId, targetName, when } from './common';
@@ -21,7 +24,7 @@ import { escaped, LIMITS, mention } from './text';
 export const HOME_ITEMS_SHOWN = { active: 10, pending: 10, waiting: 15 } as const;
 const REASON_SHOWN = 150;
 
-export function homeView(home: HomeContents): HomeView {
+export function homeView(home: HomeContents): HomeTab {
   const blocks: KnownBlock[] = [
     header('Just-in-time access'),
     actions(BLOCK_HOME_REQUEST, [button('Request access', ACTION_HOME_REQUEST, 'new', 'primary')]),
