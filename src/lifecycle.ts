@@ -320,14 +320,15 @@ const HOME_ACTIONS = new Set(['approve', 'extend']);
 
 /**
  * What a request owes the edge when it is first stored (before any event): its creation's audit
- * line and the requester's home. The ids sort after the approval message ("+post").
+ * line and the requester's home. The ids sort after the approval message ("+post") and before
+ * any transition of the same time ("-000001-…"): the approvers hear of it first.
  */
 export function creationNotifications(request: AccessRequest, ctx: Pick<LifecycleContext, 'auditLines' | 'homeRefresh'>): Notification[] {
   const at = request.createdAt;
   const entry = request.audit[0];
   const out: Notification[] = [];
-  if (ctx.homeRefresh) out.push({ id: `${at}-+home`, kind: 'home.refresh', createdAt: at });
-  if (ctx.auditLines && entry) out.push({ id: `${at}-+line`, kind: 'channel.audit', createdAt: at, entry });
+  if (ctx.homeRefresh) out.push({ id: `${at}-+x1-home`, kind: 'home.refresh', createdAt: at });
+  if (ctx.auditLines && entry) out.push({ id: `${at}-+x2-line`, kind: 'channel.audit', createdAt: at, entry });
   return out;
 }
 
