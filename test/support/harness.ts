@@ -126,6 +126,9 @@ export class Harness {
       throw new Error(`no request id in reply: ${JSON.stringify(reply)}\nbot errors:\n${errors.join('')}`);
     }
     await waitFor(() => this.approvalPosts().length > before, { message: 'approval message not posted' });
+    // The rest of the creation's outbox (the requester's App Home, an audit line) is delivered
+    // too, so nothing of this request is still in flight when the caller starts counting.
+    await this.settle();
     return id;
   }
 
