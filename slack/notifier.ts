@@ -39,6 +39,9 @@ export class SlackNotifier implements NotificationSender {
     private readonly log?: Logger,
   ) {}
 
+  /** Per user: the home refresh waiting to start (or running), which later refreshes share or follow. */
+  private readonly homes = new Map<string, { waiting: boolean; done: Promise<void> }>();
+
   async send(n: Notification, r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void> {
     try {
       return await this.deliver(n, r, target);
@@ -69,26 +72,48 @@ export class SlackNotifier implements NotificationSender {
         if (!this.config.auditChannel || !n.entry) return;
         await this.client.chat.postMessage({ channel: this.config.auditChannel, ...auditLine(r, n.entry) });
         return;
-      case 'home.refresh': {
-        // The home as it is now (not as it was when queued): a late or repeated refresh is harmless.
-        const userId = n.userId ?? r.requesterId;
-        try {
-          await this.client.views.publish({ user_id: userId, view: homeView(await this.facts.home(userId)) });
-        } catch (err) {
-          // Best effort: the home is rebuilt whenever it is opened, so a refresh Slack refuses (no
-          // home tab in an older app configuration) is logged and dropped, never holding up the
-          // request's other messages. A rate limit is retried like any other message.
-          const e = asSendError(err);
-          if (e instanceof SendRateLimitedError) throw e;
-          this.log?.warn({ event: 'home.refresh_failed', requestId: r.id, err: e instanceof Error ? e.message : String(e) }, 'could not refresh an App Home; it is rebuilt when opened');
-        }
-        return;
-      }
+      case 'home.refresh':
+        return this.refreshHome(n.userId ?? r.requesterId, r.id);
       case 'channel.alert':
         await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...alertMessage(r, notificationText(n)) });
         return;
       default:
         await this.dm(r, this.renderDm(n, r, target));
+    }
+  }
+
+  /**
+   * Re-publishes a user's home as it is now. Refreshes of one user coalesce: while one waits to
+   * start, later ones share it (it reads the state after all of them), so a burst of changes
+   * (fifty grants expiring together) costs two publishes, not fifty.
+   */
+  private refreshHome(userId: string, requestId: string): Promise<void> {
+    const queued = this.homes.get(userId);
+    if (queued?.waiting) return queued.done;
+    const entry: { waiting: boolean; done: Promise<void> } = { waiting: true, done: Promise.resolve() };
+    entry.done = (queued?.done ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        entry.waiting = false;
+        return this.publishHome(userId, requestId);
+      })
+      .finally(() => {
+        if (this.homes.get(userId) === entry) this.homes.delete(userId);
+      });
+    this.homes.set(userId, entry);
+    return entry.done;
+  }
+
+  private async publishHome(userId: string, requestId: string): Promise<void> {
+    try {
+      await this.client.views.publish({ user_id: userId, view: homeView(await this.facts.home(userId)) });
+    } catch (err) {
+      // Best effort: the home is rebuilt whenever it is opened, so a refresh Slack refuses (no
+      // home tab in an older app configuration) is logged and dropped, never holding up the
+      // request's other messages. A rate limit is retried like any other message.
+      const e = asSendError(err);
+      if (e instanceof SendRateLimitedError) throw e;
+      this.log?.warn({ event: 'home.refresh_failed', requestId, err: e instanceof Error ? e.message : String(e) }, 'could not refresh an App Home; it is rebuilt when opened');
     }
   }
 
