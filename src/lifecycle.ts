@@ -307,7 +307,7 @@ type Edge = { kind: NotificationKind; userId?: string };
  */
 function edgeNotifications(request: AccessRequest, step: Step, ctx: LifecycleContext): Edge[] {
   const out: Edge[] = [];
-  if (ctx.homeRefresh && (step.status !== request.status || HOME_ACTIONS.has(step.action))) {
+  if (ctx.homeRefresh && homeChanges(request.status, step)) {
     out.push({ kind: 'home.refresh' });
     if (step.actor !== request.requesterId && step.actor !== SYSTEM && step.actor !== POLICY) out.push({ kind: 'home.refresh', userId: step.actor });
   }
@@ -317,6 +317,17 @@ function edgeNotifications(request: AccessRequest, step: Step, ctx: LifecycleCon
 
 /** Transitions that keep the status but change what the requester's home shows (approvals so far, the expiry). */
 const HOME_ACTIONS = new Set(['approve', 'extend']);
+
+/**
+ * Does the requester's home change? It shows PENDING and ACTIVE requests. Access being revoked
+ * still counts as access until AWS confirmed it (REVOKING → REVOKED refreshes; ACTIVE → REVOKING
+ * does not, which also keeps that work out of the way of the revoke itself).
+ */
+function homeChanges(from: RequestStatus, step: Step): boolean {
+  if (from === step.status) return HOME_ACTIONS.has(step.action);
+  if (from === 'ACTIVE' && step.status === 'REVOKING') return false;
+  return [from, step.status].some((s) => s === 'PENDING' || s === 'ACTIVE' || s === 'REVOKING');
+}
 
 /**
  * What a request owes the edge when it is first stored (before any event): its creation's audit

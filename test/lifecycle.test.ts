@@ -515,5 +515,9 @@ describe('edge notifications: the audit line and the App Home refresh', () => {
     expect(homes(decide(inState('GRANTING'), EVENTS.granted, edge()))).toEqual(['requester']); // the system acted
     expect(homes(decide(inState('GRANTING', { leaseOwner: 'replica-a' }), EVENTS.claim, edge()))).toEqual([]); // nothing the home shows
     expect(homes(decide(inState('PENDING'), EVENTS.remind, edge('2026-11-22T09:00:00.000Z')))).toEqual([]);
+    // Access being revoked is still access: the home changes when AWS confirmed the revoke.
+    expect(homes(decide(inState('ACTIVE'), EVENTS.revoke, edge()))).toEqual([]);
+    expect(homes(decide(inState('REVOKING'), EVENTS.revoked, edge()))).toEqual(['requester']);
+    expect(homes(decide(inState('GRANTING'), EVENTS['grant-failed'], edge()))).toEqual([]); // GRANTING is not on the home
   });
 });
