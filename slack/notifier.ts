@@ -37,10 +37,14 @@ export class SlackNotifier implements NotificationSender {
     private readonly clock: Clock,
     private readonly facts: NotificationFacts,
     private readonly log?: Logger,
+    private readonly opts: { homeRefreshIntervalMs?: number } = {},
   ) {}
 
-  /** Per user: the home refresh waiting to start (or running), which later refreshes share or follow. */
-  private readonly homes = new Map<string, { waiting: boolean; done: Promise<void> }>();
+  /**
+   * Per user: the latest home refresh. `waiting` until it starts (later refreshes share it);
+   * `gate` resolves `homeRefreshIntervalMs` after it published (the next one starts then).
+   */
+  private readonly homes = new Map<string, { waiting: boolean; done: Promise<void>; gate: Promise<void> }>();
 
   async send(n: Notification, r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void> {
     try {
@@ -85,18 +89,22 @@ export class SlackNotifier implements NotificationSender {
   /**
    * Re-publishes a user's home as it is now. Refreshes of one user coalesce: while one waits to
    * start, later ones share it (it reads the state after all of them), so a burst of changes
-   * (fifty grants expiring together) costs two publishes, not fifty.
+   * costs a publish per interval, not one per change.
    */
   private refreshHome(userId: string, requestId: string): Promise<void> {
     const queued = this.homes.get(userId);
     if (queued?.waiting) return queued.done;
-    const entry: { waiting: boolean; done: Promise<void> } = { waiting: true, done: Promise.resolve() };
-    entry.done = (queued?.done ?? Promise.resolve())
+    const intervalMs = this.opts.homeRefreshIntervalMs ?? 0;
+    const entry = { waiting: true, done: Promise.resolve(), gate: Promise.resolve() };
+    entry.done = (queued?.gate ?? Promise.resolve()).then(() => {
+      entry.waiting = false;
+      return this.publishHome(userId, requestId);
+    });
+    // A burst of changes (fifty grants ending together) publishes at most once per interval, so
+    // the refreshes never crowd out the work they report on.
+    entry.gate = entry.done
       .catch(() => undefined)
-      .then(() => {
-        entry.waiting = false;
-        return this.publishHome(userId, requestId);
-      })
+      .then(() => (intervalMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, intervalMs).unref()) : undefined))
       .finally(() => {
         if (this.homes.get(userId) === entry) this.homes.delete(userId);
       });

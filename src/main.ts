@@ -56,6 +56,8 @@ export interface BotOverrides {
   owner?: string;
   /** Lease on GRANTING / REVOKING intents. */
   leaseMs?: number;
+  /** The shortest time between two App Home publishes of one user (default 1 s; tests: 0). */
+  homeRefreshIntervalMs?: number;
   /** Start the cron sweep and outbox poller (tests drive them by hand when false). */
   background?: boolean;
   /** Use an in-memory embedded store instead of JIT_DATA_DIR. */
@@ -254,7 +256,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       }),
     );
   registerListeners(app, { service, log, doctor });
-  const notifier = new SlackNotifier(app.client, config, clock, service, log);
+  const notifier = new SlackNotifier(app.client, config, clock, service, log, { homeRefreshIntervalMs: overrides.homeRefreshIntervalMs ?? 1_000 });
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
   const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics });
   const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });

@@ -33,8 +33,12 @@ afterAll(async () => {
 function notifier(cfg = config, home: (userId: string) => Promise<HomeContents> = async (userId) => ({ userId, at: new Date().toISOString(), active: [], extendable: [], pending: [], waiting: [], waitingMore: false })) {
   const client = new webApi.WebClient('xoxb-test', { slackApiUrl: standIn.url, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
   const facts = { reminderAudience: async () => ({ mention: { users: [], groups: [] }, dm: [] }), extensionOffered: () => false, home };
-  return new SlackNotifier(client, cfg, new FakeClock(), facts, pino({ level: 'silent' }));
+  return new SlackNotifier(client, cfg, new FakeClock(), facts, pino({ level: 'silent' }), { homeRefreshIntervalMs: interval });
 }
+let interval = 0;
+afterEach(() => {
+  interval = 0;
+});
 const refresh = (userId?: string): Notification => ({ id: `n-${Math.random()}`, kind: 'home.refresh', createdAt: new Date().toISOString(), ...(userId ? { userId } : {}) });
 
 it("a burst of refreshes of one user's home costs at most two reads and publishes (the last reads the state after all of them)", async () => {
@@ -51,6 +55,19 @@ it("a burst of refreshes of one user's home costs at most two reads and publishe
   // Another user's refresh is their own publish.
   await n.send(refresh('U0APPROVER'), pendingRequest(), undefined);
   expect(standIn.callsTo('views.publish').at(-1)?.args.user_id).toBe('U0APPROVER');
+});
+
+it.each([
+  [0, 3],
+  [200, 2],
+])('with an interval of %i ms, a refresh right after a publish waits for it and the next one shares it (%i publishes)', async (ms, publishes) => {
+  interval = ms;
+  const n = notifier();
+  await n.send(refresh(), pendingRequest(), undefined);
+  const second = n.send(refresh(), pendingRequest(), undefined);
+  await new Promise((r) => setImmediate(r)); // without an interval the second has started by now
+  await Promise.all([second, n.send(refresh(), pendingRequest(), undefined)]);
+  expect(standIn.callsTo('views.publish')).toHaveLength(publishes);
 });
 
 it('a refresh Slack refuses is dropped (the home is rebuilt when opened); a rate limit is retried by the outbox', async () => {

@@ -97,6 +97,7 @@ export class Harness {
       ec2ClientFor: o.ec2ClientFor,
       owner: o.owner ?? 'test-replica',
       leaseMs: 30_000,
+      homeRefreshIntervalMs: 0,
     });
     return new Harness(slack, bot, clock, o.slack === undefined, lines);
   }
