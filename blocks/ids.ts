@@ -71,3 +71,11 @@ export const CALLBACK_REQUEST_ACCESS_SHORTCUT = 'request_access';
  */
 export const BLOCK_AUDIT_MORE = 'jit_audit_more';
 export const ACTION_AUDIT_MORE = 'jit_audit_more';
+/** App Home tab: "Request access" (opens the request form), "Withdraw" on a pending request, and the per-request blocks. */
+export const ACTION_HOME_REQUEST = 'jit_home_request';
+export const ACTION_WITHDRAW = 'jit_withdraw';
+export const BLOCK_HOME_REQUEST = 'jit_home_request';
+/** Prefixes: the request id follows (block ids must be unique within the view). */
+export const BLOCK_HOME_GRANT = 'jit_home_grant_';
+export const BLOCK_HOME_PENDING = 'jit_home_pending_';
+export const BLOCK_HOME_WAITING = 'jit_home_waiting_';

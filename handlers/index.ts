@@ -4,6 +4,7 @@ import { registerCommands } from './commands';
 import type { HandlerDeps } from './deps';
 import { registerViews } from './views';
 import { registerShortcuts } from './shortcuts';
+import { registerEvents } from './events';
 
 /** Registers every listener with its injected dependencies. */
 export function registerListeners(app: App, deps: HandlerDeps): void {
@@ -11,4 +12,5 @@ export function registerListeners(app: App, deps: HandlerDeps): void {
   registerActions(app, deps);
   registerViews(app, deps);
   registerShortcuts(app, deps);
+  registerEvents(app, deps);
 }

@@ -49,21 +49,21 @@ export class SlackDoctor {
     );
   }
 
-  /** The approver channel exists, is not archived, and the bot is a member. */
-  async channelCheck(channelId: string): Promise<CheckOutcome> {
+  /** The approver channel (or the audit channel: `key`, `posts`) exists, is not archived, and the bot is a member. */
+  async channelCheck(channelId: string, key = 'approverChannel', posts = 'approval requests'): Promise<CheckOutcome> {
     if (!(await this.auth()).ok) return notChecked();
     const invite = `invite the bot: in the channel, /invite @${(await this.botName()) ?? 'the bot'}`;
     try {
       const res = await this.client.conversations.info({ channel: channelId });
       const channel = res.channel;
       const label = channel?.name ? `#${channel.name} (${channelId})` : channelId;
-      if (channel?.is_archived) return fail(`${label} is archived`, 'unarchive it or set approverChannel to another channel');
-      if (!channel?.is_member) return fail(`the bot is not a member of ${label}, so approval requests cannot be posted there`, invite);
+      if (channel?.is_archived) return fail(`${label} is archived`, `unarchive it or set ${key} to another channel`);
+      if (!channel?.is_member) return fail(`the bot is not a member of ${label}, so ${posts} cannot be posted there`, invite);
       return pass(`${label}: the bot is a member`);
     } catch (err) {
       const code = slackError(err);
       if (code === 'channel_not_found') {
-        return fail(`channel ${channelId} not found (or it is private and the bot is not in it)`, `check approverChannel (channel details → the id at the bottom) and ${invite}`);
+        return fail(`channel ${channelId} not found (or it is private and the bot is not in it)`, `check ${key} (channel details → the id at the bottom) and ${invite}`);
       }
       return slackProblem(err, `reading channel ${channelId}`);
     }

@@ -5,14 +5,18 @@
  * "Extend" come from the core (NotificationFacts, the AccessService in production).
  */
 import type { WebClient } from '@slack/web-api';
+import type { Logger } from 'pino';
 import { approvalMessage } from '../blocks/approval';
 import { breakGlassAlert, reminderThreadMessage, revokedThreadMessage, systemAlert } from '../blocks/channel';
 import { alertMessage, deniedDm, endedDm, extendedDm, failedDm, grantedDm, reminderDm, submittedDm, timeoutDm, warningDm } from '../blocks/dm';
+import { auditLine } from '../blocks/audit-line';
 import { notificationText } from '../blocks/errors';
+import { homeView } from '../blocks/home';
 import type { SlackMessage } from '../blocks/kit';
 import type { JitConfig } from '../src/config-types';
 import type { ReminderAudience } from '../src/domain/policy-terms';
-import type { AccessRequest, Notification, SlackMessageRef, Target } from '../src/domain/types';
+import type { AccessRequest, HomeContents, Notification, SlackMessageRef, Target } from '../src/domain/types';
+import { SendRateLimitedError } from '../src/domain/errors';
 import type { Clock, NotificationSender } from '../src/ports';
 import { asSendError } from './rate-limit';
 
@@ -22,6 +26,8 @@ export interface NotificationFacts {
   reminderAudience(request: AccessRequest): Promise<ReminderAudience>;
   /** Whether the expiry warning offers "Extend". */
   extensionOffered(request: AccessRequest): boolean;
+  /** What a user's App Home shows now (home.refresh re-publishes it). */
+  home(userId: string): Promise<HomeContents>;
 }
 
 export class SlackNotifier implements NotificationSender {
@@ -30,7 +36,15 @@ export class SlackNotifier implements NotificationSender {
     private readonly config: JitConfig,
     private readonly clock: Clock,
     private readonly facts: NotificationFacts,
+    private readonly log?: Logger,
+    private readonly opts: { homeRefreshIntervalMs?: number } = {},
   ) {}
+
+  /**
+   * Per user: the latest home refresh. `waiting` until it starts (later refreshes share it);
+   * `gate` resolves `homeRefreshIntervalMs` after it published (the next one starts then).
+   */
+  private readonly homes = new Map<string, { waiting: boolean; done: Promise<void>; gate: Promise<void> }>();
 
   async send(n: Notification, r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void> {
     try {
@@ -57,11 +71,57 @@ export class SlackNotifier implements NotificationSender {
         // Top level, not threaded: it has to be seen.
         await this.client.chat.postMessage({ channel: this.config.approverChannel, ...breakGlassAlert(r, target) });
         return;
+      case 'channel.audit':
+        // Turned off since it was queued, or an item without its entry: nothing to post.
+        if (!this.config.auditChannel || !n.entry) return;
+        await this.client.chat.postMessage({ channel: this.config.auditChannel, ...auditLine(r, n.entry) });
+        return;
+      case 'home.refresh':
+        return this.refreshHome(n.userId ?? r.requesterId, r.id);
       case 'channel.alert':
         await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...alertMessage(r, notificationText(n)) });
         return;
       default:
         await this.dm(r, this.renderDm(n, r, target));
+    }
+  }
+
+  /**
+   * Re-publishes a user's home as it is now. Refreshes of one user coalesce: while one waits to
+   * start, later ones share it (it reads the state after all of them), so a burst of changes
+   * costs a publish per interval, not one per change.
+   */
+  private refreshHome(userId: string, requestId: string): Promise<void> {
+    const queued = this.homes.get(userId);
+    if (queued?.waiting) return queued.done;
+    const intervalMs = this.opts.homeRefreshIntervalMs ?? 0;
+    const entry = { waiting: true, done: Promise.resolve(), gate: Promise.resolve() };
+    entry.done = (queued?.gate ?? Promise.resolve()).then(() => {
+      entry.waiting = false;
+      return this.publishHome(userId, requestId);
+    });
+    // A burst of changes (fifty grants ending together) publishes at most once per interval, so
+    // the refreshes never crowd out the work they report on.
+    entry.gate = entry.done
+      .catch(() => undefined)
+      .then(() => (intervalMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, intervalMs).unref()) : undefined))
+      .finally(() => {
+        if (this.homes.get(userId) === entry) this.homes.delete(userId);
+      });
+    this.homes.set(userId, entry);
+    return entry.done;
+  }
+
+  private async publishHome(userId: string, requestId: string): Promise<void> {
+    try {
+      await this.client.views.publish({ user_id: userId, view: homeView(await this.facts.home(userId)) });
+    } catch (err) {
+      // Best effort: the home is rebuilt whenever it is opened, so a refresh Slack refuses (no
+      // home tab in an older app configuration) is logged and dropped, never holding up the
+      // request's other messages. A rate limit is retried like any other message.
+      const e = asSendError(err);
+      if (e instanceof SendRateLimitedError) throw e;
+      this.log?.warn({ event: 'home.refresh_failed', requestId, err: e instanceof Error ? e.message : String(e) }, 'could not refresh an App Home; it is rebuilt when opened');
     }
   }
 

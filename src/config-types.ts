@@ -4,6 +4,8 @@ import type { AutoApproveRule, DenyRule, Principals, Target } from './domain/typ
 /** The parsed, validated configuration (see src/config.ts for the YAML schema and env). */
 export interface JitConfig {
   approverChannel: string;
+  /** Optional: every transition is also posted here as one line (through the outbox). Absent: off. */
+  auditChannel?: string;
   /** Default approvers (targets may name their own). */
   approvers: Principals;
   defaults: {

@@ -307,6 +307,7 @@ const fileSchema = z
       .strict()
       .default({ requests: { max: R.requests.max, per: R.requests.perMs }, breakGlass: { max: R.breakGlass.max, per: R.breakGlass.perMs } }),
     approverChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel id such as C012ABCDEF (channel details → About)'),
+    auditChannel: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'must be a channel id such as C012ABCDEF (channel details → About)').optional(),
     approvers: principals.optional(),
     requesters: principals.optional(),
     defaults: z
@@ -419,6 +420,7 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
   if (problems.length > 0) throw new ConfigError(`${source} is invalid:\n  - ${problems.join('\n  - ')}`);
   return {
     approverChannel: c.approverChannel,
+    ...(c.auditChannel !== undefined ? { auditChannel: c.auditChannel } : {}),
     approvers: defaultApprovers,
     defaults: {
       minDurationMs: c.defaults.minDuration,

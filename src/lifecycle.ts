@@ -63,6 +63,10 @@ export interface LifecycleContext {
   /** The replica applying the event (lease owner). */
   owner: string;
   newId(): string;
+  /** The audit channel is on: every transition also queues its audit line ('channel.audit', carrying the entry). */
+  auditLines?: boolean;
+  /** The App Home tab is on: a transition that changes what the requester's home shows queues 'home.refresh'. */
+  homeRefresh?: boolean;
 }
 
 type Handler = (r: AccessRequest, e: never, ctx: LifecycleContext) => Step;
@@ -278,9 +282,65 @@ export function decide(request: AccessRequest, event: LifecycleEvent, ctx: Lifec
   // Resolved now: the record may be purged after the retention period (and not before).
   const set = !isTerminal(request.status) && isTerminal(step.status) ? { ...step.set, purgeAt: purgeAtFor(ctx.now, ctx.retentionMs ?? DEFAULT_RETENTION_MS) } : (step.set ?? {});
   const audit: AuditEntry = { at, actor: step.actor, action: step.action, from: request.status, to: step.status, ...(step.details ? { details: step.details } : {}) };
-  // Ids sort in the order the transition lists them (the outbox delivers in id order within a time).
-  const notify: Notification[] = (step.notify ?? []).map((kind, i) => ({ id: `${at}-${i}-${ctx.newId()}`, kind, createdAt: at, ...(step.noteText ? { text: step.noteText } : {}), ...(step.noteProblem ? { problem: step.noteProblem } : {}) }));
+  // Ids sort in the order the transition lists them (the outbox delivers in id order within a time),
+  // and by version first, so two transitions within one millisecond are delivered in their order.
+  const seq = String(request.version).padStart(6, '0');
+  const kinds: Edge[] = [...(step.notify ?? []).map((kind) => ({ kind })), ...edgeNotifications(request, step, ctx)];
+  const notify: Notification[] = kinds.map(({ kind, userId }, i) => ({
+    id: `${at}-${seq}-${i}-${ctx.newId()}`,
+    kind,
+    createdAt: at,
+    ...(kind === 'channel.audit' ? { entry: audit } : {}),
+    ...(userId ? { userId } : {}),
+    ...(step.noteText && kind !== 'channel.audit' ? { text: step.noteText } : {}),
+    ...(step.noteProblem && kind !== 'channel.audit' ? { problem: step.noteProblem } : {}),
+  }));
   return { id: request.id, expectStatus: request.status, expectVersion: request.version, status: step.status, set, audit, notify };
+}
+
+type Edge = { kind: NotificationKind; userId?: string };
+
+/**
+ * What the edge surfaces owe for any transition: the requester's home when what it shows changed,
+ * and the home of the person who acted (an approver's "Waiting on me" loses the request they
+ * decided); other approvers see the change when they next open theirs. Then the audit line.
+ */
+function edgeNotifications(request: AccessRequest, step: Step, ctx: LifecycleContext): Edge[] {
+  const out: Edge[] = [];
+  if (ctx.homeRefresh && homeChanges(request.status, step)) {
+    out.push({ kind: 'home.refresh' });
+    if (step.actor !== request.requesterId && step.actor !== SYSTEM && step.actor !== POLICY) out.push({ kind: 'home.refresh', userId: step.actor });
+  }
+  if (ctx.auditLines) out.push({ kind: 'channel.audit' });
+  return out;
+}
+
+/** Transitions that keep the status but change what the requester's home shows (approvals so far, the expiry). */
+const HOME_ACTIONS = new Set(['approve', 'extend']);
+
+/**
+ * Does the requester's home change? It shows PENDING and ACTIVE requests. Access being revoked
+ * still counts as access until AWS confirmed it (REVOKING → REVOKED refreshes; ACTIVE → REVOKING
+ * does not, which also keeps that work out of the way of the revoke itself).
+ */
+function homeChanges(from: RequestStatus, step: Step): boolean {
+  if (from === step.status) return HOME_ACTIONS.has(step.action);
+  if (from === 'ACTIVE' && step.status === 'REVOKING') return false;
+  return [from, step.status].some((s) => s === 'PENDING' || s === 'ACTIVE' || s === 'REVOKING');
+}
+
+/**
+ * What a request owes the edge when it is first stored (before any event): its creation's audit
+ * line and the requester's home. The ids sort after the approval message ("+post") and before
+ * any transition of the same time ("-000001-…"): the approvers hear of it first.
+ */
+export function creationNotifications(request: AccessRequest, ctx: Pick<LifecycleContext, 'auditLines' | 'homeRefresh'>): Notification[] {
+  const at = request.createdAt;
+  const entry = request.audit[0];
+  const out: Notification[] = [];
+  if (ctx.homeRefresh) out.push({ id: `${at}-+x1-home`, kind: 'home.refresh', createdAt: at });
+  if (ctx.auditLines && entry) out.push({ id: `${at}-+x2-line`, kind: 'channel.audit', createdAt: at, entry });
+  return out;
 }
 
 /** Events a status accepts (for tests and docs). */

@@ -56,6 +56,8 @@ export interface BotOverrides {
   owner?: string;
   /** Lease on GRANTING / REVOKING intents. */
   leaseMs?: number;
+  /** The shortest time between two App Home publishes of one user (default 1 s; tests: 0). */
+  homeRefreshIntervalMs?: number;
   /** Start the cron sweep and outbox poller (tests drive them by hand when false). */
   background?: boolean;
   /** Use an in-memory embedded store instead of JIT_DATA_DIR. */
@@ -240,6 +242,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     users: new SlackUserDirectory(app.client, log),
     groups,
     telemetry: metrics,
+    homeTab: true,
   });
 
   // ---- listeners and background work
@@ -255,7 +258,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       }),
     );
   registerListeners(app, { service, log, doctor });
-  const notifier = new SlackNotifier(app.client, config, clock, service);
+  const notifier = new SlackNotifier(app.client, config, clock, service, log, { homeRefreshIntervalMs: overrides.homeRefreshIntervalMs ?? 1_000 });
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
   const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics });
   const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });
@@ -383,6 +386,8 @@ export function doctorChecks(env: EnvConfig, config: JitConfig, parts: DoctorPar
     { name: 'Slack scopes', run: () => slack.scopesCheck() },
     { name: 'approver channel', run: () => slack.channelCheck(config.approverChannel) },
   ];
+  const auditChannel = config.auditChannel;
+  if (auditChannel) checks.push({ name: 'audit channel', run: () => slack.channelCheck(auditChannel, 'auditChannel', 'audit lines') });
   if (named.users.length > 0) checks.push({ name: 'Slack users in the policy', run: () => slack.usersCheck(named.users) });
   if (named.groups.length > 0) checks.push({ name: 'Slack user groups in the policy', run: () => slack.groupsCheck(named.groups) });
   checks.push({ name: 'store', run: parts.store });

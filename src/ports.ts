@@ -55,6 +55,13 @@ export interface RequestStore {
   transition(t: Transition): Promise<AccessRequest>;
   /** Requests whose dueAt <= now, oldest first (query on the due index, never a scan). */
   listDue(nowMs: number, limit: number): Promise<AccessRequest[]>;
+  /**
+   * PENDING requests (due index, never a scan): every PENDING request is on it with dueAt at or
+   * before its approval deadline, so reading it up to `untilMs` (now + the longest approval
+   * timeout) finds them all. Reads at most `maxRead` index entries (GRANTING, ACTIVE and REVOKING
+   * ones are skipped); returns at most `limit`, soonest due first.
+   */
+  listPending(untilMs: number, limit: number, maxRead: number): Promise<AccessRequest[]>;
   /** Requests of one requester, newest first. */
   listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]>;
   /**

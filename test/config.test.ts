@@ -62,6 +62,12 @@ describe('parseConfig', () => {
     expect(errorOf(() => parseConfig(text, 'jit.config.yaml'))).toContain(`${key}:`);
   });
 
+  it('auditChannel is optional (absent: off) and validated like approverChannel', () => {
+    expect(parseConfig(valid).auditChannel).toBeUndefined();
+    expect(parseConfig(`${valid}auditChannel: C0AUDIT1\n`).auditChannel).toBe('C0AUDIT1');
+    expect(errorOf(() => parseConfig(`${valid}auditChannel: '#audit'\n`, 'jit.config.yaml'))).toMatch(/auditChannel: must be a channel id/);
+  });
+
   it('names the target key for a bad duration, security group and unknown kind', () => {
     expect(errorOf(() => parseConfig(valid.replace('maxDuration: 1h30m', 'maxDuration: soon')))).toMatch(/targets\[0\]\.maxDuration: "soon" is not a duration/);
     expect(errorOf(() => parseConfig(valid.replace('sg-0123456789abcdef0', 'default')))).toMatch(/targets\[0\]\.securityGroupId: must be a security group id/);

@@ -94,3 +94,13 @@ it('leaves out the checks a policy without groups or roles does not need', () =>
   expect(names).not.toContain('Slack user groups in the policy');
   expect(names).not.toContain('IAM deny policies');
 });
+
+it('with auditChannel set, checks that channel too (right after the approver channel); without it, does not', async () => {
+  const withAudit = parseConfig('approverChannel: C0APPROVERS\nauditChannel: C0AUDIT\napprovers: { users: [U0APPROVER1] }\ntargets:\n  - { name: bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0 }\n', 'test');
+  const { parts, calls } = stubs();
+  const checks = doctorChecks(env, withAudit, parts);
+  expect(checks.map((c) => c.name).slice(3, 5)).toEqual(['approver channel', 'audit channel']);
+  await runDoctor(checks);
+  expect(calls).toContain('channel C0AUDIT');
+  expect(doctorChecks(env, config, stubs().parts).map((c) => c.name)).not.toContain('audit channel');
+});

@@ -472,3 +472,52 @@ describe('refuse: the policy decided again and refuses (issue 10 item 1)', () =>
     expect(() => decide(inState(status), { type: 'refuse', code: 'target-gone', message: 'gone' }, ctx())).toThrow(InvalidTransitionError);
   });
 });
+
+describe('edge notifications: the audit line and the App Home refresh', () => {
+  const edge = (now = NOW): LifecycleContext => ({ ...ctx(now), auditLines: true, homeRefresh: true });
+
+  it('with the audit channel on, every transition queues one audit line carrying its own audit record, in the same write', () => {
+    for (const [status, event] of [
+      ['PENDING', EVENTS.approve],
+      ['GRANTING', EVENTS['grant-retry']],
+      ['GRANTING', EVENTS.claim],
+      ['REVOKING', EVENTS.revoked],
+    ] as [RequestStatus, LifecycleEvent][]) {
+      const t = decide(inState(status, { leaseOwner: 'replica-a' }), event, edge());
+      const lines = (t.notify ?? []).filter((n) => n.kind === 'channel.audit');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]!.entry).toEqual(t.audit);
+    }
+  });
+
+  it('with both off (the default), nothing extra is queued', () => {
+    const t = decide(inState('PENDING'), EVENTS.deny, ctx());
+    expect((t.notify ?? []).map((n) => n.kind)).toEqual(['approval.update', 'dm.denied']);
+  });
+
+  it('two transitions in the same millisecond are delivered in their order (the ids sort by version first)', () => {
+    let r = inState('PENDING', { approvalsRequired: 2, version: 9 });
+    r = applyTransition(r, decide(r, { type: 'approve', actor: 'U0APPROVER', required: 2 }, { ...edge(), newId: () => 'zz' }));
+    r = applyTransition(r, decide(r, { type: 'approve', actor: 'U0APPROVER2', required: 2 }, { ...edge(), newId: () => 'aa' }));
+    const lines = Object.values(r.outbox)
+      .filter((n) => n.kind === 'channel.audit')
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    expect(lines.map((n) => [n.entry?.actor, n.entry?.to])).toEqual([
+      ['U0APPROVER', 'PENDING'],
+      ['U0APPROVER2', 'GRANTING'],
+    ]);
+  });
+
+  it("refreshes the requester's home when what it shows changes, and the home of the human who acted", () => {
+    const homes = (t: ReturnType<typeof decide>) => (t.notify ?? []).filter((n) => n.kind === 'home.refresh').map((n) => n.userId ?? 'requester');
+    expect(homes(decide(inState('PENDING'), EVENTS.deny, edge()))).toEqual(['requester', 'U0APPROVER']);
+    expect(homes(decide(inState('PENDING'), EVENTS.withdraw, edge()))).toEqual(['requester']); // the requester acted
+    expect(homes(decide(inState('GRANTING'), EVENTS.granted, edge()))).toEqual(['requester']); // the system acted
+    expect(homes(decide(inState('GRANTING', { leaseOwner: 'replica-a' }), EVENTS.claim, edge()))).toEqual([]); // nothing the home shows
+    expect(homes(decide(inState('PENDING'), EVENTS.remind, edge('2026-11-22T09:00:00.000Z')))).toEqual([]);
+    // Access being revoked is still access: the home changes when AWS confirmed the revoke.
+    expect(homes(decide(inState('ACTIVE'), EVENTS.revoke, edge()))).toEqual([]);
+    expect(homes(decide(inState('REVOKING'), EVENTS.revoked, edge()))).toEqual(['requester']);
+    expect(homes(decide(inState('GRANTING'), EVENTS['grant-failed'], edge()))).toEqual([]); // GRANTING is not on the home
+  });
+});

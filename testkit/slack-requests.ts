@@ -179,6 +179,17 @@ export interface GlobalShortcutOptions {
   timestampSec?: number;
 }
 
+export interface HomeActionOptions {
+  userId: string;
+  actionId: string;
+  value: string;
+  blockId?: string;
+  viewId?: string;
+  triggerId?: string;
+  teamId?: string;
+  timestampSec?: number;
+}
+
 /** A global shortcut (the lightning menu or search): no channel, no response_url, a trigger id for views.open. */
 export function globalShortcut(url: string, secret: string, o: GlobalShortcutOptions): Promise<SlackHttpResult> {
   const teamId = o.teamId ?? 'T1';
@@ -194,4 +205,62 @@ export function globalShortcut(url: string, secret: string, o: GlobalShortcutOpt
     trigger_id: o.triggerId ?? newTriggerId(),
   };
   return sendSigned(url, secret, payloadBody(payload), o.timestampSec);
+}
+/** A button click in the App Home tab: the container is the home view, and there is no response_url. */
+export function homeAction(url: string, secret: string, o: HomeActionOptions): Promise<SlackHttpResult> {
+  const teamId = o.teamId ?? 'T1';
+  const viewId = o.viewId ?? 'VHOME1';
+  const payload = {
+    type: 'block_actions',
+    user: userOf(o.userId, teamId),
+    api_app_id: APP_ID,
+    token: VERIFICATION_TOKEN,
+    container: { type: 'view', view_id: viewId },
+    trigger_id: o.triggerId ?? newTriggerId(),
+    team: { id: teamId, domain: teamId.toLowerCase() },
+    enterprise: null,
+    is_enterprise_install: false,
+    view: { id: viewId, team_id: teamId, type: 'home', blocks: [], private_metadata: '', callback_id: '', state: { values: {} }, hash: `${nowSec()}.${viewId}`, app_id: APP_ID, bot_id: 'B1' },
+    state: { values: {} },
+    actions: [
+      {
+        action_id: o.actionId,
+        block_id: o.blockId ?? 'actions',
+        value: o.value,
+        type: 'button',
+        text: { type: 'plain_text', text: o.actionId, emoji: true },
+        action_ts: (Date.now() / 1000).toFixed(6),
+      },
+    ],
+  };
+  return sendSigned(url, secret, payloadBody(payload), o.timestampSec);
+}
+
+export interface EventOptions {
+  /** The inner event, e.g. { type: 'app_home_opened', user: 'U1', channel: 'D1', tab: 'home' }. */
+  event: Record<string, unknown>;
+  teamId?: string;
+  timestampSec?: number;
+}
+
+/** An Events API callback (JSON body), signed like every other request. */
+export function eventCallback(url: string, secret: string, o: EventOptions): Promise<SlackHttpResult> {
+  const teamId = o.teamId ?? 'T1';
+  const body = JSON.stringify({
+    token: VERIFICATION_TOKEN,
+    team_id: teamId,
+    api_app_id: APP_ID,
+    event: { event_ts: (Date.now() / 1000).toFixed(6), ...o.event },
+    type: 'event_callback',
+    event_id: `Ev${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`,
+    event_time: nowSec(),
+    authorizations: [{ enterprise_id: null, team_id: teamId, user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  });
+  return sendSigned(url, secret, body, o.timestampSec);
+}
+
+/** app_home_opened on the Home tab, for `userId`. */
+export function homeOpened(url: string, secret: string, userId: string, o: { teamId?: string; timestampSec?: number } = {}): Promise<SlackHttpResult> {
+  return eventCallback(url, secret, { event: { type: 'app_home_opened', user: userId, channel: `D${userId}`, tab: 'home' }, ...o });
 }

@@ -192,6 +192,9 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     'views.open': (a) => ({ view: viewReply(a, nextId('V')) }),
     'views.push': (a) => ({ view: viewReply(a, nextId('V')) }),
     'views.update': (a) => ({ view: viewReply(a, str(a.view_id) || nextId('V')) }),
+    // The App Home: one view per user (the recorded calls keep every publish).
+    'views.publish': (a) => ({ view: viewReply(a, nextId('V')) }),
+    'chat.getPermalink': (a) => ({ channel: str(a.channel), permalink: `https://t1.slack.com/archives/${str(a.channel)}/p${str(a.message_ts).replace('.', '')}` }),
     'usergroups.users.list': (a) => ({ users: [...(userGroups.get(str(a.usergroup)) ?? [])] }),
     'conversations.info': (a) => {
       const id = str(a.channel);

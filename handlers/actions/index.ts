@@ -10,6 +10,9 @@ import { extendAction } from './extend';
 import { reviewAction } from './review';
 import { revokeNowAction } from './revoke-now';
 import { showCredentialsAction } from './show-credentials';
+import { ACTION_HOME_REQUEST, ACTION_WITHDRAW } from '../../blocks/ids';
+import { homeRequestAction } from './home-request';
+import { withdrawAction } from './withdraw';
 
 export function registerActions(app: App, deps: HandlerDeps): void {
   app.action<BlockButtonAction>(ACTION_APPROVE, approveAction(deps));
@@ -21,4 +24,6 @@ export function registerActions(app: App, deps: HandlerDeps): void {
   app.action<BlockButtonAction>(ACTION_SHOW_CREDENTIALS, showCredentialsAction(deps));
   app.action<BlockButtonAction>(ACTION_REVOKE_NOW, revokeNowAction(deps));
   app.action<BlockButtonAction>(ACTION_AUDIT_MORE, auditMoreAction(deps));
+  app.action<BlockButtonAction>(ACTION_HOME_REQUEST, homeRequestAction(deps));
+  app.action<BlockButtonAction>(ACTION_WITHDRAW, withdrawAction(deps));
 }

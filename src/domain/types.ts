@@ -295,6 +295,8 @@ export type NotificationKind =
   | 'dm.extended' // requester: the grant's expiry moved (an extension was approved)
   | 'approval.reminder' // approvers: a request is still waiting (thread reply, DMs when configured)
   | 'channel.break-glass' // approver channel: loud (@here) alert that break-glass access was taken
+  | 'channel.audit' // audit channel (when configured): one line for one transition (carries `entry`)
+  | 'home.refresh' // re-publish the requester's App Home
   | 'thread.revoked' // in the approval message's thread: revoked and verified (with the AWS ids)
   | 'channel.alert'; // something needs a human in the approver channel
 
@@ -306,6 +308,10 @@ export interface Notification {
   text?: string;
   /** What the notification says, as a code and parameters (channel.alert); blocks/ renders it. Older items carry `text`. */
   problem?: Problem;
+  /** channel.audit: the transition's audit record, as written in the same write. */
+  entry?: AuditEntry;
+  /** home.refresh: whose home (default: the requester's). */
+  userId?: string;
   attempts?: number;
 }
 
@@ -433,4 +439,21 @@ export function grantAuditIds(grant: Grant): Record<string, string> {
         ...(grant.kind === 'ssm-session' ? { instanceIds: grant.instanceIds.join(','), documentName: grant.documentName } : {}),
       };
   }
+}
+
+/** What the App Home shows one user, as the core decided it (blocks/home.ts renders it). */
+export interface HomeContents {
+  userId: string;
+  /** The core's clock when it was read (time left is counted from it). */
+  at: string;
+  /** The user's ACTIVE grants, soonest ending first. */
+  active: AccessRequest[];
+  /** Of those, the ids whose expiry warning would offer Extend (live, target unchanged, headroom left). */
+  extendable: string[];
+  /** The user's own PENDING requests, newest first. */
+  pending: AccessRequest[];
+  /** PENDING requests of others that the user may approve or deny now, soonest deadline first. */
+  waiting: AccessRequest[];
+  /** More were waiting than are shown. */
+  waitingMore: boolean;
 }

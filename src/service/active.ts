@@ -46,6 +46,16 @@ export class ActiveAccess {
   }
 
   /**
+   * The requester withdraws their PENDING request ("Withdraw" on the App Home). Unlike revoke, it
+   * never ends access: a request approved meanwhile is reported as it is now, and left alone.
+   */
+  async withdraw(id: string, userId: string): Promise<AccessRequest> {
+    const request = await this.actors.visibleTo(id, (r) => userId === r.requesterId, 'revoke');
+    if (request.status !== 'PENDING') throw resolvedError(request);
+    return this.t.apply(request, { type: 'withdraw', actor: userId }, (current) => resolvedError(current));
+  }
+
+  /**
    * Issues credentials for the requester's active role-backed grant, lasting until access ends
    * (at least STS's 15 minutes, at most the role's maximum). Only the requester may see them;
    * each issue is audited. The credentials are returned, never stored.

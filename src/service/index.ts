@@ -16,7 +16,7 @@
  */
 import type { JitConfig } from '../config-types';
 import type { PolicyView, ReminderAudience } from '../domain/policy-terms';
-import type { AccessRequest, IssuedCredentials, Target } from '../domain/types';
+import type { AccessRequest, HomeContents, IssuedCredentials, Target } from '../domain/types';
 import type { ExtensionHeadroom, PolicyDecision, SubmissionInput, TargetSummary, ValidSubmission } from '../policy';
 import { ActiveAccess } from './active';
 import { Actors } from './actors';
@@ -200,5 +200,17 @@ export class AccessService {
   /** `/jit audit @user|<target> [since …]` and its "More" pages (approvers only). */
   auditHistory(userId: string, query: { subject: AuditSubject; since?: string } | AuditPageQuery): Promise<AuditHistory> {
     return this.queries.auditHistory(userId, query);
+  }
+
+  // ---- App Home (queries.ts)
+
+  /** What `userId`'s App Home shows: their access, their pending requests, what waits on them. */
+  home(userId: string): Promise<HomeContents> {
+    return this.queries.home(userId);
+  }
+
+  /** "Withdraw" on the App Home: the requester's PENDING request only (never ends access). */
+  withdraw(id: string, userId: string): Promise<AccessRequest> {
+    return this.active.withdraw(id, userId);
   }
 }

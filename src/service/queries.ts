@@ -8,8 +8,8 @@ import { parseDuration } from '../domain/duration';
 import { NotAllowedError, NotFoundError, ValidationError } from '../domain/errors';
 import type { PolicyView, ReminderAudience } from '../domain/policy-terms';
 import { DEFAULT_RETENTION_MS } from '../domain/retention';
-import { type AccessRequest, isTerminal, type Target } from '../domain/types';
-import { canExtendGrant, findTarget, isAnyApprover, reminderAudienceFor, summarizeFor, type TargetSummary, visibleTargets } from '../policy';
+import { type AccessRequest, type HomeContents, isTerminal, type Target } from '../domain/types';
+import { canExtendGrant, checkCanDecide, findTarget, isAnyApprover, reminderAudienceFor, summarizeFor, type TargetSummary, visibleTargets } from '../policy';
 import { describePolicy } from '../policy-report';
 import type { Actors } from './actors';
 import type { Settings } from './shared';
@@ -110,6 +110,46 @@ export class Queries {
   /** Does the expiry warning offer "Extend" (live grant, target unchanged, headroom left)? */
   extensionOffered(request: AccessRequest): boolean {
     return canExtendGrant(this.s.config, request);
+  }
+
+  /**
+   * The App Home of `userId`: their active grants and pending requests (the requester index) and
+   * the pending requests they may decide now (the due index, bounded: HOME_WAITING_MAX shown,
+   * HOME_PENDING_READ_MAX index entries read), each checked by the policy as a click would be.
+   */
+  async home(userId: string): Promise<HomeContents> {
+    const [open, groups] = await Promise.all([this.listOpen(userId), this.actors.groupsOf(userId)]);
+    const active = open.filter((r) => r.status === 'ACTIVE').sort((a, b) => (a.expiresAt ?? '').localeCompare(b.expiresAt ?? ''));
+    const pending = open.filter((r) => r.status === 'PENDING');
+    const waiting: AccessRequest[] = [];
+    let waitingMore = false;
+    if (isAnyApprover(this.s.config, userId, groups)) {
+      const longest = Math.max(this.s.config.defaults.approvalTimeoutMs, ...this.s.config.targets.map((t) => t.policy.approvalTimeoutMs));
+      const candidates = await this.s.store.listPending(this.s.clock.now().getTime() + longest, HOME_PENDING_READ_MAX, HOME_PENDING_READ_MAX);
+      for (const r of candidates) {
+        if (!mayDecide(() => checkCanDecide(this.s.config, r, userId, groups)) || r.approvals?.some((a) => a.by === userId)) continue;
+        if (waiting.length === HOME_WAITING_MAX) {
+          waitingMore = true;
+          break;
+        }
+        waiting.push(r);
+      }
+    }
+    return { userId, at: this.s.clock.now().toISOString(), active, extendable: active.filter((r) => canExtendGrant(this.s.config, r)).map((r) => r.id), pending, waiting, waitingMore };
+  }
+}
+
+/** At most this many requests under "Waiting on me" (a home is a summary; the channel has them all). */
+export const HOME_WAITING_MAX = 25;
+/** At most this many PENDING requests read to fill it. */
+export const HOME_PENDING_READ_MAX = 500;
+
+function mayDecide(check: () => unknown): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -9,7 +9,7 @@ import { AlreadyResolvedError, NotAllowedError, NotFoundError, ValidationError }
 import { newRequestId } from '../domain/ids';
 import { ticketOf } from '../domain/reason';
 import { type AccessRequest, isTerminal, type Target } from '../domain/types';
-import type { LifecycleEvent } from '../lifecycle';
+import { creationNotifications, type LifecycleEvent } from '../lifecycle';
 import { checkExtensionDuration, checkExtensionWithin, checkReason, evaluateRequest, type ExtensionHeadroom, extensionHeadroom, findTarget, grantedMsOf, type PolicyDecision, type SubmissionInput, type ValidSubmission, validateSubmission } from '../policy';
 import type { RequestOutcome } from '../ports';
 import type { Actors } from './actors';
@@ -202,6 +202,7 @@ export class Requests {
     };
     request.dueAt = nextReminder(this.s.config, request, 0);
     if (o.notifyRequester) request.outbox[`${at}-submitted`] = { id: `${at}-submitted`, kind: 'dm.submitted', createdAt: at };
+    for (const n of creationNotifications(request, this.t.edge())) request.outbox[n.id] = n;
     return request;
   }
 

@@ -31,6 +31,8 @@ export interface ServiceOptions {
   groups?: GroupDirectory;
   /** Metrics (requests, approvals, grants, revocations, lateness); default: none. */
   telemetry?: Telemetry;
+  /** The App Home tab is on: transitions queue a refresh of the requester's home (home.refresh). */
+  homeTab?: boolean;
 }
 
 /** The options with every default filled in: what the parts of the service read. */

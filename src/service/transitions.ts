@@ -79,7 +79,12 @@ export class Transitions {
   }
 
   private context(): LifecycleContext {
-    return { now: this.s.clock.now(), leaseMs: this.s.leaseMs, retentionMs: this.s.config.retentionMs, expiryWarningMs: this.s.config.defaults.expiryWarningMs, owner: this.s.owner, newId: () => randomBytes(4).toString('hex') };
+    return { now: this.s.clock.now(), leaseMs: this.s.leaseMs, retentionMs: this.s.config.retentionMs, expiryWarningMs: this.s.config.defaults.expiryWarningMs, owner: this.s.owner, newId: () => randomBytes(4).toString('hex'), ...this.edge() };
+  }
+
+  /** Which edge surfaces are on (the audit channel, the App Home): what each transition also owes them. */
+  edge(): Pick<LifecycleContext, 'auditLines' | 'homeRefresh'> {
+    return { auditLines: this.s.config.auditChannel !== undefined, homeRefresh: this.s.homeTab === true };
   }
 
   private changed(request: AccessRequest): void {

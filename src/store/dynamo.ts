@@ -114,6 +114,31 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
     return this.query(INDEX.due, '#s = :s AND #t <= :t', { '#s': 'dueShard', '#t': 'dueAt' }, { ':s': DUE_SHARD, ':t': nowMs }, limit, true);
   }
 
+  async listPending(untilMs: number, limit: number, maxRead: number): Promise<AccessRequest[]> {
+    const found: AccessRequest[] = [];
+    let read = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: INDEX.due,
+          KeyConditionExpression: '#s = :s AND #t <= :t',
+          FilterExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#s': 'dueShard', '#t': 'dueAt', '#status': 'status' },
+          ExpressionAttributeValues: { ':s': DUE_SHARD, ':t': untilMs, ':pending': 'PENDING' },
+          ScanIndexForward: true,
+          Limit: Math.min(100, maxRead - read),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      read += out.ScannedCount ?? 0;
+      for (const item of out.Items ?? []) if (found.length < limit) found.push(toRequest(item));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && found.length < limit && read < maxRead);
+    return found;
+  }
+
   async listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]> {
     return this.query(INDEX.byRequester, '#r = :r', { '#r': 'requesterId' }, { ':r': requesterId }, limit, false);
   }

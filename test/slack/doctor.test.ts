@@ -84,6 +84,18 @@ describe('approver channel', () => {
   });
 });
 
+describe('audit channel', () => {
+  it('names auditChannel and the audit lines when the channel is missing or the bot is not in it', async () => {
+    const missing = await doctor.channelCheck('C0AUDIT', 'auditChannel', 'audit lines');
+    expect(missing).toMatchObject({ ok: false, detail: 'channel C0AUDIT not found (or it is private and the bot is not in it)' });
+    expect(missing.fix).toMatch(/^check auditChannel .* and invite the bot/);
+    slack.channels.set('C0AUDIT', { name: 'jit-audit', isMember: false });
+    expect(await doctor.channelCheck('C0AUDIT', 'auditChannel', 'audit lines')).toMatchObject({ ok: false, detail: 'the bot is not a member of #jit-audit (C0AUDIT), so audit lines cannot be posted there' });
+    slack.channels.set('C0AUDIT', { name: 'jit-audit', isMember: true, isArchived: true });
+    expect(await doctor.channelCheck('C0AUDIT', 'auditChannel', 'audit lines')).toMatchObject({ ok: false, fix: 'unarchive it or set auditChannel to another channel' });
+  });
+});
+
 describe('users and groups named in the policy', () => {
   it('passes when every user exists', async () => {
     expect(await doctor.usersCheck(['U0APPROVER1', 'U0APPROVER2'])).toEqual({ ok: true, detail: '2 users found: U0APPROVER1, U0APPROVER2' });

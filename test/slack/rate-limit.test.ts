@@ -17,7 +17,7 @@ approvers: { users: [U0APPROVER] }
 targets: [{ name: prod-bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0 }]
 `);
 /** What the notifier asks the core (nobody to remind, no Extend offered): not what these tests are about. */
-const facts = { reminderAudience: async () => ({ mention: { users: [], groups: [] }, dm: [] }), extensionOffered: () => false };
+const facts = { reminderAudience: async () => ({ mention: { users: [], groups: [] }, dm: [] }), extensionOffered: () => false, home: () => Promise.reject(new Error('not used')) };
 
 let standIn: SlackStandIn;
 beforeAll(async () => {

@@ -97,6 +97,7 @@ export class Harness {
       ec2ClientFor: o.ec2ClientFor,
       owner: o.owner ?? 'test-replica',
       leaseMs: 30_000,
+      homeRefreshIntervalMs: 0,
     });
     return new Harness(slack, bot, clock, o.slack === undefined, lines);
   }
@@ -126,6 +127,9 @@ export class Harness {
       throw new Error(`no request id in reply: ${JSON.stringify(reply)}\nbot errors:\n${errors.join('')}`);
     }
     await waitFor(() => this.approvalPosts().length > before, { message: 'approval message not posted' });
+    // The rest of the creation's outbox (the requester's App Home, an audit line) is delivered
+    // too, so nothing of this request is still in flight when the caller starts counting.
+    await this.settle();
     return id;
   }
 
