@@ -81,6 +81,14 @@ export function systemAlert(title: string, text: string): SlackMessage {
   return message(`${escaped(title, 150)}: ${escaped(text, ALERT_MAX)}`, [section(`🚨 *${escaped(title, 150)}*\n${escaped(text, ALERT_MAX)}`)]);
 }
 
+/** The audit channel cannot take lines (gone, archived, the bot not in it): what to do about it. */
+export function auditChannelAlert(channel: string, slackError: string): SlackMessage {
+  return systemAlert(
+    'The audit channel cannot take lines',
+    `Slack answers \`${slackError}\` for ${channel}, so audit lines are dropped there. The audit itself is kept in the table (\`/jit audit\`, \`npm run audit:export\`). Invite the bot to the channel or fix \`auditChannel\`; \`/jit doctor\` checks it.`,
+  );
+}
+
 /** Approvers (users and groups) a reminder mentions before "and N more". */
 export const MAX_REMINDER_MENTIONS = 20;
 

@@ -7,7 +7,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
 import { approvalMessage } from '../blocks/approval';
-import { breakGlassAlert, reminderThreadMessage, revokedThreadMessage, systemAlert } from '../blocks/channel';
+import { auditChannelAlert, breakGlassAlert, reminderThreadMessage, revokedThreadMessage, systemAlert } from '../blocks/channel';
 import { alertMessage, deniedDm, endedDm, extendedDm, failedDm, grantedDm, reminderDm, submittedDm, timeoutDm, warningDm } from '../blocks/dm';
 import { auditLine } from '../blocks/audit-line';
 import { notificationText } from '../blocks/errors';
@@ -18,7 +18,10 @@ import type { ReminderAudience } from '../src/domain/policy-terms';
 import type { AccessRequest, HomeContents, Notification, SlackMessageRef, Target } from '../src/domain/types';
 import { SendRateLimitedError } from '../src/domain/errors';
 import type { Clock, NotificationSender } from '../src/ports';
-import { asSendError } from './rate-limit';
+import { asSendError, unusableChannel } from './rate-limit';
+
+/** How often the approver channel hears that the audit channel cannot take lines (once an hour). */
+const AUDIT_ALERT_EVERY_MS = 60 * 60_000;
 
 /** What the notifier asks the core before it renders (AccessService answers both). */
 export interface NotificationFacts {
@@ -44,6 +47,9 @@ export class SlackNotifier implements NotificationSender {
    * Per user: the latest home refresh. `waiting` until it starts (later refreshes share it);
    * `gate` resolves `homeRefreshIntervalMs` after it published (the next one starts then).
    */
+  /** When the approver channel was last told that the audit channel cannot take lines. */
+  private auditAlertAt: number | undefined;
+
   private readonly homes = new Map<string, { waiting: boolean; done: Promise<void>; gate: Promise<void> }>();
 
   async send(n: Notification, r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void> {
@@ -74,8 +80,7 @@ export class SlackNotifier implements NotificationSender {
       case 'channel.audit':
         // Turned off since it was queued, or an item without its entry: nothing to post.
         if (!this.config.auditChannel || !n.entry) return;
-        await this.client.chat.postMessage({ channel: this.config.auditChannel, ...auditLine(r, n.entry) });
-        return;
+        return this.postAuditLine(this.config.auditChannel, auditLine(r, n.entry), r.id);
       case 'home.refresh':
         return this.refreshHome(n.userId ?? r.requesterId, r.id);
       case 'channel.alert':
@@ -122,6 +127,27 @@ export class SlackNotifier implements NotificationSender {
       const e = asSendError(err);
       if (e instanceof SendRateLimitedError) throw e;
       this.log?.warn({ event: 'home.refresh_failed', requestId, err: e instanceof Error ? e.message : String(e) }, 'could not refresh an App Home; it is rebuilt when opened');
+    }
+  }
+
+  /**
+   * The audit channel is a second copy (the table holds the record): a line it cannot take because
+   * the channel is gone, archived or the bot is not in it is logged and dropped, so the request's
+   * DMs and message updates behind it are not held up for the outbox's whole retry budget. The
+   * approver channel is told, at most once per AUDIT_ALERT_EVERY_MS. Anything else (a rate limit,
+   * Slack down) is retried in order like every other message.
+   */
+  private async postAuditLine(channel: string, line: SlackMessage, requestId: string): Promise<void> {
+    try {
+      await this.client.chat.postMessage({ channel, ...line });
+    } catch (err) {
+      const code = unusableChannel(err);
+      if (code === undefined) throw err;
+      this.log?.error({ event: 'audit_channel.unusable', requestId, slackError: code, line: line.text }, 'the audit channel cannot take the line; dropped (the audit record is in the table)');
+      const now = this.clock.now().getTime();
+      if (this.auditAlertAt !== undefined && now - this.auditAlertAt < AUDIT_ALERT_EVERY_MS) return;
+      this.auditAlertAt = now;
+      await this.client.chat.postMessage({ channel: this.config.approverChannel, ...auditChannelAlert(channel, code) }).catch(() => undefined);
     }
   }
 

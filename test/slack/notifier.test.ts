@@ -86,3 +86,19 @@ it('the audit line goes to the audit channel when one is set, and nowhere when n
   await notifier(withAudit).send(line, r, undefined);
   expect(standIn.callsTo('chat.postMessage').map((c) => [c.args.channel, c.args.text])).toEqual([['C0AUDIT', `${r.createdAt} ${r.id} request: new → PENDING`]]);
 });
+
+it('an audit channel that cannot take lines drops them (the table has the record) and tells the approver channel once; other failures are retried', async () => {
+  const r = pendingRequest();
+  const line: Notification = { id: 'n-line', kind: 'channel.audit', createdAt: r.createdAt, entry: r.audit[0]! };
+  const n = notifier(withAudit);
+  const alerts = () => standIn.callsTo('chat.postMessage').filter((c) => c.args.channel === withAudit.approverChannel);
+  standIn.failNext('chat.postMessage', { error: 'not_in_channel' });
+  await expect(n.send(line, r, undefined)).resolves.toBeUndefined(); // dropped: the DMs behind it are not held up
+  expect(alerts()).toHaveLength(1);
+  expect(String(alerts()[0]!.args.text)).toContain('not_in_channel');
+  standIn.failNext('chat.postMessage', { error: 'channel_not_found' });
+  await expect(n.send(line, r, undefined)).resolves.toBeUndefined();
+  expect(alerts()).toHaveLength(1); // once an hour, not once a line
+  standIn.failNext('chat.postMessage', { status: 500 });
+  await expect(n.send(line, r, undefined)).rejects.toThrow(); // Slack down: retried in order by the outbox
+});
