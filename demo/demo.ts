@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the whole lifecycle, locally, in real time, in about 11 seconds.
+ * `npm run demo`: the whole lifecycle, locally, in real time, in about 16 seconds.
  *
  * Real parts: the bot as `npm start` wires it (Bolt HTTP receiver with signature checks, the core,
  * node-cron sweep and per-request timers, embedded dynalite in memory, the Slack notifier, the EC2
@@ -18,7 +18,7 @@ import { exportAudit } from '../src/audit-export';
 import type { AccessRequest } from '../src/domain/types';
 import { waitFor } from '../testkit/wait';
 import { bold, clockTime, cyan, dim, renderMessage, type RenderOptions, wrap } from './render';
-import { APPROVER_CHANNEL, type Ec2Event, nowMs, type Stack, startStack } from './stack';
+import { APPROVER_CHANNEL, AUDIT_CHANNEL, type Ec2Event, nowMs, type Stack, startStack } from './stack';
 
 const ALICE = 'U0ALICE';
 const BOB = 'U0BOB';
@@ -28,11 +28,12 @@ const REGION = 'eu-west-1';
 const SWEEP_S = 1;
 /** Long enough for the config's floor (1m); nobody waits on it in the demo. */
 const APPROVAL_TIMEOUT = '2m';
-/** The whole demo must be done within this (it normally takes ~11 s). */
+/** The whole demo must be done within this (it normally takes ~16 s). */
 const BUDGET_MS = 30_000;
 
 const CONFIG_YAML = `
 approverChannel: ${APPROVER_CHANNEL}
+auditChannel: ${AUDIT_CHANNEL}
 approvers:
   users: [${BOB}, ${ALICE}]
 defaults:
@@ -69,7 +70,7 @@ const startMs = Math.floor(launchedMs / 1000) * 1000;
 const color = process.stdout.isTTY === true;
 const R: RenderOptions = {
   users: { [ALICE]: 'alice', [BOB]: 'bob', [CAROL]: 'carol', system: 'system' },
-  channels: { [APPROVER_CHANNEL]: 'approvers' },
+  channels: { [APPROVER_CHANNEL]: 'approvers', [AUDIT_CHANNEL]: 'audit' },
   startMs,
   color,
 };
@@ -145,6 +146,7 @@ class Follower {
     const channel = String(args.channel ?? '');
     const lines = renderMessage(args, R);
     const requestId = /jit-[0-9a-z]{10}/.exec(JSON.stringify(args.blocks ?? ''))?.[0] ?? '?';
+    if (method === 'chat.postMessage' && channel === AUDIT_CHANNEL) return undefined; // shown together at the end
     if (method === 'chat.postMessage' && channel === APPROVER_CHANNEL && !args.thread_ts) {
       this.shown.set(requestId, lines);
       return () => box('#approvers · new message', lines, at);
@@ -261,6 +263,19 @@ async function click(s: Stack, userId: string, role: string, label: string, acti
   return url;
 }
 
+/** The user opens the bot's Home tab (a signed app_home_opened event); shows what the bot publishes. */
+async function showHome(s: Stack, userId: string, label: string): Promise<string> {
+  const published = () => s.slack.callsTo('views.publish').filter((c) => c.args.user_id === userId);
+  const before = published().length;
+  say(`${bold(R, user(userId))} opens the bot's ${bold(R, 'Home')} tab`);
+  const res = await s.openHome(userId);
+  check(res.status === 200, `the bot answered the signed app_home_opened event with HTTP ${res.status}, not 200`);
+  const call = await expect(`the Home tab published for ${user(userId)}`, 5_000, () => published()[before]);
+  const view = call.args.view as { blocks?: unknown };
+  box(`${user(userId)}'s Home tab · ${label}`, renderMessage({ blocks: view.blocks }, R));
+  return JSON.stringify(view.blocks ?? '');
+}
+
 async function run(s: Stack): Promise<void> {
   const f = new Follower(s);
   const get = async (id: string) => (await s.bot.service.get(id)) as AccessRequest;
@@ -277,6 +292,8 @@ async function run(s: Stack): Promise<void> {
   const stored = await get(requestId);
   check(stored.status === 'PENDING', `request stored as ${stored.status}, not PENDING`);
   say(`store: ${requestId} is ${bold(R, 'PENDING')}; approvers have until ${clockTime(Date.parse(stored.approvalDeadline), R, true)}`);
+  const bobsHome = await showHome(s, BOB, 'what waits on him');
+  check(bobsHome.includes(requestId) && bobsHome.includes('Waiting on me'), `@bob's Home tab does not list ${requestId} under Waiting on me`);
 
   // ---- 2. bad input
   section(2, '@alice sends a request for the whole internet');
@@ -316,6 +333,8 @@ async function run(s: Stack): Promise<void> {
   showGroup(s, SG_BASTION);
   const expiresAt = Date.parse(active.expiresAt!);
   const warnAt = Date.parse(active.warnAt!);
+  const alicesHome = await showHome(s, ALICE, 'her access, with [ Revoke now ] and [ Extend ]');
+  check(alicesHome.includes(requestId) && alicesHome.includes(ACTION_REVOKE_NOW), `@alice's Home tab does not show ${requestId} with Revoke now`);
   say(`store: ${requestId} is ${bold(R, 'ACTIVE')}: granted at ${clockTime(Date.parse(active.grantedAt!), R, true)}, warning due ${clockTime(warnAt, R, true)}, expires ${clockTime(expiresAt, R, true)}`);
 
   // ---- 5. warning and expiry, in real time
@@ -424,6 +443,14 @@ async function run(s: Stack): Promise<void> {
     dim(R, cols.slice(0, 12).join(',') + ',…'),
     ...mine.map((r) => r.split(',').slice(0, 12).join(',') + ',…'),
   ]);
+
+  // ---- 11. the audit channel
+  section(11, 'the #audit channel: a second, independent copy in Slack, one line per transition');
+  await s.bot.outbox.idle();
+  const posts = s.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === AUDIT_CHANNEL);
+  const ofFirst = posts.filter((c) => String(c.args.text).includes(requestId));
+  check(ofFirst.length === final.audit.length, `#audit has ${ofFirst.length} lines for ${requestId}, not ${final.audit.length}`);
+  box(`#audit · ${posts.length} lines in all; the ${ofFirst.length} of ${requestId}`, ofFirst.flatMap((c) => renderMessage(c.args, R)));
 }
 
 function logSummary(file: string): string {
@@ -438,7 +465,7 @@ function logSummary(file: string): string {
 
 async function main(): Promise<number> {
   const logFile = join(mkdtempSync(join(tmpdir(), 'jit-demo-')), 'bot.log');
-  out(bold(R, 'jit-access-bot demo: request → approve → rule added → warning → revoked at expiry → ticket rule → Revoke now → shortcut → audit → export'));
+  out(bold(R, 'jit-access-bot demo: request → App Home → approve → rule added → warning → revoked at expiry → ticket rule → Revoke now → shortcut → audit → export → #audit'));
   out(dim(R, `Everything runs locally, in real time. [Times] are seconds since t=0 = ${new Date(startMs).toISOString().slice(11, 19)} UTC.`));
   const s = await startStack({ configYaml: CONFIG_YAML, logFile, owner: 'demo-replica' });
   let stopping: Promise<void> | undefined;

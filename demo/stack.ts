@@ -16,10 +16,11 @@ import type { JitConfig } from '../src/config-types';
 import { REDACT_PATHS } from '../src/logger';
 import { type BotOverrides, type RunningBot, startBot } from '../src/main';
 import { type FakeEc2, startFakeEc2 } from '../testkit/fake-ec2';
-import { blockAction, globalShortcut, type SlackHttpResult, slashCommand } from '../testkit/slack-requests';
+import { blockAction, globalShortcut, homeOpened, type SlackHttpResult, slashCommand } from '../testkit/slack-requests';
 import { type SlackStandIn, startSlackStandIn } from '../testkit/slack-stand-in';
 
 export const APPROVER_CHANNEL = 'C0APPROVERS';
+export const AUDIT_CHANNEL = 'C0AUDIT';
 
 /** One EC2 call made by the bot, recorded when its answer (or final error) arrived. */
 export interface Ec2Event {
@@ -61,6 +62,8 @@ export interface Stack {
   click(userId: string, actionId: string, requestId: string, responseUrl: string): Promise<SlackHttpResult>;
   /** Sends a signed global shortcut (the ⚡ menu) as `userId`. */
   shortcut(userId: string, callbackId: string): Promise<SlackHttpResult>;
+  /** Sends a signed app_home_opened event (the user opens the bot's Home tab). */
+  openHome(userId: string): Promise<SlackHttpResult>;
   stop(): Promise<void>;
 }
 
@@ -158,6 +161,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       return blockAction(url, signingSecret, { userId, actionId, value: requestId, channel: APPROVER_CHANNEL, messageTs: message?.ts ?? '0', responseUrl });
     },
     shortcut: (userId, callbackId) => globalShortcut(url, signingSecret, { userId, callbackId }),
+    openHome: (userId) => homeOpened(url, signingSecret, userId),
     stop: () => (stopped ??= stop()),
   };
 }
