@@ -36,7 +36,7 @@ it('My access: each active grant with its time left, Revoke now (confirmed) and 
     [ACTION_REVOKE_NOW, b.id],
     [ACTION_EXTEND, b.id],
   ]);
-  expect(buttons(view.blocks).find((x) => x.action_id === ACTION_REVOKE_NOW)?.confirm?.title.text).toBe('Revoke now?');
+  expect(buttons(view.blocks).find((x) => x.action_id === ACTION_REVOKE_NOW)?.confirm?.title.text).toBe('Revoke access now?') // the one Revoke now button (blocks/revoke.ts);
 });
 
 it('My requests: each pending request with Withdraw and a link to its approval message', () => {
