@@ -112,18 +112,21 @@ export function blockAction(url: string, secret: string, o: BlockActionOptions):
     ...(o.ephemeral ? {} : { message: { type: 'message', ts: o.messageTs, user: 'UBOT', bot_id: 'B1', blocks: o.messageBlocks ?? [] } }),
     state: { values: {} },
     response_url: o.responseUrl,
-    actions: [
-      {
-        action_id: o.actionId,
-        block_id: o.blockId ?? 'actions',
-        value: o.value,
-        type: 'button',
-        text: { type: 'plain_text', text: o.actionId, emoji: true },
-        action_ts: (Date.now() / 1000).toFixed(6),
-      },
-    ],
+    actions: [pressedButton(o)],
   };
   return sendSigned(url, secret, payloadBody(payload), o.timestampSec);
+}
+
+/** The one button a block_actions payload reports as pressed. */
+function pressedButton(o: { actionId: string; blockId?: string; value: string }) {
+  return {
+    action_id: o.actionId,
+    block_id: o.blockId ?? 'actions',
+    value: o.value,
+    type: 'button',
+    text: { type: 'plain_text', text: o.actionId, emoji: true },
+    action_ts: (Date.now() / 1000).toFixed(6),
+  };
 }
 
 export interface ViewSubmissionOptions {
@@ -222,16 +225,7 @@ export function homeAction(url: string, secret: string, o: HomeActionOptions): P
     is_enterprise_install: false,
     view: { id: viewId, team_id: teamId, type: 'home', blocks: [], private_metadata: '', callback_id: '', state: { values: {} }, hash: `${nowSec()}.${viewId}`, app_id: APP_ID, bot_id: 'B1' },
     state: { values: {} },
-    actions: [
-      {
-        action_id: o.actionId,
-        block_id: o.blockId ?? 'actions',
-        value: o.value,
-        type: 'button',
-        text: { type: 'plain_text', text: o.actionId, emoji: true },
-        action_ts: (Date.now() / 1000).toFixed(6),
-      },
-    ],
+    actions: [pressedButton(o)],
   };
   return sendSigned(url, secret, payloadBody(payload), o.timestampSec);
 }
