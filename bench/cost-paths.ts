@@ -50,6 +50,8 @@ export interface PathCost {
   /** What the path does. */
   what: string;
   tally: Tally;
+  /** The notifications it delivered (kinds, in order): each costs a claim and an ack. */
+  messages: string[];
   /** The items the path leaves stored once resolved: size (bytes, as DynamoDB counts them) and how many indexes hold each. */
   stored: Array<{ bytes: number; indexes: number }>;
 }
@@ -71,9 +73,12 @@ class ManualClock implements Clock {
   }
 }
 
+/** Kinds of the notifications delivered, in order. */
+let delivered: string[] = [];
 /** Answers like the Slack notifier: a ref for the approval message, nothing else. */
 const sender: NotificationSender = {
   async send(n) {
+    delivered.push(n.kind);
     return n.kind === 'approval.post' ? { channel: 'C0APPROVERS', ts: '1700000000.000100' } : undefined;
   },
   async alert() {},
@@ -123,19 +128,25 @@ export async function measureCost(): Promise<CostReport> {
   outbox.attach(service);
 
   /** Runs `step` and everything it queued in the outbox; returns what that cost. */
-  const measure = async (step: () => Promise<unknown>): Promise<Tally> => {
+  const measure = async (step: () => Promise<unknown>): Promise<Measured> => {
     await outbox.idle();
     meter.reset();
+    delivered = [];
     await step();
     await outbox.idle();
-    return meter.tally();
+    return { ...meter.tally(), messages: delivered };
   };
   const submit = (targetName = 'prod-bastion', duration = '1h') => service.submit({ requesterId: REQUESTER, targetName, duration, ...(targetName === 'prod-bastion' ? { address: '203.0.113.7' } : {}), reason: 'INC-4711 debugging the login outage' });
-  /** processDue at the request's due time, as its timer (or the sweep) does. */
-  const due = async (id: string) => {
-    const r = (await store.get(id))!;
-    clock.advance(Math.max(0, r.dueAt! - clock.now().getTime()));
-    return service.processDue(id);
+  /**
+   * processDue at the request's due time, as its timer (or the sweep) does. The due time is read
+   * first, outside the measured step: that look is the measurement's, not the bot's.
+   */
+  const dueStep = async (id: string) => {
+    const at = (await store.get(id))!.dueAt!;
+    return () => {
+      clock.advance(Math.max(0, at - clock.now().getTime()));
+      return service.processDue(id);
+    };
   };
 
   /** The stored sizes of requests, as left now. */
@@ -153,25 +164,25 @@ export async function measureCost(): Promise<CostReport> {
     const paths: PathCost[] = [];
     // ---- the full ec2-ssh lifecycle, step by step
     let r!: AccessRequest;
-    steps.push({ path: 'request', what: '/jit request: checks, PENDING stored, approvers asked', tally: await measure(async () => (r = await submit())), stored: [] });
-    steps.push({ path: 'approve + grant', what: 'Approve: APPROVED, claimed, rule added at EC2, ACTIVE', tally: await measure(() => service.approve(r.id, APPROVER)), stored: [] });
-    steps.push({ path: 'expiry warning', what: 'timer: the warning DM with Extend', tally: await measure(() => due(r.id)), stored: [] });
-    steps.push({ path: 'revoke at expiry', what: 'timer: REVOKING, rule removed and verified, REVOKED', tally: await measure(() => due(r.id)), stored: [] });
+    steps.push(path('request', '/jit request: checks, PENDING stored, approvers asked', [await measure(async () => (r = await submit()))]));
+    steps.push(path('approve + grant', 'Approve: APPROVED, claimed, rule added at EC2, ACTIVE', [await measure(() => service.approve(r.id, APPROVER))]));
+    steps.push(path('expiry warning', 'timer: the warning DM with Extend', [await measure(await dueStep(r.id))]));
+    steps.push(path('revoke at expiry', 'timer: REVOKING, rule removed and verified, REVOKED', [await measure(await dueStep(r.id))]));
     const done = (await store.get(r.id))!;
     if (done.status !== 'REVOKED' || !done.audit.some((e) => e.action === 'expire')) throw new Error(`the lifecycle ended ${done.status}, not REVOKED at expiry`);
-    paths.push({ path: 'lifecycle', what: 'request → approve → grant → warning → revoke', tally: sum(steps.map((s) => s.tally)), stored: await stored(r.id) });
+    paths.push(path('lifecycle', 'request → approve → grant → warning → revoke', steps.map((s) => ({ ...s.tally, messages: s.messages })), await stored(r.id)));
 
     // ---- the other common paths, each from a fresh request
     let d!: AccessRequest;
     const deny = [await measure(async () => (d = await submit())), await measure(() => service.deny(d.id, APPROVER))];
-    paths.push({ path: 'deny', what: 'request → denied', tally: sum(deny), stored: await stored(d.id) });
+    paths.push(path('deny', 'request → denied', deny, await stored(d.id)));
     let w!: AccessRequest;
     const withdraw = [await measure(async () => (w = await submit())), await measure(() => service.withdraw(w.id, REQUESTER))];
-    paths.push({ path: 'withdraw', what: 'request → withdrawn by the requester', tally: sum(withdraw), stored: await stored(w.id) });
+    paths.push(path('withdraw', 'request → withdrawn by the requester', withdraw, await stored(w.id)));
     let t!: AccessRequest;
-    const timeout = [await measure(async () => (t = await submit())), await measure(() => due(t.id))];
+    const timeout = [await measure(async () => (t = await submit())), await measure(await dueStep(t.id))];
     if ((await store.get(t.id))?.status !== 'EXPIRED') throw new Error('the approval timeout did not expire the request');
-    paths.push({ path: 'approval timeout', what: 'request → nobody decides within 30m → EXPIRED', tally: sum(timeout), stored: await stored(t.id) });
+    paths.push(path('approval timeout', 'request → nobody decides within 30m → EXPIRED', timeout, await stored(t.id)));
 
     // Extension: on a live grant, 30 min more, approved; the original grant then ends by revoke.
     let g!: AccessRequest;
@@ -179,14 +190,14 @@ export async function measureCost(): Promise<CostReport> {
     await measure(() => service.approve(g.id, APPROVER));
     let x!: AccessRequest;
     const extension = [await measure(async () => (x = await service.extend(g.id, REQUESTER, { duration: '30m', reason: 'INC-4711 still digging' }))), await measure(() => service.approve(x.id, APPROVER))];
-    paths.push({ path: 'extension', what: 'on a live grant: extend 30m → approved', tally: sum(extension), stored: await stored(x.id) });
+    paths.push(path('extension', 'on a live grant: extend 30m → approved', extension, await stored(x.id)));
     await measure(() => service.revoke(g.id, REQUESTER));
 
     // aws-role: the credentials view on a live grant.
     let a!: AccessRequest;
     await measure(async () => (a = await submit('prod-readonly', '1h')));
     await measure(() => service.approve(a.id, APPROVER));
-    paths.push({ path: 'credentials (aws-role)', what: 'Show credentials on a live aws-role grant', tally: await measure(() => service.issueCredentials(a.id, REQUESTER)), stored: [] });
+    paths.push(path('credentials (aws-role)', 'Show credentials on a live aws-role grant', [await measure(() => service.issueCredentials(a.id, REQUESTER))]));
     await measure(() => service.revoke(a.id, REQUESTER));
 
     // ---- idle: nothing due, nothing undelivered, no live rule
@@ -212,6 +223,12 @@ export async function measureCost(): Promise<CostReport> {
 /** How many of the table's indexes hold this item. */
 function indexesOf(item: Record<string, unknown>): number {
   return Object.values(TABLE_SCHEMA.indexes).filter((ix) => item[ix.partitionKey] !== undefined && item[ix.sortKey] !== undefined).length;
+}
+
+type Measured = Tally & { messages: string[] };
+
+function path(name: string, what: string, parts: Measured[], stored: PathCost['stored'] = []): PathCost {
+  return { path: name, what, tally: sum(parts), messages: parts.flatMap((p) => p.messages), stored };
 }
 
 export function sum(tallies: Tally[]): Tally {
