@@ -7,6 +7,8 @@
  * Each path starts from a fresh request and ends when the outbox has delivered everything the
  * path queued (claim + ack per message, and the approval message's ref), so what a lifecycle
  * costs includes its Slack bookkeeping. Timers are the scheduler's: processDue at the due time.
+ * Delivery starts when a step has returned (one pass per request changed), so the counts are the
+ * same on any machine.
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
@@ -125,7 +127,13 @@ export async function measureCost(): Promise<CostReport> {
   // As src/main.ts builds them (the App Home is on there too).
   const service = new AccessService({ config, store, providers, clock, log, owner: 'cost', leaseMs: 60_000, random: () => 0.5, homeTab: true });
   const outbox = new OutboxProcessor({ store, sender, config, clock, log, owner: 'cost', claimMs: 15_000 });
-  outbox.attach(service);
+  // The running bot (outbox.attach) starts a delivery pass at each change; here the passes start
+  // when the step has returned, so the counts do not depend on which of the two is faster. A step
+  // whose changes race a pass can cost, in the running bot, one more pass: a read and a write.
+  const changed = new Set<string>();
+  service.onChange((r) => {
+    if (Object.keys(r.outbox).length > 0) changed.add(r.id);
+  });
 
   /** Runs `step` and everything it queued in the outbox; returns what that cost. */
   const measure = async (step: () => Promise<unknown>): Promise<Measured> => {
@@ -133,6 +141,8 @@ export async function measureCost(): Promise<CostReport> {
     meter.reset();
     delivered = [];
     await step();
+    for (const id of changed) outbox.kick(id);
+    changed.clear();
     await outbox.idle();
     return { ...meter.tally(), messages: delivered };
   };
