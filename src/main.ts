@@ -28,6 +28,8 @@ import { type Check, type CheckOutcome, type DoctorReport, pass, runDoctor } fro
 import { roleArnsOf } from './aws/sts-session';
 import { embeddedStoreCheck, tableCheck } from './store/doctor';
 import { Ec2SshProvider } from './aws/ec2-ssh';
+import { Ec2Pacer } from './aws/pacing';
+import { EC2_DOCUMENTED_BUCKETS } from './domain/revocation-limits';
 import { SsmSessionProvider } from './aws/ssm-session';
 import { StsRoleProvider } from './aws/sts-role';
 import { StsSessions } from './aws/sts-session';
@@ -144,7 +146,8 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const ssmFor = perRegion((r) => counted('SSM', new SSMClient({ region: r })));
   const sessions = new StsSessions(stsFor, iam, clock);
   const providers = {
-    'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region, registry: store }),
+    // EC2 calls wait for their token in the bot's own bucket (EC2's, per account and Region), revocations first.
+    'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region, registry: store, pacer: new Ec2Pacer(config.aws?.ec2RateLimits ?? EC2_DOCUMENTED_BUCKETS) }),
     'aws-role': new StsRoleProvider(sessions, { defaultRegion: region }),
     'ssm-session': new SsmSessionProvider(sessions, ssmFor, { defaultRegion: region }),
   };

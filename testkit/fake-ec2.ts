@@ -100,7 +100,8 @@ export interface FakeEc2Options {
 export async function startFakeEc2(opts: FakeEc2Options = {}): Promise<FakeEc2> {
   const now = opts.now ?? (() => performance.now());
   const shapes: Partial<Record<string, TokenBucketShape>> = opts.rateLimits === true ? EC2_DOCUMENTED_BUCKETS : opts.rateLimits || {};
-  const buckets = new Map<string, TokenBucket>();
+  // Full from the start, as EC2's are for an account that has been quiet.
+  const buckets = new Map<string, TokenBucket>(Object.entries(shapes).flatMap(([action, shape]) => (shape ? [[action, new TokenBucket(shape, now())] as const] : [])));
   const throttledBy: Record<string, number> = {};
   /** False when the action's bucket is empty (the call is throttled); true when unlimited or a token was taken. */
   const takeToken = (action: string): boolean => {
