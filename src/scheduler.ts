@@ -6,6 +6,7 @@
  *     an expiry revokes as soon as it is back), on every replica;
  *   - in-process timers armed on each change, for to-the-second exactness on this replica.
  * Losing a timer (crash, deploy) costs at most one sweep interval. No DynamoDB TTL involved.
+ * Due work runs in two lanes with their own limits (see laneOf): revocations, and the rest.
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
