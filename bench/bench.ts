@@ -36,7 +36,7 @@ import { throttledRevoke } from './throttled-revoke';
 
 const QUICK = process.argv.includes('--quick');
 const P = QUICK
-  ? { submitN: 50, submitC: 10, approveN: 25, approveC: 5, revokeN: 50, raceRounds: 3, raceClicks: 20, throttledN: 220 }
+  ? { submitN: 50, submitC: 10, approveN: 25, approveC: 5, revokeN: 50, raceRounds: 3, raceClicks: 20, throttledN: 150 }
   : { submitN: 200, submitC: 20, approveN: 100, approveC: 10, revokeN: 200, raceRounds: 10, raceClicks: 20, throttledN: 1_000 };
 /** Grants of (iii) last this long (from their own grant time). */
 /**

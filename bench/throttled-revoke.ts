@@ -7,7 +7,8 @@
  * Each revocation is a RevokeSecurityGroupIngress and its verification read
  * (DescribeSecurityGroupRules): the buckets allow them no sooner than, per action,
  * max(0, N − bucket size) / refill rate after the first call: the bucket's own minimum.
- * throttled_revoke_overhead = measured time ÷ that minimum (1.0 is the best possible).
+ * throttled_revoke_overhead = measured time ÷ that minimum (1.0 is the best possible). With --quick
+ * (150) only the Describe bucket runs dry; the full run (1,000) empties both.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2SshProvider } from '../src/aws/ec2-ssh';
