@@ -12,6 +12,7 @@
  *   (ii)  Approve click: HTTP ack, rule created at EC2, ACTIVE stored
  *   (iii) revocation lateness: N grants expiring together; rule removed at EC2 − expiresAt
  *   (iv)  20 concurrent Approve clicks on one request → exactly one rule (correctness)
+ *   (vi)  N rules revoked at once under EC2's documented token buckets (bench/throttled-revoke.ts)
  *   (v)   start-up: the built bot as a process (embedded store on disk, HTTP mode), spawn → ready
  *         and SIGTERM → exit; and `npm start` on a current build (it must not recompile)
  *
@@ -29,13 +30,14 @@ import { ACTION_APPROVE } from '../blocks/ids';
 import type { AccessRequest } from '../src/domain/types';
 import { APPROVER_CHANNEL, nowMs, requestIdOfAuthorize, type Stack, startStack } from '../demo/stack';
 import { startSlackStandIn } from '../testkit/slack-stand-in';
+import { throttledRevoke } from './throttled-revoke';
 
 // ---------------------------------------------------------------- parameters
 
 const QUICK = process.argv.includes('--quick');
 const P = QUICK
-  ? { submitN: 50, submitC: 10, approveN: 25, approveC: 5, revokeN: 50, raceRounds: 3, raceClicks: 20 }
-  : { submitN: 200, submitC: 20, approveN: 100, approveC: 10, revokeN: 200, raceRounds: 10, raceClicks: 20 };
+  ? { submitN: 50, submitC: 10, approveN: 25, approveC: 5, revokeN: 50, raceRounds: 3, raceClicks: 20, throttledN: 150 }
+  : { submitN: 200, submitC: 20, approveN: 100, approveC: 10, revokeN: 200, raceRounds: 10, raceClicks: 20, throttledN: 1_000 };
 /** Grants of (iii) last this long (from their own grant time). */
 /**
  * (iii) approves in batches of this size. Batch b gets a grant one second shorter than batch b-1
@@ -80,6 +82,8 @@ const TARGETS = {
   npmStartReadyMedian: 2_500,
   /** (v) SIGTERM → exit with nothing in flight. */
   stopMedian: 1_000,
+  /** (vi) time to revoke under EC2's buckets ÷ the buckets' own minimum (issue 13). */
+  throttledOverhead: 1.1,
 };
 /** (v) start-ups measured of each kind. */
 const STARTS = QUICK ? 3 : 5;
@@ -601,6 +605,20 @@ function logSummary(file: string): string {
   }
 }
 
+// ---------------------------------------------------------------- (vi) revocation under EC2's throttling
+
+async function throttled(verdicts: Verdict[]): Promise<void> {
+  const n = P.throttledN;
+  out(`\n(vi) ${n} rules revoked and verified at once against EC2's documented token buckets (stand-in throttling on), paced by the bot's own buckets`);
+  const r = await throttledRevoke(n);
+  out(`  took ${ms(r.elapsedMs)}; the buckets allow no less than ${ms(r.minimumMs)} (Revoke 200 + 5/s, Describe 100 + 20/s): throttled_revoke_overhead ${r.overhead.toFixed(3)}`);
+  out(`  ${r.removedAndVerified}/${n} removed and verified; RequestLimitExceeded answered: ${r.requestLimitExceeded}; calls the pacer held for a token: ${r.pacedCalls}`);
+  verdicts.push(
+    { name: '(vi) throttled_revoke_overhead', measured: r.overhead.toFixed(3), target: `≤ ${TARGETS.throttledOverhead}`, pass: r.overhead <= TARGETS.throttledOverhead },
+    holds('(vi) all revoked and verified, next to no RequestLimitExceeded', r.removedAndVerified === n && r.requestLimitExceeded <= Math.ceil(n / 100), `${r.removedAndVerified}/${n} verified, ${r.requestLimitExceeded} RequestLimitExceeded`),
+  );
+}
+
 async function main(): Promise<number> {
   const began = nowMs();
   const cpu = cpus();
@@ -627,6 +645,7 @@ async function main(): Promise<number> {
   }
   if (!failure) {
     try {
+      await throttled(verdicts);
       await startup(verdicts);
     } catch (err) {
       failure = err instanceof Error ? err.message : String(err);

@@ -1,3 +1,4 @@
+import type { Ec2Action, TokenBucketShape } from './domain/revocation-limits';
 import type { RateLimits } from './domain/safety';
 import type { AutoApproveRule, DenyRule, Principals, Target } from './domain/types';
 
@@ -28,7 +29,11 @@ export interface JitConfig {
     leaseMs: number;
     /** On SIGTERM, how long work already started may finish before its leases are handed back. */
     shutdownGraceMs: number;
+    /** Revocations run at once in their own scheduler lane (default DEFAULT_REVOCATION_CONCURRENCY). */
+    concurrency?: number;
   };
+  /** AWS call pacing: EC2 token buckets per account and Region (default EC2_DOCUMENTED_BUCKETS). */
+  aws?: { ec2RateLimits: Record<Ec2Action, TokenBucketShape> };
   /** Guests (single- and multi-channel) may request and approve; default false. External, deleted and bot accounts never may. */
   allowGuests?: boolean;
   /** Per-user limits on requests and break-glass; default DEFAULT_RATE_LIMITS (src/domain/safety.ts). */

@@ -17,6 +17,7 @@ import { compileReasonRule, MAX_REASON_MESSAGE_LENGTH, reasonPatternProblem, tic
 import { type ReasonRule, STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target, type TargetPolicy, type Weekday, WEEKDAYS } from './domain/types';
 import { nameMatches, tagsMatch } from './domain/match';
 import { DEFAULT_RATE_LIMITS, type RateLimit } from './domain/safety';
+import { BUCKET_REFILL_RANGE, BUCKET_SIZE_RANGE, DEFAULT_REVOCATION_CONCURRENCY, EC2_ACTIONS, EC2_DOCUMENTED_BUCKETS, type Ec2Action, REVOCATION_CONCURRENCY_RANGE, type TokenBucketShape } from './domain/revocation-limits';
 import { FAULT_POINTS, type FaultPoint } from './ports';
 
 export type { JitConfig } from './config-types';
@@ -298,6 +299,10 @@ const rateLimit = (d: RateLimit, example: string) =>
     .default({ max: d.max, per: d.perMs });
 const R = DEFAULT_RATE_LIMITS;
 
+/** aws.ec2RateLimits: per EC2 action, the bucket EC2 applies to this account and Region (defaults: EC2_DOCUMENTED_BUCKETS). */
+const bucketSchema = z.object({ size: z.number({ error: 'must be a number of tokens such as 200' }).optional(), refillPerSecond: z.number({ error: 'must be tokens per second such as 5' }).optional() }).strict();
+const ec2RateLimitsSchema = z.object(Object.fromEntries(EC2_ACTIONS.map((a) => [a, bucketSchema.optional()])) as Record<Ec2Action, z.ZodOptional<typeof bucketSchema>>).strict();
+
 const fileSchema = z
   .object({
     /** Guests may request and approve (issue 10): off unless said. */
@@ -328,9 +333,10 @@ const fileSchema = z
     denyRules: z.array(denyRuleSchema).default([]),
     autoApprove: z.array(autoApproveSchema).default([]),
     revocation: z
-      .object({ sweepInterval: duration('5s').default(5_000), driftInterval: duration('5m').default(5 * 60_000), lease: duration('1m').default(60_000), shutdownGrace: duration('10s').default(SHUTDOWN_GRACE_MS) })
+      .object({ sweepInterval: duration('5s').default(5_000), driftInterval: duration('5m').default(5 * 60_000), lease: duration('1m').default(60_000), shutdownGrace: duration('10s').default(SHUTDOWN_GRACE_MS), concurrency: z.number({ error: 'must be a whole number such as 32' }).int('must be a whole number such as 32').default(DEFAULT_REVOCATION_CONCURRENCY) })
       .strict()
-      .default({ sweepInterval: 5_000, driftInterval: 5 * 60_000, lease: 60_000, shutdownGrace: SHUTDOWN_GRACE_MS }),
+      .default({ sweepInterval: 5_000, driftInterval: 5 * 60_000, lease: 60_000, shutdownGrace: SHUTDOWN_GRACE_MS, concurrency: DEFAULT_REVOCATION_CONCURRENCY }),
+    aws: z.object({ ec2RateLimits: ec2RateLimitsSchema.default({}) }).strict().default({ ec2RateLimits: {} }),
     targets: z.array(targetSchema).min(1, 'needs at least one target'),
     /** How long resolved requests are kept before DynamoDB TTL may delete them (purgeAt). */
     retention: duration('400d').default(DEFAULT_RETENTION_MS),
@@ -353,6 +359,11 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
   if (c.revocation.driftInterval < 10_000) problems.push('revocation.driftInterval: must be at least 10s');
   if (c.revocation.shutdownGrace > MAX_SHUTDOWN_GRACE_MS) problems.push(`revocation.shutdownGrace: must be at most ${formatDuration(MAX_SHUTDOWN_GRACE_MS)} (the container is stopped 30 s after SIGTERM)`);
   if (c.retention < MIN_RETENTION_MS || c.retention > MAX_RETENTION_MS) problems.push(`retention: must be between ${formatDuration(MIN_RETENTION_MS)} and ${formatDuration(MAX_RETENTION_MS)} (resolved requests are kept this long for audit, then purged)`);
+  if (c.revocation.concurrency < REVOCATION_CONCURRENCY_RANGE.min || c.revocation.concurrency > REVOCATION_CONCURRENCY_RANGE.max) problems.push(`revocation.concurrency: must be between ${REVOCATION_CONCURRENCY_RANGE.min} and ${REVOCATION_CONCURRENCY_RANGE.max} (revocations run at once, in their own lane)`);
+  for (const [action, b] of Object.entries(c.aws.ec2RateLimits)) {
+    if (b.size !== undefined && (b.size < BUCKET_SIZE_RANGE.min || b.size > BUCKET_SIZE_RANGE.max)) problems.push(`aws.ec2RateLimits.${action}.size: must be between ${BUCKET_SIZE_RANGE.min} and ${BUCKET_SIZE_RANGE.max} tokens`);
+    if (b.refillPerSecond !== undefined && (b.refillPerSecond < BUCKET_REFILL_RANGE.min || b.refillPerSecond > BUCKET_REFILL_RANGE.max)) problems.push(`aws.ec2RateLimits.${action}.refillPerSecond: must be between ${BUCKET_REFILL_RANGE.min} and ${BUCKET_REFILL_RANGE.max} tokens per second`);
+  }
   if (c.revocation.lease < 2_000 || c.revocation.lease > 10 * 60_000) problems.push('revocation.lease: must be between 2s and 10m (longer than one AWS call with its retries)');
   for (const k of ['requests', 'breakGlass'] as const) {
     const per = c.rateLimits[k].per;
@@ -430,7 +441,8 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
     },
     denyRules: c.denyRules.map((r) => ({ ...r })),
     autoApprove: c.autoApprove.map(({ maxDuration, ...r }) => ({ ...r, maxDurationMs: maxDuration })),
-    revocation: { sweepIntervalSeconds: Math.round(c.revocation.sweepInterval / 1000), driftIntervalMs: c.revocation.driftInterval, leaseMs: c.revocation.lease, shutdownGraceMs: c.revocation.shutdownGrace },
+    revocation: { sweepIntervalSeconds: Math.round(c.revocation.sweepInterval / 1000), driftIntervalMs: c.revocation.driftInterval, leaseMs: c.revocation.lease, shutdownGraceMs: c.revocation.shutdownGrace, concurrency: c.revocation.concurrency },
+    aws: { ec2RateLimits: Object.fromEntries(EC2_ACTIONS.map((a) => [a, { ...EC2_DOCUMENTED_BUCKETS[a], ...c.aws.ec2RateLimits[a] }])) as Record<Ec2Action, TokenBucketShape> },
     targets,
     retentionMs: c.retention,
     allowGuests: c.allowGuests,

@@ -28,6 +28,8 @@ import { type Check, type CheckOutcome, type DoctorReport, pass, runDoctor } fro
 import { roleArnsOf } from './aws/sts-session';
 import { embeddedStoreCheck, tableCheck } from './store/doctor';
 import { Ec2SshProvider } from './aws/ec2-ssh';
+import { Ec2Pacer } from './aws/pacing';
+import { EC2_DOCUMENTED_BUCKETS } from './domain/revocation-limits';
 import { SsmSessionProvider } from './aws/ssm-session';
 import { StsRoleProvider } from './aws/sts-role';
 import { StsSessions } from './aws/sts-session';
@@ -144,7 +146,8 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const ssmFor = perRegion((r) => counted('SSM', new SSMClient({ region: r })));
   const sessions = new StsSessions(stsFor, iam, clock);
   const providers = {
-    'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region, registry: store }),
+    // EC2 calls wait for their token in the bot's own bucket (EC2's, per account and Region), revocations first.
+    'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region, registry: store, pacer: new Ec2Pacer(config.aws?.ec2RateLimits ?? EC2_DOCUMENTED_BUCKETS) }),
     'aws-role': new StsRoleProvider(sessions, { defaultRegion: region }),
     'ssm-session': new SsmSessionProvider(sessions, ssmFor, { defaultRegion: region }),
   };
@@ -261,7 +264,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const notifier = new SlackNotifier(app.client, config, clock, service, log, { homeRefreshIntervalMs: overrides.homeRefreshIntervalMs ?? 1_000 });
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
   const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics });
-  const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });
+  const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, revocationConcurrency: config.revocation.concurrency, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });
 
   // ---- start
   let port: number | undefined;

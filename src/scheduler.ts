@@ -6,9 +6,11 @@
  *     an expiry revokes as soon as it is back), on every replica;
  *   - in-process timers armed on each change, for to-the-second exactness on this replica.
  * Losing a timer (crash, deploy) costs at most one sweep interval. No DynamoDB TTL involved.
+ * Due work runs in two lanes with their own limits (see laneOf): revocations, and the rest.
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
+import { DEFAULT_REVOCATION_CONCURRENCY } from './domain/revocation-limits';
 import type { AccessRequest } from './domain/types';
 import { type Clock, type NotificationSender, noTelemetry, type RequestStore, type Telemetry } from './ports';
 import type { AccessService } from './service';
@@ -20,8 +22,10 @@ export interface SchedulerOptions {
   sweepIntervalSeconds: number;
   /** Due requests handled per sweep (the rest wait for the next one). */
   batchSize?: number;
-  /** Requests handled at once within a sweep. */
+  /** Grants, approval timeouts, reminders and expiry warnings handled at once (the general lane); default 8. */
   concurrency?: number;
+  /** Revocations (expiring ACTIVE, REVOKING) handled at once, in their own lane; default DEFAULT_REVOCATION_CONCURRENCY. */
+  revocationConcurrency?: number;
   /** How often one replica (holding the drift lease) runs the drift sweep; 0 disables it. */
   driftIntervalMs?: number;
   store?: RequestStore;
@@ -35,6 +39,27 @@ export interface SchedulerOptions {
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Which lane due work runs in: revocations have their own, so a burst of grants never delays an expiry. */
+export type Lane = 'revocation' | 'general';
+
+/**
+ * The lane of a due request: REVOKING, or ACTIVE whose due time is its expiry (not the warning
+ * before it), is revocation work; everything else (grants, approval timeouts, reminders,
+ * warnings) is general.
+ */
+export function laneOf(request: Pick<AccessRequest, 'status' | 'dueAt' | 'expiresAt'>): Lane {
+  if (request.status === 'REVOKING') return 'revocation';
+  if (request.status === 'ACTIVE' && request.expiresAt !== undefined && request.dueAt !== undefined && request.dueAt >= Date.parse(request.expiresAt)) return 'revocation';
+  return 'general';
+}
+
+/** One concurrency limit with its queue of waiting work. */
+class Gate {
+  active = 0;
+  readonly waiting: Array<() => void> = [];
+  constructor(readonly limit: number) {}
+}
+
 export class Scheduler {
   private task?: ScheduledTask;
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -45,14 +70,17 @@ export class Scheduler {
   private drifting?: Promise<void>;
   /** Untagged rules already reported by this replica (reported once per process). */
   private readonly reported = new Set<string>();
-  /** Timers and sweeps share one limit, so a burst of expiries does not swamp the store or AWS. */
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  /**
+   * Two lanes, each with its own limit, so a burst of expiries does not swamp the store or AWS,
+   * and neither lane can take the other's slots: grants and sweeps never starve revocations.
+   */
+  private readonly lanes: Record<Lane, Gate>;
   /** Work started and not finished (timers and sweeps), so stop() can let it end. */
   private readonly working = new Set<Promise<void>>();
   private lastSweep?: number;
 
   constructor(private readonly o: SchedulerOptions) {
+    this.lanes = { general: new Gate(o.concurrency ?? 8), revocation: new Gate(o.revocationConcurrency ?? DEFAULT_REVOCATION_CONCURRENCY) };
     o.service.onChange((r) => this.arm(r));
   }
 
@@ -136,7 +164,7 @@ export class Scheduler {
     if (this.driftTimer) clearInterval(this.driftTimer);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
-    for (const wake of this.waiting.splice(0)) wake(); // queued work sees `stopping` and skips
+    for (const gate of Object.values(this.lanes)) for (const wake of gate.waiting.splice(0)) wake(); // queued work sees `stopping` and skips
     const settled = Promise.allSettled([this.sweeping, this.drifting, ...this.working]);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'timeout'>((resolve) => {
@@ -174,30 +202,30 @@ export class Scheduler {
     }
     this.lastSweep = this.o.clock.now().getTime();
     (this.o.telemetry ?? noTelemetry).sweepRan(this.lastSweep, due.length);
-    await Promise.all(due.map((r) => this.process(r.id)));
+    await Promise.all(due.map((r) => this.process(r.id, laneOf(r))));
     if (due.length > 0) this.o.log.info({ event: 'sweep.done', count: due.length, ms: Date.now() - started }, 'sweep handled due requests');
     return due.length;
   }
 
-  private process(id: string): Promise<void> {
-    const work = this.run(id).finally(() => this.working.delete(work));
+  private process(id: string, lane: Lane): Promise<void> {
+    const work = this.run(id, lane).finally(() => this.working.delete(work));
     this.working.add(work);
     return work;
   }
 
-  private async run(id: string): Promise<void> {
-    const limit = this.o.concurrency ?? 8;
-    if (this.active >= limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  private async run(id: string, lane: Lane): Promise<void> {
+    const gate = this.lanes[lane];
+    if (gate.active >= gate.limit) await new Promise<void>((resolve) => gate.waiting.push(resolve));
     if (this.stopping) return; // it stays due in the store for the next process
-    this.active++;
+    gate.active++;
     try {
       await this.o.service.processDue(id);
     } catch (err) {
       // Left due in the store: the next sweep tries again.
       this.o.log.error({ event: 'due.failed', requestId: id, err: (err as Error).message }, 'processing a due request failed; will retry');
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      gate.active--;
+      gate.waiting.shift()?.();
     }
   }
 
@@ -210,7 +238,7 @@ export class Scheduler {
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, request.dueAt - this.o.clock.now().getTime()) + 10);
     const timer = setTimeout(() => {
       this.timers.delete(request.id);
-      void this.process(request.id);
+      void this.process(request.id, laneOf(request));
     }, delay);
     timer.unref();
     this.timers.set(request.id, timer);

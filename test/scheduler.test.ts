@@ -2,7 +2,7 @@
 import pino from 'pino';
 import type { AccessRequest } from '../src/domain/types';
 import type { RequestStore } from '../src/ports';
-import { Scheduler } from '../src/scheduler';
+import { laneOf, Scheduler } from '../src/scheduler';
 import type { AccessService } from '../src/service';
 import { FakeClock } from './support/clock';
 import { pendingRequest } from './support/requests';
@@ -140,5 +140,79 @@ describe('stop (a deploy or a scale-in)', () => {
     await waitFor(() => started, { message: 'work started' });
     await scheduler.stop();
     expect(lines.join('')).toMatch(/work still running at shutdown/);
+  });
+});
+
+describe('lanes: revocation has its own concurrency', () => {
+  const expiring = (clock: FakeClock) => {
+    const at = clock.now().getTime() - 1_000;
+    return pendingRequest({ status: 'ACTIVE', expiresAt: new Date(at).toISOString(), dueAt: at });
+  };
+
+  it('laneOf: expiring ACTIVE and REVOKING are revocations; warnings, grants, timeouts and reminders are general', () => {
+    const expiresAt = '2026-01-01T10:00:00.000Z';
+    const at = Date.parse(expiresAt);
+    expect(laneOf({ status: 'ACTIVE', expiresAt, dueAt: at })).toBe('revocation');
+    expect(laneOf({ status: 'REVOKING', expiresAt, dueAt: at + 5_000 })).toBe('revocation');
+    expect(laneOf({ status: 'ACTIVE', expiresAt, dueAt: at - 60_000 })).toBe('general'); // the expiry warning
+    expect(laneOf({ status: 'GRANTING', dueAt: at })).toBe('general');
+    expect(laneOf({ status: 'PENDING', dueAt: at })).toBe('general');
+  });
+
+  it('revocations all proceed while the general lane is saturated, each lane within its own limit', async () => {
+    const clock = new FakeClock();
+    const general = Array.from({ length: 20 }, () => pendingRequest());
+    const revocations = [...Array.from({ length: 30 }, () => expiring(clock)), ...Array.from({ length: 10 }, () => pendingRequest({ status: 'REVOKING', dueAt: clock.now().getTime() }))];
+    const isGeneral = new Set(general.map((r) => r.id));
+    let releaseGeneral!: () => void;
+    const generalGate = new Promise<void>((r) => (releaseGeneral = r));
+    const running = { general: 0, revocation: 0 };
+    const peak = { general: 0, revocation: 0 };
+    const done = { general: [] as string[], revocation: [] as string[] };
+    // General work first in the due list: it is what would have held the one shared limit before.
+    const { service } = serviceDouble([...general, ...revocations], async (id) => {
+      const lane = isGeneral.has(id) ? 'general' : 'revocation';
+      peak[lane] = Math.max(peak[lane], ++running[lane]);
+      if (lane === 'general') await generalGate;
+      else await new Promise((r) => setImmediate(r));
+      running[lane]--;
+      done[lane].push(id);
+    });
+    const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 5, concurrency: 2, revocationConcurrency: 4 });
+    const sweep = scheduler.sweepOnce();
+    await waitFor(() => done.revocation.length === 40);
+    expect(done.general).toHaveLength(0); // the general lane is still stuck on its first two
+    expect(running.general).toBe(2);
+    expect(peak.revocation).toBe(4);
+    releaseGeneral();
+    expect(await sweep).toBe(60);
+    expect(done.general.sort()).toEqual(general.map((r) => r.id).sort());
+    expect(peak.general).toBe(2);
+  });
+
+  it('a saturated revocation lane does not starve the general lane', async () => {
+    const clock = new FakeClock();
+    const revocations = Array.from({ length: 10 }, () => expiring(clock));
+    const general = Array.from({ length: 6 }, () => pendingRequest());
+    const isRevocation = new Set(revocations.map((r) => r.id));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const done: string[] = [];
+    let revoking = 0;
+    const { service } = serviceDouble([...revocations, ...general], async (id) => {
+      if (isRevocation.has(id)) {
+        revoking++;
+        await gate;
+      }
+      done.push(id);
+    });
+    const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 5, concurrency: 2, revocationConcurrency: 3 });
+    const sweep = scheduler.sweepOnce();
+    await waitFor(() => done.length === 6);
+    expect(done.sort()).toEqual(general.map((r) => r.id).sort());
+    expect(revoking).toBe(3);
+    release();
+    expect(await sweep).toBe(16);
+    expect(revoking).toBe(10);
   });
 });

@@ -15,10 +15,17 @@
  * Authorize/Revoke (DryRunOperation when allowed, UnauthorizedOperation for the actions `deny`
  * names). Every group id starting with "sg-" exists unless `removeGroup` took it away.
  * Signatures are not checked. AWS quirks on demand: throttleNext, ignoreNextRevoke, seedRule.
+ *
+ * EC2's request throttling, off by default: `rateLimits: true` applies EC2's documented token
+ * bucket per action (EC2_DOCUMENTED_BUCKETS, src/domain/revocation-limits.ts, which cites AWS's
+ * "Request throttling for the Amazon EC2 API"), or pass your own shapes per action. A call that
+ * finds its action's bucket empty is answered as EC2 does: HTTP 503, RequestLimitExceeded.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EC2_DOCUMENTED_BUCKETS, type TokenBucketShape } from '../src/domain/revocation-limits';
+import { TokenBucket } from '../src/domain/token-bucket';
 
 export interface FakeRule {
   securityGroupRuleId: string;
@@ -46,6 +53,8 @@ export interface FakeEc2 {
   rules(): FakeRule[];
   /** Every call received, including throttled and failed ones, in order. */
   calls: FakeEc2Call[];
+  /** How many calls the token buckets (rateLimits) answered with RequestLimitExceeded, per action. */
+  throttledByBucket(): Record<string, number>;
   /** Answers the next n calls with 503 RequestLimitExceeded. */
   throttleNext(n: number): void;
   /** Answers the next RevokeSecurityGroupIngress with Return=true but leaves the rules in place. */
@@ -76,7 +85,34 @@ class Ec2Fault extends Error {
 }
 
 /** port: where to listen (0: any). pageSize: Describe page size when the call sends no MaxResults. */
-export async function startFakeEc2(opts: { port?: number; pageSize?: number } = {}): Promise<FakeEc2> {
+export interface FakeEc2Options {
+  port?: number;
+  pageSize?: number;
+  /**
+   * EC2's token buckets, off by default. true: EC2's documented buckets for the actions the bot
+   * makes (others unlimited); an object: these shapes per action (unnamed actions unlimited).
+   */
+  rateLimits?: boolean | Partial<Record<string, TokenBucketShape>>;
+  /** The bucket clock in ms (default performance.now): tests pass a fake one. */
+  now?: () => number;
+}
+
+export async function startFakeEc2(opts: FakeEc2Options = {}): Promise<FakeEc2> {
+  const now = opts.now ?? (() => performance.now());
+  const shapes: Partial<Record<string, TokenBucketShape>> = opts.rateLimits === true ? EC2_DOCUMENTED_BUCKETS : opts.rateLimits || {};
+  // Full from the start, as EC2's are for an account that has been quiet.
+  const buckets = new Map<string, TokenBucket>(Object.entries(shapes).flatMap(([action, shape]) => (shape ? [[action, new TokenBucket(shape, now())] as const] : [])));
+  const throttledBy: Record<string, number> = {};
+  /** False when the action's bucket is empty (the call is throttled); true when unlimited or a token was taken. */
+  const takeToken = (action: string): boolean => {
+    const shape = shapes[action];
+    if (!shape) return true;
+    let bucket = buckets.get(action);
+    if (!bucket) buckets.set(action, (bucket = new TokenBucket(shape, now())));
+    if (bucket.tryTake(now())) return true;
+    throttledBy[action] = (throttledBy[action] ?? 0) + 1;
+    return false;
+  };
   const rules = new Map<string, FakeRule>();
   const calls: FakeEc2Call[] = [];
   let throttled = 0;
@@ -170,6 +206,7 @@ export async function startFakeEc2(opts: { port?: number; pageSize?: number } = 
         throttled -= 1;
         throw new Ec2Fault('RequestLimitExceeded', 'Request limit exceeded.', 503);
       }
+      if (!takeToken(action)) throw new Ec2Fault('RequestLimitExceeded', 'Request limit exceeded.', 503);
       if (params.Version !== API_VERSION) {
         throw new Ec2Fault('NoSuchVersion', `An invalid or unsupported API version ${params.Version ?? ''} was specified.`);
       }
@@ -211,6 +248,7 @@ export async function startFakeEc2(opts: { port?: number; pageSize?: number } = 
     url: `http://127.0.0.1:${port}`,
     rules: () => structuredClone([...rules.values()]),
     calls,
+    throttledByBucket: () => ({ ...throttledBy }),
     throttleNext(n: number) {
       throttled = n;
     },

@@ -31,8 +31,10 @@ import {
 import { parseHostAddress } from '../domain/address';
 import { ConflictError, GrantError } from '../domain/errors';
 import type { AccessRequest, Ec2Grant, Ec2SshTarget, Grant, HostCidr, ObservedRule, Target } from '../domain/types';
+import type { Ec2Action } from '../domain/revocation-limits';
 import type { AccessProvider, DriftContext, DriftFindings, RevokeResult, RuleRegistry } from '../ports';
 import { awsErrorCode, awsFailure, isRetryableAwsError } from './retry';
+import { type CallPriority, type Ec2Pacer } from './pacing';
 
 export const MANAGED_BY = 'jit-access-bot';
 /** Rule tag keys are "<prefix>:request-id", "<prefix>:managed-by", … */
@@ -60,6 +62,10 @@ export interface Ec2SshProviderOptions {
   registry: RuleRegistry;
   /** Prefix of the rule tag keys ("jit" gives jit:request-id, jit:requester, …). */
   tagPrefix?: string;
+  /** Client-side token buckets (src/aws/pacing.ts): every EC2 call waits for its token, revocations first. Absent: no pacing. */
+  pacer?: Ec2Pacer;
+  /** The account the clients act in, for the pacer's buckets (one per account and Region); default "self". */
+  account?: string;
 }
 
 const PROTOCOL = 'tcp';
@@ -102,6 +108,8 @@ export class Ec2SshProvider implements AccessProvider {
   private readonly defaultRegion: string;
   private readonly registry: RuleRegistry;
   private readonly tagKeys: ReturnType<typeof ruleTagKeys>;
+  private readonly pacer?: Ec2Pacer;
+  private readonly account: string;
 
   constructor(
     private readonly clientFor: (region: string) => EC2Client,
@@ -110,6 +118,13 @@ export class Ec2SshProvider implements AccessProvider {
     this.defaultRegion = opts.defaultRegion;
     this.registry = opts.registry;
     this.tagKeys = ruleTagKeys(opts.tagPrefix);
+    this.pacer = opts.pacer;
+    this.account = opts.account ?? 'self';
+  }
+
+  /** Waits for the call's token in this account and Region (no-op without a pacer). */
+  private async paced(region: string, action: Ec2Action, priority: CallPriority): Promise<void> {
+    if (this.pacer) await this.pacer.acquire(`${this.account}/${region}`, action, priority);
   }
 
   /** Creates (or adopts, or shares) the rule, then joins its holders. */
@@ -149,6 +164,7 @@ export class Ec2SshProvider implements AccessProvider {
 
     let ruleId: string | undefined;
     try {
+      await this.paced(plan.region, 'AuthorizeSecurityGroupIngress', 'grant');
       const out = await plan.client.send(
         new AuthorizeSecurityGroupIngressCommand({
           GroupId: plan.groupId,
@@ -241,7 +257,7 @@ export class Ec2SshProvider implements AccessProvider {
       for (let i = 0; i < all.length; i += GROUPS_PER_CALL) {
         const chunk = all.slice(i, i + GROUPS_PER_CALL);
         const groupsLabel = `${chunk.length === 1 ? chunk[0] : `${chunk.length} security groups`} (${region})`;
-        const rules = await this.describeRules(client, [{ Name: 'group-id', Values: chunk }], groupsLabel);
+        const rules = await this.describeRules(client, [{ Name: 'group-id', Values: chunk }], groupsLabel, region, 'background');
         for (const rule of rules) {
           if (rule.IsEgress || !rule.SecurityGroupRuleId || !rule.GroupId) continue;
           observed.push({
@@ -274,6 +290,7 @@ export class Ec2SshProvider implements AccessProvider {
     const label = `rule ${ruleId}${detail} of ${groupId} (${region})`;
     let out: RevokeSecurityGroupIngressCommandOutput | undefined;
     try {
+      await this.paced(region, 'RevokeSecurityGroupIngress', 'revocation');
       out = await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: [ruleId] }));
     } catch (err) {
       if (!ALREADY_GONE.has(awsErrorCode(err))) {
@@ -284,12 +301,13 @@ export class Ec2SshProvider implements AccessProvider {
       throw new GrantError(`Removing ${label}: EC2 answered Return=false without an error`, true);
     }
     const removed = out !== undefined && !out.UnknownIpPermissions?.length;
-    return { removed, verified: await this.isGone(client, ruleId) };
+    return { removed, verified: await this.isGone(client, region, ruleId) };
   }
 
   /** True when EC2 no longer lists the rule; false when it does or the lookup failed. */
-  private async isGone(client: EC2Client, ruleId: string): Promise<boolean> {
+  private async isGone(client: EC2Client, region: string, ruleId: string): Promise<boolean> {
     try {
+      await this.paced(region, 'DescribeSecurityGroupRules', 'revocation');
       const page = await client.send(
         new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'security-group-rule-id', Values: [ruleId] }] }),
       );
@@ -345,15 +363,16 @@ export class Ec2SshProvider implements AccessProvider {
 
   /** All rules of the plan's group matching the extra filters. */
   private groupRules(plan: RulePlan, filters: Filter[]): Promise<SecurityGroupRule[]> {
-    return this.describeRules(plan.client, [{ Name: 'group-id', Values: [plan.groupId] }, ...filters], `${plan.groupId} (${plan.region})`);
+    return this.describeRules(plan.client, [{ Name: 'group-id', Values: [plan.groupId] }, ...filters], `${plan.groupId} (${plan.region})`, plan.region, 'grant');
   }
 
   /** All rules matching the filters, across pages; failures become a GrantError naming `groups`. */
-  private async describeRules(client: EC2Client, filters: Filter[], groups: string): Promise<SecurityGroupRule[]> {
+  private async describeRules(client: EC2Client, filters: Filter[], groups: string, region: string, priority: CallPriority): Promise<SecurityGroupRule[]> {
     const rules: SecurityGroupRule[] = [];
     let nextToken: string | undefined;
     try {
       do {
+        await this.paced(region, 'DescribeSecurityGroupRules', priority);
         const page = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: filters, NextToken: nextToken }));
         rules.push(...(page.SecurityGroupRules ?? []));
         nextToken = page.NextToken;

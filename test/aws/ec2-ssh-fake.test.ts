@@ -3,6 +3,8 @@
  */
 import { AuthorizeSecurityGroupIngressCommand, EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { Ec2SshProvider } from '../../src/aws/ec2-ssh';
+import { Ec2Pacer } from '../../src/aws/pacing';
+import { EC2_DOCUMENTED_BUCKETS } from '../../src/domain/revocation-limits';
 import { GrantError } from '../../src/domain/errors';
 import type { Ec2SshTarget } from '../../src/domain/types';
 import { startFakeEc2, type FakeEc2 } from '../../testkit/fake-ec2';
@@ -277,4 +279,33 @@ it('removeRule removes a rule found by the sweep and verifies it is gone', async
   await expect(provider.removeRule(rule)).resolves.toEqual({ removed: true, verified: true });
   expect(fake.rules()).toEqual([]);
   await expect(provider.removeRule(rule)).resolves.toEqual({ removed: false, verified: true });
+});
+
+describe('paced by the client-side token bucket', () => {
+  it('a burst of revocations against EC2 buckets waits for tokens: no RequestLimitExceeded, every rule gone', async () => {
+    await fake.close();
+    const small = { size: 2, refillPerSecond: 50 };
+    const buckets = { ...EC2_DOCUMENTED_BUCKETS, RevokeSecurityGroupIngress: small, DescribeSecurityGroupRules: small };
+    fake = await startFakeEc2({ rateLimits: { RevokeSecurityGroupIngress: small, DescribeSecurityGroupRules: small } });
+    const client = new EC2Client({ region: 'eu-west-1', endpoint: fake.url, credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+    clients.push(client);
+    const grants = Array.from({ length: 8 }, (_, i) => fake.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `203.0.113.${i + 1}/32` }));
+    const provider = new Ec2SshProvider(() => client, { defaultRegion: 'eu-west-1', registry, pacer: new Ec2Pacer(buckets) });
+    const results = await Promise.all(grants.map((r) => provider.removeRule({ region: 'eu-west-1', securityGroupId: SG, securityGroupRuleId: r.securityGroupRuleId })));
+    expect(results.every((r) => r.removed && r.verified)).toBe(true);
+    expect(fake.rules()).toEqual([]);
+    expect(fake.throttledByBucket()).toEqual({});
+  });
+
+  it('without the pacer the same burst is throttled by the stand-in (the test above can fail)', async () => {
+    await fake.close();
+    const small = { size: 2, refillPerSecond: 0.5 };
+    fake = await startFakeEc2({ rateLimits: { RevokeSecurityGroupIngress: small, DescribeSecurityGroupRules: small } });
+    const client = new EC2Client({ region: 'eu-west-1', endpoint: fake.url, credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+    clients.push(client);
+    const rules = Array.from({ length: 4 }, (_, i) => fake.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `203.0.113.${i + 1}/32` }));
+    const provider = new Ec2SshProvider(() => client, { defaultRegion: 'eu-west-1', registry });
+    await Promise.all(rules.map((r) => provider.removeRule({ region: 'eu-west-1', securityGroupId: SG, securityGroupRuleId: r.securityGroupRuleId }).catch(() => undefined)));
+    expect(fake.throttledByBucket().RevokeSecurityGroupIngress).toBeGreaterThan(0);
+  });
 });

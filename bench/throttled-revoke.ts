@@ -1,0 +1,69 @@
+/**
+ * Bench scenario: N grants' rules revoked at once against the EC2 stand-in with EC2's documented
+ * token buckets on (testkit/fake-ec2.ts, rateLimits: true), through the real Ec2SshProvider and a
+ * real @aws-sdk/client-ec2 (default retries), paced by the bot's client-side buckets
+ * (src/aws/pacing.ts) and run REVOCATION_LANE at a time, as the scheduler's revocation lane does.
+ *
+ * Each revocation is a RevokeSecurityGroupIngress and its verification read
+ * (DescribeSecurityGroupRules): the buckets allow them no sooner than, per action,
+ * max(0, N − bucket size) / refill rate after the first call: the bucket's own minimum.
+ * throttled_revoke_overhead = measured time ÷ that minimum (1.0 is the best possible). With --quick
+ * (150) only the Describe bucket runs dry; the full run (1,000) empties both.
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { Ec2SshProvider } from '../src/aws/ec2-ssh';
+import { Ec2Pacer } from '../src/aws/pacing';
+import { DEFAULT_REVOCATION_CONCURRENCY, EC2_DOCUMENTED_BUCKETS } from '../src/domain/revocation-limits';
+import type { RuleRegistry } from '../src/ports';
+import { startFakeEc2 } from '../testkit/fake-ec2';
+
+export interface ThrottledRevokeResult {
+  n: number;
+  elapsedMs: number;
+  minimumMs: number;
+  overhead: number;
+  requestLimitExceeded: number;
+  removedAndVerified: number;
+  /** Calls the bot's pacer held back for a token. */
+  pacedCalls: number;
+}
+
+const SG = 'sg-0be0c0000000000b2';
+
+/** removeRule touches no registry; the provider still wants one. */
+const noRegistry = {} as RuleRegistry;
+
+export async function throttledRevoke(n: number): Promise<ThrottledRevokeResult> {
+  const fake = await startFakeEc2({ rateLimits: true });
+  const client = new EC2Client({ region: 'eu-west-1', endpoint: fake.url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, maxAttempts: 3 });
+  try {
+    const rules = Array.from({ length: n }, (_, i) =>
+      fake.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `198.19.${(i >> 8) & 255}.${i & 255}/32`, tags: { 'jit:managed-by': 'jit-access-bot' } }),
+    );
+    const pacer = new Ec2Pacer(EC2_DOCUMENTED_BUCKETS);
+    const provider = new Ec2SshProvider(() => client, { defaultRegion: 'eu-west-1', registry: noRegistry, pacer });
+    let next = 0;
+    let ok = 0;
+    const started = performance.now();
+    const worker = async () => {
+      while (next < rules.length) {
+        const rule = rules[next++]!;
+        const r = await provider.removeRule({ region: 'eu-west-1', securityGroupId: SG, securityGroupRuleId: rule.securityGroupRuleId }).catch(() => ({ removed: false, verified: false }));
+        if (r.removed && r.verified) ok++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DEFAULT_REVOCATION_CONCURRENCY, n) }, worker));
+    const elapsedMs = performance.now() - started;
+    const minimumMs = Math.max(
+      ...(['RevokeSecurityGroupIngress', 'DescribeSecurityGroupRules'] as const).map((a) => {
+        const b = EC2_DOCUMENTED_BUCKETS[a];
+        return (Math.max(0, n - b.size) / b.refillPerSecond) * 1000;
+      }),
+    );
+    const throttled = Object.values(fake.throttledByBucket()).reduce((s, v) => s + v, 0);
+    return { n, elapsedMs, minimumMs, overhead: minimumMs > 0 ? elapsedMs / minimumMs : NaN, requestLimitExceeded: throttled, removedAndVerified: ok, pacedCalls: pacer.waited };
+  } finally {
+    client.destroy();
+    await fake.close();
+  }
+}

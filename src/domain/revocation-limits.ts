@@ -1,0 +1,40 @@
+/**
+ * The limits of revocation at scale, defined once: how many revocations run at once (their own
+ * lane in the scheduler) and the shape of EC2's request token buckets, which the bot's client-side
+ * pacing (src/aws/pacing.ts) and the EC2 stand-in (testkit/fake-ec2.ts) both use.
+ */
+
+/** Revocations in flight at once by default (their own lane: grants and sweeps never take its slots). */
+export const DEFAULT_REVOCATION_CONCURRENCY = 32;
+/** The bounds of `revocation.concurrency` in the policy file. */
+export const REVOCATION_CONCURRENCY_RANGE = { min: 1, max: 256 } as const;
+
+/** One token bucket: holds at most `size` tokens, `refillPerSecond` come back every second. */
+export interface TokenBucketShape {
+  size: number;
+  refillPerSecond: number;
+}
+
+/** The EC2 actions the bot makes (ec2-ssh targets and the drift sweep). */
+export const EC2_ACTIONS = ['AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress', 'DescribeSecurityGroupRules', 'DescribeSecurityGroups'] as const;
+export type Ec2Action = (typeof EC2_ACTIONS)[number];
+
+/**
+ * EC2's documented request-rate buckets for those actions, per account and Region, one bucket per
+ * API (AWS, "Request throttling for the Amazon EC2 API", docs.aws.amazon.com/ec2/latest/devguide/
+ * ec2-api-throttling.html, section "Request token limits"): non-mutating actions (Describe*) hold
+ * 100 tokens and refill 20 per second (the page's own DescribeHosts example); mutating actions,
+ * among them AuthorizeSecurityGroupIngress and RevokeSecurityGroupIngress, hold 200 tokens and
+ * refill 5 per second. An account may have had them raised: the policy file can say so
+ * (aws.ec2RateLimits).
+ */
+export const EC2_DOCUMENTED_BUCKETS: Readonly<Record<Ec2Action, TokenBucketShape>> = {
+  AuthorizeSecurityGroupIngress: { size: 200, refillPerSecond: 5 },
+  RevokeSecurityGroupIngress: { size: 200, refillPerSecond: 5 },
+  DescribeSecurityGroupRules: { size: 100, refillPerSecond: 20 },
+  DescribeSecurityGroups: { size: 100, refillPerSecond: 20 },
+};
+
+/** The bounds of a bucket in the policy file (aws.ec2RateLimits.<Action>.size / refillPerSecond). */
+export const BUCKET_SIZE_RANGE = { min: 1, max: 10_000 } as const;
+export const BUCKET_REFILL_RANGE = { min: 0.1, max: 10_000 } as const;
