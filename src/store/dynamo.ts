@@ -12,7 +12,7 @@
  *   byChange  (changeMonth, changedAt) — the audit export: requests changed since a time
  */
 import { type AttributeValue, ConditionalCheckFailedException, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, type DynamoDBClient, PutItemCommand, ResourceNotFoundException, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, AuditEntry, SlackMessageRef } from '../domain/types';
 import type { ChangeCursor, ChangePage, HistoryCursor, HistoryPage, RequestStore, RuleRegistry, Transition } from '../ports';
@@ -22,6 +22,10 @@ import { INDEX, tableSchemaDefinition } from './schema';
 export { INDEX };
 const DUE_SHARD = 'due';
 const OUTBOX_SHARD = 'outbox';
+/** BatchGetItem takes at most 100 keys per call. */
+const BATCH_GET_MAX = 100;
+/** Calls per batch of keys before unprocessed keys fail the read (DynamoDB throttling for that long). */
+const BATCH_GET_ATTEMPTS = 8;
 /** Attributes that exist only for the indexes; never part of the domain object. */
 const INDEX_ATTRIBUTES = ['pk', 'dueShard', 'outboxShard', 'outboxAt', 'changeMonth', 'changedAt'] as const;
 
@@ -69,6 +73,15 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
   async get(id: string): Promise<AccessRequest | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: key(id) }, ConsistentRead: true }));
     return out.Item ? toRequest(out.Item) : undefined;
+  }
+
+  async getMany(ids: readonly string[]): Promise<Map<string, AccessRequest>> {
+    const found = new Map<string, AccessRequest>();
+    for (const item of await this.batchGet([...new Set(ids)].map(key))) {
+      const request = toRequest(item);
+      found.set(request.id, request);
+    }
+    return found;
   }
 
   async transition(t: Transition): Promise<AccessRequest> {
@@ -347,6 +360,33 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
   async holders(ruleKey: string): Promise<string[]> {
     const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: `RULE#${ruleKey}` }, ConsistentRead: true }));
     return [...((out.Item?.holders as Set<string> | undefined) ?? [])].sort();
+  }
+
+  async holdersOf(ruleKeys: readonly string[]): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>(ruleKeys.map((k) => [k, []]));
+    for (const item of await this.batchGet([...new Set(ruleKeys)].map((k) => `RULE#${k}`))) {
+      found.set((item.pk as string).slice('RULE#'.length), [...((item.holders as Set<string> | undefined) ?? [])].sort());
+    }
+    return found;
+  }
+
+  /**
+   * Strongly consistent BatchGetItem of many pks, BATCH_GET_MAX keys per call; the keys DynamoDB
+   * leaves unprocessed (throttling, the 16 MB answer limit) are asked again with a short backoff.
+   */
+  private async batchGet(pks: readonly string[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    for (let i = 0; i < pks.length; i += BATCH_GET_MAX) {
+      let keys: Record<string, unknown>[] = pks.slice(i, i + BATCH_GET_MAX).map((pk) => ({ pk }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt >= BATCH_GET_ATTEMPTS) throw new Error(`BatchGetItem on ${this.table}: ${keys.length} key(s) still unprocessed after ${BATCH_GET_ATTEMPTS} attempts`);
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** attempt)));
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
+        items.push(...(out.Responses?.[this.table] ?? []));
+        keys = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return items;
   }
 
   /**
