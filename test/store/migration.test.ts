@@ -6,6 +6,7 @@
  */
 import { CreateTableCommand, DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AccessRequest } from '../../src/domain/types';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoRequestStore, ensureTable, tableDefinition } from '../../src/store/dynamo';
 import { dueShardOf, INDEX, LEGACY_DUE_SHARD } from '../../src/store/schema';
 import { useEmbeddedDynamo } from '../support/store';
@@ -93,12 +94,27 @@ it('requests in the unsharded due partition move to their shard at start-up, fro
   }
 });
 
-it('resharding never overwrites a shard a transition wrote meanwhile', async () => {
+it('resharding never overwrites what a transition wrote between its read and its move', async () => {
   const table = 'reshard-race';
   await db.client.send(new CreateTableCommand(tableDefinition(table)));
   await db.client.send(new PutItemCommand({ TableName: table, Item: legacyDue('jit-0000000021', 1) }));
   const store = new DynamoRequestStore(db.client, table);
-  await store.transition({ id: 'jit-0000000021', expectStatus: 'ACTIVE', expectVersion: 3, status: 'ACTIVE', set: { dueAt: undefined } });
-  expect(await store.reshardDue()).toBe(0);
+  const doc = (store as unknown as { doc: { send: (c: unknown) => Promise<unknown> } }).doc;
+  const original = doc.send.bind(doc);
+  let raced = false;
+  const send = jest.spyOn(doc, 'send').mockImplementation(async (command) => {
+    const out = await original(command);
+    if (!raced && command instanceof QueryCommand) {
+      raced = true; // the item was read in the old partition; now a transition ends its due work
+      await store.transition({ id: 'jit-0000000021', expectStatus: 'ACTIVE', expectVersion: 3, status: 'ACTIVE', set: { dueAt: undefined } });
+    }
+    return out;
+  });
+  try {
+    expect(await store.reshardDue()).toBe(0);
+  } finally {
+    send.mockRestore();
+  }
+  expect(raced).toBe(true);
   expect(await shardOf(table, 'jit-0000000021')).toBeUndefined();
 });
