@@ -13,6 +13,8 @@
  *   (iii) revocation lateness: N grants expiring together; rule removed at EC2 − expiresAt
  *   (iv)  20 concurrent Approve clicks on one request → exactly one rule (correctness)
  *   (vi)  N rules revoked at once under EC2's documented token buckets (bench/throttled-revoke.ts)
+ *   (vii) one drift sweep over 10,000 bot rules (--quick 1,000): the bot's CPU and its store reads
+ *         (bench/drift.ts; the store and EC2 stand-ins in a child process)
  *   (v)   start-up: the built bot as a process (embedded store on disk, HTTP mode), spawn → ready
  *         and SIGTERM → exit; and `npm start` on a current build (it must not recompile)
  *
@@ -31,6 +33,7 @@ import type { AccessRequest } from '../src/domain/types';
 import { APPROVER_CHANNEL, nowMs, requestIdOfAuthorize, type Stack, startStack } from '../demo/stack';
 import { startSlackStandIn } from '../testkit/slack-stand-in';
 import { throttledRevoke } from './throttled-revoke';
+import { driftSweepBench } from './drift';
 
 // ---------------------------------------------------------------- parameters
 
@@ -594,6 +597,21 @@ async function startup(verdicts: Verdict[]): Promise<void> {
   }
 }
 
+/** Targets of (vii): issue 13 item 4. */
+const DRIFT_CPU_MS = 1_000;
+
+async function driftBench(verdicts: Verdict[]): Promise<void> {
+  const rules = QUICK ? 1_000 : 10_000;
+  out(`\n(vii) one drift sweep over ${rules.toLocaleString('en')} bot rules, all held (after a warm-up sweep; store and EC2 stand-ins in a child process)`);
+  const f = await driftSweepBench(rules);
+  out(`  bot CPU ${ms(f.cpuMs)} · stand-ins' CPU ${ms(f.standInCpuMs)} · wall ${ms(f.wallMs)} · ${f.readCalls} store read calls · ${f.removed} removed`);
+  const name = QUICK ? 'drift_cpu_ms_1k' : 'drift_cpu_ms_10k';
+  verdicts.push(
+    { name: `(vii)  ${name}: bot CPU of one drift sweep`, measured: ms(f.cpuMs), target: `≤ ${ms(DRIFT_CPU_MS)}`, pass: f.cpuMs <= DRIFT_CPU_MS },
+    holds('(vii)  drift sweep store reads: batched (≤ 1 call per 50 rules), nothing removed', f.readCalls <= rules / 50 && f.removed === 0, `${f.readCalls} read calls, ${f.removed} removed`),
+  );
+}
+
 function logSummary(file: string): string {
   try {
     const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
@@ -647,6 +665,13 @@ async function main(): Promise<number> {
     try {
       await throttled(verdicts);
       await startup(verdicts);
+    } catch (err) {
+      failure = err instanceof Error ? err.message : String(err);
+    }
+  }
+  if (!failure) {
+    try {
+      await driftBench(verdicts);
     } catch (err) {
       failure = err instanceof Error ? err.message : String(err);
     }

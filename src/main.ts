@@ -124,7 +124,9 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     dynamo = counted('DynamoDB', new DynamoDBClient({}));
     table = env.dynamoTable;
     await checkTable(dynamo, table);
-    log.info({ table }, 'using DynamoDB table');
+    // Requests written before the due index was sharded move to their shard (README, upgrade notes).
+    const resharded = await new DynamoRequestStore(dynamo, table).reshardDue();
+    log.info({ table, ...(resharded > 0 ? { resharded } : {}) }, 'using DynamoDB table');
   } else {
     const dir = overrides.inMemoryStore ? undefined : resolve(env.dataDir);
     embedded = await startEmbeddedDynamo(dir);

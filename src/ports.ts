@@ -51,6 +51,8 @@ export interface RequestStore {
   /** Stores a new request; fails with ConflictError if the id exists. */
   create(request: AccessRequest): Promise<void>;
   get(id: string): Promise<AccessRequest | undefined>;
+  /** Many requests at once (batched reads); ids not found are absent from the answer. */
+  getMany(ids: readonly string[]): Promise<Map<string, AccessRequest>>;
   /** Applies a transition atomically or throws ConflictError. Returns the new state. */
   transition(t: Transition): Promise<AccessRequest>;
   /** Requests whose dueAt <= now, oldest first (query on the due index, never a scan). */
@@ -119,6 +121,11 @@ export interface RuleRegistry {
   forget(ruleKey: string): Promise<void>;
   /** Current holders (empty when unknown). */
   holders(ruleKey: string): Promise<string[]>;
+  /**
+   * The holders of many rules at once (the drift sweep: batched reads, not one per rule). Every
+   * key asked is in the answer, with [] when unknown. Optional: without it, holders() per rule.
+   */
+  holdersOf?(ruleKeys: readonly string[]): Promise<Map<string, string[]>>;
 }
 
 /**
@@ -191,6 +198,11 @@ export interface DriftContext {
    * read from AWS: a value that is not a request id is answered false without a lookup.
    */
   isLive(requestId: string): Promise<boolean>;
+  /**
+   * The same for many tag values at once (batched reads): the subset that is live. Values that are
+   * not request ids are dropped before any read. Optional: without it, isLive per value.
+   */
+  liveOf?(requestIds: readonly string[]): Promise<Set<string>>;
 }
 
 /** What one kind's drift sweep found (the core merges them into its report). */

@@ -178,7 +178,7 @@ describe('the deployed table is the application\'s table (src/store/schema.ts, o
 });
 
 describe('task role', () => {
-  test('dynamodb: DescribeTable (schema check at start), GetItem/PutItem/UpdateItem/Query on the table, Query on its indexes, nothing else', () => {
+  test('dynamodb: DescribeTable (schema check at start), GetItem/BatchGetItem/PutItem/UpdateItem/Query on the table, Query on its indexes, nothing else', () => {
     const tableArn = { 'Fn::GetAtt': [stack.getLogicalId(stack.table.node.defaultChild as CfnElement), 'Arn'] };
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: taskRoleId }],
@@ -186,7 +186,7 @@ describe('task role', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Effect: 'Allow',
-            Action: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+            Action: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
             Resource: tableArn,
           }),
           Match.objectLike({
@@ -198,7 +198,7 @@ describe('task role', () => {
       },
     });
     const dynamoActions = taskRoleStatements().flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'));
-    expect(new Set(dynamoActions)).toEqual(new Set(['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
+    expect(new Set(dynamoActions)).toEqual(new Set(['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']));
   });
 
   test('dynamodb:DeleteItem only on the RULE# bookkeeping items (dynamodb:LeadingKeys), in exactly one statement', () => {

@@ -72,6 +72,8 @@ const PROTOCOL = 'tcp';
 const DUPLICATE = 'InvalidPermission.Duplicate';
 /** Group ids per DescribeSecurityGroupRules call of listRules. */
 const GROUPS_PER_CALL = 200;
+/** Rules the drift sweep checks per batched read (BatchGetItem's 100 keys), yielding between pages. */
+const DRIFT_PAGE = 100;
 /** Revoke errors that mean the rule is already gone (the group may have gone with it). */
 const ALREADY_GONE: ReadonlySet<string> = new Set([
   'InvalidSecurityGroupRuleId.NotFound',
@@ -222,23 +224,47 @@ export class Ec2SshProvider implements AccessProvider {
       groups.set(`${region}#${t.securityGroupId}`, { region, securityGroupId: t.securityGroupId });
     }
     if (groups.size === 0) return findings;
-    for (const rule of await this.listRules([...groups.values()])) {
-      if (!rule.managed) {
-        findings.untagged.push(rule);
-        continue;
+    const rules = await this.listRules([...groups.values()]);
+    // A page at a time: one batched read of the holders, one of the requests their tags name, then
+    // a turn of the event loop so that requests and revocations are not held up behind the sweep.
+    for (let i = 0; i < rules.length; i += DRIFT_PAGE) {
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const page = rules.slice(i, i + DRIFT_PAGE);
+      const managed: ObservedRule[] = [];
+      for (const rule of page) (rule.managed ? managed : findings.untagged).push(rule);
+      if (managed.length === 0) continue;
+      const held = await this.heldOf(managed, ctx);
+      for (const rule of managed) {
+        if (held.has(rule)) continue;
+        const result = await this.removeRule(rule).catch(() => ({ removed: false, verified: false }));
+        (result.verified ? findings.removed : findings.failed).push(rule);
       }
-      if (await this.isHeld(rule, ctx)) continue;
-      const result = await this.removeRule(rule).catch(() => ({ removed: false, verified: false }));
-      (result.verified ? findings.removed : findings.failed).push(rule);
     }
     return findings;
   }
 
-  /** A tagged rule is live while a grant holds it or its request is still being granted or revoked. */
-  private async isHeld(rule: ObservedRule, ctx: DriftContext): Promise<boolean> {
-    if ((await this.registry.holders(ruleKey(rule))).length > 0) return true;
-    // The tag is read from AWS, not trusted: isLive answers false for a value that is not a request id.
-    return rule.requestId !== undefined && (await ctx.isLive(rule.requestId));
+  /**
+   * The tagged rules of a page that are live: a grant holds them, or their request is still being
+   * granted or revoked. The holders first (one batched read); the tag is read from AWS, not
+   * trusted: the core answers false for a value that is not a request id, without a read.
+   */
+  private async heldOf(rules: readonly ObservedRule[], ctx: DriftContext): Promise<Set<ObservedRule>> {
+    const held = new Set<ObservedRule>();
+    const holders = this.registry.holdersOf ? await this.registry.holdersOf(rules.map(ruleKey)) : undefined;
+    const unheld: ObservedRule[] = [];
+    for (const rule of rules) {
+      const of = holders ? (holders.get(ruleKey(rule)) ?? []) : await this.registry.holders(ruleKey(rule));
+      if (of.length > 0) held.add(rule);
+      else unheld.push(rule);
+    }
+    const tagged = unheld.filter((rule) => rule.requestId !== undefined);
+    if (ctx.liveOf) {
+      const live = await ctx.liveOf(tagged.map((rule) => rule.requestId!));
+      for (const rule of tagged) if (live.has(rule.requestId!)) held.add(rule);
+    } else {
+      for (const rule of tagged) if (await ctx.isLive(rule.requestId!)) held.add(rule);
+    }
+    return held;
   }
 
   async removeRule(rule: RuleRef): Promise<RevokeResult> {

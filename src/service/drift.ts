@@ -38,7 +38,7 @@ export class Drift {
         this.s.log.error({ event: 'drift.cleanup_failed', kind: provider.kind, err: errorText(err) }, 'housekeeping failed; will retry next sweep');
       }
     }
-    const ctx: DriftContext = { now, isLive: (requestId) => this.isLive(requestId) };
+    const ctx: DriftContext = { now, isLive: (requestId) => this.isLive(requestId), liveOf: (requestIds) => this.liveOf(requestIds) };
     let failure: unknown;
     for (const provider of Object.values(this.s.providers)) {
       if (!provider?.sweepDrift) continue;
@@ -62,6 +62,19 @@ export class Drift {
   private async isLive(requestId: string): Promise<boolean> {
     if (!isRequestId(requestId)) return false;
     const request = await this.s.store.get(requestId);
-    return request?.status === 'GRANTING' || request?.status === 'REVOKING';
+    return isLiveStatus(request?.status);
   }
+
+  /** The same for many tag values: one batched read of those that are request ids, nothing read for the rest. */
+  private async liveOf(requestIds: readonly string[]): Promise<Set<string>> {
+    const ids = requestIds.filter((id) => isRequestId(id));
+    const live = new Set<string>();
+    if (ids.length === 0) return live;
+    for (const [id, request] of await this.s.store.getMany(ids)) if (isLiveStatus(request.status)) live.add(id);
+    return live;
+  }
+}
+
+function isLiveStatus(status: string | undefined): boolean {
+  return status === 'GRANTING' || status === 'REVOKING';
 }

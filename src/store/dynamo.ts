@@ -5,23 +5,27 @@
  * update (list_append / map SET), so neither can be lost between two writes.
  *
  * Sparse indexes drive the background work, never a scan:
- *   due       (dueShard, dueAt)        — requests the sweeper must look at, by time
+ *   due       (dueShard, dueAt)        — requests the sweeper must look at, by time; sharded
+ *                                        (schema.ts DUE_SHARDS), every shard queried in parallel
  *   outbox    (outboxShard, outboxAt)  — requests with undelivered notifications
  *   byRequester (requesterId, createdAt) — `/jit list`, `/jit audit @user`
  *   byTarget  (targetName, createdAt)  — `/jit audit <target>`
  *   byChange  (changeMonth, changedAt) — the audit export: requests changed since a time
  */
 import { type AttributeValue, ConditionalCheckFailedException, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, type DynamoDBClient, PutItemCommand, ResourceNotFoundException, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, AuditEntry, SlackMessageRef } from '../domain/types';
 import type { ChangeCursor, ChangePage, HistoryCursor, HistoryPage, RequestStore, RuleRegistry, Transition } from '../ports';
 
-import { INDEX, tableSchemaDefinition } from './schema';
+import { DUE_SHARD_KEYS, dueShardOf, INDEX, LEGACY_DUE_SHARD, tableSchemaDefinition } from './schema';
 
 export { INDEX };
-const DUE_SHARD = 'due';
 const OUTBOX_SHARD = 'outbox';
+/** BatchGetItem takes at most 100 keys per call. */
+const BATCH_GET_MAX = 100;
+/** Calls per batch of keys before unprocessed keys fail the read (DynamoDB throttling for that long). */
+const BATCH_GET_ATTEMPTS = 8;
 /** Attributes that exist only for the indexes; never part of the domain object. */
 const INDEX_ATTRIBUTES = ['pk', 'dueShard', 'outboxShard', 'outboxAt', 'changeMonth', 'changedAt'] as const;
 
@@ -54,7 +58,7 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
 
   async create(request: AccessRequest): Promise<void> {
     const item: Record<string, unknown> = { ...request, pk: key(request.id), ...changeKeys(request.audit.at(-1)?.at ?? request.createdAt) };
-    if (request.dueAt !== undefined) item.dueShard = DUE_SHARD;
+    if (request.dueAt !== undefined) item.dueShard = dueShardOf(request.id);
     if (Object.keys(request.outbox).length > 0) {
       item.outboxShard = OUTBOX_SHARD;
       item.outboxAt = Date.parse(request.createdAt);
@@ -71,6 +75,15 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
     return out.Item ? toRequest(out.Item) : undefined;
   }
 
+  async getMany(ids: readonly string[]): Promise<Map<string, AccessRequest>> {
+    const found = new Map<string, AccessRequest>();
+    for (const item of await this.batchGet([...new Set(ids)].map(key))) {
+      const request = toRequest(item);
+      found.set(request.id, request);
+    }
+    return found;
+  }
+
   async transition(t: Transition): Promise<AccessRequest> {
     const u = new UpdateBuilder();
     u.set('status', t.status);
@@ -81,7 +94,7 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
     }
     if ('dueAt' in t.set) {
       if (t.set.dueAt === undefined) u.remove('dueShard');
-      else u.set('dueShard', DUE_SHARD);
+      else u.set('dueShard', dueShardOf(t.id));
     }
     if (t.audit) {
       u.setRaw('#audit = list_append(#audit, :audit)', { '#audit': 'audit' }, { ':audit': [t.audit] });
@@ -111,32 +124,90 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
   }
 
   async listDue(nowMs: number, limit: number): Promise<AccessRequest[]> {
-    return this.query(INDEX.due, '#s = :s AND #t <= :t', { '#s': 'dueShard', '#t': 'dueAt' }, { ':s': DUE_SHARD, ':t': nowMs }, limit, true);
+    return this.mergeDueShards({ condition: '#t <= :t', names: { '#t': 'dueAt' }, values: { ':t': nowMs } }, limit, Number.POSITIVE_INFINITY);
   }
 
   async listPending(untilMs: number, limit: number, maxRead: number): Promise<AccessRequest[]> {
+    return this.mergeDueShards({ condition: '#t <= :t', filter: '#status = :pending', names: { '#t': 'dueAt', '#status': 'status' }, values: { ':t': untilMs, ':pending': 'PENDING' } }, limit, maxRead);
+  }
+
+  /**
+   * Reads the due index's shards in parallel, soonest due first across all of them (a k-way merge
+   * by dueAt: a shard's next page is read only when its buffered items are used up). Returns at
+   * most `limit`; reads at most about `maxRead` index entries (a filter's skipped ones count), then
+   * merges what it holds. Each Query asks for no more than the merge can still use.
+   */
+  private async mergeDueShards(q: { condition: string; filter?: string; names: Record<string, string>; values: Record<string, unknown> }, limit: number, maxRead: number): Promise<AccessRequest[]> {
+    const shards = DUE_SHARD_KEYS.map((shard) => ({ shard, items: [] as AccessRequest[], startKey: undefined as Record<string, unknown> | undefined, done: false }));
     const found: AccessRequest[] = [];
     let read = 0;
+    while (found.length < limit) {
+      const empty = shards.filter((s) => s.items.length === 0 && !s.done);
+      if (empty.length > 0) {
+        if (read >= maxRead) {
+          for (const s of empty) s.done = true;
+          continue;
+        }
+        const each = Math.max(1, Math.min(limit - found.length, Math.ceil((maxRead - read) / empty.length), 100));
+        await Promise.all(
+          empty.map(async (s) => {
+            const out = await this.doc.send(
+              new QueryCommand({
+                TableName: this.table,
+                IndexName: INDEX.due,
+                KeyConditionExpression: `#s = :s AND ${q.condition}`,
+                ...(q.filter ? { FilterExpression: q.filter } : {}),
+                ExpressionAttributeNames: { ...q.names, '#s': 'dueShard' },
+                ExpressionAttributeValues: { ...q.values, ':s': s.shard },
+                ScanIndexForward: true,
+                Limit: each,
+                ExclusiveStartKey: s.startKey,
+              }),
+            );
+            read += out.ScannedCount ?? out.Items?.length ?? 0;
+            s.items = (out.Items ?? []).map(toRequest);
+            s.startKey = out.LastEvaluatedKey;
+            s.done = s.startKey === undefined;
+          }),
+        );
+        continue;
+      }
+      let next: (typeof shards)[number] | undefined;
+      for (const s of shards) if (s.items.length > 0 && (!next || s.items[0]!.dueAt! < next.items[0]!.dueAt!)) next = s;
+      if (!next) break;
+      found.push(next.items.shift()!);
+    }
+    return found;
+  }
+
+  /**
+   * Moves the items still in the due index's one partition from before it was sharded
+   * (dueShard "due") to their shard: one Query, empty once done, so it runs at every start. Each
+   * move is conditioned on the old value, so a transition that wrote the shard meanwhile wins.
+   * Returns how many were moved.
+   */
+  async reshardDue(): Promise<number> {
+    let moved = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
       const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: INDEX.due,
-          KeyConditionExpression: '#s = :s AND #t <= :t',
-          FilterExpression: '#status = :pending',
-          ExpressionAttributeNames: { '#s': 'dueShard', '#t': 'dueAt', '#status': 'status' },
-          ExpressionAttributeValues: { ':s': DUE_SHARD, ':t': untilMs, ':pending': 'PENDING' },
-          ScanIndexForward: true,
-          Limit: Math.min(100, maxRead - read),
-          ExclusiveStartKey: startKey,
-        }),
+        new QueryCommand({ TableName: this.table, IndexName: INDEX.due, KeyConditionExpression: '#s = :s', ExpressionAttributeNames: { '#s': 'dueShard', '#pk': 'pk' }, ExpressionAttributeValues: { ':s': LEGACY_DUE_SHARD }, ProjectionExpression: '#pk', ExclusiveStartKey: startKey }),
       );
-      read += out.ScannedCount ?? 0;
-      for (const item of out.Items ?? []) if (found.length < limit) found.push(toRequest(item));
+      for (const item of out.Items ?? []) {
+        const pk = item.pk as string;
+        if (!pk.startsWith('REQ#')) continue;
+        const done = await this.updateIfCondition({
+          Key: { pk },
+          UpdateExpression: 'SET #s = :shard',
+          ConditionExpression: '#s = :legacy',
+          ExpressionAttributeNames: { '#s': 'dueShard' },
+          ExpressionAttributeValues: { ':shard': dueShardOf(pk.slice('REQ#'.length)), ':legacy': LEGACY_DUE_SHARD },
+        });
+        if (done) moved++;
+      }
       startKey = out.LastEvaluatedKey;
-    } while (startKey && found.length < limit && read < maxRead);
-    return found;
+    } while (startKey);
+    return moved;
   }
 
   async listByRequester(requesterId: string, limit: number): Promise<AccessRequest[]> {
@@ -349,6 +420,33 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
     return [...((out.Item?.holders as Set<string> | undefined) ?? [])].sort();
   }
 
+  async holdersOf(ruleKeys: readonly string[]): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>(ruleKeys.map((k) => [k, []]));
+    for (const item of await this.batchGet([...new Set(ruleKeys)].map((k) => `RULE#${k}`))) {
+      found.set((item.pk as string).slice('RULE#'.length), [...((item.holders as Set<string> | undefined) ?? [])].sort());
+    }
+    return found;
+  }
+
+  /**
+   * Strongly consistent BatchGetItem of many pks, BATCH_GET_MAX keys per call; the keys DynamoDB
+   * leaves unprocessed (throttling, the 16 MB answer limit) are asked again with a short backoff.
+   */
+  private async batchGet(pks: readonly string[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    for (let i = 0; i < pks.length; i += BATCH_GET_MAX) {
+      let keys: Record<string, unknown>[] = pks.slice(i, i + BATCH_GET_MAX).map((pk) => ({ pk }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt >= BATCH_GET_ATTEMPTS) throw new Error(`BatchGetItem on ${this.table}: ${keys.length} key(s) still unprocessed after ${BATCH_GET_ATTEMPTS} attempts`);
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 25 * 2 ** attempt)));
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }));
+        items.push(...(out.Responses?.[this.table] ?? []));
+        keys = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return items;
+  }
+
   /**
    * A non-versioned bookkeeping update (delivery state, message refs): returns the attributes
    * asked for, or undefined when its condition did not hold.
@@ -375,7 +473,7 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
    */
   async backlog(nowMs: number, bound: number, signal?: AbortSignal): Promise<{ due: number; outbox: number; outboxOldestAt?: number }> {
     const [due, outbox, oldest] = await Promise.all([
-      this.count(INDEX.due, '#s = :s AND #t <= :t', { '#s': 'dueShard', '#t': 'dueAt' }, { ':s': DUE_SHARD, ':t': nowMs }, bound, signal),
+      Promise.all(DUE_SHARD_KEYS.map((shard) => this.count(INDEX.due, '#s = :s AND #t <= :t', { '#s': 'dueShard', '#t': 'dueAt' }, { ':s': shard, ':t': nowMs }, bound, signal))).then((counts) => Math.min(bound, counts.reduce((a, b) => a + b, 0))),
       this.count(INDEX.outbox, '#s = :s', { '#s': 'outboxShard' }, { ':s': OUTBOX_SHARD }, bound, signal),
       this.doc.send(
         new QueryCommand({
@@ -444,7 +542,7 @@ export function tableDefinition(table: string): CreateTableCommand['input'] {
 
 /**
  * Creates the table if it does not exist (embedded store only), migrates one from an earlier
- * version that lacks an index (migrateTable), and returns once it and its indexes are ACTIVE: CreateTable answers while the table is still CREATING, and a write before it
+ * version that lacks an index (migrateTable) or whose due index is not sharded yet (reshardDue), and returns once it and its indexes are ACTIVE: CreateTable answers while the table is still CREATING, and a write before it
  * is ready fails with ResourceNotFoundException.
  *
  * TTL is not enabled here: dynalite has no UpdateTimeToLive, so the embedded store keeps resolved
@@ -453,7 +551,10 @@ export function tableDefinition(table: string): CreateTableCommand['input'] {
  */
 export async function ensureTable(client: DynamoDBClient, table: string, timeoutMs = 30_000): Promise<'created' | 'exists'> {
   let outcome: 'created' | 'exists' = 'exists';
-  if (await finishMigration(client, table, timeoutMs)) return 'exists';
+  if (await finishMigration(client, table, timeoutMs)) {
+    await new DynamoRequestStore(client, table).reshardDue();
+    return 'exists';
+  }
   let existing;
   try {
     existing = await client.send(new DescribeTableCommand({ TableName: table }));
@@ -464,6 +565,8 @@ export async function ensureTable(client: DynamoDBClient, table: string, timeout
   }
   if (existing && missingIndexes(existing.Table?.GlobalSecondaryIndexes).length > 0) await migrateTable(client, table, timeoutMs);
   await waitActive(client, table, timeoutMs);
+  // Items from before the due index was sharded move to their shard (one empty Query once done).
+  if (outcome === 'exists') await new DynamoRequestStore(client, table).reshardDue();
   return outcome;
 }
 

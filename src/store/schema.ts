@@ -15,6 +15,26 @@ export interface IndexSchema {
 
 export const INDEX = { due: 'due', outbox: 'outbox', byRequester: 'byRequester', byTarget: 'byTarget', byChange: 'byChange' } as const;
 
+/**
+ * The due index is sharded: a request's `dueShard` is "due#<n>", n = a hash of its id mod
+ * DUE_SHARDS, written with `dueAt` in the same write, so a large organisation's expiries spread
+ * over DUE_SHARDS partitions; the sweeper queries every shard in parallel and merges by dueAt.
+ * Changing DUE_SHARDS strands the items of the shards it drops: reshard as the README says.
+ */
+export const DUE_SHARDS = 8;
+/** The one partition of the due index before it was sharded; items still there are moved at start-up. */
+export const LEGACY_DUE_SHARD = 'due';
+
+/** Every due shard's partition key value. */
+export const DUE_SHARD_KEYS: readonly string[] = Array.from({ length: DUE_SHARDS }, (_, n) => `due#${n}`);
+
+/** The due shard of a request id (FNV-1a over its characters, mod DUE_SHARDS). */
+export function dueShardOf(id: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return DUE_SHARD_KEYS[(h >>> 0) % DUE_SHARDS]!;
+}
+
 export const TABLE_SCHEMA = {
   /** One item per request: pk = "REQ#<id>" (and a few bookkeeping items). */
   partitionKey: 'pk',

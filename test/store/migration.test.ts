@@ -1,12 +1,14 @@
 /**
  * The embedded store's upgrade: a table from before the audit indexes (byTarget, byChange) is
  * copied into one with every index, request items get their byChange keys from their audit, and
- * a migration cut short is finished at the next start.
+ * a migration cut short is finished at the next start. Requests in the due index's one partition
+ * from before it was sharded (dueShard "due") move to their shard.
  */
-import { CreateTableCommand, DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AccessRequest } from '../../src/domain/types';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoRequestStore, ensureTable, tableDefinition } from '../../src/store/dynamo';
-import { INDEX } from '../../src/store/schema';
+import { dueShardOf, INDEX, LEGACY_DUE_SHARD } from '../../src/store/schema';
 import { useEmbeddedDynamo } from '../support/store';
 
 const db = useEmbeddedDynamo();
@@ -70,4 +72,49 @@ it('a migration cut short after the old table was dropped is finished from the c
   const store = new DynamoRequestStore(db.client, table);
   expect((await store.changedSince('2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z', 10)).requests.map((r) => r.id)).toEqual(['jit-0000000003']);
   await expect(db.client.send(new DescribeTableCommand({ TableName: `${table}.migrating` }))).rejects.toThrow();
+});
+
+/** A live grant as versions before the sharded due index wrote it. */
+const legacyDue = (id: string, dueAt: number) => ({ ...oldRequest(id, '2026-11-20T08:00:00.000Z'), status: { S: 'ACTIVE' }, dueAt: { N: String(dueAt) }, dueShard: { S: LEGACY_DUE_SHARD } });
+const shardOf = async (table: string, id: string) => (await db.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `REQ#${id}` } }, ConsistentRead: true }))).Item?.dueShard?.S;
+
+it('requests in the unsharded due partition move to their shard at start-up, from a current table or an older one', async () => {
+  const due = Date.parse('2026-11-22T10:00:00.000Z');
+  for (const [table, definition] of [['unsharded', tableDefinition('unsharded')], ['older-unsharded', oldDefinition('older-unsharded')]] as const) {
+    await db.client.send(new CreateTableCommand(definition));
+    const ids = ['jit-0000000011', 'jit-0000000012', 'jit-000000001a', 'jit-000000001b'];
+    for (const [i, id] of ids.entries()) await db.client.send(new PutItemCommand({ TableName: table, Item: legacyDue(id, due + i) }));
+    const store = new DynamoRequestStore(db.client, table);
+    expect(await store.listDue(due + 10, 10)).toEqual([]); // not in any shard yet
+
+    expect(await ensureTable(db.client, table)).toBe('exists');
+    for (const id of ids) expect(await shardOf(table, id)).toBe(dueShardOf(id));
+    expect((await store.listDue(due + 10, 10)).map((r) => r.id)).toEqual(ids);
+    expect(await store.reshardDue()).toBe(0); // nothing left to move: the next start reads an empty partition
+  }
+});
+
+it('resharding never overwrites what a transition wrote between its read and its move', async () => {
+  const table = 'reshard-race';
+  await db.client.send(new CreateTableCommand(tableDefinition(table)));
+  await db.client.send(new PutItemCommand({ TableName: table, Item: legacyDue('jit-0000000021', 1) }));
+  const store = new DynamoRequestStore(db.client, table);
+  const doc = (store as unknown as { doc: { send: (c: unknown) => Promise<unknown> } }).doc;
+  const original = doc.send.bind(doc);
+  let raced = false;
+  const send = jest.spyOn(doc, 'send').mockImplementation(async (command) => {
+    const out = await original(command);
+    if (!raced && command instanceof QueryCommand) {
+      raced = true; // the item was read in the old partition; now a transition ends its due work
+      await store.transition({ id: 'jit-0000000021', expectStatus: 'ACTIVE', expectVersion: 3, status: 'ACTIVE', set: { dueAt: undefined } });
+    }
+    return out;
+  });
+  try {
+    expect(await store.reshardDue()).toBe(0);
+  } finally {
+    send.mockRestore();
+  }
+  expect(raced).toBe(true);
+  expect(await shardOf(table, 'jit-0000000021')).toBeUndefined();
 });
