@@ -19,6 +19,7 @@
  *   join / leave / beginRevoke / forget   the RULE# holder registry of an ec2-ssh rule
  *   appendAudit       UpdateItem: an audit record with no state change (credentials issued)
  */
+import { DUE_SHARDS } from '../../src/store/schema';
 import { type CostReport, measureCost, type PathCost } from '../../bench/cost-paths';
 
 let report: CostReport;
@@ -116,13 +117,13 @@ it('showing aws-role credentials: one read and one audit write', () => {
   expect(ops('credentials (aws-role)')).toEqual({ get: 1, appendAudit: 1 });
 });
 
-it('idle: the sweeps read no item; each poll is one Query at the minimum half unit', () => {
+it('idle: the sweeps read no item; each poll is one Query per due shard (or one for the outbox) at the minimum half unit', () => {
   for (const i of report.idle) {
     expect(i.tally.writes).toBe(0);
     expect(i.tally.calls.reduce((s, c) => s + c.items, 0)).toBe(0);
   }
   const byName = Object.fromEntries(report.idle.map((i) => [i.path, i.tally]));
-  expect(byName.sweep).toMatchObject({ reads: 1, rru: 0.5 });
+  expect(byName.sweep).toMatchObject({ reads: DUE_SHARDS, rru: DUE_SHARDS * 0.5 }); // the due index is sharded: one Query per shard
   expect(byName['outbox poll']).toMatchObject({ reads: 1, rru: 0.5 });
   expect(byName['drift sweep']).toMatchObject({ reads: 0 }); // no bot rule: nothing to look up
 });
