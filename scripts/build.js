@@ -10,15 +10,19 @@
  *   node scripts/build.js           build if out of date
  *   node scripts/build.js --force   always build
  *
+ * A build starts from an empty dist/, so nothing compiled from a file since deleted or moved stays
+ * behind to be loaded instead of its replacement.
+ *
  * Plain JavaScript on purpose: it has to run before anything is compiled.
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
-const { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } = require('node:fs');
+const { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
-const STAMP = join(ROOT, 'dist', '.build-stamp');
+const DIST = join(ROOT, 'dist');
+const STAMP = join(DIST, '.build-stamp');
 const CONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json'];
 
 /** Newest modification time (ms) under `path`, the folders included; 0 when it does not exist. */
@@ -53,6 +57,9 @@ const reason = process.argv.includes('--force') ? 'forced' : outOfDate();
 if (reason) {
   // The stamp carries the time the build started: a file saved while tsc runs is still newer.
   const started = new Date();
+  // From scratch: a compiled file whose source was deleted or moved would otherwise stay and could
+  // shadow its replacement (dist/src/service.js is found before dist/src/service/index.js).
+  rmSync(DIST, { recursive: true, force: true });
   const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
   const r = spawnSync(tsc, ['-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
   if (r.error) throw r.error;
