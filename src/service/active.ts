@@ -2,13 +2,12 @@
  * Acting on open access: the requester withdraws a PENDING request or ends their access early; an
  * approver ends someone's access; the requester sees the credentials of a role-backed grant.
  */
-import type { JitConfig } from '../config-types';
 import { AlreadyResolvedError, failureCodeOfError, newFailureRef, NotAllowedError, ReferencedFailureError } from '../domain/errors';
 import type { AccessRequest, IssuedCredentials } from '../domain/types';
 import { checkCanRevoke, findTarget } from '../policy';
 import type { Actors } from './actors';
 import type { Execution } from './execution';
-import { errorText, providerOf, requestLog, resolvedError, type Settings } from './shared';
+import { allowed, errorText, providerOf, requestLog, resolvedError, type Settings } from './shared';
 import type { Transitions } from './transitions';
 
 export class ActiveAccess {
@@ -27,7 +26,11 @@ export class ActiveAccess {
     // Withdrawing or ending one's own access is always allowed; acting on someone else's is an
     // approver's act, so the account is checked first (before anything about the request is said).
     if ((await this.actors.get(id))?.requesterId !== actorId) await this.actors.checkActor(actorId);
-    const request = await this.actors.visibleTo(id, async (r) => actorId === r.requesterId || canRevoke(this.s.config, r, actorId, await this.actors.groupsOf(actorId)), 'revoke');
+    const request = await this.actors.visibleTo(id, async (r) => {
+      if (actorId === r.requesterId) return true;
+      const groups = await this.actors.groupsOf(actorId);
+      return allowed(() => checkCanRevoke(this.s.config, r, actorId, groups));
+    }, 'revoke');
     switch (request.status) {
       case 'PENDING':
         if (actorId !== request.requesterId) throw new NotAllowedError('revoke-pending', { id });
@@ -90,16 +93,5 @@ export class ActiveAccess {
     });
     requestLog(this.s, request).info({ event: 'credentials.issued', assumedRoleArn: credentials.assumedRoleArn, expiresAt: credentials.expiration }, 'credentials issued to the requester');
     return { request, credentials };
-  }
-}
-
-/** May `actorId` end the request early (checkCanRevoke without the throw)? */
-function canRevoke(config: JitConfig, request: AccessRequest, actorId: string, groups: ReadonlySet<string>): boolean {
-  try {
-    checkCanRevoke(config, request, actorId, groups);
-    return true;
-  } catch (err) {
-    if (err instanceof NotAllowedError) return false;
-    throw err;
   }
 }

@@ -12,7 +12,7 @@ import { type AccessRequest, type HomeContents, isTerminal, type Target } from '
 import { canExtendGrant, checkCanDecide, findTarget, isAnyApprover, reminderAudienceFor, summarizeFor, type TargetSummary, visibleTargets } from '../policy';
 import { describePolicy } from '../policy-report';
 import type { Actors } from './actors';
-import type { Settings } from './shared';
+import { allowed, type Settings } from './shared';
 
 export class Queries {
   constructor(
@@ -128,7 +128,7 @@ export class Queries {
       const longest = Math.max(this.s.config.defaults.approvalTimeoutMs, ...this.s.config.targets.map((t) => t.policy.approvalTimeoutMs));
       const candidates = await this.s.store.listPending(this.s.clock.now().getTime() + longest, HOME_PENDING_READ_MAX, HOME_PENDING_READ_MAX);
       for (const r of candidates) {
-        if (!mayDecide(() => checkCanDecide(this.s.config, r, userId, groups)) || r.approvals?.some((a) => a.by === userId)) continue;
+        if (!allowed(() => checkCanDecide(this.s.config, r, userId, groups)) || r.approvals?.some((a) => a.by === userId)) continue;
         if (waiting.length === HOME_WAITING_MAX) {
           waitingMore = true;
           break;
@@ -144,15 +144,6 @@ export class Queries {
 export const HOME_WAITING_MAX = 25;
 /** At most this many PENDING requests read to fill it. */
 export const HOME_PENDING_READ_MAX = 500;
-
-function mayDecide(check: () => unknown): boolean {
-  try {
-    check();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** One page of `/jit audit @user|<target>`. */
 export interface AuditHistory {

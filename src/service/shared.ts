@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { JitConfig } from '../config-types';
-import { AlreadyResolvedError, GrantError } from '../domain/errors';
+import { AlreadyResolvedError, GrantError, NotAllowedError } from '../domain/errors';
 import type { AccessRequest, Target } from '../domain/types';
 import { type AccessProvider, type Clock, type FaultHook, type GroupDirectory, noTelemetry, type RequestStore, type Telemetry, type UserDirectory } from '../ports';
 
@@ -81,4 +81,15 @@ export function providerOf(s: Settings, kind: Target['kind']): AccessProvider {
   const provider = s.providers[kind];
   if (!provider) throw new GrantError(`no access provider for ${kind}`);
   return provider;
+}
+
+/** A policy check that throws NotAllowedError as a yes / no (anything else it throws still propagates). */
+export function allowed(check: () => unknown): boolean {
+  try {
+    check();
+    return true;
+  } catch (err) {
+    if (err instanceof NotAllowedError) return false;
+    throw err;
+  }
 }
