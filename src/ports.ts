@@ -103,6 +103,29 @@ export interface RequestStore {
   releaseLease(name: string, owner: string): Promise<void>;
 }
 
+/** What waits in the store's sparse indexes (metrics, readiness). */
+export interface StoreBacklog {
+  due: number;
+  outbox: number;
+  /** Epoch ms when the oldest undelivered notification was queued. */
+  outboxOldestAt?: number;
+}
+
+/**
+ * Everything the composition root needs of a store adapter (DynamoDB, or the embedded store on
+ * one host): the request store, the rule registry, and the operational reads of readiness,
+ * metrics and the drift sweep. Every adapter passes the same contract suite (test/store/contract.ts).
+ */
+export interface StoreAdapter extends RequestStore, RuleRegistry {
+  holdersOf(ruleKeys: readonly string[]): Promise<Map<string, string[]>>;
+  /** A cheap call for readiness: throws when the store does not answer. */
+  ping(signal?: AbortSignal): Promise<void>;
+  /** Due requests (dueAt <= now) and requests with undelivered notifications, each counted up to `bound`. */
+  backlog(nowMs: number, bound: number, signal?: AbortSignal): Promise<StoreBacklog>;
+  /** Requests with undelivered notifications, counted up to `bound`. */
+  outboxCount(bound: number, signal?: AbortSignal): Promise<number>;
+}
+
 /**
  * Who holds each AWS rule the bot created. Two live grants for the same group, port and address
  * share one rule (EC2 refuses a duplicate); it is removed only when the last holder ends. A rule

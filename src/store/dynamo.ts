@@ -16,7 +16,7 @@ import { type AttributeValue, ConditionalCheckFailedException, CreateTableComman
 import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, AuditEntry, SlackMessageRef } from '../domain/types';
-import type { ChangeCursor, ChangePage, HistoryCursor, HistoryPage, RequestStore, RuleRegistry, Transition } from '../ports';
+import type { ChangeCursor, ChangePage, HistoryCursor, HistoryPage, StoreAdapter, StoreBacklog, Transition } from '../ports';
 
 import { DUE_SHARD_KEYS, dueShardOf, INDEX, LEGACY_DUE_SHARD, tableSchemaDefinition } from './schema';
 
@@ -46,7 +46,7 @@ function changeKeys(iso: string): { changeMonth: string; changedAt: string } {
   return { changeMonth: changedAt.slice(0, 7), changedAt };
 }
 
-export class DynamoRequestStore implements RequestStore, RuleRegistry {
+export class DynamoRequestStore implements StoreAdapter {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -471,7 +471,7 @@ export class DynamoRequestStore implements RequestStore, RuleRegistry {
    * requests with undelivered notifications, each counted up to `bound` (COUNT queries read keys
    * only up to the bound), and when the oldest undelivered one was queued.
    */
-  async backlog(nowMs: number, bound: number, signal?: AbortSignal): Promise<{ due: number; outbox: number; outboxOldestAt?: number }> {
+  async backlog(nowMs: number, bound: number, signal?: AbortSignal): Promise<StoreBacklog> {
     const [due, outbox, oldest] = await Promise.all([
       Promise.all(DUE_SHARD_KEYS.map((shard) => this.count(INDEX.due, '#s = :s AND #t <= :t', { '#s': 'dueShard', '#t': 'dueAt' }, { ':s': shard, ':t': nowMs }, bound, signal))).then((counts) => Math.min(bound, counts.reduce((a, b) => a + b, 0))),
       this.count(INDEX.outbox, '#s = :s', { '#s': 'outboxShard' }, { ':s': OUTBOX_SHARD }, bound, signal),
