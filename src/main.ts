@@ -26,7 +26,7 @@ import { SlackDoctor } from '../slack/doctor';
 import { AwsDoctor } from './aws/doctor';
 import { type Check, type CheckOutcome, type DoctorReport, pass, runDoctor } from './doctor';
 import { roleArnsOf } from './aws/sts-session';
-import { embeddedStoreCheck, tableCheck } from './store/doctor';
+import { embeddedStoreCheck, embeddedStoreCheckOf, tableCheck } from './store/doctor';
 import { Ec2SshProvider } from './aws/ec2-ssh';
 import { Ec2Pacer } from './aws/pacing';
 import { EC2_DOCUMENTED_BUCKETS } from './domain/revocation-limits';
@@ -40,13 +40,11 @@ import { createLogger } from './logger';
 import { BACKLOG_BOUND, Metrics } from './metrics';
 import { opsRoutes, startOpsServer } from './ops-http';
 import { OutboxProcessor } from './outbox';
-import { type Clock, type FaultPoint, type RequestStore, systemClock } from './ports';
+import { type Clock, type FaultPoint, type RequestStore, type StoreAdapter, systemClock } from './ports';
 import { Scheduler } from './scheduler';
 import { AccessService } from './service';
-import { checkTable, DynamoRequestStore, ensureTable } from './store/dynamo';
-import { DataDirLockedError, dataDirState, type EmbeddedDynamo, startEmbeddedDynamo } from './store/embedded';
-
-export const EMBEDDED_TABLE = 'jit-access-requests';
+import { checkTable, DynamoRequestStore } from './store/dynamo';
+import { embeddedState, openEmbeddedStore, openInDir, sqlitePathOf } from './store/local';
 const DEFAULT_REGION = 'us-east-1';
 
 export interface BotOverrides {
@@ -62,7 +60,7 @@ export interface BotOverrides {
   homeRefreshIntervalMs?: number;
   /** Start the cron sweep and outbox poller (tests drive them by hand when false). */
   background?: boolean;
-  /** Use an in-memory embedded store instead of JIT_DATA_DIR. */
+  /** Use an in-memory embedded store (SQLite) instead of JIT_DATA_DIR. */
   inMemoryStore?: boolean;
   /** Wall clock of the Slack signature window and replay cache (default: the system clock, as Bolt's). */
   signatureClock?: Clock;
@@ -116,27 +114,35 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const metrics = new Metrics({ now: () => clock.now().getTime(), backlog: () => store.backlog(clock.now().getTime(), BACKLOG_BOUND) });
   const counted = <C extends Parameters<typeof countAwsErrors>[0]>(service: string, client: C): C => countAwsErrors(client, service, (s, code) => metrics.awsError(s, code));
 
-  // ---- store
-  let embedded: EmbeddedDynamo | undefined;
-  let dynamo: DynamoDBClient;
-  let table: string;
+  // ---- store: DynamoDB (JIT_DYNAMODB_TABLE: replicas, production) or the embedded SQLite store
+  let store: StoreAdapter;
+  let storeCheck: () => Promise<CheckOutcome>;
+  let closeStore: () => void | Promise<void>;
   if (env.dynamoTable) {
-    dynamo = counted('DynamoDB', new DynamoDBClient({}));
-    table = env.dynamoTable;
+    const dynamo = counted('DynamoDB', new DynamoDBClient({}));
+    const table = env.dynamoTable;
     await checkTable(dynamo, table);
     // Requests written before the due index was sharded move to their shard (README, upgrade notes).
-    const resharded = await new DynamoRequestStore(dynamo, table).reshardDue();
+    const dynamoStore = new DynamoRequestStore(dynamo, table);
+    const resharded = await dynamoStore.reshardDue();
     log.info({ table, ...(resharded > 0 ? { resharded } : {}) }, 'using DynamoDB table');
+    store = dynamoStore;
+    storeCheck = () => tableCheck(dynamo, table);
+    closeStore = () => dynamo.destroy();
   } else {
     const dir = overrides.inMemoryStore ? undefined : resolve(env.dataDir);
-    embedded = await startEmbeddedDynamo(dir);
+    const embedded = await openEmbeddedStore(dir);
     if (embedded.tightenedFrom !== undefined) log.warn({ dataDir: dir, mode: embedded.tightenedFrom.toString(8), now: '700' }, 'the data directory was readable by group or others: closed it to its owner (0700)');
-    dynamo = counted('DynamoDB', new DynamoDBClient({ endpoint: embedded.endpoint, region: 'local', credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' } }));
-    table = EMBEDDED_TABLE;
-    const created = await ensureTable(dynamo, table);
-    log.info({ dataDir: dir ?? '(memory)', table, created: created === 'created' }, 'using the embedded store (dynalite)');
+    if (embedded.migrated) {
+      const { backup, ...counts } = embedded.migrated;
+      log.info({ event: 'store.migrated', dataDir: dir, file: embedded.path, ...counts, backup }, 'moved the embedded store of an earlier version (dynalite) to SQLite; the old files are kept in the backup folder');
+    }
+    if (embedded.movedAside) log.warn({ event: 'store.migrated', dataDir: dir, backup: embedded.movedAside }, 'moved the files of the earlier embedded store (dynalite) left beside the SQLite store into a backup folder');
+    log.info({ dataDir: dir ?? '(memory)', file: embedded.path ?? '(memory)' }, 'using the embedded store (SQLite)');
+    store = embedded.store;
+    storeCheck = () => embeddedStoreCheckOf(embedded.store, embedded.path);
+    closeStore = () => embedded.store.close();
   }
-  const store = new DynamoRequestStore(dynamo, table);
 
   // ---- AWS providers (clients from the SDK's default config, so AWS_ENDPOINT_URL_<SERVICE> works)
   const clients: Destroyable[] = [];
@@ -200,9 +206,8 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   try {
     await app.init();
   } catch (err) {
-    dynamo.destroy();
+    await closeStore();
     for (const c of clients) c.destroy();
-    await embedded?.close();
     throw new Error(`Slack did not accept the bot token (auth.test: ${(err as Error).message}); check SLACK_BOT_TOKEN${env.slackApiUrl ? ` and SLACK_API_URL (${env.slackApiUrl})` : ''}`);
   }
   app.client.on(webApi.WebClientEvent.RATE_LIMITED, (_retrySec: number, info: { url?: string }) => metrics.slackRateLimited(info?.url ?? ''));
@@ -259,7 +264,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       doctorChecks(env, config, {
         slack: new SlackDoctor(app.client),
         aws: new AwsDoctor({ ec2For: ec2ClientFor, ssmFor, stsFor, iam, defaultRegion: region }),
-        store: () => tableCheck(dynamo, table),
+        store: storeCheck,
       }),
     );
   registerListeners(app, { service, log, doctor });
@@ -325,9 +330,8 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       const released = await service.releaseLeases();
       if (released.length > 0) log.info({ event: 'lease.released', requestIds: released }, 'handed back the work in progress');
       await outbox.stop();
-      dynamo.destroy();
       for (const c of clients) c.destroy();
-      await embedded?.close();
+      await closeStore();
     },
   };
 }
@@ -418,7 +422,7 @@ export function openDoctor(env: EnvConfig, config: JitConfig): { checks: Check[]
   let dynamo: DynamoDBClient | undefined;
   const store = env.dynamoTable
     ? () => tableCheck((dynamo ??= new DynamoDBClient({})), env.dynamoTable!)
-    : () => embeddedStoreCheck(resolve(env.dataDir), EMBEDDED_TABLE);
+    : () => embeddedStoreCheck(resolve(env.dataDir));
   const slackClient = new webApi.WebClient(env.slackBotToken, {
     ...(env.slackApiUrl ? { slackApiUrl: env.slackApiUrl } : {}),
     logger: boltLogger(createLogger('fatal')),
@@ -456,12 +460,21 @@ export class NoStoreError extends Error {
   }
 }
 
+/** The data directory still holds the store of an earlier version (dynalite): the bot moves it to SQLite at its next start. */
+export class UnmigratedStoreError extends Error {
+  constructor(readonly path: string) {
+    super(`the data directory ${path} (JIT_DATA_DIR) holds the embedded store of an earlier version (dynalite), which the bot moves to SQLite when it starts: start the bot once, stop it, and run the export again`);
+    this.name = 'UnmigratedStoreError';
+  }
+}
+
 /**
  * The bot's store for the audit export (npm run audit:export), opened as startBot opens it: the
- * DynamoDB table (JIT_DYNAMODB_TABLE, checked for its indexes) or the embedded store's data
- * directory. DataDirLockedError when a running bot holds that directory.
+ * DynamoDB table (JIT_DYNAMODB_TABLE, checked for its indexes) or the embedded store's SQLite file.
+ * NoStoreError when there is no file yet (nothing is created), DataDirLockedError when a running
+ * bot holds it, UnmigratedStoreError when only an earlier version's store is there.
  */
-export async function openAuditStore(env: EnvConfig): Promise<{ store: DynamoRequestStore; where: string; close(): Promise<void> }> {
+export async function openAuditStore(env: EnvConfig): Promise<{ store: Pick<RequestStore, 'changedSince'>; where: string; close(): Promise<void> }> {
   if (env.dynamoTable) {
     const dynamo = new DynamoDBClient({});
     try {
@@ -473,24 +486,15 @@ export async function openAuditStore(env: EnvConfig): Promise<{ store: DynamoReq
     return { store: new DynamoRequestStore(dynamo, env.dynamoTable), where: `DynamoDB table ${env.dynamoTable}`, close: async () => dynamo.destroy() };
   }
   const dir = resolve(env.dataDir);
-  const state = await dataDirState(dir);
+  const state = embeddedState(dir);
   if (state === 'new') throw new NoStoreError(dir);
-  if (state === 'locked') throw new DataDirLockedError(dir);
-  const embedded = await startEmbeddedDynamo(dir);
-  const dynamo = new DynamoDBClient({ endpoint: embedded.endpoint, region: 'local', credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' } });
-  try {
-    await ensureTable(dynamo, EMBEDDED_TABLE);
-  } catch (err) {
-    dynamo.destroy();
-    await embedded.close();
-    throw err;
-  }
+  if (state === 'legacy') throw new UnmigratedStoreError(dir);
+  const store = openInDir(sqlitePathOf(dir), dir);
   return {
-    store: new DynamoRequestStore(dynamo, EMBEDDED_TABLE),
-    where: `embedded store ${dir}`,
+    store,
+    where: `embedded store ${sqlitePathOf(dir)}`,
     async close() {
-      dynamo.destroy();
-      await embedded.close();
+      await store.close();
     },
   };
 }

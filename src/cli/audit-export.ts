@@ -14,7 +14,7 @@ import { ConfigError, type EnvConfig, type JitConfig } from '../config';
 import { DEFAULT_AUDIT_WINDOW_MS } from '../domain/audit';
 import { formatDuration, parseDuration } from '../domain/duration';
 import { DEFAULT_RETENTION_MS } from '../domain/retention';
-import { loadSettings, NoStoreError, openAuditStore } from '../main';
+import { loadSettings, NoStoreError, openAuditStore, UnmigratedStoreError } from '../main';
 import type { RequestStore } from '../ports';
 import { DataDirLockedError } from '../store/embedded';
 
@@ -126,7 +126,7 @@ export async function run(argv: readonly string[], err: Print, cli: ExportCli = 
       );
       return 1;
     }
-    if (e instanceof NoStoreError) {
+    if (e instanceof NoStoreError || e instanceof UnmigratedStoreError) {
       err(`audit:export: ${e.message}`);
       return 1;
     }

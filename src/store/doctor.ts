@@ -1,12 +1,15 @@
 /**
  * The doctor's store checks: the DynamoDB table with its key and indexes (what start-up checks),
- * or the embedded store's data directory.
+ * or the embedded store (SQLite) in its data directory.
  */
-import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { fail, pass, type CheckOutcome } from '../doctor';
 import { awsErrorCode } from '../aws/retry';
 import { checkTable } from './dynamo';
-import { dataDirState, startEmbeddedDynamo } from './embedded';
+import type { StoreAdapter } from '../ports';
+import { DataDirLockedError, DynaliteMissingError, loadDynalite } from './embedded';
+import { embeddedState, openInDir, SQLITE_FILE, sqlitePathOf } from './local';
+import type { SqliteRequestStore } from './sqlite';
 
 /** The table exists with partition key pk and every index the bot queries. */
 export async function tableCheck(client: DynamoDBClient, table: string): Promise<CheckOutcome> {
@@ -24,34 +27,44 @@ export async function tableCheck(client: DynamoDBClient, table: string): Promise
 }
 
 /**
- * The embedded store under `dataDir`, opened on its own (the CLI): a directory a running bot
- * holds is reported as such, not opened.
+ * The embedded store under `dataDir`, opened on its own (the CLI): a store a running bot holds is
+ * reported as such; a directory of an earlier version (dynalite) is reported as one the bot
+ * migrates at start. Nothing is created or changed.
  */
-export async function embeddedStoreCheck(dataDir: string, table: string): Promise<CheckOutcome> {
-  let state: Awaited<ReturnType<typeof dataDirState>>;
-  try {
-    state = await dataDirState(dataDir);
-  } catch (err) {
-    return fail(`cannot open the embedded store in ${dataDir} (${err instanceof Error ? err.message : String(err)})`, 'check JIT_DATA_DIR and the permissions of that directory');
-  }
-  if (state === 'locked') {
-    return pass(`embedded store in ${dataDir} is open in a running bot (one process at a time), so it was not opened here; /jit doctor checks it from inside the bot`);
-  }
+export async function embeddedStoreCheck(dataDir: string): Promise<CheckOutcome> {
+  const state = embeddedState(dataDir);
   if (state === 'new') return pass(`embedded store: ${dataDir} holds no store yet; the bot creates it at start`);
-  const embedded = await startEmbeddedDynamo(dataDir);
-  const client = new DynamoDBClient({ endpoint: embedded.endpoint, region: 'local', credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' } });
+  if (state === 'legacy') {
+    try {
+      loadDynalite();
+    } catch (err) {
+      if (err instanceof DynaliteMissingError) return fail(`embedded store: ${dataDir} holds the store of an earlier version (dynalite), and dynalite, needed once to move it to SQLite, is not installed here`, 'start the bot once from a full install (npm ci, with the optional dependencies) to migrate it; see "Upgrading" in the README');
+      throw err;
+    }
+    return pass(`embedded store: ${dataDir} holds the store of an earlier version (dynalite); the bot moves it to SQLite (${SQLITE_FILE}) at its next start and keeps the old files in a backup folder`);
+  }
+  let store: SqliteRequestStore;
   try {
-    // The bot creates the table at start; the doctor only looks.
-    const missing = await client.send(new DescribeTableCommand({ TableName: table })).then(
-      () => false,
-      (err: unknown) => err instanceof ResourceNotFoundException,
-    );
-    if (missing) return pass(`embedded store in ${dataDir}: no table yet; the bot creates it at start`);
-    const outcome = await tableCheck(client, table);
-    const tightened = embedded.tightenedFrom !== undefined ? ` (the directory was open to group or others, mode ${embedded.tightenedFrom.toString(8)}: closed to 0700)` : '';
-    return outcome.ok ? pass(`embedded store in ${dataDir}: table ${table} has the expected key and indexes${tightened}`) : outcome;
+    store = openInDir(sqlitePathOf(dataDir), dataDir);
+  } catch (err) {
+    if (err instanceof DataDirLockedError) return pass(`embedded store in ${dataDir} is open in a running bot (one process at a time), so it was not opened here; /jit doctor checks it from inside the bot`);
+    return fail(`cannot open the embedded store ${sqlitePathOf(dataDir)} (${err instanceof Error ? err.message : String(err)})`, 'check JIT_DATA_DIR and the permissions of that directory and file');
+  }
+  try {
+    return await embeddedStoreCheckOf(store, sqlitePathOf(dataDir));
   } finally {
-    client.destroy();
-    await embedded.close();
+    store.close();
+  }
+}
+
+/** The embedded store a bot has open (/jit doctor): it answers a read. */
+export async function embeddedStoreCheckOf(store: Pick<StoreAdapter, 'ping' | 'outboxCount'>, path: string | undefined): Promise<CheckOutcome> {
+  const where = path ?? '(in memory)';
+  try {
+    await store.ping();
+    await store.outboxCount(1);
+    return pass(`embedded store (SQLite) ${where} opens and answers`);
+  } catch (err) {
+    return fail(`the embedded store (SQLite) ${where} does not answer (${err instanceof Error ? err.message : String(err)})`, 'check the disk and the permissions of JIT_DATA_DIR; restart the bot');
   }
 }

@@ -693,6 +693,27 @@ function key(id: string): string {
   return `REQ#${id}`;
 }
 
+/** What one item of the table is, read back from its raw (unmarshalled) attributes. */
+export type StoredItem =
+  | { kind: 'request'; request: AccessRequest }
+  | { kind: 'rule'; ruleKey: string; holders: string[]; revoking: boolean }
+  | { kind: 'lease'; name: string; owner: string; untilMs: number }
+  | { kind: 'other'; pk: string };
+
+/**
+ * Maps an item as a Scan returns it (lib-dynamodb, unmarshalled) back to what this store keeps:
+ * a request without its index attributes, a rule of the registry with its holders, or a named
+ * lease. The one place outside the store that knows its item keys (the embedded store's move to
+ * SQLite reads the old table with it).
+ */
+export function fromRawItem(item: Record<string, unknown>): StoredItem {
+  const pk = String(item.pk ?? '');
+  if (pk.startsWith('REQ#')) return { kind: 'request', request: toRequest(item) };
+  if (pk.startsWith('RULE#')) return { kind: 'rule', ruleKey: pk.slice('RULE#'.length), holders: [...((item.holders as Set<string> | undefined) ?? [])].sort(), revoking: item.revoking === true };
+  if (pk.startsWith('LEASE#')) return { kind: 'lease', name: pk.slice('LEASE#'.length), owner: String(item.owner ?? ''), untilMs: Number(item.leaseUntil ?? 0) };
+  return { kind: 'other', pk };
+}
+
 function toRequest(item: Record<string, unknown>): AccessRequest {
   const copy = { ...item };
   for (const attr of INDEX_ATTRIBUTES) delete copy[attr];

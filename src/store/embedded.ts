@@ -1,11 +1,12 @@
 /**
- * The embedded store: dynalite (a DynamoDB-compatible server in pure JS) run in-process and
- * persisted under a directory, so `npm start` needs no AWS account. The bot talks to it with the
- * real @aws-sdk/client-dynamodb over loopback, exactly as it would talk to DynamoDB.
+ * dynalite (a DynamoDB-compatible server in pure JS on LevelDB) run in-process, in memory or
+ * persisted under a directory: the embedded store of versions before the SQLite one
+ * (store/sqlite.ts), kept to read such a directory once at the upgrade (migrate-dynalite.ts), and
+ * as "DynamoDB" in tests, the bench and the demo. Also the data directory's rules, which the
+ * SQLite store keeps too: owner-only (ownerOnlyDir) and one process at a time (DataDirLockedError).
  *
- * dynalite is an optional dependency, loaded only here and only when the embedded store starts:
- * the production image (`npm ci --omit=dev --omit=optional`) runs against DynamoDB
- * (JIT_DYNAMODB_TABLE) and carries neither dynalite nor its native LevelDB build.
+ * dynalite is an optional dependency, loaded only here and only when it starts: the production
+ * image (`npm ci --omit=dev --omit=optional`) carries neither dynalite nor its native LevelDB build.
  */
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -22,10 +23,18 @@ export interface EmbeddedDynamo {
   tightenedFrom?: number;
 }
 
-export const EMBEDDED_STORE_MISSING =
-  'the embedded store (dynalite) is not installed in this image: set JIT_DYNAMODB_TABLE to use a DynamoDB table, or install the dev/optional dependencies (npm ci) to use the embedded store';
+/**
+ * dynalite is not installed (a production install leaves it out). The embedded store (SQLite) does
+ * not need it: only reading a data directory of an earlier version does, once (migrate-dynalite.ts).
+ */
+export class DynaliteMissingError extends Error {
+  constructor(readonly module: string) {
+    super(`${module} is not installed in this image (a production install leaves out the optional dependencies): it is needed only to read the embedded store of an earlier version (dynalite); install the optional dependencies (npm ci) to use it`);
+    this.name = 'DynaliteMissingError';
+  }
+}
 
-/** Loads dynalite on first use; a clear error when it is not installed (a production install). */
+/** Loads dynalite on first use; DynaliteMissingError when it is not installed (a production install). */
 export function loadDynalite(load: (id: string) => unknown = require): Dynalite {
   return loadOptional('dynalite', load) as Dynalite;
 }
@@ -37,7 +46,7 @@ function loadOptional(id: 'dynalite' | 'classic-level', load: (id: string) => un
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // Only the module itself missing; a broken install of one of its dependencies keeps its own message.
-    if (e.code === 'MODULE_NOT_FOUND' && new RegExp(`['"]${id}['"]`).test(e.message)) throw new Error(EMBEDDED_STORE_MISSING);
+    if (e.code === 'MODULE_NOT_FOUND' && new RegExp(`['"]${id}['"]`).test(e.message)) throw new DynaliteMissingError(id);
     throw err;
   }
 }

@@ -1,15 +1,18 @@
 /**
- * The doctor's store checks on dynalite: the table's key and indexes, and the embedded store's
- * data directory (new, in use by a running bot, or opened and checked). Also: the embedded store
- * refuses a data directory another process holds, with a message that says so.
+ * The doctor's store checks: the table's key and indexes (on dynalite), and the embedded store's
+ * data directory (new, of an earlier version, in use by a running bot, or opened and checked).
+ * Also: the embedded store refuses a data directory another process holds, with a message that
+ * says so.
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { embeddedStoreCheck, tableCheck } from '../../src/store/doctor';
+import { embeddedStoreCheck, embeddedStoreCheckOf, tableCheck } from '../../src/store/doctor';
 import { ensureTable } from '../../src/store/dynamo';
-import { DataDirLockedError, dataDirState, startEmbeddedDynamo } from '../../src/store/embedded';
+import { DataDirLockedError, startEmbeddedDynamo } from '../../src/store/embedded';
+import { embeddedState, openEmbeddedStore } from '../../src/store/local';
+import { openSqliteStore } from '../../src/store/sqlite';
 import { useEmbeddedDynamo } from '../support/store';
 
 const db = useEmbeddedDynamo();
@@ -49,32 +52,45 @@ describe('tableCheck', () => {
 describe('embeddedStoreCheck', () => {
   it('passes on a directory that holds no store yet, and creates nothing', async () => {
     const path = join(dir, 'fresh');
-    expect(await embeddedStoreCheck(path, 'jit-access-requests')).toEqual({ ok: true, detail: `embedded store: ${path} holds no store yet; the bot creates it at start` });
-    expect(await dataDirState(path)).toBe('new');
+    expect(await embeddedStoreCheck(path)).toEqual({ ok: true, detail: `embedded store: ${path} holds no store yet; the bot creates it at start` });
+    expect(embeddedState(path)).toBe('new');
+    expect(existsSync(path)).toBe(false);
   });
 
-  it('opens a store no process holds and checks its table', async () => {
+  it('opens a store no process holds and checks that it answers', async () => {
     const path = join(dir, 'closed');
-    const embedded = await startEmbeddedDynamo(path);
-    const client = new DynamoDBClient({ endpoint: embedded.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-    await ensureTable(client, 'jit-access-requests');
-    client.destroy();
-    await embedded.close();
-    expect(await dataDirState(path)).toBe('free');
-    expect(await embeddedStoreCheck(path, 'jit-access-requests')).toEqual({ ok: true, detail: `embedded store in ${path}: table jit-access-requests has the expected key and indexes` });
-    expect(await embeddedStoreCheck(path, 'no-such-table')).toEqual({ ok: true, detail: `embedded store in ${path}: no table yet; the bot creates it at start` });
+    (await openEmbeddedStore(path)).store.close();
+    expect(await embeddedStoreCheck(path)).toEqual({ ok: true, detail: `embedded store (SQLite) ${join(path, 'jit.sqlite')} opens and answers` });
   });
 
-  it('reports a directory a running bot holds instead of failing obscurely, and a second store there is refused clearly', async () => {
+  it('reports a store a running bot holds instead of failing obscurely, and a second store there is refused clearly', async () => {
     const path = join(dir, 'held');
-    const running = await startEmbeddedDynamo(path);
+    const running = await openEmbeddedStore(path);
     try {
-      expect(await dataDirState(path)).toBe('locked');
-      expect(await embeddedStoreCheck(path, 'jit-access-requests')).toMatchObject({ ok: true, detail: expect.stringContaining('is open in a running bot') });
-      await expect(startEmbeddedDynamo(path)).rejects.toThrow(DataDirLockedError);
-      await expect(startEmbeddedDynamo(path)).rejects.toThrow(`the data directory ${path} is in use by another process (a running bot?)`);
+      expect(await embeddedStoreCheck(path)).toMatchObject({ ok: true, detail: expect.stringContaining(`embedded store in ${path} is open in a running bot`) });
+      await expect(openEmbeddedStore(path)).rejects.toThrow(DataDirLockedError);
+      await expect(openEmbeddedStore(path)).rejects.toThrow(`the data directory ${path} is in use by another process (a running bot?)`);
     } finally {
-      await running.close();
+      running.store.close();
     }
+  });
+
+  it('reports a directory of an earlier version (dynalite) as one the bot migrates at start, and changes nothing', async () => {
+    const path = join(dir, 'legacy');
+    const old = await startEmbeddedDynamo(path);
+    await old.close();
+    const before = readdirSync(path).sort();
+    expect(await embeddedStoreCheck(path)).toEqual({ ok: true, detail: `embedded store: ${path} holds the store of an earlier version (dynalite); the bot moves it to SQLite (jit.sqlite) at its next start and keeps the old files in a backup folder` });
+    expect(readdirSync(path).sort()).toEqual(before);
+  });
+
+  it('the SQLite store in memory, as a bot has it open: answers', async () => {
+    const store = openSqliteStore(undefined);
+    try {
+      expect(await embeddedStoreCheckOf(store, undefined)).toEqual({ ok: true, detail: 'embedded store (SQLite) (in memory) opens and answers' });
+    } finally {
+      store.close();
+    }
+    expect(await embeddedStoreCheckOf(store, '/data/jit.sqlite')).toMatchObject({ ok: false, detail: expect.stringMatching(/^the embedded store \(SQLite\) \/data\/jit\.sqlite does not answer/) });
   });
 });

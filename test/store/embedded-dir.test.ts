@@ -2,7 +2,8 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ownerOnlyDir, startEmbeddedDynamo } from '../../src/store/embedded';
+import { ownerOnlyDir } from '../../src/store/embedded';
+import { openEmbeddedStore } from '../../src/store/local';
 
 let root: string;
 beforeEach(() => {
@@ -33,15 +34,25 @@ it.each([0o755, 0o750, 0o777, 0o705])('closes an existing directory with mode %o
   expect(modeOf(dir)).toBe(0o700);
 });
 
-it('the embedded store starts on a directory it tightened, and says so', async () => {
+it('the embedded store opens on a directory it tightened, and says so; its file is 0600', async () => {
   const dir = join(root, 'data');
   mkdirSync(dir);
   chmodSync(dir, 0o755);
-  const store = await startEmbeddedDynamo(dir);
+  const opened = await openEmbeddedStore(dir);
   try {
-    expect(store.tightenedFrom).toBe(0o755);
+    expect(opened.tightenedFrom).toBe(0o755);
     expect(modeOf(dir)).toBe(0o700);
+    expect(opened.path).toBe(join(dir, 'jit.sqlite'));
+    expect(modeOf(join(dir, 'jit.sqlite'))).toBe(0o600);
   } finally {
-    await store.close();
+    opened.store.close();
   }
+});
+
+it('creates a missing data directory 0700 for the embedded store', async () => {
+  const dir = join(root, 'a', 'b');
+  const opened = await openEmbeddedStore(dir);
+  opened.store.close();
+  expect(opened.tightenedFrom).toBeUndefined();
+  expect(modeOf(dir)).toBe(0o700);
 });

@@ -1,17 +1,21 @@
-/** dynalite is optional: loaded only when the embedded store starts, with a clear error when absent. */
+/** dynalite is optional (only the migration of an old data directory and the tests use it): loaded on first use, with a clear error when absent. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EMBEDDED_STORE_MISSING, loadDynalite } from '../../src/store/embedded';
+import { DynaliteMissingError, loadDynalite } from '../../src/store/embedded';
 
 const notFound = (id: string) => Object.assign(new Error(`Cannot find module '${id}'\nRequire stack:\n- /app/dist/src/store/embedded.js`), { code: 'MODULE_NOT_FOUND' });
 
-it('says to set JIT_DYNAMODB_TABLE or install the optional dependencies when dynalite is not installed', () => {
+it('says what it is for and how to install it when dynalite is not installed', () => {
   expect(() =>
     loadDynalite(() => {
       throw notFound('dynalite');
     }),
-  ).toThrow(EMBEDDED_STORE_MISSING);
-  expect(EMBEDDED_STORE_MISSING).toMatch(/the embedded store \(dynalite\) is not installed in this image: set JIT_DYNAMODB_TABLE/);
+  ).toThrow(DynaliteMissingError);
+  expect(() =>
+    loadDynalite(() => {
+      throw notFound('dynalite');
+    }),
+  ).toThrow(/^dynalite is not installed in this image .*: it is needed only to read the embedded store of an earlier version \(dynalite\); install the optional dependencies \(npm ci\)/);
 });
 
 it('keeps the original error when dynalite is there but one of its own dependencies is missing', () => {
