@@ -3,7 +3,7 @@
  * is opened as the bot opens it, and a data directory a running bot holds gets a message that says
  * what to do; records go to stdout or to --out.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -11,7 +11,8 @@ import { type ExportCli, parseArgs, run } from '../../src/cli/audit-export';
 import { ConfigError, type EnvConfig, parseConfig } from '../../src/config';
 import { AUDIT_RECORD_FIELDS } from '../../src/domain/audit';
 import { openAuditStore } from '../../src/main';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../src/store/embedded';
+import { startEmbeddedDynamo } from '../../src/store/embedded';
+import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/local';
 
 jest.setTimeout(60_000);
 
@@ -85,7 +86,7 @@ describe('the embedded store, as the bot keeps it', () => {
 
   it('a data directory held by a running bot: says so and how to export, exit 1', async () => {
     const data = join(dir, 'held');
-    const bot: EmbeddedDynamo = await startEmbeddedDynamo(data); // what a running bot holds
+    const bot: EmbeddedStore = await openEmbeddedStore(data); // what a running bot holds
     try {
       const err: string[] = [];
       expect(await run(['--since', '30d'], (l) => err.push(l), cliFor(data))).toBe(1);
@@ -94,7 +95,7 @@ describe('the embedded store, as the bot keeps it', () => {
       expect(err[0]).toContain('Stop the bot and run the export again');
       expect(err[0]).toContain('JIT_DYNAMODB_TABLE');
     } finally {
-      await bot.close();
+      bot.store.close();
     }
   });
 
@@ -105,9 +106,19 @@ describe('the embedded store, as the bot keeps it', () => {
     expect(() => statSync(join(dir, 'never'))).toThrow();
   });
 
+  it('a data directory of an earlier version (dynalite): says to start the bot once to migrate it, changes nothing, exit 1', async () => {
+    const data = join(dir, 'legacy');
+    await (await startEmbeddedDynamo(data)).close();
+    const before = readdirSync(data).sort();
+    const err: string[] = [];
+    expect(await run(['--since', '30d'], (l) => err.push(l), cliFor(data))).toBe(1);
+    expect(err).toEqual([`audit:export: the data directory ${data} (JIT_DATA_DIR) holds the embedded store of an earlier version (dynalite), which the bot moves to SQLite when it starts: start the bot once, stop it, and run the export again`]);
+    expect(readdirSync(data).sort()).toEqual(before);
+  });
+
   it('a free data directory: CSV to --out (owner-only), the header and nothing else when nothing changed; stdout untouched', async () => {
     const data = join(dir, 'free');
-    await (await startEmbeddedDynamo(data)).close();
+    (await openEmbeddedStore(data)).store.close();
     const out = join(dir, 'audit.csv');
     const stdout = new PassThrough();
     let written = '';

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../src/store/embedded';
+import { type EmbeddedStore, openEmbeddedStore } from '../../src/store/local';
 import { startFakeEc2, type FakeEc2 } from '../../testkit/fake-ec2';
 import { type SlackStandIn, startSlackStandIn } from '../../testkit/slack-stand-in';
 
@@ -128,9 +128,9 @@ it('exits 1 and prints ✗ with the fix for each failure; a data directory held 
   slack.channels.set(CHANNEL, { name: 'jit-approvals', isMember: false });
   slack.userStates.set('U0APPROVER2', 'deleted');
   ec2.deny(SG, 'RevokeSecurityGroupIngress');
-  let running: EmbeddedDynamo | undefined;
+  let running: EmbeddedStore | undefined;
   try {
-    running = await startEmbeddedDynamo(join(cwd, 'data'));
+    running = await openEmbeddedStore(join(cwd, 'data')); // what a running bot holds
     const { code, out } = await doctor(cwd);
     const text = out.join('\n');
     expect(text).toContain('✗ Slack scopes: missing chat:write (approval messages and DMs)\n    fix: add chat:write under OAuth & Permissions');
@@ -141,7 +141,7 @@ it('exits 1 and prints ✗ with the fix for each failure; a data directory held 
     expect(out.filter(Boolean).at(-1)).toBe('doctor: 8 checks, 4 failed');
     expect(code).toBe(1);
   } finally {
-    await running?.close();
+    running?.store.close();
   }
 }, 60_000);
 
