@@ -55,6 +55,8 @@ export interface HarnessOptions {
   owner?: string;
   /** JIT_READY_OUTBOX_MAX for /readyz. */
   readyOutboxMax?: number;
+  /** JIT_DYNAMODB_TABLE (the SDK's default config: set AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION and credentials). */
+  dynamoTable?: string;
 }
 
 export class Harness {
@@ -88,6 +90,7 @@ export class Harness {
       dataDir: o.dataDir ?? '(memory)',
       logLevel: 'debug',
       ...(o.readyOutboxMax !== undefined ? { readyOutboxMax: o.readyOutboxMax } : {}),
+      ...(o.dynamoTable !== undefined ? { dynamoTable: o.dynamoTable } : {}),
     };
     const bot = await startBot(env, parseConfig(o.configYaml ?? CONFIG_YAML, 'test config'), {
       clock,
