@@ -3,11 +3,14 @@
 #   docker build -t jit-access-bot .
 #   docker run --rm -e SLACK_BOT_TOKEN=xoxb-… -e SLACK_APP_TOKEN=xapp-… \
 #     -e JIT_DYNAMODB_TABLE=… -e AWS_REGION=… -e JIT_CONFIG_YAML="$(cat jit.config.yaml)" jit-access-bot
+#   (one replica on one host can use the embedded store instead: leave out JIT_DYNAMODB_TABLE and
+#    mount a volume on /app/data, e.g. -v jit-data:/app/data)
 #
 # Stage 1 compiles the TypeScript with the dev dependencies. Stage 2 holds the production
-# dependencies only (no dev, no optional: the embedded store, dynalite, and its native LevelDB
-# build are left out, so the image runs against DynamoDB via JIT_DYNAMODB_TABLE) and the compiled
-# dist/src, dist/handlers, dist/blocks and dist/slack, run as the unprivileged `node` user.
+# dependencies only (no dev, no optional: dynalite and its native LevelDB build, which only the
+# migration of an earlier version's data directory needs, are left out; the embedded store is
+# SQLite, built into Node) and the compiled dist/src, dist/handlers, dist/blocks and dist/slack,
+# run as the unprivileged `node` user.
 # test/image/production-install.test.ts replays both stages without Docker.
 
 ARG NODE_IMAGE=node:22-bookworm-slim
@@ -39,7 +42,9 @@ COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/handlers ./dist/handlers
 COPY --from=build /app/dist/blocks ./dist/blocks
 COPY --from=build /app/dist/slack ./dist/slack
-# The code and its dependencies stay owned by root: the bot cannot change them.
+# The code and its dependencies stay owned by root: the bot cannot change them. The embedded
+# store's data directory (JIT_DATA_DIR, default ./data) is the node user's, owner-only.
+RUN mkdir -m 700 /app/data && chown node:node /app/data
 USER node
 # Health listener (GET /healthz, /readyz) on HEALTH_PORT.
 EXPOSE 8080

@@ -10,18 +10,22 @@
  *
  * Then `node dist/src/main.js` is started from that folder against the local stand-ins (a dynalite
  * server in this process as "DynamoDB", the Slack stand-in) and must start and answer `/jit help`;
- * without JIT_DYNAMODB_TABLE it must stop with a clear message, since dynalite is not installed.
+ * without JIT_DYNAMODB_TABLE it must do the same on the embedded store (SQLite, built into Node), and
+ * on a data directory of an earlier version (dynalite) it must stop with a clear message and touch
+ * nothing, since dynalite, which the migration needs, is not installed.
  *
  * Slow by nature (a real `npm ci` and a compile): about 15–40 s on a busy 2-core machine.
- * JIT_IMAGE_TEST_NODE=<path to a node binary> runs the bot with that Node (e.g. the image's Node 22).
+ * JIT_IMAGE_TEST_NODE=<path to a node binary> runs the bot with that Node (e.g. the image's Node 22;
+ * the embedded store needs Node 22.13+ for node:sqlite).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseConfig } from '../../src/config';
 import { ensureTable } from '../../src/store/dynamo';
+import { LEGACY_TABLE } from '../../src/store/migrate-dynalite';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../src/store/embedded';
 import { slashCommand } from '../../testkit/slack-requests';
 import { type SlackStandIn, startSlackStandIn } from '../../testkit/slack-stand-in';
@@ -187,7 +191,7 @@ afterAll(() => {
 });
 
 describe('the runtime image layout (replayed without Docker)', () => {
-  it('the runtime stage installs production dependencies only, without the optional embedded store', () => {
+  it('the runtime stage installs production dependencies only, without dynalite (only migrating an old data directory needs it)', () => {
     const args = runtimeInstallArgs(stage('runtime'));
     expect(args).toEqual(expect.arrayContaining(['ci', '--omit=dev', '--omit=optional']));
 
@@ -286,14 +290,59 @@ describe('the built bot from the production install', () => {
     expect(bot.stderr).not.toMatch(/dynalite|Cannot find module/);
   });
 
-  it('without JIT_DYNAMODB_TABLE it stops at once, saying the embedded store is not installed', async () => {
-    const bot = startBuiltBot(appDir, baseEnv());
+  /** Starts the built bot and waits for "jit-access-bot started" (or its exit); returns the HTTP port. */
+  async function started(bot: Bot): Promise<number> {
+    const line = await waitFor(() => (bot.child.exitCode !== null ? 'exited' : bot.logs().find((l) => l.msg === 'jit-access-bot started')), {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+      message: () => `"jit-access-bot started"\n${output(bot)}`,
+    });
+    if (line === 'exited') throw new Error(`the bot exited with ${bot.child.exitCode} before it started\n${output(bot)}`);
+    const port = bot.logs().find((l) => l.msg === 'listening for Slack requests')?.port;
+    expect(typeof port).toBe('number');
+    return port as number;
+  }
+
+  it('without JIT_DYNAMODB_TABLE it starts on the embedded store (SQLite, no optional dependency) in JIT_DATA_DIR and answers /jit help', async () => {
+    const dataDir = join(work, 'data-sqlite');
+    const t = Date.now();
+    const bot = startBuiltBot(appDir, { ...baseEnv(), JIT_DATA_DIR: dataDir });
+    bots.push(bot);
+    const port = await started(bot);
+    timings.startToReadyEmbedded = Date.now() - t;
+    expect(bot.logs().find((l) => l.msg === 'using the embedded store (SQLite)')).toMatchObject({ dataDir, file: join(dataDir, 'jit.sqlite') });
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dataDir, 'jit.sqlite')).mode & 0o777).toBe(0o600);
+
+    const responseUrl = slack.responseUrl();
+    const res = await slashCommand(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, { userId: 'U0REQUESTER', text: 'help', responseUrl });
+    expect(res.status).toBe(200);
+    const reply = await waitFor(() => slack.responses.find((r) => r.url === responseUrl), { timeoutMs: 30_000, message: () => `the /jit help reply\n${output(bot)}` });
+    expect(JSON.stringify(reply.body)).toContain('/jit request');
+
+    bot.child.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+    expect(bot.stderr).not.toMatch(/dynalite|Cannot find module|ExperimentalWarning/);
+  });
+
+  it('on a data directory of an earlier version (dynalite) it stops at once saying how to migrate, and touches nothing', async () => {
+    const dataDir = join(work, 'data-dynalite');
+    // What the previous version's embedded store left (written here with the dev install's dynalite).
+    const old = await startEmbeddedDynamo(dataDir);
+    const oldClient = new DynamoDBClient({ endpoint: old.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    await ensureTable(oldClient, LEGACY_TABLE);
+    oldClient.destroy();
+    await old.close();
+    const before = readdirSync(dataDir).sort();
+
+    const bot = startBuiltBot(appDir, { ...baseEnv(), JIT_DATA_DIR: dataDir });
     bots.push(bot);
     const code = await bot.exited;
     expect(code).not.toBe(0);
-    expect(bot.stderr).toContain('jit-access-bot: failed to start: the embedded store (dynalite) is not installed in this image: set JIT_DYNAMODB_TABLE');
-    // It failed before touching the data directory.
-    expect(existsSync(join(appDir, 'data'))).toBe(false);
+    expect(bot.stderr).toContain(
+      `jit-access-bot: failed to start: the data directory ${dataDir} (JIT_DATA_DIR) holds the embedded store of an earlier version (dynalite), which this version moves to SQLite at start, but dynalite, needed once to read it, is not installed here: start the bot once from a full install (npm ci, with the optional dependencies) to migrate it`,
+    );
+    expect(readdirSync(dataDir).sort()).toEqual(before);
   });
 });
 
