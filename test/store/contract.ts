@@ -420,6 +420,15 @@ export function storeContract(name: string, makeStore: () => Promise<StoreAdapte
         expect((await store.changedSince('2026-11-05T00:00:00.000Z', '2026-11-30T00:00:00.000Z', 50)).requests.map((r) => r.id)).toEqual([octoberGrant.id, novemberOnes[0]!.id]);
       });
 
+      it('changed-since pages over requests changed at the same instant neither repeat nor skip one', async () => {
+        const same = Array.from({ length: 7 }, () => pendingRequest({ createdAt: '2026-11-15T10:00:00.000Z' }));
+        for (const r of same) await store.create(r);
+        for (const limit of [1, 3, 7, 8]) {
+          const pages = await allChangePages(store, '2026-11-01T00:00:00.000Z', '2026-11-30T00:00:00.000Z', limit);
+          expect(pages.flat().sort()).toEqual(same.map((r) => r.id).sort());
+        }
+      });
+
       it('the index results over a fixture of many requests are exactly the expected ones (every adapter answers the same)', async () => {
         const all = indexFixture(60);
         for (const r of all) await store.create(r);
