@@ -21,7 +21,9 @@
  * checkpoint. A crash of the process loses nothing (the WAL is in the OS cache); a power loss can
  * lose the last commits, which the crash-safe intent states (GRANTING / REVOKING re-driven from
  * the due index) and the drift sweep (tagged rules nobody holds are removed) cover. FULL would
- * fsync on every commit, on the event loop that answers Slack (DatabaseSync is synchronous).
+ * fsync on every commit, on the event loop that answers Slack (DatabaseSync is synchronous):
+ * measured on a busy 2-core machine, 5.7–7.3 ms per transition with FULL against 0.9–1.4 ms with
+ * NORMAL (CPU 0.56 ms against 0.2 ms).
  */
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
