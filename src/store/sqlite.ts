@@ -45,6 +45,8 @@ const BUSY_TIMEOUT_MS = 5_000;
 
 let sqlite: SqliteModule | undefined;
 
+export const SQLITE_MISSING = `the embedded store needs node:sqlite, built into Node 22.13 and later (this is Node ${process.versions.node}): upgrade Node, or set JIT_DYNAMODB_TABLE to use a DynamoDB table`;
+
 /**
  * Loads node:sqlite on first use. Node prints "ExperimentalWarning: SQLite is an experimental
  * feature" when the module loads; that one warning (and only it) is dropped, for the duration of
@@ -60,6 +62,9 @@ export function loadSqlite(load: (id: string) => unknown = require): SqliteModul
   try {
     sqlite = load('node:sqlite') as SqliteModule;
     return sqlite;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_BUILTIN_MODULE') throw new Error(SQLITE_MISSING);
+    throw err;
   } finally {
     process.emitWarning = emit;
   }

@@ -227,6 +227,24 @@ describe('the sweeps read the sparse indexes, never the table', () => {
   }, 60_000);
 });
 
+it('a Node without node:sqlite gets a message that says what to do', () => {
+  jest.isolateModules(() => {
+    const fresh = require('../../src/store/sqlite') as typeof import('../../src/store/sqlite');
+    const missing = Object.assign(new Error('No such built-in module: node:sqlite'), { code: 'ERR_UNKNOWN_BUILTIN_MODULE' });
+    expect(() =>
+      fresh.loadSqlite(() => {
+        throw missing;
+      }),
+    ).toThrow(/needs node:sqlite, built into Node 22\.13 and later \(this is Node \d+.*upgrade Node, or set JIT_DYNAMODB_TABLE/);
+    const other = new Error('something else');
+    expect(() =>
+      fresh.loadSqlite(() => {
+        throw other;
+      }),
+    ).toThrow(other);
+  });
+});
+
 it('loadSqlite returns the same module every time', () => {
   expect(loadSqlite()).toBe(loadSqlite());
 });
