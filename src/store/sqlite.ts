@@ -21,7 +21,9 @@
  * checkpoint. A crash of the process loses nothing (the WAL is in the OS cache); a power loss can
  * lose the last commits, which the crash-safe intent states (GRANTING / REVOKING re-driven from
  * the due index) and the drift sweep (tagged rules nobody holds are removed) cover. FULL would
- * fsync on every commit, on the event loop that answers Slack (DatabaseSync is synchronous).
+ * fsync on every commit, on the event loop that answers Slack (DatabaseSync is synchronous):
+ * measured on a busy 2-core machine, 5.7–7.3 ms per transition with FULL against 0.9–1.4 ms with
+ * NORMAL (CPU 0.56 ms against 0.2 ms).
  */
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -43,6 +45,8 @@ const BUSY_TIMEOUT_MS = 5_000;
 
 let sqlite: SqliteModule | undefined;
 
+export const SQLITE_MISSING = `the embedded store needs node:sqlite, built into Node 22.13 and later (this is Node ${process.versions.node}): upgrade Node, or set JIT_DYNAMODB_TABLE to use a DynamoDB table`;
+
 /**
  * Loads node:sqlite on first use. Node prints "ExperimentalWarning: SQLite is an experimental
  * feature" when the module loads; that one warning (and only it) is dropped, for the duration of
@@ -58,6 +62,9 @@ export function loadSqlite(load: (id: string) => unknown = require): SqliteModul
   try {
     sqlite = load('node:sqlite') as SqliteModule;
     return sqlite;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_UNKNOWN_BUILTIN_MODULE') throw new Error(SQLITE_MISSING);
+    throw err;
   } finally {
     process.emitWarning = emit;
   }
