@@ -41,7 +41,7 @@ it('shows an approver the report, every check passing', async () => {
     '✓ *Slack scopes*: all 7 scopes granted',
     '✓ *approver channel*: #jit-approvals (C0APPROVERS): the bot is a member',
     '✓ *Slack users in the policy*: 3 users found: U0APPROVER1, U0APPROVER2, U0REQUESTER',
-    '✓ *store*: DynamoDB table jit-access-requests has the expected key and indexes',
+    '✓ *store*: embedded store (SQLite) (in memory) opens and answers',
     '✓ *AWS identity*: arn:aws:sts::123456789012:assumed-role/jit-access-bot/task (account 123456789012)',
     '✓ *target prod-bastion (ec2-ssh, eu-west-1)*: sg-0123456789abcdef0 (eu-west-1) exists; the bot may open and close tcp/22 on it',
     '✓ *target staging-db (ec2-ssh, us-east-1)*: sg-0fedcba9876543210 (us-east-1) exists; the bot may open and close tcp/5432 on it',

@@ -1,6 +1,6 @@
 /**
  * The whole /jit flow through real parts: signed HTTP requests to the real Bolt receiver, the
- * real core and embedded dynalite, the Web API pointed at the local Slack stand-in, and EC2
+ * real core and the embedded SQLite store, the Web API pointed at the local Slack stand-in, and EC2
  * mocked at the SDK client.
  */
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';

@@ -1,6 +1,6 @@
 /**
  * The approval policy through real parts: signed Slack requests to the real Bolt receiver, the
- * real core on embedded dynalite, Slack user groups answered by the local Slack stand-in
+ * real core on the embedded SQLite store, Slack user groups answered by the local Slack stand-in
  * (usergroups.users.list), EC2 mocked at the SDK client. One scenario per policy feature.
  */
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';

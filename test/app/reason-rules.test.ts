@@ -1,6 +1,6 @@
 /**
  * Reason requirements per target through real parts: signed /jit commands and form submissions
- * to the real Bolt receiver, the core on embedded dynalite, EC2 mocked at the SDK client. A reason
+ * to the real Bolt receiver, the core on the embedded SQLite store, EC2 mocked at the SDK client. A reason
  * that does not follow the target's rule is refused with the configured message and nothing is
  * stored; one that does carries its ticket as a link in the approval message and in the audit.
  * Extensions of that target follow the same rule.

@@ -1,6 +1,6 @@
 /**
  * "Revoke now" through real parts: signed block_actions to the real Bolt receiver, the core on
- * embedded dynalite, EC2 mocked at the SDK client. The button does exactly what `/jit revoke`
+ * the embedded SQLite store, EC2 mocked at the SDK client. The button does exactly what `/jit revoke`
  * does: the requester or an approver ends the grant; anyone else gets the answer a missing
  * request gets, and nothing changes.
  */

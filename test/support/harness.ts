@@ -1,5 +1,5 @@
 /**
- * Drives the real bot (startBot: Bolt HTTP receiver, core, embedded dynalite) through signed
+ * Drives the real bot (startBot: Bolt HTTP receiver, core, the embedded SQLite store) through signed
  * Slack requests, with the Web API pointed at the local Slack stand-in. AWS is whatever the
  * test mocks (aws-sdk-client-mock on EC2Client) or the fake EC2 endpoint.
  */

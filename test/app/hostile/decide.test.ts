@@ -1,6 +1,6 @@
 /**
  * Hostile inputs, part "decide" (issue 10 items 1, 4, 5): signed requests through the real Bolt
- * receiver, the real core on embedded dynalite, the Slack stand-in, EC2 mocked at the SDK client.
+ * receiver, the real core on the embedded SQLite store, the Slack stand-in, EC2 mocked at the SDK client.
  *
  *  - policy bypasses: a pending request (or a grant being retried, or an extension) that crosses
  *    a deny window, loses its requester's group, or collects its quorum after the rule started,

@@ -31,7 +31,7 @@ import {
   CALLBACK_EXTEND_MODAL,
 } from '../../../blocks/ids';
 import { MAX_REASON_LENGTH } from '../../../src/policy';
-import { DynamoRequestStore } from '../../../src/store/dynamo';
+import { SqliteRequestStore } from '../../../src/store/sqlite';
 import { APPROVER, APPROVER_CHANNEL, Harness, OUTSIDER, REQUESTER, SIGNING_SECRET } from '../../support/harness';
 import { sendRaw, signRequest } from '../../../testkit/slack-requests';
 import { waitFor } from '../../../testkit/wait';
@@ -42,7 +42,7 @@ let h: Harness;
 let spies: Record<string, jest.SpyInstance>;
 
 beforeAll(async () => {
-  spies = Object.fromEntries([...STORE_WRITES, 'get'].map((m) => [m, jest.spyOn(DynamoRequestStore.prototype, m as 'get')]));
+  spies = Object.fromEntries([...STORE_WRITES, 'get'].map((m) => [m, jest.spyOn(SqliteRequestStore.prototype, m as 'get')]));
   h = await Harness.start();
 });
 afterAll(async () => {

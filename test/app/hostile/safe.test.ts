@@ -2,7 +2,7 @@
  * Hostile input, "safe by default" (issue 10, items 2 and 10): accounts that may not act at all
  * (guests, Slack Connect users, deactivated accounts, bots, accounts Slack cannot confirm) and
  * per-user rate limits, through SIGNED requests to the real Bolt receiver, the real core on
- * embedded dynalite, users.info answered by the Slack stand-in, EC2 mocked at the SDK client.
+ * the embedded SQLite store, users.info answered by the Slack stand-in, EC2 mocked at the SDK client.
  * Every case asserts the refusal, the reply, and that nothing was stored, posted or granted.
  */
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
