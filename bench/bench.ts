@@ -27,9 +27,9 @@
  *           p99 of the acks ÷ the same against a bare Bolt app acking `/jit` (bench/bare-bolt.ts,
  *           also its own process), interleaved bare, bot, bare, bot in halves (--quick: 200)
  *         - cpu_ms_per_lifecycle, rss_mb_after_20k: 20,000 closed-loop lifecycles at 50 concurrent
- *           (request → approve → grant → `/jit revoke`, verified; --quick: 50 at 20): the bot's
+ *           (request → approve → grant → `/jit revoke`, verified; --quick: 40 at 20): the bot's
  *           main-thread CPU (/proc/<pid>/task/<pid>/stat) per lifecycle, its RSS after them
- *         - 10,000 ACTIVE grants (--quick 1,000) seeded through the store port (bench/seed.ts),
+ *         - 10,000 ACTIVE grants (--quick 500) seeded through the store port (bench/seed.ts),
  *           rules at the EC2 stand-in and in the registry: sweep_items_read_idle (one due-index
  *           read, nothing due), then the built bot spawned on them: ready_ms_10k (spawn → /readyz
  *           200) and rss_mb_10k (VmRSS 2 s after ready)
@@ -62,7 +62,7 @@ const QUICK = process.argv.includes('--quick');
 /** `--lifecycles=N`: fewer than the issue's 20,000 (a slow store makes that part long); the JSON line says how many. */
 const LIFECYCLES_ARG = Number(/^--lifecycles=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--lifecycles=')) ?? '')?.[1] ?? NaN);
 const P = QUICK
-  ? { submitN: 50, submitC: 10, approveN: 25, approveC: 5, revokeN: 50, raceRounds: 3, raceClicks: 20, throttledN: 150, ackN: 200, ackC: 50, lifecycles: 50, lifecycleC: 20, live: 1_000 }
+  ? { submitN: 50, submitC: 10, approveN: 25, approveC: 5, revokeN: 50, raceRounds: 3, raceClicks: 20, throttledN: 150, ackN: 200, ackC: 50, lifecycles: 40, lifecycleC: 20, live: 500 }
   : { submitN: 200, submitC: 20, approveN: 100, approveC: 10, revokeN: 200, raceRounds: 10, raceClicks: 20, throttledN: 1_000, ackN: 2_000, ackC: 50, lifecycles: 20_000, lifecycleC: 50, live: 10_000 };
 if (Number.isFinite(LIFECYCLES_ARG) && LIFECYCLES_ARG > 0) P.lifecycles = LIFECYCLES_ARG;
 /** Grants of (iii) last this long (from their own grant time). */
@@ -773,7 +773,7 @@ async function main(): Promise<number> {
   const fwidth = Math.max(...issue.map((v) => v.field.length));
   for (const v of issue) {
     const mark = v.pass === undefined ? '  — ' : v.pass ? 'PASS' : 'FAIL';
-    const value = v.value === null ? 'not measured' : v.value.toFixed(/ratio|overhead/.test(v.field) ? 3 : 1);
+    const value = v.value === null ? 'not measured' : Number.isInteger(v.value) ? String(v.value) : v.value.toFixed(/ratio|overhead/.test(v.field) ? 3 : 1);
     out(`  ${mark}  ${v.field.padEnd(fwidth)}  ${value.padStart(12)}   target ≤ ${String(v.target).padEnd(5)}  (${sizes[v.field] ?? ''})`);
   }
   const failed = verdicts.filter((v) => !v.pass).length + issue.filter((v) => v.pass === false).length + failures.length;

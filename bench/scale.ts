@@ -295,7 +295,7 @@ export async function scaleBench(o: ScaleOptions): Promise<ScaleFigures> {
       // Warm-up: both processes compile their paths before anything is measured.
       await ackRun(bare.url, 50, 10, () => 'help', (i) => `U0AK${String(i % 100).padStart(4, '0')}`, o.slack);
       await ackRun(bot.url, 50, 10, () => 'help', (i) => `U0AK${String(i % 100).padStart(4, '0')}`, o.slack);
-      await pool(20, 10, (i) => lifecycle(bot, o.slack, ev, 1_000_000 + i));
+      await pool(10, 10, (i) => lifecycle(bot, o.slack, ev, 1_000_000 + i));
       await quiet(o.slack);
       log(`  ack: ${o.ackN} signed /jit request at ${o.ackC} concurrent, bot vs bare Bolt interleaved (bare, bot, bare, bot halves)`);
       // Requesters spread so none passes the rate limit (100 a minute).
