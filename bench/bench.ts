@@ -140,11 +140,11 @@ targets:
 // ---------------------------------------------------------------- helpers
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Issue 13's figures as they are measured (the JSON line; bench/result-line.ts), and raw figures beside them. */
 const FIGURES: IssueFigures = emptyFigures();
 const RAW: Record<string, unknown> = {};
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 let addressSeq = 0;
 /** A fresh single host in the benchmarking range 198.18.0.0/15 (one rule per address). */
