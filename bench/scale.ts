@@ -11,7 +11,7 @@
  *                 the EC2 stand-in and in the registry): items one idle sweep reads, then the
  *                 built bot spawned on it: spawn → ready and RSS once ready and settled
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ACTION_APPROVE } from '../blocks/ids';
@@ -83,8 +83,23 @@ function scaleConfigFile(): string {
   return path;
 }
 
-/** Waits until the Slack stand-in has had no call for `quietMs` (the bot's deliveries are done). */
-export async function quiet(slack: SlackStandIn, quietMs = 400, maxMs = 120_000): Promise<void> {
+/** The bot's undelivered notifications (its /metrics: jit_outbox_backlog), or undefined when it does not answer. */
+async function outboxBacklog(bot: BotProcess): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${bot.port}/metrics`)).text();
+    const m = /^jit_outbox_backlog(?:\{[^}]*\})? (\d+)/m.exec(text);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until the bot's work is done: its outbox is empty (when `bot` is given) and the Slack
+ * stand-in has had no call for `quietMs`. Throws after `maxMs`: a phase must not start on
+ * another's backlog.
+ */
+export async function quiet(slack: SlackStandIn, bot?: BotProcess, quietMs = 500, maxMs = 600_000): Promise<void> {
   const started = Date.now();
   let seen = -1;
   let since = Date.now();
@@ -93,9 +108,10 @@ export async function quiet(slack: SlackStandIn, quietMs = 400, maxMs = 120_000)
     if (n !== seen) {
       seen = n;
       since = Date.now();
-    } else if (Date.now() - since >= quietMs) return;
-    await sleep(50);
+    } else if (Date.now() - since >= quietMs && (!bot || (await outboxBacklog(bot)) === 0)) return;
+    await sleep(100);
   }
+  throw new Error(`the bot did not go quiet within ${maxMs / 1000} s`);
 }
 
 /**
@@ -125,7 +141,7 @@ class SlackEvents {
     this.seen.clear();
   }
 
-  wait(key: string, timeoutMs = 60_000): Promise<string> {
+  wait(key: string, timeoutMs = 180_000): Promise<string> {
     const v = this.seen.get(key);
     if (v !== undefined) return Promise.resolve(v);
     return new Promise((resolve, reject) => {
@@ -237,20 +253,20 @@ async function ackRun(url: string, n: number, c: number, text: (i: number) => st
 }
 
 /** Bare, bot, bare, bot: halves interleaved, the p99 of each side over both of its halves. */
-async function ackCompare(botUrl: string, bareUrl: string, n: number, c: number, text: (i: number, half: number) => string, userOf: (i: number) => string, slack: SlackStandIn): Promise<AckFigures> {
+async function ackCompare(bot: BotProcess, bareUrl: string, n: number, c: number, text: (i: number, half: number) => string, userOf: (i: number) => string, slack: SlackStandIn): Promise<AckFigures> {
   const half = Math.ceil(n / 2);
-  const bot: number[] = [];
+  const acks: number[] = [];
   const bare: number[] = [];
   for (let h = 0; h < 2; h++) {
     bare.push(...(await ackRun(bareUrl, half, c, (i) => text(i, h), userOf, slack)));
-    await quiet(slack);
-    bot.push(...(await ackRun(botUrl, half, c, (i) => text(i, h), userOf, slack)));
+    await quiet(slack, bot);
+    acks.push(...(await ackRun(bot.url, half, c, (i) => text(i, h), userOf, slack)));
     // The bot's work after each ack (store, replies, approval messages) ends before the bare half.
-    await quiet(slack);
+    await quiet(slack, bot);
   }
-  const botP99Ms = percentile(bot, 99);
+  const botP99Ms = percentile(acks, 99);
   const bareP99Ms = percentile(bare, 99);
-  return { n: half * 2, concurrency: c, botP99Ms, bareP99Ms, ratio: botP99Ms / bareP99Ms, botP50Ms: percentile(bot, 50), bareP50Ms: percentile(bare, 50) };
+  return { n: half * 2, concurrency: c, botP99Ms, bareP99Ms, ratio: botP99Ms / bareP99Ms, botP50Ms: percentile(acks, 50), bareP50Ms: percentile(bare, 50) };
 }
 
 /** One lifecycle: request → approval posted → Approve → granted DM → `/jit revoke` answered. */
@@ -296,11 +312,11 @@ export async function scaleBench(o: ScaleOptions): Promise<ScaleFigures> {
       await ackRun(bare.url, 50, 10, () => 'help', (i) => `U0AK${String(i % 100).padStart(4, '0')}`, o.slack);
       await ackRun(bot.url, 50, 10, () => 'help', (i) => `U0AK${String(i % 100).padStart(4, '0')}`, o.slack);
       await pool(10, 10, (i) => lifecycle(bot, o.slack, ev, 1_000_000 + i));
-      await quiet(o.slack);
+      await quiet(o.slack, bot);
       log(`  ack: ${o.ackN} signed /jit request at ${o.ackC} concurrent, bot vs bare Bolt interleaved (bare, bot, bare, bot halves)`);
       // Requesters spread so none passes the rate limit (100 a minute).
-      ackRequest = await ackCompare(bot.url, bare.url, o.ackN, o.ackC, (i, h) => `request ${TARGET} 1h ${nextAddress()} bench ack ${h}-${i}`, (i) => `U0AK${String(i % 200).padStart(4, '0')}`, o.slack);
-      ackHelp = await ackCompare(bot.url, bare.url, o.ackN, o.ackC, () => 'help', (i) => `U0AK${String(i % 200).padStart(4, '0')}`, o.slack);
+      ackRequest = await ackCompare(bot, bare.url, o.ackN, o.ackC, (i, h) => `request ${TARGET} 1h ${nextAddress()} bench ack ${h}-${i}`, (i) => `U0AK${String(i % 200).padStart(4, '0')}`, o.slack);
+      ackHelp = await ackCompare(bot, bare.url, o.ackN, o.ackC, () => 'help', (i) => `U0AK${String(i % 200).padStart(4, '0')}`, o.slack);
       o.slack.reset();
       ev.restart();
 
@@ -312,7 +328,7 @@ export async function scaleBench(o: ScaleOptions): Promise<ScaleFigures> {
         const n = Math.min(chunk, o.lifecycles - done);
         await pool(n, o.lifecycleC, (i) => lifecycle(bot, o.slack, ev, done + i));
         // At a quiet point, the stand-in forgets what it recorded (its memory is not the bot's).
-        await quiet(o.slack);
+        await quiet(o.slack, bot);
         o.slack.reset();
         ev.restart();
         if (o.lifecycles > chunk) log(`    ${(done + n).toLocaleString('en')} done after ${((performance.now() - t0) / 1000).toFixed(0)} s, bot RSS ${rssMb(bot.pid).toFixed(0)} MiB`);
@@ -323,6 +339,7 @@ export async function scaleBench(o: ScaleOptions): Promise<ScaleFigures> {
       rssMbAfterLifecycles = rssMb(bot.pid);
     } finally {
       await Promise.allSettled([bot.stop(), bare.stop()]);
+      rmSync(fresh, { recursive: true, force: true });
     }
     const lifecycleRulesLeft = o.ec2.rules().filter((r) => r.groupId === SCALE_SG).length;
 
@@ -356,6 +373,7 @@ export async function scaleBench(o: ScaleOptions): Promise<ScaleFigures> {
         rssMbLive = rssMb(live.pid);
       } finally {
         await live.stop();
+        rmSync(dir, { recursive: true, force: true });
       }
       const seededLeft = o.ec2.rules().filter((r) => r.groupId === SCALE_SG).length;
       return {
@@ -377,6 +395,7 @@ export async function scaleBench(o: ScaleOptions): Promise<ScaleFigures> {
       };
     } catch (err) {
       await seeded.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
       throw err;
     }
   } finally {
