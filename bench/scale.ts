@@ -13,7 +13,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ACTION_APPROVE } from '../blocks/ids';
 import { blockAction, slashCommand } from '../testkit/slack-requests';
 import { type SlackStandIn, startSlackStandIn } from '../testkit/slack-stand-in';
@@ -400,6 +400,7 @@ export async function scaleBench(o: ScaleOptions): Promise<ScaleFigures> {
     }
   } finally {
     ev.stop();
+    rmSync(dirname(configPath), { recursive: true, force: true });
   }
 }
 
