@@ -1,64 +1,56 @@
 /**
  * The ONE place the bench opens the embedded store on disk (the directory the built bot is then
- * started on, JIT_DATA_DIR), for seeding and for counting what a sweep reads. Today that is
- * dynalite (src/store/embedded.ts, the table src/main.ts uses); when the embedded default changes
- * (e.g. a SQLite StoreAdapter), change this file alone: the rest of the bench takes any
+ * started on, JIT_DATA_DIR), for seeding and for counting what a sweep reads: the SQLite file the
+ * bot opens there (src/store/local.ts), opened the same way. The rest of the bench takes any
  * StoreAdapter.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AccessRequest } from '../src/domain/types';
 import type { StoreAdapter } from '../src/ports';
-import { DynamoRequestStore, ensureTable } from '../src/store/dynamo';
-import { startEmbeddedDynamo } from '../src/store/embedded';
-
-/** The table name src/main.ts gives the embedded store (EMBEDDED_TABLE; not imported, to keep Bolt out of this process's set-up). */
-const EMBEDDED_TABLE = 'jit-access-requests';
+import { openEmbeddedStore } from '../src/store/local';
 
 export interface BenchStore {
   /** Which engine this is, for the report. */
   engine: string;
   store: StoreAdapter;
-  /** Items the store has read since it was opened (or since resetItemsRead): what a sweep costs. */
+  /**
+   * Items the store has read since it was opened (or since resetItemsRead): what a sweep costs.
+   * SQLite reads its sweeps' rows through partial indexes by range (test/store/sqlite.test.ts shows
+   * the query plans), so the rows a read returns are the rows it read.
+   */
   itemsRead(): number;
   resetItemsRead(): void;
   close(): Promise<void>;
 }
 
+/** The reads a sweep or a lookup makes, each counted by the requests it returns. */
+const COUNTED = new Set(['get', 'getMany', 'listDue', 'listPending', 'listWithOutbox', 'listByRequester']);
+
 /** Opens (creating it when new) the embedded store in `dir`, as the built bot would open it there. */
 export async function openBenchStore(dir: string): Promise<BenchStore> {
-  const db = await startEmbeddedDynamo(dir);
-  const client = new DynamoDBClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const { store } = await openEmbeddedStore(dir);
   let read = 0;
-  // Items read, as DynamoDB counts them: a Query's ScannedCount (before any filter), one per GetItem
-  // that found its item, the items a BatchGetItem returned.
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const result = await next(args);
-      const out = result.output as { ScannedCount?: number; Count?: number; Item?: unknown; Responses?: Record<string, unknown[]> };
-      switch (context.commandName) {
-        case 'QueryCommand':
-        case 'ScanCommand':
-          read += out.ScannedCount ?? out.Count ?? 0;
-          break;
-        case 'GetItemCommand':
-          read += out.Item ? 1 : 0;
-          break;
-        case 'BatchGetItemCommand':
-          read += Object.values(out.Responses ?? {}).reduce((n, items) => n + items.length, 0);
-          break;
+  const count = (out: AccessRequest | AccessRequest[] | Map<string, AccessRequest> | undefined): void => {
+    read += out === undefined ? 0 : Array.isArray(out) ? out.length : out instanceof Map ? out.size : 1;
+  };
+  const counted = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      if (typeof prop === 'string' && COUNTED.has(prop)) {
+        return async (...args: unknown[]) => {
+          const out = (await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)) as Parameters<typeof count>[0];
+          count(out);
+          return out;
+        };
       }
-      return result;
+      return (value as (...a: unknown[]) => unknown).bind(target);
     },
-    { step: 'initialize', name: 'benchItemsRead' },
-  );
-  await ensureTable(client, EMBEDDED_TABLE);
+  });
   return {
-    engine: 'dynalite (embedded, on disk)',
-    store: new DynamoRequestStore(client, EMBEDDED_TABLE),
+    engine: 'SQLite (embedded, on disk)',
+    store: counted,
     itemsRead: () => read,
     resetItemsRead: () => void (read = 0),
-    close: async () => {
-      client.destroy();
-      await db.close();
-    },
+    close: async () => store.close(),
   };
 }
