@@ -43,7 +43,8 @@ export class OutboxProcessor {
   /** Delivers right after each change that queued something. */
   attach(service: AccessService): void {
     service.onChange((r) => {
-      if (Object.keys(r.outbox).length > 0) this.kick(r.id);
+      // The request as just written: the first pass delivers from it without reading it again.
+      if (Object.keys(r.outbox).length > 0) this.kick(r.id, r);
     });
   }
 
@@ -60,9 +61,13 @@ export class OutboxProcessor {
     await this.idle();
   }
 
-  /** Starts delivery for one request without waiting for it. */
-  kick(id: string): void {
-    if (!this.stopped) void this.deliver(id);
+  /**
+   * Starts delivery for one request without waiting for it. `written`: the request as this replica
+   * just stored it; the pass then starts from it instead of a read (the claim, a conditional write,
+   * still says whether its messages are there to send).
+   */
+  kick(id: string, written?: AccessRequest): void {
+    if (!this.stopped) void this.deliver(id, written);
   }
 
   /** Delivers everything undelivered (oldest first). */
@@ -80,17 +85,19 @@ export class OutboxProcessor {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
   }
 
-  private deliver(id: string): Promise<void> {
+  private deliver(id: string, written?: AccessRequest): Promise<void> {
     const running = this.inFlight.get(id);
     if (running) {
       this.again.add(id); // the running loop picks up what arrived meanwhile
       return running;
     }
     const loop = async () => {
+      let snapshot = written;
       do {
         this.again.delete(id);
         try {
-          await this.deliverNow(id);
+          await this.deliverNow(id, snapshot);
+          snapshot = undefined;
         } catch (err) {
           // The store or the sender failed outside a send: logged, retried by the next drain.
           this.o.log.error({ event: 'outbox.deliver_failed', requestId: id, err: (err as Error).message }, 'delivery failed; will retry');
@@ -103,12 +110,55 @@ export class OutboxProcessor {
     return p;
   }
 
-  private async deliverNow(id: string): Promise<void> {
+  private async deliverNow(id: string, snapshot?: AccessRequest): Promise<void> {
     const notBefore = this.backoff.get(id);
     if (notBefore !== undefined && this.o.clock.now().getTime() < notBefore) return;
-    let request = await this.o.store.get(id);
+    const request = snapshot ?? (await this.o.store.get(id));
     if (!request) return;
     const queue = Object.values(request.outbox).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    if (queue.length === 0) return;
+    const { claimNotifications, ackNotifications } = this.o.store;
+    if (!claimNotifications || !ackNotifications) return this.deliverEach(request, queue);
+    // One claim for the whole pass (all or none), one ack for what it sent.
+    const now = this.o.clock.now().getTime();
+    const claimed = await claimNotifications.call(this.o.store, id, queue.map((n) => n.id), this.o.owner, now, now + (this.o.claimMs ?? 15_000));
+    if (!claimed) {
+      // A snapshot can be behind (a message acked since): read and try again. Otherwise another
+      // replica holds one of them: go message by message, which stops at the first one it holds.
+      if (snapshot) return this.deliverNow(id);
+      return this.deliverEach(request, queue);
+    }
+    await this.deliverClaimed(request, queue, (ids) => ackNotifications.call(this.o.store, id, ids));
+  }
+
+  /** Sends a claimed pass in order; acks what was sent in one write, at the end or at the first failure. */
+  private async deliverClaimed(request: AccessRequest, queue: Notification[], ack: (ids: string[]) => Promise<void>): Promise<void> {
+    const target = this.o.config.targets.find((t) => t.name === request.targetName);
+    const sent: string[] = [];
+    for (const n of queue) {
+      const log = () => this.o.log.child({ requestId: request.id, notification: n.kind });
+      try {
+        const ref = await this.o.sender.send(n, request, target);
+        if (ref && !request.approvalMessage) {
+          await this.o.store.setApprovalMessage(request.id, ref);
+          request = { ...request, approvalMessage: ref };
+        }
+        sent.push(n.id);
+        this.o.telemetry?.notification('sent');
+        if (this.o.log.isLevelEnabled('debug')) log().debug({ event: 'notify.sent' }, 'notification delivered');
+      } catch (err) {
+        await ack(sent);
+        await this.failed(request, n, err as Error, log());
+        return; // keep order: later messages of this request wait for this one
+      }
+    }
+    await ack(sent);
+    this.backoff.delete(request.id);
+  }
+
+  /** One claim and one ack per message (a store without the batch calls, or a contended outbox). */
+  private async deliverEach(request: AccessRequest, queue: Notification[]): Promise<void> {
+    const id = request.id;
     for (const n of queue) {
       const target = this.o.config.targets.find((t) => t.name === request!.targetName);
       const log = this.o.log.child({ requestId: id, notification: n.kind });

@@ -153,3 +153,84 @@ it('a store failure during delivery is logged, never an unhandled rejection, and
     process.off('unhandledRejection', unhandled);
   }
 });
+
+describe('one claim and one ack per delivery pass', () => {
+  /** The store with its outbox calls counted. */
+  function counting() {
+    const calls: string[] = [];
+    const counted = Object.create(store) as DynamoRequestStore;
+    for (const m of ['get', 'claimNotification', 'ackNotification', 'claimNotifications', 'ackNotifications', 'setApprovalMessage'] as const) {
+      const f = (store[m] as (...a: unknown[]) => Promise<unknown>).bind(store);
+      (counted as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
+        calls.push(m);
+        return f(...a);
+      };
+    }
+    return { counted, calls };
+  }
+
+  it('a pass of three messages costs one claim, the approval ref and one ack, and leaves the outbox index', async () => {
+    const r = await deniedRequest();
+    const { counted, calls } = counting();
+    const sender = new RecordingSender('a');
+    const p = new OutboxProcessor({ store: counted, sender, config, clock, log, owner: 'a' });
+    p.kick(r.id);
+    await p.idle();
+    expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+    expect(calls).toEqual(['get', 'claimNotifications', 'setApprovalMessage', 'ackNotifications']);
+    const stored = await store.get(r.id);
+    expect(stored!.outbox).toEqual({});
+    expect((await store.listWithOutbox(1000)).map((x) => x.id)).not.toContain(r.id);
+  });
+
+  it('delivering right after this replica wrote the change starts from what it wrote: no read', async () => {
+    const r = await deniedRequest();
+    const written = (await store.get(r.id))!;
+    const { counted, calls } = counting();
+    const sender = new RecordingSender('a');
+    const p = new OutboxProcessor({ store: counted, sender, config, clock, log, owner: 'a' });
+    p.kick(r.id, written);
+    await p.idle();
+    expect(calls).toEqual(['claimNotifications', 'setApprovalMessage', 'ackNotifications']);
+    expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+    expect((await store.get(r.id))!.outbox).toEqual({});
+  });
+
+  it('a snapshot that is behind (its messages delivered since) sends nothing twice', async () => {
+    const r = await deniedRequest();
+    const stale = (await store.get(r.id))!;
+    const sender = new RecordingSender('a');
+    const p = new OutboxProcessor({ store, sender, config, clock, log, owner: 'a' });
+    p.kick(r.id);
+    await p.idle();
+    p.kick(r.id, stale); // e.g. a change event that raced the pass
+    await p.idle();
+    expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+  });
+
+  it('a message queued after the pass was claimed stays queued (and indexed) for the next pass', async () => {
+    const r = await deniedRequest();
+    const queue = Object.keys((await store.get(r.id))!.outbox);
+    expect(await store.claimNotifications(r.id, queue, 'a', clock.now().getTime(), clock.now().getTime() + 10_000)).toBe(true);
+    const late = { id: `${clock.now().toISOString()}-late`, kind: 'dm.denied' as const, createdAt: clock.now().toISOString() };
+    await store.transition({ id: r.id, expectStatus: 'DENIED', expectVersion: (await store.get(r.id))!.version, status: 'DENIED', set: {}, notify: [late] });
+    await store.ackNotifications(r.id, queue);
+    expect(Object.keys((await store.get(r.id))!.outbox)).toEqual([late.id]);
+    expect((await store.listWithOutbox(1000)).map((x) => x.id)).toContain(r.id);
+  });
+
+  it('another replica holding one message of the pass: this one sends nothing of that request until the claim lapses', async () => {
+    const r = await deniedRequest();
+    const first = Object.values((await store.get(r.id))!.outbox).sort((x, y) => x.createdAt.localeCompare(y.createdAt) || x.id.localeCompare(y.id))[0]!;
+    expect(await store.claimNotification(r.id, first.id, 'b', clock.now().getTime(), clock.now().getTime() + 5_000)).toBe(true);
+    const sender = new RecordingSender('a');
+    const p = new OutboxProcessor({ store, sender, config, clock, log, owner: 'a' });
+    p.kick(r.id);
+    await p.idle();
+    expect(sender.sent).toHaveLength(0);
+    clock.advance(5_001);
+    p.kick(r.id);
+    await p.idle();
+    expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+  });
+});
