@@ -33,6 +33,8 @@ export class OutboxProcessor {
   /** One delivery loop per request at most; `again` asks it for one more pass. */
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  /** The request as this replica last wrote it, for the loop's next pass (instead of a read). */
+  private readonly written = new Map<string, AccessRequest>();
   private stopped = false;
   /** Per-request earliest next attempt after a failure (epoch ms). */
   private readonly backoff = new Map<string, number>();
@@ -89,15 +91,20 @@ export class OutboxProcessor {
     const running = this.inFlight.get(id);
     if (running) {
       this.again.add(id); // the running loop picks up what arrived meanwhile
+      if (written) this.written.set(id, written);
+      else this.written.delete(id);
       return running;
     }
     const loop = async () => {
       let snapshot = written;
+      // What this loop acked: a later snapshot may have been written before those acks.
+      const acked = new Set<string>();
       do {
         this.again.delete(id);
         try {
-          await this.deliverNow(id, snapshot);
-          snapshot = undefined;
+          await this.deliverNow(id, snapshot, acked);
+          snapshot = this.written.get(id);
+          this.written.delete(id);
         } catch (err) {
           // The store or the sender failed outside a send: logged, retried by the next drain.
           this.o.log.error({ event: 'outbox.deliver_failed', requestId: id, err: (err as Error).message }, 'delivery failed; will retry');
@@ -105,17 +112,22 @@ export class OutboxProcessor {
         }
       } while (this.again.has(id) && !this.stopped);
     };
-    const p = loop().finally(() => this.inFlight.delete(id));
+    const p = loop().finally(() => {
+      this.inFlight.delete(id);
+      this.written.delete(id);
+    });
     this.inFlight.set(id, p);
     return p;
   }
 
-  private async deliverNow(id: string, snapshot?: AccessRequest): Promise<void> {
+  private async deliverNow(id: string, snapshot?: AccessRequest, acked = new Set<string>()): Promise<void> {
     const notBefore = this.backoff.get(id);
     if (notBefore !== undefined && this.o.clock.now().getTime() < notBefore) return;
     const request = snapshot ?? (await this.o.store.get(id));
     if (!request) return;
-    const queue = Object.values(request.outbox).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const queue = Object.values(request.outbox)
+      .filter((n) => !snapshot || !acked.has(n.id))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
     if (queue.length === 0) return;
     const { claimNotifications, ackNotifications } = this.o.store;
     if (!claimNotifications || !ackNotifications) return this.deliverEach(request, queue);
@@ -128,7 +140,10 @@ export class OutboxProcessor {
       if (snapshot) return this.deliverNow(id);
       return this.deliverEach(request, queue);
     }
-    await this.deliverClaimed(request, queue, (ids) => ackNotifications.call(this.o.store, id, ids));
+    await this.deliverClaimed(request, queue, async (ids) => {
+      await ackNotifications.call(this.o.store, id, ids);
+      for (const n of ids) acked.add(n);
+    });
   }
 
   /** Sends a claimed pass in order; acks what was sent in one write, at the end or at the first failure. */

@@ -13,6 +13,7 @@ import type { DynamoRequestStore } from '../src/store/dynamo';
 import { FakeClock } from './support/clock';
 import { pendingRequest } from './support/requests';
 import { useEmbeddedDynamo } from './support/store';
+import { waitFor } from '../testkit/wait';
 
 const config = parseConfig(`
 approverChannel: C0APPROVERS
@@ -217,6 +218,34 @@ describe('one claim and one ack per delivery pass', () => {
     await store.ackNotifications(r.id, queue);
     expect(Object.keys((await store.get(r.id))!.outbox)).toEqual([late.id]);
     expect((await store.listWithOutbox(1000)).map((x) => x.id)).toContain(r.id);
+  });
+
+  it('a change written while a pass runs: the next pass starts from it, with neither a read nor a lost claim', async () => {
+    const r = await deniedRequest();
+    const { counted, calls } = counting();
+    const sender = new RecordingSender('a');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const blocking: NotificationSender = {
+      send: async (n, req) => {
+        if (n.kind === 'approval.post') await gate;
+        return sender.send(n, req);
+      },
+      alert: async () => {},
+    };
+    const p = new OutboxProcessor({ store: counted, sender: blocking, config, clock, log, owner: 'a' });
+    p.kick(r.id, (await store.get(r.id))!);
+    await waitFor(() => calls.includes('claimNotifications'), { message: 'the first pass claimed' });
+    const late = { id: `${clock.now().toISOString()}-late`, kind: 'dm.denied' as const, createdAt: clock.now().toISOString() };
+    const current = (await store.get(r.id))!;
+    const written = await store.transition({ id: r.id, expectStatus: current.status, expectVersion: current.version, status: current.status, set: {}, notify: [late] });
+    p.kick(r.id, written);
+    release();
+    await p.idle();
+    expect(calls).toEqual(['claimNotifications', 'setApprovalMessage', 'ackNotifications', 'claimNotifications', 'ackNotifications']);
+    expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied', 'dm.denied']);
+    expect((await store.get(r.id))!.outbox).toEqual({});
+    expect((await store.listWithOutbox(1000)).map((x) => x.id)).not.toContain(r.id);
   });
 
   it('another replica holding one message of the pass: this one sends nothing of that request until the claim lapses', async () => {
