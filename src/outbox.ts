@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
-import type { AccessRequest, Notification } from './domain/types';
+import type { AccessRequest, Notification, SlackMessageRef } from './domain/types';
 import { SendRateLimitedError } from './domain/errors';
 import type { Clock, NotificationSender, RequestStore, Telemetry } from './ports';
 import type { AccessService } from './service';
@@ -140,34 +140,39 @@ export class OutboxProcessor {
       if (snapshot) return this.deliverNow(id);
       return this.deliverEach(request, queue);
     }
-    await this.deliverClaimed(request, queue, async (ids) => {
-      await ackNotifications.call(this.o.store, id, ids);
+    await this.deliverClaimed(request, queue, async (ids, approvalMessage) => {
+      await ackNotifications.call(this.o.store, id, ids, approvalMessage);
       for (const n of ids) acked.add(n);
     });
   }
 
-  /** Sends a claimed pass in order; acks what was sent in one write, at the end or at the first failure. */
-  private async deliverClaimed(request: AccessRequest, queue: Notification[], ack: (ids: string[]) => Promise<void>): Promise<void> {
+  /**
+   * Sends a claimed pass in order; acks what was sent in one write, at the end or at the first
+   * failure, with the approval message's ref when the pass posted it (later messages of the pass
+   * already render with it).
+   */
+  private async deliverClaimed(request: AccessRequest, queue: Notification[], ack: (ids: string[], approvalMessage?: SlackMessageRef) => Promise<void>): Promise<void> {
     const target = this.o.config.targets.find((t) => t.name === request.targetName);
     const sent: string[] = [];
+    let posted: SlackMessageRef | undefined;
     for (const n of queue) {
       const log = () => this.o.log.child({ requestId: request.id, notification: n.kind });
       try {
         const ref = await this.o.sender.send(n, request, target);
         if (ref && !request.approvalMessage) {
-          await this.o.store.setApprovalMessage(request.id, ref);
+          posted = ref;
           request = { ...request, approvalMessage: ref };
         }
         sent.push(n.id);
         this.o.telemetry?.notification('sent');
         if (this.o.log.isLevelEnabled('debug')) log().debug({ event: 'notify.sent' }, 'notification delivered');
       } catch (err) {
-        await ack(sent);
+        await ack(sent, posted);
         await this.failed(request, n, err as Error, log());
         return; // keep order: later messages of this request wait for this one
       }
     }
-    await ack(sent);
+    await ack(sent, posted);
     this.backoff.delete(request.id);
   }
 

@@ -106,8 +106,9 @@ export interface RequestStore {
   /**
    * Optional batch of ackNotification: removes the delivered `notificationIds` in one write and,
    * when they were all that was left, leaves the outbox index in the same write (else one more).
+   * `approvalMessage`: the pass posted the approval message; remembered in the same write.
    */
-  ackNotifications?(id: string, notificationIds: readonly string[]): Promise<void>;
+  ackNotifications?(id: string, notificationIds: readonly string[], approvalMessage?: SlackMessageRef): Promise<void>;
   /** Takes or renews a named lease (e.g. the drift sweep) for `untilMs`. False when another owner holds it. */
   tryLease(name: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
   /** Hands a named lease back if `owner` holds it (shutdown), so the next owner need not wait for it to lapse. */

@@ -170,7 +170,7 @@ describe('one claim and one ack per delivery pass', () => {
     return { counted, calls };
   }
 
-  it('a pass of three messages costs one claim, the approval ref and one ack, and leaves the outbox index', async () => {
+  it('a pass of three messages costs one claim and one ack, which remembers the approval message and leaves the outbox index', async () => {
     const r = await deniedRequest();
     const { counted, calls } = counting();
     const sender = new RecordingSender('a');
@@ -178,10 +178,31 @@ describe('one claim and one ack per delivery pass', () => {
     p.kick(r.id);
     await p.idle();
     expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
-    expect(calls).toEqual(['get', 'claimNotifications', 'setApprovalMessage', 'ackNotifications']);
+    expect(calls).toEqual(['get', 'claimNotifications', 'ackNotifications']);
     const stored = await store.get(r.id);
     expect(stored!.outbox).toEqual({});
+    expect(stored!.approvalMessage).toEqual({ channel: 'C0APPROVERS', ts: '1.1' });
     expect((await store.listWithOutbox(1000)).map((x) => x.id)).not.toContain(r.id);
+  });
+
+  it('a pass that fails after posting the approval message acks what it sent with the message ref; the rest waits', async () => {
+    const r = await deniedRequest();
+    const sender = new RecordingSender('a');
+    const failing: NotificationSender = {
+      send: async (n, req) => {
+        if (n.kind === 'approval.update') throw new Error('slack is down');
+        return sender.send(n, req);
+      },
+      alert: async () => {},
+    };
+    const p = new OutboxProcessor({ store, sender: failing, config, clock, log, owner: 'a' });
+    p.kick(r.id);
+    await p.idle();
+    const stored = (await store.get(r.id))!;
+    expect(stored.approvalMessage).toEqual({ channel: 'C0APPROVERS', ts: '1.1' });
+    expect(Object.values(stored.outbox).map((n) => [n.kind, n.attempts])).toEqual(expect.arrayContaining([['approval.update', 1], ['dm.denied', undefined]]));
+    expect(Object.values(stored.outbox).map((n) => n.kind)).not.toContain('approval.post');
+    expect((await store.listWithOutbox(1000)).map((x) => x.id)).toContain(r.id);
   });
 
   it('delivering right after this replica wrote the change starts from what it wrote: no read', async () => {
@@ -192,7 +213,7 @@ describe('one claim and one ack per delivery pass', () => {
     const p = new OutboxProcessor({ store: counted, sender, config, clock, log, owner: 'a' });
     p.kick(r.id, written);
     await p.idle();
-    expect(calls).toEqual(['claimNotifications', 'setApprovalMessage', 'ackNotifications']);
+    expect(calls).toEqual(['claimNotifications', 'ackNotifications']);
     expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
     expect((await store.get(r.id))!.outbox).toEqual({});
   });
@@ -242,7 +263,7 @@ describe('one claim and one ack per delivery pass', () => {
     p.kick(r.id, written);
     release();
     await p.idle();
-    expect(calls).toEqual(['claimNotifications', 'setApprovalMessage', 'ackNotifications', 'claimNotifications', 'ackNotifications']);
+    expect(calls).toEqual(['claimNotifications', 'ackNotifications', 'claimNotifications', 'ackNotifications']);
     expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied', 'dm.denied']);
     expect((await store.get(r.id))!.outbox).toEqual({});
     expect((await store.listWithOutbox(1000)).map((x) => x.id)).not.toContain(r.id);

@@ -467,9 +467,11 @@ export class DynamoRequestStore implements StoreAdapter {
     return after !== undefined;
   }
 
-  async ackNotifications(id: string, notificationIds: readonly string[]): Promise<void> {
+  async ackNotifications(id: string, notificationIds: readonly string[], approvalMessage?: SlackMessageRef): Promise<void> {
     if (notificationIds.length === 0) return;
-    const names: Record<string, string> = { '#outbox': 'outbox' };
+    const names: Record<string, string> = { '#outbox': 'outbox', ...(approvalMessage ? { '#m': 'approvalMessage' } : {}) };
+    const set = approvalMessage ? 'SET #m = :m ' : '';
+    const setValues = approvalMessage ? { ':m': approvalMessage } : {};
     const removes = notificationIds.map((n, i) => {
       names[`#n${i}`] = n;
       return `#outbox.#n${i}`;
@@ -479,18 +481,19 @@ export class DynamoRequestStore implements StoreAdapter {
     const present = notificationIds.map((_, i) => `attribute_exists(#outbox.#n${i})`).join(' AND ');
     const all = await this.updateIfCondition({
       Key: { pk: key(id) },
-      UpdateExpression: `REMOVE ${removes.join(', ')}, #shard, #at`,
+      UpdateExpression: `${set}REMOVE ${removes.join(', ')}, #shard, #at`,
       ConditionExpression: `${present} AND size(#outbox) = :count`,
       ExpressionAttributeNames: { ...names, '#shard': 'outboxShard', '#at': 'outboxAt' },
-      ExpressionAttributeValues: { ':count': notificationIds.length },
+      ExpressionAttributeValues: { ':count': notificationIds.length, ...setValues },
     });
     if (all) return;
     // More was queued meanwhile (or some were acked already): remove ours only.
     const after = await this.updateIfCondition({
       Key: { pk: key(id) },
-      UpdateExpression: `REMOVE ${removes.join(', ')}`,
+      UpdateExpression: `${set}REMOVE ${removes.join(', ')}`,
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeNames: names,
+      ...(approvalMessage ? { ExpressionAttributeValues: setValues } : {}),
       ReturnValues: 'ALL_NEW',
     });
     if (!after || Object.keys((after.outbox as object | undefined) ?? {}).length > 0) return;
