@@ -27,6 +27,11 @@ export interface OutboxOptions {
   claimMs?: number;
   /** Delivery results, for metrics; default: none. */
   telemetry?: Telemetry;
+  /**
+   * Delivery passes running at once (default 8); more wait their turn, oldest first. A burst of
+   * requests then does not put hundreds of sends and store writes in front of the next ack.
+   */
+  concurrency?: number;
 }
 
 export class OutboxProcessor {
@@ -39,6 +44,8 @@ export class OutboxProcessor {
   /** Per-request earliest next attempt after a failure (epoch ms). */
   private readonly backoff = new Map<string, number>();
   private interval?: NodeJS.Timeout;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly o: OutboxOptions) {}
 
@@ -100,15 +107,22 @@ export class OutboxProcessor {
       // What this loop acked: a later snapshot may have been written before those acks.
       const acked = new Set<string>();
       do {
+        await this.turn();
+        if (this.again.has(id)) {
+          // Changed since (while this waited for a slot, or during the last pass): start from the
+          // latest write, or read when the latest word was a drain's.
+          snapshot = this.written.get(id);
+          this.written.delete(id);
+        }
         this.again.delete(id);
         try {
           await this.deliverNow(id, snapshot, acked);
-          snapshot = this.written.get(id);
-          this.written.delete(id);
         } catch (err) {
           // The store or the sender failed outside a send: logged, retried by the next drain.
           this.o.log.error({ event: 'outbox.deliver_failed', requestId: id, err: (err as Error).message }, 'delivery failed; will retry');
           return;
+        } finally {
+          this.done();
         }
       } while (this.again.has(id) && !this.stopped);
     };
@@ -118,6 +132,22 @@ export class OutboxProcessor {
     });
     this.inFlight.set(id, p);
     return p;
+  }
+
+  /** Waits for a free delivery slot. */
+  private turn(): Promise<void> {
+    if (this.active < (this.o.concurrency ?? 8)) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Frees a slot: the oldest waiting pass takes it. */
+  private done(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
   }
 
   private async deliverNow(id: string, snapshot?: AccessRequest, acked = new Set<string>()): Promise<void> {

@@ -283,4 +283,35 @@ describe('one claim and one ack per delivery pass', () => {
     await p.idle();
     expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
   });
+
+  it('at most `concurrency` passes run at once; the others wait their turn and all are delivered, changes made while waiting included', async () => {
+    const requests = await Promise.all(Array.from({ length: 6 }, () => deniedRequest()));
+    let running = 0;
+    let most = 0;
+    const sender = new RecordingSender('a');
+    const slow: NotificationSender = {
+      send: async (n, req) => {
+        running++;
+        most = Math.max(most, running);
+        try {
+          return await sender.send(n, req);
+        } finally {
+          running--;
+        }
+      },
+      alert: async () => {},
+    };
+    const p = new OutboxProcessor({ store, sender: slow, config, clock, log, owner: 'a', concurrency: 2 });
+    for (const r of requests) p.kick(r.id, (await store.get(r.id))!);
+    // The last request changes while its pass waits for a slot: the pass starts from the change.
+    const last = requests.at(-1)!;
+    const current = (await store.get(last.id))!;
+    const late = { id: `${clock.now().toISOString()}-late`, kind: 'dm.denied' as const, createdAt: clock.now().toISOString() };
+    p.kick(last.id, await store.transition({ id: last.id, expectStatus: current.status, expectVersion: current.version, status: current.status, set: {}, notify: [late] }));
+    await p.idle();
+    expect(most).toBe(2);
+    for (const r of requests) expect((await store.get(r.id))!.outbox).toEqual({});
+    expect(sender.sent.filter((x) => x.id === last.id).map((x) => x.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied', 'dm.denied']);
+    expect(sender.sent).toHaveLength(6 * 3 + 1);
+  });
 });
