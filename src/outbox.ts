@@ -34,6 +34,12 @@ export interface OutboxOptions {
   concurrency?: number;
 }
 
+/** What one delivery loop has acked so far, and the approval message's ref if it posted it. */
+interface Delivered {
+  ids: Set<string>;
+  approvalMessage?: SlackMessageRef;
+}
+
 export class OutboxProcessor {
   /** One delivery loop per request at most; `again` asks it for one more pass. */
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -104,8 +110,9 @@ export class OutboxProcessor {
     }
     const loop = async () => {
       let snapshot = written;
-      // What this loop acked: a later snapshot may have been written before those acks.
-      const acked = new Set<string>();
+      // What this loop acked and where it posted the approval message: a later snapshot may have
+      // been written before either.
+      const acked: Delivered = { ids: new Set<string>() };
       do {
         await this.turn();
         if (this.again.has(id)) {
@@ -150,15 +157,19 @@ export class OutboxProcessor {
     else this.active--;
   }
 
-  private async deliverNow(id: string, snapshot?: AccessRequest, acked = new Set<string>()): Promise<void> {
+  private async deliverNow(id: string, snapshot?: AccessRequest, acked: Delivered = { ids: new Set<string>() }): Promise<void> {
     const notBefore = this.backoff.get(id);
     if (notBefore !== undefined && this.o.clock.now().getTime() < notBefore) return;
-    const request = snapshot ?? (await this.o.store.get(id));
+    let request = snapshot ?? (await this.o.store.get(id));
     if (!request) return;
+    if (snapshot && !request.approvalMessage && acked.approvalMessage) request = { ...request, approvalMessage: acked.approvalMessage };
     const queue = Object.values(request.outbox)
-      .filter((n) => !snapshot || !acked.has(n.id))
+      .filter((n) => !snapshot || !acked.ids.has(n.id))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
     if (queue.length === 0) return;
+    // The outbox itself writes where the approval message is: a snapshot written before that
+    // (the message posted, the ref not in it) would post the message again instead of updating it.
+    if (snapshot && !request.approvalMessage && !queue.some((n) => n.kind === 'approval.post')) return this.deliverNow(id, undefined, acked);
     const { claimNotifications, ackNotifications } = this.o.store;
     if (!claimNotifications || !ackNotifications) return this.deliverEach(request, queue);
     // One claim for the whole pass (all or none), one ack for what it sent.
@@ -172,7 +183,8 @@ export class OutboxProcessor {
     }
     await this.deliverClaimed(request, queue, async (ids, approvalMessage) => {
       await ackNotifications.call(this.o.store, id, ids, approvalMessage);
-      for (const n of ids) acked.add(n);
+      for (const n of ids) acked.ids.add(n);
+      if (approvalMessage) acked.approvalMessage = approvalMessage;
     });
   }
 
