@@ -288,12 +288,15 @@ describe('one claim and one ack per delivery pass', () => {
     const requests = await Promise.all(Array.from({ length: 6 }, () => deniedRequest()));
     let running = 0;
     let most = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
     const sender = new RecordingSender('a');
     const slow: NotificationSender = {
       send: async (n, req) => {
         running++;
         most = Math.max(most, running);
         try {
+          await gate;
           return await sender.send(n, req);
         } finally {
           running--;
@@ -302,12 +305,15 @@ describe('one claim and one ack per delivery pass', () => {
       alert: async () => {},
     };
     const p = new OutboxProcessor({ store, sender: slow, config, clock, log, owner: 'a', concurrency: 2 });
-    for (const r of requests) p.kick(r.id, (await store.get(r.id))!);
+    const snapshots = await Promise.all(requests.map(async (r) => (await store.get(r.id))!));
+    for (const r of snapshots) p.kick(r.id, r);
+    await waitFor(() => running === 2, { message: 'two passes sending' });
     // The last request changes while its pass waits for a slot: the pass starts from the change.
     const last = requests.at(-1)!;
-    const current = (await store.get(last.id))!;
+    const current = snapshots.at(-1)!;
     const late = { id: `${clock.now().toISOString()}-late`, kind: 'dm.denied' as const, createdAt: clock.now().toISOString() };
     p.kick(last.id, await store.transition({ id: last.id, expectStatus: current.status, expectVersion: current.version, status: current.status, set: {}, notify: [late] }));
+    release();
     await p.idle();
     expect(most).toBe(2);
     for (const r of requests) expect((await store.get(r.id))!.outbox).toEqual({});
