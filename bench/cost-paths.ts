@@ -130,9 +130,10 @@ export async function measureCost(): Promise<CostReport> {
   // The running bot (outbox.attach) starts a delivery pass at each change; here the passes start
   // when the step has returned, so the counts do not depend on which of the two is faster. A step
   // whose changes race a pass can cost, in the running bot, one more pass: a read and a write.
-  const changed = new Set<string>();
+  // As outbox.attach does: the pass starts from the request as written (the last change's).
+  const changed = new Map<string, AccessRequest>();
   service.onChange((r) => {
-    if (Object.keys(r.outbox).length > 0) changed.add(r.id);
+    if (Object.keys(r.outbox).length > 0) changed.set(r.id, r);
   });
 
   /** Runs `step` and everything it queued in the outbox; returns what that cost. */
@@ -141,7 +142,7 @@ export async function measureCost(): Promise<CostReport> {
     meter.reset();
     delivered = [];
     await step();
-    for (const id of changed) outbox.kick(id);
+    for (const [id, written] of changed) outbox.kick(id, written);
     changed.clear();
     await outbox.idle();
     return { ...meter.tally(), messages: delivered };

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { HomeViewers } from '../slack/home-viewers';
 import type { DoctorReport } from '../src/doctor';
 import type { AccessService } from '../src/service';
 
@@ -8,4 +9,6 @@ export interface HandlerDeps {
   log: Logger;
   /** Runs the doctor's checks (`/jit doctor`). */
   doctor: () => Promise<DoctorReport>;
+  /** Remembers who opened the App Home, so refreshes go only to them (absent: every home is refreshed). */
+  homeViewers?: HomeViewers;
 }

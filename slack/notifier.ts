@@ -18,6 +18,7 @@ import type { ReminderAudience } from '../src/domain/policy-terms';
 import type { AccessRequest, HomeContents, Notification, SlackMessageRef, Target } from '../src/domain/types';
 import { SendRateLimitedError } from '../src/domain/errors';
 import type { Clock, NotificationSender } from '../src/ports';
+import type { HomeViewers } from './home-viewers';
 import { asSendError, unusableChannel } from './rate-limit';
 
 /** How often the approver channel hears that the audit channel cannot take lines (once an hour). */
@@ -40,7 +41,7 @@ export class SlackNotifier implements NotificationSender {
     private readonly clock: Clock,
     private readonly facts: NotificationFacts,
     private readonly log?: Logger,
-    private readonly opts: { homeRefreshIntervalMs?: number } = {},
+    private readonly opts: { homeRefreshIntervalMs?: number; homeViewers?: HomeViewers } = {},
   ) {}
 
   /**
@@ -97,6 +98,8 @@ export class SlackNotifier implements NotificationSender {
    * costs a publish per interval, not one per change.
    */
   private refreshHome(userId: string, requestId: string): Promise<void> {
+    // Nobody looking: the home is built fresh when the user opens it.
+    if (this.opts.homeViewers && !this.opts.homeViewers.has(userId)) return Promise.resolve();
     const queued = this.homes.get(userId);
     if (queued?.waiting) return queued.done;
     const intervalMs = this.opts.homeRefreshIntervalMs ?? 0;

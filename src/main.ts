@@ -17,6 +17,7 @@ import { App, HTTPReceiver, type Receiver, SocketModeReceiver, webApi } from '@s
 import type { Logger } from 'pino';
 import { boltLogger } from '../slack/bolt-logger';
 import { registerListeners } from '../handlers';
+import { HomeViewers } from '../slack/home-viewers';
 import { InFlight } from '../slack/in-flight';
 import { EVENTS_PATH, guardRequests, REQUEST_BODY_LIMIT } from '../slack/request-guard';
 import { SlackNotifier } from '../slack/notifier';
@@ -267,8 +268,9 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
         store: storeCheck,
       }),
     );
-  registerListeners(app, { service, log, doctor });
-  const notifier = new SlackNotifier(app.client, config, clock, service, log, { homeRefreshIntervalMs: overrides.homeRefreshIntervalMs ?? 1_000 });
+  const homeViewers = new HomeViewers();
+  registerListeners(app, { service, log, doctor, homeViewers });
+  const notifier = new SlackNotifier(app.client, config, clock, service, log, { homeRefreshIntervalMs: overrides.homeRefreshIntervalMs ?? 1_000, homeViewers });
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
   const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics });
   const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, revocationConcurrency: config.revocation.concurrency, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });

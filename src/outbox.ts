@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
-import type { AccessRequest, Notification } from './domain/types';
+import type { AccessRequest, Notification, SlackMessageRef } from './domain/types';
 import { SendRateLimitedError } from './domain/errors';
 import type { Clock, NotificationSender, RequestStore, Telemetry } from './ports';
 import type { AccessService } from './service';
@@ -27,23 +27,39 @@ export interface OutboxOptions {
   claimMs?: number;
   /** Delivery results, for metrics; default: none. */
   telemetry?: Telemetry;
+  /**
+   * Delivery passes running at once (default 8); more wait their turn, oldest first. A burst of
+   * requests then does not put hundreds of sends and store writes in front of the next ack.
+   */
+  concurrency?: number;
+}
+
+/** What one delivery loop has acked so far, and the approval message's ref if it posted it. */
+interface Delivered {
+  ids: Set<string>;
+  approvalMessage?: SlackMessageRef;
 }
 
 export class OutboxProcessor {
   /** One delivery loop per request at most; `again` asks it for one more pass. */
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  /** The request as this replica last wrote it, for the loop's next pass (instead of a read). */
+  private readonly written = new Map<string, AccessRequest>();
   private stopped = false;
   /** Per-request earliest next attempt after a failure (epoch ms). */
   private readonly backoff = new Map<string, number>();
   private interval?: NodeJS.Timeout;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly o: OutboxOptions) {}
 
   /** Delivers right after each change that queued something. */
   attach(service: AccessService): void {
     service.onChange((r) => {
-      if (Object.keys(r.outbox).length > 0) this.kick(r.id);
+      // The request as just written: the first pass delivers from it without reading it again.
+      if (Object.keys(r.outbox).length > 0) this.kick(r.id, r);
     });
   }
 
@@ -60,9 +76,13 @@ export class OutboxProcessor {
     await this.idle();
   }
 
-  /** Starts delivery for one request without waiting for it. */
-  kick(id: string): void {
-    if (!this.stopped) void this.deliver(id);
+  /**
+   * Starts delivery for one request without waiting for it. `written`: the request as this replica
+   * just stored it; the pass then starts from it instead of a read (the claim, a conditional write,
+   * still says whether its messages are there to send).
+   */
+  kick(id: string, written?: AccessRequest): void {
+    if (!this.stopped) void this.deliver(id, written);
   }
 
   /** Delivers everything undelivered (oldest first). */
@@ -80,35 +100,127 @@ export class OutboxProcessor {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
   }
 
-  private deliver(id: string): Promise<void> {
+  private deliver(id: string, written?: AccessRequest): Promise<void> {
     const running = this.inFlight.get(id);
     if (running) {
       this.again.add(id); // the running loop picks up what arrived meanwhile
+      if (written) this.written.set(id, written);
+      else this.written.delete(id);
       return running;
     }
     const loop = async () => {
+      let snapshot = written;
+      // What this loop acked and where it posted the approval message: a later snapshot may have
+      // been written before either.
+      const acked: Delivered = { ids: new Set<string>() };
       do {
+        await this.turn();
+        if (this.again.has(id)) {
+          // Changed since (while this waited for a slot, or during the last pass): start from the
+          // latest write, or read when the latest word was a drain's.
+          snapshot = this.written.get(id);
+          this.written.delete(id);
+        }
         this.again.delete(id);
         try {
-          await this.deliverNow(id);
+          await this.deliverNow(id, snapshot, acked);
         } catch (err) {
           // The store or the sender failed outside a send: logged, retried by the next drain.
           this.o.log.error({ event: 'outbox.deliver_failed', requestId: id, err: (err as Error).message }, 'delivery failed; will retry');
           return;
+        } finally {
+          this.done();
         }
       } while (this.again.has(id) && !this.stopped);
     };
-    const p = loop().finally(() => this.inFlight.delete(id));
+    const p = loop().finally(() => {
+      this.inFlight.delete(id);
+      this.written.delete(id);
+    });
     this.inFlight.set(id, p);
     return p;
   }
 
-  private async deliverNow(id: string): Promise<void> {
+  /** Waits for a free delivery slot. */
+  private turn(): Promise<void> {
+    if (this.active < (this.o.concurrency ?? 8)) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Frees a slot: the oldest waiting pass takes it. */
+  private done(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  private async deliverNow(id: string, snapshot?: AccessRequest, acked: Delivered = { ids: new Set<string>() }): Promise<void> {
     const notBefore = this.backoff.get(id);
     if (notBefore !== undefined && this.o.clock.now().getTime() < notBefore) return;
-    let request = await this.o.store.get(id);
+    let request = snapshot ?? (await this.o.store.get(id));
     if (!request) return;
-    const queue = Object.values(request.outbox).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    if (snapshot && !request.approvalMessage && acked.approvalMessage) request = { ...request, approvalMessage: acked.approvalMessage };
+    const queue = Object.values(request.outbox)
+      .filter((n) => !snapshot || !acked.ids.has(n.id))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    if (queue.length === 0) return;
+    // The outbox itself writes where the approval message is: a snapshot written before that
+    // (the message posted, the ref not in it) would post the message again instead of updating it.
+    if (snapshot && !request.approvalMessage && !queue.some((n) => n.kind === 'approval.post')) return this.deliverNow(id, undefined, acked);
+    const { claimNotifications, ackNotifications } = this.o.store;
+    if (!claimNotifications || !ackNotifications) return this.deliverEach(request, queue);
+    // One claim for the whole pass (all or none), one ack for what it sent.
+    const now = this.o.clock.now().getTime();
+    const claimed = await claimNotifications.call(this.o.store, id, queue.map((n) => n.id), this.o.owner, now, now + (this.o.claimMs ?? 15_000));
+    if (!claimed) {
+      // A snapshot can be behind (a message acked since): read and try again. Otherwise another
+      // replica holds one of them: go message by message, which stops at the first one it holds.
+      if (snapshot) return this.deliverNow(id);
+      return this.deliverEach(request, queue);
+    }
+    await this.deliverClaimed(request, queue, async (ids, approvalMessage) => {
+      await ackNotifications.call(this.o.store, id, ids, approvalMessage);
+      for (const n of ids) acked.ids.add(n);
+      if (approvalMessage) acked.approvalMessage = approvalMessage;
+    });
+  }
+
+  /**
+   * Sends a claimed pass in order; acks what was sent in one write, at the end or at the first
+   * failure, with the approval message's ref when the pass posted it (later messages of the pass
+   * already render with it).
+   */
+  private async deliverClaimed(request: AccessRequest, queue: Notification[], ack: (ids: string[], approvalMessage?: SlackMessageRef) => Promise<void>): Promise<void> {
+    const target = this.o.config.targets.find((t) => t.name === request.targetName);
+    const sent: string[] = [];
+    let posted: SlackMessageRef | undefined;
+    for (const n of queue) {
+      const log = () => this.o.log.child({ requestId: request.id, notification: n.kind });
+      try {
+        const ref = await this.o.sender.send(n, request, target);
+        if (ref && !request.approvalMessage) {
+          posted = ref;
+          request = { ...request, approvalMessage: ref };
+        }
+        sent.push(n.id);
+        this.o.telemetry?.notification('sent');
+        if (this.o.log.isLevelEnabled('debug')) log().debug({ event: 'notify.sent' }, 'notification delivered');
+      } catch (err) {
+        await ack(sent, posted);
+        await this.failed(request, n, err as Error, log());
+        return; // keep order: later messages of this request wait for this one
+      }
+    }
+    await ack(sent, posted);
+    this.backoff.delete(request.id);
+  }
+
+  /** One claim and one ack per message (a store without the batch calls, or a contended outbox). */
+  private async deliverEach(request: AccessRequest, queue: Notification[]): Promise<void> {
+    const id = request.id;
     for (const n of queue) {
       const target = this.o.config.targets.find((t) => t.name === request!.targetName);
       const log = this.o.log.child({ requestId: id, notification: n.kind });

@@ -97,6 +97,18 @@ export interface RequestStore {
    * when it is gone or another replica's claim has not lapsed.
    */
   claimNotification(id: string, notificationId: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /**
+   * Optional batch of claimNotification: claims all of `notificationIds` in ONE conditional write,
+   * all or none (false when any is gone or held by another replica's unlapsed claim). The outbox
+   * claims a delivery pass with it and falls back to one claim per message when it is absent.
+   */
+  claimNotifications?(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /**
+   * Optional batch of ackNotification: removes the delivered `notificationIds` in one write and,
+   * when they were all that was left, leaves the outbox index in the same write (else one more).
+   * `approvalMessage`: the pass posted the approval message; remembered in the same write.
+   */
+  ackNotifications?(id: string, notificationIds: readonly string[], approvalMessage?: SlackMessageRef): Promise<void>;
   /** Takes or renews a named lease (e.g. the drift sweep) for `untilMs`. False when another owner holds it. */
   tryLease(name: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
   /** Hands a named lease back if `owner` holds it (shutdown), so the next owner need not wait for it to lapse. */

@@ -13,6 +13,7 @@ import type { DynamoRequestStore } from '../src/store/dynamo';
 import { FakeClock } from './support/clock';
 import { pendingRequest } from './support/requests';
 import { useEmbeddedDynamo } from './support/store';
+import { waitFor } from '../testkit/wait';
 
 const config = parseConfig(`
 approverChannel: C0APPROVERS
@@ -152,4 +153,171 @@ it('a store failure during delivery is logged, never an unhandled rejection, and
   } finally {
     process.off('unhandledRejection', unhandled);
   }
+});
+
+describe('one claim and one ack per delivery pass', () => {
+  /** The store with its outbox calls counted. */
+  function counting() {
+    const calls: string[] = [];
+    const counted = Object.create(store) as DynamoRequestStore;
+    for (const m of ['get', 'claimNotification', 'ackNotification', 'claimNotifications', 'ackNotifications', 'setApprovalMessage'] as const) {
+      const f = (store[m] as (...a: unknown[]) => Promise<unknown>).bind(store);
+      (counted as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
+        calls.push(m);
+        return f(...a);
+      };
+    }
+    return { counted, calls };
+  }
+
+  it('a pass of three messages costs one claim and one ack, which remembers the approval message and leaves the outbox index', async () => {
+    const r = await deniedRequest();
+    const { counted, calls } = counting();
+    const sender = new RecordingSender('a');
+    const p = new OutboxProcessor({ store: counted, sender, config, clock, log, owner: 'a' });
+    p.kick(r.id);
+    await p.idle();
+    expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+    expect(calls).toEqual(['get', 'claimNotifications', 'ackNotifications']);
+    const stored = await store.get(r.id);
+    expect(stored!.outbox).toEqual({});
+    expect(stored!.approvalMessage).toEqual({ channel: 'C0APPROVERS', ts: '1.1' });
+    expect((await store.listWithOutbox(1000)).map((x) => x.id)).not.toContain(r.id);
+  });
+
+  it('a pass that fails after posting the approval message acks what it sent with the message ref; the rest waits', async () => {
+    const r = await deniedRequest();
+    const sender = new RecordingSender('a');
+    const failing: NotificationSender = {
+      send: async (n, req) => {
+        if (n.kind === 'approval.update') throw new Error('slack is down');
+        return sender.send(n, req);
+      },
+      alert: async () => {},
+    };
+    const p = new OutboxProcessor({ store, sender: failing, config, clock, log, owner: 'a' });
+    p.kick(r.id);
+    await p.idle();
+    const stored = (await store.get(r.id))!;
+    expect(stored.approvalMessage).toEqual({ channel: 'C0APPROVERS', ts: '1.1' });
+    expect(Object.values(stored.outbox).map((n) => [n.kind, n.attempts])).toEqual(expect.arrayContaining([['approval.update', 1], ['dm.denied', undefined]]));
+    expect(Object.values(stored.outbox).map((n) => n.kind)).not.toContain('approval.post');
+    expect((await store.listWithOutbox(1000)).map((x) => x.id)).toContain(r.id);
+  });
+
+  it('delivering right after this replica wrote the change starts from what it wrote: no read', async () => {
+    const r = await deniedRequest();
+    const written = (await store.get(r.id))!;
+    const { counted, calls } = counting();
+    const sender = new RecordingSender('a');
+    const p = new OutboxProcessor({ store: counted, sender, config, clock, log, owner: 'a' });
+    p.kick(r.id, written);
+    await p.idle();
+    expect(calls).toEqual(['claimNotifications', 'ackNotifications']);
+    expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+    expect((await store.get(r.id))!.outbox).toEqual({});
+  });
+
+  it('a snapshot that is behind (its messages delivered since) sends nothing twice', async () => {
+    const r = await deniedRequest();
+    const stale = (await store.get(r.id))!;
+    const sender = new RecordingSender('a');
+    const p = new OutboxProcessor({ store, sender, config, clock, log, owner: 'a' });
+    p.kick(r.id);
+    await p.idle();
+    p.kick(r.id, stale); // e.g. a change event that raced the pass
+    await p.idle();
+    expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+  });
+
+  it('a message queued after the pass was claimed stays queued (and indexed) for the next pass', async () => {
+    const r = await deniedRequest();
+    const queue = Object.keys((await store.get(r.id))!.outbox);
+    expect(await store.claimNotifications(r.id, queue, 'a', clock.now().getTime(), clock.now().getTime() + 10_000)).toBe(true);
+    const late = { id: `${clock.now().toISOString()}-late`, kind: 'dm.denied' as const, createdAt: clock.now().toISOString() };
+    await store.transition({ id: r.id, expectStatus: 'DENIED', expectVersion: (await store.get(r.id))!.version, status: 'DENIED', set: {}, notify: [late] });
+    await store.ackNotifications(r.id, queue);
+    expect(Object.keys((await store.get(r.id))!.outbox)).toEqual([late.id]);
+    expect((await store.listWithOutbox(1000)).map((x) => x.id)).toContain(r.id);
+  });
+
+  it('a change written while a pass runs: the next pass starts from it, with neither a read nor a lost claim', async () => {
+    const r = await deniedRequest();
+    const { counted, calls } = counting();
+    const sender = new RecordingSender('a');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const blocking: NotificationSender = {
+      send: async (n, req) => {
+        if (n.kind === 'approval.post') await gate;
+        return sender.send(n, req);
+      },
+      alert: async () => {},
+    };
+    const p = new OutboxProcessor({ store: counted, sender: blocking, config, clock, log, owner: 'a' });
+    p.kick(r.id, (await store.get(r.id))!);
+    await waitFor(() => calls.includes('claimNotifications'), { message: 'the first pass claimed' });
+    const late = { id: `${clock.now().toISOString()}-late`, kind: 'dm.denied' as const, createdAt: clock.now().toISOString() };
+    const current = (await store.get(r.id))!;
+    const written = await store.transition({ id: r.id, expectStatus: current.status, expectVersion: current.version, status: current.status, set: {}, notify: [late] });
+    p.kick(r.id, written);
+    release();
+    await p.idle();
+    expect(calls).toEqual(['claimNotifications', 'ackNotifications', 'claimNotifications', 'ackNotifications']);
+    expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied', 'dm.denied']);
+    expect((await store.get(r.id))!.outbox).toEqual({});
+    expect((await store.listWithOutbox(1000)).map((x) => x.id)).not.toContain(r.id);
+  });
+
+  it('another replica holding one message of the pass: this one sends nothing of that request until the claim lapses', async () => {
+    const r = await deniedRequest();
+    const first = Object.values((await store.get(r.id))!.outbox).sort((x, y) => x.createdAt.localeCompare(y.createdAt) || x.id.localeCompare(y.id))[0]!;
+    expect(await store.claimNotification(r.id, first.id, 'b', clock.now().getTime(), clock.now().getTime() + 5_000)).toBe(true);
+    const sender = new RecordingSender('a');
+    const p = new OutboxProcessor({ store, sender, config, clock, log, owner: 'a' });
+    p.kick(r.id);
+    await p.idle();
+    expect(sender.sent).toHaveLength(0);
+    clock.advance(5_001);
+    p.kick(r.id);
+    await p.idle();
+    expect(sender.sent.map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+  });
+
+  it('at most `concurrency` passes run at once; the others wait their turn and all are delivered, changes made while waiting included', async () => {
+    const requests = await Promise.all(Array.from({ length: 6 }, () => deniedRequest()));
+    let running = 0;
+    let most = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const sender = new RecordingSender('a');
+    const slow: NotificationSender = {
+      send: async (n, req) => {
+        running++;
+        most = Math.max(most, running);
+        try {
+          await gate;
+          return await sender.send(n, req);
+        } finally {
+          running--;
+        }
+      },
+      alert: async () => {},
+    };
+    const p = new OutboxProcessor({ store, sender: slow, config, clock, log, owner: 'a', concurrency: 2 });
+    const snapshots = await Promise.all(requests.map(async (r) => (await store.get(r.id))!));
+    for (const r of snapshots) p.kick(r.id, r);
+    await waitFor(() => running === 2, { message: 'two passes sending' });
+    // The last request changes while its pass waits for a slot: the pass starts from the change.
+    const last = requests.at(-1)!;
+    const current = snapshots.at(-1)!;
+    const late = { id: `${clock.now().toISOString()}-late`, kind: 'dm.denied' as const, createdAt: clock.now().toISOString() };
+    p.kick(last.id, await store.transition({ id: last.id, expectStatus: current.status, expectVersion: current.version, status: current.status, set: {}, notify: [late] }));
+    release();
+    await p.idle();
+    expect(most).toBe(2);
+    for (const r of requests) expect((await store.get(r.id))!.outbox).toEqual({});
+    expect(sender.sent.filter((x) => x.id === last.id).map((x) => x.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied', 'dm.denied']);
+    expect(sender.sent).toHaveLength(6 * 3 + 1);
+  });
 });

@@ -7,9 +7,10 @@ import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import { homeView } from '../../blocks/home';
 import type { HandlerDeps } from '../deps';
 
-export function homeOpened({ service, log }: HandlerDeps) {
+export function homeOpened({ service, log, homeViewers }: HandlerDeps) {
   return async ({ event, client }: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs): Promise<void> => {
     if (event.tab !== 'home') return; // the Messages tab: nothing to publish
+    homeViewers?.opened(event.user);
     try {
       await client.views.publish({ user_id: event.user, view: homeView(await service.home(event.user)) });
     } catch (err) {

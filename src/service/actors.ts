@@ -11,8 +11,13 @@ import { findTarget, grantedMsOf, type PolicyDecision, redecide, referencedGroup
 import { noGroups } from '../ports';
 import type { Settings } from './shared';
 
-/** Requests read back to count against the rate limits (newest first; limits are at most 100). */
+/** Requests read back to count a break-glass request against its own limit (newest first; limits are at most 100). */
 const RATE_SCAN = 250;
+/**
+ * Beyond a limit's `max`, a few more newest requests are read for an ordinary request: ones
+ * stamped a little ahead of this replica's clock do not count now and must not hide ones that do.
+ */
+const RATE_MARGIN = 10;
 
 export class Actors {
   constructor(private readonly s: Settings) {}
@@ -41,7 +46,10 @@ export class Actors {
   /** Per-user rate limits on requests and break-glass, counted from the user's stored requests. */
   async checkRate(userId: string, breakGlass: boolean): Promise<void> {
     const limits = this.s.config.rateLimits ?? DEFAULT_RATE_LIMITS;
-    const recent = await this.s.store.listByRequester(userId, RATE_SCAN);
+    // An ordinary request is refused when the newest `max` are all inside the window, so those are
+    // all it needs to read (a new request is on every submission's path). Break-glass requests are
+    // counted among all of the requester's, over a longer window: those read more.
+    const recent = await this.s.store.listByRequester(userId, breakGlass ? RATE_SCAN : limits.requests.max + RATE_MARGIN);
     try {
       checkRateLimits(limits, recent, this.s.clock.now(), breakGlass);
     } catch (err) {

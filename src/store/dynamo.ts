@@ -447,6 +447,65 @@ export class DynamoRequestStore implements StoreAdapter {
     return items;
   }
 
+  async claimNotifications(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<boolean> {
+    if (notificationIds.length === 0) return true;
+    const names: Record<string, string> = { '#outbox': 'outbox', '#until': 'claimUntil', '#owner': 'claimedBy' };
+    const sets: string[] = [];
+    const conds: string[] = [];
+    notificationIds.forEach((n, i) => {
+      names[`#n${i}`] = n;
+      sets.push(`#outbox.#n${i}.#until = :until, #outbox.#n${i}.#owner = :owner`);
+      conds.push(`(attribute_exists(#outbox.#n${i}) AND (attribute_not_exists(#outbox.#n${i}.#until) OR #outbox.#n${i}.#until < :now OR #outbox.#n${i}.#owner = :owner))`);
+    });
+    const after = await this.updateIfCondition({
+      Key: { pk: key(id) },
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: conds.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':until': untilMs, ':owner': owner, ':now': nowMs },
+    });
+    return after !== undefined;
+  }
+
+  async ackNotifications(id: string, notificationIds: readonly string[], approvalMessage?: SlackMessageRef): Promise<void> {
+    if (notificationIds.length === 0) return;
+    const names: Record<string, string> = { '#outbox': 'outbox', ...(approvalMessage ? { '#m': 'approvalMessage' } : {}) };
+    const set = approvalMessage ? 'SET #m = :m ' : '';
+    const setValues = approvalMessage ? { ':m': approvalMessage } : {};
+    const removes = notificationIds.map((n, i) => {
+      names[`#n${i}`] = n;
+      return `#outbox.#n${i}`;
+    });
+    // Usually the pass delivered everything there was: the outbox then holds exactly these (all
+    // present, as many as there are), and the index is left in the same write.
+    const present = notificationIds.map((_, i) => `attribute_exists(#outbox.#n${i})`).join(' AND ');
+    const all = await this.updateIfCondition({
+      Key: { pk: key(id) },
+      UpdateExpression: `${set}REMOVE ${removes.join(', ')}, #shard, #at`,
+      ConditionExpression: `${present} AND size(#outbox) = :count`,
+      ExpressionAttributeNames: { ...names, '#shard': 'outboxShard', '#at': 'outboxAt' },
+      ExpressionAttributeValues: { ':count': notificationIds.length, ...setValues },
+    });
+    if (all) return;
+    // More was queued meanwhile (or some were acked already): remove ours only.
+    const after = await this.updateIfCondition({
+      Key: { pk: key(id) },
+      UpdateExpression: `${set}REMOVE ${removes.join(', ')}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: names,
+      ...(approvalMessage ? { ExpressionAttributeValues: setValues } : {}),
+      ReturnValues: 'ALL_NEW',
+    });
+    if (!after || Object.keys((after.outbox as object | undefined) ?? {}).length > 0) return;
+    await this.updateIfCondition({
+      Key: { pk: key(id) },
+      UpdateExpression: 'REMOVE #shard, #at',
+      ConditionExpression: 'size(#outbox) = :zero',
+      ExpressionAttributeNames: { '#shard': 'outboxShard', '#at': 'outboxAt', '#outbox': 'outbox' },
+      ExpressionAttributeValues: { ':zero': 0 },
+    });
+  }
+
   /**
    * A non-versioned bookkeeping update (delivery state, message refs): returns the attributes
    * asked for, or undefined when its condition did not hold.

@@ -67,6 +67,10 @@ it("app_home_opened publishes the user's home: My access, My requests; Waiting o
 it("after approve the requester's home (Revoke now) and the approver's are re-published; after expiry the requester's again", async () => {
   const id = await h.request();
   await h.settle();
+  // Nobody has opened their home yet: a change publishes none (each is built fresh when opened).
+  expect(publishes(REQUESTER)).toHaveLength(0);
+  await openHome(REQUESTER);
+  await openHome(APPROVER);
   const before = publishes(REQUESTER).length;
   await h.click(APPROVER, ACTION_APPROVE, id);
   expect((await h.bot.service.get(id))!.status).toBe('ACTIVE');

@@ -122,6 +122,23 @@ it('counts requests per user in a sliding window; the refusal says when to try a
   await expect(submit(svc, 'U0ALICE')).resolves.toMatchObject({ status: 'PENDING' });
 });
 
+it('an ordinary request reads back only the newest requests its limit counts (plus a margin), and is still refused at the limit', async () => {
+  const svc = service('', 'rateLimits: { requests: { max: 3, per: 1h }, breakGlass: { max: 1, per: 24h } }');
+  const limits: number[] = [];
+  const list = store.listByRequester.bind(store);
+  store.listByRequester = (userId: string, limit: number) => {
+    limits.push(limit);
+    return list(userId, limit);
+  };
+  for (let i = 0; i < 20; i++) {
+    await submit(svc, 'U0DAVE');
+    clock.advance(60 * 60_000); // each one out of the window of the next
+  }
+  for (let i = 0; i < 3; i++) await submit(svc, 'U0DAVE');
+  await expect(submit(svc, 'U0DAVE')).rejects.toBeInstanceOf(RateLimitedError);
+  expect(new Set(limits)).toEqual(new Set([13]));
+});
+
 it('precheck (the form) refuses a break-glass over its limit; a normal request still passes', async () => {
   const svc = service('', 'rateLimits: { requests: { max: 5, per: 1h }, breakGlass: { max: 1, per: 24h } }');
   const first = await submit(svc, 'U0CAROL', true);

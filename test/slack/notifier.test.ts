@@ -8,6 +8,7 @@ import pino from 'pino';
 import { parseConfig } from '../../src/config';
 import { SendRateLimitedError } from '../../src/domain/errors';
 import type { HomeContents, Notification } from '../../src/domain/types';
+import { HomeViewers } from '../../slack/home-viewers';
 import { SlackNotifier } from '../../slack/notifier';
 import { type SlackStandIn, startSlackStandIn } from '../../testkit/slack-stand-in';
 import { FakeClock } from '../support/clock';
@@ -55,6 +56,28 @@ it("a burst of refreshes of one user's home costs at most two reads and publishe
   // Another user's refresh is their own publish.
   await n.send(refresh('U0APPROVER'), pendingRequest(), undefined);
   expect(standIn.callsTo('views.publish').at(-1)?.args.user_id).toBe('U0APPROVER');
+});
+
+it('with a record of who opened the App Home, a refresh reaches only those users: no read and no publish for the others', async () => {
+  let reads = 0;
+  const viewers = new HomeViewers(2);
+  const client = new webApi.WebClient('xoxb-test', { slackApiUrl: standIn.url, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+  const home = async (userId: string): Promise<HomeContents> => {
+    reads += 1;
+    return { userId, at: new Date().toISOString(), active: [], extendable: [], pending: [], waiting: [], waitingMore: false };
+  };
+  const n = new SlackNotifier(client, config, new FakeClock(), { reminderAudience: async () => ({ mention: { users: [], groups: [] }, dm: [] }), extensionOffered: () => false, home }, pino({ level: 'silent' }), { homeViewers: viewers });
+  await n.send(refresh(), pendingRequest(), undefined);
+  await n.send(refresh('U0APPROVER'), pendingRequest(), undefined);
+  expect(reads).toBe(0);
+  expect(standIn.callsTo('views.publish')).toHaveLength(0);
+  viewers.opened('U0APPROVER');
+  await n.send(refresh('U0APPROVER'), pendingRequest(), undefined);
+  expect(standIn.callsTo('views.publish').map((c) => c.args.user_id)).toEqual(['U0APPROVER']);
+  // Bounded: the least recently seen is forgotten first.
+  viewers.opened('U0REQUESTER');
+  viewers.opened('U0OTHER');
+  expect([viewers.has('U0APPROVER'), viewers.has('U0REQUESTER'), viewers.has('U0OTHER')]).toEqual([false, true, true]);
 });
 
 it.each([
