@@ -129,6 +129,8 @@ export interface StoreBacklog {
  * metrics and the drift sweep. Every adapter passes the same contract suite (test/store/contract.ts).
  */
 export interface StoreAdapter extends RequestStore, RuleRegistry {
+  claimNotifications(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  ackNotifications(id: string, notificationIds: readonly string[], approvalMessage?: SlackMessageRef): Promise<void>;
   holdersOf(ruleKeys: readonly string[]): Promise<Map<string, string[]>>;
   /** A cheap call for readiness: throws when the store does not answer. */
   ping(signal?: AbortSignal): Promise<void>;

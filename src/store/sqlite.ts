@@ -349,6 +349,39 @@ export class SqliteRequestStore implements StoreAdapter {
     });
   }
 
+  async claimNotifications(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<boolean> {
+    if (notificationIds.length === 0) return true;
+    // All or none, in one synchronous read-change-write.
+    return this.updateBody(id, (r) => {
+      const outbox = { ...r.outbox };
+      for (const notificationId of notificationIds) {
+        const n = outbox[notificationId] as (AccessRequest['outbox'][string] & { claimUntil?: number; claimedBy?: string }) | undefined;
+        if (!n) return false;
+        if (n.claimUntil !== undefined && !(n.claimUntil < nowMs) && n.claimedBy !== owner) return false;
+        outbox[notificationId] = { ...n, claimUntil: untilMs, claimedBy: owner } as AccessRequest['outbox'][string];
+      }
+      r.outbox = outbox;
+      return true;
+    });
+  }
+
+  async ackNotifications(id: string, notificationIds: readonly string[], approvalMessage?: SlackMessageRef): Promise<void> {
+    if (notificationIds.length === 0) return;
+    // One write: the delivered ones leave, the outbox index with them when nothing is left.
+    this.updateBody(id, (r) => {
+      const outbox = { ...r.outbox };
+      let changed = false;
+      for (const notificationId of notificationIds) {
+        if (!Object.hasOwn(outbox, notificationId)) continue;
+        delete outbox[notificationId];
+        changed = true;
+      }
+      r.outbox = outbox;
+      if (approvalMessage) r.approvalMessage = approvalMessage;
+      return changed || approvalMessage !== undefined;
+    });
+  }
+
   /**
    * A bookkeeping change without a version bump (delivery state, message refs, an audit record
    * that is no state change): read, change, and one UPDATE of that same version, in one

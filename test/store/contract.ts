@@ -275,6 +275,54 @@ export function storeContract(name: string, makeStore: () => Promise<StoreAdapte
       });
     });
 
+    describe('delivery passes (one claim and one ack for all of a request\'s notifications)', () => {
+      /** A request with several undelivered notifications (the approval post, then what a denial sends). */
+      async function twoQueued(): Promise<{ r: AccessRequest; ns: string[] }> {
+        const r = pendingRequest({ createdAt: '2026-11-22T09:00:00.000Z', outbox: note('2026-11-22T09:00:00.000Z') });
+        await store.create(r);
+        const denied = await store.transition(decide(r, { type: 'deny', actor: 'U0APPROVER' }, ctx()));
+        const ns = Object.keys(denied.outbox).sort();
+        expect(ns.length).toBeGreaterThanOrEqual(2);
+        return { r, ns };
+      }
+
+      it('claims all or none: another replica\'s unlapsed claim on one of them refuses the whole pass', async () => {
+        const { r, ns } = await twoQueued();
+        expect(await store.claimNotification(r.id, ns[1]!, 'replica-b', 1_000, 31_000)).toBe(true);
+        expect(await store.claimNotifications!(r.id, ns, 'replica-a', 2_000, 32_000)).toBe(false);
+        // Nothing of the refused pass was claimed: b's claim lapses, and the first one is still free for b.
+        expect(await store.claimNotification(r.id, ns[0]!, 'replica-b', 2_000, 32_000)).toBe(true);
+        expect(await store.claimNotifications!(r.id, ns, 'replica-a', 40_000, 70_000)).toBe(true); // both lapsed
+        expect(await store.claimNotifications!(r.id, ns, 'replica-b', 41_000, 71_000)).toBe(false);
+        expect(await store.claimNotifications!(r.id, ns, 'replica-a', 41_000, 71_000)).toBe(true); // renew own
+        expect(await store.claimNotifications!(r.id, [...ns, 'gone'], 'replica-a', 42_000, 72_000)).toBe(false); // one is not there
+        expect(await store.claimNotifications!('jit-missing', ns, 'replica-a', 42_000, 72_000)).toBe(false);
+        expect(await store.claimNotifications!(r.id, [], 'replica-b', 42_000, 72_000)).toBe(true); // nothing to claim
+      });
+
+      it('acks a whole pass in one call, leaving the outbox index when nothing is left, and keeps where the approval was posted', async () => {
+        const { r, ns } = await twoQueued();
+        const at = { channel: 'C0APPROVERS', ts: '1700000000.000100' };
+        await store.ackNotifications!(r.id, ns, at);
+        const after = (await store.get(r.id))!;
+        expect(after.outbox).toEqual({});
+        expect(after.approvalMessage).toEqual(at);
+        expect(await store.listWithOutbox(100)).toEqual([]);
+        expect(await store.outboxCount(100)).toBe(0);
+        expect(after.version).toBe(2); // bookkeeping: no state change
+        await store.ackNotifications!(r.id, ns); // again: harmless
+        await store.ackNotifications!('jit-missing', ns); // unknown request: harmless
+      });
+
+      it('an ack of part of the outbox leaves the rest queued, in its place', async () => {
+        const { r, ns } = await twoQueued();
+        await store.ackNotifications!(r.id, [ns[0]!]);
+        expect(Object.keys((await store.get(r.id))!.outbox).sort()).toEqual(ns.slice(1));
+        expect((await store.listWithOutbox(100)).map((p) => p.id)).toEqual([r.id]);
+        expect(await store.backlog(T0, 100)).toMatchObject({ outbox: 1 });
+      });
+    });
+
     describe('leases', () => {
       it('grants a named lease to one owner at a time, until it expires', async () => {
         expect(await store.tryLease('drift', 'a', 1_000, 61_000)).toBe(true);
