@@ -7,7 +7,7 @@
  * measured) and raw figures beside them (bench/result-line.ts); the table above it says PASS / FAIL.
  *
  * (i)–(iv): real parts, as in `npm run demo`: signed HTTP to the real Bolt receiver, the real core
- * with its node-cron sweep and timers on the real clock, embedded dynalite in memory, the Slack
+ * with its node-cron sweep and timers on the real clock, the embedded SQLite store in memory, the Slack
  * stand-in over HTTP and the SIMULATED EC2 over HTTP through a real @aws-sdk/client-ec2. All of it,
  * and the load generator, share this one Node process, so the figures are a pessimistic bound
  * for the bot alone. (v) and (viii) run the BUILT bot (dist/src/main.js) as its own process.
@@ -714,7 +714,7 @@ async function main(): Promise<number> {
   const cpu = cpus();
   out(`jit-access-bot bench${QUICK ? ' (--quick)' : ''}`);
   out(`machine: ${cpu.length} CPU${cpu.length === 1 ? '' : 's'} (${cpu[0]?.model.trim() ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${arch()}, Node ${process.version}`);
-  out('setup:   one Node process holds the bot (Bolt HTTP receiver, core, scheduler, outbox), embedded dynalite (in memory),');
+  out('setup:   one Node process holds the bot (Bolt HTTP receiver, core, scheduler, outbox), the embedded SQLite store (in memory),');
   out('         the Slack stand-in, the SIMULATED EC2 (no AWS account is used) and the load generator; all traffic is HTTP');
   out('         over loopback; requests are signed as Slack signs them; load is closed-loop (C workers, next op when done)');
   const logFile = join(mkdtempSync(join(tmpdir(), 'jit-bench-')), 'bot.log');

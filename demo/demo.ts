@@ -2,7 +2,7 @@
  * `npm run demo`: the whole lifecycle, locally, in real time, in about 16 seconds.
  *
  * Real parts: the bot as `npm start` wires it (Bolt HTTP receiver with signature checks, the core,
- * node-cron sweep and per-request timers, embedded dynalite in memory, the Slack notifier, the EC2
+ * node-cron sweep and per-request timers, the embedded SQLite store in memory, the Slack notifier, the EC2
  * provider with a real @aws-sdk/client-ec2). Stand-ins: Slack's Web API (a local server) and EC2
  * (a SIMULATED endpoint speaking the EC2 query protocol). No Slack workspace, no AWS account.
  *
@@ -481,7 +481,7 @@ async function main(): Promise<number> {
     `         this script plays the users and signs its requests as Slack does`,
     `AWS      ${bold(R, 'SIMULATED EC2 — no AWS account is used')}: ${s.ec2.url}`,
     `         speaks the EC2 query protocol to the bot's real @aws-sdk/client-ec2`,
-    `store    embedded DynamoDB (dynalite), in memory`,
+    `store    embedded SQLite (node:sqlite), in memory`,
     `bot      startBot() listening on ${s.url}`,
     `         revocation: a timer per request + node-cron sweep every ${SWEEP_S}s, real clock`,
     `bot log  ${logFile} (pino JSON, level info)`,

@@ -1,6 +1,6 @@
 /**
  * The local stack `npm run demo` and `npm run bench` run on: the real bot (startBot: Bolt HTTP
- * receiver, core, node-cron sweep and timers, embedded dynalite in memory) with its Slack Web API
+ * receiver, core, node-cron sweep and timers, the embedded SQLite store in memory) with its Slack Web API
  * pointed at the local Slack stand-in and its EC2 clients pointed at the SIMULATED EC2 endpoint.
  * No Slack workspace and no AWS account are involved.
  *
