@@ -140,6 +140,13 @@ export interface RuleRegistry {
   leave(ruleKey: string, requestId: string): Promise<string[]>;
   /** Marks the rule as being revoked if nobody holds it. False when someone holds it. */
   beginRevoke(ruleKey: string): Promise<boolean>;
+  /**
+   * leave and beginRevoke in one write, when the request is the rule's only holder: true when it
+   * left and the rule is now being revoked (the caller removes it from AWS). False when others hold
+   * it or the request is not among its holders: nothing changed, take the two-step path.
+   * Optional: without it, leave then beginRevoke.
+   */
+  leaveLast?(ruleKey: string, requestId: string): Promise<boolean>;
   /** Forgets a rule that is gone from AWS. */
   forget(ruleKey: string): Promise<void>;
   /** Current holders (empty when unknown). */

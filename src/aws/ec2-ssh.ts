@@ -203,11 +203,18 @@ export class Ec2SshProvider implements AccessProvider {
    */
   async revoke(request: AccessRequest, _target: Target | undefined, grant: Ec2Grant): Promise<RevokeResult> {
     const key = ruleKey(grant);
+    // The usual case, the only holder: leave and mark the rule as being revoked in one write.
+    if (this.registry.leaveLast && (await this.registry.leaveLast(key, request.id))) return this.removeAndForget(key, grant);
     const holders = await this.registry.leave(key, request.id);
     if (holders.length > 0) return { removed: false, verified: true, holders };
     if (!(await this.registry.beginRevoke(key))) {
       return { removed: false, verified: true, holders: await this.registry.holders(key) }; // someone joined between leave and revoke
     }
+    return this.removeAndForget(key, grant);
+  }
+
+  /** The last holder's part: removes the rule, and forgets it once a re-read confirms it is gone. */
+  private async removeAndForget(key: string, grant: Ec2Grant): Promise<RevokeResult> {
     const result = await this.removeAndVerify(grant, ` (${PROTOCOL}/${grant.port} for ${grant.cidr})`);
     if (result.verified) await this.registry.forget(key);
     return result;
