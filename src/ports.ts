@@ -129,6 +129,7 @@ export interface StoreBacklog {
  * metrics and the drift sweep. Every adapter passes the same contract suite (test/store/contract.ts).
  */
 export interface StoreAdapter extends RequestStore, RuleRegistry {
+  leaveLast(ruleKey: string, requestId: string): Promise<boolean>;
   claimNotifications(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<boolean>;
   ackNotifications(id: string, notificationIds: readonly string[], approvalMessage?: SlackMessageRef): Promise<void>;
   holdersOf(ruleKeys: readonly string[]): Promise<Map<string, string[]>>;
@@ -154,6 +155,13 @@ export interface RuleRegistry {
   leave(ruleKey: string, requestId: string): Promise<string[]>;
   /** Marks the rule as being revoked if nobody holds it. False when someone holds it. */
   beginRevoke(ruleKey: string): Promise<boolean>;
+  /**
+   * leave and beginRevoke in one write, when the request is the rule's only holder: true when it
+   * left and the rule is now being revoked (the caller removes it from AWS). False when others hold
+   * it or the request is not among its holders: nothing changed, take the two-step path.
+   * Optional: without it, leave then beginRevoke.
+   */
+  leaveLast?(ruleKey: string, requestId: string): Promise<boolean>;
   /** Forgets a rule that is gone from AWS. */
   forget(ruleKey: string): Promise<void>;
   /** Current holders (empty when unknown). */

@@ -35,6 +35,12 @@ export interface SchedulerOptions {
   stopGraceMs?: number;
   /** Sweep runs and drift removals, for metrics; default: none. */
   telemetry?: Telemetry;
+  /**
+   * How far ahead each sweep reads the due index (ms; default 0): requests due within it get a
+   * timer here, so work this replica did not arm itself (written before a restart, or by another
+   * replica) still runs at its due time rather than at the next sweep after it. Main: one interval.
+   */
+  lookAheadMs?: number;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -193,33 +199,42 @@ export class Scheduler {
 
   private async sweep(): Promise<number> {
     const started = Date.now();
-    let due: AccessRequest[];
+    const ahead = Math.max(0, this.o.lookAheadMs ?? 0);
+    let listed: AccessRequest[];
     try {
-      due = await this.o.service.listDue(this.o.batchSize ?? 200);
+      listed = ahead > 0 ? await this.o.service.listDue(this.o.batchSize ?? 200, ahead) : await this.o.service.listDue(this.o.batchSize ?? 200);
     } catch (err) {
       this.o.log.error({ event: 'sweep.failed', err: (err as Error).message }, 'could not read due requests; will retry');
       return 0;
     }
     this.lastSweep = this.o.clock.now().getTime();
+    const due: AccessRequest[] = [];
+    for (const r of listed) {
+      // Due within the look-ahead: a timer (unless this replica armed one already), not work now.
+      if (ahead > 0 && r.dueAt !== undefined && r.dueAt > this.lastSweep) {
+        if (!this.timers.has(r.id)) this.arm(r);
+      } else due.push(r);
+    }
     (this.o.telemetry ?? noTelemetry).sweepRan(this.lastSweep, due.length);
-    await Promise.all(due.map((r) => this.process(r.id, laneOf(r))));
+    await Promise.all(due.map((r) => this.process(r.id, laneOf(r), r)));
     if (due.length > 0) this.o.log.info({ event: 'sweep.done', count: due.length, ms: Date.now() - started }, 'sweep handled due requests');
     return due.length;
   }
 
-  private process(id: string, lane: Lane): Promise<void> {
-    const work = this.run(id, lane).finally(() => this.working.delete(work));
+  /** `known`: the request as last read or written here (saves a read; a stale one costs a retry). */
+  private process(id: string, lane: Lane, known?: AccessRequest): Promise<void> {
+    const work = this.run(id, lane, known).finally(() => this.working.delete(work));
     this.working.add(work);
     return work;
   }
 
-  private async run(id: string, lane: Lane): Promise<void> {
+  private async run(id: string, lane: Lane, known?: AccessRequest): Promise<void> {
     const gate = this.lanes[lane];
     if (gate.active >= gate.limit) await new Promise<void>((resolve) => gate.waiting.push(resolve));
     if (this.stopping) return; // it stays due in the store for the next process
     gate.active++;
     try {
-      await this.o.service.processDue(id);
+      await this.o.service.processDue(id, known);
     } catch (err) {
       // Left due in the store: the next sweep tries again.
       this.o.log.error({ event: 'due.failed', requestId: id, err: (err as Error).message }, 'processing a due request failed; will retry');
@@ -238,7 +253,7 @@ export class Scheduler {
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, request.dueAt - this.o.clock.now().getTime()) + 10);
     const timer = setTimeout(() => {
       this.timers.delete(request.id);
-      void this.process(request.id, laneOf(request));
+      void this.process(request.id, laneOf(request), request);
     }, delay);
     timer.unref();
     this.timers.set(request.id, timer);

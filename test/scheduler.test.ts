@@ -216,3 +216,54 @@ describe('lanes: revocation has its own concurrency', () => {
     expect(revoking).toBe(10);
   });
 });
+
+describe('look-ahead: work this replica did not arm itself', () => {
+  it('a sweep reads one look-ahead further, arms timers for what falls due before the next sweep, and hands its copy to processDue', async () => {
+    const clock = new FakeClock();
+    const now = clock.now().getTime();
+    const dueNow = pendingRequest({ dueAt: now - 1 });
+    const soon = pendingRequest({ dueAt: now + 20 });
+    const asked: number[] = [];
+    const calls: Array<[string, AccessRequest | undefined]> = [];
+    const service = {
+      onChange: () => undefined,
+      listDue: async (_limit: number, aheadMs = 0) => {
+        asked.push(aheadMs);
+        return [dueNow, soon];
+      },
+      processDue: async (id: string, known?: AccessRequest) => {
+        calls.push([id, known]);
+        return undefined;
+      },
+    } as unknown as AccessService;
+    const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 59, lookAheadMs: 59_000 });
+    await scheduler.start(); // the start-up sweep
+    try {
+      expect(asked).toEqual([59_000]);
+      expect(calls).toEqual([[dueNow.id, dueNow]]); // not yet due: not processed by the sweep
+      await waitFor(() => calls.length === 2, { message: 'the look-ahead timer fired' });
+      expect(calls[1]).toEqual([soon.id, soon]);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('without a look-ahead, whatever the sweep lists is processed at once (as before)', async () => {
+    const clock = new FakeClock();
+    const later = pendingRequest({ dueAt: clock.now().getTime() + 60_000 });
+    const asked: unknown[][] = [];
+    const done: string[] = [];
+    const service = {
+      onChange: () => undefined,
+      listDue: async (...args: unknown[]) => {
+        asked.push(args);
+        return [later];
+      },
+      processDue: async (id: string) => void done.push(id),
+    } as unknown as AccessService;
+    const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 5 });
+    expect(await scheduler.sweepOnce()).toBe(1);
+    expect(asked).toEqual([[200]]);
+    expect(done).toEqual([later.id]);
+  });
+});

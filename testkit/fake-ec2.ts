@@ -53,6 +53,8 @@ export interface FakeEc2 {
   rules(): FakeRule[];
   /** Every call received, including throttled and failed ones, in order. */
   calls: FakeEc2Call[];
+  /** When each rule was removed by a RevokeSecurityGroupIngress (epoch ms, sub-millisecond), by rule id. */
+  removedAt: Map<string, number>;
   /** How many calls the token buckets (rateLimits) answered with RequestLimitExceeded, per action. */
   throttledByBucket(): Record<string, number>;
   /** Answers the next n calls with 503 RequestLimitExceeded. */
@@ -115,6 +117,7 @@ export async function startFakeEc2(opts: FakeEc2Options = {}): Promise<FakeEc2> 
   };
   const rules = new Map<string, FakeRule>();
   const calls: FakeEc2Call[] = [];
+  const removedAt = new Map<string, number>();
   let throttled = 0;
   let ignoreRevoke = false;
   const removedGroups = new Set<string>();
@@ -170,7 +173,11 @@ export async function startFakeEc2(opts: FakeEc2Options = {}): Promise<FakeEc2> 
         return '<return>true</return>';
       }
       const revoked = ids.map((id) => rules.get(id)!);
-      for (const id of ids) rules.delete(id);
+      const at = performance.timeOrigin + performance.now();
+      for (const id of ids) {
+        rules.delete(id);
+        removedAt.set(id, at);
+      }
       return `<return>true</return><revokedSecurityGroupRuleSet>${revoked.map(revokedXml).join('')}</revokedSecurityGroupRuleSet>`;
     },
 
@@ -248,6 +255,7 @@ export async function startFakeEc2(opts: FakeEc2Options = {}): Promise<FakeEc2> 
     url: `http://127.0.0.1:${port}`,
     rules: () => structuredClone([...rules.values()]),
     calls,
+    removedAt,
     throttledByBucket: () => ({ ...throttledBy }),
     throttleNext(n: number) {
       throttled = n;

@@ -34,6 +34,7 @@ import type { AccessRequest, Ec2Grant, Ec2SshTarget, Grant, HostCidr, ObservedRu
 import type { Ec2Action } from '../domain/revocation-limits';
 import type { AccessProvider, DriftContext, DriftFindings, RevokeResult, RuleRegistry } from '../ports';
 import { awsErrorCode, awsFailure, isRetryableAwsError } from './retry';
+import { MicroBatcher } from './micro-batch';
 import { type CallPriority, type Ec2Pacer } from './pacing';
 
 export const MANAGED_BY = 'jit-access-bot';
@@ -72,6 +73,10 @@ const PROTOCOL = 'tcp';
 const DUPLICATE = 'InvalidPermission.Duplicate';
 /** Group ids per DescribeSecurityGroupRules call of listRules. */
 const GROUPS_PER_CALL = 200;
+/** Rule ids per batched RevokeSecurityGroupIngress / DescribeSecurityGroupRules of concurrent revokes (a filter takes up to 200 values). */
+const RULES_PER_BATCH = 100;
+/** Batched calls per group (revokes) or Region (verification reads) at once; more revokes wait for the next batch. */
+const BATCHES_IN_FLIGHT = 4;
 /** Rules the drift sweep checks per batched read (BatchGetItem's 100 keys), yielding between pages. */
 const DRIFT_PAGE = 100;
 /** Revoke errors that mean the rule is already gone (the group may have gone with it). */
@@ -89,6 +94,9 @@ const HINTS: Readonly<Record<string, string>> = {
 const DESCRIPTION_MAX = 255;
 /** Everything EC2 refuses in a rule description: a-zA-Z0-9. _-:/()#,@[]+=&;{}!$* are allowed. */
 const DESCRIPTION_FORBIDDEN = /[^a-zA-Z0-9. _\-:/()#,@[\]+=&;{}!$*]/g;
+
+/** What a (batched) revoke did for one rule: removed, already gone, or failed (throws at its caller). */
+type RevokeOutcome = 'removed' | 'gone' | { error: unknown; returnedFalse?: undefined } | { returnedFalse: true; error?: undefined };
 
 /** One rule, by id: what revoke and removeRule need. */
 type RuleRef = Pick<ObservedRule, 'region' | 'securityGroupId' | 'securityGroupRuleId'>;
@@ -195,11 +203,18 @@ export class Ec2SshProvider implements AccessProvider {
    */
   async revoke(request: AccessRequest, _target: Target | undefined, grant: Ec2Grant): Promise<RevokeResult> {
     const key = ruleKey(grant);
+    // The usual case, the only holder: leave and mark the rule as being revoked in one write.
+    if (this.registry.leaveLast && (await this.registry.leaveLast(key, request.id))) return this.removeAndForget(key, grant);
     const holders = await this.registry.leave(key, request.id);
     if (holders.length > 0) return { removed: false, verified: true, holders };
     if (!(await this.registry.beginRevoke(key))) {
       return { removed: false, verified: true, holders: await this.registry.holders(key) }; // someone joined between leave and revoke
     }
+    return this.removeAndForget(key, grant);
+  }
+
+  /** The last holder's part: removes the rule, and forgets it once a re-read confirms it is gone. */
+  private async removeAndForget(key: string, grant: Ec2Grant): Promise<RevokeResult> {
     const result = await this.removeAndVerify(grant, ` (${PROTOCOL}/${grant.port} for ${grant.cidr})`);
     if (result.verified) await this.registry.forget(key);
     return result;
@@ -309,38 +324,72 @@ export class Ec2SshProvider implements AccessProvider {
    * silently (EC2 answers Return=true, e.g. for a mismatched rule in a default VPC), so success is
    * only what the re-read shows. Already gone counts as success. Revoke failures throw GrantError;
    * a failing re-read does not: it is reported as `verified: false`, and the core alerts.
+   *
+   * Concurrent revokes of one group share their calls (see revokeBatch and goneBatch): a burst of
+   * expiries costs a RevokeSecurityGroupIngress and a DescribeSecurityGroupRules per batch, not per rule.
    */
   private async removeAndVerify(rule: RuleRef, detail = ''): Promise<RevokeResult> {
     const { region, securityGroupId: groupId, securityGroupRuleId: ruleId } = rule;
-    const client = this.clientFor(region);
-    const label = `rule ${ruleId}${detail} of ${groupId} (${region})`;
-    let out: RevokeSecurityGroupIngressCommandOutput | undefined;
-    try {
-      await this.paced(region, 'RevokeSecurityGroupIngress', 'revocation');
-      out = await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: [ruleId] }));
-    } catch (err) {
-      if (!ALREADY_GONE.has(awsErrorCode(err))) {
-        throw failure(err, `Removing ${label}`);
-      }
+    const outcome = await this.revokes.submit(`${region}#${groupId}`, { region, groupId, ruleId });
+    if (outcome !== 'removed' && outcome !== 'gone') {
+      const label = `rule ${ruleId}${detail} of ${groupId} (${region})`;
+      if (outcome.returnedFalse) throw new GrantError(`Removing ${label}: EC2 answered Return=false without an error`, true);
+      throw failure(outcome.error, `Removing ${label}`);
     }
-    if (out?.Return === false) {
-      throw new GrantError(`Removing ${label}: EC2 answered Return=false without an error`, true);
-    }
-    const removed = out !== undefined && !out.UnknownIpPermissions?.length;
-    return { removed, verified: await this.isGone(client, region, ruleId) };
+    return { removed: outcome === 'removed', verified: await this.verifies.submit(region, ruleId) };
   }
 
-  /** True when EC2 no longer lists the rule; false when it does or the lookup failed. */
-  private async isGone(client: EC2Client, region: string, ruleId: string): Promise<boolean> {
+  /** Revokes of one group (key "region#group") submitted together: one call for all of them. */
+  private readonly revokes = new MicroBatcher<{ region: string; groupId: string; ruleId: string }, RevokeOutcome>(
+    (_key, items) => this.revokeBatch(items),
+    RULES_PER_BATCH,
+    BATCHES_IN_FLIGHT,
+  );
+
+  /** Verification reads of one Region submitted together: one lookup of all their rule ids. */
+  private readonly verifies = new MicroBatcher<string, boolean>((region, ruleIds) => this.goneBatch(region, ruleIds), RULES_PER_BATCH, BATCHES_IN_FLIGHT);
+
+  /**
+   * One RevokeSecurityGroupIngress for rules of one group. EC2 revokes all of them or none: when a
+   * batch of several fails (one rule already gone, say), each rule is revoked on its own, so one
+   * bad rule never holds up the others and each caller gets its own answer.
+   */
+  private async revokeBatch(items: ReadonlyArray<{ region: string; groupId: string; ruleId: string }>): Promise<RevokeOutcome[]> {
+    const { region, groupId } = items[0]!;
+    const client = this.clientFor(region);
+    let out: RevokeSecurityGroupIngressCommandOutput;
     try {
-      await this.paced(region, 'DescribeSecurityGroupRules', 'revocation');
-      const page = await client.send(
-        new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'security-group-rule-id', Values: [ruleId] }] }),
-      );
-      return !page.SecurityGroupRules?.some((r) => r.SecurityGroupRuleId === ruleId);
+      await this.paced(region, 'RevokeSecurityGroupIngress', 'revocation');
+      out = await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: items.map((i) => i.ruleId) }));
     } catch (err) {
-      return awsErrorCode(err) === 'InvalidSecurityGroupRuleId.NotFound';
+      if (items.length > 1) return Promise.all(items.map((i) => this.revokeBatch([i]).then((o) => o[0]!)));
+      return [ALREADY_GONE.has(awsErrorCode(err)) ? 'gone' : { error: err }];
     }
+    if (out.Return === false) {
+      if (items.length > 1) return Promise.all(items.map((i) => this.revokeBatch([i]).then((o) => o[0]!)));
+      return [{ returnedFalse: true }];
+    }
+    const removed: RevokeOutcome = out.UnknownIpPermissions?.length ? 'gone' : 'removed';
+    return items.map(() => removed);
+  }
+
+  /** For each rule id: true when EC2 no longer lists it; false when it does or the lookup failed. */
+  private async goneBatch(region: string, ruleIds: readonly string[]): Promise<boolean[]> {
+    const client = this.clientFor(region);
+    const listed = new Set<string>();
+    try {
+      let nextToken: string | undefined;
+      do {
+        await this.paced(region, 'DescribeSecurityGroupRules', 'revocation');
+        const page = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'security-group-rule-id', Values: [...ruleIds] }], NextToken: nextToken }));
+        for (const r of page.SecurityGroupRules ?? []) if (r.SecurityGroupRuleId) listed.add(r.SecurityGroupRuleId);
+        nextToken = page.NextToken;
+      } while (nextToken);
+    } catch (err) {
+      if (ruleIds.length > 1) return Promise.all(ruleIds.map((id) => this.goneBatch(region, [id]).then((g) => g[0]!)));
+      return [awsErrorCode(err) === 'InvalidSecurityGroupRuleId.NotFound'];
+    }
+    return ruleIds.map((id) => !listed.has(id));
   }
 
   private isManaged(rule: SecurityGroupRule): boolean {

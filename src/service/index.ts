@@ -171,14 +171,17 @@ export class AccessService {
 
   // ---- background work (due.ts, drift.ts, transitions.ts)
 
-  /** Moves one due request on; undefined if another replica or click moved it first. */
-  processDue(id: string): Promise<AccessRequest | undefined> {
-    return this.due.process(id);
+  /**
+   * Moves one due request on; undefined if another replica or click moved it first. `known`: the
+   * request as the caller last saw it (a timer's or a sweep's copy), which saves the first read.
+   */
+  processDue(id: string, known?: AccessRequest): Promise<AccessRequest | undefined> {
+    return this.due.process(id, known);
   }
 
-  /** Due requests, oldest first. */
-  listDue(limit: number): Promise<AccessRequest[]> {
-    return this.due.list(limit);
+  /** Requests due now, or within `aheadMs` from now, oldest first. */
+  listDue(limit: number, aheadMs = 0): Promise<AccessRequest[]> {
+    return this.due.list(limit, aheadMs);
   }
 
   driftSweep(): Promise<DriftReport> {

@@ -407,6 +407,17 @@ export class DynamoRequestStore implements StoreAdapter {
     return after !== undefined;
   }
 
+  async leaveLast(ruleKey: string, requestId: string): Promise<boolean> {
+    const after = await this.updateIfCondition({
+      Key: { pk: `RULE#${ruleKey}` },
+      UpdateExpression: 'REMOVE #holders SET #state = :true',
+      ConditionExpression: 'contains(#holders, :id) AND size(#holders) = :one',
+      ExpressionAttributeNames: { '#holders': 'holders', '#state': 'revoking' },
+      ExpressionAttributeValues: { ':true': true, ':id': requestId, ':one': 1 },
+    });
+    return after !== undefined;
+  }
+
   async forget(ruleKey: string): Promise<void> {
     try {
       await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: `RULE#${ruleKey}` }, ConditionExpression: 'attribute_not_exists(#holders)', ExpressionAttributeNames: { '#holders': 'holders' } }));

@@ -428,6 +428,10 @@ export class SqliteRequestStore implements StoreAdapter {
     return Number(this.s.beginRevoke.run(ruleKey).changes) === 1;
   }
 
+  async leaveLast(ruleKey: string, requestId: string): Promise<boolean> {
+    return Number(this.s.leaveLast.run(ruleKey, requestId).changes) === 1;
+  }
+
   async forget(ruleKey: string): Promise<void> {
     this.s.forget.run(ruleKey);
   }
@@ -511,6 +515,8 @@ function prepareAll(db: DatabaseSync) {
     putRuleHolders: p('INSERT INTO rules (rule_key, holders, revoking) VALUES (?, ?, 0) ON CONFLICT (rule_key) DO UPDATE SET holders = excluded.holders WHERE rules.revoking = 0'),
     setRuleHolders: p('UPDATE rules SET holders = ? WHERE rule_key = ?'),
     beginRevoke: p("INSERT INTO rules (rule_key, holders, revoking) VALUES (?, '[]', 1) ON CONFLICT (rule_key) DO UPDATE SET revoking = 1 WHERE rules.holders = '[]'"),
+    // The only holder leaves and the revoke begins, in one statement (holders is a sorted JSON array).
+    leaveLast: p("UPDATE rules SET holders = '[]', revoking = 1 WHERE rule_key = ? AND holders = json_array(?)"),
     forget: p("DELETE FROM rules WHERE rule_key = ? AND holders = '[]'"),
     ping: p('SELECT 1 AS ok'),
     countDue: p('SELECT count(*) AS n FROM (SELECT 1 FROM requests WHERE due_at IS NOT NULL AND due_at <= ? LIMIT ?)'),

@@ -289,9 +289,10 @@ describe('paced by the client-side token bucket', () => {
     fake = await startFakeEc2({ rateLimits: { RevokeSecurityGroupIngress: small, DescribeSecurityGroupRules: small } });
     const client = new EC2Client({ region: 'eu-west-1', endpoint: fake.url, credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
     clients.push(client);
-    const grants = Array.from({ length: 8 }, (_, i) => fake.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `203.0.113.${i + 1}/32` }));
+    // One rule per group: revokes of one group would share a call (see the batching tests).
+    const grants = Array.from({ length: 8 }, (_, i) => fake.seedRule({ groupId: `sg-0pace${i}`, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `203.0.113.${i + 1}/32` }));
     const provider = new Ec2SshProvider(() => client, { defaultRegion: 'eu-west-1', registry, pacer: new Ec2Pacer(buckets) });
-    const results = await Promise.all(grants.map((r) => provider.removeRule({ region: 'eu-west-1', securityGroupId: SG, securityGroupRuleId: r.securityGroupRuleId })));
+    const results = await Promise.all(grants.map((r) => provider.removeRule({ region: 'eu-west-1', securityGroupId: r.groupId, securityGroupRuleId: r.securityGroupRuleId })));
     expect(results.every((r) => r.removed && r.verified)).toBe(true);
     expect(fake.rules()).toEqual([]);
     expect(fake.throttledByBucket()).toEqual({});
@@ -303,9 +304,64 @@ describe('paced by the client-side token bucket', () => {
     fake = await startFakeEc2({ rateLimits: { RevokeSecurityGroupIngress: small, DescribeSecurityGroupRules: small } });
     const client = new EC2Client({ region: 'eu-west-1', endpoint: fake.url, credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
     clients.push(client);
-    const rules = Array.from({ length: 4 }, (_, i) => fake.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `203.0.113.${i + 1}/32` }));
+    const rules = Array.from({ length: 4 }, (_, i) => fake.seedRule({ groupId: `sg-0pace${i}`, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `203.0.113.${i + 1}/32` }));
     const provider = new Ec2SshProvider(() => client, { defaultRegion: 'eu-west-1', registry });
-    await Promise.all(rules.map((r) => provider.removeRule({ region: 'eu-west-1', securityGroupId: SG, securityGroupRuleId: r.securityGroupRuleId }).catch(() => undefined)));
+    await Promise.all(rules.map((r) => provider.removeRule({ region: 'eu-west-1', securityGroupId: r.groupId, securityGroupRuleId: r.securityGroupRuleId }).catch(() => undefined)));
     expect(fake.throttledByBucket().RevokeSecurityGroupIngress).toBeGreaterThan(0);
+  });
+});
+
+describe('concurrent revokes of one group share their calls', () => {
+  const seed = (n: number, groupId = SG) => Array.from({ length: n }, (_, i) => fake.seedRule({ groupId, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `198.51.${100 + (i >> 8)}.${i & 255}/32`, tags: { 'jit:managed-by': 'jit-access-bot' } }));
+  const ruleRef = (r: { groupId: string; securityGroupRuleId: string }) => ({ region: 'eu-west-1', securityGroupId: r.groupId, securityGroupRuleId: r.securityGroupRuleId });
+  const revokedIds = (action = 'RevokeSecurityGroupIngress') =>
+    fake.calls.filter((c) => c.action === action).map((c) => Object.entries(c.params).filter(([k]) => /^SecurityGroupRuleId\.\d+$/.test(k)).map(([, v]) => v));
+
+  it('50 revokes at once: every rule id goes out in a handful of Revoke calls and is verified in as few reads; each caller gets its own answer', async () => {
+    const { provider } = providerWith();
+    const rules = seed(50);
+    const results = await Promise.all(rules.map((r) => provider.removeRule(ruleRef(r))));
+    expect(results).toEqual(rules.map(() => ({ removed: true, verified: true })));
+    expect(fake.rules()).toEqual([]);
+    const revokes = revokedIds();
+    expect(revokes.length).toBeLessThanOrEqual(5); // at most 4 in flight, the rest in the next call
+    expect(revokes.flat().sort()).toEqual(rules.map((r) => r.securityGroupRuleId).sort());
+    const reads = fake.calls.filter((c) => c.action === 'DescribeSecurityGroupRules');
+    expect(reads.length).toBeLessThanOrEqual(5);
+    expect(reads.flatMap((c) => Object.entries(c.params).filter(([k]) => /^Filter\.1\.Value\.\d+$/.test(k)).map(([, v]) => v)).sort()).toEqual(rules.map((r) => r.securityGroupRuleId).sort());
+  });
+
+  it('a batch with one rule already gone falls back to one call per rule: the others are still revoked, the gone one counts as verified', async () => {
+    const { provider } = providerWith();
+    const rules = seed(6);
+    const gone = { ...rules[2]!, securityGroupRuleId: 'sgr-0000000000000dead' };
+    const refs = [...rules.slice(0, 2), gone, ...rules.slice(2)].map(ruleRef);
+    const results = await Promise.all(refs.map((r) => provider.removeRule(r)));
+    expect(results).toEqual(refs.map((r) => ({ removed: r.securityGroupRuleId !== gone.securityGroupRuleId, verified: true })));
+    expect(fake.rules()).toEqual([]);
+    // The batched call failed as EC2 fails it (all or nothing), then each rule went on its own.
+    expect(revokedIds().filter((ids) => ids.length === 1).flat().sort()).toEqual(refs.map((r) => r.securityGroupRuleId).sort());
+  });
+
+  it('a rule that cannot be revoked fails only its own caller', async () => {
+    const { provider } = providerWith({ maxAttempts: 1 });
+    const [a, b] = seed(2);
+    const other = seed(1, 'sg-0denied000000001')[0]!;
+    fake.deny('sg-0denied000000001', 'RevokeSecurityGroupIngress');
+    const outcomes = await Promise.allSettled([provider.removeRule(ruleRef(a!)), provider.removeRule(ruleRef(other)), provider.removeRule(ruleRef(b!))]);
+    expect(outcomes[0]).toEqual({ status: 'fulfilled', value: { removed: true, verified: true } });
+    expect(outcomes[2]).toEqual({ status: 'fulfilled', value: { removed: true, verified: true } });
+    expect(outcomes[1]).toMatchObject({ status: 'rejected', reason: expect.any(GrantError) });
+    expect(fake.rules().map((r) => r.securityGroupRuleId)).toEqual([other.securityGroupRuleId]);
+  });
+
+  it('a rule EC2 still lists after the batched revoke is reported unverified, the others verified', async () => {
+    const { provider } = providerWith();
+    const rules = seed(3);
+    fake.ignoreNextRevoke();
+    const results = await Promise.all(rules.map((r) => provider.removeRule(ruleRef(r))));
+    // The one batched call was "accepted" and changed nothing: none may count as verified.
+    expect(results.every((r) => r.verified === false)).toBe(true);
+    expect(fake.rules()).toHaveLength(3);
   });
 });

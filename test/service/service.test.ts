@@ -318,3 +318,33 @@ it('stores exactly the expiry the provider was given, however long AWS took (iss
   expect(Date.parse(active!.expiresAt!) - Date.parse(active!.grantedAt!)).toBe(30 * MIN);
   expect(Date.parse(active!.warnAt!)).toBe(given[0]!.getTime() - 5 * MIN);
 });
+
+describe("processDue with the caller's copy (a timer's or a sweep's)", () => {
+  it('uses the copy instead of a first read', async () => {
+    const svc = replica('a');
+    const active = await svc.approve((await submitted(svc)).id, 'U0APPROVER');
+    clock.advance(26 * MIN);
+    const warned = (await svc.processDue(active.id))!;
+    expect(warned).toMatchObject({ status: 'ACTIVE', warned: true });
+    clock.advance(5 * MIN);
+    const get = jest.spyOn(store, 'get');
+    try {
+      expect(await svc.processDue(active.id, warned)).toMatchObject({ status: 'REVOKED', endReason: 'expired' });
+      expect(get).not.toHaveBeenCalled();
+    } finally {
+      get.mockRestore();
+    }
+  });
+
+  it('a stale copy loses its conditional write and is read afresh: still revoked, and only once', async () => {
+    const svc = replica('a');
+    const active = await svc.approve((await submitted(svc)).id, 'U0APPROVER');
+    clock.advance(26 * MIN);
+    await svc.processDue(active.id); // warned: `active` is now an old version
+    clock.advance(5 * MIN);
+    expect(await svc.processDue(active.id, active)).toMatchObject({ status: 'REVOKED', endReason: 'expired' });
+    // Moved on meanwhile (here: already revoked): the copy changes nothing.
+    expect(await svc.processDue(active.id, active)).toMatchObject({ status: 'REVOKED' });
+    expect(ec2).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 1);
+  });
+});

@@ -351,6 +351,31 @@ export function storeContract(name: string, makeStore: () => Promise<StoreAdapte
     });
 
     describe('rule registry', () => {
+      it('leaveLast: the only holder leaves and begins the revoke in one write; with other holders (or none) nothing changes', async () => {
+        const rule = 'eu-west-1#sgr-last1';
+        await store.join(rule, 'jit-a');
+        await store.join(rule, 'jit-b');
+        expect(await store.leaveLast(rule, 'jit-a')).toBe(false); // jit-b holds it too: untouched
+        expect(await store.holders(rule)).toEqual(['jit-a', 'jit-b']);
+        expect(await store.leave(rule, 'jit-b')).toEqual(['jit-a']);
+        expect(await store.leaveLast(rule, 'jit-b')).toBe(false); // not a holder
+        expect(await store.leaveLast(rule, 'jit-a')).toBe(true);
+        expect(await store.holders(rule)).toEqual([]);
+        await expect(store.join(rule, 'jit-c')).rejects.toBeInstanceOf(ConflictError); // being revoked: no newcomer
+        expect(await store.leaveLast('eu-west-1#sgr-unknown2', 'jit-a')).toBe(false);
+      });
+
+      it('20 concurrent joins and the last holder leaving: either the revoke began with no holder, or every join landed and nothing is revoked', async () => {
+        const rule = 'eu-west-1#sgr-lastrace';
+        await store.join(rule, 'jit-last');
+        const results = await Promise.allSettled([store.leaveLast(rule, 'jit-last'), ...Array.from({ length: 20 }, (_, i) => store.join(rule, `jit-${i}`))]);
+        const revoking = (results[0] as PromiseFulfilledResult<boolean>).value;
+        const joined = results.slice(1).filter((r) => r.status === 'fulfilled').length;
+        if (revoking) expect(await store.holders(rule)).toEqual([]);
+        else expect(joined).toBe(20);
+        expect(revoking && joined > 0).toBe(false);
+      });
+
       it('shares a rule between holders and lets only the last one revoke it', async () => {
         const rule = 'eu-west-1#sgr-shared1';
         await store.join(rule, 'jit-b');
