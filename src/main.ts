@@ -272,7 +272,8 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   registerListeners(app, { service, log, doctor, homeViewers });
   const notifier = new SlackNotifier(app.client, config, clock, service, log, { homeRefreshIntervalMs: overrides.homeRefreshIntervalMs ?? 1_000, homeViewers });
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
-  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics });
+  // Revocation goes first: delivery passes wait while the revocation lane has work (bounded).
+  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics, yieldTo: () => scheduler.revocationsIdle() });
   const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, revocationConcurrency: config.revocation.concurrency, lookAheadMs: config.revocation.sweepIntervalSeconds * 1000, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });
 
   // ---- start

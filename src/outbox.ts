@@ -32,7 +32,16 @@ export interface OutboxOptions {
    * requests then does not put hundreds of sends and store writes in front of the next ack.
    */
   concurrency?: number;
+  /**
+   * Work that goes first: a delivery pass waits for this to resolve before it takes a slot (main:
+   * the scheduler's revocation lane being empty), but never longer than PRIORITY_WAIT_MS. During a
+   * mass expiry the revocations then have the process to themselves, and their messages follow.
+   */
+  yieldTo?: () => Promise<void>;
 }
+
+/** The longest a delivery pass waits for the work that goes first (OutboxOptions.yieldTo). */
+export const PRIORITY_WAIT_MS = 5_000;
 
 /** What one delivery loop has acked so far, and the approval message's ref if it posted it. */
 interface Delivered {
@@ -141,8 +150,21 @@ export class OutboxProcessor {
     return p;
   }
 
-  /** Waits for a free delivery slot. */
-  private turn(): Promise<void> {
+  /** Waits for the work that goes first (bounded), then for a free delivery slot. */
+  private async turn(): Promise<void> {
+    if (this.o.yieldTo) {
+      let timer: NodeJS.Timeout | undefined;
+      const lapse = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, PRIORITY_WAIT_MS);
+        timer.unref();
+      });
+      await Promise.race([this.o.yieldTo(), lapse]);
+      clearTimeout(timer);
+    }
+    return this.slot();
+  }
+
+  private slot(): Promise<void> {
     if (this.active < (this.o.concurrency ?? 8)) {
       this.active++;
       return Promise.resolve();

@@ -20,7 +20,7 @@ export interface SchedulerOptions {
   clock: Clock;
   log: Logger;
   sweepIntervalSeconds: number;
-  /** Due requests handled per sweep (the rest wait for the next one). */
+  /** Due requests read per sweep (the rest wait for the next one); default DUE_BATCH. */
   batchSize?: number;
   /** Grants, approval timeouts, reminders and expiry warnings handled at once (the general lane); default 8. */
   concurrency?: number;
@@ -44,6 +44,13 @@ export interface SchedulerOptions {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Due requests read per sweep (soonest first), what is due now and what falls due within the
+ * look-ahead together: enough that a mass expiry (1,000 grants within a second) is armed by one
+ * sweep, not spread over five. Bounded, so one sweep's read stays a few MB.
+ */
+export const DUE_BATCH = 2_000;
 
 /** Which lane due work runs in: revocations have their own, so a burst of grants never delays an expiry. */
 export type Lane = 'revocation' | 'general';
@@ -84,10 +91,22 @@ export class Scheduler {
   /** Work started and not finished (timers and sweeps), so stop() can let it end. */
   private readonly working = new Set<Promise<void>>();
   private lastSweep?: number;
+  /** Callers waiting for the revocation lane to be empty (revocationsIdle). */
+  private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly o: SchedulerOptions) {
     this.lanes = { general: new Gate(o.concurrency ?? 8), revocation: new Gate(o.revocationConcurrency ?? DEFAULT_REVOCATION_CONCURRENCY) };
     o.service.onChange((r) => this.arm(r));
+  }
+
+  /**
+   * Resolves when no revocation is running or waiting for a slot here (at once when none is):
+   * work that must not compete with revocation (Slack deliveries) waits on it.
+   */
+  revocationsIdle(): Promise<void> {
+    const lane = this.lanes.revocation;
+    if (lane.active === 0 && lane.waiting.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** When a sweep last read the due index (epoch ms on the injected clock); undefined before the first. */
@@ -202,7 +221,7 @@ export class Scheduler {
     const ahead = Math.max(0, this.o.lookAheadMs ?? 0);
     let listed: AccessRequest[];
     try {
-      listed = ahead > 0 ? await this.o.service.listDue(this.o.batchSize ?? 200, ahead) : await this.o.service.listDue(this.o.batchSize ?? 200);
+      listed = ahead > 0 ? await this.o.service.listDue(this.o.batchSize ?? DUE_BATCH, ahead) : await this.o.service.listDue(this.o.batchSize ?? DUE_BATCH);
     } catch (err) {
       this.o.log.error({ event: 'sweep.failed', err: (err as Error).message }, 'could not read due requests; will retry');
       return 0;
@@ -241,6 +260,11 @@ export class Scheduler {
     } finally {
       gate.active--;
       gate.waiting.shift()?.();
+      if (lane === 'revocation' && gate.active === 0 && gate.waiting.length === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
     }
   }
 

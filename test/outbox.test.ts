@@ -321,3 +321,22 @@ describe('one claim and one ack per delivery pass', () => {
     expect(sender.sent).toHaveLength(6 * 3 + 1);
   });
 });
+
+describe('revocation goes first (yieldTo)', () => {
+  it('a delivery pass waits while the work that goes first is under way, then delivers everything', async () => {
+    const r = await deniedRequest();
+    const sender = new RecordingSender('a');
+    let release!: () => void;
+    const revocations = new Promise<void>((resolve) => (release = resolve));
+    let asked = 0;
+    const outbox = new OutboxProcessor({ store, sender, config, clock, log, owner: 'a', yieldTo: () => (asked++, revocations) });
+    outbox.kick(r.id);
+    await waitFor(() => asked === 1, { message: 'the pass asked whether revocations are under way' });
+    await new Promise((done) => setTimeout(done, 50)); // several sends' worth of time
+    expect(sender.sent).toEqual([]);
+    release();
+    await outbox.idle();
+    expect(sender.sent.map((s) => s.kind).sort()).toEqual(Object.values(r.outbox).map((n) => n.kind).sort());
+    expect((await store.get(r.id))!.outbox).toEqual({});
+  });
+});

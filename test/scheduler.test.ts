@@ -2,7 +2,7 @@
 import pino from 'pino';
 import type { AccessRequest } from '../src/domain/types';
 import type { RequestStore } from '../src/ports';
-import { laneOf, Scheduler } from '../src/scheduler';
+import { DUE_BATCH, laneOf, Scheduler } from '../src/scheduler';
 import type { AccessService } from '../src/service';
 import { FakeClock } from './support/clock';
 import { pendingRequest } from './support/requests';
@@ -263,7 +263,32 @@ describe('look-ahead: work this replica did not arm itself', () => {
     } as unknown as AccessService;
     const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 5 });
     expect(await scheduler.sweepOnce()).toBe(1);
-    expect(asked).toEqual([[200]]);
+    expect(asked).toEqual([[DUE_BATCH]]); // a mass expiry is read by one sweep
     expect(done).toEqual([later.id]);
+  });
+});
+
+describe('revocationsIdle: what must not compete with revocation waits for it', () => {
+  it('resolves at once with no revocation under way, and only once every running and waiting revocation is done', async () => {
+    const clock = new FakeClock();
+    const expiring = (i: number) => pendingRequest({ status: 'ACTIVE', expiresAt: new Date(clock.now().getTime() - i).toISOString(), dueAt: clock.now().getTime() - i });
+    const due = [expiring(1), expiring(2), expiring(3)];
+    const release: Array<() => void> = [];
+    const { service } = serviceDouble(due, () => new Promise<void>((r) => release.push(r)));
+    const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 5, revocationConcurrency: 2 });
+    let idle = false;
+    await scheduler.revocationsIdle(); // nothing under way
+    const sweep = scheduler.sweepOnce();
+    await waitFor(() => release.length === 2, { message: 'two revocations running, one waiting for a slot' });
+    void scheduler.revocationsIdle().then(() => void (idle = true));
+    release.shift()!(); // one done, the waiting one takes its slot
+    await waitFor(() => release.length === 2, { message: 'the third revocation started' });
+    expect(idle).toBe(false);
+    release.shift()!();
+    await new Promise((r) => setImmediate(r));
+    expect(idle).toBe(false); // one still running
+    release.shift()!();
+    await sweep;
+    await waitFor(() => idle, { message: 'idle once the lane is empty' });
   });
 });
