@@ -10,6 +10,7 @@ import type { AccessRequest, Notification, SlackMessageRef } from './domain/type
 import { SendRateLimitedError } from './domain/errors';
 import type { Clock, NotificationSender, RequestStore, Telemetry } from './ports';
 import type { AccessService } from './service';
+import type { YieldLane } from './yield-lane';
 
 export interface OutboxOptions {
   store: RequestStore;
@@ -32,6 +33,11 @@ export interface OutboxOptions {
    * requests then does not put hundreds of sends and store writes in front of the next ack.
    */
   concurrency?: number;
+  /**
+   * Where a pass starts: a YieldLane (src/yield-lane.ts) admits each pass after pending I/O (new
+   * requests' acks) and holds a slot only while the pass runs. Default: start at once.
+   */
+  lane?: YieldLane;
 }
 
 /** What one delivery loop has acked so far, and the approval message's ref if it posted it. */
@@ -115,6 +121,7 @@ export class OutboxProcessor {
       const acked: Delivered = { ids: new Set<string>() };
       do {
         await this.turn();
+        const release = this.o.lane ? await this.o.lane.admit() : undefined;
         if (this.again.has(id)) {
           // Changed since (while this waited for a slot, or during the last pass): start from the
           // latest write, or read when the latest word was a drain's.
@@ -129,6 +136,7 @@ export class OutboxProcessor {
           this.o.log.error({ event: 'outbox.deliver_failed', requestId: id, err: (err as Error).message }, 'delivery failed; will retry');
           return;
         } finally {
+          release?.();
           this.done();
         }
       } while (this.again.has(id) && !this.stopped);
