@@ -9,6 +9,9 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
+/** A socket silent this long ends the call. */
+const IDLE_TIMEOUT_MS = 30_000;
+
 const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
 const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 64 });
 
@@ -88,6 +91,9 @@ export function leanFetch(input: string | URL, init: LeanInit = {}): Promise<Lea
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     req.on('error', fail);
+    // Without a signal (Bolt's respond): a call that hears nothing for this long fails, as the
+    // global fetch's own timeouts would make it.
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no answer from ${url.host} within ${IDLE_TIMEOUT_MS} ms`)));
     req.end(body as string | Buffer | undefined);
   });
 }
