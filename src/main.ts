@@ -274,12 +274,13 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       }),
     );
   const homeViewers = new HomeViewers();
-  // Post-ack work and outbox passes start only after pending I/O (new requests' acks) had its turn.
-  const afterAckLane = new YieldLane(8);
-  registerListeners(withAfterAckLane(app, afterAckLane), { service, log, doctor, homeViewers });
+  // JIT_AFTER_ACK_LANE: post-ack work and outbox passes start only after pending I/O (new requests'
+  // acks) had its turn; a trade-off (acks sooner, the backlog later), off unless set.
+  const afterAckLane = env.afterAckLane ? new YieldLane(env.afterAckLane) : undefined;
+  registerListeners(afterAckLane ? withAfterAckLane(app, afterAckLane) : app, { service, log, doctor, homeViewers });
   const notifier = new SlackNotifier(app.client, config, clock, service, log, { homeRefreshIntervalMs: overrides.homeRefreshIntervalMs ?? 1_000, homeViewers });
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
-  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics, lane: new YieldLane(8) });
+  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics, ...(env.afterAckLane ? { lane: new YieldLane(env.afterAckLane) } : {}) });
   const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, revocationConcurrency: config.revocation.concurrency, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });
 
   // ---- start
