@@ -60,6 +60,10 @@ export async function spawnBot(o: BotProcessOptions): Promise<BotProcess> {
     AWS_ACCESS_KEY_ID: 'bench',
     AWS_SECRET_ACCESS_KEY: 'bench',
     LOG_LEVEL: 'warn',
+    // Profiling: BENCH_BOT_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the bot child.
+    ...(process.env.BENCH_BOT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_BOT_NODE_OPTIONS } : {}),
+    // The after-ack lane is off unless set (JIT_AFTER_ACK_LANE=8 in the bench's environment turns it on).
+    ...(process.env.JIT_AFTER_ACK_LANE ? { JIT_AFTER_ACK_LANE: process.env.JIT_AFTER_ACK_LANE } : {}),
   };
   const command = o.command ?? [process.execPath, join(REPO, 'dist', 'src', 'main.js')];
   const spawnedAt = performance.now();

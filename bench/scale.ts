@@ -199,6 +199,10 @@ export interface AckFigures {
   ratio: number;
   botP50Ms: number;
   bareP50Ms: number;
+  /** The bot's halves: start → last ack answered, summed over both halves (ms). */
+  botAcksTookMs: number;
+  /** The bot's halves: start → its last Slack call or reply of that half (its backlog done), summed (ms). */
+  botWorkTookMs: number;
 }
 
 export interface ScaleFigures {
@@ -257,16 +261,21 @@ async function ackCompare(bot: BotProcess, bareUrl: string, n: number, c: number
   const half = Math.ceil(n / 2);
   const acks: number[] = [];
   const bare: number[] = [];
+  let acksTook = 0;
+  let workTook = 0;
   for (let h = 0; h < 2; h++) {
     bare.push(...(await ackRun(bareUrl, half, c, (i) => text(i, h), userOf, slack)));
     await quiet(slack, bot);
+    const t0 = Date.now();
     acks.push(...(await ackRun(bot.url, half, c, (i) => text(i, h), userOf, slack)));
+    acksTook += Date.now() - t0;
     // The bot's work after each ack (store, replies, approval messages) ends before the bare half.
     await quiet(slack, bot);
+    workTook += Math.max(slack.calls.at(-1)?.at ?? t0, slack.responses.at(-1)?.at ?? t0) - t0;
   }
   const botP99Ms = percentile(acks, 99);
   const bareP99Ms = percentile(bare, 99);
-  return { n: half * 2, concurrency: c, botP99Ms, bareP99Ms, ratio: botP99Ms / bareP99Ms, botP50Ms: percentile(acks, 50), bareP50Ms: percentile(bare, 50) };
+  return { n: half * 2, concurrency: c, botP99Ms, bareP99Ms, ratio: botP99Ms / bareP99Ms, botP50Ms: percentile(acks, 50), bareP50Ms: percentile(bare, 50), botAcksTookMs: acksTook, botWorkTookMs: workTook };
 }
 
 /** One lifecycle: request → approval posted → Approve → granted DM → `/jit revoke` answered. */

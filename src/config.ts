@@ -51,6 +51,11 @@ export interface EnvConfig {
   healthPort?: number;
   /** /readyz fails at or above this many requests with undelivered notifications (JIT_READY_OUTBOX_MAX, default 500). */
   readyOutboxMax?: number;
+  /**
+   * Post-ack work and outbox passes through a yield lane of this many slots (JIT_AFTER_ACK_LANE;
+   * unset: off): new requests' acks go before background work, which finishes later.
+   */
+  afterAckLane?: number;
 }
 
 const nonEmpty = (hint: string) => z.string({ error: `is required: ${hint}` }).trim().min(1, `is required: ${hint}`);
@@ -115,6 +120,15 @@ const envSchema = z
       }
       return n;
     }),
+    JIT_AFTER_ACK_LANE: optionalText.transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) {
+        ctx.addIssue({ code: 'custom', message: 'must be a whole number of slots, at least 1 (unset: no lane)' });
+        return z.NEVER;
+      }
+      return n;
+    }),
     JIT_CONFIG: optionalText.transform((v) => v ?? './jit.config.yaml'),
     JIT_CONFIG_YAML: optionalText,
     JIT_DATA_DIR: optionalText.transform((v) => v ?? './data'),
@@ -152,6 +166,7 @@ export function loadEnv(env: NodeJS.ProcessEnv): EnvConfig {
     ...(e.SLACK_APP_TOKEN ? { healthPort: e.HEALTH_PORT } : {}),
     ...(e.JIT_READY_OUTBOX_MAX !== undefined ? { readyOutboxMax: e.JIT_READY_OUTBOX_MAX } : {}),
     ...(e.JIT_CONFIG_YAML ? { configYaml: e.JIT_CONFIG_YAML } : {}),
+    ...(e.JIT_AFTER_ACK_LANE !== undefined ? { afterAckLane: e.JIT_AFTER_ACK_LANE } : {}),
   };
 }
 

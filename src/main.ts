@@ -18,7 +18,10 @@ import type { Logger } from 'pino';
 import { boltLogger } from '../slack/bolt-logger';
 import { registerListeners } from '../handlers';
 import { HomeViewers } from '../slack/home-viewers';
+import { leanFetch } from '../slack/lean-fetch';
 import { InFlight } from '../slack/in-flight';
+import { withAfterAckLane } from '../slack/after-ack';
+import { YieldLane } from './yield-lane';
 import { EVENTS_PATH, guardRequests, REQUEST_BODY_LIMIT } from '../slack/request-guard';
 import { SlackNotifier } from '../slack/notifier';
 import { SlackGroupDirectory } from '../slack/group-directory';
@@ -170,6 +173,8 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
     timeout: 10_000,
+    // The transport only: keep-alive node:http instead of the global fetch (slack/lean-fetch.ts).
+    fetch: leanFetch as unknown as typeof fetch,
   };
   // ---- health (probes read what is wired below; nothing is served before start)
   let slackProbe: HealthProbes['slack'];
@@ -269,11 +274,14 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       }),
     );
   const homeViewers = new HomeViewers();
-  registerListeners(app, { service, log, doctor, homeViewers });
+  // JIT_AFTER_ACK_LANE: post-ack work and outbox passes start only after pending I/O (new requests'
+  // acks) had its turn; a trade-off (acks sooner, the backlog later), off unless set.
+  const afterAckLane = env.afterAckLane ? new YieldLane(env.afterAckLane) : undefined;
+  registerListeners(afterAckLane ? withAfterAckLane(app, afterAckLane) : app, { service, log, doctor, homeViewers });
   const notifier = new SlackNotifier(app.client, config, clock, service, log, { homeRefreshIntervalMs: overrides.homeRefreshIntervalMs ?? 1_000, homeViewers });
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
   // Revocation goes first: delivery passes wait while the revocation lane has work (bounded).
-  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics, yieldTo: () => scheduler.revocationsIdle() });
+  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics, yieldTo: () => scheduler.revocationsIdle(), ...(env.afterAckLane ? { lane: new YieldLane(env.afterAckLane) } : {}) });
   const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, revocationConcurrency: config.revocation.concurrency, lookAheadMs: config.revocation.sweepIntervalSeconds * 1000, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });
 
   // ---- start

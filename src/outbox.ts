@@ -10,6 +10,7 @@ import type { AccessRequest, Notification, SlackMessageRef } from './domain/type
 import { SendRateLimitedError } from './domain/errors';
 import type { Clock, NotificationSender, RequestStore, Telemetry } from './ports';
 import type { AccessService } from './service';
+import type { YieldLane } from './yield-lane';
 
 export interface OutboxOptions {
   store: RequestStore;
@@ -38,6 +39,11 @@ export interface OutboxOptions {
    * mass expiry the revocations then have the process to themselves, and their messages follow.
    */
   yieldTo?: () => Promise<void>;
+  /**
+   * Where a pass starts: a YieldLane (src/yield-lane.ts) admits each pass after pending I/O (new
+   * requests' acks) and holds a slot only while the pass runs. Default: start at once.
+   */
+  lane?: YieldLane;
 }
 
 /** The longest a delivery pass waits for the work that goes first (OutboxOptions.yieldTo). */
@@ -124,6 +130,7 @@ export class OutboxProcessor {
       const acked: Delivered = { ids: new Set<string>() };
       do {
         await this.turn();
+        const release = this.o.lane ? await this.o.lane.admit() : undefined;
         if (this.again.has(id)) {
           // Changed since (while this waited for a slot, or during the last pass): start from the
           // latest write, or read when the latest word was a drain's.
@@ -138,6 +145,7 @@ export class OutboxProcessor {
           this.o.log.error({ event: 'outbox.deliver_failed', requestId: id, err: (err as Error).message }, 'delivery failed; will retry');
           return;
         } finally {
+          release?.();
           this.done();
         }
       } while (this.again.has(id) && !this.stopped);

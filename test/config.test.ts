@@ -380,6 +380,12 @@ describe('loadEnv: health and readiness keys', () => {
     expect(loadEnv({ ...http, JIT_READY_OUTBOX_MAX: '25' }).readyOutboxMax).toBe(25);
     expect(errorOf(() => loadEnv({ ...http, JIT_READY_OUTBOX_MAX: '0' }))).toContain('JIT_READY_OUTBOX_MAX: must be a whole number');
   });
+
+  it('JIT_AFTER_ACK_LANE: optional whole number of slots ≥ 1; unset is no lane', () => {
+    expect(loadEnv(http).afterAckLane).toBeUndefined();
+    expect(loadEnv({ ...http, JIT_AFTER_ACK_LANE: '8' }).afterAckLane).toBe(8);
+    expect(errorOf(() => loadEnv({ ...http, JIT_AFTER_ACK_LANE: '0' }))).toContain('JIT_AFTER_ACK_LANE: must be a whole number of slots');
+  });
 });
 
 describe('JIT_CONFIG_YAML (the policy text in the environment, e.g. from an SSM parameter)', () => {

@@ -8,6 +8,7 @@ import { SendRateLimitedError } from '../src/domain/errors';
 import type { AccessRequest, Notification } from '../src/domain/types';
 import { decide } from '../src/lifecycle';
 import { OutboxProcessor } from '../src/outbox';
+import { YieldLane } from '../src/yield-lane';
 import type { NotificationSender } from '../src/ports';
 import type { DynamoRequestStore } from '../src/store/dynamo';
 import { FakeClock } from './support/clock';
@@ -339,4 +340,26 @@ describe('revocation goes first (yieldTo)', () => {
     expect(sender.sent.map((s) => s.kind).sort()).toEqual(Object.values(r.outbox).map((n) => n.kind).sort());
     expect((await store.get(r.id))!.outbox).toEqual({});
   });
+});
+
+it('with a lane, a pass starts only once the lane admits it, delivers everything, and frees its slot', async () => {
+  const r = await deniedRequest();
+  const sender = new RecordingSender('a');
+  const deferred: Array<() => void> = [];
+  const lane = new YieldLane(1, (run) => void deferred.push(run));
+  const p = new OutboxProcessor({ store, sender, config, clock, log, owner: 'a', lane });
+  const drained = p.drain();
+  await waitFor(() => deferred.length === 1);
+  expect(sender.sent).toHaveLength(0);
+  expect(lane.running).toBe(1);
+  let finished = false;
+  void drained.then(() => (finished = true));
+  // Other requests left in the outbox by earlier tests take their turns too.
+  await waitFor(() => {
+    deferred.splice(0).forEach((run) => run());
+    return finished;
+  });
+  expect(sender.sent.filter((s) => s.id === r.id).map((s) => s.kind)).toEqual(['approval.post', 'approval.update', 'dm.denied']);
+  expect(lane.running).toBe(0);
+  expect((await store.get(r.id))!.outbox).toEqual({});
 });
