@@ -77,6 +77,58 @@ it('arms a timer for the next due time of a changed request, and clears it when 
   }
 });
 
+describe('timers only for what is due soon (memory follows the look-ahead, not what is live)', () => {
+  it('a change due beyond the look-ahead arms no timer; one within it does; resolving clears it', async () => {
+    const clock = new FakeClock();
+    const { service, listeners } = serviceDouble([], async () => undefined);
+    const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 5, armAheadMs: 60_000 });
+    await scheduler.start();
+    try {
+      const now = clock.now().getTime();
+      const far = Array.from({ length: 50 }, () => pendingRequest({ status: 'ACTIVE', dueAt: now + 3 * 3_600_000 }));
+      const near = pendingRequest({ status: 'ACTIVE', dueAt: now + 30_000 });
+      for (const l of listeners) for (const r of [...far, near]) l(r);
+      expect(scheduler.armedTimers).toBe(1);
+      // A far request that moves within the window is armed; the near one resolving clears its timer.
+      for (const l of listeners) {
+        l({ ...far[0]!, dueAt: now + 50_000 });
+        l({ ...near, dueAt: undefined, status: 'REVOKED' });
+      }
+      expect(scheduler.armedTimers).toBe(1);
+    } finally {
+      await scheduler.stop();
+    }
+    expect(scheduler.armedTimers).toBe(0);
+  });
+
+  it('a sweep reads the look-ahead window, handles what is due and arms the rest, which fires when due', async () => {
+    const clock = new FakeClock();
+    const now = clock.now().getTime();
+    const dueNow = pendingRequest({ dueAt: now - 1_000 });
+    const soon = pendingRequest({ dueAt: now + 40 });
+    const fired: string[] = [];
+    const asked: number[] = [];
+    const { service } = serviceDouble([dueNow, soon], async (id) => void fired.push(id));
+    (service as unknown as { listDue: (limit: number, aheadMs: number) => Promise<AccessRequest[]> }).listDue = async (_limit, aheadMs) => {
+      asked.push(aheadMs);
+      return [dueNow, soon];
+    };
+    const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 30, armAheadMs: 1_000 });
+    await scheduler.start(); // its first sweep
+    try {
+      // At least two sweep intervals ahead, so a sweep always arms a request before it falls due.
+      expect(asked[0]).toBe(60_000);
+      expect(fired).toEqual([dueNow.id]);
+      expect(scheduler.armedTimers).toBe(1);
+      await waitFor(() => fired.length === 2, { message: 'the armed timer of the request due soon fired' });
+      expect(fired).toEqual([dueNow.id, soon.id]);
+      expect(scheduler.armedTimers).toBe(0);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
+
 describe('stop (a deploy or a scale-in)', () => {
   /** A store double with just the leases the scheduler uses. */
   function leaseStore() {

@@ -18,9 +18,9 @@ export class DueWork {
     private readonly execution: Execution,
   ) {}
 
-  /** Due requests, oldest first. */
-  async list(limit: number): Promise<AccessRequest[]> {
-    return this.s.store.listDue(this.s.clock.now().getTime(), limit);
+  /** Due requests, oldest first; with `aheadMs`, also those falling due within that window. */
+  async list(limit: number, aheadMs = 0): Promise<AccessRequest[]> {
+    return this.s.store.listDue(this.s.clock.now().getTime() + aheadMs, limit);
   }
 
   /** Moves one due request on. Returns the request as left, or undefined if someone else won. */

@@ -176,9 +176,9 @@ export class AccessService {
     return this.due.process(id);
   }
 
-  /** Due requests, oldest first. */
-  listDue(limit: number): Promise<AccessRequest[]> {
-    return this.due.list(limit);
+  /** Due requests, oldest first; with `aheadMs`, also those falling due within that window (after the due ones). */
+  listDue(limit: number, aheadMs = 0): Promise<AccessRequest[]> {
+    return this.due.list(limit, aheadMs);
   }
 
   driftSweep(): Promise<DriftReport> {
