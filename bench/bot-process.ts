@@ -9,6 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../src/node-flags';
 
 export const REPO = join(__dirname, '..', '..');
 
@@ -19,7 +20,7 @@ export interface BotProcessOptions {
   ec2Url: string;
   signingSecret: string;
   botToken: string;
-  /** The process to run (default: the built bot). */
+  /** The process to run (default: the built bot, with the flags the image runs it with). */
   command?: string[];
 }
 
@@ -61,7 +62,7 @@ export async function spawnBot(o: BotProcessOptions): Promise<BotProcess> {
     AWS_SECRET_ACCESS_KEY: 'bench',
     LOG_LEVEL: 'warn',
   };
-  const command = o.command ?? [process.execPath, join(REPO, 'dist', 'src', 'main.js')];
+  const command = o.command ?? [process.execPath, ...NODE_FLAGS, join(REPO, 'dist', 'src', 'main.js')];
   const spawnedAt = performance.now();
   const child = spawn(command[0]!, command.slice(1), { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

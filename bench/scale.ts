@@ -338,6 +338,7 @@ export async function scaleBench(o: ScaleOptions): Promise<ScaleFigures> {
       cpuMsPerLifecycle = (mainThreadCpuMs(bot.pid) - cpu0) / o.lifecycles;
       await sleep(1_000);
       rssMbAfterLifecycles = rssMb(bot.pid);
+      log(`  after the lifecycles: ${formatMemory(await memoryBreakdown(bot.port))}`);
     } finally {
       await Promise.allSettled([bot.stop(), bare.stop()]);
       rmSync(fresh, { recursive: true, force: true });
