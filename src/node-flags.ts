@@ -3,11 +3,12 @@
  * `npm start` and the bench's built-bot process use exactly these (test/node-flags.test.ts holds
  * them to it).
  *
- * --max-semi-space-size=4 (MiB): V8's young generation. Node 22's default lets each of the two
+ * --max-semi-space-size=8 (MiB): V8's young generation. Node 22's default lets each of the two
  *   semi-spaces grow to 16 MiB, and V8 keeps them committed once grown: 32 MiB of RSS for a
- *   process whose live JS heap is about 55 MiB. At 4 MiB the young generation is 8 MiB; scavenges
- *   run more often (each is cheaper), which the bench's cpu_ms_per_lifecycle measured as within
- *   its noise. Measured: RSS with 10,000 live grants 204 → 185 MiB, at start 162 → 154 MiB.
+ *   process whose live JS heap is about 55 MiB. At 8 MiB the young generation is 16 MiB (more
+ *   frequent, cheaper scavenges). 4 MiB saved another ~14 MiB but made spawn → ready with 2,000
+ *   live grants ~0.9 s slower (2.17 s vs 1.19–1.32 s; 8 MiB: 1.23 s): start-up allocates a lot
+ *   and a small nursery promotes it all, so 8.
  * --max-old-space-size=384 (MiB): a ceiling on the old generation. V8 sizes its next collection
  *   from this limit as well as from the live heap: with the default limit (a share of the host's
  *   memory) it let the heap and the allocator's native memory grow to 330–360 MiB of RSS through
@@ -17,4 +18,4 @@
  *   45–55 MiB after a full GC. 384 leaves about 3× the measured peak: give the bot's container at
  *   least 512 MiB.
  */
-export const NODE_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=384'] as const;
+export const NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=384'] as const;
