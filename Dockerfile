@@ -46,8 +46,9 @@ COPY --from=build /app/dist/slack ./dist/slack
 # store's data directory (JIT_DATA_DIR, default ./data) is the node user's, owner-only.
 RUN mkdir -m 700 /app/data && chown node:node /app/data
 USER node
+# Node flags: src/node-flags.ts says why (young generation 16 MiB, old generation capped at 384 MiB).
 # Health listener (GET /healthz, /readyz) on HEALTH_PORT.
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.HEALTH_PORT||8080)+'/readyz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=384", "dist/src/main.js"]

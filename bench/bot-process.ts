@@ -9,6 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '../src/node-flags';
 
 export const REPO = join(__dirname, '..', '..');
 
@@ -19,7 +20,7 @@ export interface BotProcessOptions {
   ec2Url: string;
   signingSecret: string;
   botToken: string;
-  /** The process to run (default: the built bot). */
+  /** The process to run (default: the built bot, with the flags the image runs it with). */
   command?: string[];
 }
 
@@ -65,7 +66,7 @@ export async function spawnBot(o: BotProcessOptions): Promise<BotProcess> {
     // The after-ack lane is off unless set (JIT_AFTER_ACK_LANE=8 in the bench's environment turns it on).
     ...(process.env.JIT_AFTER_ACK_LANE ? { JIT_AFTER_ACK_LANE: process.env.JIT_AFTER_ACK_LANE } : {}),
   };
-  const command = o.command ?? [process.execPath, join(REPO, 'dist', 'src', 'main.js')];
+  const command = o.command ?? [process.execPath, ...NODE_FLAGS, join(REPO, 'dist', 'src', 'main.js')];
   const spawnedAt = performance.now();
   const child = spawn(command[0]!, command.slice(1), { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -162,3 +163,36 @@ export async function spawnBareBolt(slackUrl: string, signingSecret: string): Pr
     },
   };
 }
+
+/** What the bot's RSS is made of, MiB, from its /metrics (prom-client's process and V8 figures). */
+export interface MemoryBreakdown {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  /** V8's young generation (semi-spaces), committed. */
+  newSpace: number;
+  oldSpaceUsed: number;
+  code: number;
+}
+
+export async function memoryBreakdown(port: number): Promise<MemoryBreakdown | undefined> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const mib = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN) / 1048576;
+    return {
+      rss: mib(/^jit_process_resident_memory_bytes (\S+)/m),
+      heapTotal: mib(/^jit_nodejs_heap_size_total_bytes (\S+)/m),
+      heapUsed: mib(/^jit_nodejs_heap_size_used_bytes (\S+)/m),
+      external: mib(/^jit_nodejs_external_memory_bytes (\S+)/m),
+      newSpace: mib(/^jit_nodejs_heap_space_size_total_bytes\{space="new"\} (\S+)/m),
+      oldSpaceUsed: mib(/^jit_nodejs_heap_space_size_used_bytes\{space="old"\} (\S+)/m),
+      code: mib(/^jit_nodejs_heap_space_size_total_bytes\{space="code"\} (\S+)/m),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export const formatMemory = (m: MemoryBreakdown | undefined): string =>
+  m ? `rss ${m.rss.toFixed(0)} = heap ${m.heapTotal.toFixed(0)} (used ${m.heapUsed.toFixed(0)}, old used ${m.oldSpaceUsed.toFixed(0)}, new ${m.newSpace.toFixed(0)}, code ${m.code.toFixed(0)}) + external ${m.external.toFixed(0)} + native rest ${(m.rss - m.heapTotal - m.external).toFixed(0)} MiB` : 'memory: /metrics did not answer';

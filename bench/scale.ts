@@ -18,7 +18,7 @@ import { ACTION_APPROVE } from '../blocks/ids';
 import { blockAction, slashCommand } from '../testkit/slack-requests';
 import { type SlackStandIn, startSlackStandIn } from '../testkit/slack-stand-in';
 import { type FakeEc2, startFakeEc2 } from '../testkit/fake-ec2';
-import { type BotProcess, mainThreadCpuMs, rssMb, spawnBareBolt, spawnBot } from './bot-process';
+import { type BotProcess, formatMemory, mainThreadCpuMs, memoryBreakdown, rssMb, spawnBareBolt, spawnBot } from './bot-process';
 import { seedLiveGrants } from './seed';
 import { openBenchStore } from './store';
 
@@ -317,6 +317,7 @@ export async function scaleBench(o: ScaleOptions): Promise<ScaleFigures> {
     try {
       await sleep(500);
       rssMbAtStart = rssMb(bot.pid);
+      log(`  at start: ${formatMemory(await memoryBreakdown(bot.port))}`);
       // Warm-up: both processes compile their paths before anything is measured.
       await ackRun(bare.url, 50, 10, () => 'help', (i) => `U0AK${String(i % 100).padStart(4, '0')}`, o.slack);
       await ackRun(bot.url, 50, 10, () => 'help', (i) => `U0AK${String(i % 100).padStart(4, '0')}`, o.slack);
@@ -340,12 +341,13 @@ export async function scaleBench(o: ScaleOptions): Promise<ScaleFigures> {
         await quiet(o.slack, bot);
         o.slack.reset();
         ev.restart();
-        if (o.lifecycles > chunk) log(`    ${(done + n).toLocaleString('en')} done after ${((performance.now() - t0) / 1000).toFixed(0)} s, bot RSS ${rssMb(bot.pid).toFixed(0)} MiB`);
+        if (o.lifecycles > chunk) log(`    ${(done + n).toLocaleString('en')} done after ${((performance.now() - t0) / 1000).toFixed(0)} s, bot ${formatMemory(await memoryBreakdown(bot.port))}`);
       }
       lifecyclesTookMs = performance.now() - t0;
       cpuMsPerLifecycle = (mainThreadCpuMs(bot.pid) - cpu0) / o.lifecycles;
       await sleep(1_000);
       rssMbAfterLifecycles = rssMb(bot.pid);
+      log(`  after the lifecycles: ${formatMemory(await memoryBreakdown(bot.port))}`);
     } finally {
       await Promise.allSettled([bot.stop(), bare.stop()]);
       rmSync(fresh, { recursive: true, force: true });
@@ -380,6 +382,7 @@ export async function scaleBench(o: ScaleOptions): Promise<ScaleFigures> {
         // Settled: its start-up sweep has run and nothing is under way.
         await sleep(2_000);
         rssMbLive = rssMb(live.pid);
+        log(`  ${o.live.toLocaleString('en')} live, 2 s after ready: ${formatMemory(await memoryBreakdown(live.port))}`);
       } finally {
         await live.stop();
         rmSync(dir, { recursive: true, force: true });

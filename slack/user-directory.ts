@@ -13,6 +13,23 @@ const TTL_MS = 10 * 60_000;
 const PROFILE_TTL_MS = 60_000;
 /** What STS accepts as SourceIdentity. */
 const SOURCE_IDENTITY = /^[\w+=,.@-]{2,64}$/;
+/** Users remembered per cache: memory stays bounded however many people use the bot. */
+export const USER_CACHE_MAX = 5_000;
+
+/**
+ * Caches an answer. Entries are kept in the order they were stored, and every entry of a map has
+ * the same TTL, so the first is the one that expires first: expired entries are dropped from the
+ * front, then the oldest past `max`.
+ */
+function remember<V>(map: Map<string, { value: V; until: number }>, key: string, value: V, ttlMs: number, max: number): void {
+  const now = Date.now();
+  map.delete(key);
+  map.set(key, { value, until: now + ttlMs });
+  for (const [k, e] of map) {
+    if (e.until > now && map.size <= max) break;
+    map.delete(k);
+  }
+}
 
 export class SlackUserDirectory implements UserDirectory {
   private readonly cache = new Map<string, { value: string; until: number }>();
@@ -23,6 +40,7 @@ export class SlackUserDirectory implements UserDirectory {
   constructor(
     private readonly client: WebClient,
     private readonly log: Logger,
+    private readonly max = USER_CACHE_MAX,
   ) {}
 
   async sourceIdentity(userId: string): Promise<string> {
@@ -36,7 +54,7 @@ export class SlackUserDirectory implements UserDirectory {
     } catch (err) {
       this.log.warn({ event: 'users.info_failed', userId, err: (err as Error).message }, 'no email for SourceIdentity; using the Slack user id');
     }
-    this.cache.set(userId, { value, until: Date.now() + TTL_MS });
+    remember(this.cache, userId, value, TTL_MS, this.max);
     return value;
   }
 
@@ -54,7 +72,7 @@ export class SlackUserDirectory implements UserDirectory {
       deleted: u.deleted === true,
       bot: u.is_bot === true || u.is_app_user === true || userId === 'USLACKBOT',
     };
-    this.profiles.set(userId, { value, until: Date.now() + PROFILE_TTL_MS });
+    remember(this.profiles, userId, value, PROFILE_TTL_MS, this.max);
     return value;
   }
 

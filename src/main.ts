@@ -282,7 +282,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
   // Revocation goes first: delivery passes wait while the revocation lane has work (bounded).
   const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics, yieldTo: () => scheduler.revocationsIdle(), ...(env.afterAckLane ? { lane: new YieldLane(env.afterAckLane) } : {}) });
-  const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, revocationConcurrency: config.revocation.concurrency, lookAheadMs: config.revocation.sweepIntervalSeconds * 1000, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });
+  const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, revocationConcurrency: config.revocation.concurrency, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });
 
   // ---- start
   let port: number | undefined;

@@ -4,7 +4,9 @@
  * grant/revoke lease, a retry) carries `dueAt`. Two things read it:
  *   - a node-cron sweep every few seconds (and once at start, so a bot that was down through
  *     an expiry revokes as soon as it is back), on every replica;
- *   - in-process timers armed on each change, for to-the-second exactness on this replica.
+ *   - in-process timers for to-the-second exactness on this replica, armed on each change and by
+ *     each sweep, but only for what is due within the look-ahead (armAheadMs): memory follows
+ *     what is due soon, not what is live (10,000 grants expiring in hours hold no timer).
  * Losing a timer (crash, deploy) costs at most one sweep interval. No DynamoDB TTL involved.
  * Due work runs in two lanes with their own limits (see laneOf): revocations, and the rest.
  */
@@ -36,12 +38,14 @@ export interface SchedulerOptions {
   /** Sweep runs and drift removals, for metrics; default: none. */
   telemetry?: Telemetry;
   /**
-   * How far ahead each sweep reads the due index (ms; default 0): requests due within it get a
-   * timer here, so work this replica did not arm itself (written before a restart, or by another
-   * replica) still runs at its due time rather than at the next sweep after it. Main: one interval.
+   * Timers are armed only for requests due within this window (default: ARM_AHEAD_MS, at least
+   * two sweep intervals); each sweep also reads what falls due within it and arms those.
    */
-  lookAheadMs?: number;
+  armAheadMs?: number;
 }
+
+/** Default look-ahead of the in-process timers. */
+export const ARM_AHEAD_MS = 60_000;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -107,6 +111,16 @@ export class Scheduler {
     const lane = this.lanes.revocation;
     if (lane.active === 0 && lane.waiting.length === 0) return Promise.resolve();
     return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** In-process timers armed now (what is due within the look-ahead), for tests and diagnostics. */
+  get armedTimers(): number {
+    return this.timers.size;
+  }
+
+  /** How far ahead timers are armed: at least two sweep intervals, so a sweep always arms a request before it falls due. */
+  get armAheadMs(): number {
+    return Math.max(this.o.armAheadMs ?? ARM_AHEAD_MS, 2 * this.intervalMs);
   }
 
   /** When a sweep last read the due index (epoch ms on the injected clock); undefined before the first. */
@@ -218,19 +232,20 @@ export class Scheduler {
 
   private async sweep(): Promise<number> {
     const started = Date.now();
-    const ahead = Math.max(0, this.o.lookAheadMs ?? 0);
     let listed: AccessRequest[];
     try {
-      listed = ahead > 0 ? await this.o.service.listDue(this.o.batchSize ?? DUE_BATCH, ahead) : await this.o.service.listDue(this.o.batchSize ?? DUE_BATCH);
+      listed = await this.o.service.listDue(this.o.batchSize ?? DUE_BATCH, this.armAheadMs);
     } catch (err) {
       this.o.log.error({ event: 'sweep.failed', err: (err as Error).message }, 'could not read due requests; will retry');
       return 0;
     }
     this.lastSweep = this.o.clock.now().getTime();
+    // Due now: handled by this sweep. Due within the look-ahead (listed after those, oldest first):
+    // armed. Anything else the store lists is handled as due (processDue checks the time itself).
     const due: AccessRequest[] = [];
+    const horizon = this.lastSweep + this.armAheadMs;
     for (const r of listed) {
-      // Due within the look-ahead: a timer (unless this replica armed one already), not work now.
-      if (ahead > 0 && r.dueAt !== undefined && r.dueAt > this.lastSweep) {
+      if (r.dueAt !== undefined && r.dueAt > this.lastSweep && r.dueAt <= horizon) {
         if (!this.timers.has(r.id)) this.arm(r);
       } else due.push(r);
     }
@@ -268,18 +283,27 @@ export class Scheduler {
     }
   }
 
-  /** Arms (or clears) the in-process timer for a request after it changed. */
+  /**
+   * Arms (or clears) the in-process timer for a request after it changed. Nothing is armed for a
+   * request due beyond the look-ahead (a sweep arms it when it comes within), so the timers (and
+   * the copies of requests they keep to save a read when they fire) follow what is due soon, not
+   * what is live.
+   */
   private arm(request: AccessRequest): void {
     const existing = this.timers.get(request.id);
     if (existing) clearTimeout(existing);
     this.timers.delete(request.id);
     if (!this.running || request.dueAt === undefined) return;
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, request.dueAt - this.o.clock.now().getTime()) + 10);
+    const wait = Math.max(0, request.dueAt - this.o.clock.now().getTime());
+    if (wait > this.armAheadMs) return;
+    const { id } = request;
+    const lane = laneOf(request);
+    const delay = Math.min(MAX_TIMER_MS, wait + 10);
     const timer = setTimeout(() => {
-      this.timers.delete(request.id);
-      void this.process(request.id, laneOf(request), request);
+      this.timers.delete(id);
+      void this.process(id, lane, request);
     }, delay);
     timer.unref();
-    this.timers.set(request.id, timer);
+    this.timers.set(id, timer);
   }
 }

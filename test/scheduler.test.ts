@@ -2,7 +2,7 @@
 import pino from 'pino';
 import type { AccessRequest } from '../src/domain/types';
 import type { RequestStore } from '../src/ports';
-import { DUE_BATCH, laneOf, Scheduler } from '../src/scheduler';
+import { ARM_AHEAD_MS, DUE_BATCH, laneOf, Scheduler } from '../src/scheduler';
 import type { AccessService } from '../src/service';
 import { FakeClock } from './support/clock';
 import { pendingRequest } from './support/requests';
@@ -75,6 +75,58 @@ it('arms a timer for the next due time of a changed request, and clears it when 
   } finally {
     await scheduler.stop();
   }
+});
+
+describe('timers only for what is due soon (memory follows the look-ahead, not what is live)', () => {
+  it('a change due beyond the look-ahead arms no timer; one within it does; resolving clears it', async () => {
+    const clock = new FakeClock();
+    const { service, listeners } = serviceDouble([], async () => undefined);
+    const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 5, armAheadMs: 60_000 });
+    await scheduler.start();
+    try {
+      const now = clock.now().getTime();
+      const far = Array.from({ length: 50 }, () => pendingRequest({ status: 'ACTIVE', dueAt: now + 3 * 3_600_000 }));
+      const near = pendingRequest({ status: 'ACTIVE', dueAt: now + 30_000 });
+      for (const l of listeners) for (const r of [...far, near]) l(r);
+      expect(scheduler.armedTimers).toBe(1);
+      // A far request that moves within the window is armed; the near one resolving clears its timer.
+      for (const l of listeners) {
+        l({ ...far[0]!, dueAt: now + 50_000 });
+        l({ ...near, dueAt: undefined, status: 'REVOKED' });
+      }
+      expect(scheduler.armedTimers).toBe(1);
+    } finally {
+      await scheduler.stop();
+    }
+    expect(scheduler.armedTimers).toBe(0);
+  });
+
+  it('a sweep reads the look-ahead window, handles what is due and arms the rest, which fires when due', async () => {
+    const clock = new FakeClock();
+    const now = clock.now().getTime();
+    const dueNow = pendingRequest({ dueAt: now - 1_000 });
+    const soon = pendingRequest({ dueAt: now + 40 });
+    const fired: string[] = [];
+    const asked: number[] = [];
+    const { service } = serviceDouble([dueNow, soon], async (id) => void fired.push(id));
+    (service as unknown as { listDue: (limit: number, aheadMs: number) => Promise<AccessRequest[]> }).listDue = async (_limit, aheadMs) => {
+      asked.push(aheadMs);
+      return [dueNow, soon];
+    };
+    const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 30, armAheadMs: 1_000 });
+    await scheduler.start(); // its first sweep
+    try {
+      // At least two sweep intervals ahead, so a sweep always arms a request before it falls due.
+      expect(asked[0]).toBe(60_000);
+      expect(fired).toEqual([dueNow.id]);
+      expect(scheduler.armedTimers).toBe(1);
+      await waitFor(() => fired.length === 2, { message: 'the armed timer of the request due soon fired' });
+      expect(fired).toEqual([dueNow.id, soon.id]);
+      expect(scheduler.armedTimers).toBe(0);
+    } finally {
+      await scheduler.stop();
+    }
+  });
 });
 
 describe('stop (a deploy or a scale-in)', () => {
@@ -236,7 +288,7 @@ describe('look-ahead: work this replica did not arm itself', () => {
         return undefined;
       },
     } as unknown as AccessService;
-    const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 59, lookAheadMs: 59_000 });
+    const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 5, armAheadMs: 59_000 });
     await scheduler.start(); // the start-up sweep
     try {
       expect(asked).toEqual([59_000]);
@@ -248,9 +300,9 @@ describe('look-ahead: work this replica did not arm itself', () => {
     }
   });
 
-  it('without a look-ahead, whatever the sweep lists is processed at once (as before)', async () => {
+  it('a sweep reads DUE_BATCH over the look-ahead; what the store lists beyond it is handled at once (processDue checks the time)', async () => {
     const clock = new FakeClock();
-    const later = pendingRequest({ dueAt: clock.now().getTime() + 60_000 });
+    const later = pendingRequest({ dueAt: clock.now().getTime() + 120_000 });
     const asked: unknown[][] = [];
     const done: string[] = [];
     const service = {
@@ -263,7 +315,7 @@ describe('look-ahead: work this replica did not arm itself', () => {
     } as unknown as AccessService;
     const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 5 });
     expect(await scheduler.sweepOnce()).toBe(1);
-    expect(asked).toEqual([[DUE_BATCH]]); // a mass expiry is read by one sweep
+    expect(asked).toEqual([[DUE_BATCH, ARM_AHEAD_MS]]); // a mass expiry is read by one sweep
     expect(done).toEqual([later.id]);
   });
 });

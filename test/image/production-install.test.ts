@@ -30,6 +30,7 @@ import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../src/store/embedd
 import { slashCommand } from '../../testkit/slack-requests';
 import { type SlackStandIn, startSlackStandIn } from '../../testkit/slack-stand-in';
 import { waitFor } from '../../testkit/wait';
+import { NODE_FLAGS } from '../../src/node-flags';
 
 jest.setTimeout(180_000);
 
@@ -222,7 +223,7 @@ describe('the runtime image layout (replayed without Docker)', () => {
     expect(runtime.find((l) => l.startsWith('ENV '))).toMatch(/NODE_ENV=production/);
     expect(runtime.find((l) => l.startsWith('HEALTHCHECK '))).toMatch(/fetch\('http:\/\/127\.0\.0\.1:'\+\(process\.env\.HEALTH_PORT\|\|8080\)\+'\/readyz'/);
     expect(runtime).toContain('EXPOSE 8080');
-    expect(runtime.at(-1)).toBe('CMD ["node", "dist/src/main.js"]');
+    expect(runtime.at(-1)).toBe(`CMD [${['node', ...NODE_FLAGS, 'dist/src/main.js'].map((a) => `"${a}"`).join(', ')}]`);
     expect(readFileSync(join(REPO, 'Dockerfile'), 'utf8')).toMatch(/^ARG NODE_IMAGE=node:(22|24)-bookworm-slim$/m);
   });
 });

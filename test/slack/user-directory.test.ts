@@ -52,3 +52,16 @@ it('fails when auth.test fails (the bot cannot tell its own workspace), and asks
   await expect(users.profile('U0ALICE')).rejects.toThrow();
   await expect(users.profile('U0ALICE')).resolves.toEqual(MEMBER);
 });
+
+it('remembers a bounded number of users: past the bound the oldest is asked again, the recent stay cached', async () => {
+  const small = new SlackUserDirectory(new WebClient('xoxb-test', { slackApiUrl: slack.url, retryConfig: { retries: 0 } }), pino({ level: 'silent' }), 2);
+  for (const u of ['U0ONE', 'U0TWO', 'U0THREE']) await small.profile(u);
+  for (const u of ['U0ONE', 'U0TWO', 'U0THREE']) await small.sourceIdentity(u);
+  expect(slack.callsTo('users.info')).toHaveLength(6);
+  await small.profile('U0THREE'); // still cached
+  await small.sourceIdentity('U0THREE');
+  expect(slack.callsTo('users.info')).toHaveLength(6);
+  await small.profile('U0ONE'); // forgotten: the bound held
+  await small.sourceIdentity('U0ONE');
+  expect(slack.callsTo('users.info')).toHaveLength(8);
+});
