@@ -268,7 +268,8 @@ class Events {
     }
   }
 
-  private scan(): void {
+  /** Reads what arrived since the last scan (also every 2 ms on its own). */
+  scan(): void {
     const { calls, responses } = this.s.slack;
     for (; this.callIdx < calls.length; this.callIdx++) {
       const c = calls[this.callIdx]!;
@@ -440,6 +441,7 @@ async function run(s: Stack, ev: Events, verdicts: Verdict[]): Promise<void> {
   ]);
   const apRate = (appr.items.length / appr.wallMs) * 1000;
   out(`  throughput ${apRate.toFixed(0)} grants/s end to end (${appr.items.length} in ${(appr.wallMs / 1000).toFixed(2)} s); ${apprNote}`);
+  ev.scan();
   const oneRuleEach = appr.items.every((x) => ev.authorizeCalls.get(x.id) === 1);
   verdicts.push(
     under('(ii)  ack p99', apAck.p99, TARGETS.approveAckP99),
@@ -495,6 +497,7 @@ async function run(s: Stack, ev: Events, verdicts: Verdict[]): Promise<void> {
   const spread = Math.max(...ruleGone) - Math.min(...ruleGone);
   out(`  ${grants.length} rules removed within ${(spread / 1000).toFixed(2)} s (${((grants.length / Math.max(spread, 1)) * 1000).toFixed(0)} revocations/s); ${lateNote}`);
   const left = s.ec2.rules().filter((r) => grants.some((g) => g.id === r.tags['jit:request-id']));
+  ev.scan();
   const revokedOnce = grants.every((g) => ev.revokeCalls.get(ruleIdOf(g)) === 1);
   const early = grants.filter((g, i) => ruleGone[i]! < Date.parse(g.expiresAt!)).length;
   verdicts.push(
@@ -520,6 +523,8 @@ async function run(s: Stack, ev: Events, verdicts: Verdict[]): Promise<void> {
     const refusals = urls.map((url) => s.slack.responses.find((r) => r.url === url)).filter((r) => r !== undefined);
     const final = (await s.bot.service.get(id)) as AccessRequest;
     const rules = s.ec2.rules().filter((r) => r.tags['jit:request-id'] === id);
+    // The store answers without I/O now (SQLite): no timer turn may have passed since the grant.
+    ev.scan();
     const authorize = ev.authorizeCalls.get(id) ?? 0;
     const texts = new Set(refusals.map((r) => ((r.body as { text?: string }).text ?? '').replace(/(&lt;|<)@U0RACER\d+(&gt;|>)/, '@…').replace(id, '<id>')));
     const ok =

@@ -4,7 +4,8 @@
  * real @aws-sdk/client-ec2 (default retries), paced by the bot's client-side buckets
  * (src/aws/pacing.ts) and run REVOCATION_LANE at a time, as the scheduler's revocation lane does.
  *
- * Each revocation is a RevokeSecurityGroupIngress and its verification read
+ * Each rule is in its own security group, so each revocation is a RevokeSecurityGroupIngress and
+ * its verification read
  * (DescribeSecurityGroupRules): the buckets allow them no sooner than, per action,
  * max(0, N − bucket size) / refill rate after the first call: the bucket's own minimum.
  * throttled_revoke_overhead = measured time ÷ that minimum (1.0 is the best possible). With --quick
@@ -28,7 +29,12 @@ export interface ThrottledRevokeResult {
   pacedCalls: number;
 }
 
-const SG = 'sg-0be0c0000000000b2';
+/**
+ * One security group per rule: revokes of one group that run together share their calls
+ * (src/aws/micro-batch.ts), which would leave the buckets nearly untouched. Rules spread over
+ * many groups are the case the pacing is for (the buckets are per account and Region).
+ */
+const groupOf = (i: number): string => `sg-${(0xb2_0000_0000 + i).toString(16).padStart(17, '0')}`;
 
 /** removeRule touches no registry; the provider still wants one. */
 const noRegistry = {} as RuleRegistry;
@@ -38,7 +44,7 @@ export async function throttledRevoke(n: number): Promise<ThrottledRevokeResult>
   const client = new EC2Client({ region: 'eu-west-1', endpoint: fake.url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, maxAttempts: 3 });
   try {
     const rules = Array.from({ length: n }, (_, i) =>
-      fake.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `198.19.${(i >> 8) & 255}.${i & 255}/32`, tags: { 'jit:managed-by': 'jit-access-bot' } }),
+      fake.seedRule({ groupId: groupOf(i), ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `198.19.${(i >> 8) & 255}.${i & 255}/32`, tags: { 'jit:managed-by': 'jit-access-bot' } }),
     );
     const pacer = new Ec2Pacer(EC2_DOCUMENTED_BUCKETS);
     const provider = new Ec2SshProvider(() => client, { defaultRegion: 'eu-west-1', registry: noRegistry, pacer });
@@ -47,8 +53,9 @@ export async function throttledRevoke(n: number): Promise<ThrottledRevokeResult>
     const started = performance.now();
     const worker = async () => {
       while (next < rules.length) {
-        const rule = rules[next++]!;
-        const r = await provider.removeRule({ region: 'eu-west-1', securityGroupId: SG, securityGroupRuleId: rule.securityGroupRuleId }).catch(() => ({ removed: false, verified: false }));
+        const i = next++;
+        const rule = rules[i]!;
+        const r = await provider.removeRule({ region: 'eu-west-1', securityGroupId: groupOf(i), securityGroupRuleId: rule.securityGroupRuleId }).catch(() => ({ removed: false, verified: false }));
         if (r.removed && r.verified) ok++;
       }
     };
