@@ -44,6 +44,14 @@ export interface SchedulerOptions {
   armAheadMs?: number;
 }
 
+/**
+ * A timer armed from a sweep (work this replica saw, not wrote) fires this much after the due
+ * time: every replica's sweep arms the same requests, so the replica that wrote the change (its
+ * own timer, at the due time) goes first and the others are its backup, instead of all of them
+ * racing for one conditional write at the same instant.
+ */
+export const SWEEP_ARMED_GRACE_MS = 100;
+
 /** Default look-ahead of the in-process timers. */
 export const ARM_AHEAD_MS = 60_000;
 
@@ -246,7 +254,7 @@ export class Scheduler {
     const horizon = this.lastSweep + this.armAheadMs;
     for (const r of listed) {
       if (r.dueAt !== undefined && r.dueAt > this.lastSweep && r.dueAt <= horizon) {
-        if (!this.timers.has(r.id)) this.arm(r);
+        if (!this.timers.has(r.id)) this.arm(r, SWEEP_ARMED_GRACE_MS);
       } else due.push(r);
     }
     (this.o.telemetry ?? noTelemetry).sweepRan(this.lastSweep, due.length);
@@ -289,7 +297,7 @@ export class Scheduler {
    * the copies of requests they keep to save a read when they fire) follow what is due soon, not
    * what is live.
    */
-  private arm(request: AccessRequest): void {
+  private arm(request: AccessRequest, graceMs = 0): void {
     const existing = this.timers.get(request.id);
     if (existing) clearTimeout(existing);
     this.timers.delete(request.id);
@@ -298,7 +306,7 @@ export class Scheduler {
     if (wait > this.armAheadMs) return;
     const { id } = request;
     const lane = laneOf(request);
-    const delay = Math.min(MAX_TIMER_MS, wait + 10);
+    const delay = Math.min(MAX_TIMER_MS, wait + 10 + graceMs);
     const timer = setTimeout(() => {
       this.timers.delete(id);
       void this.process(id, lane, request);

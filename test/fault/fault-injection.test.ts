@@ -149,9 +149,9 @@ it('three replicas share the table; A dies mid-revoke; each rule revoked once', 
     const viaB = await inBatches([0, 1, 2], 3, () => request(s, b!, REQUESTER, '4s', nextAddress()));
     await Promise.all(viaB.map((id, i) => approve(b!, i % 2 ? APPROVER : APPROVER2, id)));
     // Approve A's three at the start of a second. A arms in-process timers for its own writes
-    // (warning at +3.2s, expiry at +4s, both ~.1–.4 past a whole second), so they fire well
-    // before B's and C's whole-second cron sweeps: A wins an expiry, and dies right after storing
-    // REVOKING.
+    // (warning at +3.2s, expiry at +4s, both ~.1–.4 past a whole second), so they fire before B's
+    // and C's whole-second cron sweeps and before the timers those sweeps arm (SWEEP_ARMED_GRACE_MS
+    // after the due time): A wins an expiry, and dies right after storing REVOKING.
     await atSubsecond(20, 120);
     await Promise.all(viaA.map((id, i) => approve(a!, i % 2 ? APPROVER : APPROVER2, id)));
 
