@@ -481,7 +481,7 @@ async function main(): Promise<number> {
     `         this script plays the users and signs its requests as Slack does`,
     `AWS      ${bold(R, 'SIMULATED EC2 — no AWS account is used')}: ${s.ec2.url}`,
     `         speaks the EC2 query protocol to the bot's real @aws-sdk/client-ec2`,
-    `store    embedded SQLite (node:sqlite), in memory`,
+    `store    embedded, in memory (SQLite; dynalite on a Node without node:sqlite)`,
     `bot      startBot() listening on ${s.url}`,
     `         revocation: a timer per request + node-cron sweep every ${SWEEP_S}s, real clock`,
     `bot log  ${logFile} (pino JSON, level info)`,

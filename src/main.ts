@@ -142,7 +142,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       log.info({ event: 'store.migrated', dataDir: dir, file: embedded.path, ...counts, backup }, 'moved the embedded store of an earlier version (dynalite) to SQLite; the old files are kept in the backup folder');
     }
     if (embedded.movedAside) log.warn({ event: 'store.migrated', dataDir: dir, backup: embedded.movedAside }, 'moved the files of the earlier embedded store (dynalite) left beside the SQLite store into a backup folder');
-    log.info({ dataDir: dir ?? '(memory)', file: embedded.path ?? '(memory)' }, 'using the embedded store (SQLite)');
+    log.info({ dataDir: dir ?? '(memory)', file: embedded.path ?? '(memory)', engine: embedded.engine }, `using the embedded store (${embedded.engine})`);
     store = embedded.store;
     storeCheck = () => embeddedStoreCheckOf(embedded.store, embedded.path);
     closeStore = () => embedded.store.close();

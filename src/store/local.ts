@@ -5,9 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataDirLockedError, ownerOnlyDir } from './embedded';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { StoreAdapter } from '../ports';
+import { DynamoRequestStore, ensureTable } from './dynamo';
+import { DataDirLockedError, ownerOnlyDir, startEmbeddedDynamo } from './embedded';
 import { hasLegacyStore, type MigrationReport, migrateDynaliteStore, moveLegacyFiles } from './migrate-dynalite';
-import { openSqliteStore, type SqliteRequestStore } from './sqlite';
+import { loadSqlite, openSqliteStore, type SqliteRequestStore } from './sqlite';
 
 /** The store's file in the data directory. */
 export const SQLITE_FILE = 'jit.sqlite';
@@ -24,7 +27,9 @@ export function embeddedState(dir: string): 'new' | 'legacy' | 'sqlite' {
 }
 
 export interface EmbeddedStore {
-  store: SqliteRequestStore;
+  store: StoreAdapter & { close(): void | Promise<void> };
+  /** Which engine holds it: SQLite, or (in memory on a Node without node:sqlite) dynalite. */
+  engine: 'SQLite' | 'dynalite';
   /** The SQLite file; undefined in memory. */
   path?: string;
   /** The data directory was open to group or others (its old mode) and was closed to 0700. */
@@ -41,7 +46,7 @@ export interface EmbeddedStore {
  * LegacyStoreError when an old store needs dynalite and it is not installed.
  */
 export async function openEmbeddedStore(dir: string | undefined, now: () => Date = () => new Date()): Promise<EmbeddedStore> {
-  if (dir === undefined) return { store: openSqliteStore(undefined) };
+  if (dir === undefined) return sqliteAvailable() ? { store: openSqliteStore(undefined), engine: 'SQLite' } : { store: await inMemoryDynalite(), engine: 'dynalite' };
   const tightenedFrom = ownerOnlyDir(dir);
   const path = sqlitePathOf(dir);
   let migrated: MigrationReport | undefined;
@@ -58,7 +63,7 @@ export async function openEmbeddedStore(dir: string | undefined, now: () => Date
       throw err;
     }
   }
-  return { store, path, ...(tightenedFrom !== undefined ? { tightenedFrom } : {}), ...(migrated ? { migrated } : {}), ...(movedAside ? { movedAside } : {}) };
+  return { store, engine: 'SQLite', path, ...(tightenedFrom !== undefined ? { tightenedFrom } : {}), ...(migrated ? { migrated } : {}), ...(movedAside ? { movedAside } : {}) };
 }
 
 /** Opens the SQLite file of `dir`; DataDirLockedError names the directory (what the operator set). */
@@ -68,4 +73,31 @@ export function openInDir(path: string, dir: string): SqliteRequestStore {
   } catch (err) {
     throw err instanceof DataDirLockedError ? new DataDirLockedError(dir) : err;
   }
+}
+
+/** node:sqlite is built into this Node (22.13 and later). */
+function sqliteAvailable(): boolean {
+  try {
+    loadSqlite();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The in-memory store on a Node without node:sqlite (the demo and tests on an older Node): dynalite
+ * in this process, nothing on disk. A data directory always needs SQLite (openSqliteStore says so).
+ */
+async function inMemoryDynalite(): Promise<StoreAdapter & { close(): Promise<void> }> {
+  const db = await startEmbeddedDynamo(undefined);
+  const client = new DynamoDBClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' } });
+  await ensureTable(client, 'jit-access-requests');
+  const store = new DynamoRequestStore(client, 'jit-access-requests');
+  return Object.assign(store, {
+    close: async () => {
+      client.destroy();
+      await db.close();
+    },
+  });
 }
