@@ -63,7 +63,7 @@ export async function spawnBot(o: BotProcessOptions): Promise<BotProcess> {
     LOG_LEVEL: 'warn',
     // Profiling: BENCH_BOT_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the bot child.
     ...(process.env.BENCH_BOT_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_BOT_NODE_OPTIONS } : {}),
-    // The after-ack lane is off unless set (JIT_AFTER_ACK_LANE=8 in the bench's environment turns it on).
+    // The after-ack lane's width: the bot's default unless JIT_AFTER_ACK_LANE is set in the bench's environment.
     ...(process.env.JIT_AFTER_ACK_LANE ? { JIT_AFTER_ACK_LANE: process.env.JIT_AFTER_ACK_LANE } : {}),
   };
   const command = o.command ?? [process.execPath, ...NODE_FLAGS, join(REPO, 'dist', 'src', 'main.js')];

@@ -53,7 +53,7 @@ export interface EnvConfig {
   readyOutboxMax?: number;
   /**
    * Post-ack work and outbox passes through a yield lane of this many slots (JIT_AFTER_ACK_LANE;
-   * unset: off): new requests' acks go before background work, which finishes later.
+   * unset: AFTER_ACK_SLOTS, src/yield-lane.ts): new requests' acks go before background work.
    */
   afterAckLane?: number;
 }
@@ -124,7 +124,7 @@ const envSchema = z
       if (v === undefined) return undefined;
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) {
-        ctx.addIssue({ code: 'custom', message: 'must be a whole number of slots, at least 1 (unset: no lane)' });
+        ctx.addIssue({ code: 'custom', message: 'must be a whole number of slots, at least 1' });
         return z.NEVER;
       }
       return n;

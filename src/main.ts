@@ -21,7 +21,7 @@ import { HomeViewers } from '../slack/home-viewers';
 import { leanFetch } from '../slack/lean-fetch';
 import { InFlight } from '../slack/in-flight';
 import { withAfterAckLane } from '../slack/after-ack';
-import { YieldLane } from './yield-lane';
+import { AFTER_ACK_SLOTS, YieldLane } from './yield-lane';
 import { EVENTS_PATH, guardRequests, REQUEST_BODY_LIMIT } from '../slack/request-guard';
 import { SlackNotifier } from '../slack/notifier';
 import { SlackGroupDirectory } from '../slack/group-directory';
@@ -274,14 +274,14 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       }),
     );
   const homeViewers = new HomeViewers();
-  // JIT_AFTER_ACK_LANE: post-ack work and outbox passes start only after pending I/O (new requests'
-  // acks) had its turn; a trade-off (acks sooner, the backlog later), off unless set.
-  const afterAckLane = env.afterAckLane ? new YieldLane(env.afterAckLane) : undefined;
-  registerListeners(afterAckLane ? withAfterAckLane(app, afterAckLane) : app, { service, log, doctor, homeViewers });
+  // Post-ack work and outbox passes start only after pending I/O (new requests' acks) had its turn,
+  // a few at a time (JIT_AFTER_ACK_LANE, default AFTER_ACK_SLOTS): the acks stay as quick as bare Bolt's.
+  const laneSlots = env.afterAckLane ?? AFTER_ACK_SLOTS;
+  registerListeners(withAfterAckLane(app, new YieldLane(laneSlots)), { service, log, doctor, homeViewers });
   const notifier = new SlackNotifier(app.client, config, clock, service, log, { homeRefreshIntervalMs: overrides.homeRefreshIntervalMs ?? 1_000, homeViewers });
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
   // Revocation goes first: delivery passes wait while the revocation lane has work (bounded).
-  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics, yieldTo: () => scheduler.revocationsIdle(), ...(env.afterAckLane ? { lane: new YieldLane(env.afterAckLane) } : {}) });
+  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics, yieldTo: () => scheduler.revocationsIdle(), lane: new YieldLane(laneSlots) });
   const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, revocationConcurrency: config.revocation.concurrency, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });
 
   // ---- start

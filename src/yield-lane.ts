@@ -8,6 +8,16 @@
  */
 export type Defer = (run: () => void) => void;
 
+/**
+ * Slots of the bot's after-ack lane (JIT_AFTER_ACK_LANE; the listeners' post-ack work and the
+ * outbox's passes each get a lane this wide). Measured with `node dist/bench/scale.js 2000`
+ * (2,000 `/jit request` at 50 concurrent, p99 ÷ bare Bolt's): no lane 11–24×, 8 slots 4.8–10.8×,
+ * 4 → 3.9×, 2 → 1.09 / 1.55 / 1.63×, 1 → 1.9–3.0×; the backlog drains in the same time (7.2–8.5 s
+ * for 2,000 at any width: the bot is CPU-bound, not waiting on I/O). Two keep one piece of work
+ * running while the other waits on Slack, and no more continuations than that crowd the acks.
+ */
+export const AFTER_ACK_SLOTS = 2;
+
 export class YieldLane {
   private active = 0;
   private readonly waiting: Array<() => void> = [];

@@ -381,7 +381,7 @@ describe('loadEnv: health and readiness keys', () => {
     expect(errorOf(() => loadEnv({ ...http, JIT_READY_OUTBOX_MAX: '0' }))).toContain('JIT_READY_OUTBOX_MAX: must be a whole number');
   });
 
-  it('JIT_AFTER_ACK_LANE: optional whole number of slots ≥ 1; unset is no lane', () => {
+  it('JIT_AFTER_ACK_LANE: optional whole number of slots ≥ 1; unset leaves the default (AFTER_ACK_SLOTS) to the composition root', () => {
     expect(loadEnv(http).afterAckLane).toBeUndefined();
     expect(loadEnv({ ...http, JIT_AFTER_ACK_LANE: '8' }).afterAckLane).toBe(8);
     expect(errorOf(() => loadEnv({ ...http, JIT_AFTER_ACK_LANE: '0' }))).toContain('JIT_AFTER_ACK_LANE: must be a whole number of slots');
