@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import pino from 'pino';
 import { Ec2SshProvider } from '../src/aws/ec2-ssh';
+import { withoutSdkLogging } from '../src/aws/instrument';
 import { parseConfig } from '../src/config';
 import { AccessService } from '../src/service';
 import { DynamoRequestStore } from '../src/store/dynamo';
@@ -41,7 +42,8 @@ export async function driftSweepBench(rules: number): Promise<DriftFigures> {
       if (msg) child.send(msg);
     });
   const { endpoint, ec2Url } = await ask<{ endpoint: string; ec2Url: string }>('ready');
-  const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  // Built as the bot builds its clients (src/main.ts): without the SDK's logging middleware.
+  const client = withoutSdkLogging(new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } }));
   let readCalls = 0;
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -50,7 +52,7 @@ export async function driftSweepBench(rules: number): Promise<DriftFigures> {
     },
     { step: 'initialize', name: 'countReads' },
   );
-  const ec2 = new EC2Client({ region: 'eu-west-1', endpoint: ec2Url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  const ec2 = withoutSdkLogging(new EC2Client({ region: 'eu-west-1', endpoint: ec2Url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } }));
   try {
     const store = new DynamoRequestStore(client, DRIFT_TABLE);
     const config = parseConfig(`

@@ -37,7 +37,7 @@ import { EC2_DOCUMENTED_BUCKETS } from './domain/revocation-limits';
 import { SsmSessionProvider } from './aws/ssm-session';
 import { StsRoleProvider } from './aws/sts-role';
 import { StsSessions } from './aws/sts-session';
-import { countAwsErrors } from './aws/instrument';
+import { countAwsErrors, withoutSdkLogging } from './aws/instrument';
 import { ConfigError, type EnvConfig, type JitConfig, loadBotConfig, loadEnv } from './config';
 import { cachedCheck, DEFAULT_READY_OUTBOX_MAX, Health, type HealthProbes } from './health';
 import { createLogger } from './logger';
@@ -116,7 +116,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const region = env.awsRegion ?? DEFAULT_REGION;
   // ---- metrics (a registry per bot) and AWS error counting on every client built here
   const metrics = new Metrics({ now: () => clock.now().getTime(), backlog: () => store.backlog(clock.now().getTime(), BACKLOG_BOUND) });
-  const counted = <C extends Parameters<typeof countAwsErrors>[0]>(service: string, client: C): C => countAwsErrors(client, service, (s, code) => metrics.awsError(s, code));
+  const counted = <C extends Parameters<typeof countAwsErrors>[0]>(service: string, client: C): C => countAwsErrors(withoutSdkLogging(client), service, (s, code) => metrics.awsError(s, code));
 
   // ---- store: DynamoDB (JIT_DYNAMODB_TABLE: replicas, production) or the embedded SQLite store
   let store: StoreAdapter;

@@ -10,7 +10,7 @@ export type AwsErrorSink = (service: string, code: string) => void;
 
 /** The part of an SDK v3 client this needs (structural, so any client fits). */
 export interface InstrumentableClient {
-  middlewareStack: { add(middleware: never, options: never): void };
+  middlewareStack: { add(middleware: never, options: never): void; remove(toRemove: string): boolean };
 }
 
 type Handler = (args: unknown) => Promise<unknown>;
@@ -29,6 +29,20 @@ export function countAwsErrors<C extends InstrumentableClient>(client: C, servic
   };
   const add = client.middlewareStack.add as unknown as (m: (next: Handler) => Handler, o: { step: 'deserialize'; name: string; priority: 'high'; override: boolean }) => void;
   add.call(client.middlewareStack, middleware, { step: 'deserialize', name: AWS_ERRORS_MIDDLEWARE, priority: 'high', override: true });
+  return client;
+}
+
+/** The SDK's own logging middleware, by its name in every v3 client's stack. */
+export const SDK_LOGGER_MIDDLEWARE = 'loggerMiddleware';
+
+/**
+ * Takes the SDK's logging middleware out of `client`'s stack. The bot gives its clients no logger,
+ * yet that middleware runs the sensitive-data filter over every call's input and output for a log
+ * line the default no-op logger drops: measured on a drift sweep of 10,000 rules, about 150 ms of
+ * CPU for nothing. The bot logs AWS calls itself (adapters, metrics) and never their payloads.
+ */
+export function withoutSdkLogging<C extends InstrumentableClient>(client: C): C {
+  client.middlewareStack.remove(SDK_LOGGER_MIDDLEWARE);
   return client;
 }
 

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DescribeSecurityGroupRulesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { countAwsErrors, errorCode } from '../../src/aws/instrument';
+import { countAwsErrors, errorCode, withoutSdkLogging } from '../../src/aws/instrument';
 
 let server: Server;
 let endpoint: string;
@@ -62,4 +62,31 @@ it('errorCode: the service code, else the network code, else Unknown', () => {
   expect(errorCode(Object.assign(new Error('x'), { name: 'ThrottlingException' }))).toBe('ThrottlingException');
   expect(errorCode(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe('ECONNRESET');
   expect(errorCode('boom')).toBe('Unknown');
+});
+
+describe('withoutSdkLogging', () => {
+  const logger = () => {
+    const info = jest.fn();
+    return { info, debug: jest.fn(), warn: jest.fn(), error: jest.fn() };
+  };
+
+  it('takes the SDK logging middleware out: a logger given to the client is no longer handed each call', async () => {
+    const withIt = logger();
+    const plain = new EC2Client({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, logger: withIt });
+    await plain.send(new DescribeSecurityGroupRulesCommand({}));
+    expect(withIt.info).toHaveBeenCalledTimes(1);
+
+    const without = logger();
+    const lean = withoutSdkLogging(new EC2Client({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, logger: without }));
+    await expect(lean.send(new DescribeSecurityGroupRulesCommand({}))).resolves.toMatchObject({ SecurityGroupRules: [] });
+    expect(without.info).not.toHaveBeenCalled();
+  });
+
+  it('keeps the error counter working on the same client', async () => {
+    const seen: string[] = [];
+    const ec2 = countAwsErrors(withoutSdkLogging(client(1)), 'EC2', (service, code) => seen.push(`${service}/${code}`));
+    answers = [{ status: 400, body: ec2Error('InvalidGroup.NotFound') }];
+    await expect(ec2.send(new DescribeSecurityGroupRulesCommand({}))).rejects.toMatchObject({ name: 'InvalidGroup.NotFound' });
+    expect(seen).toEqual(['EC2/InvalidGroup.NotFound']);
+  });
 });
