@@ -16,7 +16,7 @@
  *   (ii)  Approve click: HTTP ack, rule created at EC2, ACTIVE stored
  *   (iii) revocation lateness: N grants expiring together; rule removed at EC2 − expiresAt
  *   (iv)  20 concurrent Approve clicks on one request → exactly one rule (correctness)
- *   (vi)  N rules revoked at once under EC2's documented token buckets (bench/throttled-revoke.ts)
+ *   (vi)  1,000 rules (--quick 220) revoked at once under EC2's documented token buckets (bench/throttled-revoke.ts)
  *   (vii) one drift sweep over 10,000 bot rules (--quick 1,000): the bot's CPU and its store reads
  *         (bench/drift.ts; the store and EC2 stand-ins in a child process)
  *   (v)   start-up: the built bot as a process (embedded store on disk, HTTP mode), spawn → ready
@@ -64,7 +64,7 @@ const QUICK = process.argv.includes('--quick');
 /** `--lifecycles=N`: fewer than the issue's 20,000 (a slow store makes that part long); the JSON line says how many. */
 const LIFECYCLES_ARG = Number(/^--lifecycles=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--lifecycles=')) ?? '')?.[1] ?? NaN);
 const P = QUICK
-  ? { submitN: 50, submitC: 10, approveN: 25, approveC: 5, revokeN: 50, raceRounds: 3, raceClicks: 20, throttledN: 150, ackN: 200, ackC: 50, lifecycles: 40, lifecycleC: 20, live: 500, expiryLive: 2_000, expiring: 200 }
+  ? { submitN: 50, submitC: 10, approveN: 25, approveC: 5, revokeN: 50, raceRounds: 3, raceClicks: 20, throttledN: 220, ackN: 200, ackC: 50, lifecycles: 40, lifecycleC: 20, live: 500, expiryLive: 2_000, expiring: 200 }
   : { submitN: 200, submitC: 20, approveN: 100, approveC: 10, revokeN: 200, raceRounds: 10, raceClicks: 20, throttledN: 1_000, ackN: 2_000, ackC: 50, lifecycles: 20_000, lifecycleC: 50, live: 10_000, expiryLive: 10_000, expiring: 1_000 };
 if (Number.isFinite(LIFECYCLES_ARG) && LIFECYCLES_ARG > 0) P.lifecycles = LIFECYCLES_ARG;
 /** Grants of (iii) last this long (from their own grant time). */
@@ -660,7 +660,8 @@ async function throttled(verdicts: Verdict[]): Promise<void> {
   const n = P.throttledN;
   out(`\n(vi) ${n} rules revoked and verified at once against EC2's documented token buckets (stand-in throttling on), paced by the bot's own buckets`);
   const r = await throttledRevoke(n);
-  out(`  took ${ms(r.elapsedMs)}; the buckets allow no less than ${ms(r.minimumMs)} (Revoke 200 + 5/s, Describe 100 + 20/s): throttled_revoke_overhead ${r.overhead.toFixed(3)}`);
+  const made = Object.entries(r.calls).map(([a, c]) => `${a} ${c}`).join(', ');
+  out(`  took ${ms(r.elapsedMs)}; for the calls made (${made}) the buckets allow no less than ${ms(r.minimumMs)} (Revoke 200 + 5/s, Describe 100 + 20/s): throttled_revoke_overhead ${r.overhead.toFixed(3)}`);
   out(`  ${r.removedAndVerified}/${n} removed and verified; RequestLimitExceeded answered: ${r.requestLimitExceeded}; calls the pacer held for a token: ${r.pacedCalls}`);
   // Judged with the other issue-13 figures (the JSON line).
   FIGURES.throttled_revoke_overhead = r.overhead;

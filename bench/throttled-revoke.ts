@@ -4,12 +4,14 @@
  * real @aws-sdk/client-ec2 (default retries), paced by the bot's client-side buckets
  * (src/aws/pacing.ts) and run REVOCATION_LANE at a time, as the scheduler's revocation lane does.
  *
- * Each rule is in its own security group, so each revocation is a RevokeSecurityGroupIngress and
- * its verification read
- * (DescribeSecurityGroupRules): the buckets allow them no sooner than, per action,
- * max(0, N − bucket size) / refill rate after the first call: the bucket's own minimum.
- * throttled_revoke_overhead = measured time ÷ that minimum (1.0 is the best possible). With --quick
- * (150) only the Describe bucket runs dry; the full run (1,000) empties both.
+ * Each rule is in its own security group, so each revocation is a RevokeSecurityGroupIngress; the
+ * verification reads (DescribeSecurityGroupRules) of revocations that run together share calls
+ * (src/aws/micro-batch.ts). For the calls the bot made of each action (the stand-in's call log,
+ * retries included), the bucket allows them no sooner than max(0, calls − bucket size) / refill
+ * rate after the first: the bucket's own minimum, the largest over the actions.
+ * throttled_revoke_overhead = measured time ÷ that minimum (1.0 is the best possible). N must
+ * exceed the Revoke bucket (200) for it to run dry: --quick revokes 220 (a 4 s minimum), the full
+ * run 1,000 (160 s).
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2SshProvider } from '../src/aws/ec2-ssh';
@@ -23,6 +25,8 @@ export interface ThrottledRevokeResult {
   elapsedMs: number;
   minimumMs: number;
   overhead: number;
+  /** Calls the stand-in received, per action (the minimum's inputs). */
+  calls: Record<string, number>;
   requestLimitExceeded: number;
   removedAndVerified: number;
   /** Calls the bot's pacer held back for a token. */
@@ -61,14 +65,17 @@ export async function throttledRevoke(n: number): Promise<ThrottledRevokeResult>
     };
     await Promise.all(Array.from({ length: Math.min(DEFAULT_REVOCATION_CONCURRENCY, n) }, worker));
     const elapsedMs = performance.now() - started;
+    const calls: Record<string, number> = {};
+    for (const c of fake.calls) calls[c.action] = (calls[c.action] ?? 0) + 1;
     const minimumMs = Math.max(
-      ...(['RevokeSecurityGroupIngress', 'DescribeSecurityGroupRules'] as const).map((a) => {
+      0,
+      ...(Object.keys(EC2_DOCUMENTED_BUCKETS) as Array<keyof typeof EC2_DOCUMENTED_BUCKETS>).map((a) => {
         const b = EC2_DOCUMENTED_BUCKETS[a];
-        return (Math.max(0, n - b.size) / b.refillPerSecond) * 1000;
+        return (Math.max(0, (calls[a] ?? 0) - b.size) / b.refillPerSecond) * 1000;
       }),
     );
     const throttled = Object.values(fake.throttledByBucket()).reduce((s, v) => s + v, 0);
-    return { n, elapsedMs, minimumMs, overhead: minimumMs > 0 ? elapsedMs / minimumMs : NaN, requestLimitExceeded: throttled, removedAndVerified: ok, pacedCalls: pacer.waited };
+    return { n, elapsedMs, minimumMs, overhead: minimumMs > 0 ? elapsedMs / minimumMs : NaN, calls, requestLimitExceeded: throttled, removedAndVerified: ok, pacedCalls: pacer.waited };
   } finally {
     client.destroy();
     await fake.close();
