@@ -9,7 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { StoreAdapter } from '../ports';
 import { DynamoRequestStore, ensureTable } from './dynamo';
 import { DataDirLockedError, ownerOnlyDir, startEmbeddedDynamo } from './embedded';
-import { hasLegacyStore, type MigrationReport, migrateDynaliteStore, moveLegacyFiles } from './migrate-dynalite';
+import { hasLegacyStore, LEGACY_TABLE, type MigrationReport, migrateDynaliteStore, moveLegacyFiles } from './migrate-dynalite';
 import { loadSqlite, openSqliteStore, type SqliteRequestStore } from './sqlite';
 
 /** The store's file in the data directory. */
@@ -92,8 +92,9 @@ function sqliteAvailable(): boolean {
 async function inMemoryDynalite(): Promise<StoreAdapter & { close(): Promise<void> }> {
   const db = await startEmbeddedDynamo(undefined);
   const client = new DynamoDBClient({ endpoint: db.endpoint, region: 'local', credentials: { accessKeyId: 'embedded', secretAccessKey: 'embedded' } });
-  await ensureTable(client, 'jit-access-requests');
-  const store = new DynamoRequestStore(client, 'jit-access-requests');
+  // The table the dynalite store always used (the migration reads the same one).
+  await ensureTable(client, LEGACY_TABLE);
+  const store = new DynamoRequestStore(client, LEGACY_TABLE);
   return Object.assign(store, {
     close: async () => {
       client.destroy();
