@@ -5,8 +5,24 @@
  * hop (setImmediate: the poll phase, where new requests are read and acked, runs first) and at
  * most `concurrency` pieces at a time, first come first served. Nothing is dropped or reordered
  * within one piece of work: it starts later, that is all.
+ *
+ * A slot is a piece's until it ends or for `holdMs`, whichever comes first. What crowds the acks
+ * is the burst of continuations right after a piece starts; a piece still running after holdMs is
+ * waiting on AWS or Slack (an approval's grant, a doctor run), and must not hold back the pieces
+ * behind it: a form to open (views.open) has 3 s before its trigger_id expires.
  */
 export type Defer = (run: () => void) => void;
+/** Runs `run` after `ms` unless cancelled (the returned function); injectable for tests. */
+export type After = (ms: number, run: () => void) => () => void;
+
+const afterTimer: After = (ms, run) => {
+  const t = setTimeout(run, ms);
+  t.unref();
+  return () => clearTimeout(t);
+};
+
+/** How long a piece keeps its slot at most (see YieldLane). */
+export const LANE_HOLD_MS = 1_000;
 
 /**
  * Slots of the bot's after-ack lane (JIT_AFTER_ACK_LANE; the listeners' post-ack work and the
@@ -25,11 +41,13 @@ export class YieldLane {
   constructor(
     readonly concurrency: number,
     private readonly defer: Defer = (run) => void setImmediate(run),
+    private readonly holdMs: number = LANE_HOLD_MS,
+    private readonly after: After = afterTimer,
   ) {
     if (!(concurrency >= 1)) throw new Error('a lane needs at least one slot');
   }
 
-  /** Pieces running now / waiting for a slot (metrics and tests). */
+  /** Slots taken now (a piece whose hold lapsed no longer counts) / pieces waiting for one. */
   get running(): number {
     return this.active;
   }
@@ -55,14 +73,18 @@ export class YieldLane {
     }
   }
 
+  /** Frees the slot once: when the piece ends or when its hold lapses, whichever is first. */
   private releaser(): () => void {
     let released = false;
-    return () => {
+    const release = () => {
       if (released) return;
       released = true;
+      cancel();
       this.active--;
       this.pump();
     };
+    const cancel = this.after(this.holdMs, release);
+    return release;
   }
 
   /** Takes a slot for the oldest waiter and hands it over on the next macrotask. */

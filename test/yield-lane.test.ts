@@ -103,3 +103,63 @@ it('in production it yields to I/O callbacks already due (setImmediate)', async 
 it('refuses a lane without slots', () => {
   expect(() => new YieldLane(0)).toThrow('at least one slot');
 });
+
+describe('a slot is held for holdMs at most', () => {
+  /** Timers the test fires by hand. */
+  function manualAfter() {
+    const timers: Array<{ ms: number; run: () => void; live: boolean }> = [];
+    return {
+      after: (ms: number, run: () => void) => {
+        const t = { ms, run, live: true };
+        timers.push(t);
+        return () => void (t.live = false);
+      },
+      get live() {
+        return timers.filter((t) => t.live);
+      },
+      fire(i: number) {
+        const t = timers[i]!;
+        if (t.live) {
+          t.live = false;
+          t.run();
+        }
+      },
+    };
+  }
+
+  it('gives the slot of a piece still waiting (on AWS, on Slack) to the next one when its hold lapses', async () => {
+    const d = manualDefer();
+    const a = manualAfter();
+    const lane = new YieldLane(1, d.defer, 1_000, a.after);
+    const started: string[] = [];
+    let endSlow!: () => void;
+    const slow = lane.run(() => new Promise<void>((resolve) => (started.push('slow'), (endSlow = resolve))));
+    const quick = lane.run(async () => void started.push('quick'));
+    await d.step();
+    expect(started).toEqual(['slow']);
+    expect(a.live.map((t) => t.ms)).toEqual([1_000]);
+    a.fire(0); // the slow piece has had its slot for holdMs
+    await d.step();
+    expect(started).toEqual(['slow', 'quick']);
+    await quick;
+    endSlow();
+    await slow;
+    // The slow piece's own release, after its hold lapsed, frees nothing twice.
+    expect(lane.running).toBe(0);
+    const next = lane.run(async () => 'next');
+    await d.step();
+    await expect(next).resolves.toBe('next');
+    expect(lane.running).toBe(0);
+  });
+
+  it('cancels the hold when the piece ends first', async () => {
+    const d = manualDefer();
+    const a = manualAfter();
+    const lane = new YieldLane(1, d.defer, 1_000, a.after);
+    const done = lane.run(async () => 'done');
+    await d.step();
+    await expect(done).resolves.toBe('done');
+    expect(a.live).toEqual([]);
+    expect(lane.running).toBe(0);
+  });
+});
