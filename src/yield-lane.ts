@@ -28,9 +28,10 @@ export const LANE_HOLD_MS = 1_000;
  * Slots of the bot's after-ack lane (JIT_AFTER_ACK_LANE; the listeners' post-ack work and the
  * outbox's passes each get a lane this wide). Measured with `node dist/bench/scale.js 2000`
  * (2,000 `/jit request` at 50 concurrent, p99 ÷ bare Bolt's): no lane 11–24×, 8 slots 4.8–10.8×,
- * 4 → 3.9×, 2 → 1.09 / 1.55 / 1.63×, 1 → 1.9–3.0×; the backlog drains in the same time (7.2–8.5 s
- * for 2,000 at any width: the bot is CPU-bound, not waiting on I/O). Two keep one piece of work
- * running while the other waits on Slack, and no more continuations than that crowd the acks.
+ * 4 → 3.9×, 1 → 1.9–3.0×, 2 → median 1.6 over 17 runs (14 of them 1.0–1.9; 2.5, 2.75 and once
+ * 6.5: a p99 of 2,000 moves with one stall of the loop); the backlog drains in the same time
+ * (7–10 s for 2,000 at any width: the bot is CPU-bound, not waiting on I/O). Two keep one piece of
+ * work running while the other waits on Slack, and no more continuations than that crowd the acks.
  */
 export const AFTER_ACK_SLOTS = 2;
 
