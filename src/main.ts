@@ -208,7 +208,9 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   }
   // Initialise explicitly (auth.test) so a bad token or an unreachable Slack stops start-up with a
   // clear message instead of an unhandled rejection later.
-  const app = new App({ token: env.slackBotToken, receiver, logger: boltLogger(log), clientOptions, deferInitialization: true });
+  // convoStore: false: no listener keeps conversation state (context.conversation); Bolt's default
+  // in-memory store would look each request's channel up anyway (and build an Error for the miss).
+  const app = new App({ token: env.slackBotToken, receiver, logger: boltLogger(log), clientOptions, deferInitialization: true, convoStore: false });
   try {
     await app.init();
   } catch (err) {
