@@ -176,6 +176,7 @@ interface Row {
 
 export class SqliteRequestStore implements StoreAdapter {
   private readonly s: ReturnType<typeof prepareAll>;
+  private readonly shapes = new Map<string, StatementSync>();
   private closed = false;
 
   constructor(private readonly db: DatabaseSync) {
@@ -351,6 +352,21 @@ export class SqliteRequestStore implements StoreAdapter {
 
   async claimNotifications(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<boolean> {
     if (notificationIds.length === 0) return true;
+    if (notificationIds.every(isPathSafe)) {
+      // All or none, in one statement: SQLite's JSON functions check and set the claims in the
+      // stored body (no parse and no re-serialisation of the whole request here).
+      const ids = [...new Set(notificationIds)];
+      const sql = this.cached(`claim:${ids.length}`, () => {
+        const set = ids.map(() => '?, ?, ?, ?').join(', ');
+        const free = ids.map(() => "(json_type(body, ?) = 'object' AND (json_extract(body, ?) IS NULL OR json_extract(body, ?) < ? OR json_extract(body, ?) = ?))").join(' AND ');
+        return `UPDATE requests SET body = json_set(body, ${set}) WHERE id = ? AND ${free}`;
+      });
+      const params: Array<string | number> = [];
+      for (const n of ids) params.push(outboxPath(n, 'claimUntil'), untilMs, outboxPath(n, 'claimedBy'), owner);
+      params.push(id);
+      for (const n of ids) params.push(outboxPath(n), outboxPath(n, 'claimUntil'), outboxPath(n, 'claimUntil'), nowMs, outboxPath(n, 'claimedBy'), owner);
+      return Number(sql.run(...params).changes) === 1;
+    }
     // All or none, in one synchronous read-change-write.
     return this.updateBody(id, (r) => {
       const outbox = { ...r.outbox };
@@ -367,6 +383,22 @@ export class SqliteRequestStore implements StoreAdapter {
 
   async ackNotifications(id: string, notificationIds: readonly string[], approvalMessage?: SlackMessageRef): Promise<void> {
     if (notificationIds.length === 0) return;
+    if (notificationIds.every(isPathSafe)) {
+      // One statement: the delivered ones leave the stored body, the outbox index with them when
+      // nothing is left; nothing is written when none of them was there (and no message ref).
+      const ids = [...new Set(notificationIds)];
+      const withRef = approvalMessage !== undefined;
+      const sql = this.cached(`ack:${ids.length}:${withRef}`, () => {
+        const removed = `json_remove(body, ${ids.map(() => '?').join(', ')})`;
+        const next = withRef ? `json_set(${removed}, '$.approvalMessage', json(?))` : removed;
+        const present = ids.map(() => 'json_type(body, ?) IS NOT NULL').join(' OR ');
+        return `UPDATE requests SET body = ${next}, outbox_at = CASE WHEN (SELECT count(*) FROM json_each(${next}, '$.outbox')) = 0 THEN NULL ELSE outbox_at END WHERE id = ? AND (${withRef ? '1 OR ' : ''}${present})`;
+      });
+      const paths = ids.map((n) => outboxPath(n));
+      const next = withRef ? [...paths, JSON.stringify(approvalMessage)] : paths;
+      sql.run(...next, ...next, id, ...paths);
+      return;
+    }
     // One write: the delivered ones leave, the outbox index with them when nothing is left.
     this.updateBody(id, (r) => {
       const outbox = { ...r.outbox };
@@ -380,6 +412,16 @@ export class SqliteRequestStore implements StoreAdapter {
       if (approvalMessage) r.approvalMessage = approvalMessage;
       return changed || approvalMessage !== undefined;
     });
+  }
+
+  /** A statement prepared once per shape (the number of notifications in a claim or an ack). */
+  private cached(key: string, sql: () => string): StatementSync {
+    let statement = this.shapes.get(key);
+    if (!statement) {
+      statement = this.db.prepare(sql());
+      this.shapes.set(key, statement);
+    }
+    return statement;
   }
 
   /**
@@ -467,6 +509,18 @@ export class SqliteRequestStore implements StoreAdapter {
   async outboxCount(bound: number): Promise<number> {
     return (this.s.countOutbox.get(sqlLimit(bound)) as { n: number }).n;
   }
+}
+
+/**
+ * Notification ids are the lifecycle's short hex ids; one that is not plain letters, digits, `_`
+ * or `-` (never, today) goes through the read-change-write path instead of a JSON path.
+ */
+const PATH_SAFE = /^[A-Za-z0-9_-]{1,64}$/;
+const isPathSafe = (notificationId: string): boolean => PATH_SAFE.test(notificationId);
+
+/** The JSON path of a notification in a request's body, or of one of its fields. */
+function outboxPath(notificationId: string, field?: 'claimUntil' | 'claimedBy'): string {
+  return `$.outbox."${notificationId}"${field ? `.${field}` : ''}`;
 }
 
 /** A JS limit as SQL's LIMIT: whole, not negative; Infinity is no limit (-1). */

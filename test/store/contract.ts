@@ -298,6 +298,12 @@ export function storeContract(name: string, makeStore: () => Promise<StoreAdapte
         expect(await store.claimNotifications!(r.id, [...ns, 'gone'], 'replica-a', 42_000, 72_000)).toBe(false); // one is not there
         expect(await store.claimNotifications!('jit-missing', ns, 'replica-a', 42_000, 72_000)).toBe(false);
         expect(await store.claimNotifications!(r.id, [], 'replica-b', 42_000, 72_000)).toBe(true); // nothing to claim
+        // An id no notification has, however it is spelled (quotes, dots, a JSON path of its own).
+        for (const odd of ['we"ird', 'a.b', '$.outbox']) {
+          expect(await store.claimNotifications!(r.id, [ns[0]!, odd], 'replica-a', 42_000, 72_000)).toBe(false);
+          await store.ackNotifications!(r.id, [odd]);
+        }
+        expect(Object.keys((await store.get(r.id))!.outbox).sort()).toEqual(ns);
       });
 
       it('acks a whole pass in one call, leaving the outbox index when nothing is left, and keeps where the approval was posted', async () => {
