@@ -55,7 +55,7 @@ import { throttledRevoke } from './throttled-revoke';
 import { driftSweepBench } from './drift';
 import { massExpiry } from './mass-expiry';
 import { emptyFigures, type IssueFigures, issueVerdicts, resultLine } from './result-line';
-import { type ScaleFigures, scaleBench } from './scale';
+import { type ScaleFigures, scaleBench, UNTHROTTLED_EC2_YAML } from './scale';
 import { startFakeEc2 } from '../testkit/fake-ec2';
 
 // ---------------------------------------------------------------- parameters
@@ -134,13 +134,7 @@ rateLimits:
 # the documented ones (Authorize 200 + 5/s) the bot paces itself after 200 grants, so (iii)'s
 # last batches took 5 s each and its first grants expired before the set-up was done. (vi)
 # measures the documented buckets.
-aws:
-  ec2RateLimits:
-    AuthorizeSecurityGroupIngress: { size: 10000, refillPerSecond: 10000 }
-    RevokeSecurityGroupIngress: { size: 10000, refillPerSecond: 10000 }
-    DescribeSecurityGroupRules: { size: 10000, refillPerSecond: 10000 }
-    DescribeSecurityGroups: { size: 10000, refillPerSecond: 10000 }
-targets:
+${UNTHROTTLED_EC2_YAML}targets:
   - name: bench-bastion
     kind: ec2-ssh
     securityGroupId: ${SG}

@@ -31,6 +31,18 @@ const TARGET = 'scale-bastion';
 const WARNING_MS = 5 * 60_000;
 
 /**
+ * The bot's EC2 buckets raised far above the documented ones: the simulated EC2 of (i)-(v) does
+ * not throttle, and these parts measure the bot, not EC2's buckets ((vi) measures those).
+ */
+export const UNTHROTTLED_EC2_YAML = `aws:
+  ec2RateLimits:
+    AuthorizeSecurityGroupIngress: { size: 10000, refillPerSecond: 10000 }
+    RevokeSecurityGroupIngress: { size: 10000, refillPerSecond: 10000 }
+    DescribeSecurityGroupRules: { size: 10000, refillPerSecond: 10000 }
+    DescribeSecurityGroups: { size: 10000, refillPerSecond: 10000 }
+`;
+
+/**
  * The bot's policy for these phases: one ec2-ssh target; EC2's client-side buckets raised (the
  * stand-in does not throttle here: 20,000 grants at EC2's documented 5 Authorize/s would take an
  * hour); the requesters' rate limit at its maximum (each of many requesters sends a few).
@@ -46,13 +58,7 @@ defaults:
   expiryWarning: 5m
 rateLimits:
   requests: { max: 100, per: 1m }
-aws:
-  ec2RateLimits:
-    AuthorizeSecurityGroupIngress: { size: 10000, refillPerSecond: 10000 }
-    RevokeSecurityGroupIngress: { size: 10000, refillPerSecond: 10000 }
-    DescribeSecurityGroupRules: { size: 10000, refillPerSecond: 10000 }
-    DescribeSecurityGroups: { size: 10000, refillPerSecond: 10000 }
-targets:
+${UNTHROTTLED_EC2_YAML}targets:
   - name: ${TARGET}
     kind: ec2-ssh
     securityGroupId: ${SCALE_SG}
