@@ -47,7 +47,7 @@ import { OutboxProcessor } from './outbox';
 import { type Clock, type FaultPoint, type RequestStore, type StoreAdapter, systemClock } from './ports';
 import { Scheduler } from './scheduler';
 import { AccessService } from './service';
-import { checkTable, DynamoRequestStore } from './store/dynamo';
+import { checkTable, DynamoRequestStore, INDEX } from './store/dynamo';
 import { embeddedState, openEmbeddedStore, openInDir, sqlitePathOf } from './store/local';
 const DEFAULT_REGION = 'us-east-1';
 
@@ -125,9 +125,10 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   if (env.dynamoTable) {
     const dynamo = counted('DynamoDB', new DynamoDBClient({}));
     const table = env.dynamoTable;
-    await checkTable(dynamo, table);
+    const { missingOptional } = await checkTable(dynamo, table);
+    if (missingOptional.length > 0) log.warn({ table, missing: missingOptional }, 'the table lacks an optional index: the drift sweep reads every rule\'s holders in batches until it is added (README, upgrade notes)');
     // Requests written before the due index was sharded move to their shard (README, upgrade notes).
-    const dynamoStore = new DynamoRequestStore(dynamo, table);
+    const dynamoStore = new DynamoRequestStore(dynamo, table, { heldIndex: !missingOptional.includes(INDEX.held) });
     const resharded = await dynamoStore.reshardDue();
     log.info({ table, ...(resharded > 0 ? { resharded } : {}) }, 'using DynamoDB table');
     store = dynamoStore;

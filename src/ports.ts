@@ -171,6 +171,12 @@ export interface RuleRegistry {
    * key asked is in the answer, with [] when unknown. Optional: without it, holders() per rule.
    */
   holdersOf?(ruleKeys: readonly string[]): Promise<Map<string, string[]>>;
+  /**
+   * Every rule with holders, listed in a few reads (the drift sweep over thousands of rules). May
+   * lag (an eventually consistent index): a rule not in it is confirmed with holdersOf, and a rule
+   * in it is left for the next sweep. Optional, and undefined when the store cannot list them.
+   */
+  heldRules?(): Promise<ReadonlySet<string> | undefined>;
 }
 
 /**

@@ -159,7 +159,8 @@ export class JitBotStack extends Stack {
     // only undelivered outbox messages carry outboxShard/outboxAt. Kept in the order deployed so far.
     // byTarget (/jit audit <target>) and byChange (the audit export) came later: CloudFormation
     // creates one GSI per stack update, so an existing stack takes them in two deploys (infra/README).
-    for (const index of [indexes.due, indexes.byRequester, indexes.outbox, indexes.byTarget, indexes.byChange]) {
+    // held (the drift sweep's list of held rules) came after them: one more deploy.
+    for (const index of [indexes.due, indexes.byRequester, indexes.outbox, indexes.byTarget, indexes.byChange, indexes.held]) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: key(index.partitionKey),

@@ -71,10 +71,10 @@ describe('DynamoDB table', () => {
     });
   });
 
-  test('the five GSIs have exact key names, types and projection ALL', () => {
+  test('the six GSIs have exact key names, types and projection ALL', () => {
     const table = Object.values(template.findResources('AWS::DynamoDB::Table'))[0].Properties;
     const gsis = Object.fromEntries(table.GlobalSecondaryIndexes.map((g: { IndexName: string }) => [g.IndexName, g]));
-    expect(Object.keys(gsis).sort()).toEqual(['byChange', 'byRequester', 'byTarget', 'due', 'outbox']);
+    expect(Object.keys(gsis).sort()).toEqual(['byChange', 'byRequester', 'byTarget', 'due', 'held', 'outbox']);
     expect(gsis.due).toEqual({
       IndexName: 'due',
       KeySchema: [
@@ -107,6 +107,14 @@ describe('DynamoDB table', () => {
       ],
       Projection: { ProjectionType: 'ALL' },
     });
+    expect(gsis.held).toEqual({
+      IndexName: 'held',
+      KeySchema: [
+        { AttributeName: 'heldShard', KeyType: 'HASH' },
+        { AttributeName: 'pk', KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    });
     expect(gsis.outbox).toEqual({
       IndexName: 'outbox',
       KeySchema: [
@@ -117,7 +125,7 @@ describe('DynamoDB table', () => {
     });
     // Attribute types: only key attributes are declared, with these exact types.
     const types = Object.fromEntries(table.AttributeDefinitions.map((a: { AttributeName: string; AttributeType: string }) => [a.AttributeName, a.AttributeType]));
-    expect(types).toEqual({ pk: 'S', dueShard: 'S', dueAt: 'N', requesterId: 'S', createdAt: 'S', outboxShard: 'S', outboxAt: 'N', targetName: 'S', changeMonth: 'S', changedAt: 'S' });
+    expect(types).toEqual({ pk: 'S', dueShard: 'S', dueAt: 'N', requesterId: 'S', createdAt: 'S', outboxShard: 'S', outboxAt: 'N', targetName: 'S', changeMonth: 'S', changedAt: 'S', heldShard: 'S' });
     // The exported schema constant (shared with the app) matches the template.
     expect(TABLE_SCHEMA.indexes.due).toEqual({ name: 'due', partitionKey: 'dueShard', sortKey: 'dueAt' });
   });

@@ -240,13 +240,20 @@ export class Ec2SshProvider implements AccessProvider {
     }
     if (groups.size === 0) return findings;
     const rules = await this.listRules([...groups.values()]);
-    // A page at a time: one batched read of the holders, one of the requests their tags name, then
-    // a turn of the event loop so that requests and revocations are not held up behind the sweep.
+    // The registry's list of held rules (a few reads, not one per 100 rules), when there is a
+    // rule of ours to look up: an idle sweep reads nothing.
+    const listed = this.registry.heldRules && rules.some((rule) => rule.managed) ? await this.registry.heldRules() : undefined;
+    // A page at a time: one batched read of the holders of the rules the list does not show as
+    // held, one of the requests their tags name, then a turn of the event loop so that requests and
+    // revocations are not held up behind the sweep.
     for (let i = 0; i < rules.length; i += DRIFT_PAGE) {
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const page = rules.slice(i, i + DRIFT_PAGE);
       const managed: ObservedRule[] = [];
-      for (const rule of page) (rule.managed ? managed : findings.untagged).push(rule);
+      for (const rule of page) {
+        if (!rule.managed) findings.untagged.push(rule);
+        else if (!listed?.has(ruleKey(rule))) managed.push(rule);
+      }
       if (managed.length === 0) continue;
       const held = await this.heldOf(managed, ctx);
       for (const rule of managed) {
@@ -467,7 +474,7 @@ function permission(plan: RulePlan, description: string): IpPermission {
 }
 
 /** "jit <request> <requester> until <ISO time>", limited to what EC2 accepts in a description. */
-export function ruleDescription(request: AccessRequest, expiresAt: Date): string {
+export function ruleDescription(request: Pick<AccessRequest, 'id' | 'requesterId'>, expiresAt: Date): string {
   return `jit ${request.id} ${request.requesterId} until ${expiresAt.toISOString()}`
     .replace(DESCRIPTION_FORBIDDEN, '_')
     .slice(0, DESCRIPTION_MAX);

@@ -11,6 +11,7 @@
  *   byRequester (requesterId, createdAt) — `/jit list`, `/jit audit @user`
  *   byTarget  (targetName, createdAt)  — `/jit audit <target>`
  *   byChange  (changeMonth, changedAt) — the audit export: requests changed since a time
+ *   held      (heldShard, pk)          — rules of the registry that have holders (the drift sweep)
  */
 import { type AttributeValue, ConditionalCheckFailedException, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, type DynamoDBClient, PutItemCommand, ResourceNotFoundException, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -18,7 +19,7 @@ import { ConflictError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, AuditEntry, SlackMessageRef } from '../domain/types';
 import type { ChangeCursor, ChangePage, HistoryCursor, HistoryPage, StoreAdapter, StoreBacklog, Transition } from '../ports';
 
-import { DUE_SHARD_KEYS, dueShardOf, INDEX, LEGACY_DUE_SHARD, tableSchemaDefinition } from './schema';
+import { DUE_SHARD_KEYS, dueShardOf, HELD_SHARD_KEYS, heldShardOf, INDEX, LEGACY_DUE_SHARD, OPTIONAL_INDEXES, tableSchemaDefinition } from './schema';
 
 export { INDEX };
 const OUTBOX_SHARD = 'outbox';
@@ -46,14 +47,22 @@ function changeKeys(iso: string): { changeMonth: string; changedAt: string } {
   return { changeMonth: changedAt.slice(0, 7), changedAt };
 }
 
+export interface DynamoStoreOptions {
+  /** The table has the held index (default true); without it the drift sweep reads each rule's holders in batches. */
+  heldIndex?: boolean;
+}
+
 export class DynamoRequestStore implements StoreAdapter {
   private readonly doc: DynamoDBDocumentClient;
+  private readonly heldIndex: boolean;
 
   constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
+    options: DynamoStoreOptions = {},
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.heldIndex = options.heldIndex ?? true;
   }
 
   async create(request: AccessRequest): Promise<void> {
@@ -376,10 +385,11 @@ export class DynamoRequestStore implements StoreAdapter {
   async join(ruleKey: string, requestId: string): Promise<void> {
     const after = await this.updateIfCondition({
       Key: { pk: `RULE#${ruleKey}` },
-      UpdateExpression: 'ADD #holders :h',
+      // heldShard puts the rule in the held index (the drift sweep's list), in the same write.
+      UpdateExpression: 'ADD #holders :h SET #hs = :shard',
       ConditionExpression: 'attribute_not_exists(#state)',
-      ExpressionAttributeNames: { '#holders': 'holders', '#state': 'revoking' },
-      ExpressionAttributeValues: { ':h': new Set([requestId]) },
+      ExpressionAttributeNames: { '#holders': 'holders', '#state': 'revoking', '#hs': 'heldShard' },
+      ExpressionAttributeValues: { ':h': new Set([requestId]), ':shard': heldShardOf(ruleKey) },
     });
     if (!after) throw new ConflictError(`rule ${ruleKey} is being revoked; it cannot take a new holder`);
   }
@@ -399,9 +409,9 @@ export class DynamoRequestStore implements StoreAdapter {
   async beginRevoke(ruleKey: string): Promise<boolean> {
     const after = await this.updateIfCondition({
       Key: { pk: `RULE#${ruleKey}` },
-      UpdateExpression: 'SET #state = :true',
+      UpdateExpression: 'SET #state = :true REMOVE #hs',
       ConditionExpression: 'attribute_not_exists(#holders)',
-      ExpressionAttributeNames: { '#holders': 'holders', '#state': 'revoking' },
+      ExpressionAttributeNames: { '#holders': 'holders', '#state': 'revoking', '#hs': 'heldShard' },
       ExpressionAttributeValues: { ':true': true },
     });
     return after !== undefined;
@@ -410,9 +420,9 @@ export class DynamoRequestStore implements StoreAdapter {
   async leaveLast(ruleKey: string, requestId: string): Promise<boolean> {
     const after = await this.updateIfCondition({
       Key: { pk: `RULE#${ruleKey}` },
-      UpdateExpression: 'REMOVE #holders SET #state = :true',
+      UpdateExpression: 'REMOVE #holders, #hs SET #state = :true',
       ConditionExpression: 'contains(#holders, :id) AND size(#holders) = :one',
-      ExpressionAttributeNames: { '#holders': 'holders', '#state': 'revoking' },
+      ExpressionAttributeNames: { '#holders': 'holders', '#state': 'revoking', '#hs': 'heldShard' },
       ExpressionAttributeValues: { ':true': true, ':id': requestId, ':one': 1 },
     });
     return after !== undefined;
@@ -437,6 +447,41 @@ export class DynamoRequestStore implements StoreAdapter {
       found.set((item.pk as string).slice('RULE#'.length), [...((item.holders as Set<string> | undefined) ?? [])].sort());
     }
     return found;
+  }
+
+  /**
+   * Every rule the held index lists with holders: one paged Query per held shard, all in
+   * parallel, only pk and holders read. Eventually consistent, as every GSI: a rule joined a moment
+   * ago may be missing (the drift sweep confirms what it does not find here with holdersOf), and
+   * one whose last holder has just left may still be listed (swept next time). Undefined when the
+   * table lacks the index.
+   */
+  async heldRules(): Promise<Set<string> | undefined> {
+    if (!this.heldIndex) return undefined;
+    const held = new Set<string>();
+    await Promise.all(
+      HELD_SHARD_KEYS.map(async (shard) => {
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const out = await this.doc.send(
+            new QueryCommand({
+              TableName: this.table,
+              IndexName: INDEX.held,
+              KeyConditionExpression: '#s = :s',
+              ExpressionAttributeNames: { '#s': 'heldShard', '#pk': 'pk', '#holders': 'holders' },
+              ExpressionAttributeValues: { ':s': shard },
+              ProjectionExpression: '#pk, #holders',
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          for (const item of out.Items ?? []) {
+            if ((item.holders as Set<string> | undefined)?.size) held.add((item.pk as string).slice('RULE#'.length));
+          }
+          startKey = out.LastEvaluatedKey;
+        } while (startKey);
+      }),
+    );
+    return held;
   }
 
   /**
@@ -670,7 +715,7 @@ async function migrateTable(client: DynamoDBClient, table: string, timeoutMs: nu
   await dropTable(client, temp, timeoutMs);
   await client.send(new CreateTableCommand(tableDefinition(temp)));
   await waitActive(client, temp, timeoutMs);
-  await copyTable(client, table, temp, withChangeKeys);
+  await copyTable(client, table, temp, withIndexKeys);
   // From here the copy is complete: a crash leaves the copy, and the next start finishes from it.
   await dropTable(client, table, timeoutMs);
   await finishMigration(client, table, timeoutMs);
@@ -734,9 +779,14 @@ async function copyTable(client: DynamoDBClient, from: string, to: string, map: 
   } while (startKey);
 }
 
-/** A request item with the byChange keys of its latest audit record (or its creation). */
-function withChangeKeys(item: RawItem): RawItem {
-  if (!item.pk?.S?.startsWith('REQ#') || item.changedAt) return item;
+/**
+ * An item with the index keys of this version: a held rule with its heldShard, a request with the
+ * byChange keys of its latest audit record (or its creation).
+ */
+function withIndexKeys(item: RawItem): RawItem {
+  const pk = item.pk?.S ?? '';
+  if (pk.startsWith('RULE#')) return item.holders?.SS?.length && !item.heldShard ? { ...item, heldShard: { S: heldShardOf(pk.slice('RULE#'.length)) } } : item;
+  if (!pk.startsWith('REQ#') || item.changedAt) return item;
   const audit = item.audit?.L ?? [];
   const at = audit.at(-1)?.M?.at?.S ?? item.createdAt?.S;
   if (!at || Number.isNaN(Date.parse(at))) return item;
@@ -744,8 +794,12 @@ function withChangeKeys(item: RawItem): RawItem {
   return { ...item, changeMonth: { S: keys.changeMonth }, changedAt: { S: keys.changedAt } };
 }
 
-/** Checks that an existing table has the key schema and indexes this store needs. */
-export async function checkTable(client: DynamoDBClient, table: string): Promise<void> {
+/**
+ * Checks that an existing table has the key schema and indexes this store needs; throws naming
+ * what is missing. Returns the optional indexes it lacks (OPTIONAL_INDEXES: the bot works
+ * without them, more slowly: pass heldIndex: false to the store and warn).
+ */
+export async function checkTable(client: DynamoDBClient, table: string): Promise<{ missingOptional: string[] }> {
   let out;
   try {
     out = await client.send(new DescribeTableCommand({ TableName: table }));
@@ -753,10 +807,12 @@ export async function checkTable(client: DynamoDBClient, table: string): Promise
     if (err instanceof ResourceNotFoundException) throw new Error(`JIT_DYNAMODB_TABLE: table "${table}" does not exist in this account/region; create it as the README describes (or deploy infra/)`);
     throw err;
   }
-  const missing = missingIndexes(out.Table?.GlobalSecondaryIndexes);
+  const absent = missingIndexes(out.Table?.GlobalSecondaryIndexes);
+  const missing = absent.filter((name) => !OPTIONAL_INDEXES.has(name));
   const hashKey = out.Table?.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
   if (hashKey !== 'pk') throw new Error(`JIT_DYNAMODB_TABLE: table "${table}" must have partition key "pk" (string), found "${hashKey}"`);
   if (missing.length > 0) throw new Error(`JIT_DYNAMODB_TABLE: table "${table}" lacks the global secondary index(es) ${missing.join(', ')}; see the README's table schema`);
+  return { missingOptional: absent.filter((name) => OPTIONAL_INDEXES.has(name)) };
 }
 
 function key(id: string): string {

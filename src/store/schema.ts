@@ -13,7 +13,13 @@ export interface IndexSchema {
   sortKey: string;
 }
 
-export const INDEX = { due: 'due', outbox: 'outbox', byRequester: 'byRequester', byTarget: 'byTarget', byChange: 'byChange' } as const;
+export const INDEX = { due: 'due', outbox: 'outbox', byRequester: 'byRequester', byTarget: 'byTarget', byChange: 'byChange', held: 'held' } as const;
+
+/**
+ * Indexes the bot works without (more slowly) when a table lacks them: start-up warns instead of
+ * refusing, and the store falls back to what it did before the index existed.
+ */
+export const OPTIONAL_INDEXES: ReadonlySet<string> = new Set([INDEX.held]);
 
 /**
  * The due index is sharded: a request's `dueShard` is "due#<n>", n = a hash of its id mod
@@ -28,11 +34,32 @@ export const LEGACY_DUE_SHARD = 'due';
 /** Every due shard's partition key value. */
 export const DUE_SHARD_KEYS: readonly string[] = Array.from({ length: DUE_SHARDS }, (_, n) => `due#${n}`);
 
-/** The due shard of a request id (FNV-1a over its characters, mod DUE_SHARDS). */
-export function dueShardOf(id: string): string {
+/** FNV-1a over a string's characters: the shard hash of every sharded index. */
+function fnv1a(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return DUE_SHARD_KEYS[(h >>> 0) % DUE_SHARDS]!;
+  return h >>> 0;
+}
+
+/** The due shard of a request id (FNV-1a over its characters, mod DUE_SHARDS). */
+export function dueShardOf(id: string): string {
+  return DUE_SHARD_KEYS[fnv1a(id) % DUE_SHARDS]!;
+}
+
+/**
+ * The held index is sharded the same way: a rule of the registry carries `heldShard`
+ * ("held#<n>", n = a hash of its rule key mod HELD_SHARDS) while it has holders, so the drift
+ * sweep lists every held rule in HELD_SHARDS Queries instead of a batched read per 100 rules,
+ * and a burst of grants or expiries spreads its index writes over that many partitions.
+ */
+export const HELD_SHARDS = 8;
+
+/** Every held shard's partition key value. */
+export const HELD_SHARD_KEYS: readonly string[] = Array.from({ length: HELD_SHARDS }, (_, n) => `held#${n}`);
+
+/** The held shard of a rule key. */
+export function heldShardOf(ruleKey: string): string {
+  return HELD_SHARD_KEYS[fnv1a(ruleKey) % HELD_SHARDS]!;
 }
 
 export const TABLE_SCHEMA = {
@@ -41,7 +68,7 @@ export const TABLE_SCHEMA = {
   /** Epoch seconds after which DynamoDB may delete a resolved request (see the README, retention). */
   ttlAttribute: 'purgeAt',
   /** Every key attribute of the table and its indexes, with its type; nothing else is declared. */
-  attributes: { pk: 'S', dueShard: 'S', dueAt: 'N', outboxShard: 'S', outboxAt: 'N', requesterId: 'S', createdAt: 'S', targetName: 'S', changeMonth: 'S', changedAt: 'S' } satisfies Record<string, KeyAttributeType>,
+  attributes: { pk: 'S', dueShard: 'S', dueAt: 'N', outboxShard: 'S', outboxAt: 'N', requesterId: 'S', createdAt: 'S', targetName: 'S', changeMonth: 'S', changedAt: 'S', heldShard: 'S' } satisfies Record<string, KeyAttributeType>,
   /** Sparse global secondary indexes, all projecting ALL attributes. */
   indexes: {
     due: { name: INDEX.due, partitionKey: 'dueShard', sortKey: 'dueAt' },
@@ -55,6 +82,12 @@ export const TABLE_SCHEMA = {
      * its latest change, so one Query per month from `since` finds each changed request once.
      */
     byChange: { name: INDEX.byChange, partitionKey: 'changeMonth', sortKey: 'changedAt' },
+    /**
+     * The drift sweep's list of held rules: only rule items (pk "RULE#<key>") carry heldShard, set
+     * by join and removed when the last holder leaves to revoke. Eventually consistent like every
+     * GSI: the sweep confirms what it does not find here with a strongly consistent read.
+     */
+    held: { name: INDEX.held, partitionKey: 'heldShard', sortKey: 'pk' },
   } satisfies Record<keyof typeof INDEX, IndexSchema>,
   projection: 'ALL',
 } as const;

@@ -492,6 +492,11 @@ export class SqliteRequestStore implements StoreAdapter {
     return found;
   }
 
+  /** Every rule with holders, in one read (consistent: the file is the store). */
+  async heldRules(): Promise<Set<string>> {
+    return new Set((this.s.heldRules.all() as { rule_key: string }[]).map((row) => row.rule_key));
+  }
+
   // ---------------------------------------------------------------- operational reads
 
   async ping(): Promise<void> {
@@ -565,6 +570,7 @@ function prepareAll(db: DatabaseSync) {
     tryLease: p('INSERT INTO leases (name, owner, until_ms) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms WHERE leases.until_ms < ? OR leases.owner = ?'),
     releaseLease: p('UPDATE leases SET until_ms = 0 WHERE name = ? AND owner = ?'),
     rule: p('SELECT holders, revoking FROM rules WHERE rule_key = ?'),
+    heldRules: p("SELECT rule_key FROM rules WHERE holders <> '[]'"),
     rulesOf: p('SELECT rule_key, holders FROM rules WHERE rule_key IN (SELECT value FROM json_each(?))'),
     putRuleHolders: p('INSERT INTO rules (rule_key, holders, revoking) VALUES (?, ?, 0) ON CONFLICT (rule_key) DO UPDATE SET holders = excluded.holders WHERE rules.revoking = 0'),
     setRuleHolders: p('UPDATE rules SET holders = ? WHERE rule_key = ?'),

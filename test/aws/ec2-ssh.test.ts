@@ -730,6 +730,57 @@ describe('sweepDrift', () => {
     expect(ec2.commandCalls(DescribeSecurityGroupRulesCommand)[0]!.args[0].input.Filters).toEqual([{ Name: 'group-id', Values: [SG] }]);
   });
 
+  /** The store, with its held-rules list replaced (an index that lags) and the holders it is asked for recorded. */
+  function lagging(listed: string[] | undefined): { registry: RuleRegistry; askedHolders: string[] } {
+    const askedHolders: string[] = [];
+    const registry: RuleRegistry = Object.assign(Object.create(store) as DynamoRequestStore, {
+      heldRules: async () => (listed ? new Set(listed) : undefined),
+      holdersOf: async (keys: readonly string[]) => (askedHolders.push(...keys), store.holdersOf(keys)),
+    });
+    return { registry, askedHolders };
+  }
+  const keyOf = (id: string) => ruleKey({ region: 'eu-west-1', securityGroupRuleId: id });
+
+  it('reads no holder of a rule the held index lists: only the others are confirmed with a consistent read', async () => {
+    group.rules.push(
+      ingressRule({ SecurityGroupRuleId: 'sgr-held1', Tags: managed('jit-held1') }),
+      ingressRule({ SecurityGroupRuleId: 'sgr-held2', Tags: managed('jit-held2') }),
+      ingressRule({ SecurityGroupRuleId: 'sgr-orphan', Tags: managed('jit-gone1') }),
+    );
+    await store.join(keyOf('sgr-held1'), 'jit-held1');
+    await store.join(keyOf('sgr-held2'), 'jit-held2');
+    const { registry, askedHolders } = lagging(undefined);
+    // The store's own list (the held index), as the bot uses it.
+    (registry as { heldRules?: unknown }).heldRules = () => store.heldRules();
+    const found = await new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', registry }).sweepDrift(targets, { now: EXPIRES, isLive: async () => false });
+    expect(askedHolders).toEqual([keyOf('sgr-orphan')]);
+    expect(found.removed.map((r) => r.securityGroupRuleId)).toEqual(['sgr-orphan']);
+    expect(group.rules.map((r) => r.SecurityGroupRuleId)).toEqual(['sgr-held1', 'sgr-held2']);
+  });
+
+  it('a held rule the index does not list yet (it lags) is confirmed held and kept; without the index every rule is confirmed', async () => {
+    await store.join(keyOf('sgr-new'), 'jit-new1');
+    group.rules.push(ingressRule({ SecurityGroupRuleId: 'sgr-new', Tags: managed('jit-new1') }));
+    for (const listed of [[], undefined]) {
+      group.rules.push(ingressRule({ SecurityGroupRuleId: 'sgr-orphan', Tags: managed('jit-gone1') }));
+      const { registry, askedHolders } = lagging(listed);
+      const found = await new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', registry }).sweepDrift(targets, { now: EXPIRES, isLive: async () => false });
+      expect(askedHolders).toEqual([keyOf('sgr-new'), keyOf('sgr-orphan')]);
+      expect(found.removed.map((r) => r.securityGroupRuleId)).toEqual(['sgr-orphan']);
+      expect(group.rules.map((r) => r.SecurityGroupRuleId)).toEqual(['sgr-new']);
+    }
+  });
+
+  it('an orphan the index still lists as held (its last holder has just left) is left alone, and removed by the next sweep', async () => {
+    group.rules.push(ingressRule({ SecurityGroupRuleId: 'sgr-orphan', Tags: managed('jit-gone1') }));
+    const stale = lagging([keyOf('sgr-orphan')]);
+    let found = await new Ec2SshProvider(clientFor, { defaultRegion: 'eu-west-1', registry: stale.registry }).sweepDrift(targets, { now: EXPIRES, isLive: async () => false });
+    expect(found.removed).toEqual([]);
+    expect(stale.askedHolders).toEqual([]);
+    found = await sweeper.sweepDrift(targets, { now: EXPIRES, isLive: async () => false });
+    expect(found.removed.map((r) => r.securityGroupRuleId)).toEqual(['sgr-orphan']);
+  });
+
   it('a removal AWS does not confirm is reported as failed', async () => {
     group.rules.push(ingressRule({ SecurityGroupRuleId: 'sgr-orphan', Tags: managed('jit-gone1') }));
     group.ignoreRevokes = 1;

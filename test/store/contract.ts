@@ -438,6 +438,30 @@ export function storeContract(name: string, makeStore: () => Promise<StoreAdapte
       });
     });
 
+    describe('held rules (the drift sweep\'s list)', () => {
+      it('lists every rule with holders and none without: shared, left, revoking, forgotten; 300 over every shard', async () => {
+        await store.join('h#shared', 'jit-a');
+        await store.join('h#shared', 'jit-b');
+        await store.leave('h#shared', 'jit-a');
+        await store.join('h#left', 'jit-a');
+        await store.leave('h#left', 'jit-a');
+        await store.join('h#last', 'jit-a');
+        expect(await store.leaveLast('h#last', 'jit-a')).toBe(true);
+        await store.join('h#gone', 'jit-a');
+        await store.leave('h#gone', 'jit-a');
+        expect(await store.beginRevoke('h#gone')).toBe(true);
+        await store.forget('h#gone');
+        expect(await store.beginRevoke('h#never')).toBe(true);
+        const many = Array.from({ length: 300 }, (_, i) => `h#many-${i}`);
+        for (const k of many) await store.join(k, `jit-${k.slice(2)}`);
+        const listed = [...((await store.heldRules!()) ?? [])].filter((k) => k.startsWith('h#')).sort();
+        expect(listed).toEqual(['h#shared', ...many].sort());
+        // What the list shows as held, the consistent read agrees with.
+        const holders = await store.holdersOf(listed);
+        expect([...holders.values()].every((h) => h.length > 0)).toBe(true);
+      });
+    });
+
     describe('history and change indexes', () => {
       it('lists a requester’s requests newest first', async () => {
         const old = pendingRequest({ requesterId: 'U0LIST', createdAt: '2026-11-20T10:00:00.000Z' });

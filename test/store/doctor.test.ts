@@ -9,7 +9,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { embeddedStoreCheck, embeddedStoreCheckOf, tableCheck } from '../../src/store/doctor';
-import { ensureTable } from '../../src/store/dynamo';
+import { checkTable, DynamoRequestStore, ensureTable, tableDefinition } from '../../src/store/dynamo';
+import { INDEX } from '../../src/store/schema';
 import { DataDirLockedError, startEmbeddedDynamo } from '../../src/store/embedded';
 import { embeddedState, openEmbeddedStore } from '../../src/store/local';
 import { openSqliteStore } from '../../src/store/sqlite';
@@ -39,6 +40,17 @@ describe('tableCheck', () => {
       new CreateTableCommand({ TableName: 'doctor-bare', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }),
     );
     expect(await tableCheck(db.client, 'doctor-bare')).toMatchObject({ ok: false, detail: expect.stringMatching(/^table "doctor-bare" lacks the global secondary index\(es\) /) });
+  });
+
+  it('passes on a table that lacks only the optional held index, naming it; the store then lists no held rules and the bot falls back', async () => {
+    const def = tableDefinition('doctor-no-held');
+    await db.client.send(new CreateTableCommand({ ...def, GlobalSecondaryIndexes: def.GlobalSecondaryIndexes!.filter((g) => g.IndexName !== INDEX.held) }));
+    expect(await checkTable(db.client, 'doctor-no-held')).toEqual({ missingOptional: ['held'] });
+    expect(await tableCheck(db.client, 'doctor-no-held')).toEqual({ ok: true, detail: expect.stringMatching(/lacks the optional index held \(the drift sweep reads more until you add it/) });
+    const store = new DynamoRequestStore(db.client, 'doctor-no-held', { heldIndex: false });
+    await store.join('eu-west-1#sgr-1', 'jit-0000000001');
+    expect(await store.heldRules()).toBeUndefined();
+    expect(await checkTable(db.client, 'doctor-ok')).toEqual({ missingOptional: [] });
   });
 
   it('fails when the store cannot be reached', async () => {

@@ -13,13 +13,13 @@ import { useEmbeddedDynamo } from '../support/store';
 
 const db = useEmbeddedDynamo();
 
-/** The table as versions before the audit indexes made it. */
+/** The table as versions before the audit indexes (and the held index) made it. */
 function oldDefinition(table: string) {
   const def = tableDefinition(table);
   return {
     ...def,
-    AttributeDefinitions: def.AttributeDefinitions!.filter((a) => !['targetName', 'changeMonth', 'changedAt'].includes(a.AttributeName!)),
-    GlobalSecondaryIndexes: def.GlobalSecondaryIndexes!.filter((g) => g.IndexName !== INDEX.byTarget && g.IndexName !== INDEX.byChange),
+    AttributeDefinitions: def.AttributeDefinitions!.filter((a) => !['targetName', 'changeMonth', 'changedAt', 'heldShard'].includes(a.AttributeName!)),
+    GlobalSecondaryIndexes: def.GlobalSecondaryIndexes!.filter((g) => g.IndexName !== INDEX.byTarget && g.IndexName !== INDEX.byChange && g.IndexName !== INDEX.held),
   };
 }
 
@@ -41,7 +41,7 @@ const oldRequest = (id: string, at: string) => ({
 
 const indexes = async (table: string) => ((await db.client.send(new DescribeTableCommand({ TableName: table }))).Table?.GlobalSecondaryIndexes ?? []).map((g) => g.IndexName).sort();
 
-it('a table without the audit indexes is rebuilt with them; requests, their byChange keys and bookkeeping items survive', async () => {
+it('a table without the audit and held indexes is rebuilt with them; requests, their byChange keys, held rules with their heldShard and bookkeeping items survive', async () => {
   const table = 'old-version';
   await db.client.send(new CreateTableCommand(oldDefinition(table)));
   await db.client.send(new PutItemCommand({ TableName: table, Item: oldRequest('jit-0000000001', '2026-11-20T08:00:00.000Z') }));
@@ -49,7 +49,7 @@ it('a table without the audit indexes is rebuilt with them; requests, their byCh
   expect(await indexes(table)).toEqual(['byRequester', 'due', 'outbox']);
 
   expect(await ensureTable(db.client, table)).toBe('exists');
-  expect(await indexes(table)).toEqual(['byChange', 'byRequester', 'byTarget', 'due', 'outbox']);
+  expect(await indexes(table)).toEqual(['byChange', 'byRequester', 'byTarget', 'due', 'held', 'outbox']);
   const store = new DynamoRequestStore(db.client, table);
   const request = (await store.get('jit-0000000001')) as AccessRequest;
   expect(request).toMatchObject({ status: 'REVOKED', reason: 'old work', version: 3 });
@@ -58,6 +58,7 @@ it('a table without the audit indexes is rebuilt with them; requests, their byCh
   expect((await store.changedSince('2026-11-21T00:00:00.000Z', '2026-12-01T00:00:00.000Z', 10)).requests).toEqual([]);
   expect((await store.historyOfTarget('prod-bastion', '2026-09-01T00:00:00.000Z', 10)).requests.map((r) => r.id)).toEqual(['jit-0000000001']);
   expect(await store.holders('eu-west-1#sgr-1')).toEqual(['jit-0000000002']);
+  expect(await store.heldRules()).toEqual(new Set(['eu-west-1#sgr-1']));
   // Once migrated, the next start changes nothing.
   expect(await ensureTable(db.client, table)).toBe('exists');
   expect(await store.holders('eu-west-1#sgr-1')).toEqual(['jit-0000000002']);
@@ -68,7 +69,7 @@ it('a migration cut short after the old table was dropped is finished from the c
   await db.client.send(new CreateTableCommand(tableDefinition(`${table}.migrating`)));
   await db.client.send(new PutItemCommand({ TableName: `${table}.migrating`, Item: { ...oldRequest('jit-0000000003', '2026-11-20T08:00:00.000Z'), changeMonth: { S: '2026-11' }, changedAt: { S: '2026-11-20T08:00:00.000Z' } } }));
   expect(await ensureTable(db.client, table)).toBe('exists');
-  expect(await indexes(table)).toEqual(['byChange', 'byRequester', 'byTarget', 'due', 'outbox']);
+  expect(await indexes(table)).toEqual(['byChange', 'byRequester', 'byTarget', 'due', 'held', 'outbox']);
   const store = new DynamoRequestStore(db.client, table);
   expect((await store.changedSince('2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z', 10)).requests.map((r) => r.id)).toEqual(['jit-0000000003']);
   await expect(db.client.send(new DescribeTableCommand({ TableName: `${table}.migrating` }))).rejects.toThrow();
