@@ -7,9 +7,9 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import pino from 'pino';
 import { Ec2SshProvider } from '../src/aws/ec2-ssh';
+import { ec2Client } from '../src/aws/ec2-rule-listing';
 import { withoutSdkLogging } from '../src/aws/instrument';
 import { parseConfig } from '../src/config';
 import { AccessService } from '../src/service';
@@ -52,7 +52,7 @@ export async function driftSweepBench(rules: number): Promise<DriftFigures> {
     },
     { step: 'initialize', name: 'countReads' },
   );
-  const ec2 = withoutSdkLogging(new EC2Client({ region: 'eu-west-1', endpoint: ec2Url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } }));
+  const ec2 = withoutSdkLogging(ec2Client({ region: 'eu-west-1', endpoint: ec2Url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } }));
   try {
     const store = new DynamoRequestStore(client, DRIFT_TABLE);
     const config = parseConfig(`

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import pino from 'pino';
 import { ruleKey, ruleTags, ruleTagKeys } from '../src/aws/ec2-ssh';
 import { type EnvConfig, parseConfig } from '../src/config';
@@ -29,6 +29,7 @@ import { startBot } from '../src/main';
 import type { RequestStore, RuleRegistry } from '../src/ports';
 import { startFakeEc2 } from '../testkit/fake-ec2';
 import { startSlackStandIn } from '../testkit/slack-stand-in';
+import { ec2Client as botEc2Client } from '../src/aws/ec2-rule-listing';
 
 export interface MassExpiryOptions {
   live: number;
@@ -149,7 +150,7 @@ export async function massExpiry(opts: MassExpiryOptions): Promise<MassExpiryRes
       log,
       owner: OWNER,
       inMemoryStore: true,
-      ec2ClientFor: (region) => (ec2Client ??= new EC2Client({ region, endpoint: ec2.url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, maxAttempts: 3 })),
+      ec2ClientFor: (region) => (ec2Client ??= botEc2Client({ region, endpoint: ec2.url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, maxAttempts: 3 })),
     });
     await bot.scheduler.driftOnce(); // the start-up drift sweep (on an empty store) is over
     const store = bot.store as unknown as RequestStore & RuleRegistry;

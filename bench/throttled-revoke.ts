@@ -13,12 +13,12 @@
  * exceed the Revoke bucket (200) for it to run dry: --quick revokes 220 (a 4 s minimum), the full
  * run 1,000 (160 s).
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2SshProvider } from '../src/aws/ec2-ssh';
 import { Ec2Pacer } from '../src/aws/pacing';
 import { DEFAULT_REVOCATION_CONCURRENCY, EC2_DOCUMENTED_BUCKETS } from '../src/domain/revocation-limits';
 import type { RuleRegistry } from '../src/ports';
 import { startFakeEc2 } from '../testkit/fake-ec2';
+import { ec2Client } from '../src/aws/ec2-rule-listing';
 
 export interface ThrottledRevokeResult {
   n: number;
@@ -45,7 +45,7 @@ const noRegistry = {} as RuleRegistry;
 
 export async function throttledRevoke(n: number): Promise<ThrottledRevokeResult> {
   const fake = await startFakeEc2({ rateLimits: true });
-  const client = new EC2Client({ region: 'eu-west-1', endpoint: fake.url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, maxAttempts: 3 });
+  const client = ec2Client({ region: 'eu-west-1', endpoint: fake.url, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' }, maxAttempts: 3 });
   try {
     const rules = Array.from({ length: n }, (_, i) =>
       fake.seedRule({ groupId: groupOf(i), ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `198.19.${(i >> 8) & 255}.${i & 255}/32`, tags: { 'jit:managed-by': 'jit-access-bot' } }),

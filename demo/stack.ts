@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import pino, { type Logger } from 'pino';
 import { type EnvConfig, parseConfig } from '../src/config';
 import type { JitConfig } from '../src/config-types';
@@ -18,6 +18,7 @@ import { type BotOverrides, type RunningBot, startBot } from '../src/main';
 import { type FakeEc2, startFakeEc2 } from '../testkit/fake-ec2';
 import { blockAction, globalShortcut, homeOpened, type SlackHttpResult, slashCommand } from '../testkit/slack-requests';
 import { type SlackStandIn, startSlackStandIn } from '../testkit/slack-stand-in';
+import { ec2Client } from '../src/aws/ec2-rule-listing';
 
 export const APPROVER_CHANNEL = 'C0APPROVERS';
 export const AUDIT_CHANNEL = 'C0AUDIT';
@@ -89,7 +90,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const ec2ClientFor = (region: string): EC2Client => {
     let client = clients.get(region);
     if (client) return client;
-    client = new EC2Client({ region, endpoint: ec2.url, credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' }, maxAttempts: 3 });
+    client = ec2Client({ region, endpoint: ec2.url, credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' }, maxAttempts: 3 });
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as Record<string, unknown>;

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -32,6 +32,7 @@ import { type Check, type CheckOutcome, type DoctorReport, pass, runDoctor } fro
 import { roleArnsOf } from './aws/sts-session';
 import { embeddedStoreCheck, embeddedStoreCheckOf, tableCheck } from './store/doctor';
 import { Ec2SshProvider } from './aws/ec2-ssh';
+import { ec2Client } from './aws/ec2-rule-listing';
 import { Ec2Pacer } from './aws/pacing';
 import { EC2_DOCUMENTED_BUCKETS } from './domain/revocation-limits';
 import { SsmSessionProvider } from './aws/ssm-session';
@@ -152,7 +153,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   // ---- AWS providers (clients from the SDK's default config, so AWS_ENDPOINT_URL_<SERVICE> works)
   const clients: Destroyable[] = [];
   const perRegion = regionalClients(clients);
-  const ec2ClientFor = overrides.ec2ClientFor ?? perRegion((r) => counted('EC2', new EC2Client({ region: r })));
+  const ec2ClientFor = overrides.ec2ClientFor ?? perRegion((r) => counted('EC2', ec2Client({ region: r })));
   const iam = counted('IAM', new IAMClient({ region }));
   clients.push(iam);
   const stsFor = perRegion((r) => counted('STS', new STSClient({ region: r })));
@@ -447,7 +448,7 @@ export function openDoctor(env: EnvConfig, config: JitConfig): { checks: Check[]
   const checks = doctorChecks(env, config, {
     slack: new SlackDoctor(slackClient),
     aws: new AwsDoctor({
-      ec2For: perRegion((r) => new EC2Client({ region: r })),
+      ec2For: perRegion((r) => ec2Client({ region: r })),
       ssmFor: perRegion((r) => new SSMClient({ region: r })),
       stsFor: perRegion((r) => new STSClient({ region: r })),
       iam,
