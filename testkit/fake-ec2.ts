@@ -194,9 +194,8 @@ export async function startFakeEc2(opts: FakeEc2Options = {}): Promise<FakeEc2> 
       const missing = ids.find((id) => !rules.has(id));
       if (missing) throw new Ec2Fault('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${missing}' does not exist`);
       const filters = members(params, 'Filter').map((f) => filterFor(f.Name ?? '', values(f, 'Value')));
-      const found = [...rules.values()].filter(
-        (rule) => (ids.length === 0 || ids.includes(rule.securityGroupRuleId)) && filters.every((match) => match(rule)),
-      );
+      const idSet = new Set(ids);
+      const found = [...rules.values()].filter((rule) => (idSet.size === 0 || idSet.has(rule.securityGroupRuleId)) && filters.every((match) => match(rule)));
       const start = Number(params.NextToken ?? 0);
       const end = start + (Number(params.MaxResults) || opts.pageSize || found.length);
       const next = end < found.length ? el('nextToken', String(end)) : '';
@@ -321,13 +320,19 @@ function sameRule(a: FakeRule, b: FakeRule): boolean {
   );
 }
 
-function filterFor(name: string, wanted: string[]): (rule: FakeRule) => boolean {
-  if (name === 'group-id') return (rule) => wanted.includes(rule.groupId);
-  if (name === 'security-group-rule-id') return (rule) => wanted.includes(rule.securityGroupRuleId);
-  if (name === 'tag-key') return (rule) => wanted.some((key) => key in rule.tags);
+/**
+ * A filter as a predicate. Values are looked up in a Set: a verification read names up to 100 rule
+ * ids and is matched against every rule of the group (10,000 in the benches), and this stand-in
+ * runs in the same process as the bot there, so its CPU is the bot's.
+ */
+function filterFor(name: string, values: string[]): (rule: FakeRule) => boolean {
+  const wanted = new Set(values);
+  if (name === 'group-id') return (rule) => wanted.has(rule.groupId);
+  if (name === 'security-group-rule-id') return (rule) => wanted.has(rule.securityGroupRuleId);
+  if (name === 'tag-key') return (rule) => values.some((key) => key in rule.tags);
   if (name.startsWith('tag:')) {
     const key = name.slice('tag:'.length);
-    return (rule) => key in rule.tags && wanted.includes(rule.tags[key]!);
+    return (rule) => key in rule.tags && wanted.has(rule.tags[key]!);
   }
   throw new Ec2Fault('InvalidParameterValue', `The filter '${name}' is invalid`);
 }
