@@ -517,10 +517,12 @@ export class SqliteRequestStore implements StoreAdapter {
 }
 
 /**
- * Notification ids are the lifecycle's short hex ids; one that is not plain letters, digits, `_`
- * or `-` (never, today) goes through the read-change-write path instead of a JSON path.
+ * Notification ids are "<ISO time>-<what>" ("2026-12-02T01:53:00.000Z-submitted", "…-+post"):
+ * letters, digits and `_ - . : +`, none of which JSON escapes, so the quoted label of a JSON path
+ * ($.outbox."<id>") names the key exactly. Any other id (never, today) goes through the
+ * read-change-write path instead.
  */
-const PATH_SAFE = /^[A-Za-z0-9_-]{1,64}$/;
+const PATH_SAFE = /^[A-Za-z0-9_.:+-]{1,128}$/;
 const isPathSafe = (notificationId: string): boolean => PATH_SAFE.test(notificationId);
 
 /** The JSON path of a notification in a request's body, or of one of its fields. */

@@ -248,3 +248,31 @@ it('a Node without node:sqlite gets a message that says what to do', () => {
 it('loadSqlite returns the same module every time', () => {
   expect(loadSqlite()).toBe(loadSqlite());
 });
+
+describe('delivery passes on the lifecycle\'s notification ids', () => {
+  it('claim and ack of "<ISO time>-<what>" ids are single JSON statements: the request body is neither parsed nor re-serialised', async () => {
+    const store = openSqliteStore(undefined);
+    try {
+      const at = '2026-12-02T01:53:00.000Z';
+      const ids = [`${at}-+post`, `${at}-submitted`];
+      const r = pendingRequest({ createdAt: at, outbox: Object.fromEntries(ids.map((id, i) => [id, { id, kind: i === 0 ? 'approval.post' : 'dm.submitted', createdAt: at }])) as never });
+      await store.create(r);
+      const stringify = jest.spyOn(JSON, 'stringify');
+      const parse = jest.spyOn(JSON, 'parse');
+      try {
+        expect(await store.claimNotifications(r.id, ids, 'replica-a', 1_000, 31_000)).toBe(true);
+        await store.ackNotifications(r.id, [ids[0]!]);
+        expect(stringify).not.toHaveBeenCalled();
+        expect(parse).not.toHaveBeenCalled();
+      } finally {
+        stringify.mockRestore();
+        parse.mockRestore();
+      }
+      const after = (await store.get(r.id))!;
+      expect(Object.keys(after.outbox)).toEqual([ids[1]]);
+      expect(after.outbox[ids[1]!]).toMatchObject({ claimUntil: 31_000, claimedBy: 'replica-a' });
+    } finally {
+      await store.close();
+    }
+  });
+});
