@@ -5,7 +5,8 @@
  * seeded, then { cpuMs } (its own CPU since ready) when asked.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ruleDescription, ruleKey, ruleTagKeys, ruleTags } from '../src/aws/ec2-ssh';
+import { ruleDescription, ruleKey } from '../src/aws/ec2-ssh';
+import { seedRuleTags } from './seed';
 import { DynamoRequestStore, ensureTable } from '../src/store/dynamo';
 import { startEmbeddedDynamo } from '../src/store/embedded';
 import { startFakeEc2 } from '../testkit/fake-ec2';
@@ -26,9 +27,8 @@ async function main(): Promise<void> {
     const requestId = `jit-${String(n).padStart(10, '0')}`;
     // As the bot makes them: its description and its four tags (what EC2 sends back, and the SDK parses, per rule).
     const requesterId = `U0DRIFT${String(n % 1000).padStart(4, '0')}`;
-    const tags = Object.fromEntries(ruleTags(ruleTagKeys(), requestId, requesterId, expiresAt).map((t) => [t.Key!, t.Value!]));
     const description = ruleDescription({ id: requestId, requesterId }, expiresAt);
-    const rule = ec2.seedRule({ groupId: DRIFT_SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}/32`, description, tags });
+    const rule = ec2.seedRule({ groupId: DRIFT_SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}/32`, description, tags: seedRuleTags(requestId, requesterId, expiresAt) });
     keys.push(ruleKey({ region: 'eu-west-1', securityGroupRuleId: rule.securityGroupRuleId }));
   }
   // Every rule is held by its grant: a sweep that removes nothing, as on a healthy day.

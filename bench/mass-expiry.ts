@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import pino from 'pino';
-import { ruleKey, ruleTags, ruleTagKeys } from '../src/aws/ec2-ssh';
+import { ruleKey, ruleTagKeys } from '../src/aws/ec2-ssh';
+import { seedRuleTags } from './seed';
 import { type EnvConfig, parseConfig } from '../src/config';
 import type { AccessRequest, Ec2Grant } from '../src/domain/types';
 import { newRequestId } from '../src/domain/ids';
@@ -162,7 +163,7 @@ export async function massExpiry(opts: MassExpiryOptions): Promise<MassExpiryRes
       const request = activeRequest(i, grant, expiresAt, warned ? HOUR : 8 * HOUR, warned);
       await store.create(request);
       await store.join(ruleKey(grant), request.id);
-      ec2.seedRule({ securityGroupRuleId: ruleId, groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: address(i), tags: Object.fromEntries(ruleTags(keys, id, `U0BENCH${i % 500}`, new Date(expiresAt)).map((t) => [t.Key!, t.Value!])) });
+      ec2.seedRule({ securityGroupRuleId: ruleId, groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: address(i), tags: seedRuleTags(id, `U0BENCH${i % 500}`, new Date(expiresAt), keys) });
       return request;
     };
     const t0 = Date.now();

@@ -39,6 +39,11 @@ export interface SeedOptions {
 }
 
 /** The i-th seeded address: 10,000s of distinct /32s in the benchmarking range 198.18.0.0/15. */
+/** A rule's four tags as the bot writes them, as the EC2 stand-in's seedRule takes them (key → value). */
+export function seedRuleTags(requestId: string, requesterId: string, expiresAt: Date, keys = ruleTagKeys()): Record<string, string> {
+  return Object.fromEntries(ruleTags(keys, requestId, requesterId, expiresAt).map((t) => [t.Key!, t.Value!]));
+}
+
 export const seedAddress = (i: number): string => `198.${18 + ((i >> 16) & 1)}.${(i >> 8) & 255}.${i & 255}`;
 
 /** A seeded request id: `jit-` and 10 characters of the id alphabet. */
@@ -89,7 +94,7 @@ export async function seedLiveGrants(store: StoreAdapter, n: number, o: SeedOpti
       cidr,
       port: o.target.port,
       description: ruleDescription(base, expiresAt),
-      tags: Object.fromEntries(ruleTags(keys, id, requesterId, expiresAt).map((t) => [t.Key!, t.Value!])),
+      tags: seedRuleTags(id, requesterId, expiresAt, keys),
     });
     const grant: Ec2Grant = { kind: 'ec2-ssh', region: o.target.region, securityGroupId: o.target.securityGroupId, securityGroupRuleId, cidr, port: o.target.port };
     const request: AccessRequest = {

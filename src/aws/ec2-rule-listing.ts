@@ -76,7 +76,7 @@ export function readRuleListing(xml: string): RuleListing {
     const depth = path.length;
     if (depth === 3 && path[1] === 'securityGroupRuleSet' && node.name === 'item') {
       rule = {};
-      (out.SecurityGroupRules ??= []).push(rule as SecurityGroupRule);
+      out.SecurityGroupRules!.push(rule as SecurityGroupRule);
     } else if (rule && depth === 4 && node.name === TAGS_XML) {
       rule.Tags = [];
     } else if (rule && depth === 5 && path[3] === TAGS_XML && node.name === 'item') {
