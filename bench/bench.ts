@@ -706,8 +706,8 @@ async function scale(verdicts: Verdict[]): Promise<void> {
   } finally {
     await Promise.allSettled([slack.close(), ec2.close()]);
   }
-  const ratio = (a: { botP99Ms: number; bareP99Ms: number; ratio: number; botP50Ms: number; bareP50Ms: number }) =>
-    `p99 ${ms(a.botP99Ms)} vs bare Bolt ${ms(a.bareP99Ms)} (${a.ratio.toFixed(2)}×); p50 ${ms(a.botP50Ms)} vs ${ms(a.bareP50Ms)}`;
+  const ratio = (a: { botP99Ms: number; bareP99Ms: number; ratio: number; botP50Ms: number; bareP50Ms: number; botServerP99LeMs: number }) =>
+    `p99 ${ms(a.botP99Ms)} vs bare Bolt ${ms(a.bareP99Ms)} (${a.ratio.toFixed(2)}×); p50 ${ms(a.botP50Ms)} vs ${ms(a.bareP50Ms)}; inside the bot (arrival → answer sent, its jit_slack_ack_seconds) p99 ≤ ${ms(a.botServerP99LeMs)}`;
   out(`  /jit request acks (${f.ackRequest.n} at ${f.ackRequest.concurrency} concurrent): ${ratio(f.ackRequest)}; bot acks done in ${ms(f.ackRequest.botAcksTookMs)}, its backlog in ${ms(f.ackRequest.botWorkTookMs)}`);
   out(`  /jit help acks    (${f.ackHelp.n} at ${f.ackHelp.concurrency} concurrent): ${ratio(f.ackHelp)}`);
   out(`  ${f.lifecycles.toLocaleString('en')} lifecycles at ${f.lifecycleConcurrency} concurrent took ${(f.lifecyclesTookMs / 1000).toFixed(1)} s: bot main-thread CPU ${ms(f.cpuMsPerLifecycle)} per lifecycle; RSS ${f.rssMbAtStart.toFixed(0)} MiB at start → ${f.rssMbAfterLifecycles.toFixed(0)} MiB after`);
@@ -729,6 +729,8 @@ async function scale(verdicts: Verdict[]): Promise<void> {
     ack_p50_ms_bare: f.ackRequest.bareP50Ms,
     ack_help_p99_ms_bot: f.ackHelp.botP99Ms,
     ack_help_p99_ms_bare: f.ackHelp.bareP99Ms,
+    ack_server_p99_le_ms: f.ackRequest.botServerP99LeMs,
+    ack_help_server_p99_le_ms: f.ackHelp.botServerP99LeMs,
     ack_bot_acks_took_ms: f.ackRequest.botAcksTookMs,
     ack_bot_backlog_done_ms: f.ackRequest.botWorkTookMs,
     lifecycles: f.lifecycles,

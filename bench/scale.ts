@@ -205,6 +205,8 @@ export interface AckFigures {
   ratio: number;
   botP50Ms: number;
   bareP50Ms: number;
+  /** p99 of the bot's own answer times (jit_slack_ack_seconds: arrival → answer sent), as the bucket bound that holds it (ms). */
+  botServerP99LeMs: number;
   /** The bot's halves: start → last ack answered, summed over both halves (ms). */
   botAcksTookMs: number;
   /** The bot's halves: start → its last Slack call or reply of that half (its backlog done), summed (ms). */
@@ -262,6 +264,22 @@ async function ackRun(url: string, n: number, c: number, text: (i: number) => st
   return lat;
 }
 
+/** The bot's jit_slack_ack_seconds buckets (le in seconds → cumulative count), from its /metrics. */
+async function ackBuckets(bot: BotProcess): Promise<Map<number, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${bot.port}/metrics`)).text();
+  const m = new Map<number, number>();
+  for (const [, le, n] of text.matchAll(/^jit_slack_ack_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)) m.set(le === '+Inf' ? Infinity : Number(le), Number(n));
+  return m;
+}
+
+/** The smallest bucket bound (ms) holding `p` % of the answers counted between two readings. */
+function bucketPercentileMs(before: Map<number, number>, after: Map<number, number>, p: number): number {
+  const les = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  for (const le of les) if ((after.get(le)! - (before.get(le) ?? 0)) * 100 >= p * total) return le * 1000;
+  return Infinity;
+}
+
 /** Bare, bot, bare, bot: halves interleaved, the p99 of each side over both of its halves. */
 async function ackCompare(bot: BotProcess, bareUrl: string, n: number, c: number, text: (i: number, half: number) => string, userOf: (i: number) => string, slack: SlackStandIn): Promise<AckFigures> {
   const half = Math.ceil(n / 2);
@@ -269,6 +287,7 @@ async function ackCompare(bot: BotProcess, bareUrl: string, n: number, c: number
   const bare: number[] = [];
   let acksTook = 0;
   let workTook = 0;
+  const buckets0 = await ackBuckets(bot);
   for (let h = 0; h < 2; h++) {
     bare.push(...(await ackRun(bareUrl, half, c, (i) => text(i, h), userOf, slack)));
     await quiet(slack, bot);
@@ -279,9 +298,12 @@ async function ackCompare(bot: BotProcess, bareUrl: string, n: number, c: number
     await quiet(slack, bot);
     workTook += Math.max(slack.calls.at(-1)?.at ?? t0, slack.responses.at(-1)?.at ?? t0) - t0;
   }
+  // What the bot itself measured (arrival to the end of its answer), over both of its halves: the
+  // bare halves and the quiet checks send the bot nothing it times (GETs are not timed).
+  const botServerP99LeMs = bucketPercentileMs(buckets0, await ackBuckets(bot), 99);
   const botP99Ms = percentile(acks, 99);
   const bareP99Ms = percentile(bare, 99);
-  return { n: half * 2, concurrency: c, botP99Ms, bareP99Ms, ratio: botP99Ms / bareP99Ms, botP50Ms: percentile(acks, 50), bareP50Ms: percentile(bare, 50), botAcksTookMs: acksTook, botWorkTookMs: workTook };
+  return { botServerP99LeMs, n: half * 2, concurrency: c, botP99Ms, bareP99Ms, ratio: botP99Ms / bareP99Ms, botP50Ms: percentile(acks, 50), bareP50Ms: percentile(bare, 50), botAcksTookMs: acksTook, botWorkTookMs: workTook };
 }
 
 /** One lifecycle: request → approval posted → Approve → granted DM → `/jit revoke` answered. */

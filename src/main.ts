@@ -21,6 +21,7 @@ import { HomeViewers } from '../slack/home-viewers';
 import { leanFetch } from '../slack/lean-fetch';
 import { InFlight } from '../slack/in-flight';
 import { withAfterAckLane } from '../slack/after-ack';
+import { timeAnswers } from '../slack/answer-timing';
 import { AFTER_ACK_SLOTS, YieldLane } from './yield-lane';
 import { EVENTS_PATH, guardRequests, REQUEST_BODY_LIMIT } from '../slack/request-guard';
 import { SlackNotifier } from '../slack/notifier';
@@ -203,7 +204,8 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       bodyLimit: REQUEST_BODY_LIMIT,
     });
     // Signature window both ways and a replay cache, before Bolt's own verification (which stays on).
-    http.requestListener = guardRequests(http.requestListener, { signingSecret: env.slack.signingSecret, clock: overrides.signatureClock ?? systemClock, log });
+    // Timed from arrival to the end of the answer (jit_slack_ack_seconds), refusals included.
+    http.requestListener = timeAnswers(guardRequests(http.requestListener, { signingSecret: env.slack.signingSecret, clock: overrides.signatureClock ?? systemClock, log }), (s) => metrics.slackAnswered(s));
     receiver = http;
   } else {
     receiver = new SocketModeReceiver({ appToken: env.slack.appToken, logger: boltLogger(log), installerOptions: { clientOptions } });

@@ -68,6 +68,7 @@ export class Metrics implements Telemetry {
   private readonly notifications: Counter<'outcome'>;
   private readonly awsErrors: Counter<'service' | 'code'>;
   private readonly slackRateLimits: Counter<'method'>;
+  private readonly slackAcks: Histogram<never>;
 
   constructor(private readonly o: MetricsOptions) {
     const registers = [this.registry];
@@ -89,6 +90,7 @@ export class Metrics implements Telemetry {
     this.drift = counter('drift_removals_total', 'Drift sweep: tagged security-group rules no live grant held, removed or not confirmed.', ['outcome']);
     this.notifications = counter('notifications_total', 'Slack notification deliveries by outcome (sent, retried, dropped).', ['outcome']);
     this.awsErrors = counter('aws_errors_total', 'Failed AWS SDK call attempts by service (client) and error code.', ['service', 'code']);
+    this.slackAcks = histogram('slack_ack_seconds', "Arrival of a Slack request (HTTP mode) to the end of the bot's answer: the ack Slack waits for (it retries and shows an error past 3 s).", [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3]);
     this.slackRateLimits = counter('slack_rate_limited_total', 'Slack Web API answers of HTTP 429, by method.', ['method']);
 
     // Zero series, so rate() and increase() work from the first scrape.
@@ -153,6 +155,11 @@ export class Metrics implements Telemetry {
     this.awsErrors.inc({ service, code });
   }
   /** `url` is the Web API URL that answered 429; the label is its method name. */
+  /** One Slack request answered, `seconds` after it arrived (slack/answer-timing.ts). */
+  slackAnswered(seconds: number): void {
+    this.slackAcks.observe(Math.max(0, seconds));
+  }
+
   slackRateLimited(url: string): void {
     const method = /([a-zA-Z]+\.[a-zA-Z.]+)\/?$/.exec(url.split('?')[0] ?? '')?.[1] ?? 'unknown';
     this.slackRateLimits.inc({ method });

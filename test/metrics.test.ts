@@ -12,7 +12,7 @@ describe('Metrics', () => {
     const names = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
     expect(names.length).toBeGreaterThan(20);
     expect(names.filter((n) => !n.startsWith('jit_'))).toEqual([]);
-    for (const n of ['jit_requests_total', 'jit_grants_total', 'jit_revocations_total', 'jit_revoke_lateness_seconds', 'jit_due_backlog', 'jit_outbox_backlog', 'jit_outbox_oldest_age_seconds', 'jit_aws_errors_total', 'jit_slack_rate_limited_total', 'jit_drift_removals_total', 'jit_process_cpu_user_seconds_total', 'jit_nodejs_eventloop_lag_seconds']) {
+    for (const n of ['jit_requests_total', 'jit_grants_total', 'jit_revocations_total', 'jit_revoke_lateness_seconds', 'jit_due_backlog', 'jit_outbox_backlog', 'jit_outbox_oldest_age_seconds', 'jit_aws_errors_total', 'jit_slack_rate_limited_total', 'jit_slack_ack_seconds', 'jit_drift_removals_total', 'jit_process_cpu_user_seconds_total', 'jit_nodejs_eventloop_lag_seconds']) {
       expect(names).toContain(n);
     }
   });

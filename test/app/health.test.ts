@@ -62,7 +62,7 @@ describe('HTTP mode: the endpoints beside /slack/events on PORT', () => {
     expect(m.type).toMatch(/^text\/plain; version=0\.0\.4/);
     const names = metricNames(m.text);
     expect(names.filter((n) => !n.startsWith('jit_'))).toEqual([]);
-    expect(names).toEqual(expect.arrayContaining(['jit_requests_total', 'jit_grants_total', 'jit_revocations_total', 'jit_revoke_lateness_seconds', 'jit_due_backlog', 'jit_outbox_backlog', 'jit_process_resident_memory_bytes']));
+    expect(names).toEqual(expect.arrayContaining(['jit_requests_total', 'jit_grants_total', 'jit_revocations_total', 'jit_revoke_lateness_seconds', 'jit_due_backlog', 'jit_outbox_backlog', 'jit_slack_ack_seconds', 'jit_process_resident_memory_bytes']));
     const unsigned = await fetch(`${base}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'command=%2Fjit&text=help' });
     expect(unsigned.status).toBe(401);
   });
@@ -97,6 +97,9 @@ describe('HTTP mode: the endpoints beside /slack/events on PORT', () => {
     expect(sample(text, 'jit_due_backlog')).toBe(0);
     expect(sample(text, 'jit_outbox_backlog')).toBe(0);
     expect(sample(text, 'jit_outbox_oldest_age_seconds')).toBe(0);
+    // Every signed request the harness sent was answered and timed at the edge.
+    expect(sample(text, 'jit_slack_ack_seconds_count')).toBe(3);
+    expect(sample(text, 'jit_slack_ack_seconds_bucket{le="3"}')).toBe(3);
   });
 
   it('readiness fails on an outbox backlog at the threshold (JIT_READY_OUTBOX_MAX) and /metrics shows it', async () => {
