@@ -3,8 +3,8 @@
  * verified" note and the reminders in its thread, the loud break-glass alert, and alerts that
  * belong to no request (the drift sweep).
  */
-import type { AccessRequest, Ec2Grant, RoleGrant, SsmGrant, Target } from '../src/domain/types';
-import { approvalsRequired, ARN_MAX, duration, NAME_MAX, quorumProgress, reasonSection, requestId, targetDetails, targetName, when, whenText } from './common';
+import type { AccessRequest, Ec2Grant, RoleGrant, SsmGrant, SsoGrant, Target } from '../src/domain/types';
+import { approvalsRequired, ARN_MAX, duration, NAME_MAX, permissionSetOnAccount, quorumProgress, reasonSection, requestId, ssoSessionBound, targetDetails, targetName, when, whenText } from './common';
 import { context, message, section, type SlackMessage } from './kit';
 import { code, escaped, groupMention, mention } from './text';
 
@@ -23,10 +23,20 @@ export function revokedThreadMessage(request: AccessRequest): SlackMessage {
   switch (g?.kind ?? request.kind) {
     case 'aws-role':
     case 'ssm-session':
-      return g && g.kind !== 'ec2-ssh' ? stsRevoked(request, g) : noSessionRevoked(request);
+      return g && (g.kind === 'aws-role' || g.kind === 'ssm-session') ? stsRevoked(request, g) : noSessionRevoked(request);
     case 'ec2-ssh':
       return ec2Revoked(request, g?.kind === 'ec2-ssh' ? g : undefined);
+    case 'sso-permission-set':
+      return ssoRevoked(request, g?.kind === 'sso-permission-set' ? g : undefined);
   }
+}
+
+function ssoRevoked(request: AccessRequest, g: SsoGrant | undefined): SlackMessage {
+  const what = g ? `The assignment of ${permissionSetOnAccount(g.permissionSetArn, g.accountId)} was deleted, and Identity Center no longer lists it.` : 'No assignment was recorded.';
+  return message(`Revoked and verified: ${request.id}`, [
+    section(`🔒 *Revoked and verified.* ${what}`),
+    context(`${requestId(request)} · ${targetName(request)}${g ? ` · ${ssoSessionBound(g)}` : ''}`),
+  ]);
 }
 
 function ec2Revoked(request: AccessRequest, g: Ec2Grant | undefined): SlackMessage {

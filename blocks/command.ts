@@ -11,6 +11,7 @@ import {
   durationRange,
   NAME_MAX,
   nodeList,
+  permissionSetOnAccount,
   quorumProgress,
   requestId,
   statusPhrase,
@@ -243,15 +244,24 @@ function revokeLine(request: AccessRequest): string {
     case 'REVOKED':
       return `🔒 Access ${ref} revoked. ${REVOKED_NOTE[request.kind]}`;
     default:
-      return `⏳ Revoking access ${ref}… You will get a DM when ${request.kind === 'ec2-ssh' ? 'the rule is gone' : 'the credentials are denied'}.`;
+      return `⏳ Revoking access ${ref}… You will get a DM when ${REVOKING_DONE[request.kind]}.`;
   }
 }
+
+/** What the requester waits for while a revoke is under way, per kind. */
+const REVOKING_DONE: Record<AccessRequest['kind'], string> = {
+  'ec2-ssh': 'the rule is gone',
+  'aws-role': 'the credentials are denied',
+  'ssm-session': 'the credentials are denied',
+  'sso-permission-set': 'the assignment is gone',
+};
 
 /** What a revoke means for work in progress, per kind. */
 const REVOKED_NOTE: Record<AccessRequest['kind'], string> = {
   'ec2-ssh': 'Log out of any open SSH session.',
   'aws-role': 'Its credentials are denied (this can take a few minutes to propagate).',
   'ssm-session': 'Live sessions were terminated and its credentials are denied.',
+  'sso-permission-set': 'The Identity Center assignment was deleted; a portal session opened before stays usable until its own end.',
 };
 
 /** Nodes named per target in `/jit targets` before "and N more". */
@@ -285,6 +295,8 @@ function granted(t: Target): string {
       return `temporary credentials for ${code(t.roleArn, LISTED_ARN_MAX)}`;
     case 'ssm-session':
       return `Session Manager to ${nodeList(t.instanceIds, t.nodeTags, NODES_IN_TARGETS)}`;
+    case 'sso-permission-set':
+      return `Identity Center ${permissionSetOnAccount(t.permissionSetArn, t.accountId)}`;
   }
 }
 

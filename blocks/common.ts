@@ -3,8 +3,8 @@
  * surface shows a request the same way.
  */
 import type { SectionBlock } from '@slack/types';
-import { formatDuration } from '../src/domain/duration';
-import { isStsKind, type AccessRequest, type Approval, type Grant, type Target, type Ticket } from '../src/domain/types';
+import { formatDuration, parseIsoDuration } from '../src/domain/duration';
+import { takesAddress, type AccessRequest, type Approval, type Grant, type SsoGrant, type Target, type Ticket } from '../src/domain/types';
 import { field, fieldsSection, section } from './kit';
 import { code, escaped, LIMITS, mention, oneLine, slackDate, utcTime } from './text';
 
@@ -78,7 +78,26 @@ export function targetDetails(request: AccessRequest, target: Target | undefined
       return [source.kind, code(source.roleArn, ARN_MAX), 'temporary credentials'].join(' · ');
     case 'ssm-session':
       return [source.kind, nodeList(source.instanceIds, 'nodeTags' in source ? source.nodeTags : {}, NODES_IN_FACTS), `document ${code(source.documentName, NAME_MAX)}`].join(' · ');
+    case 'sso-permission-set':
+      return [source.kind, permissionSetOnAccount(source.permissionSetArn, source.accountId)].join(' · ');
   }
+}
+
+/**
+ * Deleting an assignment does not end a portal session already opened: its role credentials last
+ * until the permission set's session duration runs out. Words for that bound, for the grant DM
+ * and the revoke messages.
+ */
+export function ssoSessionBound(g: Pick<SsoGrant, 'sessionDuration'>): string {
+  const ms = parseIsoDuration(g.sessionDuration);
+  return ms === undefined
+    ? "a console or CLI session opened from the portal before the end lasts until the permission set's session duration runs out"
+    : `a console or CLI session opened from the portal before the end can last up to ${formatDuration(ms)} longer (the permission set's session duration)`;
+}
+
+/** "permission set `ps-0123456789abcdef` on account `123456789012`" (the set's id, the end of its ARN). */
+export function permissionSetOnAccount(permissionSetArn: string, accountId: string): string {
+  return `permission set ${code(permissionSetArn.split('/').at(-1) ?? permissionSetArn, NAME_MAX)} on account ${code(accountId, NAME_MAX)}`;
 }
 
 /**
@@ -109,7 +128,7 @@ export function requestFields(request: AccessRequest, target: Target | undefined
     field('Requester', mention(request.requesterId)),
     field('Target', `${targetName(request, false)}\n${targetDetails(request, target)}`),
     field('Duration', duration(request)),
-    ...(isStsKind(request.kind) ? [] : [field('Address', request.cidr ? code(request.cidr, NAME_MAX) : 'not given')]),
+    ...(!takesAddress(request.kind) ? [] : [field('Address', request.cidr ? code(request.cidr, NAME_MAX) : 'not given')]),
     field('Request', requestId(request)),
     ...(byPolicy ? [] : [field('Approval deadline', when(request, request.approvalDeadline))]),
   ]);

@@ -6,7 +6,7 @@
  */
 import type { KnownBlock } from '@slack/types';
 import { formatDuration } from '../src/domain/duration';
-import type { AccessRequest, Ec2SshTarget, SsmSessionTarget, StsSession, Target } from '../src/domain/types';
+import { isStsKind, type AccessRequest, type Ec2SshTarget, type SsmSessionTarget, type SsoPermissionSetTarget, type StsSession, type Target } from '../src/domain/types';
 import { approvalsPhrase } from '../src/domain/policy-terms';
 import {
   approvalsRequired,
@@ -16,11 +16,13 @@ import {
   hostAddress,
   NAME_MAX,
   nodeList,
+  permissionSetOnAccount,
   quorumProgress,
   quotedNote,
   reasonSection,
   requestFields,
   requestId,
+  ssoSessionBound,
   targetName,
   when,
   whenText,
@@ -81,7 +83,23 @@ function grantedByKind(request: AccessRequest, target: Target | undefined): Slac
       return roleGrantedDm(request, target);
     case 'ssm-session':
       return ssmGrantedDm(request, target?.kind === 'ssm-session' ? target : undefined);
+    case 'sso-permission-set':
+      return ssoGrantedDm(request, target?.kind === 'sso-permission-set' ? target : undefined);
   }
+}
+
+/** The permission set is assigned: where to sign in, and what outlives the end. */
+function ssoGrantedDm(request: AccessRequest, target: SsoPermissionSetTarget | undefined): SlackMessage {
+  const grant = request.grant?.kind === 'sso-permission-set' ? request.grant : undefined;
+  const until = request.expiresAt ? ` until ${when(request, request.expiresAt)}` : '';
+  const what = grant ? permissionSetOnAccount(grant.permissionSetArn, grant.accountId) : targetName(request);
+  const portal = target?.portalUrl ? `Sign in at ${escapeText(target.portalUrl)} and pick account ${code(grant?.accountId ?? target.accountId, NAME_MAX)}.` : 'Sign in through your AWS access portal and pick the account.';
+  return message(`Identity Center access to ${escaped(request.targetName, NAME_MAX)} is open${untilText(request)}.`, [
+    section(`✅ ${what} is assigned to you${until} (${duration(request)}).`),
+    section(portal),
+    revokeNow(request),
+    context(`At the end the assignment is deleted; ${ssoSessionBound(grant ?? {})}. Done early? *Revoke now* (or ${revokeHint(request)}) ends it now.`),
+  ]);
 }
 
 /** Approver notes named in the grant DM before "and N more". */
@@ -254,6 +272,7 @@ const AT_EXPIRY: Record<AccessRequest['kind'], string> = {
   'ec2-ssh': 'Open SSH sessions are not cut at expiry, so log out before then.',
   'aws-role': 'At expiry every credential issued for this grant is denied, including ones shown earlier.',
   'ssm-session': 'At expiry live sessions are terminated and the credentials are denied, so save your work before then.',
+  'sso-permission-set': 'At expiry the assignment is deleted; a portal session opened before then lasts until its own end.',
 };
 
 /**
@@ -291,7 +310,7 @@ export function extendedDm(request: AccessRequest): SlackMessage {
   const until = request.expiresAt ? `now lasts until ${when(request, request.expiresAt)}` : 'was extended';
   const untilText = request.expiresAt ? `now lasts until ${whenText(request, request.expiresAt)}` : 'was extended';
   const blocks: KnownBlock[] = [section(`⏱ Your access to ${targetName(request)} (${requestId(request)}) ${until}${by}.`)];
-  if (request.kind !== 'ec2-ssh') blocks.push(showCredentials(request));
+  if (isStsKind(request.kind)) blocks.push(showCredentials(request));
   blocks.push(context(`${EXTENDED_NOTE[request.kind]} ${AT_EXPIRY[request.kind]} Done early? ${revokeHint(request)} ends it now.`));
   return message(`Your access to ${escaped(request.targetName, NAME_MAX)} ${untilText}${by}.`, blocks);
 }
@@ -301,6 +320,7 @@ const EXTENDED_NOTE: Record<AccessRequest['kind'], string> = {
   'ec2-ssh': 'The same rule stays open until then.',
   'aws-role': 'Credentials shown earlier still stop at their own expiry: press *Show credentials* for a fresh set.',
   'ssm-session': 'Credentials shown earlier still stop at their own expiry: press *Show credentials* for a fresh set before starting a new session.',
+  'sso-permission-set': 'The same assignment stays until then.',
 };
 
 /** dm.ended: the grant was removed (expired or revoked early). */
@@ -323,6 +343,10 @@ function endedNote(request: AccessRequest): string {
       return denied;
     case 'ssm-session':
       return `Live sessions were terminated. ${denied}`;
+    case 'sso-permission-set': {
+      const g = request.grant?.kind === 'sso-permission-set' ? request.grant : undefined;
+      return `The Identity Center assignment was deleted; ${ssoSessionBound(g ?? {})}.`;
+    }
   }
 }
 

@@ -109,6 +109,8 @@ function granted(t: Target): string {
       if (t.instanceIds.length === 0 && tags.length > 0) return tags.join(' ');
       return `${t.instanceIds.length} node${t.instanceIds.length === 1 ? '' : 's'}${tags.length > 0 ? ` + ${tags.join(' ')}` : ''}`;
     }
+    case 'sso-permission-set':
+      return `account ${t.accountId}`;
   }
 }
 

@@ -15,6 +15,8 @@ const FAILURE_WORDS: Record<FailureCode, string> = {
   'extension-ended': 'the access ended before the extension could be applied; send a new request',
   'extension-over-cap': 'the extension would take the access past the longest time its target allows',
   'extension-busy': 'the access kept changing while the extension was applied',
+  'sso-user-not-found': 'IAM Identity Center has no user with your Slack email (ask an admin to check your Identity Center user and that the bot can read emails)',
+  'sso-standing-access': 'you already hold this permission set on that account outside the bot, so there is nothing to grant (and the bot will not remove it)',
 };
 
 /** "AWS refused the bot permission (aws-denied, ref 7KQ3M9XD)". Stored text that is not a code (older items) is never shown. */

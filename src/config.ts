@@ -14,7 +14,7 @@ import { DEFAULT_RETENTION_MS, MAX_RETENTION_MS, MIN_RETENTION_MS } from './doma
 import { TARGET_NAME_PATTERN, USER_ID_PATTERN } from './domain/ids';
 import { normaliseSessionPolicy } from './domain/session-policy';
 import { compileReasonRule, MAX_REASON_MESSAGE_LENGTH, reasonPatternProblem, ticketUrlProblem } from './domain/reason';
-import { type ReasonRule, STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target, type TargetPolicy, type Weekday, WEEKDAYS } from './domain/types';
+import { isStsKind, type ReasonRule, STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target, type TargetPolicy, type Weekday, WEEKDAYS } from './domain/types';
 import { nameMatches, tagsMatch } from './domain/match';
 import { DEFAULT_RATE_LIMITS, type RateLimit } from './domain/safety';
 import { BUCKET_REFILL_RANGE, BUCKET_SIZE_RANGE, DEFAULT_REVOCATION_CONCURRENCY, EC2_ACTIONS, EC2_DOCUMENTED_BUCKETS, type Ec2Action, REVOCATION_CONCURRENCY_RANGE, type TokenBucketShape } from './domain/revocation-limits';
@@ -300,7 +300,21 @@ const ssmTargetSchema = z
     path: ['instanceIds'],
   });
 
-const targetSchema = z.discriminatedUnion('kind', [ec2TargetSchema, roleTargetSchema, ssmTargetSchema], { error: 'kind must be ec2-ssh, aws-role or ssm-session' });
+const ssoInstanceArn = /^arn:aws[a-z-]*:sso:::instance\/((?:sso)?ins-[a-zA-Z0-9-.]{16})$/;
+const ssoTargetSchema = z
+  .object({
+    ...targetBase,
+    kind: z.literal('sso-permission-set'),
+    instanceArn: z.string().regex(ssoInstanceArn, 'must be an IAM Identity Center instance ARN such as arn:aws:sso:::instance/ssoins-1234567890abcdef'),
+    identityStoreId: z.string().regex(/^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/, "must be the instance's Identity Store id such as d-1234567890"),
+    permissionSetArn: z.string().regex(/^arn:aws[a-z-]*:sso:::permissionSet\/(?:sso)?ins-[a-zA-Z0-9-.]{16}\/ps-[a-zA-Z0-9-./]{16}$/, 'must be a permission set ARN such as arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef'),
+    accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+    portalUrl: z.string().max(300).regex(/^https:\/\/[^\s<>|]+$/, 'must be an https URL such as https://d-1234567890.awsapps.com/start').optional(),
+  })
+  .strict()
+  .refine((t) => t.permissionSetArn.includes(`/${ssoInstanceArn.exec(t.instanceArn)?.[1] ?? ''}/`), { message: 'must be a permission set of instanceArn (its ARN names the same ssoins-… id)', path: ['permissionSetArn'] });
+
+const targetSchema = z.discriminatedUnion('kind', [ec2TargetSchema, roleTargetSchema, ssmTargetSchema, ssoTargetSchema], { error: 'kind must be ec2-ssh, aws-role, ssm-session or sso-permission-set' });
 
 const SHUTDOWN_GRACE_MS = 10_000;
 /** ECS stops a task 30 s after SIGTERM (stopTimeout, infra/): the grace, the hand-back and the exit fit in that. */
@@ -391,7 +405,7 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
     const at = `targets[${i}]`;
     if (seen.has(t.name)) problems.push(`${at}.name: "${t.name}" is used by another target`);
     seen.add(t.name);
-    const sts = t.kind !== 'ec2-ssh';
+    const sts = isStsKind(t.kind);
     if (sts && t.minDuration !== undefined && t.minDuration < STS_MIN_DURATION_MS) problems.push(`${at}.minDuration: ${t.kind} targets cannot be shorter than 15m (the STS minimum)`);
     if (sts && t.maxDuration !== undefined && t.maxDuration > STS_MAX_DURATION_MS) problems.push(`${at}.maxDuration: ${t.kind} targets cannot be longer than 12h (the STS maximum)`);
     // Role-backed kinds never go below STS's 15 minutes, whatever the defaults say.
@@ -418,6 +432,8 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
         return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, sessionPolicy: sessionPolicy(t.sessionPolicy, `${at}.sessionPolicy`, baseDir, problems) };
       case 'ssm-session':
         return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, instanceIds: t.instanceIds, nodeTags: t.nodeTags, documentName: t.documentName };
+      case 'sso-permission-set':
+        return { ...common, kind: t.kind, instanceArn: t.instanceArn, identityStoreId: t.identityStoreId, permissionSetArn: t.permissionSetArn, accountId: t.accountId, portalUrl: t.portalUrl };
     }
   });
   const ruleNames = new Set<string>();

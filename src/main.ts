@@ -12,6 +12,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { STSClient } from '@aws-sdk/client-sts';
 import { App, HTTPReceiver, type Receiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
@@ -37,6 +39,7 @@ import { ec2Client } from './aws/ec2-rule-listing';
 import { Ec2Pacer } from './aws/pacing';
 import { EC2_DOCUMENTED_BUCKETS } from './domain/revocation-limits';
 import { SsmSessionProvider } from './aws/ssm-session';
+import { SsoPermissionSetProvider } from './aws/sso-permission-set';
 import { StsRoleProvider } from './aws/sts-role';
 import { StsSessions } from './aws/sts-session';
 import { countAwsErrors, withoutSdkLogging } from './aws/instrument';
@@ -58,6 +61,9 @@ export interface BotOverrides {
   log?: Logger;
   /** Builds the EC2 client for a region (default: SDK default config, so AWS_ENDPOINT_URL_EC2 works). */
   ec2ClientFor?: (region: string) => EC2Client;
+  /** Identity Center clients (the demo points them at its stand-in); default: the SDK's, per Region. */
+  ssoAdminFor?: (region: string) => SSOAdminClient;
+  identityStoreFor?: (region: string) => IdentitystoreClient;
   /** Replica id used in leases (default: host name + random suffix). */
   owner?: string;
   /** Lease on GRANTING / REVOKING intents. */
@@ -159,12 +165,16 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   clients.push(iam);
   const stsFor = perRegion((r) => counted('STS', new STSClient({ region: r })));
   const ssmFor = perRegion((r) => counted('SSM', new SSMClient({ region: r })));
+  const ssoAdminFor = overrides.ssoAdminFor ?? perRegion((r) => counted('SSOAdmin', new SSOAdminClient({ region: r })));
+  const identityStoreFor = overrides.identityStoreFor ?? perRegion((r) => counted('IdentityStore', new IdentitystoreClient({ region: r })));
   const sessions = new StsSessions(stsFor, iam, clock);
   const providers = {
     // EC2 calls wait for their token in the bot's own bucket (EC2's, per account and Region), revocations first.
     'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region, registry: store, pacer: new Ec2Pacer(config.aws?.ec2RateLimits ?? EC2_DOCUMENTED_BUCKETS) }),
     'aws-role': new StsRoleProvider(sessions, { defaultRegion: region }),
     'ssm-session': new SsmSessionProvider(sessions, ssmFor, { defaultRegion: region }),
+    // Claims on Identity Center assignments live in the same registry as shared rules (standing access is never removed).
+    'sso-permission-set': new SsoPermissionSetProvider(ssoAdminFor, identityStoreFor, { defaultRegion: region, registry: store }),
   };
 
   // ---- Slack
@@ -275,7 +285,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     runDoctor(
       doctorChecks(env, config, {
         slack: new SlackDoctor(app.client),
-        aws: new AwsDoctor({ ec2For: ec2ClientFor, ssmFor, stsFor, iam, defaultRegion: region }),
+        aws: new AwsDoctor({ ec2For: ec2ClientFor, ssmFor, stsFor, iam, ssoAdminFor, defaultRegion: region }),
         store: storeCheck,
       }),
     );
@@ -422,7 +432,8 @@ export function doctorChecks(env: EnvConfig, config: JitConfig, parts: DoctorPar
     const name = `target ${target.name} (${target.kind}, ${target.region ?? region})`;
     if (target.kind === 'ec2-ssh') checks.push({ name, run: () => aws.securityGroupCheck(target) });
     else if (target.kind === 'aws-role') checks.push({ name, run: () => aws.roleCheck(target) });
-    else checks.push({ name, run: () => bothChecks(aws.nodesCheck(target), aws.roleCheck(target)) });
+    else if (target.kind === 'ssm-session') checks.push({ name, run: () => bothChecks(aws.nodesCheck(target), aws.roleCheck(target)) });
+    else checks.push({ name, run: () => aws.permissionSetCheck(target) });
   }
   const roles = [...new Set([...roleArnsOf(config.targets, 'aws-role'), ...roleArnsOf(config.targets, 'ssm-session')])];
   if (roles.length > 0) checks.push({ name: 'IAM deny policies', run: () => aws.denyPoliciesCheck(roles) });
@@ -454,6 +465,7 @@ export function openDoctor(env: EnvConfig, config: JitConfig): { checks: Check[]
       ssmFor: perRegion((r) => new SSMClient({ region: r })),
       stsFor: perRegion((r) => new STSClient({ region: r })),
       iam,
+      ssoAdminFor: perRegion((r) => new SSOAdminClient({ region: r })),
       defaultRegion: region,
     }),
     store,

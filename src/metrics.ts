@@ -47,7 +47,7 @@ function processRegistry(): Registry {
   return processMetrics;
 }
 
-const KINDS: AccessKind[] = ['ec2-ssh', 'aws-role', 'ssm-session'];
+const KINDS: AccessKind[] = ['ec2-ssh', 'aws-role', 'ssm-session', 'sso-permission-set'];
 const GRANT_OUTCOMES: GrantOutcome[] = ['ok', 'failed', 'retried'];
 const REVOCATION_OUTCOMES: RevocationOutcome[] = ['verified', 'released', 'retried', 'failed'];
 

@@ -196,6 +196,32 @@ targets:
   });
 });
 
+describe('sso-permission-set targets', () => {
+  const base = `
+approverChannel: C0123ABCD
+approvers: { users: [U0APPROVER1] }
+defaults: { minDuration: 5m, maxDuration: 4h }
+targets:
+`;
+  const INSTANCE = 'arn:aws:sso:::instance/ssoins-1111222233334444';
+  const PS = 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd';
+  const sso = (fields: string) => `${base}  - { name: prod-admin, kind: sso-permission-set, ${fields} }\n`;
+  const good = `instanceArn: "${INSTANCE}", identityStoreId: d-1234567890, permissionSetArn: "${PS}", accountId: "210987654321"`;
+
+  it('parses one: instance, Identity Store, permission set, account and the portal, with the ordinary duration bounds', () => {
+    const [t] = parseConfig(sso(`${good}, portalUrl: "https://d-1234567890.awsapps.com/start"`)).targets;
+    expect(t).toMatchObject({ kind: 'sso-permission-set', instanceArn: INSTANCE, identityStoreId: 'd-1234567890', permissionSetArn: PS, accountId: '210987654321', portalUrl: 'https://d-1234567890.awsapps.com/start', minDurationMs: 300_000 });
+  });
+
+  it('names the key of each mistake', () => {
+    expect(errorOf(() => parseConfig(sso(good.replace('210987654321', '2109'))))).toMatch(/targets\[0\]\.accountId: must be a 12-digit AWS account id/);
+    expect(errorOf(() => parseConfig(sso(good.replace('d-1234567890', 'store-1'))))).toMatch(/targets\[0\]\.identityStoreId: must be the instance's Identity Store id/);
+    expect(errorOf(() => parseConfig(sso(good.replace(PS, 'arn:aws:sso:::permissionSet/ssoins-9999888877776666/ps-aaaabbbbccccdddd'))))).toMatch(/targets\[0\]\.permissionSetArn: must be a permission set of instanceArn/);
+    expect(errorOf(() => parseConfig(sso(`${good}, portalUrl: "http://portal"`)))).toMatch(/targets\[0\]\.portalUrl: must be an https URL/);
+    expect(errorOf(() => parseConfig(sso(good.replace(`instanceArn: "${INSTANCE}", `, ''))))).toMatch(/targets\[0\]\.instanceArn/);
+  });
+});
+
 it('the example config in the repository is valid', () => {
   const c = loadConfigFile(join(__dirname, '..', 'jit.config.example.yaml'));
   expect(c.targets.map((t) => t.kind)).toEqual(['ec2-ssh', 'ec2-ssh', 'aws-role', 'ssm-session']);

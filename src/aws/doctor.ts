@@ -16,11 +16,12 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetRoleCommand, type IAMClient, SimulatePrincipalPolicyCommand, type EvaluationResult } from '@aws-sdk/client-iam';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { DescribePermissionSetCommand, type SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { fail, pass, type CheckOutcome } from '../doctor';
 import { formatDuration } from '../domain/duration';
 import { ValidationError } from '../domain/errors';
-import type { AwsRoleTarget, Ec2SshTarget, SsmSessionTarget } from '../domain/types';
+import type { AwsRoleTarget, Ec2SshTarget, SsmSessionTarget, SsoPermissionSetTarget } from '../domain/types';
 import { ruleTagKeys, ruleTags } from './ec2-ssh';
 import { awsErrorCode } from './retry';
 import { SsmSessionProvider } from './ssm-session';
@@ -36,6 +37,8 @@ export interface AwsDoctorClients {
   ssmFor: (region: string) => SSMClient;
   stsFor: (region: string) => STSClient;
   iam: IAMClient;
+  /** Identity Center (sso-permission-set targets); without it their check fails naming the gap. */
+  ssoAdminFor?: (region: string) => SSOAdminClient;
   /** Region of targets that do not name one (and of the STS call). */
   defaultRegion: string;
 }
@@ -69,6 +72,20 @@ export class AwsDoctor {
     if (!found.ok) return found.outcome;
     const { identity } = found;
     return pass(`${identity.arn} (account ${identity.account})`);
+  }
+
+  /** The permission set exists in the instance (DescribePermissionSet), with the session duration the DMs state. */
+  async permissionSetCheck(target: SsoPermissionSetTarget): Promise<CheckOutcome> {
+    const region = target.region ?? this.clients.defaultRegion;
+    if (!this.clients.ssoAdminFor) return fail('no Identity Center client', 'this doctor was built without one');
+    try {
+      const out = await this.clients.ssoAdminFor(region).send(new DescribePermissionSetCommand({ InstanceArn: target.instanceArn, PermissionSetArn: target.permissionSetArn }));
+      const ps = out.PermissionSet;
+      return pass(`permission set ${ps?.Name ?? target.permissionSetArn} (session duration ${ps?.SessionDuration ?? 'PT1H'}) on account ${target.accountId}`);
+    } catch (err) {
+      if (awsErrorCode(err) === 'ResourceNotFoundException') return fail(`permission set ${target.permissionSetArn} is not in ${target.instanceArn} (${region})`, `check permissionSetArn, instanceArn and region of target ${target.name}`);
+      return awsProblem(err, `reading permission set ${target.permissionSetArn}`, 'sso:DescribePermissionSet');
+    }
   }
 
   /** The group exists, and the bot may add and remove ingress rules on it (with the rule tags a grant sets). */

@@ -28,6 +28,16 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /** Formats milliseconds compactly: 5400000 → "1h30m", 90000 → "1m30s". */
+/**
+ * An ISO 8601 duration of hours, minutes and seconds as AWS writes a session duration ("PT1H",
+ * "PT8H30M", "PT900S"), in ms; undefined for anything else.
+ */
+export function parseIsoDuration(text: string | undefined): number | undefined {
+  const m = /^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(text ?? '');
+  if (!m || (m[1] === undefined && m[2] === undefined && m[3] === undefined)) return undefined;
+  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
+}
+
 export function formatDuration(ms: number): string {
   if (ms <= 0) return '0s';
   let rest = Math.round(ms / 1000) * 1000;

@@ -195,7 +195,7 @@ export class CannotDecideError extends NotAllowedError {
  * message. The raw message goes to the log and the audit record under the reference. Words for
  * each code live in blocks/.
  */
-export const FAILURE_CODES = ['aws-denied', 'aws-throttled', 'aws-not-found', 'aws-error', 'revoke-unverified', 'extension-ended', 'extension-over-cap', 'extension-busy'] as const;
+export const FAILURE_CODES = ['aws-denied', 'aws-throttled', 'aws-not-found', 'aws-error', 'revoke-unverified', 'extension-ended', 'extension-over-cap', 'extension-busy', 'sso-user-not-found', 'sso-standing-access'] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
 export function isFailureCode(text: string | undefined): text is FailureCode {

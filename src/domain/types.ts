@@ -3,7 +3,7 @@ import type { Problem, RefusalCode } from './errors';
  * Domain types of jit-access-bot. Pure data: no I/O, no Slack, no AWS SDK.
  */
 
-export type AccessKind = 'ec2-ssh' | 'aws-role' | 'ssm-session';
+export type AccessKind = 'ec2-ssh' | 'aws-role' | 'ssm-session' | 'sso-permission-set';
 
 /** STS refuses sessions shorter than this; role-backed kinds cannot be granted for less. */
 export const STS_MIN_DURATION_MS = 15 * 60_000;
@@ -177,7 +177,25 @@ export interface SsmSessionTarget extends TargetBase {
   externalId?: string;
 }
 
-export type Target = Ec2SshTarget | AwsRoleTarget | SsmSessionTarget;
+/**
+ * An IAM Identity Center permission set on one AWS account, assigned to the requester's Identity
+ * Center user (found by their Slack email) for the grant's duration.
+ */
+export interface SsoPermissionSetTarget extends TargetBase {
+  kind: 'sso-permission-set';
+  /** arn:aws:sso:::instance/ssoins-… */
+  instanceArn: string;
+  /** d-… : the Identity Store of that instance (where users are looked up by email). */
+  identityStoreId: string;
+  /** arn:aws:sso:::permissionSet/ssoins-…/ps-… */
+  permissionSetArn: string;
+  /** The AWS account the permission set is assigned on. */
+  accountId: string;
+  /** The AWS access portal (https://d-….awsapps.com/start), shown in the grant DM. */
+  portalUrl?: string;
+}
+
+export type Target = Ec2SshTarget | AwsRoleTarget | SsmSessionTarget | SsoPermissionSetTarget;
 
 /** Kinds whose grants are STS sessions. */
 export function isStsKind(kind: AccessKind): kind is 'aws-role' | 'ssm-session' {
@@ -237,7 +255,23 @@ export interface SsmGrant extends StsSession {
   documentName: string;
 }
 
-export type Grant = Ec2Grant | RoleGrant | SsmGrant;
+/** An Identity Center account assignment made for a request. */
+export interface SsoGrant {
+  kind: 'sso-permission-set';
+  /** The Identity Center instance's Region. */
+  region: string;
+  instanceArn: string;
+  permissionSetArn: string;
+  accountId: string;
+  /** The requester's Identity Center user id (the assignment's principal). */
+  principalId: string;
+  /** The email it was found by. */
+  email: string;
+  /** The permission set's session duration (ISO 8601, e.g. PT1H): how long a portal session opened before the end may outlive it. */
+  sessionDuration?: string;
+}
+
+export type Grant = Ec2Grant | RoleGrant | SsmGrant | SsoGrant;
 
 /** Credentials shown once in a modal; never stored, logged or posted as a message. */
 export interface IssuedCredentials {
@@ -438,6 +472,8 @@ export function grantAuditIds(grant: Grant): Record<string, string> {
         ...(grant.clamped ? { clamped: grant.clamped } : {}),
         ...(grant.kind === 'ssm-session' ? { instanceIds: grant.instanceIds.join(','), documentName: grant.documentName } : {}),
       };
+    case 'sso-permission-set':
+      return { region: grant.region, instanceArn: grant.instanceArn, permissionSetArn: grant.permissionSetArn, accountId: grant.accountId, principalId: grant.principalId, ...(grant.sessionDuration ? { sessionDuration: grant.sessionDuration } : {}) };
   }
 }
 

@@ -169,6 +169,33 @@ describe('endedDm', () => {
   });
 });
 
+describe('sso-permission-set DMs', () => {
+  const grant = { kind: 'sso-permission-set' as const, region: 'eu-west-1', instanceArn: 'arn:aws:sso:::instance/ssoins-1111222233334444', permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd', accountId: '210987654321', principalId: 'u-1', email: 'alice@example.com', sessionDuration: 'PT2H' };
+  const ssoTarget = { name: 'prod-admin', kind: 'sso-permission-set' as const, instanceArn: grant.instanceArn, identityStoreId: 'd-1234567890', permissionSetArn: grant.permissionSetArn, accountId: grant.accountId, portalUrl: 'https://d-1234567890.awsapps.com/start', minDurationMs: 60_000, maxDurationMs: 3_600_000, tags: {}, policy: target().policy };
+  const active = inStatus('ACTIVE', { kind: 'sso-permission-set', targetName: 'prod-admin', cidr: undefined, grant });
+
+  it('grant: what is assigned on which account, where to sign in, and how long a portal session can outlive the end; no credentials button', () => {
+    const m = grantedDm(active, ssoTarget);
+    const text = allText(m.blocks);
+    expect(text).toContain('permission set `ps-aaaabbbbccccdddd` on account `210987654321` is assigned to you until <!date^');
+    expect(text).toContain('Sign in at https://d-1234567890.awsapps.com/start and pick account `210987654321`.');
+    expect(text).toContain('can last up to 2h longer');
+    expect(buttons(m.blocks).map((b) => b.action_id)).toEqual([ACTION_REVOKE_NOW]);
+  });
+
+  it('without a portal URL or a recorded session duration, it still says where to go and what bounds a session', () => {
+    const text = allText(grantedDm({ ...active, grant: { ...grant, sessionDuration: undefined } }, { ...ssoTarget, portalUrl: undefined }).blocks);
+    expect(text).toContain('Sign in through your AWS access portal');
+    expect(text).toContain("lasts until the permission set's session duration runs out");
+  });
+
+  it('end: the assignment was deleted, and the same bound', () => {
+    const text = allText(endedDm({ ...active, status: 'REVOKED' }).blocks);
+    expect(text).toContain('The Identity Center assignment was deleted; a console or CLI session opened from the portal before the end can last up to 2h longer');
+    expect(text).toContain('`/jit request prod-admin 30m &lt;reason&gt;`'); // no address: this kind takes none
+  });
+});
+
 describe('alertMessage', () => {
   it('shows the alert with the request it is about', () => {
     const text = allText(alertMessage(inStatus('REVOKING'), 'revoke keeps failing').blocks);

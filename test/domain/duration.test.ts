@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from '../../src/domain/duration';
+import { formatDuration, parseDuration, parseIsoDuration } from '../../src/domain/duration';
 
 describe('parseDuration', () => {
   it.each([
@@ -28,5 +28,16 @@ describe('formatDuration', () => {
 
   it('round-trips', () => {
     for (const text of ['1h30m', '15m', '1d2h3m4s']) expect(formatDuration(parseDuration(text)!)).toBe(text);
+  });
+});
+
+describe('parseIsoDuration', () => {
+  it('reads the hours, minutes and seconds of a session duration as AWS writes it', () => {
+    expect(parseIsoDuration('PT1H')).toBe(3_600_000);
+    expect(parseIsoDuration('PT8H30M')).toBe(8.5 * 3_600_000);
+    expect(parseIsoDuration('PT900S')).toBe(900_000);
+  });
+  it('is undefined for anything else', () => {
+    for (const text of [undefined, '', 'PT', 'P1D', '1h', 'PT1.5H', 'pt1h']) expect(parseIsoDuration(text)).toBeUndefined();
   });
 });

@@ -1,0 +1,231 @@
+/**
+ * AccessProvider for "sso-permission-set" targets: an IAM Identity Center account assignment
+ * (permission set × account × the requester's Identity Center user) for the grant's duration.
+ *
+ * The user is found in the instance's Identity Store by the requester's Slack email (the
+ * UserDirectory's source identity); no email, or no such user, fails the grant with
+ * `sso-user-not-found` and nothing is assigned.
+ *
+ * Standing access is never removed. An assignment has no tags to say who made it, so the bot's
+ * claim lives in the RuleRegistry (the holders of a key per instance, permission set, account and
+ * user), written BEFORE the assignment is created:
+ *   - the user already has the assignment and no live grant of this bot holds it: standing access,
+ *     the grant is refused (`sso-standing-access`, nothing changes, nothing will be deleted);
+ *   - a grant re-driven after a crash finds its own claim and adopts what it finds (creating the
+ *     assignment if the crash came before CreateAccountAssignment);
+ *   - two live grants for the same assignment share it, and only the last to end deletes it.
+ * The bound: an assignment someone adds by hand while a grant holds it is deleted with the grant.
+ *
+ * Create and delete are asynchronous in Identity Center: each is followed by polling its status
+ * until SUCCEEDED (FAILED is final), then by a read-back (ListAccountAssignments). A grant still
+ * provisioning after `maxPolls` is retried (the core's durable retry re-drives it); a revoke is
+ * `verified` only when the read-back no longer lists the assignment.
+ *
+ * Sessions outlive assignments: deleting the assignment stops new sign-ins, but role credentials
+ * already issued through the portal last until the permission set's session duration runs out.
+ * The grant records that duration (DescribePermissionSet) so the DMs can state the bound.
+ */
+import {
+  CreateAccountAssignmentCommand,
+  DeleteAccountAssignmentCommand,
+  DescribeAccountAssignmentCreationStatusCommand,
+  DescribeAccountAssignmentDeletionStatusCommand,
+  DescribePermissionSetCommand,
+  paginateListAccountAssignments,
+  type AccountAssignmentOperationStatus,
+  type SSOAdminClient,
+} from '@aws-sdk/client-sso-admin';
+import { GetUserIdCommand, type IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { ConflictError, GrantError } from '../domain/errors';
+import type { AccessRequest, Grant, SsoGrant, SsoPermissionSetTarget, Target } from '../domain/types';
+import type { AccessProvider, GrantContext, RevokeResult, RuleRegistry } from '../ports';
+import { awsErrorCode, awsFailure } from './retry';
+
+export interface SsoPermissionSetProviderOptions {
+  /** Region of targets that do not name one (Identity Center lives in one Region). */
+  defaultRegion: string;
+  /** The bot's claims on assignments (see the header). */
+  registry: RuleRegistry;
+  /** Between two status reads of a create or delete (default 1 s). */
+  pollIntervalMs?: number;
+  /** Status reads before a grant or revoke attempt gives up for now and is retried (default 30). */
+  maxPolls?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The parts of an assignment. */
+interface Assignment {
+  client: SSOAdminClient;
+  region: string;
+  instanceArn: string;
+  permissionSetArn: string;
+  accountId: string;
+  principalId: string;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class SsoPermissionSetProvider implements AccessProvider {
+  readonly kind = 'sso-permission-set' as const;
+  readonly usesSourceIdentity = true;
+  private readonly pollIntervalMs: number;
+  private readonly maxPolls: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly adminFor: (region: string) => SSOAdminClient,
+    private readonly identityStoreFor: (region: string) => IdentitystoreClient,
+    private readonly o: SsoPermissionSetProviderOptions,
+  ) {
+    this.pollIntervalMs = o.pollIntervalMs ?? 1_000;
+    this.maxPolls = o.maxPolls ?? 30;
+    this.sleep = o.sleep ?? realSleep;
+  }
+
+  async grant(request: AccessRequest, target: SsoPermissionSetTarget, _expiresAt: Date, ctx: GrantContext): Promise<SsoGrant> {
+    const region = target.region ?? this.o.defaultRegion;
+    const email = ctx.sourceIdentity;
+    const principalId = await this.userId(region, target.identityStoreId, email);
+    const a: Assignment = { client: this.adminFor(region), region, instanceArn: target.instanceArn, permissionSetArn: target.permissionSetArn, accountId: target.accountId, principalId };
+    const key = assignmentKey(a);
+    const holders = await this.o.registry.holders(key);
+    if (!holders.includes(request.id)) {
+      // Before the claim: an assignment nobody of ours holds is the user's standing access.
+      const standing = holders.length === 0 && (await this.assigned(a));
+      await this.claim(key, request.id, a);
+      if (standing) {
+        // The claim went through, so no revoke of ours is deleting it: it is not ours. Let go.
+        await this.o.registry.leave(key, request.id);
+        await this.o.registry.forget(key);
+        throw new GrantError(`${describe(a)} already exists outside this bot (standing access): nothing was assigned, and it will not be removed`, false, 'sso-standing-access');
+      }
+    }
+    try {
+      if (!(await this.assigned(a))) await this.create(a);
+      if (!(await this.assigned(a))) throw new GrantError(`${describe(a)} reported SUCCEEDED but is not listed yet; retrying`, true);
+    } catch (err) {
+      // A final failure leaves the claim (nothing of ours to hold); a retryable one keeps it for the retry.
+      if (err instanceof GrantError && !err.retryable) await this.o.registry.leave(key, request.id).catch(() => undefined);
+      throw err;
+    }
+    return { kind: 'sso-permission-set', region, instanceArn: a.instanceArn, permissionSetArn: a.permissionSetArn, accountId: a.accountId, principalId, email, ...(await this.sessionDuration(a)) };
+  }
+
+  /**
+   * Leaves the assignment's holders; the last holder deletes it, waits for the deletion, and
+   * forgets the claim once a read-back no longer lists it.
+   */
+  async revoke(request: AccessRequest, _target: Target | undefined, grant: SsoGrant): Promise<RevokeResult> {
+    const a: Assignment = { client: this.adminFor(grant.region), region: grant.region, instanceArn: grant.instanceArn, permissionSetArn: grant.permissionSetArn, accountId: grant.accountId, principalId: grant.principalId };
+    const key = assignmentKey(a);
+    const registry = this.o.registry;
+    if (!(registry.leaveLast && (await registry.leaveLast(key, request.id)))) {
+      const holders = await registry.leave(key, request.id);
+      if (holders.length > 0) return { removed: false, verified: true, holders };
+      if (!(await registry.beginRevoke(key))) return { removed: false, verified: true, holders: await registry.holders(key) };
+    }
+    await this.remove(a);
+    const gone = !(await this.assigned(a).catch(() => true));
+    if (gone) await registry.forget(key);
+    return { removed: true, verified: gone };
+  }
+
+  unverifiedRevoke(grant: Grant): string {
+    const g = grant as SsoGrant;
+    return `Identity Center still lists ${describe(g)} after deleting it (or could not be asked)`;
+  }
+
+  /** Joins the assignment's holders; one of ours being deleted takes no newcomer (retried once it is gone). */
+  private async claim(key: string, requestId: string, a: Assignment): Promise<void> {
+    try {
+      await this.o.registry.join(key, requestId);
+    } catch (err) {
+      throw err instanceof ConflictError ? new GrantError(`${describe(a)} is being removed for another request; retrying`, true) : err;
+    }
+  }
+
+  /** The Identity Store user whose email is `email`. */
+  private async userId(region: string, identityStoreId: string, email: string): Promise<string> {
+    if (!email.includes('@')) throw new GrantError('Slack shares no email for the requester, so no Identity Center user can be found (the bot needs users:read.email)', false, 'sso-user-not-found');
+    try {
+      const out = await this.identityStoreFor(region).send(new GetUserIdCommand({ IdentityStoreId: identityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath: 'emails.value', AttributeValue: email } } }));
+      if (out.UserId) return out.UserId;
+    } catch (err) {
+      if (awsErrorCode(err) !== 'ResourceNotFoundException') throw awsFailure(err, `finding the Identity Center user of ${email}`);
+    }
+    throw new GrantError(`Identity Store ${identityStoreId} has no user with the email ${email}`, false, 'sso-user-not-found');
+  }
+
+  /** Is the user assigned the permission set on the account now (provisioned)? */
+  private async assigned(a: Assignment): Promise<boolean> {
+    try {
+      for await (const page of paginateListAccountAssignments({ client: a.client }, { InstanceArn: a.instanceArn, AccountId: a.accountId, PermissionSetArn: a.permissionSetArn })) {
+        if ((page.AccountAssignments ?? []).some((x) => x.PrincipalType === 'USER' && x.PrincipalId === a.principalId)) return true;
+      }
+      return false;
+    } catch (err) {
+      throw awsFailure(err, `reading the assignments of ${describe(a)}`);
+    }
+  }
+
+  private async create(a: Assignment): Promise<void> {
+    let status: AccountAssignmentOperationStatus | undefined;
+    try {
+      status = (await a.client.send(new CreateAccountAssignmentCommand(assignmentInput(a)))).AccountAssignmentCreationStatus;
+    } catch (err) {
+      throw awsFailure(err, `creating ${describe(a)}`, 'check the permission set ARN and the bot role\'s sso:CreateAccountAssignment');
+    }
+    await this.settle(a, status, 'creating', (id) => a.client.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: a.instanceArn, AccountAssignmentCreationRequestId: id })).then((o) => o.AccountAssignmentCreationStatus));
+  }
+
+  private async remove(a: Assignment): Promise<void> {
+    let status: AccountAssignmentOperationStatus | undefined;
+    try {
+      status = (await a.client.send(new DeleteAccountAssignmentCommand(assignmentInput(a)))).AccountAssignmentDeletionStatus;
+    } catch (err) {
+      if (awsErrorCode(err) === 'ResourceNotFoundException') return; // already gone: the read-back decides
+      throw awsFailure(err, `deleting ${describe(a)}`);
+    }
+    await this.settle(a, status, 'deleting', (id) => a.client.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: a.instanceArn, AccountAssignmentDeletionRequestId: id })).then((o) => o.AccountAssignmentDeletionStatus));
+  }
+
+  /** Polls a create or delete until it SUCCEEDED; FAILED is final, still IN_PROGRESS after maxPolls is retried. */
+  private async settle(a: Assignment, first: AccountAssignmentOperationStatus | undefined, doing: string, read: (requestId: string) => Promise<AccountAssignmentOperationStatus | undefined>): Promise<void> {
+    let status = first;
+    for (let polls = 0; status?.Status === 'IN_PROGRESS' && status.RequestId; polls++) {
+      if (polls >= this.maxPolls) throw new GrantError(`${doing} ${describe(a)} is still in progress (request ${status.RequestId}); retrying`, true);
+      await this.sleep(this.pollIntervalMs);
+      try {
+        status = await read(status.RequestId);
+      } catch (err) {
+        throw awsFailure(err, `reading the status of ${doing} ${describe(a)}`);
+      }
+    }
+    if (status?.Status === 'FAILED') throw new GrantError(`${doing} ${describe(a)} FAILED in Identity Center: ${status.FailureReason ?? 'no reason given'}`, false);
+  }
+
+  /** The permission set's session duration, for the DMs (best effort: the grant stands without it). */
+  private async sessionDuration(a: Assignment): Promise<{ sessionDuration?: string }> {
+    try {
+      const out = await a.client.send(new DescribePermissionSetCommand({ InstanceArn: a.instanceArn, PermissionSetArn: a.permissionSetArn }));
+      return out.PermissionSet?.SessionDuration ? { sessionDuration: out.PermissionSet.SessionDuration } : {};
+    } catch {
+      return {};
+    }
+  }
+}
+
+function assignmentInput(a: Assignment) {
+  return { InstanceArn: a.instanceArn, TargetId: a.accountId, TargetType: 'AWS_ACCOUNT' as const, PermissionSetArn: a.permissionSetArn, PrincipalType: 'USER' as const, PrincipalId: a.principalId };
+}
+
+/** The registry key of an assignment ("sso#<instance>#<permission set>#<account>#<user>"). */
+export function assignmentKey(a: Pick<Assignment, 'instanceArn' | 'permissionSetArn' | 'accountId' | 'principalId'>): string {
+  const last = (arn: string) => arn.split('/').at(-1) ?? arn;
+  return `sso#${last(a.instanceArn)}#${last(a.permissionSetArn)}#${a.accountId}#${a.principalId}`;
+}
+
+/** "permission set ps-… on account 123456789012 for user 9067…", for messages. */
+function describe(a: Pick<Assignment, 'permissionSetArn' | 'accountId' | 'principalId'>): string {
+  return `permission set ${a.permissionSetArn.split('/').at(-1)} on account ${a.accountId} for user ${a.principalId}`;
+}

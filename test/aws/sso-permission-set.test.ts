@@ -1,0 +1,161 @@
+/**
+ * The real SsoPermissionSetProvider with real SSO Admin and Identity Store clients, over HTTP,
+ * against the local Identity Center stand-in (testkit/fake-sso.ts), and a real rule registry (the
+ * DynamoDB store on dynalite): assignments are created and deleted asynchronously, verified by a
+ * read-back, never taken from standing access, shared between live grants, and a grant re-driven
+ * after a crash between CreateAccountAssignment and its provisioning adopts what it started.
+ */
+import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { DescribeAccountAssignmentCreationStatusCommand, SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { assignmentKey, SsoPermissionSetProvider, type SsoPermissionSetProviderOptions } from '../../src/aws/sso-permission-set';
+import { GrantError } from '../../src/domain/errors';
+import type { SsoGrant, SsoPermissionSetTarget } from '../../src/domain/types';
+import type { DynamoRequestStore } from '../../src/store/dynamo';
+import { startFakeSso, type FakeSso } from '../../testkit/fake-sso';
+import { pendingRequest, testPolicy } from '../support/requests';
+import { useEmbeddedDynamo } from '../support/store';
+
+const INSTANCE = 'arn:aws:sso:::instance/ssoins-1111222233334444';
+const PS = 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd';
+const STORE_ID = 'd-1234567890';
+const ACCOUNT = '210987654321';
+const EXPIRES = new Date('2026-12-02T11:00:00.000Z');
+const target: SsoPermissionSetTarget = {
+  name: 'prod-admin',
+  kind: 'sso-permission-set',
+  instanceArn: INSTANCE,
+  identityStoreId: STORE_ID,
+  permissionSetArn: PS,
+  accountId: ACCOUNT,
+  portalUrl: 'https://d-1234567890.awsapps.com/start',
+  minDurationMs: 60_000,
+  maxDurationMs: 3_600_000,
+  tags: {},
+  policy: testPolicy(),
+};
+
+const dynamo = useEmbeddedDynamo();
+let fake: FakeSso;
+let registry: DynamoRequestStore;
+let admin: SSOAdminClient;
+let ids: IdentitystoreClient;
+let alice: string;
+let table = 0;
+
+const ssoRequest = (id: string) => pendingRequest({ id, kind: 'sso-permission-set', targetName: 'prod-admin', cidr: undefined, requesterId: 'U0ALICE' });
+const ctx = { sourceIdentity: 'alice@example.com' };
+
+function provider(o: Partial<SsoPermissionSetProviderOptions> = {}): SsoPermissionSetProvider {
+  return new SsoPermissionSetProvider(() => admin, () => ids, { defaultRegion: 'eu-west-1', registry, pollIntervalMs: 0, ...o });
+}
+
+const operations = () => fake.calls.map((c) => c.operation);
+const aliceAssigned = () => fake.assignments().filter((a) => a.principalId === alice && a.accountId === ACCOUNT && a.permissionSetArn === PS);
+
+beforeEach(async () => {
+  fake = await startFakeSso();
+  const client = { region: 'eu-west-1', endpoint: fake.url, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } };
+  admin = new SSOAdminClient(client);
+  ids = new IdentitystoreClient(client);
+  registry = await dynamo.newStore(`sso-${++table}`);
+  alice = fake.addUser({ identityStoreId: STORE_ID, userName: 'alice', email: 'Alice@Example.com' });
+  fake.addPermissionSet({ instanceArn: INSTANCE, permissionSetArn: PS, name: 'AdministratorAccess', sessionDuration: 'PT2H' });
+  // Each create or delete is IN_PROGRESS at its first status read and done at the second.
+  fake.setProvisioningPolls(1);
+});
+
+afterEach(async () => {
+  admin.destroy();
+  ids.destroy();
+  await fake.close();
+});
+
+it('assigns the permission set to the user found by email, waits for provisioning, and deletes it again, verified', async () => {
+  const p = provider();
+  const request = ssoRequest('jit-sso0000001');
+  const grant = await p.grant(request, target, EXPIRES, ctx);
+
+  expect(grant).toEqual({ kind: 'sso-permission-set', region: 'eu-west-1', instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalId: alice, email: 'alice@example.com', sessionDuration: 'PT2H' });
+  expect(aliceAssigned()).toHaveLength(1);
+  // Polled until SUCCEEDED (IN_PROGRESS, then SUCCEEDED), then read back.
+  expect(operations().filter((o) => o === 'DescribeAccountAssignmentCreationStatus')).toHaveLength(2);
+  expect(await registry.holders(assignmentKey(grant))).toEqual([request.id]);
+
+  expect(await p.revoke(request, target, grant)).toEqual({ removed: true, verified: true });
+  expect(aliceAssigned()).toEqual([]);
+  expect(operations().filter((o) => o === 'DescribeAccountAssignmentDeletionStatus')).toHaveLength(2);
+  expect(await registry.holders(assignmentKey(grant))).toEqual([]);
+});
+
+it('refuses standing access: an assignment the user already had is neither claimed nor ever deleted', async () => {
+  fake.seedAssignment({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalType: 'USER', principalId: alice });
+  const request = ssoRequest('jit-sso0000002');
+  const err = await provider().grant(request, target, EXPIRES, ctx).catch((e: unknown) => e);
+
+  expect(err).toBeInstanceOf(GrantError);
+  expect(err).toMatchObject({ retryable: false, failureCode: 'sso-standing-access' });
+  expect(operations()).not.toContain('CreateAccountAssignment');
+  expect(aliceAssigned()).toHaveLength(1);
+  expect(await registry.holders(assignmentKey({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalId: alice }))).toEqual([]);
+});
+
+it('refuses, with nothing assigned, when Slack gives no email or the Identity Store has no such user', async () => {
+  for (const sourceIdentity of ['U0ALICE', 'nobody@example.com']) {
+    const err = await provider().grant(ssoRequest(`jit-sso00000${sourceIdentity.length}`), target, EXPIRES, { sourceIdentity }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retryable: false, failureCode: 'sso-user-not-found' });
+  }
+  expect(operations()).not.toContain('CreateAccountAssignment');
+  expect(fake.assignments()).toEqual([]);
+});
+
+it('a grant cut off between CreateAccountAssignment and its provisioning is adopted when re-driven, not taken for standing access', async () => {
+  const request = ssoRequest('jit-sso0000004');
+  // The first attempt stops polling before provisioning finished (as a crash or a restart would).
+  const cut = await provider({ maxPolls: 0 }).grant(request, target, EXPIRES, ctx).catch((e: unknown) => e);
+  expect(cut).toMatchObject({ retryable: true });
+  const [pending] = fake.pendingRequests();
+  expect(pending).toMatchObject({ kind: 'creation', assignment: { principalId: alice } });
+  // Identity Center finishes provisioning meanwhile: the assignment exists before the re-drive.
+  for (let i = 0; i < 2; i++) await admin.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: INSTANCE, AccountAssignmentCreationRequestId: pending!.requestId }));
+  expect(aliceAssigned()).toHaveLength(1);
+
+  // The re-drive finds its own claim (written before the create), so the assignment is its own,
+  // not standing access: it is adopted, and deleted at the end.
+  const grant = await provider().grant(request, target, EXPIRES, ctx);
+  expect(grant.principalId).toBe(alice);
+  expect(aliceAssigned()).toHaveLength(1);
+  expect(await provider().revoke(request, target, grant)).toEqual({ removed: true, verified: true });
+  expect(aliceAssigned()).toEqual([]);
+});
+
+it('two live grants of the same assignment share it: the first to end keeps it, the last deletes it', async () => {
+  const p = provider();
+  const a = ssoRequest('jit-sso0000005');
+  const b = ssoRequest('jit-sso0000006');
+  const ga = await p.grant(a, target, EXPIRES, ctx);
+  const gb = await p.grant(b, target, EXPIRES, ctx);
+  expect(aliceAssigned()).toHaveLength(1);
+
+  expect(await p.revoke(a, target, ga)).toEqual({ removed: false, verified: true, holders: [b.id] });
+  expect(aliceAssigned()).toHaveLength(1);
+  expect(await p.revoke(b, target, gb)).toEqual({ removed: true, verified: true });
+  expect(aliceAssigned()).toEqual([]);
+});
+
+it('a provisioning that FAILED is final and leaves no claim; a revoke re-driven after a crash still verifies', async () => {
+  const p = provider();
+  fake.failNextProvisioning('creation', 'The permission set is not provisioned to this account');
+  const failed = ssoRequest('jit-sso0000007');
+  const err = await p.grant(failed, target, EXPIRES, ctx).catch((e: unknown) => e);
+  expect(err).toMatchObject({ retryable: false });
+  expect(String((err as Error).message)).toContain('FAILED');
+  expect(await registry.holders(assignmentKey({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalId: alice }))).toEqual([]);
+
+  const request = ssoRequest('jit-sso0000008');
+  const grant: SsoGrant = await p.grant(request, target, EXPIRES, ctx);
+  // The first revoke is cut off after the deletion started; the re-driven one finishes and verifies.
+  const cut = await provider({ maxPolls: 0 }).revoke(request, target, grant).catch((e: unknown) => e);
+  expect(cut).toMatchObject({ retryable: true });
+  expect(await p.revoke(request, target, grant)).toEqual({ removed: true, verified: true });
+  expect(aliceAssigned()).toEqual([]);
+});
