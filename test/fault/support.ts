@@ -205,7 +205,7 @@ export interface Scenario {
   store: DynamoRequestStore;
   /** Every bot started for this scenario, for the failure report. */
   bots: BotProcess[];
-  startBot(name: string, opts?: { crashAt?: FaultPoint[]; configYaml?: string }): Promise<BotProcess>;
+  startBot(name: string, opts?: { crashAt?: FaultPoint[]; configYaml?: string; env?: Record<string, string> }): Promise<BotProcess>;
 }
 
 export async function newScenario(label: string): Promise<Scenario> {
@@ -219,7 +219,7 @@ export async function newScenario(label: string): Promise<Scenario> {
     store: new DynamoRequestStore(dynamoClient, table),
     bots,
     async startBot(name, opts = {}) {
-      const bot = await BotProcess.start(name, table, opts.crashAt, opts.configYaml);
+      const bot = await BotProcess.start(name, table, opts.crashAt, opts.configYaml, opts.env);
       bots.push(bot);
       return bot;
     },
@@ -274,7 +274,7 @@ export class BotProcess {
     });
   }
 
-  static async start(name: string, table: string, crashAt?: FaultPoint[], configYaml?: string): Promise<BotProcess> {
+  static async start(name: string, table: string, crashAt?: FaultPoint[], configYaml?: string, extraEnv: Record<string, string> = {}): Promise<BotProcess> {
     const i = shared();
     const port = await freePort();
     let configPath = i.configPath;
@@ -298,6 +298,7 @@ export class BotProcess {
       AWS_EC2_METADATA_DISABLED: 'true',
       LOG_LEVEL: 'info',
       ...(crashAt?.length ? { JIT_TEST_CRASH_AT: crashAt.join(',') } : {}),
+      ...extraEnv,
     };
     const spawnedAt = Date.now();
     const child = spawn(process.execPath, [i.distMain], { cwd: join(i.dir, 'cwd'), env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -376,14 +377,19 @@ export function nextAddress(): string {
  * the ephemeral reply, once the approval message is posted and its reference stored (so nothing
  * of the request is half-delivered when a crash follows).
  */
-export async function request(s: Scenario, bot: BotProcess, user: string, duration: string, address: string): Promise<string> {
+export function request(s: Scenario, bot: BotProcess, user: string, duration: string, address: string): Promise<string> {
+  return requestWith(s, bot, user, `request prod-bastion ${duration} ${address} fault injection run`);
+}
+
+/** Sends `/jit <text>` (a request) and waits until its approval message is posted and acknowledged; its id. */
+export async function requestWith(s: Scenario, bot: BotProcess, user: string, text: string): Promise<string> {
   const { slack } = shared();
   const responseUrl = slack.responseUrl();
-  const res = await slashCommand(bot.eventsUrl, SIGNING_SECRET, { userId: user, text: `request prod-bastion ${duration} ${address} fault injection run`, responseUrl });
+  const res = await slashCommand(bot.eventsUrl, SIGNING_SECRET, { userId: user, text, responseUrl });
   if (res.status !== 200) throw new Error(`/jit request answered HTTP ${res.status}: ${res.body}`);
   const reply = await waitFor(() => slack.responses.find((r) => r.url === responseUrl), { timeoutMs: 10_000, message: `reply to /jit request from ${bot.name}` });
-  const text = (reply.body as { text?: string }).text ?? '';
-  const id = /jit-[0-9a-z]{10}/.exec(text)?.[0];
+  const replyText = (reply.body as { text?: string }).text ?? '';
+  const id = /jit-[0-9a-z]{10}/.exec(replyText)?.[0];
   if (!id) throw new Error(`no request id in the reply: ${JSON.stringify(reply.body)}`);
   await waitFor(
     async () => {

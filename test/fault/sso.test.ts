@@ -1,0 +1,100 @@
+/**
+ * An Identity Center permission set granted and taken back by the REAL bot (child processes, the
+ * shared DynamoDB table, signed Slack requests), with SSO Admin and Identity Store answered by the
+ * local stand-in on their JSON wire protocol: the requester's user is found by their Slack email,
+ * and a bot killed between CreateAccountAssignment and its provisioning is replaced by one that
+ * adopts the assignment (never taking it for standing access), grants, and at expiry deletes it,
+ * verified, with the audit on the request.
+ */
+import { startFakeSso, type FakeSso } from '../../testkit/fake-sso';
+import { waitFor } from '../../testkit/wait';
+import { APPROVER, APPROVER_CHANNEL, approve, killAll, newScenario, requestWith, setUpInfra, shared, tearDownInfra, waitForStatus, withBotLogs } from './support';
+
+const REQUESTER = 'U0SSOUSER';
+const INSTANCE = 'arn:aws:sso:::instance/ssoins-1111222233334444';
+const PS = 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd';
+const STORE_ID = 'd-1234567890';
+const ACCOUNT = '210987654321';
+
+const CONFIG = `
+approverChannel: ${APPROVER_CHANNEL}
+approvers:
+  users: [${APPROVER}]
+defaults:
+  minDuration: 1s
+  maxDuration: 1h
+  approvalTimeout: 5m
+  expiryWarning: 1s
+revocation:
+  sweepInterval: 1s
+  lease: 3s
+  driftInterval: 10m
+targets:
+  - name: prod-admin
+    kind: sso-permission-set
+    instanceArn: ${INSTANCE}
+    identityStoreId: ${STORE_ID}
+    permissionSetArn: ${PS}
+    accountId: "${ACCOUNT}"
+    portalUrl: https://d-1234567890.awsapps.com/start
+`;
+
+let sso: FakeSso;
+let userId: string;
+
+beforeAll(async () => {
+  await setUpInfra();
+  sso = await startFakeSso();
+}, 120_000);
+
+afterEach(async () => {
+  await killAll();
+});
+
+afterAll(async () => {
+  await sso.close();
+  await tearDownInfra();
+});
+
+const env = () => ({ AWS_ENDPOINT_URL_SSO_ADMIN: sso.url, AWS_ENDPOINT_URL_IDENTITYSTORE: sso.url });
+const assigned = () => sso.assignments().filter((a) => a.principalId === userId && a.accountId === ACCOUNT && a.permissionSetArn === PS);
+const creates = () => sso.calls.filter((c) => c.operation === 'CreateAccountAssignment').length;
+
+it('killed between CreateAccountAssignment and provisioning: another bot adopts it, grants, and deletes it at expiry, verified', async () => {
+  sso.reset();
+  // The stand-in's Slack user U0SSOUSER has the email u0ssouser@example.com.
+  userId = sso.addUser({ identityStoreId: STORE_ID, userName: 'u0ssouser', email: 'u0ssouser@example.com' });
+  sso.addPermissionSet({ instanceArn: INSTANCE, permissionSetArn: PS, name: 'AdministratorAccess', sessionDuration: 'PT1H' });
+  // Provisioning takes a long while: A is killed while it waits.
+  sso.setProvisioningPolls(1_000);
+  const s = await newScenario('sso-crash');
+  await withBotLogs(s, async () => {
+    const a = await s.startBot('A', { configYaml: CONFIG, env: env() });
+    const id = await requestWith(s, a, REQUESTER, 'request prod-admin 8s fault injection: sso');
+    await approve(a, APPROVER, id);
+    await waitFor(() => creates() === 1, { timeoutMs: 10_000, message: 'A called CreateAccountAssignment' });
+    a.child.kill('SIGKILL');
+    expect(await a.waitForExit(5_000)).toEqual({ code: null, signal: 'SIGKILL' });
+    expect((await s.store.get(id))?.status).toBe('GRANTING');
+
+    // Identity Center finishes provisioning A's request on its own (here: at the next status read).
+    sso.setProvisioningPolls(0);
+    const b = await s.startBot('B', { configYaml: CONFIG, env: env() });
+    const [active] = await waitForStatus(s, [id], 'ACTIVE', 20_000);
+    expect(active!.grant).toMatchObject({ kind: 'sso-permission-set', principalId: userId, accountId: ACCOUNT, permissionSetArn: PS, email: 'u0ssouser@example.com', sessionDuration: 'PT1H' });
+    expect(assigned()).toHaveLength(1);
+    // B took the intent over after A's lease lapsed.
+    expect(active!.audit.filter((e) => e.action.startsWith('claim-')).map((e) => e.details?.owner)).toContain(b.owner());
+
+    // The grant DM says where to sign in and how long a session opened before the end can last.
+    const dm = await waitFor(() => shared().slack.calls.find((c) => c.method === 'chat.postMessage' && c.args.channel === REQUESTER && JSON.stringify(c.args.blocks ?? '').includes('awsapps.com/start')), { timeoutMs: 10_000, message: 'grant DM' });
+    expect(JSON.stringify(dm.args.blocks)).toContain('up to 1h longer');
+
+    const [done] = await waitForStatus(s, [id], 'REVOKED', 25_000);
+    expect(assigned()).toEqual([]);
+    expect(done!.revokeOutcome).not.toBe('released');
+    // Every step has its audit record, and the revocation's names the assignment it deleted.
+    expect(done!.audit.map((e) => e.to)).toEqual(expect.arrayContaining(['PENDING', 'GRANTING', 'ACTIVE', 'REVOKING', 'REVOKED']));
+    expect(JSON.stringify(done!.audit.find((e) => e.to === 'ACTIVE'))).toContain(userId);
+  });
+}, 90_000);
