@@ -16,7 +16,7 @@
  */
 import { App, Tags } from 'aws-cdk-lib';
 import { botConfigFromContext } from '../lib/bot-config';
-import { JitBotStack } from '../lib/jit-bot-stack';
+import { JitBotStack, type JitBotStackProps } from '../lib/jit-bot-stack';
 
 const app = new App();
 
@@ -45,6 +45,13 @@ function integer(key: string): number | undefined {
   return n;
 }
 
+/** identityCenter: instance and Identity Store, with the permission sets and accounts sso-permission-set targets assign. */
+function identityCenterFromContext(): JitBotStackProps['identityCenter'] {
+  const instanceArn = text('ssoInstanceArn');
+  if (!instanceArn) return undefined;
+  return { instanceArn, identityStoreId: text('identityStoreId') ?? '', permissionSetArns: list('ssoPermissionSetArns'), accountIds: list('ssoAccountIds') };
+}
+
 const stack = new JitBotStack(app, text('stackName') ?? 'JitBotStack', {
   env: {
     account: text('account') ?? process.env.CDK_DEFAULT_ACCOUNT,
@@ -54,6 +61,7 @@ const stack = new JitBotStack(app, text('stackName') ?? 'JitBotStack', {
   managedSecurityGroupIds: list('managedSecurityGroupIds'),
   managedRoleArns: app.node.tryGetContext('managedRoleArns') === undefined ? [] : list('managedRoleArns'),
   ssmTargets: String(app.node.tryGetContext('ssmTargets') ?? 'false') === 'true',
+  identityCenter: identityCenterFromContext(),
   desiredCount: integer('desiredCount'),
   tableName: text('tableName'),
   vpcId: text('vpcId'),

@@ -106,6 +106,12 @@ export interface JitBotStackProps extends StackProps {
   readonly managedRoleArns?: string[];
   /** Whether any target is ssm-session: allows finding nodes and ending sessions. Default false. */
   readonly ssmTargets?: boolean;
+  /**
+   * sso-permission-set targets: the Identity Center instance and Identity Store, and the permission
+   * sets and accounts the bot may assign (and unassign). Deploy the bot in the organization's
+   * management account or the Identity Center delegated administrator account. Default: none.
+   */
+  readonly identityCenter?: IdentityCenterGrants;
   /** Use this existing VPC (looked up at synth; needs the lookup cached in cdk.context.json). Default: a new VPC with 2 AZs and 1 NAT gateway. */
   readonly vpcId?: string;
   /**
@@ -116,6 +122,17 @@ export interface JitBotStackProps extends StackProps {
   /** Fargate task size. Defaults 256 CPU units and 512 MiB. */
   readonly cpu?: number;
   readonly memoryLimitMiB?: number;
+}
+
+export interface IdentityCenterGrants {
+  /** arn:aws:sso:::instance/ssoins-… */
+  readonly instanceArn: string;
+  /** d-… */
+  readonly identityStoreId: string;
+  /** arn:aws:sso:::permissionSet/ssoins-…/ps-… : only these may be assigned. */
+  readonly permissionSetArns: string[];
+  /** 12-digit account ids: only on these. */
+  readonly accountIds: string[];
 }
 
 export class JitBotStack extends Stack {
@@ -338,6 +355,8 @@ export class JitBotStack extends Stack {
       );
     }
 
+    if (props.identityCenter) this.allowIdentityCenter(props.identityCenter);
+
     // ------------------------------------------------------------------ bot configuration (SSM)
     this.configParameter = this.configParameterFrom(props.botConfig);
 
@@ -407,6 +426,40 @@ export class JitBotStack extends Stack {
   private imageFromRepository(repositoryName: string, tag: string): ecs.ContainerImage {
     const repository = ecr.Repository.fromRepositoryName(this, 'ImageRepository', repositoryName);
     return ecs.ContainerImage.fromEcrRepository(repository, tag);
+  }
+
+  /**
+   * Assign and unassign exactly the configured permission sets on exactly the configured accounts
+   * (IAM Identity Center authorizes CreateAccountAssignment and DeleteAccountAssignment on the
+   * instance, the permission set and the account together), follow those requests, read
+   * assignments and permission sets, and find users by email in the one Identity Store.
+   */
+  private allowIdentityCenter(ic: IdentityCenterGrants): void {
+    const instance = /^arn:aws[a-z-]*:sso:::instance\/((?:sso)?ins-[a-zA-Z0-9-.]{16})$/.exec(ic.instanceArn);
+    if (!instance) throw new Error(`identityCenter.instanceArn must be an Identity Center instance ARN, got: ${ic.instanceArn}`);
+    const badSets = ic.permissionSetArns.filter((arn) => !new RegExp(`^arn:aws[a-z-]*:sso:::permissionSet/${instance[1]!.replace(/[.-]/g, '\\$&')}/ps-[a-zA-Z0-9-./]{16}$`).test(arn));
+    if (ic.permissionSetArns.length === 0 || badSets.length > 0) throw new Error(`identityCenter.permissionSetArns must be permission sets of ${ic.instanceArn}, got: ${badSets.join(', ') || 'none'}`);
+    const badAccounts = ic.accountIds.filter((id) => !/^\d{12}$/.test(id));
+    if (ic.accountIds.length === 0 || badAccounts.length > 0) throw new Error(`identityCenter.accountIds must be 12-digit account ids, got: ${badAccounts.join(', ') || 'none'}`);
+    if (!/^d-[0-9a-f]{10}$/.test(ic.identityStoreId)) throw new Error(`identityCenter.identityStoreId must be an Identity Store id such as d-1234567890, got: ${ic.identityStoreId}`);
+    const accounts = ic.accountIds.map((id) => `arn:${this.partition}:sso:::account/${id}`);
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'AssignPermissionSets', actions: ['sso:CreateAccountAssignment', 'sso:DeleteAccountAssignment'], resources: [ic.instanceArn, ...ic.permissionSetArns, ...accounts] }),
+    );
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAssignments',
+        actions: ['sso:DescribeAccountAssignmentCreationStatus', 'sso:DescribeAccountAssignmentDeletionStatus', 'sso:ListAccountAssignments', 'sso:DescribePermissionSet'],
+        resources: [ic.instanceArn, ...ic.permissionSetArns, ...accounts],
+      }),
+    );
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'FindUsersByEmail',
+        actions: ['identitystore:GetUserId'],
+        resources: [`arn:${this.partition}:identitystore::${this.account}:identitystore/${ic.identityStoreId}`, `arn:${this.partition}:identitystore:::user/*`],
+      }),
+    );
   }
 
   private configParameterFrom(source: BotConfigSource): ssm.IStringParameter {

@@ -377,6 +377,27 @@ describe('role-backed targets', () => {
     expect(allStatements().flatMap((s) => asArray(s.Action)).filter((a) => /^(sts|iam):/.test(a))).toEqual([]);
   });
 
+  it('Identity Center: assigns only the named permission sets on the named accounts, and finds users in the one Identity Store', () => {
+    const INSTANCE = 'arn:aws:sso:::instance/ssoins-1111222233334444';
+    const PS = 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd';
+    const props = (identityCenter: ConstructorParameters<typeof JitBotStack>[2]['identityCenter']) => ({ env: { account: ACCOUNT, region: REGION }, managedSecurityGroupIds: MANAGED_SGS, botConfig: BOT_CONFIG, identityCenter });
+    const t = Template.fromStack(new JitBotStack(newApp(), 'Sso', props({ instanceArn: INSTANCE, identityStoreId: 'd-1234567890', permissionSetArns: [PS], accountIds: ['210987654321'] })));
+    const bySid = Object.fromEntries(statementsOf(t).filter((s) => s.Sid).map((s) => [s.Sid!, s]));
+    const account = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sso:::account/210987654321']] };
+    expect(bySid.AssignPermissionSets).toMatchObject({ Effect: 'Allow', Action: ['sso:CreateAccountAssignment', 'sso:DeleteAccountAssignment'], Resource: [INSTANCE, PS, account] });
+    expect(bySid.ReadAssignments).toMatchObject({ Resource: [INSTANCE, PS, account] });
+    expect(asArray(bySid.FindUsersByEmail!.Action)).toEqual(['identitystore:GetUserId']);
+    expect(JSON.stringify(bySid.FindUsersByEmail!.Resource)).toContain(`:identitystore::${ACCOUNT}:identitystore/d-1234567890`);
+    // No SSO action anywhere on '*'.
+    expect(statementsOf(t).filter((s) => asArray(s.Action).some((a) => /^(sso|identitystore):/.test(a)) && JSON.stringify(s.Resource).includes('"*"'))).toEqual([]);
+    // Without identityCenter: no SSO permission at all.
+    const plain = Template.fromStack(new JitBotStack(newApp(), 'NoSso', props(undefined)));
+    expect(statementsOf(plain).flatMap((s) => asArray(s.Action)).filter((a) => /^(sso|identitystore):/.test(a))).toEqual([]);
+    // A permission set of another instance, or no account, fails the synth naming the key.
+    expect(() => new JitBotStack(newApp(), 'Bad1', props({ instanceArn: INSTANCE, identityStoreId: 'd-1234567890', permissionSetArns: ['arn:aws:sso:::permissionSet/ssoins-9999888877776666/ps-aaaabbbbccccdddd'], accountIds: ['210987654321'] }))).toThrow(/identityCenter\.permissionSetArns/);
+    expect(() => new JitBotStack(newApp(), 'Bad2', props({ instanceArn: INSTANCE, identityStoreId: 'd-1234567890', permissionSetArns: [PS], accountIds: [] }))).toThrow(/identityCenter\.accountIds/);
+  });
+
   it('scopes AssumeRole and the deny-policy calls to the target roles, and allows ending SSM sessions', () => {
     const t = Template.fromStack(new JitBotStack(newApp(), 'Roles', { env: { account: ACCOUNT, region: REGION }, managedSecurityGroupIds: MANAGED_SGS, botConfig: BOT_CONFIG, managedRoleArns: ROLES, ssmTargets: true }));
     const bySid = Object.fromEntries(statementsOf(t).filter((s) => s.Sid).map((s) => [s.Sid!, s]));
