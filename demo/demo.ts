@@ -26,6 +26,10 @@ const CAROL = 'U0CAROL';
 const SG_BASTION = 'sg-0123456789abcdef0';
 const REGION = 'eu-west-1';
 const SWEEP_S = 1;
+const SSO_INSTANCE = 'arn:aws:sso:::instance/ssoins-1111222233334444';
+const SSO_STORE = 'd-1234567890';
+const SSO_PERMISSION_SET = 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd';
+const SSO_ACCOUNT = '210987654321';
 /** Long enough for the config's floor (1m); nobody waits on it in the demo. */
 const APPROVAL_TIMEOUT = '2m';
 /** The whole demo must be done within this (it normally takes ~16 s). */
@@ -61,6 +65,15 @@ targets:
       pattern: '^[A-Z]+-[0-9]+'
       message: Start the reason with the ticket key, e.g. OPS-123
     ticketUrl: https://jira.example.com/browse/{key}
+  - name: prod-admin
+    kind: sso-permission-set
+    description: AdministratorAccess on the production account
+    instanceArn: ${SSO_INSTANCE}
+    identityStoreId: ${SSO_STORE}
+    permissionSetArn: ${SSO_PERMISSION_SET}
+    accountId: "${SSO_ACCOUNT}"
+    region: ${REGION}
+    portalUrl: https://d-1234567890.awsapps.com/start
 `;
 
 const launchedMs = nowMs();
@@ -451,6 +464,31 @@ async function run(s: Stack): Promise<void> {
   const ofFirst = posts.filter((c) => String(c.args.text).includes(requestId));
   check(ofFirst.length === final.audit.length, `#audit has ${ofFirst.length} lines for ${requestId}, not ${final.audit.length}`);
   box(`#audit · ${posts.length} lines in all; the ${ofFirst.length} of ${requestId}`, ofFirst.flatMap((c) => renderMessage(c.args, R)));
+
+  // ---- 12. IAM Identity Center
+  section(12, '@carol gets AdministratorAccess on the production account through IAM Identity Center, then ends it herself');
+  // Identity Center (simulated): carol's user, found by the email Slack shares, and the permission set.
+  const carolUser = s.sso.addUser({ identityStoreId: SSO_STORE, userName: 'carol', email: `${CAROL.toLowerCase()}@example.com` });
+  s.sso.addPermissionSet({ instanceArn: SSO_INSTANCE, permissionSetArn: SSO_PERMISSION_SET, name: 'AdministratorAccess', sessionDuration: 'PT1H' });
+  s.sso.setProvisioningPolls(1);
+  const { url: ssoUrl } = await slash(s, CAROL, 'request prod-admin 20m INC-4711 restore the payments queue');
+  const id4 = /jit-[0-9a-z]{10}/.exec((responseTo(s, ssoUrl)!.body as { text?: string }).text ?? '')?.[0];
+  check(id4 !== undefined, 'the reply to @carol names no request id');
+  await expect('the approval message for prod-admin', 5_000, () => f.approvalMessage(id4!));
+  await click(s, BOB, 'approver', 'Approve', ACTION_APPROVE, id4!);
+  await expect(`${id4} ACTIVE in the store`, 10_000, async () => (await get(id4!)).status === 'ACTIVE');
+  await s.bot.outbox.idle();
+  f.flush();
+  const assigned = () => s.sso.assignments().filter((a) => a.principalId === carolUser && a.accountId === SSO_ACCOUNT);
+  check(assigned().length === 1, 'no Identity Center assignment for @carol');
+  const ops = s.sso.calls.map((c) => c.operation);
+  say(`Identity Center (simulated): ${ops.join(' → ')}: the assignment is provisioned and read back`);
+  const { url: endUrl } = await slash(s, CAROL, `revoke ${id4}`);
+  await expect(`${id4} REVOKED in the store`, 10_000, async () => (await get(id4!)).status === 'REVOKED');
+  await s.bot.outbox.idle();
+  f.flush();
+  check(responseTo(s, endUrl) !== undefined && assigned().length === 0, 'the assignment is still in Identity Center');
+  say(`store: ${id4} is ${bold(R, 'REVOKED')}; Identity Center no longer lists the assignment (${s.sso.calls.slice(ops.length).map((c) => c.operation).join(' → ')})`);
 }
 
 function logSummary(file: string): string {
@@ -465,7 +503,7 @@ function logSummary(file: string): string {
 
 async function main(): Promise<number> {
   const logFile = join(mkdtempSync(join(tmpdir(), 'jit-demo-')), 'bot.log');
-  out(bold(R, 'jit-access-bot demo: request → App Home → approve → rule added → warning → revoked at expiry → ticket rule → Revoke now → shortcut → audit → export → #audit'));
+  out(bold(R, 'jit-access-bot demo: request → App Home → approve → rule added → warning → revoked at expiry → ticket rule → Revoke now → shortcut → audit → export → #audit → Identity Center'));
   out(dim(R, `Everything runs locally, in real time. [Times] are seconds since t=0 = ${new Date(startMs).toISOString().slice(11, 19)} UTC.`));
   const s = await startStack({ configYaml: CONFIG_YAML, logFile, owner: 'demo-replica' });
   let stopping: Promise<void> | undefined;
@@ -501,12 +539,13 @@ async function main(): Promise<number> {
     out(dim(R, `the bot's log: ${logFile}`));
   }
   const left = s.ec2.rules().length;
+  const assignmentsLeft = s.sso.assignments().length;
   await stop();
   clearTimeout(watchdog);
   const seconds = (nowMs() - launchedMs) / 1000;
   if (code === 0) {
     out();
-    out(bold(R, `✔ demo finished in ${seconds.toFixed(1)} s`) + ` — 5 requests: 1 revoked at expiry, 1 revoked early with the button, 1 denied, 2 refused at input; ${left} rule${left === 1 ? '' : 's'} left in the simulated EC2`);
+    out(bold(R, `✔ demo finished in ${seconds.toFixed(1)} s`) + ` — 6 requests: 1 revoked at expiry, 1 revoked early with the button, 1 Identity Center assignment ended with /jit revoke, 1 denied, 2 refused at input; ${left} rule${left === 1 ? '' : 's'} left in the simulated EC2, ${assignmentsLeft} assignment${assignmentsLeft === 1 ? '' : 's'} in the simulated Identity Center`);
     out(dim(R, `  bot log: ${logFile} (${logSummary(logFile)})`));
   }
   return code;

@@ -10,12 +10,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import { IdentitystoreClient } from '@aws-sdk/client-identitystore';
+import { SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import pino, { type Logger } from 'pino';
 import { type EnvConfig, parseConfig } from '../src/config';
 import type { JitConfig } from '../src/config-types';
 import { REDACT_PATHS } from '../src/logger';
 import { type BotOverrides, type RunningBot, startBot } from '../src/main';
 import { type FakeEc2, startFakeEc2 } from '../testkit/fake-ec2';
+import { type FakeSso, startFakeSso } from '../testkit/fake-sso';
 import { blockAction, globalShortcut, homeOpened, type SlackHttpResult, slashCommand } from '../testkit/slack-requests';
 import { type SlackStandIn, startSlackStandIn } from '../testkit/slack-stand-in';
 import { ec2Client } from '../src/aws/ec2-rule-listing';
@@ -43,12 +46,14 @@ export interface StackOptions {
   owner?: string;
   /** Buffer log writes (bench) instead of writing each line synchronously (demo). */
   asyncLog?: boolean;
-  overrides?: Omit<BotOverrides, 'log' | 'ec2ClientFor' | 'inMemoryStore' | 'background'>;
+  overrides?: Omit<BotOverrides, 'log' | 'ec2ClientFor' | 'ssoAdminFor' | 'identityStoreFor' | 'inMemoryStore' | 'background'>;
 }
 
 export interface Stack {
   slack: SlackStandIn;
   ec2: FakeEc2;
+  /** Simulated IAM Identity Center (sso-permission-set targets). */
+  sso: FakeSso;
   bot: RunningBot;
   config: JitConfig;
   /** The bot's Slack events endpoint. */
@@ -84,6 +89,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   // Started before the bot: Bolt calls auth.test while it is constructed.
   const slack = await startSlackStandIn();
   const ec2 = await startFakeEc2();
+  // IAM Identity Center (SSO Admin and Identity Store), simulated on their JSON wire protocol.
+  const sso = await startFakeSso();
+  const ssoClient = { region: 'eu-west-1', endpoint: sso.url, credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' }, maxAttempts: 3 };
+  const ssoAdmin = new SSOAdminClient(ssoClient);
+  const identityStore = new IdentitystoreClient(ssoClient);
 
   const ec2Events: Ec2Event[] = [];
   const clients = new Map<string, EC2Client>();
@@ -120,9 +130,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   };
   let bot: RunningBot;
   try {
-    bot = await startBot(env, config, { ...o.overrides, log, ec2ClientFor, inMemoryStore: true, background: true, owner: o.owner ?? 'demo-replica' });
+    bot = await startBot(env, config, { ...o.overrides, log, ec2ClientFor, ssoAdminFor: () => ssoAdmin, identityStoreFor: () => identityStore, inMemoryStore: true, background: true, owner: o.owner ?? 'demo-replica' });
   } catch (err) {
-    await Promise.allSettled([slack.close(), ec2.close()]);
+    ssoAdmin.destroy();
+    identityStore.destroy();
+    await Promise.allSettled([slack.close(), ec2.close(), sso.close()]);
     throw err;
   }
   const url = `http://127.0.0.1:${bot.port}/slack/events`;
@@ -135,8 +147,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     await bot.outbox.idle();
     await bot.stop();
     for (const client of clients.values()) client.destroy();
+    ssoAdmin.destroy();
+    identityStore.destroy();
     await new Promise((r) => setTimeout(r, 50)); // let the last response-URL posts land
-    await Promise.allSettled([slack.close(), ec2.close()]);
+    await Promise.allSettled([slack.close(), ec2.close(), sso.close()]);
     await new Promise<void>((resolve) => {
       destination.flushSync();
       destination.end();
@@ -148,6 +162,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   return {
     slack,
     ec2,
+    sso,
     bot,
     config,
     url,
