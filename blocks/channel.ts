@@ -4,7 +4,7 @@
  * belong to no request (the drift sweep).
  */
 import type { AccessRequest, Ec2Grant, RoleGrant, SsmGrant, SsoGrant, Target } from '../src/domain/types';
-import { approvalsRequired, ARN_MAX, duration, NAME_MAX, permissionSetOnAccount, quorumProgress, reasonSection, requestId, ssoSessionBound, targetDetails, targetName, when, whenText } from './common';
+import { approvalsRequired, ARN_MAX, duration, NAME_MAX, permissionSetOnAccounts, quorumProgress, reasonSection, requestId, ssoSessionBound, targetDetails, targetName, when, whenText } from './common';
 import { context, message, section, type SlackMessage } from './kit';
 import { code, escaped, groupMention, mention } from './text';
 
@@ -32,7 +32,8 @@ export function revokedThreadMessage(request: AccessRequest): SlackMessage {
 }
 
 function ssoRevoked(request: AccessRequest, g: SsoGrant | undefined): SlackMessage {
-  const what = g ? `The assignment of ${permissionSetOnAccount(g.permissionSetArn, g.accountId)} was deleted, and Identity Center no longer lists it.` : 'No assignment was recorded.';
+  const one = g?.accountIds.length === 1;
+  const what = g ? `The ${one ? 'assignment' : 'assignments'} of ${permissionSetOnAccounts(g.permissionSetArn, g.accountIds)} ${one ? 'was' : 'were'} deleted, and Identity Center no longer lists ${one ? 'it' : 'them'}.` : 'No assignment was recorded.';
   return message(`Revoked and verified: ${request.id}`, [
     section(`🔒 *Revoked and verified.* ${what}`),
     context(`${requestId(request)} · ${targetName(request)}${g ? ` · ${ssoSessionBound(g)}` : ''}`),

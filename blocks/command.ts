@@ -11,7 +11,7 @@ import {
   durationRange,
   NAME_MAX,
   nodeList,
-  permissionSetOnAccount,
+  permissionSetOnAccounts,
   quorumProgress,
   requestId,
   statusPhrase,
@@ -261,7 +261,7 @@ const REVOKED_NOTE: Record<AccessRequest['kind'], string> = {
   'ec2-ssh': 'Log out of any open SSH session.',
   'aws-role': 'Its credentials are denied (this can take a few minutes to propagate).',
   'ssm-session': 'Live sessions were terminated and its credentials are denied.',
-  'sso-permission-set': 'The Identity Center assignment was deleted; a portal session opened before stays usable until its own end.',
+  'sso-permission-set': 'Identity Center no longer assigns you the permission set; a portal session opened before stays usable until its own end.',
 };
 
 /** Nodes named per target in `/jit targets` before "and N more". */
@@ -296,7 +296,7 @@ function granted(t: Target): string {
     case 'ssm-session':
       return `Session Manager to ${nodeList(t.instanceIds, t.nodeTags, NODES_IN_TARGETS)}`;
     case 'sso-permission-set':
-      return `Identity Center ${permissionSetOnAccount(t.permissionSetArn, t.accountId)}`;
+      return `Identity Center ${permissionSetOnAccounts(t.permissionSetArn, t.accountIds)}`;
   }
 }
 

@@ -79,7 +79,7 @@ export function targetDetails(request: AccessRequest, target: Target | undefined
     case 'ssm-session':
       return [source.kind, nodeList(source.instanceIds, 'nodeTags' in source ? source.nodeTags : {}, NODES_IN_FACTS), `document ${code(source.documentName, NAME_MAX)}`].join(' · ');
     case 'sso-permission-set':
-      return [source.kind, permissionSetOnAccount(source.permissionSetArn, source.accountId)].join(' · ');
+      return [source.kind, permissionSetOnAccounts(source.permissionSetArn, source.accountIds)].join(' · ');
   }
 }
 
@@ -95,9 +95,21 @@ export function ssoSessionBound(g: Pick<SsoGrant, 'sessionDuration'>): string {
     : `a console or CLI session opened from the portal before the end can last up to ${formatDuration(ms)} longer (the permission set's session duration)`;
 }
 
-/** "permission set `ps-0123456789abcdef` on account `123456789012`" (the set's id, the end of its ARN). */
-export function permissionSetOnAccount(permissionSetArn: string, accountId: string): string {
-  return `permission set ${code(permissionSetArn.split('/').at(-1) ?? permissionSetArn, NAME_MAX)} on account ${code(accountId, NAME_MAX)}`;
+/** Accounts named in one line before "and N more". */
+const ACCOUNTS_SHOWN = 5;
+
+/**
+ * "permission set `ps-0123456789abcdef` on account `123456789012`", or "on 3 accounts: `1…`,
+ * `2…` and `3…`" (the set's id is the end of its ARN; at most ACCOUNTS_SHOWN accounts named).
+ */
+export function permissionSetOnAccounts(permissionSetArn: string, accountIds: readonly string[]): string {
+  const set = `permission set ${code(permissionSetArn.split('/').at(-1) ?? permissionSetArn, NAME_MAX)}`;
+  return accountIds.length === 1 ? `${set} on account ${accountList(accountIds)}` : `${set} on ${accountIds.length} accounts: ${accountList(accountIds)}`;
+}
+
+/** "`123456789012`, `210987654321` and 3 more". */
+export function accountList(accountIds: readonly string[]): string {
+  return capped(accountIds.map((id) => code(id, NAME_MAX)), ACCOUNTS_SHOWN, ', ');
 }
 
 /**

@@ -9,6 +9,7 @@ import { formatDuration } from '../src/domain/duration';
 import { isStsKind, type AccessRequest, type Ec2SshTarget, type SsmSessionTarget, type SsoPermissionSetTarget, type StsSession, type Target } from '../src/domain/types';
 import { approvalsPhrase } from '../src/domain/policy-terms';
 import {
+  accountList,
   approvalsRequired,
   ARN_MAX,
   duration,
@@ -16,7 +17,7 @@ import {
   hostAddress,
   NAME_MAX,
   nodeList,
-  permissionSetOnAccount,
+  permissionSetOnAccounts,
   quorumProgress,
   quotedNote,
   reasonSection,
@@ -92,13 +93,16 @@ function grantedByKind(request: AccessRequest, target: Target | undefined): Slac
 function ssoGrantedDm(request: AccessRequest, target: SsoPermissionSetTarget | undefined): SlackMessage {
   const grant = request.grant?.kind === 'sso-permission-set' ? request.grant : undefined;
   const until = request.expiresAt ? ` until ${when(request, request.expiresAt)}` : '';
-  const what = grant ? permissionSetOnAccount(grant.permissionSetArn, grant.accountId) : targetName(request);
-  const portal = target?.portalUrl ? `Sign in at ${escapeText(target.portalUrl)} and pick account ${code(grant?.accountId ?? target.accountId, NAME_MAX)}.` : 'Sign in through your AWS access portal and pick the account.';
+  const accounts = grant?.accountIds ?? target?.accountIds ?? [];
+  const what = grant ? permissionSetOnAccounts(grant.permissionSetArn, grant.accountIds) : targetName(request);
+  const pick = accounts.length === 1 ? `pick account ${accountList(accounts)}` : 'pick any of those accounts';
+  const portal = target?.portalUrl ? `Sign in at ${escapeText(target.portalUrl)} and ${pick}.` : `Sign in through your AWS access portal and ${pick}.`;
+  const standing = grant?.standing?.length ? ` You already held it on ${accountList(grant.standing)} outside the bot: that is left as it is, and not ended with this grant.` : '';
   return message(`Identity Center access to ${escaped(request.targetName, NAME_MAX)} is open${untilText(request)}.`, [
-    section(`✅ ${what} is assigned to you${until} (${duration(request)}).`),
+    section(`✅ ${what} ${accounts.length === 1 ? 'is' : 'are'} assigned to you${until} (${duration(request)}).${standing}`),
     section(portal),
     revokeNow(request),
-    context(`At the end the assignment is deleted; ${ssoSessionBound(grant ?? {})}. Done early? *Revoke now* (or ${revokeHint(request)}) ends it now.`),
+    context(`At the end the ${accounts.length === 1 ? 'assignment is' : 'assignments are'} deleted; ${ssoSessionBound(grant ?? {})}. Done early? *Revoke now* (or ${revokeHint(request)}) ends it now.`),
   ]);
 }
 
@@ -345,7 +349,7 @@ function endedNote(request: AccessRequest): string {
       return `Live sessions were terminated. ${denied}`;
     case 'sso-permission-set': {
       const g = request.grant?.kind === 'sso-permission-set' ? request.grant : undefined;
-      return `The Identity Center assignment was deleted; ${ssoSessionBound(g ?? {})}.`;
+      return `The Identity Center ${g && g.accountIds.length > 1 ? 'assignments were' : 'assignment was'} deleted; ${ssoSessionBound(g ?? {})}.`;
     }
   }
 }

@@ -110,7 +110,7 @@ function granted(t: Target): string {
       return `${t.instanceIds.length} node${t.instanceIds.length === 1 ? '' : 's'}${tags.length > 0 ? ` + ${tags.join(' ')}` : ''}`;
     }
     case 'sso-permission-set':
-      return `account ${t.accountId}`;
+      return t.accountIds.length === 1 ? `account ${t.accountIds[0]}` : `${t.accountIds.length} accounts`;
   }
 }
 

@@ -29,7 +29,7 @@ const SWEEP_S = 1;
 const SSO_INSTANCE = 'arn:aws:sso:::instance/ssoins-1111222233334444';
 const SSO_STORE = 'd-1234567890';
 const SSO_PERMISSION_SET = 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd';
-const SSO_ACCOUNT = '210987654321';
+const SSO_ACCOUNTS = ['210987654321', '311111111111'];
 /** Long enough for the config's floor (1m); nobody waits on it in the demo. */
 const APPROVAL_TIMEOUT = '2m';
 /** The whole demo must be done within this (it normally takes ~16 s). */
@@ -67,11 +67,11 @@ targets:
     ticketUrl: https://jira.example.com/browse/{key}
   - name: prod-admin
     kind: sso-permission-set
-    description: AdministratorAccess on the production account
+    description: AdministratorAccess on the two production accounts
     instanceArn: ${SSO_INSTANCE}
     identityStoreId: ${SSO_STORE}
     permissionSetArn: ${SSO_PERMISSION_SET}
-    accountId: "${SSO_ACCOUNT}"
+    accountIds: [${SSO_ACCOUNTS.map((a) => `"${a}"`).join(', ')}]
     region: ${REGION}
     portalUrl: https://d-1234567890.awsapps.com/start
 `;
@@ -466,7 +466,7 @@ async function run(s: Stack): Promise<void> {
   box(`#audit · ${posts.length} lines in all; the ${ofFirst.length} of ${requestId}`, ofFirst.flatMap((c) => renderMessage(c.args, R)));
 
   // ---- 12. IAM Identity Center
-  section(12, '@carol gets AdministratorAccess on the production account through IAM Identity Center, then ends it herself');
+  section(12, '@carol gets AdministratorAccess on both production accounts through IAM Identity Center (one request), then ends it herself');
   // Identity Center (simulated): carol's user, found by the email Slack shares, and the permission set.
   const carolUser = s.sso.addUser({ identityStoreId: SSO_STORE, userName: 'carol', email: `${CAROL.toLowerCase()}@example.com` });
   s.sso.addPermissionSet({ instanceArn: SSO_INSTANCE, permissionSetArn: SSO_PERMISSION_SET, name: 'AdministratorAccess', sessionDuration: 'PT1H' });
@@ -479,16 +479,16 @@ async function run(s: Stack): Promise<void> {
   await expect(`${id4} ACTIVE in the store`, 10_000, async () => (await get(id4!)).status === 'ACTIVE');
   await s.bot.outbox.idle();
   f.flush();
-  const assigned = () => s.sso.assignments().filter((a) => a.principalId === carolUser && a.accountId === SSO_ACCOUNT);
-  check(assigned().length === 1, 'no Identity Center assignment for @carol');
+  const assigned = () => s.sso.assignments().filter((a) => a.principalId === carolUser && SSO_ACCOUNTS.includes(a.accountId));
+  check(assigned().length === SSO_ACCOUNTS.length, `@carol has ${assigned().length} Identity Center assignments, not ${SSO_ACCOUNTS.length}`);
   const ops = s.sso.calls.map((c) => c.operation);
-  say(`Identity Center (simulated): ${ops.join(' → ')}: the assignment is provisioned and read back`);
+  say(`Identity Center (simulated): ${ops.join(', ')}: each account's assignment created, provisioned and read back, in parallel`);
   const { url: endUrl } = await slash(s, CAROL, `revoke ${id4}`);
   await expect(`${id4} REVOKED in the store`, 10_000, async () => (await get(id4!)).status === 'REVOKED');
   await s.bot.outbox.idle();
   f.flush();
   check(responseTo(s, endUrl) !== undefined && assigned().length === 0, 'the assignment is still in Identity Center');
-  say(`store: ${id4} is ${bold(R, 'REVOKED')}; Identity Center no longer lists the assignment (${s.sso.calls.slice(ops.length).map((c) => c.operation).join(' → ')})`);
+  say(`store: ${id4} is ${bold(R, 'REVOKED')}; Identity Center no longer lists either assignment (${s.sso.calls.slice(ops.length).map((c) => c.operation).join(', ')})`);
 }
 
 function logSummary(file: string): string {

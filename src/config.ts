@@ -14,7 +14,7 @@ import { DEFAULT_RETENTION_MS, MAX_RETENTION_MS, MIN_RETENTION_MS } from './doma
 import { TARGET_NAME_PATTERN, USER_ID_PATTERN } from './domain/ids';
 import { normaliseSessionPolicy } from './domain/session-policy';
 import { compileReasonRule, MAX_REASON_MESSAGE_LENGTH, reasonPatternProblem, ticketUrlProblem } from './domain/reason';
-import { isStsKind, type ReasonRule, STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target, type TargetPolicy, type Weekday, WEEKDAYS } from './domain/types';
+import { isStsKind, MAX_SSO_ACCOUNTS, type ReasonRule, STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type Target, type TargetPolicy, type Weekday, WEEKDAYS } from './domain/types';
 import { nameMatches, tagsMatch } from './domain/match';
 import { DEFAULT_RATE_LIMITS, type RateLimit } from './domain/safety';
 import { BUCKET_REFILL_RANGE, BUCKET_SIZE_RANGE, DEFAULT_REVOCATION_CONCURRENCY, EC2_ACTIONS, EC2_DOCUMENTED_BUCKETS, type Ec2Action, REVOCATION_CONCURRENCY_RANGE, type TokenBucketShape } from './domain/revocation-limits';
@@ -300,6 +300,7 @@ const ssmTargetSchema = z
     path: ['instanceIds'],
   });
 
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id (quote it in YAML)');
 const ssoInstanceArn = /^arn:aws[a-z-]*:sso:::instance\/((?:sso)?ins-[a-zA-Z0-9-.]{16})$/;
 const ssoTargetSchema = z
   .object({
@@ -308,10 +309,12 @@ const ssoTargetSchema = z
     instanceArn: z.string().regex(ssoInstanceArn, 'must be an IAM Identity Center instance ARN such as arn:aws:sso:::instance/ssoins-1234567890abcdef'),
     identityStoreId: z.string().regex(/^(d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/, "must be the instance's Identity Store id such as d-1234567890"),
     permissionSetArn: z.string().regex(/^arn:aws[a-z-]*:sso:::permissionSet\/(?:sso)?ins-[a-zA-Z0-9-.]{16}\/ps-[a-zA-Z0-9-./]{16}$/, 'must be a permission set ARN such as arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef'),
-    accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+    accountId: accountId.optional(),
+    accountIds: z.array(accountId).min(1, 'must name at least one account').max(MAX_SSO_ACCOUNTS, `at most ${MAX_SSO_ACCOUNTS} accounts per target`).optional(),
     portalUrl: z.string().max(300).regex(/^https:\/\/[^\s<>|]+$/, 'must be an https URL such as https://d-1234567890.awsapps.com/start').optional(),
   })
   .strict()
+  .refine((t) => (t.accountId === undefined) !== (t.accountIds === undefined), { message: 'name the account (accountId) or the accounts (accountIds, granted together in one request), not both', path: ['accountIds'] })
   .refine((t) => t.permissionSetArn.includes(`/${ssoInstanceArn.exec(t.instanceArn)?.[1] ?? ''}/`), { message: 'must be a permission set of instanceArn (its ARN names the same ssoins-… id)', path: ['permissionSetArn'] });
 
 const targetSchema = z.discriminatedUnion('kind', [ec2TargetSchema, roleTargetSchema, ssmTargetSchema, ssoTargetSchema], { error: 'kind must be ec2-ssh, aws-role, ssm-session or sso-permission-set' });
@@ -433,7 +436,7 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
       case 'ssm-session':
         return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, instanceIds: t.instanceIds, nodeTags: t.nodeTags, documentName: t.documentName };
       case 'sso-permission-set':
-        return { ...common, kind: t.kind, instanceArn: t.instanceArn, identityStoreId: t.identityStoreId, permissionSetArn: t.permissionSetArn, accountId: t.accountId, portalUrl: t.portalUrl };
+        return { ...common, kind: t.kind, instanceArn: t.instanceArn, identityStoreId: t.identityStoreId, permissionSetArn: t.permissionSetArn, accountIds: [...new Set(t.accountIds ?? [t.accountId!])], portalUrl: t.portalUrl };
     }
   });
   const ruleNames = new Set<string>();

@@ -210,7 +210,15 @@ targets:
 
   it('parses one: instance, Identity Store, permission set, account and the portal, with the ordinary duration bounds', () => {
     const [t] = parseConfig(sso(`${good}, portalUrl: "https://d-1234567890.awsapps.com/start"`)).targets;
-    expect(t).toMatchObject({ kind: 'sso-permission-set', instanceArn: INSTANCE, identityStoreId: 'd-1234567890', permissionSetArn: PS, accountId: '210987654321', portalUrl: 'https://d-1234567890.awsapps.com/start', minDurationMs: 300_000 });
+    expect(t).toMatchObject({ kind: 'sso-permission-set', instanceArn: INSTANCE, identityStoreId: 'd-1234567890', permissionSetArn: PS, accountIds: ['210987654321'], portalUrl: 'https://d-1234567890.awsapps.com/start', minDurationMs: 300_000 });
+  });
+
+  it('takes several accounts, granted together (duplicates once), or one; never both keys', () => {
+    const several = good.replace('accountId: "210987654321"', 'accountIds: ["210987654321", "311111111111", "210987654321"]');
+    expect(parseConfig(sso(several)).targets[0]).toMatchObject({ accountIds: ['210987654321', '311111111111'] });
+    expect(errorOf(() => parseConfig(sso(`${good}, accountIds: ["311111111111"]`)))).toMatch(/targets\[0\]\.accountIds: name the account \(accountId\) or the accounts/);
+    expect(errorOf(() => parseConfig(sso(good.replace('accountId: "210987654321"', 'accountIds: []'))))).toMatch(/targets\[0\]\.accountIds: must name at least one account/);
+    expect(errorOf(() => parseConfig(sso(good.replace('accountId: "210987654321"', `accountIds: [${Array.from({ length: 51 }, (_, i) => `"${String(100000000000 + i)}"`).join(', ')}]`))))).toMatch(/targets\[0\]\.accountIds: at most 50 accounts per target/);
   });
 
   it('names the key of each mistake', () => {

@@ -81,7 +81,7 @@ export class AwsDoctor {
     try {
       const out = await this.clients.ssoAdminFor(region).send(new DescribePermissionSetCommand({ InstanceArn: target.instanceArn, PermissionSetArn: target.permissionSetArn }));
       const ps = out.PermissionSet;
-      return pass(`permission set ${ps?.Name ?? target.permissionSetArn} (session duration ${ps?.SessionDuration ?? 'PT1H'}) on account ${target.accountId}`);
+      return pass(`permission set ${ps?.Name ?? target.permissionSetArn} (session duration ${ps?.SessionDuration ?? 'PT1H'}) on ${target.accountIds.length === 1 ? `account ${target.accountIds[0]}` : `${target.accountIds.length} accounts`}`);
     } catch (err) {
       if (awsErrorCode(err) === 'ResourceNotFoundException') return fail(`permission set ${target.permissionSetArn} is not in ${target.instanceArn} (${region})`, `check permissionSetArn, instanceArn and region of target ${target.name}`);
       return awsProblem(err, `reading permission set ${target.permissionSetArn}`, 'sso:DescribePermissionSet');

@@ -82,22 +82,67 @@ export class SsoPermissionSetProvider implements AccessProvider {
     this.sleep = o.sleep ?? realSleep;
   }
 
+  /**
+   * Assigns the permission set on every account of the target, in parallel, each claimed, created,
+   * awaited and read back on its own (so each survives a crash on its own). An account where the
+   * user already holds it (standing access) is recorded and left alone; when that is every account
+   * there is nothing to grant (`sso-standing-access`). A final failure on one account ends the
+   * whole grant: the accounts already assigned for it are unassigned first.
+   */
   async grant(request: AccessRequest, target: SsoPermissionSetTarget, _expiresAt: Date, ctx: GrantContext): Promise<SsoGrant> {
     const region = target.region ?? this.o.defaultRegion;
     const email = ctx.sourceIdentity;
     const principalId = await this.userId(region, target.identityStoreId, email);
-    const a: Assignment = { client: this.adminFor(region), region, instanceArn: target.instanceArn, permissionSetArn: target.permissionSetArn, accountId: target.accountId, principalId };
+    const client = this.adminFor(region);
+    const all = target.accountIds.map((accountId): Assignment => ({ client, region, instanceArn: target.instanceArn, permissionSetArn: target.permissionSetArn, accountId, principalId }));
+    const outcomes = await Promise.allSettled(all.map((a) => this.grantOne(request.id, a)));
+    const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+    if (failures.length > 0) {
+      const final = failures.find((e) => e instanceof GrantError && !e.retryable);
+      if (final) {
+        // Nothing half-granted stays: the accounts assigned for this request are unassigned (a
+        // failure here is retried: the grant retry re-drives, the claims say what is ours).
+        const ours = all.filter((_, i) => outcomes[i]!.status === 'fulfilled' && (outcomes[i] as PromiseFulfilledResult<'granted' | 'standing'>).value === 'granted');
+        try {
+          await Promise.all(ours.map((a) => this.revokeOne(request.id, a)));
+        } catch (err) {
+          throw awsFailure(err, `unassigning the other accounts after: ${(final as Error).message}`);
+        }
+        throw final;
+      }
+      throw failures[0];
+    }
+    const standing = all.filter((_, i) => (outcomes[i] as PromiseFulfilledResult<'granted' | 'standing'>).value === 'standing').map((a) => a.accountId);
+    const accountIds = all.map((a) => a.accountId).filter((id) => !standing.includes(id));
+    if (accountIds.length === 0) {
+      throw new GrantError(`the user already holds permission set ${lastPart(target.permissionSetArn)} on ${standing.join(', ')} outside this bot (standing access): nothing was assigned, and it will not be removed`, false, 'sso-standing-access');
+    }
+    return {
+      kind: 'sso-permission-set',
+      region,
+      instanceArn: target.instanceArn,
+      permissionSetArn: target.permissionSetArn,
+      accountIds,
+      ...(standing.length > 0 ? { standing } : {}),
+      principalId,
+      email,
+      ...(await this.sessionDuration(all[0]!)),
+    };
+  }
+
+  /** One account: claimed before it is created (see the header); 'standing' when it was the user's already. */
+  private async grantOne(requestId: string, a: Assignment): Promise<'granted' | 'standing'> {
     const key = assignmentKey(a);
     const holders = await this.o.registry.holders(key);
-    if (!holders.includes(request.id)) {
+    if (!holders.includes(requestId)) {
       // Before the claim: an assignment nobody of ours holds is the user's standing access.
       const standing = holders.length === 0 && (await this.assigned(a));
-      await this.claim(key, request.id, a);
+      await this.claim(key, requestId, a);
       if (standing) {
         // The claim went through, so no revoke of ours is deleting it: it is not ours. Let go.
-        await this.o.registry.leave(key, request.id);
+        await this.o.registry.leave(key, requestId);
         await this.o.registry.forget(key);
-        throw new GrantError(`${describe(a)} already exists outside this bot (standing access): nothing was assigned, and it will not be removed`, false, 'sso-standing-access');
+        return 'standing';
       }
     }
     try {
@@ -105,22 +150,31 @@ export class SsoPermissionSetProvider implements AccessProvider {
       if (!(await this.assigned(a))) throw new GrantError(`${describe(a)} reported SUCCEEDED but is not listed yet; retrying`, true);
     } catch (err) {
       // A final failure leaves the claim (nothing of ours to hold); a retryable one keeps it for the retry.
-      if (err instanceof GrantError && !err.retryable) await this.o.registry.leave(key, request.id).catch(() => undefined);
+      if (err instanceof GrantError && !err.retryable) await this.o.registry.leave(key, requestId).catch(() => undefined);
       throw err;
     }
-    return { kind: 'sso-permission-set', region, instanceArn: a.instanceArn, permissionSetArn: a.permissionSetArn, accountId: a.accountId, principalId, email, ...(await this.sessionDuration(a)) };
+    return 'granted';
   }
 
   /**
-   * Leaves the assignment's holders; the last holder deletes it, waits for the deletion, and
-   * forgets the claim once a read-back no longer lists it.
+   * Every account of the grant: leaves the assignment's holders; the last holder deletes it, waits
+   * for the deletion, and forgets the claim once a read-back no longer lists it. Verified only when
+   * every account is; accounts kept for other live grants are not deleted.
    */
   async revoke(request: AccessRequest, _target: Target | undefined, grant: SsoGrant): Promise<RevokeResult> {
-    const a: Assignment = { client: this.adminFor(grant.region), region: grant.region, instanceArn: grant.instanceArn, permissionSetArn: grant.permissionSetArn, accountId: grant.accountId, principalId: grant.principalId };
+    const client = this.adminFor(grant.region);
+    const all = grant.accountIds.map((accountId): Assignment => ({ client, region: grant.region, instanceArn: grant.instanceArn, permissionSetArn: grant.permissionSetArn, accountId, principalId: grant.principalId }));
+    const results = await Promise.all(all.map((a) => this.revokeOne(request.id, a)));
+    const verified = results.every((r) => r.verified);
+    if (results.every((r) => !r.removed)) return { removed: false, verified, holders: [...new Set(results.flatMap((r) => r.holders ?? []))] };
+    return { removed: true, verified };
+  }
+
+  private async revokeOne(requestId: string, a: Assignment): Promise<RevokeResult> {
     const key = assignmentKey(a);
     const registry = this.o.registry;
-    if (!(registry.leaveLast && (await registry.leaveLast(key, request.id)))) {
-      const holders = await registry.leave(key, request.id);
+    if (!(registry.leaveLast && (await registry.leaveLast(key, requestId)))) {
+      const holders = await registry.leave(key, requestId);
       if (holders.length > 0) return { removed: false, verified: true, holders };
       if (!(await registry.beginRevoke(key))) return { removed: false, verified: true, holders: await registry.holders(key) };
     }
@@ -132,7 +186,7 @@ export class SsoPermissionSetProvider implements AccessProvider {
 
   unverifiedRevoke(grant: Grant): string {
     const g = grant as SsoGrant;
-    return `Identity Center still lists ${describe(g)} after deleting it (or could not be asked)`;
+    return `Identity Center still lists permission set ${lastPart(g.permissionSetArn)} for user ${g.principalId} on one of ${g.accountIds.join(', ')} after deleting it (or could not be asked)`;
   }
 
   /** Joins the assignment's holders; one of ours being deleted takes no newcomer (retried once it is gone). */
@@ -221,11 +275,12 @@ function assignmentInput(a: Assignment) {
 
 /** The registry key of an assignment ("sso#<instance>#<permission set>#<account>#<user>"). */
 export function assignmentKey(a: Pick<Assignment, 'instanceArn' | 'permissionSetArn' | 'accountId' | 'principalId'>): string {
-  const last = (arn: string) => arn.split('/').at(-1) ?? arn;
-  return `sso#${last(a.instanceArn)}#${last(a.permissionSetArn)}#${a.accountId}#${a.principalId}`;
+  return `sso#${lastPart(a.instanceArn)}#${lastPart(a.permissionSetArn)}#${a.accountId}#${a.principalId}`;
 }
+
+const lastPart = (arn: string) => arn.split('/').at(-1) ?? arn;
 
 /** "permission set ps-… on account 123456789012 for user 9067…", for messages. */
 function describe(a: Pick<Assignment, 'permissionSetArn' | 'accountId' | 'principalId'>): string {
-  return `permission set ${a.permissionSetArn.split('/').at(-1)} on account ${a.accountId} for user ${a.principalId}`;
+  return `permission set ${lastPart(a.permissionSetArn)} on account ${a.accountId} for user ${a.principalId}`;
 }

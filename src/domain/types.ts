@@ -9,6 +9,12 @@ export type AccessKind = 'ec2-ssh' | 'aws-role' | 'ssm-session' | 'sso-permissio
 export const STS_MIN_DURATION_MS = 15 * 60_000;
 /** The longest session STS will issue for any role. */
 export const STS_MAX_DURATION_MS = 12 * 3_600_000;
+/**
+ * Accounts one sso-permission-set target grants together. Each is an assignment created, awaited
+ * and verified in parallel, and deleted at the end: fifty keeps a grant's Identity Center calls in
+ * the low hundreds.
+ */
+export const MAX_SSO_ACCOUNTS = 50;
 
 /**
  * Lifecycle of one access request.
@@ -189,8 +195,8 @@ export interface SsoPermissionSetTarget extends TargetBase {
   identityStoreId: string;
   /** arn:aws:sso:::permissionSet/ssoins-…/ps-… */
   permissionSetArn: string;
-  /** The AWS account the permission set is assigned on. */
-  accountId: string;
+  /** The AWS accounts the permission set is assigned on, all of them in one grant (one approval). */
+  accountIds: string[];
   /** The AWS access portal (https://d-….awsapps.com/start), shown in the grant DM. */
   portalUrl?: string;
 }
@@ -262,7 +268,10 @@ export interface SsoGrant {
   region: string;
   instanceArn: string;
   permissionSetArn: string;
-  accountId: string;
+  /** The accounts assigned for this grant (and deleted at its end). */
+  accountIds: string[];
+  /** Accounts where the user already held the permission set (standing access): not granted, never deleted. */
+  standing?: string[];
   /** The requester's Identity Center user id (the assignment's principal). */
   principalId: string;
   /** The email it was found by. */
@@ -473,7 +482,15 @@ export function grantAuditIds(grant: Grant): Record<string, string> {
         ...(grant.kind === 'ssm-session' ? { instanceIds: grant.instanceIds.join(','), documentName: grant.documentName } : {}),
       };
     case 'sso-permission-set':
-      return { region: grant.region, instanceArn: grant.instanceArn, permissionSetArn: grant.permissionSetArn, accountId: grant.accountId, principalId: grant.principalId, ...(grant.sessionDuration ? { sessionDuration: grant.sessionDuration } : {}) };
+      return {
+        region: grant.region,
+        instanceArn: grant.instanceArn,
+        permissionSetArn: grant.permissionSetArn,
+        accountIds: grant.accountIds.join(','),
+        ...(grant.standing?.length ? { standing: grant.standing.join(',') } : {}),
+        principalId: grant.principalId,
+        ...(grant.sessionDuration ? { sessionDuration: grant.sessionDuration } : {}),
+      };
   }
 }
 

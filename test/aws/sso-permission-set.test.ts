@@ -26,7 +26,7 @@ const target: SsoPermissionSetTarget = {
   instanceArn: INSTANCE,
   identityStoreId: STORE_ID,
   permissionSetArn: PS,
-  accountId: ACCOUNT,
+  accountIds: [ACCOUNT],
   portalUrl: 'https://d-1234567890.awsapps.com/start',
   minDurationMs: 60_000,
   maxDurationMs: 3_600_000,
@@ -49,6 +49,7 @@ function provider(o: Partial<SsoPermissionSetProviderOptions> = {}): SsoPermissi
   return new SsoPermissionSetProvider(() => admin, () => ids, { defaultRegion: 'eu-west-1', registry, pollIntervalMs: 0, ...o });
 }
 
+const keyOf = (accountId: string) => assignmentKey({ instanceArn: INSTANCE, permissionSetArn: PS, accountId, principalId: alice });
 const operations = () => fake.calls.map((c) => c.operation);
 const aliceAssigned = () => fake.assignments().filter((a) => a.principalId === alice && a.accountId === ACCOUNT && a.permissionSetArn === PS);
 
@@ -75,16 +76,16 @@ it('assigns the permission set to the user found by email, waits for provisionin
   const request = ssoRequest('jit-sso0000001');
   const grant = await p.grant(request, target, EXPIRES, ctx);
 
-  expect(grant).toEqual({ kind: 'sso-permission-set', region: 'eu-west-1', instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalId: alice, email: 'alice@example.com', sessionDuration: 'PT2H' });
+  expect(grant).toEqual({ kind: 'sso-permission-set', region: 'eu-west-1', instanceArn: INSTANCE, permissionSetArn: PS, accountIds: [ACCOUNT], principalId: alice, email: 'alice@example.com', sessionDuration: 'PT2H' });
   expect(aliceAssigned()).toHaveLength(1);
   // Polled until SUCCEEDED (IN_PROGRESS, then SUCCEEDED), then read back.
   expect(operations().filter((o) => o === 'DescribeAccountAssignmentCreationStatus')).toHaveLength(2);
-  expect(await registry.holders(assignmentKey(grant))).toEqual([request.id]);
+  expect(await registry.holders(keyOf(ACCOUNT))).toEqual([request.id]);
 
   expect(await p.revoke(request, target, grant)).toEqual({ removed: true, verified: true });
   expect(aliceAssigned()).toEqual([]);
   expect(operations().filter((o) => o === 'DescribeAccountAssignmentDeletionStatus')).toHaveLength(2);
-  expect(await registry.holders(assignmentKey(grant))).toEqual([]);
+  expect(await registry.holders(keyOf(ACCOUNT))).toEqual([]);
 });
 
 it('refuses standing access: an assignment the user already had is neither claimed nor ever deleted', async () => {
@@ -96,7 +97,7 @@ it('refuses standing access: an assignment the user already had is neither claim
   expect(err).toMatchObject({ retryable: false, failureCode: 'sso-standing-access' });
   expect(operations()).not.toContain('CreateAccountAssignment');
   expect(aliceAssigned()).toHaveLength(1);
-  expect(await registry.holders(assignmentKey({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalId: alice }))).toEqual([]);
+  expect(await registry.holders(keyOf(ACCOUNT))).toEqual([]);
 });
 
 it('refuses, with nothing assigned, when Slack gives no email or the Identity Store has no such user', async () => {
@@ -149,7 +150,7 @@ it('a provisioning that FAILED is final and leaves no claim; a revoke re-driven 
   const err = await p.grant(failed, target, EXPIRES, ctx).catch((e: unknown) => e);
   expect(err).toMatchObject({ retryable: false });
   expect(String((err as Error).message)).toContain('FAILED');
-  expect(await registry.holders(assignmentKey({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalId: alice }))).toEqual([]);
+  expect(await registry.holders(keyOf(ACCOUNT))).toEqual([]);
 
   const request = ssoRequest('jit-sso0000008');
   const grant: SsoGrant = await p.grant(request, target, EXPIRES, ctx);
@@ -158,4 +159,40 @@ it('a provisioning that FAILED is final and leaves no claim; a revoke re-driven 
   expect(cut).toMatchObject({ retryable: true });
   expect(await p.revoke(request, target, grant)).toEqual({ removed: true, verified: true });
   expect(aliceAssigned()).toEqual([]);
+});
+
+describe('several accounts in one grant', () => {
+  const OTHERS = ['311111111111', '422222222222'];
+  const multi: SsoPermissionSetTarget = { ...target, name: 'all-prod', accountIds: [ACCOUNT, ...OTHERS] };
+  const mine = () => fake.assignments().filter((a) => a.principalId === alice).map((a) => a.accountId).sort();
+
+  it('assigns every account in parallel, each awaited and read back, and deletes them all at the end', async () => {
+    const p = provider();
+    const request = ssoRequest('jit-sso0000009');
+    const grant = await p.grant(request, multi, EXPIRES, ctx);
+    expect(grant.accountIds).toEqual([ACCOUNT, ...OTHERS]);
+    expect(mine()).toEqual([ACCOUNT, ...OTHERS].sort());
+    for (const id of multi.accountIds) expect(await registry.holders(keyOf(id))).toEqual([request.id]);
+    expect(await p.revoke(request, multi, grant)).toEqual({ removed: true, verified: true });
+    expect(mine()).toEqual([]);
+  });
+
+  it('standing access on some accounts is recorded and left alone; the others are granted and ended', async () => {
+    fake.seedAssignment({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: OTHERS[0]!, principalType: 'USER', principalId: alice });
+    const p = provider();
+    const request = ssoRequest('jit-sso0000010');
+    const grant = await p.grant(request, multi, EXPIRES, ctx);
+    expect(grant).toMatchObject({ accountIds: [ACCOUNT, OTHERS[1]], standing: [OTHERS[0]] });
+    expect(await p.revoke(request, multi, grant)).toEqual({ removed: true, verified: true });
+    // The standing assignment is still there.
+    expect(mine()).toEqual([OTHERS[0]]);
+  });
+
+  it('a final failure on one account unassigns the ones already assigned for the request: nothing is half-granted', async () => {
+    fake.failNextProvisioning('creation', 'The permission set cannot be provisioned in this account');
+    const err = await provider().grant(ssoRequest('jit-sso0000011'), multi, EXPIRES, ctx).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retryable: false });
+    expect(mine()).toEqual([]);
+    for (const id of multi.accountIds) expect(await registry.holders(keyOf(id))).toEqual([]);
+  });
 });

@@ -35,6 +35,15 @@ it('says a shared rule stays when other grants still hold it', () => {
   expect(JSON.stringify(m)).toMatch(/shared with other live grants/);
 });
 
+it('an Identity Center revoke names the permission set and every account deleted, and the session bound', () => {
+  const sso = { kind: 'sso-permission-set' as const, region: 'eu-west-1', instanceArn: 'arn:aws:sso:::instance/ssoins-1111222233334444', permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd', accountIds: ['210987654321'], principalId: 'u-1', email: 'a@example.com', sessionDuration: 'PT1H' };
+  const one = JSON.stringify(revokedThreadMessage(pendingRequest({ kind: 'sso-permission-set', status: 'REVOKED', grant: sso, revokeOutcome: 'verified' })));
+  expect(one).toContain('The assignment of permission set `ps-aaaabbbbccccdddd` on account `210987654321` was deleted, and Identity Center no longer lists it.');
+  expect(one).toContain('can last up to 1h longer');
+  const two = JSON.stringify(revokedThreadMessage(pendingRequest({ kind: 'sso-permission-set', status: 'REVOKED', grant: { ...sso, accountIds: ['210987654321', '311111111111'] }, revokeOutcome: 'verified' })));
+  expect(two).toContain('The assignments of permission set `ps-aaaabbbbccccdddd` on 2 accounts: `210987654321`, `311111111111` were deleted, and Identity Center no longer lists them.');
+});
+
 it('escapes alert text and keeps it within section limits', () => {
   const m = systemAlert('Drift', `<!channel> ${'x'.repeat(5000)}`);
   const all = JSON.stringify(m);

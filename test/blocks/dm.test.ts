@@ -170,8 +170,8 @@ describe('endedDm', () => {
 });
 
 describe('sso-permission-set DMs', () => {
-  const grant = { kind: 'sso-permission-set' as const, region: 'eu-west-1', instanceArn: 'arn:aws:sso:::instance/ssoins-1111222233334444', permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd', accountId: '210987654321', principalId: 'u-1', email: 'alice@example.com', sessionDuration: 'PT2H' };
-  const ssoTarget = { name: 'prod-admin', kind: 'sso-permission-set' as const, instanceArn: grant.instanceArn, identityStoreId: 'd-1234567890', permissionSetArn: grant.permissionSetArn, accountId: grant.accountId, portalUrl: 'https://d-1234567890.awsapps.com/start', minDurationMs: 60_000, maxDurationMs: 3_600_000, tags: {}, policy: target().policy };
+  const grant = { kind: 'sso-permission-set' as const, region: 'eu-west-1', instanceArn: 'arn:aws:sso:::instance/ssoins-1111222233334444', permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd', accountIds: ['210987654321'], principalId: 'u-1', email: 'alice@example.com', sessionDuration: 'PT2H' };
+  const ssoTarget = { name: 'prod-admin', kind: 'sso-permission-set' as const, instanceArn: grant.instanceArn, identityStoreId: 'd-1234567890', permissionSetArn: grant.permissionSetArn, accountIds: grant.accountIds, portalUrl: 'https://d-1234567890.awsapps.com/start', minDurationMs: 60_000, maxDurationMs: 3_600_000, tags: {}, policy: target().policy };
   const active = inStatus('ACTIVE', { kind: 'sso-permission-set', targetName: 'prod-admin', cidr: undefined, grant });
 
   it('grant: what is assigned on which account, where to sign in, and how long a portal session can outlive the end; no credentials button', () => {
@@ -187,6 +187,14 @@ describe('sso-permission-set DMs', () => {
     const text = allText(grantedDm({ ...active, grant: { ...grant, sessionDuration: undefined } }, { ...ssoTarget, portalUrl: undefined }).blocks);
     expect(text).toContain('Sign in through your AWS access portal');
     expect(text).toContain("lasts until the permission set's session duration runs out");
+  });
+
+  it('several accounts: all named (up to five), any of them to pick, and where the user already held it', () => {
+    const six = ['111111111111', '222222222222', '333333333333', '444444444444', '555555555555', '666666666666'];
+    const text = allText(grantedDm({ ...active, grant: { ...grant, accountIds: six, standing: ['777777777777'] } }, { ...ssoTarget, accountIds: [...six, '777777777777'] }).blocks);
+    expect(text).toContain('permission set `ps-aaaabbbbccccdddd` on 6 accounts: `111111111111`, `222222222222`, `333333333333`, `444444444444`, `555555555555` and 1 more are assigned to you');
+    expect(text).toContain('and pick any of those accounts.');
+    expect(text).toContain('You already held it on `777777777777` outside the bot: that is left as it is');
   });
 
   it('end: the assignment was deleted, and the same bound', () => {

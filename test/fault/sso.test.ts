@@ -81,7 +81,7 @@ it('killed between CreateAccountAssignment and provisioning: another bot adopts 
     sso.setProvisioningPolls(0);
     const b = await s.startBot('B', { configYaml: CONFIG, env: env() });
     const [active] = await waitForStatus(s, [id], 'ACTIVE', 20_000);
-    expect(active!.grant).toMatchObject({ kind: 'sso-permission-set', principalId: userId, accountId: ACCOUNT, permissionSetArn: PS, email: 'u0ssouser@example.com', sessionDuration: 'PT1H' });
+    expect(active!.grant).toMatchObject({ kind: 'sso-permission-set', principalId: userId, accountIds: [ACCOUNT], permissionSetArn: PS, email: 'u0ssouser@example.com', sessionDuration: 'PT1H' });
     expect(assigned()).toHaveLength(1);
     // B took the intent over after A's lease lapsed.
     expect(active!.audit.filter((e) => e.action.startsWith('claim-')).map((e) => e.details?.owner)).toContain(b.owner());
