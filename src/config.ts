@@ -270,8 +270,12 @@ const ec2TargetSchema = z
     port: z.number().int().min(1).max(65535).default(22),
     host: z.string().max(255).optional(),
     sshUser: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/i, 'must be a login name').optional(),
+    /** The group is in another account: the role the bot assumes there, and its external id. */
+    assumeRoleArn: roleArn.optional(),
+    assumeRoleExternalId: externalId,
   })
-  .strict();
+  .strict()
+  .refine((t) => t.assumeRoleExternalId === undefined || t.assumeRoleArn !== undefined, { message: 'is only used with assumeRoleArn (the role the bot assumes in the other account)', path: ['assumeRoleExternalId'] });
 
 const roleTargetSchema = z
   .object({
@@ -430,7 +434,15 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
     const common = { name: t.name, description: t.description, region: t.region, minDurationMs, maxDurationMs, tags: t.tags, policy };
     switch (t.kind) {
       case 'ec2-ssh':
-        return { ...common, kind: t.kind, securityGroupId: t.securityGroupId, port: t.port, host: t.host, sshUser: t.sshUser };
+        return {
+          ...common,
+          kind: t.kind,
+          securityGroupId: t.securityGroupId,
+          port: t.port,
+          host: t.host,
+          sshUser: t.sshUser,
+          ...(t.assumeRoleArn ? { assumeRole: { roleArn: t.assumeRoleArn, ...(t.assumeRoleExternalId ? { externalId: t.assumeRoleExternalId } : {}) } } : {}),
+        };
       case 'aws-role':
         return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, sessionPolicy: sessionPolicy(t.sessionPolicy, `${at}.sessionPolicy`, baseDir, problems) };
       case 'ssm-session':

@@ -40,6 +40,9 @@ import { Ec2Pacer } from './aws/pacing';
 import { EC2_DOCUMENTED_BUCKETS } from './domain/revocation-limits';
 import { SsmSessionProvider } from './aws/ssm-session';
 import { SsoPermissionSetProvider } from './aws/sso-permission-set';
+import { AssumedRoles } from './aws/assume-role';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AssumeRole } from './domain/types';
 import { StsRoleProvider } from './aws/sts-role';
 import { StsSessions } from './aws/sts-session';
 import { countAwsErrors, withoutSdkLogging } from './aws/instrument';
@@ -60,7 +63,7 @@ export interface BotOverrides {
   clock?: Clock;
   log?: Logger;
   /** Builds the EC2 client for a region (default: SDK default config, so AWS_ENDPOINT_URL_EC2 works). */
-  ec2ClientFor?: (region: string) => EC2Client;
+  ec2ClientFor?: (region: string, assumeRole?: AssumeRole) => EC2Client;
   /** Identity Center clients (the demo points them at its stand-in); default: the SDK's, per Region. */
   ssoAdminFor?: (region: string) => SSOAdminClient;
   identityStoreFor?: (region: string) => IdentitystoreClient;
@@ -117,6 +120,26 @@ function regionalClients(clients: Destroyable[]) {
   };
 }
 
+/**
+ * The same per account as well: a client per Region of the bot's own account, and per Region of
+ * each account a target reaches through `assumeRole` (credentials from AssumedRoles, shared by every
+ * client of that role).
+ */
+function accountClients(clients: Destroyable[], assumed: AssumedRoles) {
+  return <C extends Destroyable>(make: (region: string, credentials?: AwsCredentialIdentityProvider) => C) => {
+    const byKey = new Map<string, C>();
+    return (region: string, role?: AssumeRole): C => {
+      const key = role ? `${role.roleArn}|${role.externalId ?? ''}|${region}` : region;
+      let c = byKey.get(key);
+      if (!c) {
+        byKey.set(key, (c = make(region, role ? assumed.provider(role) : undefined)));
+        clients.push(c);
+      }
+      return c;
+    };
+  };
+}
+
 export async function startBot(env: EnvConfig, config: JitConfig, overrides: BotOverrides = {}): Promise<RunningBot> {
   const log = overrides.log ?? createLogger(env.logLevel);
   const clock = overrides.clock ?? systemClock;
@@ -160,7 +183,10 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   // ---- AWS providers (clients from the SDK's default config, so AWS_ENDPOINT_URL_<SERVICE> works)
   const clients: Destroyable[] = [];
   const perRegion = regionalClients(clients);
-  const ec2ClientFor = overrides.ec2ClientFor ?? perRegion((r) => counted('EC2', ec2Client({ region: r })));
+  // Targets in other accounts: their clients act through the role the target names (cross-account).
+  const assumed = new AssumedRoles(counted('STS', new STSClient({ region })), clock);
+  const perAccount = accountClients(clients, assumed);
+  const ec2ClientFor = overrides.ec2ClientFor ?? perAccount((r, credentials) => counted('EC2', ec2Client({ region: r, ...(credentials ? { credentials } : {}) })));
   const iam = counted('IAM', new IAMClient({ region }));
   clients.push(iam);
   const stsFor = perRegion((r) => counted('STS', new STSClient({ region: r })));
@@ -461,7 +487,7 @@ export function openDoctor(env: EnvConfig, config: JitConfig): { checks: Check[]
   const checks = doctorChecks(env, config, {
     slack: new SlackDoctor(slackClient),
     aws: new AwsDoctor({
-      ec2For: perRegion((r) => ec2Client({ region: r })),
+      ec2For: accountClients(clients, new AssumedRoles(new STSClient({ region }), systemClock))((r, credentials) => ec2Client({ region: r, ...(credentials ? { credentials } : {}) })),
       ssmFor: perRegion((r) => new SSMClient({ region: r })),
       stsFor: perRegion((r) => new STSClient({ region: r })),
       iam,

@@ -196,6 +196,26 @@ targets:
   });
 });
 
+describe('ec2-ssh targets in another account', () => {
+  const base = `
+approverChannel: C0123ABCD
+approvers: { users: [U0APPROVER1] }
+targets:
+`;
+  const ec2 = (extra: string) => `${base}  - { name: member-bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0${extra} }\n`;
+
+  it('takes the role the bot assumes there, with its external id', () => {
+    const [t] = parseConfig(ec2(', assumeRoleArn: "arn:aws:iam::210987654321:role/jit-access-bot-member", assumeRoleExternalId: jit-7f3a')).targets;
+    expect(t).toMatchObject({ assumeRole: { roleArn: 'arn:aws:iam::210987654321:role/jit-access-bot-member', externalId: 'jit-7f3a' } });
+    expect(parseConfig(ec2('')).targets[0]).not.toHaveProperty('assumeRole');
+  });
+
+  it('names the key of a bad role ARN, and of an external id without a role', () => {
+    expect(errorOf(() => parseConfig(ec2(', assumeRoleArn: "member"')))).toMatch(/targets\[0\]\.assumeRoleArn: must be an IAM role ARN/);
+    expect(errorOf(() => parseConfig(ec2(', assumeRoleExternalId: jit-7f3a')))).toMatch(/targets\[0\]\.assumeRoleExternalId: is only used with assumeRoleArn/);
+  });
+});
+
 describe('sso-permission-set targets', () => {
   const base = `
 approverChannel: C0123ABCD

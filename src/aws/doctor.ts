@@ -21,7 +21,7 @@ import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { fail, pass, type CheckOutcome } from '../doctor';
 import { formatDuration } from '../domain/duration';
 import { ValidationError } from '../domain/errors';
-import type { AwsRoleTarget, Ec2SshTarget, SsmSessionTarget, SsoPermissionSetTarget } from '../domain/types';
+import type { AssumeRole, AwsRoleTarget, Ec2SshTarget, SsmSessionTarget, SsoPermissionSetTarget } from '../domain/types';
 import { ruleTagKeys, ruleTags } from './ec2-ssh';
 import { awsErrorCode } from './retry';
 import { SsmSessionProvider } from './ssm-session';
@@ -33,7 +33,8 @@ export const PROBE_CIDR = '192.0.2.1/32';
 export const AWS_IDENTITY_CHECK = 'AWS identity';
 
 export interface AwsDoctorClients {
-  ec2For: (region: string) => EC2Client;
+  /** EC2 of a Region, in the bot's account or (with `assumeRole`) the account a target reaches. */
+  ec2For: (region: string, assumeRole?: AssumeRole) => EC2Client;
   ssmFor: (region: string) => SSMClient;
   stsFor: (region: string) => STSClient;
   iam: IAMClient;
@@ -93,9 +94,9 @@ export class AwsDoctor {
     const blocked = await this.needsIdentity();
     if (blocked) return blocked;
     const region = target.region ?? this.clients.defaultRegion;
-    const client = this.clients.ec2For(region);
+    const client = this.clients.ec2For(region, target.assumeRole);
     const GroupId = target.securityGroupId;
-    const where = `${GroupId} (${region})`;
+    const where = `${GroupId} (${region}${target.assumeRole ? `, account ${target.assumeRole.roleArn.split(':')[4]} through ${target.assumeRole.roleArn}` : ''})`;
     try {
       await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [GroupId] }));
     } catch (err) {

@@ -30,7 +30,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { parseHostAddress } from '../domain/address';
 import { ConflictError, GrantError } from '../domain/errors';
-import type { AccessRequest, Ec2Grant, Ec2SshTarget, Grant, HostCidr, ObservedRule, Target } from '../domain/types';
+import type { AccessRequest, AssumeRole, Ec2Grant, Ec2SshTarget, Grant, HostCidr, ObservedRule, Target } from '../domain/types';
 import type { Ec2Action } from '../domain/revocation-limits';
 import type { AccessProvider, DriftContext, DriftFindings, RevokeResult, RuleRegistry } from '../ports';
 import { awsErrorCode, awsFailure, isRetryableAwsError } from './retry';
@@ -99,12 +99,24 @@ const DESCRIPTION_FORBIDDEN = /[^a-zA-Z0-9. _\-:/()#,@[\]+=&;{}!$*]/g;
 type RevokeOutcome = 'removed' | 'gone' | { error: unknown; returnedFalse?: undefined } | { returnedFalse: true; error?: undefined };
 
 /** One rule, by id: what revoke and removeRule need. */
-type RuleRef = Pick<ObservedRule, 'region' | 'securityGroupId' | 'securityGroupRuleId'>;
+type RuleRef = Pick<ObservedRule, 'region' | 'assumeRole' | 'securityGroupId' | 'securityGroupRuleId'>;
+
+/** Where calls go: a Region of the bot's own account, or of the account a role is assumed in. */
+interface Where {
+  region: string;
+  assumeRole?: AssumeRole;
+}
+
+/** One key per account and Region ("eu-west-1", or "<role ARN>|eu-west-1"). */
+const whereKey = (w: Where): string => (w.assumeRole ? `${w.assumeRole.roleArn}|${w.region}` : w.region);
+/** The account of a role ARN ("arn:aws:iam::<account>:role/…"). */
+const accountOfRole = (roleArn: string): string => roleArn.split(':')[4] ?? roleArn;
+/** " in account 123456789012", for messages about another account. */
+const inAccount = (w: Where): string => (w.assumeRole ? ` in account ${accountOfRole(w.assumeRole.roleArn)}` : '');
 
 /** Everything one grant needs to find, create or adopt its rule, and to describe it in errors. */
-interface RulePlan {
+interface RulePlan extends Where {
   client: EC2Client;
-  region: string;
   groupId: string;
   port: number;
   host: HostCidr;
@@ -122,7 +134,8 @@ export class Ec2SshProvider implements AccessProvider {
   private readonly account: string;
 
   constructor(
-    private readonly clientFor: (region: string) => EC2Client,
+    /** The EC2 client of a Region, in the bot's account or (with `assumeRole`) in another. */
+    private readonly clientFor: (region: string, assumeRole?: AssumeRole) => EC2Client,
     opts: Ec2SshProviderOptions,
   ) {
     this.defaultRegion = opts.defaultRegion;
@@ -132,9 +145,13 @@ export class Ec2SshProvider implements AccessProvider {
     this.account = opts.account ?? 'self';
   }
 
-  /** Waits for the call's token in this account and Region (no-op without a pacer). */
-  private async paced(region: string, action: Ec2Action, priority: CallPriority): Promise<void> {
-    if (this.pacer) await this.pacer.acquire(`${this.account}/${region}`, action, priority);
+  /** Waits for the call's token in its account and Region (no-op without a pacer): each account has its own buckets. */
+  private async paced(w: Where, action: Ec2Action, priority: CallPriority): Promise<void> {
+    if (this.pacer) await this.pacer.acquire(`${w.assumeRole ? accountOfRole(w.assumeRole.roleArn) : this.account}/${w.region}`, action, priority);
+  }
+
+  private client(w: Where): EC2Client {
+    return this.clientFor(w.region, w.assumeRole);
   }
 
   /** Creates (or adopts, or shares) the rule, then joins its holders. */
@@ -174,7 +191,7 @@ export class Ec2SshProvider implements AccessProvider {
 
     let ruleId: string | undefined;
     try {
-      await this.paced(plan.region, 'AuthorizeSecurityGroupIngress', 'grant');
+      await this.paced(plan, 'AuthorizeSecurityGroupIngress', 'grant');
       const out = await plan.client.send(
         new AuthorizeSecurityGroupIngressCommand({
           GroupId: plan.groupId,
@@ -232,11 +249,11 @@ export class Ec2SshProvider implements AccessProvider {
    */
   async sweepDrift(targets: Target[], ctx: DriftContext): Promise<DriftFindings> {
     const findings: DriftFindings = { removed: [], untagged: [], failed: [] };
-    const groups = new Map<string, { region: string; securityGroupId: string }>();
+    const groups = new Map<string, Where & { securityGroupId: string }>();
     for (const t of targets) {
       if (t.kind !== this.kind) continue;
-      const region = t.region ?? this.defaultRegion;
-      groups.set(`${region}#${t.securityGroupId}`, { region, securityGroupId: t.securityGroupId });
+      const where: Where = { region: t.region ?? this.defaultRegion, ...(t.assumeRole ? { assumeRole: t.assumeRole } : {}) };
+      groups.set(`${whereKey(where)}#${t.securityGroupId}`, { ...where, securityGroupId: t.securityGroupId });
     }
     if (groups.size === 0) return findings;
     const rules = await this.listRules([...groups.values()]);
@@ -293,23 +310,29 @@ export class Ec2SshProvider implements AccessProvider {
     return this.removeAndVerify(rule);
   }
 
-  async listRules(groups: ReadonlyArray<{ region: string; securityGroupId: string }>): Promise<ObservedRule[]> {
-    const byRegion = new Map<string, Set<string>>();
-    for (const { region, securityGroupId } of groups) {
-      byRegion.set(region, (byRegion.get(region) ?? new Set()).add(securityGroupId));
+  /** The rules of the groups, per account and Region (one listing per 200 groups of each). */
+  async listRules(groups: ReadonlyArray<Where & { securityGroupId: string }>): Promise<ObservedRule[]> {
+    const byWhere = new Map<string, { where: Where; ids: Set<string> }>();
+    for (const { securityGroupId, ...where } of groups) {
+      const key = whereKey(where);
+      const entry = byWhere.get(key) ?? { where: { region: where.region, ...(where.assumeRole ? { assumeRole: where.assumeRole } : {}) }, ids: new Set<string>() };
+      entry.ids.add(securityGroupId);
+      byWhere.set(key, entry);
     }
     const observed: ObservedRule[] = [];
-    for (const [region, ids] of byRegion) {
-      const client = this.clientFor(region);
+    for (const { where, ids } of byWhere.values()) {
+      const { region } = where;
+      const client = this.client(where);
       const all = [...ids];
       for (let i = 0; i < all.length; i += GROUPS_PER_CALL) {
         const chunk = all.slice(i, i + GROUPS_PER_CALL);
-        const groupsLabel = `${chunk.length === 1 ? chunk[0] : `${chunk.length} security groups`} (${region})`;
-        const rules = await this.describeRules(client, [{ Name: 'group-id', Values: chunk }], groupsLabel, region, 'background');
+        const groupsLabel = `${chunk.length === 1 ? chunk[0] : `${chunk.length} security groups`} (${region}${inAccount(where)})`;
+        const rules = await this.describeRules(client, [{ Name: 'group-id', Values: chunk }], groupsLabel, where, 'background');
         for (const rule of rules) {
           if (rule.IsEgress || !rule.SecurityGroupRuleId || !rule.GroupId) continue;
           observed.push({
             region,
+            ...(where.assumeRole ? { assumeRole: where.assumeRole } : {}),
             securityGroupId: rule.GroupId,
             securityGroupRuleId: rule.SecurityGroupRuleId,
             managed: this.isManaged(rule),
@@ -336,37 +359,43 @@ export class Ec2SshProvider implements AccessProvider {
    * expiries costs a RevokeSecurityGroupIngress and a DescribeSecurityGroupRules per batch, not per rule.
    */
   private async removeAndVerify(rule: RuleRef, detail = ''): Promise<RevokeResult> {
-    const { region, securityGroupId: groupId, securityGroupRuleId: ruleId } = rule;
-    const outcome = await this.revokes.submit(`${region}#${groupId}`, { region, groupId, ruleId });
+    const { securityGroupId: groupId, securityGroupRuleId: ruleId } = rule;
+    const where: Where = { region: rule.region, ...(rule.assumeRole ? { assumeRole: rule.assumeRole } : {}) };
+    const key = whereKey(where);
+    const outcome = await this.revokes.submit(`${key}#${groupId}`, { where, groupId, ruleId });
     if (outcome !== 'removed' && outcome !== 'gone') {
-      const label = `rule ${ruleId}${detail} of ${groupId} (${region})`;
+      const label = `rule ${ruleId}${detail} of ${groupId} (${where.region}${inAccount(where)})`;
       if (outcome.returnedFalse) throw new GrantError(`Removing ${label}: EC2 answered Return=false without an error`, true);
       throw failure(outcome.error, `Removing ${label}`);
     }
-    return { removed: outcome === 'removed', verified: await this.verifies.submit(region, ruleId) };
+    this.wheres.set(key, where);
+    return { removed: outcome === 'removed', verified: await this.verifies.submit(key, ruleId) };
   }
 
-  /** Revokes of one group (key "region#group") submitted together: one call for all of them. */
-  private readonly revokes = new MicroBatcher<{ region: string; groupId: string; ruleId: string }, RevokeOutcome>(
+  /** Revokes of one group (key "<where>#group") submitted together: one call for all of them. */
+  private readonly revokes = new MicroBatcher<{ where: Where; groupId: string; ruleId: string }, RevokeOutcome>(
     (_key, items) => this.revokeBatch(items),
     RULES_PER_BATCH,
     BATCHES_IN_FLIGHT,
   );
 
-  /** Verification reads of one Region submitted together: one lookup of all their rule ids. */
-  private readonly verifies = new MicroBatcher<string, boolean>((region, ruleIds) => this.goneBatch(region, ruleIds), RULES_PER_BATCH, BATCHES_IN_FLIGHT);
+  /** Where each verification key points (whereKey → Where). */
+  private readonly wheres = new Map<string, Where>();
+
+  /** Verification reads of one account and Region submitted together: one lookup of all their rule ids. */
+  private readonly verifies = new MicroBatcher<string, boolean>((key, ruleIds) => this.goneBatch(this.wheres.get(key)!, ruleIds), RULES_PER_BATCH, BATCHES_IN_FLIGHT);
 
   /**
    * One RevokeSecurityGroupIngress for rules of one group. EC2 revokes all of them or none: when a
    * batch of several fails (one rule already gone, say), each rule is revoked on its own, so one
    * bad rule never holds up the others and each caller gets its own answer.
    */
-  private async revokeBatch(items: ReadonlyArray<{ region: string; groupId: string; ruleId: string }>): Promise<RevokeOutcome[]> {
-    const { region, groupId } = items[0]!;
-    const client = this.clientFor(region);
+  private async revokeBatch(items: ReadonlyArray<{ where: Where; groupId: string; ruleId: string }>): Promise<RevokeOutcome[]> {
+    const { where, groupId } = items[0]!;
+    const client = this.client(where);
     let out: RevokeSecurityGroupIngressCommandOutput;
     try {
-      await this.paced(region, 'RevokeSecurityGroupIngress', 'revocation');
+      await this.paced(where, 'RevokeSecurityGroupIngress', 'revocation');
       out = await client.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: items.map((i) => i.ruleId) }));
     } catch (err) {
       if (items.length > 1) return Promise.all(items.map((i) => this.revokeBatch([i]).then((o) => o[0]!)));
@@ -381,19 +410,19 @@ export class Ec2SshProvider implements AccessProvider {
   }
 
   /** For each rule id: true when EC2 no longer lists it; false when it does or the lookup failed. */
-  private async goneBatch(region: string, ruleIds: readonly string[]): Promise<boolean[]> {
-    const client = this.clientFor(region);
+  private async goneBatch(where: Where, ruleIds: readonly string[]): Promise<boolean[]> {
+    const client = this.client(where);
     const listed = new Set<string>();
     try {
       let nextToken: string | undefined;
       do {
-        await this.paced(region, 'DescribeSecurityGroupRules', 'revocation');
+        await this.paced(where, 'DescribeSecurityGroupRules', 'revocation');
         const page = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'security-group-rule-id', Values: [...ruleIds] }], NextToken: nextToken }));
         for (const r of page.SecurityGroupRules ?? []) if (r.SecurityGroupRuleId) listed.add(r.SecurityGroupRuleId);
         nextToken = page.NextToken;
       } while (nextToken);
     } catch (err) {
-      if (ruleIds.length > 1) return Promise.all(ruleIds.map((id) => this.goneBatch(region, [id]).then((g) => g[0]!)));
+      if (ruleIds.length > 1) return Promise.all(ruleIds.map((id) => this.goneBatch(where, [id]).then((g) => g[0]!)));
       return [awsErrorCode(err) === 'InvalidSecurityGroupRuleId.NotFound'];
     }
     return ruleIds.map((id) => !listed.has(id));
@@ -406,7 +435,8 @@ export class Ec2SshProvider implements AccessProvider {
   /** Resolves region and client, and refuses anything but a single host before any AWS call. */
   private plan(request: AccessRequest, target: Ec2SshTarget): RulePlan {
     const region = target.region ?? this.defaultRegion;
-    const where = `${PROTOCOL}/${target.port} on ${target.securityGroupId} (${region})`;
+    const at: Where = { region, ...(target.assumeRole ? { assumeRole: target.assumeRole } : {}) };
+    const where = `${PROTOCOL}/${target.port} on ${target.securityGroupId} (${region}${inAccount(at)})`;
     let host: HostCidr;
     try {
       host = parseHostAddress(request.cidr);
@@ -415,8 +445,8 @@ export class Ec2SshProvider implements AccessProvider {
       throw new GrantError(`Refusing to open ${where} for request ${request.id}: ${(err as Error).message}`);
     }
     return {
-      client: this.clientFor(region),
-      region,
+      ...at,
+      client: this.client(at),
       groupId: target.securityGroupId,
       port: target.port,
       host,
@@ -445,16 +475,16 @@ export class Ec2SshProvider implements AccessProvider {
 
   /** All rules of the plan's group matching the extra filters. */
   private groupRules(plan: RulePlan, filters: Filter[]): Promise<SecurityGroupRule[]> {
-    return this.describeRules(plan.client, [{ Name: 'group-id', Values: [plan.groupId] }, ...filters], `${plan.groupId} (${plan.region})`, plan.region, 'grant');
+    return this.describeRules(plan.client, [{ Name: 'group-id', Values: [plan.groupId] }, ...filters], `${plan.groupId} (${plan.region}${inAccount(plan)})`, plan, 'grant');
   }
 
   /** All rules matching the filters, across pages; failures become a GrantError naming `groups`. */
-  private async describeRules(client: EC2Client, filters: Filter[], groups: string, region: string, priority: CallPriority): Promise<SecurityGroupRule[]> {
+  private async describeRules(client: EC2Client, filters: Filter[], groups: string, where: Where, priority: CallPriority): Promise<SecurityGroupRule[]> {
     const rules: SecurityGroupRule[] = [];
     let nextToken: string | undefined;
     try {
       do {
-        await this.paced(region, 'DescribeSecurityGroupRules', priority);
+        await this.paced(where, 'DescribeSecurityGroupRules', priority);
         const page = await client.send(new DescribeSecurityGroupRulesCommand({ Filters: filters, NextToken: nextToken }));
         rules.push(...(page.SecurityGroupRules ?? []));
         nextToken = page.NextToken;
@@ -515,6 +545,7 @@ function toGrant(plan: RulePlan, securityGroupRuleId: string): Ec2Grant {
     securityGroupRuleId,
     cidr: plan.host.cidr,
     port: plan.port,
+    ...(plan.assumeRole ? { assumeRole: plan.assumeRole } : {}),
   };
 }
 

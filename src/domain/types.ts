@@ -152,8 +152,19 @@ interface TargetBase {
   policy: TargetPolicy;
 }
 
+/**
+ * A role the bot assumes to act in another account (a cross-account target): STS AssumeRole from
+ * the bot's own credentials, with the external id the role's trust policy asks for.
+ */
+export interface AssumeRole {
+  roleArn: string;
+  externalId?: string;
+}
+
 export interface Ec2SshTarget extends TargetBase {
   kind: 'ec2-ssh';
+  /** The group is in another account: the bot works there through this role. */
+  assumeRole?: AssumeRole;
   securityGroupId: string;
   port: number;
   /** Host name or address shown in the "ssh …" hint of the grant DM. */
@@ -228,6 +239,8 @@ export interface Ec2Grant {
   securityGroupRuleId: string;
   cidr: string;
   port: number;
+  /** The rule is in another account, reached through this role (revocation works from it, whatever the target becomes). */
+  assumeRole?: AssumeRole;
   /**
    * True when the rule already existed, created by this bot for another live request with the
    * same group, port and address: the two grants share it, and it is removed only when the last
@@ -296,6 +309,8 @@ export interface IssuedCredentials {
 /** A security-group ingress rule as found in AWS, for the drift sweep. */
 export interface ObservedRule {
   region: string;
+  /** In another account, reached through this role. */
+  assumeRole?: AssumeRole;
   securityGroupId: string;
   securityGroupRuleId: string;
   /** Carries this bot's managed-by tag. */

@@ -365,3 +365,56 @@ describe('concurrent revokes of one group share their calls', () => {
     expect(fake.rules()).toHaveLength(3);
   });
 });
+
+describe('a target in another account', () => {
+  const ROLE = { roleArn: 'arn:aws:iam::210987654321:role/jit-access-bot-member', externalId: 'jit-7f3a' };
+  const remote: Ec2SshTarget = ec2Target({ name: 'member-bastion', securityGroupId: SG, assumeRole: ROLE });
+  let member: FakeEc2;
+  let used: Array<string | undefined>;
+
+  beforeEach(async () => {
+    member = await startFakeEc2();
+    used = [];
+  });
+  afterEach(async () => {
+    await member.close();
+  });
+
+  /** The bot's account is `fake`; the member account (reached through ROLE) is `member`. */
+  function crossAccountProvider(): Ec2SshProvider {
+    const home = providerWith().client;
+    const other = new EC2Client({ region: 'eu-west-1', endpoint: member.url, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    clients.push(other);
+    return new Ec2SshProvider(
+      (_region, role) => {
+        used.push(role?.roleArn);
+        return role?.roleArn === ROLE.roleArn ? other : home;
+      },
+      { defaultRegion: 'eu-west-1', registry },
+    );
+  }
+
+  it('opens, revokes and verifies the rule in that account, through the role the grant recorded', async () => {
+    const provider = crossAccountProvider();
+    const request = pendingRequest({ id: 'jit-xacct01', requesterId: 'U0ALICE' });
+    const grant = await provider.grant(request, remote, EXPIRES);
+    expect(grant).toMatchObject({ kind: 'ec2-ssh', securityGroupId: SG, assumeRole: ROLE });
+    expect(member.rules()).toHaveLength(1);
+    expect(fake.rules()).toEqual([]);
+    // Revoked from what the grant carries, even with the target gone from the config.
+    await expect(provider.revoke(request, undefined, grant)).resolves.toEqual({ removed: true, verified: true });
+    expect(member.rules()).toEqual([]);
+    expect(new Set(used)).toEqual(new Set([ROLE.roleArn]));
+  });
+
+  it('the drift sweep lists each account and removes a tagged rule no live grant holds there; the same group id at home is another group', async () => {
+    const provider = crossAccountProvider();
+    const tags = { 'jit:request-id': 'jit-gone00001', 'jit:managed-by': 'jit-access-bot' };
+    const orphan = member.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '198.51.100.9/32', tags }).securityGroupRuleId;
+    fake.seedRule({ groupId: SG, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '198.51.100.10/32', tags: { ...tags, 'jit:request-id': 'jit-live00001' } });
+    const findings = await provider.sweepDrift([target, remote], { now: EXPIRES, isLive: async (id) => id === 'jit-live00001' });
+    expect(findings.removed.map((r) => [r.securityGroupRuleId, r.assumeRole?.roleArn])).toEqual([[orphan, ROLE.roleArn]]);
+    expect(member.rules()).toEqual([]);
+    expect(fake.rules()).toHaveLength(1);
+  });
+});
