@@ -62,6 +62,7 @@ const stack = new JitBotStack(app, text('stackName') ?? 'JitBotStack', {
   managedRoleArns: app.node.tryGetContext('managedRoleArns') === undefined ? [] : list('managedRoleArns'),
   ssmTargets: String(app.node.tryGetContext('ssmTargets') ?? 'false') === 'true',
   identityCenter: identityCenterFromContext(),
+  memberAccountRoleArns: list('memberAccountRoleArns'),
   desiredCount: integer('desiredCount'),
   tableName: text('tableName'),
   vpcId: text('vpcId'),

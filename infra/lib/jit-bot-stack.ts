@@ -104,6 +104,11 @@ export interface JitBotStackProps extends StackProps {
    * policies on them. Default: none (ec2-ssh only).
    */
   readonly managedRoleArns?: string[];
+  /**
+   * Roles in member accounts that ec2-ssh targets name (assumeRoleArn; MemberAccountRoleStack
+   * makes them): the bot may assume exactly these. Default: none.
+   */
+  readonly memberAccountRoleArns?: string[];
   /** Whether any target is ssm-session: allows finding nodes and ending sessions. Default false. */
   readonly ssmTargets?: boolean;
   /**
@@ -255,60 +260,7 @@ export class JitBotStack extends Stack {
         resources: [`${this.table.tableArn}/index/*`],
       }),
     );
-    const sgArns = sgIds.map((id) => this.formatArn({ service: 'ec2', resource: 'security-group', resourceName: id }));
-    // IAM evaluates AuthorizeSecurityGroupIngress on the security group (always) and, when the call
-    // carries TagSpecifications, on the new security-group-rule too; the request-tag condition keys
-    // (aws:RequestTag/…, aws:TagKeys) belong to the rule. So: the group statement names the managed
-    // groups, the rule statement requires the bot's four tags with the managed-by value and no other
-    // tag key. Both must allow the same call. IAM has no condition key for a rule's port or CIDR: the
-    // adapter refuses anything but one host on the target's port, and the drift sweep reports rules
-    // it did not tag.
-    this.taskRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'AuthorizeOnManagedGroups',
-        actions: ['ec2:AuthorizeSecurityGroupIngress'],
-        resources: sgArns,
-      }),
-    );
-    const ruleArns = this.formatArn({ service: 'ec2', resource: 'security-group-rule', resourceName: '*' });
-    const requestTags = {
-      StringEquals: { [`aws:RequestTag/${RULE_TAG_KEYS.managedBy}`]: MANAGED_BY },
-      Null: Object.fromEntries(Object.values(RULE_TAG_KEYS).map((key) => [`aws:RequestTag/${key}`, 'false'])),
-      'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(RULE_TAG_KEYS) },
-    };
-    this.taskRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'AuthorizeOnlyTaggedRules',
-        actions: ['ec2:AuthorizeSecurityGroupIngress'],
-        resources: [ruleArns],
-        conditions: requestTags,
-      }),
-    );
-    this.taskRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'TagRulesAtCreation',
-        actions: ['ec2:CreateTags'],
-        resources: [ruleArns],
-        conditions: { ...requestTags, StringEquals: { ...requestTags.StringEquals, 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } },
-      }),
-    );
-    // Revoke is evaluated on the security group only (by rule id within it).
-    this.taskRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'RevokeOnManagedGroups',
-        actions: ['ec2:RevokeSecurityGroupIngress'],
-        resources: sgArns,
-      }),
-    );
-    this.taskRole.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'DescribeSecurityGroups',
-        // Describe calls support no resource-level permissions. Rules: grants, revoke checks and the
-        // drift sweep (src/aws/ec2-ssh.ts); groups: the doctor's existence check (src/aws/doctor.ts).
-        actions: ['ec2:DescribeSecurityGroupRules', 'ec2:DescribeSecurityGroups'],
-        resources: ['*'],
-      }),
-    );
+    for (const statement of ec2RuleStatements(this, sgIds)) this.taskRole.addToPolicy(statement);
 
     const roleArns = props.managedRoleArns ?? [];
     const badRoles = roleArns.filter((arn) => !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(arn));
@@ -356,6 +308,12 @@ export class JitBotStack extends Stack {
     }
 
     if (props.identityCenter) this.allowIdentityCenter(props.identityCenter);
+    const memberRoles = props.memberAccountRoleArns ?? [];
+    const badMembers = memberRoles.filter((arn) => !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(arn));
+    if (badMembers.length > 0) throw new Error(`memberAccountRoleArns must be IAM role ARNs, got: ${badMembers.join(', ')}`);
+    if (memberRoles.length > 0) {
+      this.taskRole.addToPolicy(new iam.PolicyStatement({ sid: 'AssumeMemberAccountRoles', actions: ['sts:AssumeRole'], resources: memberRoles }));
+    }
 
     // ------------------------------------------------------------------ bot configuration (SSM)
     this.configParameter = this.configParameterFrom(props.botConfig);
@@ -419,6 +377,7 @@ export class JitBotStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'DynamoDB table (JIT_DYNAMODB_TABLE)' });
     new CfnOutput(this, 'ServiceName', { value: this.service.serviceName, description: 'ECS service running the bot' });
     new CfnOutput(this, 'SlackSecretArn', { value: this.slackSecret.secretArn, description: 'Secret holding SLACK_BOT_TOKEN and SLACK_APP_TOKEN' });
+    new CfnOutput(this, 'TaskRoleArn', { value: this.taskRole.roleArn, description: "the bot's role: what a member account's role trusts (MemberAccountRoleStack botRoleArn)" });
     new CfnOutput(this, 'ConfigParameterName', { value: this.configParameter.parameterName, description: 'SSM parameter holding the bot policy YAML (JIT_CONFIG_YAML)' });
     new CfnOutput(this, 'ClusterName', { value: cluster.clusterName, description: 'ECS cluster of the service' });
   }
@@ -510,4 +469,69 @@ function validateSecurityGroupIds(ids: readonly string[] | undefined): string[] 
     throw new Error(`managedSecurityGroupIds: not a security group id: ${bad.join(', ')} (expected sg- followed by 8 or 17 hex digits)`);
   }
   return [...new Set(ids)];
+}
+
+/**
+ * The EC2 half of the bot's permissions on managed security groups: open only tagged rules for
+ * one host on those groups, tag them only at creation, revoke on those groups, describe rules and
+ * groups. The same in the bot's account (JitBotStack) and in a member account whose groups a
+ * target reaches through a role (MemberAccountRoleStack).
+ */
+export function ec2RuleStatements(stack: Stack, sgIds: string[]): iam.PolicyStatement[] {
+  const statements: iam.PolicyStatement[] = [];
+  const sgArns = sgIds.map((id) => stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: id }));
+  // IAM evaluates AuthorizeSecurityGroupIngress on the security group (always) and, when the call
+  // carries TagSpecifications, on the new security-group-rule too; the request-tag condition keys
+  // (aws:RequestTag/…, aws:TagKeys) belong to the rule. So: the group statement names the managed
+  // groups, the rule statement requires the bot's four tags with the managed-by value and no other
+  // tag key. Both must allow the same call. IAM has no condition key for a rule's port or CIDR: the
+  // adapter refuses anything but one host on the target's port, and the drift sweep reports rules
+  // it did not tag.
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'AuthorizeOnManagedGroups',
+      actions: ['ec2:AuthorizeSecurityGroupIngress'],
+      resources: sgArns,
+    }),
+  );
+  const ruleArns = stack.formatArn({ service: 'ec2', resource: 'security-group-rule', resourceName: '*' });
+  const requestTags = {
+    StringEquals: { [`aws:RequestTag/${RULE_TAG_KEYS.managedBy}`]: MANAGED_BY },
+    Null: Object.fromEntries(Object.values(RULE_TAG_KEYS).map((key) => [`aws:RequestTag/${key}`, 'false'])),
+    'ForAllValues:StringEquals': { 'aws:TagKeys': Object.values(RULE_TAG_KEYS) },
+  };
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'AuthorizeOnlyTaggedRules',
+      actions: ['ec2:AuthorizeSecurityGroupIngress'],
+      resources: [ruleArns],
+      conditions: requestTags,
+    }),
+  );
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'TagRulesAtCreation',
+      actions: ['ec2:CreateTags'],
+      resources: [ruleArns],
+      conditions: { ...requestTags, StringEquals: { ...requestTags.StringEquals, 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } },
+    }),
+  );
+  // Revoke is evaluated on the security group only (by rule id within it).
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'RevokeOnManagedGroups',
+      actions: ['ec2:RevokeSecurityGroupIngress'],
+      resources: sgArns,
+    }),
+  );
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'DescribeSecurityGroups',
+      // Describe calls support no resource-level permissions. Rules: grants, revoke checks and the
+      // drift sweep (src/aws/ec2-ssh.ts); groups: the doctor's existence check (src/aws/doctor.ts).
+      actions: ['ec2:DescribeSecurityGroupRules', 'ec2:DescribeSecurityGroups'],
+      resources: ['*'],
+    }),
+  );
+  return statements;
 }
