@@ -22,8 +22,8 @@
  * finds its action's bucket empty is answered as EC2 does: HTTP 503, RequestLimitExceeded.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startLocalServer } from './local-server';
 import { EC2_DOCUMENTED_BUCKETS, type TokenBucketShape } from '../src/domain/revocation-limits';
 import { TokenBucket } from '../src/domain/token-bucket';
 
@@ -241,17 +241,10 @@ export async function startFakeEc2(opts: FakeEc2Options = {}): Promise<FakeEc2> 
     res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${xml}`);
   }
 
-  const server = createServer((req, res) => {
-    serve(req, res).catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await startLocalServer(serve, opts.port);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     rules: () => structuredClone([...rules.values()]),
     calls,
     removedAt,
@@ -273,11 +266,7 @@ export async function startFakeEc2(opts: FakeEc2Options = {}): Promise<FakeEc2> 
     deny(groupId, action) {
       denied.add(`${groupId} ${action}`);
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
 }
 

@@ -41,8 +41,8 @@
  * Signatures are not checked. Quirks on demand: failNext, failNextProvisioning, setProvisioningPolls.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startLocalServer } from './local-server';
 
 export interface FakeAssignment {
   instanceArn: string;
@@ -372,17 +372,10 @@ export async function startFakeSso(opts: FakeSsoOptions = {}): Promise<FakeSso> 
     res.end(JSON.stringify(payload));
   }
 
-  const server = createServer((req, res) => {
-    serve(req, res).catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await startLocalServer(serve, opts.port);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     calls,
     addUser(u) {
       const clash = [...users.values()].find(
@@ -440,11 +433,7 @@ export async function startFakeSso(opts: FakeSsoOptions = {}): Promise<FakeSso> 
       provisioningFaults.deletion.length = 0;
       polls = 1;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
 }
 

@@ -90,7 +90,7 @@ describe('grant', () => {
       cidr: '203.0.113.7/32',
       port: 22,
     });
-    expect(clientFor).toHaveBeenCalledWith('eu-west-1');
+    expect(clientFor).toHaveBeenCalledWith('eu-west-1', undefined); // the bot's own account
     expect(ec2).toHaveReceivedNthCommandWith(1, DescribeSecurityGroupRulesCommand, { Filters: TAG_FILTERS });
     expect(ec2).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 1);
     expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input).toEqual({
@@ -107,7 +107,7 @@ describe('grant', () => {
     const grant = await provider.grant(v6, { ...target, region: 'us-east-1', port: 2222 }, EXPIRES);
 
     expect(grant).toMatchObject({ region: 'us-east-1', cidr: '2001:db8::7/128', port: 2222, securityGroupRuleId: 'sgr-new' });
-    expect(clientFor).toHaveBeenCalledWith('us-east-1');
+    expect(clientFor).toHaveBeenCalledWith('us-east-1', undefined); // the bot's own account
     expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]!.args[0].input).toEqual({
       GroupId: SG,
       IpPermissions: [
@@ -370,7 +370,7 @@ describe('revoke', () => {
   it('revokes exactly the rule it created, by id, in the grant region, then re-reads it', async () => {
     await expect(provider.revoke(request, target, grant)).resolves.toEqual({ removed: true, verified: true });
 
-    expect(clientFor).toHaveBeenCalledWith('eu-central-1');
+    expect(clientFor).toHaveBeenCalledWith('eu-central-1', undefined); // the bot's own account
     expect(ec2.calls()).toHaveLength(2);
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)[0]!.args[0].input).toEqual({
       GroupId: SG,
@@ -446,7 +446,7 @@ describe('removeRule', () => {
   it('revokes the rule by id in its region, then re-reads it', async () => {
     await expect(provider.removeRule(rule)).resolves.toEqual({ removed: true, verified: true });
 
-    expect(clientFor).toHaveBeenCalledWith('us-west-2');
+    expect(clientFor).toHaveBeenCalledWith('us-west-2', undefined); // the bot's own account
     expect(ec2).toHaveReceivedNthCommandWith(1, RevokeSecurityGroupIngressCommand, { GroupId: SG, SecurityGroupRuleIds: ['sgr-0bbb'] });
     expect(ec2).toHaveReceivedNthCommandWith(2, DescribeSecurityGroupRulesCommand, {
       Filters: [{ Name: 'security-group-rule-id', Values: ['sgr-0bbb'] }],

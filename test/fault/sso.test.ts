@@ -8,7 +8,7 @@
  */
 import { startFakeSso, type FakeSso } from '../../testkit/fake-sso';
 import { waitFor } from '../../testkit/wait';
-import { APPROVER, APPROVER_CHANNEL, approve, killAll, newScenario, requestWith, setUpInfra, shared, tearDownInfra, waitForStatus, withBotLogs } from './support';
+import { APPROVER, approve, CONFIG_HEAD, killAll, newScenario, requestWith, setUpInfra, shared, tearDownInfra, waitForStatus, withBotLogs } from './support';
 
 const REQUESTER = 'U0SSOUSER';
 const INSTANCE = 'arn:aws:sso:::instance/ssoins-1111222233334444';
@@ -16,21 +16,7 @@ const PS = 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccd
 const STORE_ID = 'd-1234567890';
 const ACCOUNT = '210987654321';
 
-const CONFIG = `
-approverChannel: ${APPROVER_CHANNEL}
-approvers:
-  users: [${APPROVER}]
-defaults:
-  minDuration: 1s
-  maxDuration: 1h
-  approvalTimeout: 5m
-  expiryWarning: 1s
-revocation:
-  sweepInterval: 1s
-  lease: 3s
-  driftInterval: 10m
-targets:
-  - name: prod-admin
+const CONFIG = `${CONFIG_HEAD}  - name: prod-admin
     kind: sso-permission-set
     instanceArn: ${INSTANCE}
     identityStoreId: ${STORE_ID}

@@ -39,7 +39,8 @@ export const SECURITY_GROUP = 'sg-0123456789abcdef0';
 export const REGION = 'eu-west-1';
 const REQUEST_TAG = 'jit:request-id';
 
-export const CONFIG_YAML = `
+/** The fault suite's policy up to its targets: approvers, second-scale timings, a generous rate limit. */
+export const CONFIG_HEAD = `
 approverChannel: ${APPROVER_CHANNEL}
 approvers:
   users: [${APPROVER}, ${APPROVER2}]
@@ -56,7 +57,9 @@ revocation:
 rateLimits:
   requests: { max: 100, per: 1m }
 targets:
-  - name: prod-bastion
+`;
+
+export const CONFIG_YAML = `${CONFIG_HEAD}  - name: prod-bastion
     kind: ec2-ssh
     securityGroupId: ${SECURITY_GROUP}
     port: 22
