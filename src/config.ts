@@ -262,6 +262,16 @@ const targetBase = {
 const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'must be an IAM role ARN such as arn:aws:iam::123456789012:role/ReadOnly');
 const externalId = z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2–1224 characters of letters, digits and +=,.@:/-').optional();
 
+/** A target in another account: the role the bot assumes there, and its external id. */
+const crossAccountKeys = { assumeRoleArn: roleArn.optional(), assumeRoleExternalId: externalId };
+const externalIdNeedsRole: [(t: { assumeRoleArn?: string; assumeRoleExternalId?: string }) => boolean, { message: string; path: string[] }] = [
+  (t) => t.assumeRoleExternalId === undefined || t.assumeRoleArn !== undefined,
+  { message: 'is only used with assumeRoleArn (the role the bot assumes in the other account)', path: ['assumeRoleExternalId'] },
+];
+/** The target's assumeRole, from its keys. */
+const assumeRoleOf = (t: { assumeRoleArn?: string; assumeRoleExternalId?: string }) =>
+  t.assumeRoleArn ? { assumeRole: { roleArn: t.assumeRoleArn, ...(t.assumeRoleExternalId ? { externalId: t.assumeRoleExternalId } : {}) } } : {};
+
 const ec2TargetSchema = z
   .object({
     ...targetBase,
@@ -270,23 +280,23 @@ const ec2TargetSchema = z
     port: z.number().int().min(1).max(65535).default(22),
     host: z.string().max(255).optional(),
     sshUser: z.string().regex(/^[a-z_][a-z0-9_.-]{0,31}$/i, 'must be a login name').optional(),
-    /** The group is in another account: the role the bot assumes there, and its external id. */
-    assumeRoleArn: roleArn.optional(),
-    assumeRoleExternalId: externalId,
+    ...crossAccountKeys,
   })
   .strict()
-  .refine((t) => t.assumeRoleExternalId === undefined || t.assumeRoleArn !== undefined, { message: 'is only used with assumeRoleArn (the role the bot assumes in the other account)', path: ['assumeRoleExternalId'] });
+  .refine(...externalIdNeedsRole);
 
 const roleTargetSchema = z
   .object({
     ...targetBase,
     kind: z.literal('aws-role'),
     roleArn,
+    ...crossAccountKeys,
     /** Inline JSON, a YAML mapping, or a path to a JSON file (relative to the config file). */
     sessionPolicy: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
     externalId,
   })
-  .strict();
+  .strict()
+  .refine(...externalIdNeedsRole);
 
 const ssmTargetSchema = z
   .object({
@@ -297,8 +307,10 @@ const ssmTargetSchema = z
     instanceIds: z.array(z.string().regex(/^m?i-[0-9a-f]{8,17}$/, 'must be an instance or managed-node id such as i-0123456789abcdef0')).default([]),
     nodeTags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
     documentName: z.string().regex(/^[a-zA-Z0-9_.:/-]{3,128}$/, 'must be an SSM document name').default('SSM-SessionManagerRunShell'),
+    ...crossAccountKeys,
   })
   .strict()
+  .refine(...externalIdNeedsRole)
   .refine((t) => t.instanceIds.length > 0 || Object.keys(t.nodeTags).length > 0, {
     message: 'needs instanceIds or nodeTags to say which nodes (`tags` are the target\'s policy labels)',
     path: ['instanceIds'],
@@ -441,12 +453,12 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
           port: t.port,
           host: t.host,
           sshUser: t.sshUser,
-          ...(t.assumeRoleArn ? { assumeRole: { roleArn: t.assumeRoleArn, ...(t.assumeRoleExternalId ? { externalId: t.assumeRoleExternalId } : {}) } } : {}),
+          ...assumeRoleOf(t),
         };
       case 'aws-role':
-        return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, sessionPolicy: sessionPolicy(t.sessionPolicy, `${at}.sessionPolicy`, baseDir, problems) };
+        return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, sessionPolicy: sessionPolicy(t.sessionPolicy, `${at}.sessionPolicy`, baseDir, problems), ...assumeRoleOf(t) };
       case 'ssm-session':
-        return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, instanceIds: t.instanceIds, nodeTags: t.nodeTags, documentName: t.documentName };
+        return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, instanceIds: t.instanceIds, nodeTags: t.nodeTags, documentName: t.documentName, ...assumeRoleOf(t) };
       case 'sso-permission-set':
         return { ...common, kind: t.kind, instanceArn: t.instanceArn, identityStoreId: t.identityStoreId, permissionSetArn: t.permissionSetArn, accountIds: [...new Set(t.accountIds ?? [t.accountId!])], portalUrl: t.portalUrl };
     }

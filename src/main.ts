@@ -190,10 +190,12 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const iam = counted('IAM', new IAMClient({ region }));
   clients.push(iam);
   const stsFor = perRegion((r) => counted('STS', new STSClient({ region: r })));
-  const ssmFor = perRegion((r) => counted('SSM', new SSMClient({ region: r })));
+  const ssmFor = perAccount((r, credentials) => counted('SSM', new SSMClient({ region: r, ...(credentials ? { credentials } : {}) })));
+  // IAM is global: one client per account (the Region only names the endpoint's partition).
+  const iamVia = perAccount((r, credentials) => counted('IAM', new IAMClient({ region: r, ...(credentials ? { credentials } : {}) })));
   const ssoAdminFor = overrides.ssoAdminFor ?? perRegion((r) => counted('SSOAdmin', new SSOAdminClient({ region: r })));
   const identityStoreFor = overrides.identityStoreFor ?? perRegion((r) => counted('IdentityStore', new IdentitystoreClient({ region: r })));
-  const sessions = new StsSessions(stsFor, iam, clock);
+  const sessions = new StsSessions(stsFor, iam, clock, (via) => iamVia(region, via));
   const providers = {
     // EC2 calls wait for their token in the bot's own bucket (EC2's, per account and Region), revocations first.
     'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region, registry: store, pacer: new Ec2Pacer(config.aws?.ec2RateLimits ?? EC2_DOCUMENTED_BUCKETS) }),
@@ -311,7 +313,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     runDoctor(
       doctorChecks(env, config, {
         slack: new SlackDoctor(app.client),
-        aws: new AwsDoctor({ ec2For: ec2ClientFor, ssmFor, stsFor, iam, ssoAdminFor, defaultRegion: region }),
+        aws: new AwsDoctor({ ec2For: ec2ClientFor, ssmFor, stsFor, iam, iamVia: (via) => iamVia(region, via), ssoAdminFor, defaultRegion: region }),
         store: storeCheck,
       }),
     );
@@ -461,7 +463,10 @@ export function doctorChecks(env: EnvConfig, config: JitConfig, parts: DoctorPar
     else if (target.kind === 'ssm-session') checks.push({ name, run: () => bothChecks(aws.nodesCheck(target), aws.roleCheck(target)) });
     else checks.push({ name, run: () => aws.permissionSetCheck(target) });
   }
-  const roles = [...new Set([...roleArnsOf(config.targets, 'aws-role'), ...roleArnsOf(config.targets, 'ssm-session')])];
+  // The bot writes deny policies with its own role only on roles of its own account; in another
+  // account the role the target names does (its permissions are that role's: infra/ MemberAccountRoleStack).
+  const home = config.targets.filter((t) => !('assumeRole' in t && t.assumeRole));
+  const roles = [...new Set([...roleArnsOf(home, 'aws-role'), ...roleArnsOf(home, 'ssm-session')])];
   if (roles.length > 0) checks.push({ name: 'IAM deny policies', run: () => aws.denyPoliciesCheck(roles) });
   return checks;
 }
@@ -484,11 +489,15 @@ export function openDoctor(env: EnvConfig, config: JitConfig): { checks: Check[]
     retryConfig: { retries: 1, factor: 2, minTimeout: 200, maxTimeout: 1_000 },
     timeout: 10_000,
   });
+  // Targets in other accounts are checked through the role they name, as the bot reaches them.
+  const perAccount = accountClients(clients, new AssumedRoles(new STSClient({ region }), systemClock));
+  const iamVia = perAccount((r, credentials) => new IAMClient({ region: r, ...(credentials ? { credentials } : {}) }));
   const checks = doctorChecks(env, config, {
     slack: new SlackDoctor(slackClient),
     aws: new AwsDoctor({
-      ec2For: accountClients(clients, new AssumedRoles(new STSClient({ region }), systemClock))((r, credentials) => ec2Client({ region: r, ...(credentials ? { credentials } : {}) })),
-      ssmFor: perRegion((r) => new SSMClient({ region: r })),
+      ec2For: perAccount((r, credentials) => ec2Client({ region: r, ...(credentials ? { credentials } : {}) })),
+      ssmFor: perAccount((r, credentials) => new SSMClient({ region: r, ...(credentials ? { credentials } : {}) })),
+      iamVia: (via) => iamVia(region, via),
       stsFor: perRegion((r) => new STSClient({ region: r })),
       iam,
       ssoAdminFor: perRegion((r) => new SSOAdminClient({ region: r })),

@@ -196,7 +196,7 @@ targets:
   });
 });
 
-describe('ec2-ssh targets in another account', () => {
+describe('targets in another account', () => {
   const base = `
 approverChannel: C0123ABCD
 approvers: { users: [U0APPROVER1] }
@@ -208,6 +208,13 @@ targets:
     const [t] = parseConfig(ec2(', assumeRoleArn: "arn:aws:iam::210987654321:role/jit-access-bot-member", assumeRoleExternalId: jit-7f3a')).targets;
     expect(t).toMatchObject({ assumeRole: { roleArn: 'arn:aws:iam::210987654321:role/jit-access-bot-member', externalId: 'jit-7f3a' } });
     expect(parseConfig(ec2('')).targets[0]).not.toHaveProperty('assumeRole');
+  });
+
+  it('aws-role and ssm-session targets take them too', () => {
+    const via = 'assumeRoleArn: "arn:aws:iam::210987654321:role/jit-access-bot-member", assumeRoleExternalId: jit-7f3a';
+    const c = parseConfig(`${base}  - { name: member-ro, kind: aws-role, roleArn: "arn:aws:iam::210987654321:role/ReadOnly", ${via} }\n  - { name: member-shell, kind: ssm-session, roleArn: "arn:aws:iam::210987654321:role/SsmAccess", instanceIds: [i-0123456789abcdef0], ${via} }\n`);
+    for (const t of c.targets) expect(t).toMatchObject({ assumeRole: { roleArn: 'arn:aws:iam::210987654321:role/jit-access-bot-member', externalId: 'jit-7f3a' } });
+    expect(errorOf(() => parseConfig(`${base}  - { name: r, kind: aws-role, roleArn: "arn:aws:iam::210987654321:role/ReadOnly", assumeRoleExternalId: x1 }\n`))).toMatch(/targets\[0\]\.assumeRoleExternalId: is only used with assumeRoleArn/);
   });
 
   it('names the key of a bad role ARN, and of an external id without a role', () => {

@@ -1,6 +1,7 @@
 /**
  * The member-account role of cross-account ec2-ssh targets (lib/member-account-role.ts):
- *   npx cdk deploy -a "npx ts-node bin/member.ts" -c botRoleArn=… -c externalId=… -c managedSecurityGroupIds=sg-…,sg-…
+ *   npx cdk deploy -a "npx ts-node bin/member.ts" -c botRoleArn=… -c externalId=… \
+ *     [-c managedSecurityGroupIds=sg-…,sg-…] [-c managedRoleArns=arn:…,arn:…] [-c ssmTargets=true]
  * run with the member account's credentials.
  */
 import { App } from 'aws-cdk-lib';
@@ -13,4 +14,6 @@ new MemberAccountRoleStack(app, text('stackName') || 'JitBotMemberRole', {
   botRoleArn: text('botRoleArn'),
   externalId: text('externalId'),
   managedSecurityGroupIds: text('managedSecurityGroupIds').split(',').map((s) => s.trim()).filter(Boolean),
+  managedRoleArns: text('managedRoleArns').split(',').map((s) => s.trim()).filter(Boolean),
+  ssmTargets: text('ssmTargets') === 'true',
 });

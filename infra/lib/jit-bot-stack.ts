@@ -269,43 +269,14 @@ export class JitBotStack extends Stack {
       this.taskRole.addToPolicy(
         new iam.PolicyStatement({ sid: 'AssumeTargetRoles', actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'], resources: roleArns }),
       );
-      // Deny policies end a grant early (STS credentials cannot be recalled). PutRolePolicy cannot be
-      // narrowed by condition to the bot's own policies: keep these roles out of anyone's reach but
-      // the bot's, and watch CloudTrail for PutRolePolicy with names other than jit-deny-*.
-      this.taskRole.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'DenyPoliciesOnTargetRoles',
-          actions: ['iam:GetRole', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy'],
-          resources: roleArns,
-        }),
-      );
-      // The bot writes inline policies on these roles, and PutRolePolicy cannot be limited to its
-      // own deny policies. A permissions boundary on each target role caps whatever such a policy
-      // could grant (README → AWS permissions); the bot must never be able to lift or rewrite it.
-      this.taskRole.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'NeverChangeBoundaries',
-          effect: iam.Effect.DENY,
-          actions: BOUNDARY_ACTIONS,
-          resources: ['*'],
-        }),
-      );
+      for (const statement of denyPolicyStatements(roleArns)) this.taskRole.addToPolicy(statement);
       // `npm run doctor` / `/jit doctor` check, by simulation, that the deny-policy calls above are
       // allowed to this very role; they read its path with GetRole. Read-only, on itself only.
       this.taskRole.addToPolicy(
         new iam.PolicyStatement({ sid: 'DoctorSimulatesItself', actions: ['iam:SimulatePrincipalPolicy', 'iam:GetRole'], resources: [this.taskRole.roleArn] }),
       );
     }
-    if (props.ssmTargets) {
-      this.taskRole.addToPolicy(
-        new iam.PolicyStatement({ sid: 'FindNodesAndSessions', actions: ['ssm:DescribeInstanceInformation', 'ssm:DescribeSessions'], resources: ['*'] }),
-      );
-      this.taskRole.addToPolicy(
-        // Only sessions of the people the bot let in: SSM names a session after the RoleSessionName
-        // that started it, and the bot's names are "<human>.jit-<id>".
-        new iam.PolicyStatement({ sid: 'EndSessions', actions: ['ssm:TerminateSession'], resources: [this.formatArn({ service: 'ssm', region: '*', resource: 'session', resourceName: SESSION_ID_PATTERN })] }),
-      );
-    }
+    if (props.ssmTargets) for (const statement of ssmSessionStatements(this)) this.taskRole.addToPolicy(statement);
 
     if (props.identityCenter) this.allowIdentityCenter(props.identityCenter);
     const memberRoles = props.memberAccountRoleArns ?? [];
@@ -534,4 +505,41 @@ export function ec2RuleStatements(stack: Stack, sgIds: string[]): iam.PolicyStat
     }),
   );
   return statements;
+}
+
+/**
+ * The per-grant deny policies on target roles (aws-role, ssm-session): read the role, put, read,
+ * list and delete its inline policies; never change a permissions boundary. The same in the bot's
+ * account and in a member account whose roles a target reaches through a role.
+ */
+export function denyPolicyStatements(roleArns: string[]): iam.PolicyStatement[] {
+  return [
+    // Deny policies end a grant early (STS credentials cannot be recalled). PutRolePolicy cannot be
+    // narrowed by condition to the bot's own policies: keep these roles out of anyone's reach but
+    // the bot's, and watch CloudTrail for PutRolePolicy with names other than jit-deny-*.
+    new iam.PolicyStatement({
+      sid: 'DenyPoliciesOnTargetRoles',
+      actions: ['iam:GetRole', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy'],
+      resources: roleArns,
+    }),
+    // The bot writes inline policies on these roles, and PutRolePolicy cannot be limited to its
+    // own deny policies. A permissions boundary on each target role caps whatever such a policy
+    // could grant (README → AWS permissions); the bot must never be able to lift or rewrite it.
+    new iam.PolicyStatement({
+      sid: 'NeverChangeBoundaries',
+      effect: iam.Effect.DENY,
+      actions: BOUNDARY_ACTIONS,
+      resources: ['*'],
+    }),
+  ];
+}
+
+/** ssm-session targets: find nodes and sessions, and end only the sessions the bot's grants started. */
+export function ssmSessionStatements(stack: Stack): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({ sid: 'FindNodesAndSessions', actions: ['ssm:DescribeInstanceInformation', 'ssm:DescribeSessions'], resources: ['*'] }),
+    // Only sessions of the people the bot let in: SSM names a session after the RoleSessionName
+    // that started it, and the bot's names are "<human>.jit-<id>".
+    new iam.PolicyStatement({ sid: 'EndSessions', actions: ['ssm:TerminateSession'], resources: [stack.formatArn({ service: 'ssm', region: '*', resource: 'session', resourceName: SESSION_ID_PATTERN })] }),
+  ];
 }

@@ -41,7 +41,18 @@ it('refuses a bad bot role, external id or group list at synth', () => {
     new MemberAccountRoleStack(new App(), 'Bad', { env, botRoleArn: BOT_ROLE, externalId: 'jit-7f3a', managedSecurityGroupIds: SGS, ...o });
   expect(make({ botRoleArn: 'bot' })).toThrow(/botRoleArn/);
   expect(make({ externalId: 'x' })).toThrow(/externalId/);
-  expect(make({ managedSecurityGroupIds: [] })).toThrow(/managedSecurityGroupIds/);
+  expect(make({ managedSecurityGroupIds: ['sg-1'] })).toThrow(/managedSecurityGroupIds/);
+  expect(make({ managedSecurityGroupIds: [] })).toThrow(/nothing to do/);
+});
+
+it('roles and Session Manager in the member account: the same deny-policy and SSM statements as at home, and no EC2 without groups', () => {
+  const ROLES = [`arn:aws:iam::${MEMBER}:role/ReadOnly`];
+  const member = statementsOf(Template.fromStack(new MemberAccountRoleStack(new App(), 'MemberRoles', { env, botRoleArn: BOT_ROLE, externalId: 'jit-7f3a', managedRoleArns: ROLES, ssmTargets: true })));
+  const hub = statementsOf(Template.fromStack(new JitBotStack(new App(), 'HubRoles2', { env, managedSecurityGroupIds: SGS, managedRoleArns: ROLES, ssmTargets: true, botConfig: { yaml: 'approverChannel: C0APPROVERS\napprovers: { users: [U0A] }\ntargets: []\n' } })));
+  const bySid = (list: typeof hub, sid: string) => list.find((s) => s.Sid === sid);
+  expect(member.map((s) => s.Sid).sort()).toEqual(['DenyPoliciesOnTargetRoles', 'EndSessions', 'FindNodesAndSessions', 'NeverChangeBoundaries']);
+  for (const sid of ['DenyPoliciesOnTargetRoles', 'NeverChangeBoundaries', 'FindNodesAndSessions', 'EndSessions']) expect(bySid(member, sid)).toEqual(bySid(hub, sid));
+  expect(member.flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith('ec2:') || a.startsWith('sts:'))).toEqual([]);
 });
 
 it('the bot stack may assume exactly the member roles it is given, and none without them', () => {

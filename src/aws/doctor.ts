@@ -35,7 +35,9 @@ export const AWS_IDENTITY_CHECK = 'AWS identity';
 export interface AwsDoctorClients {
   /** EC2 of a Region, in the bot's account or (with `assumeRole`) the account a target reaches. */
   ec2For: (region: string, assumeRole?: AssumeRole) => EC2Client;
-  ssmFor: (region: string) => SSMClient;
+  ssmFor: (region: string, assumeRole?: AssumeRole) => SSMClient;
+  /** IAM in the account a target reaches through its assumeRole; without it such targets fail their role check naming the gap. */
+  iamVia?: (via: AssumeRole) => IAMClient;
   stsFor: (region: string) => STSClient;
   iam: IAMClient;
   /** Identity Center (sso-permission-set targets); without it their check fails naming the gap. */
@@ -64,7 +66,7 @@ export class AwsDoctor {
 
   constructor(private readonly clients: AwsDoctorClients) {
     // The node rules are the provider's own (listed ids online, tags matching an online node).
-    this.nodes = new SsmSessionProvider(new StsSessions(clients.stsFor, clients.iam), clients.ssmFor, { defaultRegion: clients.defaultRegion });
+    this.nodes = new SsmSessionProvider(new StsSessions(clients.stsFor, clients.iam, undefined, clients.iamVia), clients.ssmFor, { defaultRegion: clients.defaultRegion });
   }
 
   /** STS GetCallerIdentity: the credentials work, and whose they are. */
@@ -141,8 +143,10 @@ export class AwsDoctor {
     let document: string;
     let maxSeconds: number;
     let boundary: string | undefined;
+    const iam = target.assumeRole ? this.clients.iamVia?.(target.assumeRole) : this.clients.iam;
+    if (!iam) return fail(`no IAM client for ${target.roleArn} through ${target.assumeRole!.roleArn}`, 'this doctor was built without one');
     try {
-      const out = await this.clients.iam.send(new GetRoleCommand({ RoleName: roleName(target.roleArn) }));
+      const out = await iam.send(new GetRoleCommand({ RoleName: roleName(target.roleArn) }));
       document = decodeURIComponent(out.Role?.AssumeRolePolicyDocument ?? '');
       maxSeconds = out.Role?.MaxSessionDuration ?? 3_600;
       boundary = out.Role?.PermissionsBoundary?.PermissionsBoundaryArn;

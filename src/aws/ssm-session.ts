@@ -20,10 +20,10 @@ import {
 } from '@aws-sdk/client-ssm';
 import { ValidationError } from '../domain/errors';
 import { SESSION_POLICY_MAX_CHARS } from '../domain/session-policy';
-import type { AccessRequest, Grant, IssuedCredentials, SsmGrant, SsmSessionTarget, Target } from '../domain/types';
+import type { AccessRequest, AssumeRole, Grant, IssuedCredentials, SsmGrant, SsmSessionTarget, Target } from '../domain/types';
 import type { AccessProvider, GrantContext, RevokeResult } from '../ports';
 import { awsFailure } from './retry';
-import { arnParts, asGrantError, configuredTarget, errorCode, expectKind, roleArnsOf, type StsSessions, unverifiedDeny } from './sts-session';
+import { arnParts, asGrantError, configuredTarget, errorCode, expectKind, rolesOf, type StsSessions, unverifiedDeny } from './sts-session';
 
 export interface SsmSessionProviderOptions {
   /** Region of targets that do not name one. */
@@ -99,7 +99,8 @@ export class SsmSessionProvider implements AccessProvider {
 
   constructor(
     private readonly sessions: StsSessions,
-    private readonly ssmFor: (region: string) => SSMClient,
+    /** SSM of a Region, in the bot's account or (with `assumeRole`) the account a target reaches. */
+    private readonly ssmFor: (region: string, assumeRole?: AssumeRole) => SSMClient,
     private readonly opts: SsmSessionProviderOptions,
   ) {}
 
@@ -108,7 +109,7 @@ export class SsmSessionProvider implements AccessProvider {
     const ssm = expectKind(target, this.kind);
     const instanceIds = await this.resolveNodes(ssm);
     ssmSessionPolicy({ ...this.scopeBase(ssm), instanceIds, roleSessionName: LONGEST_SESSION_NAME });
-    await this.sessions.roleMaxSeconds(ssm.roleArn);
+    await this.sessions.roleMaxSeconds(ssm.roleArn, ssm.assumeRole);
   }
 
   /**
@@ -117,7 +118,7 @@ export class SsmSessionProvider implements AccessProvider {
    */
   async resolveNodes(target: SsmSessionTarget): Promise<string[]> {
     const region = this.region(target);
-    const client = this.ssmFor(region);
+    const client = this.ssmFor(region, target.assumeRole);
     const listed = await this.listedNodes(client, target, region);
     const tagged = await this.taggedNodes(client, target, region);
     const problems = [...listed.problems, ...tagged.problems];
@@ -139,6 +140,7 @@ export class SsmSessionProvider implements AccessProvider {
       region: base.region,
       roleArn: ssm.roleArn,
       externalId: ssm.externalId,
+      ...(ssm.assumeRole ? { assumeRole: ssm.assumeRole } : {}),
       policyFor: (roleSessionName) => ssmSessionPolicy({ ...base, instanceIds, roleSessionName }),
     });
     return { kind: this.kind, ...session, instanceIds, documentName: ssm.documentName };
@@ -153,7 +155,7 @@ export class SsmSessionProvider implements AccessProvider {
 
   /** Terminates the grant's active sessions on its nodes; returns their ids. */
   async endSessions(_request: AccessRequest, _target: Target | undefined, grant: SsmGrant): Promise<string[]> {
-    const client = this.ssmFor(grant.region);
+    const client = this.ssmFor(grant.region, grant.assumeRole);
     const ids = (await this.activeSessions(client, grant)).flatMap((s) => (s.SessionId && s.Target && grant.instanceIds.includes(s.Target) ? [s.SessionId] : []));
     for (const SessionId of ids) {
       try {
@@ -168,7 +170,7 @@ export class SsmSessionProvider implements AccessProvider {
   /** Denies the session name on the access role; verified only when the deny is in place and no session of it is active. */
   async revoke(request: AccessRequest, _target: Target | undefined, grant: SsmGrant): Promise<RevokeResult> {
     const denied = await this.sessions.deny(request.id, grant);
-    const idle = await this.activeSessions(this.ssmFor(grant.region), grant).then(
+    const idle = await this.activeSessions(this.ssmFor(grant.region, grant.assumeRole), grant).then(
       (sessions) => sessions.length === 0,
       () => false,
     );
@@ -180,7 +182,7 @@ export class SsmSessionProvider implements AccessProvider {
   }
 
   async cleanup(targets: Target[], now: Date): Promise<string[]> {
-    return this.sessions.cleanupRoles(roleArnsOf(targets, this.kind), now);
+    return this.sessions.cleanupRoles(rolesOf(targets, this.kind), now);
   }
 
   private region(target: SsmSessionTarget): string {

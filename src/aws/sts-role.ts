@@ -10,7 +10,7 @@
  */
 import type { AccessRequest, AwsRoleTarget, Grant, IssuedCredentials, RoleGrant, Target } from '../domain/types';
 import type { AccessProvider, GrantContext, RevokeResult } from '../ports';
-import { configuredTarget, expectKind, roleArnsOf, type StsSessions, unverifiedDeny } from './sts-session';
+import { configuredTarget, expectKind, rolesOf, type StsSessions, unverifiedDeny } from './sts-session';
 
 export interface StsRoleProviderOptions {
   /** Region of targets that do not name one (the STS endpoint the role is assumed through). */
@@ -28,7 +28,8 @@ export class StsRoleProvider implements AccessProvider {
 
   /** The role exists (ValidationError otherwise). */
   async checkRequest(target: Target): Promise<void> {
-    await this.sessions.roleMaxSeconds(expectKind(target, this.kind).roleArn);
+    const role = expectKind(target, this.kind);
+    await this.sessions.roleMaxSeconds(role.roleArn, role.assumeRole);
   }
 
   async grant(request: AccessRequest, target: Target, _expiresAt: Date, ctx: GrantContext): Promise<RoleGrant> {
@@ -41,6 +42,7 @@ export class StsRoleProvider implements AccessProvider {
       region: role.region ?? this.opts.defaultRegion,
       roleArn: role.roleArn,
       externalId: role.externalId,
+      ...(role.assumeRole ? { assumeRole: role.assumeRole } : {}),
       policyFor: () => role.sessionPolicy,
     });
     return { kind: this.kind, ...session };
@@ -62,6 +64,6 @@ export class StsRoleProvider implements AccessProvider {
   }
 
   async cleanup(targets: Target[], now: Date): Promise<string[]> {
-    return this.sessions.cleanupRoles(roleArnsOf(targets, this.kind), now);
+    return this.sessions.cleanupRoles(rolesOf(targets, this.kind), now);
   }
 }

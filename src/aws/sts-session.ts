@@ -20,7 +20,7 @@ import {
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
 import { GrantError, ValidationError } from '../domain/errors';
 import { normaliseSessionPolicy } from '../domain/session-policy';
-import { STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type AccessRequest, type IssuedCredentials, type StsSession, type Target } from '../domain/types';
+import { STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type AccessRequest, type AssumeRole, type IssuedCredentials, type StsSession, type Target } from '../domain/types';
 import { systemClock, type Clock, type RevokeResult } from '../ports';
 import { awsErrorCode, awsFailure, isRetryableAwsError } from './retry';
 
@@ -151,6 +151,19 @@ export function roleArnsOf(targets: Target[], kind: 'aws-role' | 'ssm-session'):
   return [...new Set(targets.flatMap((t) => (t.kind === kind ? [t.roleArn] : [])))];
 }
 
+/** A target role, and the role the bot reaches its account through when it is in another one. */
+export interface RoleRef {
+  roleArn: string;
+  assumeRole?: AssumeRole;
+}
+
+/** The distinct roles of the targets of `kind`, each with how its account is reached. */
+export function rolesOf(targets: Target[], kind: 'aws-role' | 'ssm-session'): RoleRef[] {
+  const byArn = new Map<string, RoleRef>();
+  for (const t of targets) if (t.kind === kind && !byArn.has(t.roleArn)) byArn.set(t.roleArn, { roleArn: t.roleArn, ...(t.assumeRole ? { assumeRole: t.assumeRole } : {}) });
+  return [...byArn.values()];
+}
+
 // ------------------------------------------------------------------ the AWS side
 
 export interface AssumeInput {
@@ -181,6 +194,8 @@ export interface SessionPlan {
   region: string;
   roleArn: string;
   externalId?: string;
+  /** The role is in another account: its IAM side (maximum session, deny policies) is reached through this. */
+  assumeRole?: AssumeRole;
   /** The session policy for a session name (some kinds scope it to the session's own resources). */
   policyFor?: (roleSessionName: string) => string | undefined;
 }
@@ -200,16 +215,25 @@ export class StsSessions {
     private readonly stsFor: (region: string) => STSClient,
     private readonly iam: IAMClient,
     private readonly clock: Clock = systemClock,
+    /** IAM in another account, through the role a target names there (cross-account targets). */
+    private readonly iamVia?: (via: AssumeRole) => IAMClient,
   ) {}
 
+  /** IAM of the bot's own account, or (with `via`) of the account a target reaches through it. */
+  private iamOf(via: AssumeRole | undefined): IAMClient {
+    if (!via) return this.iam;
+    if (!this.iamVia) throw new GrantError(`no IAM client for roles reached through ${via.roleArn}`);
+    return this.iamVia(via);
+  }
+
   /** The role's MaxSessionDuration (IAM GetRole), cached for 5 minutes. ValidationError when the role does not exist. */
-  async roleMaxSeconds(roleArn: string): Promise<number> {
+  async roleMaxSeconds(roleArn: string, via?: AssumeRole): Promise<number> {
     const now = this.clock.now().getTime();
     const cached = this.roleMax.get(roleArn);
     if (cached && now - cached.at < ROLE_MAX_CACHE_MS) return cached.seconds;
     let seconds: number;
     try {
-      const out = await this.iam.send(new GetRoleCommand({ RoleName: roleName(roleArn) }));
+      const out = await this.iamOf(via).send(new GetRoleCommand({ RoleName: roleName(roleArn) }));
       seconds = out.Role?.MaxSessionDuration ?? 3_600;
     } catch (err) {
       if (errorCode(err) === 'NoSuchEntity') throw new ValidationError('plain', { text: `role ${roleArn} does not exist` }, 'target');
@@ -260,30 +284,30 @@ export class StsSessions {
    * Puts the inline deny for one session name on the role, then reads it back. A role that no
    * longer exists counts as denied: nothing can act as it.
    */
-  async denySession(roleArn: string, requestId: string, roleId: string, sessionName: string, until: Date): Promise<RevokeResult> {
+  async denySession(roleArn: string, requestId: string, roleId: string, sessionName: string, until: Date, via?: AssumeRole): Promise<RevokeResult> {
     const RoleName = roleName(roleArn);
     const PolicyName = denyPolicyName(requestId);
     try {
-      await this.iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: denyPolicyDocument(roleId, sessionName, until) }));
+      await this.iamOf(via).send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: denyPolicyDocument(roleId, sessionName, until) }));
     } catch (err) {
       if (errorCode(err) === 'NoSuchEntity') return { removed: false, verified: true };
       throw awsFailure(err, `Denying session ${sessionName} on ${roleArn}`, IAM_HINTS[errorCode(err)]);
     }
-    return { removed: true, verified: await this.denies(RoleName, PolicyName, `${roleId}:${sessionName}`) };
+    return { removed: true, verified: await this.denies(RoleName, PolicyName, `${roleId}:${sessionName}`, via) };
   }
 
   /** Deletes the role's jit-deny-* policies whose credentials have all expired; returns their names. */
-  async cleanupDenies(roleArn: string, now: Date, names?: string[]): Promise<string[]> {
+  async cleanupDenies(roleArn: string, now: Date, names?: string[], via?: AssumeRole): Promise<string[]> {
     const RoleName = roleName(roleArn);
     const removed: string[] = [];
-    for (const PolicyName of (names ?? (await this.inlinePolicyNames(roleArn))).filter((n) => n.startsWith(DENY_PREFIX))) {
-      const document = await this.rolePolicy(roleArn, PolicyName);
+    for (const PolicyName of (names ?? (await this.inlinePolicyNames(roleArn, via))).filter((n) => n.startsWith(DENY_PREFIX))) {
+      const document = await this.rolePolicy(roleArn, PolicyName, via);
       // Only our own deny (a Deny-only document with our Sid) is ever deleted; anything else is reported.
       if (document === undefined || !isOwnDeny(PolicyName, document)) continue;
       const until = denyUntil(document);
       if (!until || until.getTime() >= now.getTime()) continue;
       try {
-        await this.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName }));
+        await this.iamOf(via).send(new DeleteRolePolicyCommand({ RoleName, PolicyName }));
         removed.push(PolicyName);
       } catch (err) {
         if (errorCode(err) !== 'NoSuchEntity') throw awsFailure(err, `Deleting ${PolicyName} from ${roleArn}`, IAM_HINTS[errorCode(err)]);
@@ -297,7 +321,7 @@ export class StsSessions {
   /** Assumes the role for a new grant (the credentials are dropped: they prove the role works) and describes the session. */
   async open(plan: SessionPlan): Promise<StsSession> {
     try {
-      const { seconds, clamped } = clampDuration(plan.durationMs, await this.roleMaxSeconds(plan.roleArn));
+      const { seconds, clamped } = clampDuration(plan.durationMs, await this.roleMaxSeconds(plan.roleArn, plan.assumeRole));
       const sourceIdentity = sanitizeSourceIdentity(plan.sourceIdentity, plan.requesterId);
       const name = roleSessionName(plan.requesterId, plan.sourceIdentity, plan.requestId);
       const { assumedRoleArn, roleId } = await this.assume({
@@ -318,6 +342,7 @@ export class StsSessions {
         assumedRoleArn,
         durationSeconds: seconds,
         ...(clamped ? { clamped } : {}),
+        ...(plan.assumeRole ? { assumeRole: plan.assumeRole } : {}),
       };
     } catch (err) {
       throw asGrantError(err);
@@ -327,7 +352,7 @@ export class StsSessions {
   /** Fresh credentials under the grant's session, lasting until `until` (at least 15 minutes, at most the role's maximum). */
   async reissue(session: StsSession, until: Date, access: SessionAccess): Promise<IssuedCredentials> {
     try {
-      const roleMax = await this.roleMaxSeconds(session.roleArn);
+      const roleMax = await this.roleMaxSeconds(session.roleArn, session.assumeRole);
       const { seconds } = clampDuration(until.getTime() - this.clock.now().getTime(), roleMax);
       const { credentials } = await this.assume({
         region: session.region,
@@ -348,24 +373,27 @@ export class StsSessions {
    * maximum from now (STS's 12 hours when the maximum cannot be read, which covers any role).
    */
   async deny(requestId: string, session: StsSession): Promise<RevokeResult> {
-    const roleMax = await this.roleMaxSeconds(session.roleArn).catch(() => STS_MAX_SECONDS);
+    const roleMax = await this.roleMaxSeconds(session.roleArn, session.assumeRole).catch(() => STS_MAX_SECONDS);
     const lifetimeMs = Math.max(roleMax, session.durationSeconds) * 1000;
     const until = new Date(this.clock.now().getTime() + lifetimeMs);
-    return this.denySession(session.roleArn, requestId, session.roleId, session.roleSessionName, until);
+    return this.denySession(session.roleArn, requestId, session.roleId, session.roleSessionName, until, session.assumeRole);
   }
 
   /**
    * cleanupDenies for each role; a line per policy removed. Every role is tried; failures are
    * reported together afterwards, with what was removed before them.
    */
-  async cleanupRoles(roleArns: Iterable<string>, now: Date): Promise<string[]> {
+  async cleanupRoles(roles: Iterable<RoleRef>, now: Date): Promise<string[]> {
     const lines: string[] = [];
     const failures: string[] = [];
-    for (const roleArn of new Set(roleArns)) {
+    const seen = new Set<string>();
+    for (const { roleArn, assumeRole: via } of roles) {
+      if (seen.has(roleArn)) continue;
+      seen.add(roleArn);
       try {
-        const names = await this.inlinePolicyNames(roleArn);
-        lines.push(...(await this.foreignPolicies(roleArn, names)));
-        lines.push(...(await this.cleanupDenies(roleArn, now, names)).map((name) => `deleted expired deny ${name} from ${roleArn}`));
+        const names = await this.inlinePolicyNames(roleArn, via);
+        lines.push(...(await this.foreignPolicies(roleArn, names, via)));
+        lines.push(...(await this.cleanupDenies(roleArn, now, names, via)).map((name) => `deleted expired deny ${name} from ${roleArn}`));
       } catch (err) {
         failures.push(err instanceof Error ? err.message : String(err));
       }
@@ -380,9 +408,9 @@ export class StsSessions {
   // ---------------------------------------------------------------- internals
 
   /** True when the role policy holds a Deny of everything for `userId`; false when not or unreadable. */
-  private async denies(RoleName: string, PolicyName: string, userId: string): Promise<boolean> {
+  private async denies(RoleName: string, PolicyName: string, userId: string, via?: AssumeRole): Promise<boolean> {
     try {
-      const out = await this.iam.send(new GetRolePolicyCommand({ RoleName, PolicyName }));
+      const out = await this.iamOf(via).send(new GetRolePolicyCommand({ RoleName, PolicyName }));
       return statements(decodeURIComponent(out.PolicyDocument ?? '')).some(
         (s) => s.Effect === 'Deny' && s.Action === '*' && s.Resource === '*' && s.Condition?.StringLike?.['aws:userid'] === userId,
       );
@@ -397,10 +425,10 @@ export class StsSessions {
    * more than the role should, and iam:PutRolePolicy is the one write the bot has on the role. Each
    * policy (name and content) is reported once per process, like untagged rules; nothing is deleted.
    */
-  private async foreignPolicies(roleArn: string, names: string[]): Promise<string[]> {
+  private async foreignPolicies(roleArn: string, names: string[], via?: AssumeRole): Promise<string[]> {
     const lines: string[] = [];
     for (const name of names) {
-      const document = await this.rolePolicy(roleArn, name);
+      const document = await this.rolePolicy(roleArn, name, via);
       if (document === undefined || isOwnDeny(name, document)) continue;
       const key = `${roleArn}#${name}#${createHash('sha256').update(document).digest('hex')}`;
       if (this.reportedForeign.has(key)) continue;
@@ -410,12 +438,12 @@ export class StsSessions {
     return lines;
   }
 
-  private async inlinePolicyNames(roleArn: string): Promise<string[]> {
+  private async inlinePolicyNames(roleArn: string, via?: AssumeRole): Promise<string[]> {
     const names: string[] = [];
     let Marker: string | undefined;
     try {
       do {
-        const page = await this.iam.send(new ListRolePoliciesCommand({ RoleName: roleName(roleArn), Marker }));
+        const page = await this.iamOf(via).send(new ListRolePoliciesCommand({ RoleName: roleName(roleArn), Marker }));
         names.push(...(page.PolicyNames ?? []));
         Marker = page.IsTruncated ? page.Marker : undefined;
       } while (Marker);
@@ -427,9 +455,9 @@ export class StsSessions {
   }
 
   /** The decoded policy document, or undefined when the policy is gone. */
-  private async rolePolicy(roleArn: string, PolicyName: string): Promise<string | undefined> {
+  private async rolePolicy(roleArn: string, PolicyName: string, via?: AssumeRole): Promise<string | undefined> {
     try {
-      const out = await this.iam.send(new GetRolePolicyCommand({ RoleName: roleName(roleArn), PolicyName }));
+      const out = await this.iamOf(via).send(new GetRolePolicyCommand({ RoleName: roleName(roleArn), PolicyName }));
       return decodeURIComponent(out.PolicyDocument ?? '');
     } catch (err) {
       if (errorCode(err) === 'NoSuchEntity') return undefined;

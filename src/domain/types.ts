@@ -180,6 +180,8 @@ export interface AwsRoleTarget extends TargetBase {
   /** Inline session policy, minified JSON (≤ 2,048 characters). */
   sessionPolicy?: string;
   externalId?: string;
+  /** The role is in another account: its IAM side (maximum session, deny policies) is reached through this role. */
+  assumeRole?: AssumeRole;
 }
 
 /** Session Manager access to managed nodes, through credentials scoped to exactly those nodes. */
@@ -192,6 +194,8 @@ export interface SsmSessionTarget extends TargetBase {
   /** The access role assumed for the session; the session policy narrows it to the nodes. */
   roleArn: string;
   externalId?: string;
+  /** The nodes are in another account: SSM and the role's IAM side are reached through this role. */
+  assumeRole?: AssumeRole;
 }
 
 /**
@@ -262,6 +266,8 @@ export interface StsSession {
   durationSeconds: number;
   /** Set when the approved duration did not fit STS or the role's maximum session. */
   clamped?: 'min' | 'max';
+  /** The role is in another account, whose IAM (and SSM) the bot reaches through this role. */
+  assumeRole?: AssumeRole;
 }
 
 export interface RoleGrant extends StsSession {

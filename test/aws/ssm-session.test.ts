@@ -123,7 +123,7 @@ describe('resolveNodes', () => {
       .resolves({ InstanceInformationList: [node(NODE_A)] });
 
     expect(await provider.resolveNodes(target)).toEqual([NODE_A, NODE_B]);
-    expect(ssmFor).toHaveBeenCalledWith('eu-west-1');
+    expect(ssmFor).toHaveBeenCalledWith('eu-west-1', undefined); // the bot's own account
     expect(ssm.commandCalls(DescribeInstanceInformationCommand).map((c) => c.args[0].input)).toEqual([
       { Filters: [{ Key: 'InstanceIds', Values: [NODE_A, NODE_B] }], MaxResults: 50, NextToken: undefined },
       { Filters: [{ Key: 'InstanceIds', Values: [NODE_A, NODE_B] }], MaxResults: 50, NextToken: 'next' },

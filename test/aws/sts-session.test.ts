@@ -413,7 +413,7 @@ describe('StsSessions.cleanupDenies', () => {
     });
 
     it('reports every inline policy that is not our own deny (by name AND content), and deletes only our expired deny', async () => {
-      expect(await sessions.cleanupRoles([ROLE_ARN], now)).toEqual([
+      expect(await sessions.cleanupRoles([{ roleArn: ROLE_ARN }], now)).toEqual([
         line('team-inline'),
         line('jit-deny-jit-evil'),
         line('jit-deny-jit-odd'),
@@ -425,10 +425,10 @@ describe('StsSessions.cleanupDenies', () => {
     });
 
     it('reports a policy once, and again when its content changes', async () => {
-      await sessions.cleanupRoles([ROLE_ARN], now);
-      expect(await sessions.cleanupRoles([ROLE_ARN], now)).toEqual([`deleted expired deny jit-deny-jit-old from ${ROLE_ARN}`]);
+      await sessions.cleanupRoles([{ roleArn: ROLE_ARN }], now);
+      expect(await sessions.cleanupRoles([{ roleArn: ROLE_ARN }], now)).toEqual([`deleted expired deny jit-deny-jit-old from ${ROLE_ARN}`]);
       iam.on(GetRolePolicyCommand, { PolicyName: 'team-inline' }).resolves({ PolicyDocument: encodeURIComponent('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}') });
-      expect(await sessions.cleanupRoles([ROLE_ARN], now)).toEqual([line('team-inline'), `deleted expired deny jit-deny-jit-old from ${ROLE_ARN}`]);
+      expect(await sessions.cleanupRoles([{ roleArn: ROLE_ARN }], now)).toEqual([line('team-inline'), `deleted expired deny jit-deny-jit-old from ${ROLE_ARN}`]);
     });
 
     it('isOwnDeny: only our name and our Deny-only document', () => {
@@ -448,7 +448,7 @@ describe('StsSessions.cleanupDenies', () => {
     iam.on(GetRolePolicyCommand).resolves({ PolicyDocument: doc('2026-11-22T11:00:00.000Z') });
     iam.on(DeleteRolePolicyCommand).resolves({});
 
-    const err = await rejection(sessions.cleanupRoles([other, ROLE_ARN, other], now), GrantError);
+    const err = await rejection(sessions.cleanupRoles([{ roleArn: other }, { roleArn: ROLE_ARN }, { roleArn: other }], now), GrantError);
     expect(err.message).toMatch(/Listing the inline policies of arn:aws:iam::123456789012:role\/Admin failed/);
     expect(err.message).toMatch(/done: deleted expired deny jit-deny-jit-old from arn:aws:iam::123456789012:role\/ops\/ReadOnly/);
     expect(iam).toHaveReceivedCommandTimes(ListRolePoliciesCommand, 2);
