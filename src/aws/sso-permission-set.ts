@@ -98,19 +98,22 @@ export class SsoPermissionSetProvider implements AccessProvider {
     const outcomes = await Promise.allSettled(all.map((a) => this.grantOne(request.id, a)));
     const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
     if (failures.length > 0) {
-      const final = failures.find((e) => e instanceof GrantError && !e.retryable);
+      // While any account is unsettled (a retryable failure: throttled, still provisioning), the
+      // whole attempt is retried: nothing is deleted while it may still be being created.
+      const final = failures.every((e) => e instanceof GrantError && !e.retryable) ? failures[0] : undefined;
       if (final) {
-        // Nothing half-granted stays: the accounts assigned for this request are unassigned (a
-        // failure here is retried: the grant retry re-drives, the claims say what is ours).
-        const ours = all.filter((_, i) => outcomes[i]!.status === 'fulfilled' && (outcomes[i] as PromiseFulfilledResult<'granted' | 'standing'>).value === 'granted');
+        // Every account is settled and one failed for good. Nothing half-granted stays: every
+        // account this request holds a claim on is unassigned; accounts it does not claim
+        // (standing access, never reached) are not touched.
         try {
-          await Promise.all(ours.map((a) => this.revokeOne(request.id, a)));
+          const claimed = await Promise.all(all.map(async (a) => ((await this.o.registry.holders(assignmentKey(a))).includes(request.id) ? a : undefined)));
+          await Promise.all(claimed.flatMap((a) => (a ? [this.revokeOne(request.id, a)] : [])));
         } catch (err) {
           throw awsFailure(err, `unassigning the other accounts after: ${(final as Error).message}`);
         }
         throw final;
       }
-      throw failures[0];
+      throw failures.find((e) => !(e instanceof GrantError) || e.retryable);
     }
     const standing = all.filter((_, i) => (outcomes[i] as PromiseFulfilledResult<'granted' | 'standing'>).value === 'standing').map((a) => a.accountId);
     const accountIds = all.map((a) => a.accountId).filter((id) => !standing.includes(id));

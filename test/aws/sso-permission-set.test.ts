@@ -195,4 +195,22 @@ describe('several accounts in one grant', () => {
     expect(mine()).toEqual([]);
     for (const id of multi.accountIds) expect(await registry.holders(keyOf(id))).toEqual([]);
   });
+
+  it('while another account is still being created, a final failure on one is retried as a whole: nothing is deleted mid-creation, standing access is never touched', async () => {
+    fake.seedAssignment({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: OTHERS[1]!, principalType: 'USER', principalId: alice });
+    // The first create is refused for good; the other is accepted, but its status reads are
+    // throttled (as many times as the SDK tries: the provider sees a retryable failure).
+    fake.failNext('CreateAccountAssignment', 'AccessDeniedException', 400);
+    for (let i = 0; i < 3; i++) fake.failNext('DescribeAccountAssignmentCreationStatus', 'ThrottlingException', 400);
+    const request = ssoRequest('jit-sso0000012');
+    const err = await provider().grant(request, multi, EXPIRES, ctx).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retryable: true });
+    const [denied, created] = fake.calls.filter((c) => c.operation === 'CreateAccountAssignment').map((c) => c.input.TargetId as string);
+    expect(new Set([denied, created])).toEqual(new Set([ACCOUNT, OTHERS[0]]));
+    expect(fake.calls.filter((c) => c.operation === 'DeleteAccountAssignment')).toEqual([]);
+    // The account being created keeps its claim for the retry; the refused one and the standing one hold none.
+    expect(await registry.holders(keyOf(created!))).toEqual([request.id]);
+    expect(await registry.holders(keyOf(denied!))).toEqual([]);
+    expect(await registry.holders(keyOf(OTHERS[1]!))).toEqual([]);
+  });
 });
