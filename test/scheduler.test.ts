@@ -295,8 +295,10 @@ describe('look-ahead: work this replica did not arm itself', () => {
     try {
       expect(asked).toEqual([59_000]);
       expect(calls).toEqual([[dueNow.id, dueNow]]); // not yet due: not processed by the sweep
-      await waitFor(() => calls.length === 2, { message: 'the look-ahead timer fired' });
-      expect(calls[1]).toEqual([soon.id, soon]);
+      // The look-ahead timer (20 ms) fires with the sweep's copy. The scheduler's real cron may
+      // sweep again meanwhile on a busy machine (dueNow once more): only soon's call is asserted.
+      await waitFor(() => calls.some(([id]) => id === soon.id), { message: 'the look-ahead timer fired' });
+      expect(calls.filter(([id]) => id === soon.id)).toEqual([[soon.id, soon]]);
     } finally {
       await scheduler.stop();
     }
