@@ -103,36 +103,20 @@ export interface RunningBot {
 type Destroyable = { destroy(): void };
 
 /**
- * SDK clients made on first use, one per region, each remembered in `clients` so that stopping
- * destroys them all. Clients come from the SDK's default config, so AWS_ENDPOINT_URL_<SERVICE> works.
+ * SDK clients made on first use, each remembered in `clients` so that stopping destroys them all:
+ * one per Region of the bot's own account, and (with `assumed`) one per Region of each account a
+ * target reaches through `assumeRole` (credentials from AssumedRoles, shared by every client of
+ * that role). Clients come from the SDK's default config, so AWS_ENDPOINT_URL_<SERVICE> works.
  */
-function regionalClients(clients: Destroyable[]) {
-  return <C extends Destroyable>(make: (region: string) => C) => {
-    const byRegion = new Map<string, C>();
-    return (region: string): C => {
-      let c = byRegion.get(region);
-      if (!c) {
-        byRegion.set(region, (c = make(region)));
-        clients.push(c);
-      }
-      return c;
-    };
-  };
-}
-
-/**
- * The same per account as well: a client per Region of the bot's own account, and per Region of
- * each account a target reaches through `assumeRole` (credentials from AssumedRoles, shared by every
- * client of that role).
- */
-function accountClients(clients: Destroyable[], assumed: AssumedRoles) {
+function accountClients(clients: Destroyable[], assumed?: AssumedRoles) {
   return <C extends Destroyable>(make: (region: string, credentials?: AwsCredentialIdentityProvider) => C) => {
     const byKey = new Map<string, C>();
     return (region: string, role?: AssumeRole): C => {
       const key = role ? `${role.roleArn}|${role.externalId ?? ''}|${region}` : region;
       let c = byKey.get(key);
       if (!c) {
-        byKey.set(key, (c = make(region, role ? assumed.provider(role) : undefined)));
+        if (role && !assumed) throw new Error(`no credentials for clients reached through ${role.roleArn}`);
+        byKey.set(key, (c = make(region, role ? assumed!.provider(role) : undefined)));
         clients.push(c);
       }
       return c;
@@ -182,7 +166,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
 
   // ---- AWS providers (clients from the SDK's default config, so AWS_ENDPOINT_URL_<SERVICE> works)
   const clients: Destroyable[] = [];
-  const perRegion = regionalClients(clients);
+  const perRegion = accountClients(clients);
   // Targets in other accounts: their clients act through the role the target names (cross-account).
   const assumed = new AssumedRoles(counted('STS', new STSClient({ region })), clock);
   const perAccount = accountClients(clients, assumed);
@@ -475,7 +459,7 @@ export function doctorChecks(env: EnvConfig, config: JitConfig, parts: DoctorPar
 export function openDoctor(env: EnvConfig, config: JitConfig): { checks: Check[]; close(): void } {
   const region = env.awsRegion ?? DEFAULT_REGION;
   const clients: Destroyable[] = [];
-  const perRegion = regionalClients(clients);
+  const perRegion = accountClients(clients);
   const iam = new IAMClient({ region });
   clients.push(iam);
   let dynamo: DynamoDBClient | undefined;

@@ -98,7 +98,7 @@ export class AwsDoctor {
     const region = target.region ?? this.clients.defaultRegion;
     const client = this.clients.ec2For(region, target.assumeRole);
     const GroupId = target.securityGroupId;
-    const where = `${GroupId} (${region}${target.assumeRole ? `, account ${target.assumeRole.roleArn.split(':')[4]} through ${target.assumeRole.roleArn}` : ''})`;
+    const where = `${GroupId} (${region}${target.assumeRole ? `, account ${arnParts(target.assumeRole.roleArn).account} through ${target.assumeRole.roleArn}` : ''})`;
     try {
       await client.send(new DescribeSecurityGroupsCommand({ GroupIds: [GroupId] }));
     } catch (err) {

@@ -34,6 +34,7 @@ import type { AccessRequest, AssumeRole, Ec2Grant, Ec2SshTarget, Grant, HostCidr
 import type { Ec2Action } from '../domain/revocation-limits';
 import type { AccessProvider, DriftContext, DriftFindings, RevokeResult, RuleRegistry } from '../ports';
 import { awsErrorCode, awsFailure, isRetryableAwsError } from './retry';
+import { arnParts } from './sts-session';
 import { MicroBatcher } from './micro-batch';
 import { type CallPriority, type Ec2Pacer } from './pacing';
 
@@ -109,10 +110,8 @@ interface Where {
 
 /** One key per account and Region ("eu-west-1", or "<role ARN>|eu-west-1"). */
 const whereKey = (w: Where): string => (w.assumeRole ? `${w.assumeRole.roleArn}|${w.region}` : w.region);
-/** The account of a role ARN ("arn:aws:iam::<account>:role/…"). */
-const accountOfRole = (roleArn: string): string => roleArn.split(':')[4] ?? roleArn;
 /** " in account 123456789012", for messages about another account. */
-const inAccount = (w: Where): string => (w.assumeRole ? ` in account ${accountOfRole(w.assumeRole.roleArn)}` : '');
+const inAccount = (w: Where): string => (w.assumeRole ? ` in account ${arnParts(w.assumeRole.roleArn).account}` : '');
 
 /** Everything one grant needs to find, create or adopt its rule, and to describe it in errors. */
 interface RulePlan extends Where {
@@ -147,7 +146,7 @@ export class Ec2SshProvider implements AccessProvider {
 
   /** Waits for the call's token in its account and Region (no-op without a pacer): each account has its own buckets. */
   private async paced(w: Where, action: Ec2Action, priority: CallPriority): Promise<void> {
-    if (this.pacer) await this.pacer.acquire(`${w.assumeRole ? accountOfRole(w.assumeRole.roleArn) : this.account}/${w.region}`, action, priority);
+    if (this.pacer) await this.pacer.acquire(`${w.assumeRole ? arnParts(w.assumeRole.roleArn).account : this.account}/${w.region}`, action, priority);
   }
 
   private client(w: Where): EC2Client {

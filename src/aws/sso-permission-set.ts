@@ -115,7 +115,8 @@ export class SsoPermissionSetProvider implements AccessProvider {
       }
       throw failures.find((e) => !(e instanceof GrantError) || e.retryable);
     }
-    const standing = all.filter((_, i) => (outcomes[i] as PromiseFulfilledResult<'granted' | 'standing'>).value === 'standing').map((a) => a.accountId);
+    // Every account settled (no failure above): each outcome is 'granted' or 'standing'.
+    const standing = all.filter((_, i) => outcomes[i]!.status === 'fulfilled' && outcomes[i]!.value === 'standing').map((a) => a.accountId);
     const accountIds = all.map((a) => a.accountId).filter((id) => !standing.includes(id));
     if (accountIds.length === 0) {
       throw new GrantError(`the user already holds permission set ${lastPart(target.permissionSetArn)} on ${standing.join(', ')} outside this bot (standing access): nothing was assigned, and it will not be removed`, false, 'sso-standing-access');
