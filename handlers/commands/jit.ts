@@ -1,6 +1,9 @@
 /**
  * `/jit`: acks at once, parses the text, calls the core, replies ephemerally (via response_url)
  * or opens the request form. Bad input gets a reply that says how to fix it; nothing is stored.
+ * An answer that needs nothing but the text (help, an unknown word, a missing or malformed id)
+ * travels in the ack itself (Slack shows an ack's body as the ephemeral reply): one HTTP
+ * exchange instead of two, and nothing left to do after the ack.
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { badIdReply, errorReply, helpText, listReply, policyReply, revokedReply, submittedReply, targetsReply } from '../../blocks/command';
@@ -15,9 +18,15 @@ import { errorMessage, warnBadId } from '../errors';
 
 export function jitCommand({ service, log, doctor }: HandlerDeps) {
   return async ({ ack, command, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
-    await ack();
     const userId = command.user_id;
     const parsed = parseJitCommand(command.text ?? '');
+    const now = immediateReply(parsed);
+    if (now) {
+      if (parsed.sub === 'revoke' && parsed.id) warnBadId(log, 'command', parsed.id, { userId, sub: 'revoke' });
+      await ack({ response_type: 'ephemeral', ...(now as { text: string }) });
+      return;
+    }
+    await ack();
     const reply = (message: { text: string; blocks: unknown[] }) => respond({ response_type: 'ephemeral', replace_original: false, ...(message as { text: string }) });
     try {
       switch (parsed.sub) {
@@ -33,15 +42,7 @@ export function jitCommand({ service, log, doctor }: HandlerDeps) {
           await reply(listReply(await service.listOpen(userId)));
           return;
         case 'revoke': {
-          if (!parsed.id) {
-            await reply(errorReply('Say which request to end: `/jit revoke <id>` (`/jit list` shows your requests and their ids).'));
-            return;
-          }
-          if (!isRequestId(parsed.id)) {
-            warnBadId(log, 'command', parsed.id, { userId, sub: 'revoke' });
-            await reply(badIdReply('command'));
-            return;
-          }
+          if (parsed.id === undefined) return; // answered in the ack
           await reply(revokedReply(await service.revoke(parsed.id, userId)));
           return;
         }
@@ -49,10 +50,6 @@ export function jitCommand({ service, log, doctor }: HandlerDeps) {
           await reply(targetsReply(await service.targetSummaries(userId)));
           return;
         case 'policy': {
-          if (parsed.action !== 'check') {
-            await reply(errorReply('Did you mean `/jit policy check`? It shows the effective approval policy of every target (approvers only).'));
-            return;
-          }
           const view = await service.policyView(userId);
           await reply(view.scope === 'all' ? policyReply(view.lines) : errorReply('Only approvers can see the whole policy. `/jit targets` shows what you can request and who approves it.'));
           return;
@@ -84,14 +81,28 @@ export function jitCommand({ service, log, doctor }: HandlerDeps) {
           return;
         }
         case 'help':
-          await reply(helpText());
-          return;
         case 'unknown':
-          await reply(errorReply(`\`${parsed.word}\` is not a /jit command. Try \`/jit help\`.`));
-          return;
+          return; // answered in the ack
       }
     } catch (err) {
       await reply(errorMessage(err, log, { userId, sub: parsed.sub }));
     }
   };
+}
+
+/** The answer a command gets from its text alone, or undefined when it needs the core. */
+function immediateReply(parsed: ReturnType<typeof parseJitCommand>): { text: string; blocks: unknown[] } | undefined {
+  switch (parsed.sub) {
+    case 'help':
+      return helpText();
+    case 'unknown':
+      return errorReply(`\`${parsed.word}\` is not a /jit command. Try \`/jit help\`.`);
+    case 'revoke':
+      if (!parsed.id) return errorReply('Say which request to end: `/jit revoke <id>` (`/jit list` shows your requests and their ids).');
+      return isRequestId(parsed.id) ? undefined : badIdReply('command');
+    case 'policy':
+      return parsed.action === 'check' ? undefined : errorReply('Did you mean `/jit policy check`? It shows the effective approval policy of every target (approvers only).');
+    default:
+      return undefined;
+  }
 }

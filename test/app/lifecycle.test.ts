@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ACTION_ADDRESS, ACTION_APPROVE, ACTION_APPROVE_WITH, ACTION_DENY, ACTION_DENY_WITH, ACTION_DURATION, ACTION_REASON, ACTION_TARGET, BLOCK_ADDRESS, BLOCK_DURATION, BLOCK_REASON, BLOCK_TARGET } from '../../blocks/ids';
 import { FakeClock } from '../support/clock';
 import { APPROVER, APPROVER2, APPROVER_CHANNEL, BOT_TOKEN, Harness, OUTSIDER, REQUESTER, SIGNING_SECRET, text } from '../support/harness';
-import { sendRaw, signRequest } from '../../testkit/slack-requests';
+import { sendRaw, signRequest, slashCommand } from '../../testkit/slack-requests';
 import { waitFor } from '../../testkit/wait';
 
 const ec2 = mockClient(EC2Client);
@@ -200,6 +200,21 @@ describe('bad input: a clear reply, nothing stored, nothing posted', () => {
     expect(await h.bot.service.listOpen(REQUESTER)).toEqual([]);
     expect(h.approvalPosts()).toHaveLength(0);
   });
+});
+
+it.each([
+  ['help', /How to use \/jit/],
+  ['frobnicate', /not a \/jit command/],
+  ['revoke', /Say which request/],
+  ['revoke not-an-id', /That is not a request id/],
+  ['policy show', /Did you mean `\/jit policy check`/],
+])('/jit %s is answered in the ack itself: one HTTP exchange, nothing posted to response_url', async (cmd, message) => {
+  const responseUrl = h.slack.responseUrl();
+  const res = await slashCommand(h.url, SIGNING_SECRET, { userId: REQUESTER, text: cmd, responseUrl });
+  expect(res.status).toBe(200);
+  expect(res.json).toMatchObject({ response_type: 'ephemeral', text: expect.stringMatching(message) });
+  await h.settle();
+  expect(h.slack.responses.filter((r) => r.url === responseUrl)).toEqual([]);
 });
 
 it('escapes user text: a reason with <!channel> pings nobody', async () => {

@@ -9,7 +9,7 @@
  *                  folders the Dockerfile copies from the build stage, nothing else.
  *
  * Then `node dist/src/main.js` is started from that folder against the local stand-ins (a dynalite
- * server in this process as "DynamoDB", the Slack stand-in) and must start and answer `/jit help`;
+ * server in this process as "DynamoDB", the Slack stand-in) and must start and answer `/jit help` (in the ack) and `/jit list` (from the store);
  * without JIT_DYNAMODB_TABLE it must do the same on the embedded store (SQLite, built into Node), and
  * on a data directory of an earlier version (dynalite) it must stop with a clear message and touch
  * nothing, since dynalite, which the migration needs, is not installed.
@@ -262,7 +262,7 @@ describe('the built bot from the production install', () => {
     LOG_LEVEL: 'info',
   });
 
-  it('starts against DynamoDB (JIT_DYNAMODB_TABLE) with the policy from JIT_CONFIG_YAML and answers a signed /jit help', async () => {
+  it('starts against DynamoDB (JIT_DYNAMODB_TABLE) with the policy from JIT_CONFIG_YAML and answers a signed /jit help and /jit list', async () => {
     const t = Date.now();
     const bot = startBuiltBot(appDir, { ...baseEnv(), JIT_DYNAMODB_TABLE: TABLE, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint });
     bots.push(bot);
@@ -279,12 +279,17 @@ describe('the built bot from the production install', () => {
     const port = bot.logs().find((l) => l.msg === 'listening for Slack requests')?.port;
     expect(typeof port).toBe('number');
 
+    const help = await slashCommand(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, { userId: 'U0REQUESTER', text: 'help', responseUrl: slack.responseUrl() });
+    expect(help.status).toBe(200);
+    expect((help.json as { response_type?: string }).response_type).toBe('ephemeral'); // answered in the ack
+    expect(help.body).toContain('/jit request');
+    // `/jit list` reads the store (DynamoDB here) and answers through response_url.
     const responseUrl = slack.responseUrl();
-    const res = await slashCommand(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, { userId: 'U0REQUESTER', text: 'help', responseUrl });
+    const res = await slashCommand(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, { userId: 'U0REQUESTER', text: 'list', responseUrl });
     expect(res.status).toBe(200);
-    const reply = await waitFor(() => slack.responses.find((r) => r.url === responseUrl), { timeoutMs: 30_000, message: () => `the /jit help reply\n${output(bot)}` });
+    const reply = await waitFor(() => slack.responses.find((r) => r.url === responseUrl), { timeoutMs: 30_000, message: () => `the /jit list reply\n${output(bot)}` });
     expect((reply.body as { response_type?: string }).response_type).toBe('ephemeral');
-    expect(JSON.stringify(reply.body)).toContain('/jit request');
+    expect(JSON.stringify(reply.body)).toContain('no pending or active requests');
 
     bot.child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
@@ -304,7 +309,7 @@ describe('the built bot from the production install', () => {
     return port as number;
   }
 
-  it('without JIT_DYNAMODB_TABLE it starts on the embedded store (SQLite, no optional dependency) in JIT_DATA_DIR and answers /jit help', async () => {
+  it('without JIT_DYNAMODB_TABLE it starts on the embedded store (SQLite, no optional dependency) in JIT_DATA_DIR and answers /jit help and /jit list', async () => {
     const dataDir = join(work, 'data-sqlite');
     const t = Date.now();
     const bot = startBuiltBot(appDir, { ...baseEnv(), JIT_DATA_DIR: dataDir });
@@ -315,11 +320,13 @@ describe('the built bot from the production install', () => {
     expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(dataDir, 'jit.sqlite')).mode & 0o777).toBe(0o600);
 
+    const help = await slashCommand(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, { userId: 'U0REQUESTER', text: 'help', responseUrl: slack.responseUrl() });
+    expect(help.body).toContain('/jit request');
     const responseUrl = slack.responseUrl();
-    const res = await slashCommand(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, { userId: 'U0REQUESTER', text: 'help', responseUrl });
+    const res = await slashCommand(`http://127.0.0.1:${port}/slack/events`, SIGNING_SECRET, { userId: 'U0REQUESTER', text: 'list', responseUrl });
     expect(res.status).toBe(200);
-    const reply = await waitFor(() => slack.responses.find((r) => r.url === responseUrl), { timeoutMs: 30_000, message: () => `the /jit help reply\n${output(bot)}` });
-    expect(JSON.stringify(reply.body)).toContain('/jit request');
+    const reply = await waitFor(() => slack.responses.find((r) => r.url === responseUrl), { timeoutMs: 30_000, message: () => `the /jit list reply\n${output(bot)}` });
+    expect(JSON.stringify(reply.body)).toContain('no pending or active requests');
 
     bot.child.kill('SIGTERM');
     expect(await bot.exited).toBe(0);

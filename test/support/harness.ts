@@ -109,12 +109,14 @@ export class Harness {
     return `http://127.0.0.1:${this.bot.port}/slack/events`;
   }
 
-  /** Sends `/jit <text>` and returns the HTTP status and the ephemeral reply posted to response_url. */
+  /** Sends `/jit <text>` and returns the HTTP status and the ephemeral reply: the ack's body when it carries one, else what was posted to response_url. */
   async command(userId: string, text: string): Promise<{ status: number; reply: { text: string; blocks?: unknown[]; response_type?: string } | undefined }> {
     const responseUrl = this.slack.responseUrl();
     const res = await slashCommand(this.url, SIGNING_SECRET, { userId, text, responseUrl });
     if (res.status !== 200) return { status: res.status, reply: undefined };
     await this.bot.listenersIdle();
+    const inAck = res.json as { text?: string } | undefined;
+    if (typeof inAck?.text === 'string') return { status: res.status, reply: inAck as { text: string } };
     if (text.trim() === '') return { status: res.status, reply: undefined }; // opens a form instead of replying
     const response = await waitFor(() => this.slack.responses.find((r) => r.url === responseUrl), { message: `no reply to "/jit ${text}"` });
     return { status: res.status, reply: response.body as { text: string } };
