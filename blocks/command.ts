@@ -48,7 +48,14 @@ const USAGE: readonly [command: string, what: string][] = [
   ['/jit help', 'this message'],
 ];
 
+let help: SlackMessage | undefined;
+
+/** The same text every time: built once (it is sent in the ack of every `/jit help`). */
 export function helpText(): SlackMessage {
+  return (help ??= buildHelp());
+}
+
+function buildHelp(): SlackMessage {
   const usage = USAGE.map(([command, what]) => `• ${code(command)}: ${what}`).join('\n');
   return message('How to use /jit: request, list, revoke, targets, policy check, doctor, audit, help.', [
     section(

@@ -120,7 +120,8 @@ function pathOf(req: IncomingMessage): string | undefined {
 }
 
 function isSslCheck(req: IncomingMessage, body: Buffer): boolean {
-  return req.headers['content-type'] === 'application/x-www-form-urlencoded' && new URLSearchParams(body.toString()).get('ssl_check') === '1';
+  // The substring test first: only a body that names ssl_check is parsed.
+  return req.headers['content-type'] === 'application/x-www-form-urlencoded' && body.includes('ssl_check=') && new URLSearchParams(body.toString()).get('ssl_check') === '1';
 }
 
 function refuse(res: ServerResponse, status: number): void {
