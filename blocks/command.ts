@@ -303,7 +303,7 @@ function granted(t: Target): string {
     case 'ssm-session':
       return `Session Manager to ${nodeList(t.instanceIds, t.nodeTags, NODES_IN_TARGETS)}`;
     case 'sso-permission-set':
-      return `Identity Center ${permissionSetOnAccounts(t.permissionSetArn, t.accountIds)}`;
+      return `Identity Center ${permissionSetOnAccounts(t.permissionSetArn, t.accountIds)}${t.accountIds.length > 1 ? (t.accountsPerRequest < t.accountIds.length ? ` (a request picks ${t.accountsPerRequest === 1 ? 'one' : `up to ${t.accountsPerRequest}`}: ${code('--accounts=<id>')})` : ` (all, or some with ${code('--accounts=<id>,<id>')})`) : ''}`;
   }
 }
 

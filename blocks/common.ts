@@ -79,7 +79,8 @@ export function targetDetails(request: AccessRequest, target: Target | undefined
     case 'ssm-session':
       return [source.kind, nodeList(source.instanceIds, 'nodeTags' in source ? source.nodeTags : {}, NODES_IN_FACTS), `document ${code(source.documentName, NAME_MAX)}`].join(' · ');
     case 'sso-permission-set':
-      return [source.kind, permissionSetOnAccounts(source.permissionSetArn, source.accountIds)].join(' · ');
+      // What was assigned once granted; before, the accounts the request picked.
+      return [source.kind, permissionSetOnAccounts(source.permissionSetArn, source === request.grant ? source.accountIds : (request.accounts ?? source.accountIds))].join(' · ');
   }
 }
 

@@ -93,7 +93,7 @@ function grantedByKind(request: AccessRequest, target: Target | undefined): Slac
 function ssoGrantedDm(request: AccessRequest, target: SsoPermissionSetTarget | undefined): SlackMessage {
   const grant = request.grant?.kind === 'sso-permission-set' ? request.grant : undefined;
   const until = request.expiresAt ? ` until ${when(request, request.expiresAt)}` : '';
-  const accounts = grant?.accountIds ?? target?.accountIds ?? [];
+  const accounts = grant?.accountIds ?? request.accounts ?? target?.accountIds ?? [];
   const what = grant ? permissionSetOnAccounts(grant.permissionSetArn, grant.accountIds) : targetName(request);
   const pick = accounts.length === 1 ? `pick account ${accountList(accounts)}` : 'pick any of those accounts';
   const portal = target?.portalUrl ? `Sign in at ${escapeText(target.portalUrl)} and ${pick}.` : `Sign in through your AWS access portal and ${pick}.`;

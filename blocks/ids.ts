@@ -32,6 +32,8 @@ export const BLOCK_DURATION = 'jit_duration';
 export const ACTION_DURATION = 'jit_duration_input';
 export const BLOCK_ADDRESS = 'jit_address';
 export const ACTION_ADDRESS = 'jit_address_input';
+export const BLOCK_ACCOUNTS = 'jit_accounts';
+export const ACTION_ACCOUNTS = 'jit_accounts_input';
 export const BLOCK_REASON = 'jit_reason';
 export const ACTION_REASON = 'jit_reason_input';
 

@@ -2,7 +2,7 @@
  * The request modal (target, duration, address, reason) and a pure reader for its submission.
  */
 import type { ModalView, PlainTextOption } from '@slack/types';
-import type { Target } from '../src/domain/types';
+import { accountChoices, type Target } from '../src/domain/types';
 import { MAX_REASON_LENGTH } from '../src/domain/policy-terms';
 import { durationRange } from './common';
 import {
@@ -11,6 +11,8 @@ import {
   ACTION_REASON,
   ACTION_TARGET,
   BLOCK_ADDRESS,
+  BLOCK_ACCOUNTS,
+  ACTION_ACCOUNTS,
   BLOCK_DURATION,
   BLOCK_REASON,
   BLOCK_TARGET,
@@ -32,6 +34,7 @@ export interface RequestModalInput {
   targetName?: string;
   duration?: string;
   address?: string;
+  accounts?: string;
   reason?: string;
 }
 
@@ -64,6 +67,11 @@ export function requestModal(targets: Target[], opts: { initialTarget?: string }
         optional: true,
         hint: 'Your single public IP address: required for ec2-ssh targets; leave empty for role and SSM targets.',
       }),
+      // Only when a target on offer lists accounts (Identity Center) to pick among.
+      ...(targets.some((t) => accountChoices(t)) ? [input(BLOCK_ACCOUNTS, 'Accounts', textInput(ACTION_ACCOUNTS, 'e.g. 111111111111, 222222222222'), {
+        optional: true,
+        hint: 'Identity Center targets: the account ids you need, separated by commas; leave empty for all of the target\'s accounts (when it allows that many at once).',
+      })] : []),
       input(BLOCK_REASON, 'Reason', textInput(ACTION_REASON, 'What are you doing and why? Approvers see this.', { multiline: true, maxLength: REASON_MAX_LENGTH })),
     ],
   };
@@ -75,6 +83,7 @@ export function readRequestModal(values: ModalStateValues): RequestModalInput {
     targetName: readInput(values, BLOCK_TARGET, ACTION_TARGET),
     duration: readInput(values, BLOCK_DURATION, ACTION_DURATION),
     address: readInput(values, BLOCK_ADDRESS, ACTION_ADDRESS),
+    accounts: readInput(values, BLOCK_ACCOUNTS, ACTION_ACCOUNTS),
     reason: readInput(values, BLOCK_REASON, ACTION_REASON),
   };
 }

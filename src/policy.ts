@@ -21,7 +21,7 @@ import { formatDuration, parseDuration } from './domain/duration';
 import { CannotDecideError, NotAllowedError, type Problem, problem, type RefusalCode, ValidationError } from './domain/errors';
 import { isIn, ruleMatches } from './domain/match';
 import { reasonMatches } from './domain/reason';
-import { type AccessRequest, isStsKind, type Principals, STS_MIN_DURATION_MS, takesAddress, type Target } from './domain/types';
+import { type AccessRequest, accountChoices, isStsKind, type Principals, STS_MIN_DURATION_MS, takesAddress, type Target } from './domain/types';
 import { approvalsPhrase, type ExtensionHeadroom, MAX_COMMENT_LENGTH, MAX_REASON_LENGTH, type ReminderAudience, type TargetSummary } from './domain/policy-terms';
 
 // The terms shared with the edge live in src/domain/policy-terms.ts (one home); re-exported for the core.
@@ -52,6 +52,8 @@ export interface SubmissionInput {
   targetName?: string;
   duration?: string;
   address?: string;
+  /** Account ids, separated by commas or spaces (a target that lists accounts). */
+  accounts?: string;
   reason?: string;
   breakGlass?: boolean;
 }
@@ -60,6 +62,8 @@ export interface ValidSubmission {
   target: Target;
   durationMs: number;
   cidr?: string;
+  /** The accounts the request is for (a target that lists accounts): those it named, or all when it named none. */
+  accounts?: string[];
   reason: string;
 }
 
@@ -169,8 +173,32 @@ export function validateSubmission(config: JitConfig, input: SubmissionInput, re
   if (takesAddress(target.kind)) cidr = parseHostAddress(input.address).cidr;
   else if (input.address) throw new ValidationError('address-not-taken', { target: target.name, kind: target.kind, address: input.address }, 'address');
 
+  const accounts = pickAccounts(target, input.accounts);
   const reason = checkReason(input.reason, target);
-  return { target, durationMs, cidr, reason };
+  return { target, durationMs, cidr, ...(accounts ? { accounts } : {}), reason };
+}
+
+/**
+ * The accounts a request is for: those it names (each one of the target's, at most
+ * accountsPerRequest of them), or all of the target's when it names none and they fit; undefined
+ * for a target that lists no accounts (naming some there is refused).
+ */
+export function pickAccounts(target: Target, text: string | undefined): string[] | undefined {
+  const choices = accountChoices(target);
+  const named = [...new Set((text ?? '').split(/[\s,]+/).filter((a) => a !== ''))];
+  if (!choices) {
+    if (named.length > 0) throw new ValidationError('accounts-not-taken', { target: target.name, kind: target.kind }, 'accounts');
+    return undefined;
+  }
+  const { accountIds, perRequest } = choices;
+  if (named.length === 0) {
+    if (accountIds.length > perRequest) throw new ValidationError('accounts-missing', { target: target.name, max: perRequest, choices: [...accountIds] }, 'accounts');
+    return [...accountIds];
+  }
+  const unknown = named.filter((a) => !accountIds.includes(a));
+  if (unknown.length > 0) throw new ValidationError('accounts-unknown', { target: target.name, unknown, choices: [...accountIds] }, 'accounts');
+  if (named.length > perRequest) throw new ValidationError('accounts-too-many', { target: target.name, count: named.length, max: perRequest }, 'accounts');
+  return named;
 }
 
 /**
@@ -309,6 +337,8 @@ export function recheckForGrant(config: JitConfig, request: AccessRequest): Targ
     const host = parseHostAddress(request.cidr);
     if (host.cidr !== request.cidr) throw new ValidationError('stored-address-invalid', { cidr: String(request.cidr) });
   }
+  // The accounts picked must still be the target's, and no more than it allows now.
+  if (request.accounts) pickAccounts(target, request.accounts.join(','));
   return target;
 }
 

@@ -248,6 +248,16 @@ targets:
     expect(errorOf(() => parseConfig(sso(good.replace('accountId: "210987654321"', `accountIds: [${Array.from({ length: 51 }, (_, i) => `"${String(100000000000 + i)}"`).join(', ')}]`))))).toMatch(/targets\[0\]\.accountIds: at most 50 accounts per target/);
   });
 
+  it('accountsPerRequest: how many accounts one request may pick (default all; never more than the target lists); only with accountIds', () => {
+    const three = good.replace('accountId: "210987654321"', 'accountIds: ["210987654321", "311111111111", "422222222222"]');
+    expect(parseConfig(sso(three)).targets[0]).toMatchObject({ accountsPerRequest: 3 });
+    expect(parseConfig(sso(`${three}, accountsPerRequest: 1`)).targets[0]).toMatchObject({ accountsPerRequest: 1 });
+    expect(parseConfig(sso(`${three}, accountsPerRequest: 9`)).targets[0]).toMatchObject({ accountsPerRequest: 3 });
+    expect(parseConfig(sso(good)).targets[0]).toMatchObject({ accountsPerRequest: 1 });
+    expect(errorOf(() => parseConfig(sso(`${three}, accountsPerRequest: 0`)))).toMatch(/targets\[0\]\.accountsPerRequest: must be at least 1/);
+    expect(errorOf(() => parseConfig(sso(`${good}, accountsPerRequest: 1`)))).toMatch(/targets\[0\]\.accountsPerRequest: only a target with accountIds lets a request pick accounts/);
+  });
+
   it('names the key of each mistake', () => {
     expect(errorOf(() => parseConfig(sso(good.replace('210987654321', '2109'))))).toMatch(/targets\[0\]\.accountId: must be a 12-digit AWS account id/);
     expect(errorOf(() => parseConfig(sso(good.replace('d-1234567890', 'store-1'))))).toMatch(/targets\[0\]\.identityStoreId: must be the instance's Identity Store id/);

@@ -100,6 +100,38 @@ describe('role-backed targets', () => {
   });
 });
 
+describe('accounts a request picks (targets that list accounts)', () => {
+  const [A, B, C] = ['311111111111', '422222222222', '533333333333'];
+  const ssoConfig = parseConfig(`
+approverChannel: C0123ABCD
+approvers: { users: [U0APPROVER1] }
+targets:
+  - { name: prod-admin, kind: sso-permission-set, instanceArn: "arn:aws:sso:::instance/ssoins-1111222233334444", identityStoreId: d-1234567890, permissionSetArn: "arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd", accountIds: ["${A}", "${B}", "${C}"], accountsPerRequest: 2 }
+  - { name: prod-all, kind: sso-permission-set, instanceArn: "arn:aws:sso:::instance/ssoins-1111222233334444", identityStoreId: d-1234567890, permissionSetArn: "arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd", accountIds: ["${A}", "${B}"] }
+  - { name: prod-role, kind: aws-role, roleArn: "arn:aws:iam::123456789012:role/jit-readonly" }
+`, 'test');
+  const ask = (targetName: string, accounts?: string) => ({ requesterId: 'U0REQUESTER', targetName, duration: '1h', reason: 'incident', ...(accounts !== undefined ? { accounts } : {}) });
+
+  it('takes the accounts named (commas or spaces, duplicates once), in the order named', () => {
+    expect(validateSubmission(ssoConfig, ask('prod-admin', `${C}, ${A} ${C}`)).accounts).toEqual([C, A]);
+  });
+  it('none named: all of the target\'s when they fit in one request, else says to pick and lists them', () => {
+    expect(validateSubmission(ssoConfig, ask('prod-all')).accounts).toEqual([A, B]);
+    expect(thrownWords(() => validateSubmission(ssoConfig, ask('prod-admin')))).toMatch(/Say which accounts you need on `prod-admin` \(up to 2\).*It offers: `311111111111`, `422222222222`, `533333333333`/);
+  });
+  it('refuses one the target does not offer, more than it allows, and accounts on a kind that takes none', () => {
+    expect(thrownWords(() => validateSubmission(ssoConfig, ask('prod-admin', `${A},999999999999`)))).toMatch(/does not offer `999999999999`/);
+    expect(thrownWords(() => validateSubmission(ssoConfig, ask('prod-admin', `${A},${B},${C}`)))).toMatch(/You picked 3 accounts; `prod-admin` allows at most 2/);
+    expect(thrownWords(() => validateSubmission(ssoConfig, ask('prod-role', A)))).toMatch(/takes no accounts/);
+  });
+  it('is checked again before the grant: an account the target no longer offers stops it', () => {
+    const stored = (accounts: string[]) => pendingRequest({ kind: 'sso-permission-set', targetName: 'prod-admin', cidr: undefined, accounts });
+    expect(recheckForGrant(ssoConfig, stored([A, C])).name).toBe('prod-admin');
+    expect(thrownWords(() => recheckForGrant(ssoConfig, stored([A, '999999999999'])))).toMatch(/does not offer `999999999999`/);
+    expect(thrownWords(() => recheckForGrant(ssoConfig, stored([A, B, C])))).toMatch(/allows at most 2/);
+  });
+});
+
 // ---------------------------------------------------------------- approval policy
 
 const H = 3_600_000;

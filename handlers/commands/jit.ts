@@ -34,7 +34,7 @@ export function jitCommand({ service, log, doctor }: HandlerDeps) {
           await client.views.open({ trigger_id: command.trigger_id, view: requestModal(await service.targetsFor(userId)) });
           return;
         case 'request': {
-          const request = await service.submit({ requesterId: userId, targetName: parsed.targetName, duration: parsed.duration, address: parsed.address, reason: parsed.reason === undefined ? undefined : typedText(parsed.reason), breakGlass: parsed.breakGlass });
+          const request = await service.submit({ requesterId: userId, targetName: parsed.targetName, duration: parsed.duration, address: parsed.address, accounts: parsed.accounts, reason: parsed.reason === undefined ? undefined : typedText(parsed.reason), breakGlass: parsed.breakGlass });
           await reply(submittedReply(request, service.config.approverChannel));
           return;
         }

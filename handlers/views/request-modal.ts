@@ -5,14 +5,14 @@
  * stored and the requester gets a DM with its id.
  */
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { BLOCK_ADDRESS, BLOCK_DURATION, BLOCK_REASON, BLOCK_TARGET } from '../../blocks/ids';
+import { BLOCK_ACCOUNTS, BLOCK_ADDRESS, BLOCK_DURATION, BLOCK_REASON, BLOCK_TARGET } from '../../blocks/ids';
 import { readRequestModal } from '../../blocks/modal';
 import { ValidationError } from '../../src/domain/errors';
 import type { HandlerDeps } from '../deps';
 import { userMessage } from '../errors';
 import { errorText } from '../../blocks/errors';
 
-const FIELD_BLOCK: Record<string, string> = { target: BLOCK_TARGET, duration: BLOCK_DURATION, address: BLOCK_ADDRESS, reason: BLOCK_REASON };
+const FIELD_BLOCK: Record<string, string> = { target: BLOCK_TARGET, duration: BLOCK_DURATION, address: BLOCK_ADDRESS, accounts: BLOCK_ACCOUNTS, reason: BLOCK_REASON };
 
 export function requestModalSubmission({ service, log }: HandlerDeps) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {

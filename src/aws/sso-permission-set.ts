@@ -83,7 +83,8 @@ export class SsoPermissionSetProvider implements AccessProvider {
   }
 
   /**
-   * Assigns the permission set on every account of the target, in parallel, each claimed, created,
+   * Assigns the permission set on every account the request picked (all of the target's for a
+   * request stored before requests picked), in parallel, each claimed, created,
    * awaited and read back on its own (so each survives a crash on its own). An account where the
    * user already holds it (standing access) is recorded and left alone; when that is every account
    * there is nothing to grant (`sso-standing-access`). A final failure on one account ends the
@@ -94,7 +95,8 @@ export class SsoPermissionSetProvider implements AccessProvider {
     const email = ctx.sourceIdentity;
     const principalId = await this.userId(region, target.identityStoreId, email);
     const client = this.adminFor(region);
-    const all = target.accountIds.map((accountId): Assignment => ({ client, region, instanceArn: target.instanceArn, permissionSetArn: target.permissionSetArn, accountId, principalId }));
+    // The accounts the request picked (checked against the target again just before: recheckForGrant).
+    const all = (request.accounts ?? target.accountIds).map((accountId): Assignment => ({ client, region, instanceArn: target.instanceArn, permissionSetArn: target.permissionSetArn, accountId, principalId }));
     const outcomes = await Promise.allSettled(all.map((a) => this.grantOne(request.id, a)));
     const failures = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
     if (failures.length > 0) {

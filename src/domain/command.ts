@@ -1,7 +1,7 @@
 /**
  * The `/jit` text grammar:
  *   /jit                                   open the request form
- *   /jit request <target> <duration> [<address>] [--break-glass] <reason…>
+ *   /jit request <target> <duration> [<address>] [--accounts=<id>,<id>] [--break-glass] <reason…>
  *   /jit list | /jit revoke <id> | /jit targets | /jit policy check | /jit doctor | /jit help
  *   /jit audit <id> | /jit audit <@user> [since <duration>] | /jit audit <target> [since <duration>]
  */
@@ -11,7 +11,7 @@ import { TARGET_NAME_PATTERN, USER_ID_PATTERN } from './ids';
 
 export type JitCommand =
   | { sub: 'modal' }
-  | { sub: 'request'; targetName?: string; duration?: string; address?: string; reason?: string; breakGlass?: boolean }
+  | { sub: 'request'; targetName?: string; duration?: string; address?: string; accounts?: string; reason?: string; breakGlass?: boolean }
   | { sub: 'list' }
   | { sub: 'revoke'; id?: string }
   | { sub: 'targets' }
@@ -63,10 +63,14 @@ export function parseJitCommand(text: string): JitCommand {
 
 /** `--break-glass` may stand anywhere after `request`; it is taken out before the rest is read. */
 const BREAK_GLASS = /^(--|—)break-?glass$/i;
+/** `--accounts=<id>,<id>` (Identity Center targets) likewise; repeated, the lists add up. */
+const ACCOUNTS = /^(?:--|—)accounts?=(.*)$/i;
 
-function parseRequest(all: string[]): JitCommand {
+function parseRequest(words: string[]): JitCommand {
+  const accounts = words.flatMap((t) => ACCOUNTS.exec(t)?.[1] ?? []);
+  const all = words.filter((t) => !ACCOUNTS.test(t));
   const tokens = all.filter((t) => !BREAK_GLASS.test(t));
-  const flags = tokens.length < all.length ? { breakGlass: true } : {};
+  const flags = { ...(tokens.length < all.length ? { breakGlass: true } : {}), ...(accounts.length > 0 ? { accounts: accounts.join(',') } : {}) };
   const [targetName, duration, third, ...more] = tokens;
   if (third !== undefined && looksLikeAddress(third)) {
     return { sub: 'request', targetName, duration, address: third, reason: joinReason(more), ...flags };

@@ -26,6 +26,10 @@ export interface ProblemParams {
   'duration-sts-too-short': { target: string; durationMs: number; maxMs: number };
   'duration-out-of-bounds': { target: string; durationMs: number; minMs: number; maxMs: number };
   'address-not-taken': { target: string; kind: string; address: string };
+  'accounts-not-taken': { target: string; kind: string };
+  'accounts-unknown': { target: string; unknown: string[]; choices: string[] };
+  'accounts-too-many': { target: string; count: number; max: number };
+  'accounts-missing': { target: string; max: number; choices: string[] };
   'reason-missing': Record<string, never>;
   'reason-too-long': { length: number; max: number };
   'comment-too-long': { length: number; max: number };
@@ -87,7 +91,7 @@ const PROBLEM_CODE_SET: Record<ProblemCode, true> = {
   'already-reviewed': true, 'revoke-pending': true, 'being-granted': true, 'being-revoked': true, 'no-credentials': true, 'not-a-request-id': true,
   'no-such-request': true, 'already-resolved': true, 'not-eligible': true, 'profile-unknown': true, 'rate-limited': true, 'address-missing': true,
   'address-network': true, 'address-unusable': true, 'address-v4-mapped': true, 'address-not-ip': true, 'revoke-failing': true,
-  'reason-format': true,
+  'reason-format': true, 'accounts-not-taken': true, 'accounts-unknown': true, 'accounts-too-many': true, 'accounts-missing': true,
   'audit-approvers-only': true, 'audit-since-invalid': true,
 };
 /** Every problem code, once (blocks/ must have words for each: test/blocks/errors.test.ts). */

@@ -210,8 +210,10 @@ export interface SsoPermissionSetTarget extends TargetBase {
   identityStoreId: string;
   /** arn:aws:sso:::permissionSet/ssoins-…/ps-… */
   permissionSetArn: string;
-  /** The AWS accounts the permission set is assigned on, all of them in one grant (one approval). */
+  /** The AWS accounts the permission set may be assigned on; a request picks among them (one approval for all it picks). */
   accountIds: string[];
+  /** How many of accountIds one request may pick (default: all of them). A request that names none gets all when they fit, else must pick. */
+  accountsPerRequest: number;
   /** The AWS access portal (https://d-….awsapps.com/start), shown in the grant DM. */
   portalUrl?: string;
 }
@@ -221,6 +223,11 @@ export type Target = Ec2SshTarget | AwsRoleTarget | SsmSessionTarget | SsoPermis
 /** Kinds whose grants are STS sessions. */
 export function isStsKind(kind: AccessKind): kind is 'aws-role' | 'ssm-session' {
   return kind === 'aws-role' || kind === 'ssm-session';
+}
+
+/** The accounts a request may pick among, for a target that lists them (Identity Center); undefined for the others. */
+export function accountChoices(target: Target): { accountIds: readonly string[]; perRequest: number } | undefined {
+  return 'accountIds' in target ? { accountIds: target.accountIds, perRequest: target.accountsPerRequest } : undefined;
 }
 
 /** Kinds whose requests name one source address (a /32 or /128) that the grant opens to. */
@@ -422,6 +429,8 @@ export interface AccessRequest {
   durationMs: number;
   /** The requester's address as a /32 or /128 CIDR (ec2-ssh). */
   cidr?: string;
+  /** The accounts this request is for, picked among its target's (sso-permission-set); the grant assigns exactly these. */
+  accounts?: string[];
   createdAt: string;
   approvalDeadline: string;
   /** The approvals so far (quorum), oldest first. */

@@ -97,6 +97,7 @@ export class Requests {
       reason: valid.reason,
       durationMs: valid.durationMs,
       cidr: valid.cidr,
+      accounts: valid.accounts,
       details: input.breakGlass ? { breakGlass: 'requested' } : {},
       notifyRequester: opts.notifyRequester === true && decision.outcome === 'approval',
     });
@@ -126,6 +127,7 @@ export class Requests {
       reason,
       durationMs,
       cidr: grant.cidr,
+      accounts: grant.accounts,
       extendsId: grant.id,
       // Nobody can approve an extension after the grant ended.
       deadlineCap: Date.parse(grant.expiresAt),
@@ -173,7 +175,7 @@ export class Requests {
   }
 
   /** A new request (or extension) as first stored: PENDING, its approval message queued. */
-  private newRequest(o: { target: Target; requesterId: string; reason: string; durationMs: number; cidr?: string; extendsId?: string; deadlineCap?: number; details: Record<string, string>; notifyRequester: boolean }): AccessRequest {
+  private newRequest(o: { target: Target; requesterId: string; reason: string; durationMs: number; cidr?: string; accounts?: string[]; extendsId?: string; deadlineCap?: number; details: Record<string, string>; notifyRequester: boolean }): AccessRequest {
     const now = this.s.clock.now();
     const deadline = Math.min(now.getTime() + o.target.policy.approvalTimeoutMs, o.deadlineCap ?? Infinity);
     const at = now.toISOString();
@@ -191,12 +193,13 @@ export class Requests {
       ...(ticket ? { ticket } : {}),
       durationMs: o.durationMs,
       ...(o.cidr ? { cidr: o.cidr } : {}),
+      ...(o.accounts ? { accounts: o.accounts } : {}),
       ...(o.extendsId ? { extends: o.extendsId } : {}),
       createdAt: at,
       approvalDeadline: new Date(deadline).toISOString(),
       approvalsRequired: o.target.policy.approvalsRequired,
       dueAt: deadline,
-      audit: [{ at, actor: o.requesterId, action: o.extendsId ? 'request-extension' : 'request', from: null, to: 'PENDING', details: { target: o.target.name, durationMs: String(o.durationMs), ...(o.cidr ? { cidr: o.cidr } : {}), ...ticketDetails, ...o.details } }],
+      audit: [{ at, actor: o.requesterId, action: o.extendsId ? 'request-extension' : 'request', from: null, to: 'PENDING', details: { target: o.target.name, durationMs: String(o.durationMs), ...(o.cidr ? { cidr: o.cidr } : {}), ...(o.accounts ? { accounts: o.accounts.join(',') } : {}), ...ticketDetails, ...o.details } }],
       // "+" sorts before the transition's "<at>-0-…" ids: the approval message goes out first.
       outbox: { [`${at}-+post`]: { id: `${at}-+post`, kind: 'approval.post', createdAt: at } },
     };

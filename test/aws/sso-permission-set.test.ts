@@ -27,6 +27,7 @@ const target: SsoPermissionSetTarget = {
   identityStoreId: STORE_ID,
   permissionSetArn: PS,
   accountIds: [ACCOUNT],
+  accountsPerRequest: 1,
   portalUrl: 'https://d-1234567890.awsapps.com/start',
   minDurationMs: 60_000,
   maxDurationMs: 3_600_000,
@@ -163,7 +164,7 @@ it('a provisioning that FAILED is final and leaves no claim; a revoke re-driven 
 
 describe('several accounts in one grant', () => {
   const OTHERS = ['311111111111', '422222222222'];
-  const multi: SsoPermissionSetTarget = { ...target, name: 'all-prod', accountIds: [ACCOUNT, ...OTHERS] };
+  const multi: SsoPermissionSetTarget = { ...target, name: 'all-prod', accountIds: [ACCOUNT, ...OTHERS], accountsPerRequest: 3 };
   const mine = () => fake.assignments().filter((a) => a.principalId === alice).map((a) => a.accountId).sort();
 
   it('assigns every account in parallel, each awaited and read back, and deletes them all at the end', async () => {

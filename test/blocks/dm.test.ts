@@ -171,7 +171,7 @@ describe('endedDm', () => {
 
 describe('sso-permission-set DMs', () => {
   const grant = { kind: 'sso-permission-set' as const, region: 'eu-west-1', instanceArn: 'arn:aws:sso:::instance/ssoins-1111222233334444', permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd', accountIds: ['210987654321'], principalId: 'u-1', email: 'alice@example.com', sessionDuration: 'PT2H' };
-  const ssoTarget = { name: 'prod-admin', kind: 'sso-permission-set' as const, instanceArn: grant.instanceArn, identityStoreId: 'd-1234567890', permissionSetArn: grant.permissionSetArn, accountIds: grant.accountIds, portalUrl: 'https://d-1234567890.awsapps.com/start', minDurationMs: 60_000, maxDurationMs: 3_600_000, tags: {}, policy: target().policy };
+  const ssoTarget = { name: 'prod-admin', kind: 'sso-permission-set' as const, instanceArn: grant.instanceArn, identityStoreId: 'd-1234567890', permissionSetArn: grant.permissionSetArn, accountIds: grant.accountIds, accountsPerRequest: 1, portalUrl: 'https://d-1234567890.awsapps.com/start', minDurationMs: 60_000, maxDurationMs: 3_600_000, tags: {}, policy: target().policy };
   const active = inStatus('ACTIVE', { kind: 'sso-permission-set', targetName: 'prod-admin', cidr: undefined, grant });
 
   it('grant: what is assigned on which account, where to sign in, and how long a portal session can outlive the end; no credentials button', () => {

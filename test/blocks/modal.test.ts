@@ -1,9 +1,11 @@
 import type { InputBlock, PlainTextInput, StaticSelect } from '@slack/types';
 import {
+  ACTION_ACCOUNTS,
   ACTION_ADDRESS,
   ACTION_DURATION,
   ACTION_REASON,
   ACTION_TARGET,
+  BLOCK_ACCOUNTS,
   BLOCK_ADDRESS,
   BLOCK_DURATION,
   BLOCK_REASON,
@@ -12,6 +14,7 @@ import {
 } from '../../blocks/ids';
 import { readRequestModal, REASON_MAX_LENGTH, requestModal, type ModalStateValues, noticeModal } from '../../blocks/modal';
 import { LIMITS } from '../../blocks/text';
+import type { Target } from '../../src/domain/types';
 import { roleTarget, ssmTarget, target } from './fixtures';
 
 const inputs = (view: ReturnType<typeof requestModal>) => view.blocks.filter((b): b is InputBlock => b.type === 'input');
@@ -33,6 +36,16 @@ describe('requestModal', () => {
     expect(view.title.text.length).toBeLessThanOrEqual(LIMITS.modalTitle);
     expect(view.submit!.text.length).toBeLessThanOrEqual(LIMITS.modalButton);
     expect(view.close!.text.length).toBeLessThanOrEqual(LIMITS.modalButton);
+  });
+
+  it('asks for accounts (optional) only when a target on offer lists accounts to pick among, and reads them back', () => {
+    expect(inputs(view).some((b) => b.block_id === BLOCK_ACCOUNTS)).toBe(false);
+    const sso = { ...roleTarget(), name: 'prod-admin', kind: 'sso-permission-set', instanceArn: 'arn:aws:sso:::instance/ssoins-1111222233334444', identityStoreId: 'd-1234567890', permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd', accountIds: ['311111111111', '422222222222'], accountsPerRequest: 1 } as unknown as Target;
+    const withSso = requestModal([...targets, sso]);
+    const field = inputById(withSso, BLOCK_ACCOUNTS);
+    expect(field).toMatchObject({ optional: true, element: { action_id: ACTION_ACCOUNTS } });
+    expect(inputs(withSso).map((b) => b.block_id).indexOf(BLOCK_ACCOUNTS)).toBe(inputs(withSso).length - 2); // just before the reason
+    expect(readRequestModal({ [BLOCK_ACCOUNTS]: { [ACTION_ACCOUNTS]: { type: 'plain_text_input', value: ' 311111111111 ' } } }).accounts).toBe('311111111111');
   });
 
   it('has the four inputs with the shared ids', () => {

@@ -8,6 +8,8 @@ it.each([
   ['request prod-bastion 30m 10.0.0.0/8 x', { sub: 'request', targetName: 'prod-bastion', duration: '30m', address: '10.0.0.0/8', reason: 'x' }],
   ['request prod-bastion', { sub: 'request', targetName: 'prod-bastion' }],
   ['REQUEST a 1h ::1 r', { sub: 'request', targetName: 'a', duration: '1h', address: '::1', reason: 'r' }],
+  ['request prod-admin 1h --accounts=311111111111,422222222222 incident', { sub: 'request', targetName: 'prod-admin', duration: '1h', accounts: '311111111111,422222222222', reason: 'incident' }],
+  ['request prod-admin --account=311111111111 1h incident —accounts=422222222222 --break-glass', { sub: 'request', targetName: 'prod-admin', duration: '1h', accounts: '311111111111,422222222222', reason: 'incident', breakGlass: true }],
   ['list', { sub: 'list' }],
   ['revoke jit-abc', { sub: 'revoke', id: 'jit-abc' }],
   ['revoke', { sub: 'revoke' }],

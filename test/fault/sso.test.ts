@@ -8,7 +8,8 @@
  */
 import { startFakeSso, type FakeSso } from '../../testkit/fake-sso';
 import { waitFor } from '../../testkit/wait';
-import { APPROVER, approve, CONFIG_HEAD, killAll, newScenario, requestWith, setUpInfra, shared, tearDownInfra, waitForStatus, withBotLogs } from './support';
+import { APPROVER, approvalMessage, approve, CONFIG_HEAD, killAll, newScenario, requestWith, setUpInfra, shared, SIGNING_SECRET, tearDownInfra, waitForStatus, withBotLogs } from './support';
+import { slashCommand } from '../../testkit/slack-requests';
 
 const REQUESTER = 'U0SSOUSER';
 const INSTANCE = 'arn:aws:sso:::instance/ssoins-1111222233334444';
@@ -82,5 +83,50 @@ it('killed between CreateAccountAssignment and provisioning: another bot adopts 
     // Every step has its audit record, and the revocation's names the assignment it deleted.
     expect(done!.audit.map((e) => e.to)).toEqual(expect.arrayContaining(['PENDING', 'GRANTING', 'ACTIVE', 'REVOKING', 'REVOKED']));
     expect(JSON.stringify(done!.audit.find((e) => e.to === 'ACTIVE'))).toContain(userId);
+  });
+}, 90_000);
+
+it('a request picks some of the target\'s accounts: only those are assigned and taken back; a pick the target does not allow is refused and nothing is stored', async () => {
+  sso.reset();
+  userId = sso.addUser({ identityStoreId: STORE_ID, userName: 'u0ssouser', email: 'u0ssouser@example.com' });
+  sso.addPermissionSet({ instanceArn: INSTANCE, permissionSetArn: PS, name: 'AdministratorAccess', sessionDuration: 'PT1H' });
+  const [A, B, C] = ['311111111111', '422222222222', '533333333333'];
+  const config = `${CONFIG_HEAD}  - name: prod-admin-any
+    kind: sso-permission-set
+    instanceArn: ${INSTANCE}
+    identityStoreId: ${STORE_ID}
+    permissionSetArn: ${PS}
+    accountIds: ["${A}", "${B}", "${C}"]
+    accountsPerRequest: 2
+`;
+  const s = await newScenario('sso-pick');
+  await withBotLogs(s, async () => {
+    const bot = await s.startBot('A', { configYaml: config, env: env() });
+    const { slack } = shared();
+    // Refused, each with what to do, and nothing stored: none named (three do not fit in two),
+    // one the target does not offer, three.
+    for (const [text, words] of [
+      ['request prod-admin-any 8s no pick', /Say which accounts you need on `prod-admin-any` \(up to 2\): `--accounts=&lt;id&gt;,&lt;id&gt;`/],
+      [`request prod-admin-any 8s --accounts=${A},999999999999 wrong one`, /does not offer `999999999999`/],
+      [`request prod-admin-any 8s --accounts=${A},${B},${C} all three`, /You picked 3 accounts; `prod-admin-any` allows at most 2/],
+    ] as const) {
+      const responseUrl = slack.responseUrl();
+      expect((await slashCommand(bot.eventsUrl, SIGNING_SECRET, { userId: REQUESTER, text, responseUrl })).status).toBe(200);
+      const reply = await waitFor(() => slack.responses.find((r) => r.url === responseUrl), { timeoutMs: 10_000, message: `reply to ${text}` });
+      expect((reply.body as { text: string }).text).toMatch(words);
+    }
+    expect(await s.store.listByRequester(REQUESTER, 10)).toEqual([]);
+
+    const id = await requestWith(s, bot, REQUESTER, `request prod-admin-any 8s --accounts=${C},${A} fault injection: pick two`);
+    expect((await s.store.get(id))?.accounts).toEqual([C, A]);
+    expect(JSON.stringify(approvalMessage(id))).toContain(`on 2 accounts: \`${C}\`, \`${A}\``);
+    await approve(bot, APPROVER, id);
+    const [active] = await waitForStatus(s, [id], 'ACTIVE', 20_000);
+    expect(active!.grant).toMatchObject({ accountIds: [C, A] });
+    const mine = () => sso.assignments().filter((x) => x.principalId === userId).map((x) => x.accountId).sort();
+    expect(mine()).toEqual([A, C]);
+    expect(active!.audit.find((e) => e.to === 'PENDING')?.details).toMatchObject({ accounts: `${C},${A}` });
+    await waitForStatus(s, [id], 'REVOKED', 25_000);
+    expect(mine()).toEqual([]);
   });
 }, 90_000);
