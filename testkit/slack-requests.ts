@@ -60,8 +60,13 @@ export interface SlashCommandOptions {
 }
 
 export function slashCommand(url: string, secret: string, o: SlashCommandOptions): Promise<SlackHttpResult> {
+  return sendSigned(url, secret, slashCommandBody(o), o.timestampSec);
+}
+
+/** The form body Slack posts for a slash command (sign it with signRequest). */
+export function slashCommandBody(o: SlashCommandOptions): string {
   const teamId = o.teamId ?? 'T1';
-  const body = new URLSearchParams({
+  return new URLSearchParams({
     token: VERIFICATION_TOKEN,
     team_id: teamId,
     team_domain: teamId.toLowerCase(),
@@ -76,7 +81,6 @@ export function slashCommand(url: string, secret: string, o: SlashCommandOptions
     response_url: o.responseUrl,
     trigger_id: o.triggerId ?? newTriggerId(),
   }).toString();
-  return sendSigned(url, secret, body, o.timestampSec);
 }
 
 export interface BlockActionOptions {
