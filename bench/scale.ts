@@ -4,7 +4,8 @@
  *
  *   ackRatio      p99 of N signed `/jit request …` (and `/jit help`) acks at C concurrent against
  *                 the bot ÷ the same against a bare Bolt app (bench/bare-bolt.ts) acking `/jit`,
- *                 interleaved in halves (bare, bot, bare, bot), same HTTP client code
+ *                 interleaved in halves (bare, bot, bare, bot), same HTTP client (AckClient: a
+ *                 keep-alive pool of C connections, opened before each half)
  *   lifecycles    N closed-loop request → approve → grant → `/jit revoke` (verified) lifecycles:
  *                 the bot's main-thread CPU per lifecycle and its RSS after them
  *   liveTenK      an embedded store on disk seeded with N ACTIVE grants (bench/seed.ts; rules at

@@ -22,6 +22,6 @@ it('the bench runs the built bot with the same flags', () => {
 
 it('the flags bound the young generation and cap the old one', () => {
   const mib = (flag: string) => Number(NODE_FLAGS.find((f) => f.startsWith(`--${flag}=`))?.split('=')[1]);
-  expect(mib('max-semi-space-size')).toBeLessThanOrEqual(8);
+  expect(mib('max-semi-space-size')).toBeLessThanOrEqual(16);
   expect(mib('max-old-space-size')).toBeGreaterThanOrEqual(256);
 });
