@@ -196,7 +196,9 @@ export function pickAccounts(target: Target, text: string | undefined): string[]
     return [...accountIds];
   }
   const unknown = named.filter((a) => !accountIds.includes(a));
-  if (unknown.length > 0) throw new ValidationError('accounts-unknown', { target: target.name, unknown, choices: [...accountIds] }, 'accounts');
+  // What the person typed is echoed back: the first few, each cut short.
+  const shown = unknown.slice(0, 5).map((a) => (a.length > 20 ? `${a.slice(0, 19)}…` : a));
+  if (unknown.length > 0) throw new ValidationError('accounts-unknown', { target: target.name, unknown: shown, choices: [...accountIds] }, 'accounts');
   if (named.length > perRequest) throw new ValidationError('accounts-too-many', { target: target.name, count: named.length, max: perRequest }, 'accounts');
   return named;
 }

@@ -254,6 +254,13 @@ export interface DriftContext {
    * not request ids are dropped before any read. Optional: without it, isLive per value.
    */
   liveOf?(requestIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Of these request ids, those whose request has ended (a final status): nothing may still be
+   * granted for them. A stale read shows an earlier status, never a final one not yet reached, so
+   * an id in the set has ended for sure; an id not found is not in it. Batched reads. Optional:
+   * without it, a sweep that needs it (Identity Center) removes nothing.
+   */
+  endedOf?(requestIds: readonly string[]): Promise<Set<string>>;
 }
 
 /** What one kind's drift sweep found (the core merges them into its report). */
@@ -264,6 +271,8 @@ export interface DriftFindings {
   untagged: ObservedRule[];
   /** Resources we tried to remove but AWS did not confirm. */
   failed: ObservedRule[];
+  /** A line per other thing removed, or that could not be (a kind whose resources are not rules: Identity Center assignments). */
+  cleaned?: string[];
 }
 
 /** Facts about the human that a grant needs from outside AWS. */

@@ -123,6 +123,10 @@ targets:
     expect(thrownWords(() => validateSubmission(ssoConfig, ask('prod-admin', `${A},999999999999`)))).toMatch(/does not offer `999999999999`/);
     expect(thrownWords(() => validateSubmission(ssoConfig, ask('prod-admin', `${A},${B},${C}`)))).toMatch(/You picked 3 accounts; `prod-admin` allows at most 2/);
     expect(thrownWords(() => validateSubmission(ssoConfig, ask('prod-role', A)))).toMatch(/takes no accounts/);
+    // What is echoed back is short, whatever was typed.
+    const echoed = thrownWords(() => validateSubmission(ssoConfig, ask('prod-admin', `${'x'.repeat(500)} ${Array.from({ length: 40 }, (_, i) => `9${i}`).join(',')}`)));
+    expect(echoed).toContain(`\`${'x'.repeat(19)}…\``);
+    expect(echoed.length).toBeLessThan(300);
   });
   it('is checked again before the grant: an account the target no longer offers stops it', () => {
     const stored = (accounts: string[]) => pendingRequest({ kind: 'sso-permission-set', targetName: 'prod-admin', cidr: undefined, accounts });

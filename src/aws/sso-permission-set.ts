@@ -38,7 +38,7 @@ import {
 import { GetUserIdCommand, type IdentitystoreClient } from '@aws-sdk/client-identitystore';
 import { ConflictError, GrantError } from '../domain/errors';
 import type { AccessRequest, Grant, SsoGrant, SsoPermissionSetTarget, Target } from '../domain/types';
-import type { AccessProvider, GrantContext, RevokeResult, RuleRegistry } from '../ports';
+import type { AccessProvider, DriftContext, DriftFindings, GrantContext, RevokeResult, RuleRegistry } from '../ports';
 import { awsErrorCode, awsFailure } from './retry';
 
 export interface SsoPermissionSetProviderOptions {
@@ -190,6 +190,59 @@ export class SsoPermissionSetProvider implements AccessProvider {
     return { removed: true, verified: gone };
   }
 
+  /**
+   * Drift sweep of the bot's own assignments. A claim whose requests have all ended (a grant that
+   * failed for good before its rollback finished, a bot that died between a rollback's steps) is
+   * taken back as a revoke would: each ended request leaves, and the last one deletes the
+   * assignment, waits for the deletion, verifies it is gone and forgets the claim. Claims with a
+   * live request stay; an assignment the registry holds for nobody (someone's standing access) is
+   * never looked at. It reads the registry's list of held rules: no AWS call while nothing of
+   * ours is stale.
+   */
+  async sweepDrift(targets: Target[], ctx: DriftContext): Promise<DriftFindings> {
+    const cleaned: string[] = [];
+    const findings: DriftFindings = { removed: [], untagged: [], failed: [], cleaned };
+    const registry = this.o.registry;
+    if (!ctx.endedOf) return findings;
+    const keys = [...((await registry.heldRules?.()) ?? [])].filter((key) => key.startsWith(`${KEY_PREFIX}#`));
+    if (keys.length === 0) return findings;
+    const holders = registry.holdersOf ? await registry.holdersOf(keys) : new Map(await Promise.all(keys.map(async (key) => [key, await registry.holders(key)] as const)));
+    const ended = await ctx.endedOf([...new Set([...holders.values()].flat())]);
+    for (const key of keys) {
+      const stale = (holders.get(key) ?? []).filter((id) => ended.has(id));
+      const a = stale.length > 0 ? this.assignmentOf(key, targets) : undefined;
+      if (!a) continue;
+      for (const id of stale) {
+        try {
+          const result = await this.revokeOne(id, a);
+          if (!result.removed) continue; // a live grant still holds it: only the ended request let go
+          cleaned.push(result.verified ? `Deleted ${describe(a)}: held only by ${id}, which has ended; Identity Center no longer lists it.` : `Deleted ${describe(a)} (held only by ${id}, which has ended), but Identity Center still lists it; will try again.`);
+        } catch (err) {
+          cleaned.push(`Could not delete ${describe(a)}, held only by ${id}, which has ended: ${(err as Error).message}. Will try again.`);
+        }
+      }
+    }
+    return findings;
+  }
+
+  /** The assignment a registry key names, in the Region and partition of the target that names its permission set (else the defaults). */
+  private assignmentOf(key: string, targets: Target[]): Assignment | undefined {
+    const [prefix, instance, permissionSet, accountId, principalId] = key.split('#');
+    if (prefix !== KEY_PREFIX || !instance || !permissionSet || !accountId || !principalId) return undefined;
+    const sso = targets.filter((t): t is SsoPermissionSetTarget => t.kind === this.kind);
+    const target = sso.find((t) => lastPart(t.instanceArn) === instance && lastPart(t.permissionSetArn) === permissionSet);
+    const partition = (target ?? sso[0])?.instanceArn.split(':')[1] ?? 'aws';
+    const region = target?.region ?? this.o.defaultRegion;
+    return {
+      client: this.adminFor(region),
+      region,
+      instanceArn: target?.instanceArn ?? `arn:${partition}:sso:::instance/${instance}`,
+      permissionSetArn: target?.permissionSetArn ?? `arn:${partition}:sso:::permissionSet/${instance}/${permissionSet}`,
+      accountId,
+      principalId,
+    };
+  }
+
   unverifiedRevoke(grant: Grant): string {
     const g = grant as SsoGrant;
     return `Identity Center still lists permission set ${lastPart(g.permissionSetArn)} for user ${g.principalId} on one of ${g.accountIds.join(', ')} after deleting it (or could not be asked)`;
@@ -281,8 +334,10 @@ function assignmentInput(a: Assignment) {
 
 /** The registry key of an assignment ("sso#<instance>#<permission set>#<account>#<user>"). */
 export function assignmentKey(a: Pick<Assignment, 'instanceArn' | 'permissionSetArn' | 'accountId' | 'principalId'>): string {
-  return `sso#${lastPart(a.instanceArn)}#${lastPart(a.permissionSetArn)}#${a.accountId}#${a.principalId}`;
+  return `${KEY_PREFIX}#${lastPart(a.instanceArn)}#${lastPart(a.permissionSetArn)}#${a.accountId}#${a.principalId}`;
 }
+
+const KEY_PREFIX = 'sso';
 
 const lastPart = (arn: string) => arn.split('/').at(-1) ?? arn;
 

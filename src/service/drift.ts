@@ -4,7 +4,7 @@
  * configured targets of its kind. The core only says which requests are still live.
  */
 import { isRequestId } from '../domain/ids';
-import type { ObservedRule } from '../domain/types';
+import { isTerminal, type ObservedRule } from '../domain/types';
 import type { DriftContext } from '../ports';
 import { errorText, type Settings } from './shared';
 
@@ -38,7 +38,7 @@ export class Drift {
         this.s.log.error({ event: 'drift.cleanup_failed', kind: provider.kind, err: errorText(err) }, 'housekeeping failed; will retry next sweep');
       }
     }
-    const ctx: DriftContext = { now, isLive: (requestId) => this.isLive(requestId), liveOf: (requestIds) => this.liveOf(requestIds) };
+    const ctx: DriftContext = { now, isLive: (requestId) => this.isLive(requestId), liveOf: (requestIds) => this.liveOf(requestIds), endedOf: (requestIds) => this.endedOf(requestIds) };
     let failure: unknown;
     for (const provider of Object.values(this.s.providers)) {
       if (!provider?.sweepDrift) continue;
@@ -47,6 +47,7 @@ export class Drift {
         report.untagged.push(...found.untagged);
         report.removed.push(...found.removed);
         report.failed.push(...found.failed);
+        report.cleaned.push(...(found.cleaned ?? []));
         for (const rule of [...found.removed, ...found.failed]) {
           this.s.log.warn({ event: 'drift.orphan', kind: provider.kind, rule, verified: found.removed.includes(rule) }, 'removed a tagged rule that no live grant holds');
         }
@@ -72,6 +73,14 @@ export class Drift {
     if (ids.length === 0) return live;
     for (const [id, request] of await this.s.store.getMany(ids)) if (isLiveStatus(request.status)) live.add(id);
     return live;
+  }
+
+  private async endedOf(requestIds: readonly string[]): Promise<Set<string>> {
+    const ids = requestIds.filter((id) => isRequestId(id));
+    const ended = new Set<string>();
+    if (ids.length === 0) return ended;
+    for (const [id, request] of await this.s.store.getMany(ids)) if (isTerminal(request.status)) ended.add(id);
+    return ended;
   }
 }
 

@@ -215,3 +215,46 @@ describe('several accounts in one grant', () => {
     expect(await registry.holders(keyOf(OTHERS[1]!))).toEqual([]);
   });
 });
+
+describe('drift sweep', () => {
+  const ended = new Set<string>();
+  const driftCtx = { now: EXPIRES, isLive: async () => false, endedOf: async (requestIds: readonly string[]) => new Set(requestIds.filter((id) => ended.has(id))) };
+  beforeEach(() => ended.clear());
+
+  it('deletes an assignment held only by requests that have ended, verified, and forgets the claim', async () => {
+    const p = provider();
+    const request = ssoRequest('jit-ssodrift01');
+    await p.grant(request, target, EXPIRES, ctx);
+    // The grant failed for good after this account was assigned, and its rollback never ran.
+    ended.add(request.id);
+    fake.calls.length = 0;
+
+    const found = await p.sweepDrift([target], driftCtx);
+    expect(found.cleaned).toEqual([`Deleted permission set ps-aaaabbbbccccdddd on account ${ACCOUNT} for user ${alice}: held only by ${request.id}, which has ended; Identity Center no longer lists it.`]);
+    expect(aliceAssigned()).toEqual([]);
+    expect(operations()).toContain('DeleteAccountAssignment');
+    expect(await registry.holders(keyOf(ACCOUNT))).toEqual([]);
+    // Nothing held any more: the next sweep calls nothing at all.
+    fake.calls.length = 0;
+    expect((await p.sweepDrift([target], driftCtx)).cleaned).toEqual([]);
+    expect(operations()).toEqual([]);
+  });
+
+  it('leaves what a live request holds (only an ended co-holder lets go), and standing access, untouched', async () => {
+    const p = provider();
+    const live = ssoRequest('jit-ssodrift02');
+    const gone = ssoRequest('jit-ssodrift03');
+    await p.grant(live, target, EXPIRES, ctx);
+    await p.grant(gone, target, EXPIRES, ctx);
+    ended.add(gone.id);
+    // Bob holds the permission set on his own, outside the bot.
+    const bob = fake.addUser({ identityStoreId: STORE_ID, userName: 'bob', email: 'bob@example.com' });
+    fake.seedAssignment({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalType: 'USER', principalId: bob });
+    fake.calls.length = 0;
+
+    expect((await p.sweepDrift([target], driftCtx)).cleaned).toEqual([]);
+    expect(operations()).not.toContain('DeleteAccountAssignment');
+    expect(await registry.holders(keyOf(ACCOUNT))).toEqual([live.id]);
+    expect(fake.assignments().map((a) => a.principalId).sort()).toEqual([alice, bob].sort());
+  });
+});

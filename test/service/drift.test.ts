@@ -9,6 +9,7 @@ import pino from 'pino';
 import { Ec2SshProvider, ruleKey } from '../../src/aws/ec2-ssh';
 import { parseConfig } from '../../src/config';
 import { AccessService } from '../../src/service';
+import type { AccessProvider } from '../../src/ports';
 import type { DynamoRequestStore } from '../../src/store/dynamo';
 import { FakeClock } from '../support/clock';
 import { pendingRequest } from '../support/requests';
@@ -167,4 +168,27 @@ describe('batched reads on the store (dynalite)', () => {
       send.mockRestore();
     }
   });
+});
+
+it('a kind whose resources are not rules asks which holders have ended (a final status, read in one batch) and its lines join the report', async () => {
+  const [failed, revoked, active, granting] = [id(901), id(902), id(903), id(904)];
+  await store.create(pendingRequest({ id: failed, status: 'FAILED' }));
+  await store.create(pendingRequest({ id: revoked, status: 'REVOKED' }));
+  await store.create(pendingRequest({ id: active, status: 'ACTIVE' }));
+  await store.create(pendingRequest({ id: granting, status: 'GRANTING' }));
+  let asked: Set<string> | undefined;
+  const assignments: AccessProvider = {
+    kind: 'sso-permission-set',
+    grant: async () => { throw new Error('not in this test'); },
+    revoke: async () => ({ removed: false, verified: true }),
+    sweepDrift: async (_targets, ctx) => {
+      asked = await ctx.endedOf!([failed, revoked, active, granting, id(905), '<@U0FORGED>']);
+      return { removed: [], untagged: [], failed: [], cleaned: [...asked].map((x) => `took back what ${x} held`) };
+    },
+  };
+  const s = new AccessService({ config, store, providers: { 'sso-permission-set': assignments }, clock: new FakeClock(), log: pino({ level: 'silent' }), owner: 'a' });
+  const report = await s.driftSweep();
+  // Ended: FAILED and REVOKED. Live ones, an unknown id and a forged value are not.
+  expect(asked).toEqual(new Set([failed, revoked]));
+  expect(report.cleaned.sort()).toEqual([`took back what ${failed} held`, `took back what ${revoked} held`].sort());
 });
