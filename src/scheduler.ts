@@ -188,7 +188,7 @@ export class Scheduler {
       }
       this.o.log.info({ event: 'drift.done', removed: report.removed.length, failed: report.failed.length, untagged: report.untagged.length, cleaned: report.cleaned.length }, 'drift sweep done');
       if (lines.length > 0 && notifier) {
-        await notifier.alert('Security-group drift', lines.join('\n'));
+        await notifier.alert('Drift sweep', lines.join('\n'));
         for (const u of report.untagged) this.reported.add(u.securityGroupRuleId);
       }
     } catch (err) {
