@@ -203,7 +203,9 @@ export class SsoPermissionSetProvider implements AccessProvider {
     const cleaned: string[] = [];
     const findings: DriftFindings = { removed: [], untagged: [], failed: [], cleaned };
     const registry = this.o.registry;
-    if (!ctx.endedOf) return findings;
+    // Only where Identity Center is configured: the list of held rules is every kind's (10,000
+    // security-group rules in a large estate), read here only when there can be claims of ours.
+    if (!ctx.endedOf || !targets.some((t) => t.kind === this.kind)) return findings;
     const keys = [...((await registry.heldRules?.()) ?? [])].filter((key) => key.startsWith(`${KEY_PREFIX}#`));
     if (keys.length === 0) return findings;
     const holders = registry.holdersOf ? await registry.holdersOf(keys) : new Map(await Promise.all(keys.map(async (key) => [key, await registry.holders(key)] as const)));

@@ -240,6 +240,18 @@ describe('drift sweep', () => {
     expect(operations()).toEqual([]);
   });
 
+  it('reads nothing at all when no Identity Center target is configured', async () => {
+    const p = provider();
+    await p.grant(ssoRequest('jit-ssodrift04'), target, EXPIRES, ctx);
+    ended.add('jit-ssodrift04');
+    let listed = 0;
+    const heldRules = registry.heldRules.bind(registry);
+    registry.heldRules = async () => (listed++, heldRules());
+    expect((await p.sweepDrift([], driftCtx)).cleaned).toEqual([]);
+    expect(listed).toBe(0);
+    expect(aliceAssigned()).toHaveLength(1);
+  });
+
   it('leaves what a live request holds (only an ended co-holder lets go), and standing access, untouched', async () => {
     const p = provider();
     const live = ssoRequest('jit-ssodrift02');
