@@ -56,8 +56,18 @@ const SG = 'sg-0be0c0000000000e1';
 const REGION = 'eu-west-1';
 const TARGET = 'mass-bastion';
 const OWNER = 'bench-replica';
-/** The first expiry this long after the bot is up (its start-up sweep done). */
-const LEAD_MS = 3_000;
+/** The bot's sweep interval here (set in CONFIG_YAML; the default). */
+const SWEEP_MS = 5_000;
+/**
+ * The first expiry at least this long after the last grant is written: one sweep interval and a
+ * second, so that a sweep sees every grant before it expires and arms its timer (the look-ahead),
+ * as it does for any real grant (the shortest lasts a minute). With 3 s, shorter than a sweep
+ * interval, the figure measured where the 5 s sweep happened to fall: when none fell between the
+ * writes and the expiries, a later one found all 1,000 already due (p99 144, 842 and 1,071 ms in
+ * three runs of the same code). A sweep that finds grants already due is the bound for timers
+ * lost to a restart (a sweep interval), not what this measures.
+ */
+const LEAD_MS = SWEEP_MS + 1_000;
 const HOUR = 3_600_000;
 
 const CONFIG_YAML = `
@@ -67,6 +77,7 @@ defaults:
   maxDuration: 12h
 # The drift sweep (its own bench: bench/drift.ts) stays out of this one.
 revocation:
+  sweepInterval: ${SWEEP_MS / 1000}s
   driftInterval: 1h
 targets:
   - { name: ${TARGET}, kind: ec2-ssh, securityGroupId: ${SG}, port: 22, region: ${REGION} }
@@ -173,7 +184,7 @@ export async function massExpiry(opts: MassExpiryOptions): Promise<MassExpiryRes
     });
     const perItem = later.length > 0 ? (Date.now() - t0) / later.length : 20;
     debug(`seeded ${later.length} later grants in ${Date.now() - t0} ms`);
-    // The expiring ones: their expiries start once they are all written (estimated from the rate so far, with room).
+    // The expiring ones: their expiries start LEAD_MS after they are all written (estimated from the rate so far, with room).
     const base = Date.now() + Math.round(expiring * perItem * 2.5) + LEAD_MS;
     const expiringRequests: AccessRequest[] = new Array(expiring);
     await inBatches(Array.from({ length: expiring }, (_, i) => i), 32, async (i) => {
@@ -181,7 +192,7 @@ export async function massExpiry(opts: MassExpiryOptions): Promise<MassExpiryRes
     });
     const first = Math.min(...expiringRequests.map((r) => Date.parse(r.expiresAt!)));
     debug(`seeded ${expiring} expiring grants; the first expires in ${first - Date.now()} ms`);
-    if (Date.now() > first - 200) throw new Error(`seeding took too long: the first expiry is ${first - Date.now()} ms away`);
+    if (Date.now() > first - SWEEP_MS) throw new Error(`seeding took too long: the first expiry is ${first - Date.now()} ms away, less than a sweep interval`);
     const callsBefore = ec2.calls.length;
 
     // ---- wait for every expiring rule to go (the design bound plus margin)

@@ -40,7 +40,7 @@ describe('parseConfig', () => {
     expect(c.defaults).toEqual({ minDurationMs: 300_000, maxDurationMs: 14_400_000, approvalTimeoutMs: 1_800_000, expiryWarningMs: 300_000 });
     expect(c.targets[0]).toMatchObject({ name: 'prod-bastion', port: 22, region: 'eu-west-1', minDurationMs: 300_000, maxDurationMs: 5_400_000 });
     expect(c.targets[1]).toMatchObject({ name: 'staging-db', port: 5432, maxDurationMs: 14_400_000 });
-    expect(c.revocation).toEqual({ sweepIntervalSeconds: 5, driftIntervalMs: 300_000, leaseMs: 60_000, shutdownGraceMs: 10_000, concurrency: 64 });
+    expect(c.revocation).toEqual({ sweepIntervalSeconds: 5, driftIntervalMs: 300_000, leaseMs: 60_000, shutdownGraceMs: 10_000, concurrency: 128 });
   });
 
   it('bounds the sweep and drift intervals', () => {
@@ -48,7 +48,7 @@ describe('parseConfig', () => {
     expect(errorOf(() => parseConfig(`${valid}revocation: { driftInterval: 5s }\n`))).toMatch(/revocation\.driftInterval: must be at least 10s/);
     expect(errorOf(() => parseConfig(`${valid}revocation: { lease: 1s }\n`))).toMatch(/revocation\.lease: must be between 2s and 10m/);
     expect(errorOf(() => parseConfig(`${valid}revocation: { shutdownGrace: 25s }\n`))).toMatch(/revocation\.shutdownGrace: must be at most 20s/);
-    expect(parseConfig(`${valid}revocation: { sweepInterval: 2s, driftInterval: 1m, lease: 5s, shutdownGrace: 1s }\n`).revocation).toEqual({ sweepIntervalSeconds: 2, driftIntervalMs: 60_000, leaseMs: 5_000, shutdownGraceMs: 1_000, concurrency: 64 });
+    expect(parseConfig(`${valid}revocation: { sweepInterval: 2s, driftInterval: 1m, lease: 5s, shutdownGrace: 1s }\n`).revocation).toEqual({ sweepIntervalSeconds: 2, driftIntervalMs: 60_000, leaseMs: 5_000, shutdownGraceMs: 1_000, concurrency: 128 });
   });
 
   it('revocation.concurrency: its own lane, bounded, failing fast naming the key', () => {

@@ -10,9 +10,13 @@
  * sets the batch size as much as the parallelism. Measured with 1,000 of 10,000 grants expiring
  * within a second (npm run bench, ix): 32 gave lateness p99 1.9-3.2 s, 64 gave 0.73-0.81 s, 256
  * 1.1-1.7 s (more work in flight contends for the one event loop), and 256 also drew
- * RequestLimitExceeded from EC2's buckets when rules are spread over many groups.
+ * RequestLimitExceeded from EC2's buckets when rules are spread over many groups (before the
+ * client-side pacing). Measured again on a faster host with the timers armed ahead (five runs
+ * each, node dist/bench/mass-expiry.js 10000 1000): 64 gave p99 137-165 ms in three runs and
+ * 1.05-1.40 s in two (the lane full, the last expiries of the second queue behind it), 96 gave
+ * 151-597 ms, 128 gave 140-159 ms in all five.
  */
-export const DEFAULT_REVOCATION_CONCURRENCY = 64;
+export const DEFAULT_REVOCATION_CONCURRENCY = 128;
 /** The bounds of `revocation.concurrency` in the policy file. */
 export const REVOCATION_CONCURRENCY_RANGE = { min: 1, max: 1_024 } as const;
 
