@@ -4,7 +4,7 @@
  * configured targets of its kind. The core only says which requests are still live.
  */
 import { isRequestId } from '../domain/ids';
-import { isTerminal, type ObservedRule } from '../domain/types';
+import { isTerminal, type ObservedRule, type RequestStatus } from '../domain/types';
 import type { DriftContext } from '../ports';
 import { errorText, type Settings } from './shared';
 
@@ -67,20 +67,22 @@ export class Drift {
   }
 
   /** The same for many tag values: one batched read of those that are request ids, nothing read for the rest. */
-  private async liveOf(requestIds: readonly string[]): Promise<Set<string>> {
-    const ids = requestIds.filter((id) => isRequestId(id));
-    const live = new Set<string>();
-    if (ids.length === 0) return live;
-    for (const [id, request] of await this.s.store.getMany(ids)) if (isLiveStatus(request.status)) live.add(id);
-    return live;
+  private liveOf(requestIds: readonly string[]): Promise<Set<string>> {
+    return this.idsWhere(requestIds, isLiveStatus);
   }
 
-  private async endedOf(requestIds: readonly string[]): Promise<Set<string>> {
+  /** Which of these requests have ended (a final status), in one batched read. */
+  private endedOf(requestIds: readonly string[]): Promise<Set<string>> {
+    return this.idsWhere(requestIds, isTerminal);
+  }
+
+  /** The ids among `requestIds` (request ids only: anything else is dropped unread) whose stored status passes `keep`. */
+  private async idsWhere(requestIds: readonly string[], keep: (status: RequestStatus) => boolean): Promise<Set<string>> {
     const ids = requestIds.filter((id) => isRequestId(id));
-    const ended = new Set<string>();
-    if (ids.length === 0) return ended;
-    for (const [id, request] of await this.s.store.getMany(ids)) if (isTerminal(request.status)) ended.add(id);
-    return ended;
+    const found = new Set<string>();
+    if (ids.length === 0) return found;
+    for (const [id, request] of await this.s.store.getMany(ids)) if (keep(request.status)) found.add(id);
+    return found;
   }
 }
 
