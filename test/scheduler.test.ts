@@ -348,3 +348,47 @@ describe('revocationsIdle: what must not compete with revocation waits for it', 
     await waitFor(() => idle, { message: 'idle once the lane is empty' });
   });
 });
+
+it('one piece of work per request at a time: a sweep that lists a request whose timer already fired runs it once more after, from a fresh read, never beside it', async () => {
+  const clock = new FakeClock();
+  const due: AccessRequest[] = [];
+  const listeners: Array<(r: AccessRequest) => void> = [];
+  const calls: Array<{ id: string; known: boolean }> = [];
+  let running = 0;
+  let peak = 0;
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => (release = resolve));
+  const service = {
+    onChange: (l: (r: AccessRequest) => void) => void listeners.push(l),
+    listDue: async () => due,
+    processDue: async (id: string, known?: AccessRequest) => {
+      calls.push({ id, known: known !== undefined });
+      peak = Math.max(peak, ++running);
+      if (calls.length === 1) await blocked;
+      running--;
+      return undefined;
+    },
+  } as unknown as AccessService;
+  const scheduler = new Scheduler({ service, clock, log: pino({ level: 'silent' }), sweepIntervalSeconds: 59 });
+  await scheduler.start();
+  try {
+    const expiring = pendingRequest({ status: 'ACTIVE', dueAt: clock.now().getTime() + 20 });
+    for (const l of listeners) l(expiring);
+    await waitFor(() => calls.length === 1, { message: 'the timer fired' });
+    // The revocation is still running when a sweep finds the request due.
+    clock.advance(1_000);
+    due.push(expiring);
+    const sweep = scheduler.sweepOnce();
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toHaveLength(1);
+    release();
+    await sweep;
+    expect(calls).toEqual([
+      { id: expiring.id, known: true },
+      { id: expiring.id, known: false },
+    ]);
+    expect(peak).toBe(1);
+  } finally {
+    await scheduler.stop();
+  }
+});
