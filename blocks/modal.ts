@@ -1,5 +1,5 @@
 /**
- * The request modal (target, duration, address, reason) and a pure reader for its submission.
+ * The request modal (target, duration, address, accounts when a target on offer lists them, reason) and a pure reader for its submission.
  */
 import type { ModalView, PlainTextOption } from '@slack/types';
 import { accountChoices, type Target } from '../src/domain/types';
