@@ -15,6 +15,7 @@ import { parseJitCommand } from '../../src/domain/command';
 import { isRequestId } from '../../src/domain/ids';
 import type { HandlerDeps } from '../deps';
 import { errorMessage, warnBadId } from '../errors';
+import { answerInAck } from '../../slack/after-ack';
 
 export function jitCommand({ service, log, doctor }: HandlerDeps) {
   return async ({ ack, command, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
@@ -23,7 +24,7 @@ export function jitCommand({ service, log, doctor }: HandlerDeps) {
     const now = immediateReply(parsed);
     if (now) {
       if (parsed.sub === 'revoke' && parsed.id) warnBadId(log, 'command', parsed.id, { userId, sub: 'revoke' });
-      await ack({ response_type: 'ephemeral', ...(now as { text: string }) });
+      await answerInAck(ack, { response_type: 'ephemeral', ...now });
       return;
     }
     await ack();

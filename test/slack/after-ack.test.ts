@@ -2,7 +2,7 @@
  * A listener behind the after-ack lane: its ack goes out at once; what follows the ack waits for a
  * lane slot; the work still all happens, in order; a slot is released however the listener ends.
  */
-import { afterAck, withAfterAckLane } from '../../slack/after-ack';
+import { afterAck, answerInAck, withAfterAckLane } from '../../slack/after-ack';
 import { YieldLane } from '../../src/yield-lane';
 
 function manualLane(concurrency = 1) {
@@ -37,6 +37,33 @@ it('acks at once and runs the rest only once admitted, in order', async () => {
   expect(steps).toEqual(['ack', 'store', 'reply']);
   expect(ack).toHaveBeenCalledTimes(1);
   expect(lane.running).toBe(0);
+});
+
+it('an answer in the ack takes no slot: it ends while another piece holds the only one', async () => {
+  const { lane, step } = manualLane(1);
+  let finishFirst!: () => void;
+  const held = afterAck(async ({ ack }) => {
+    await ack!();
+    await new Promise<void>((r) => (finishFirst = r));
+  }, lane)({ ack: async () => undefined });
+  await step();
+  expect(lane.running).toBe(1);
+  const sent: unknown[] = [];
+  const answered = afterAck(async ({ ack }) => answerInAck(ack!, { text: 'help' }), lane)({ ack: async (r?: unknown) => void sent.push(r) });
+  await settle();
+  // Ended without a step of the lane: nothing queued behind the held slot.
+  await expect(Promise.race([answered.then(() => 'ended'), settle().then(() => 'waiting')])).resolves.toBe('ended');
+  expect(sent).toEqual([{ text: 'help' }]);
+  expect(lane.queued).toBe(0);
+  finishFirst();
+  await held;
+  expect(lane.running).toBe(0);
+});
+
+it('answerInAck on an ack outside the lane is that ack', async () => {
+  const ack = jest.fn(async (_r?: unknown) => undefined);
+  await answerInAck(ack, { text: 'help' });
+  expect(ack).toHaveBeenCalledWith({ text: 'help' });
 });
 
 it('a listener without ack (an event) waits for its slot before it starts', async () => {
