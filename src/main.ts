@@ -32,7 +32,7 @@ import { SlackUserDirectory } from '../slack/user-directory';
 import { SlackDoctor } from '../slack/doctor';
 import { AwsDoctor } from './aws/doctor';
 import { type Check, type CheckOutcome, type DoctorReport, pass, runDoctor } from './doctor';
-import { roleArnsOf } from './aws/sts-session';
+import { arnParts, roleArnsOf } from './aws/sts-session';
 import { embeddedStoreCheck, embeddedStoreCheckOf, tableCheck } from './store/doctor';
 import { Ec2SshProvider } from './aws/ec2-ssh';
 import { ec2Client } from './aws/ec2-rule-listing';
@@ -42,7 +42,7 @@ import { SsmSessionProvider } from './aws/ssm-session';
 import { SsoPermissionSetProvider } from './aws/sso-permission-set';
 import { AssumedRoles } from './aws/assume-role';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { AssumeRole } from './domain/types';
+import type { AssumeRole, Target } from './domain/types';
 import { StsRoleProvider } from './aws/sts-role';
 import { StsSessions } from './aws/sts-session';
 import { countAwsErrors, withoutSdkLogging } from './aws/instrument';
@@ -447,11 +447,23 @@ export function doctorChecks(env: EnvConfig, config: JitConfig, parts: DoctorPar
     else if (target.kind === 'ssm-session') checks.push({ name, run: () => bothChecks(aws.nodesCheck(target), aws.roleCheck(target)) });
     else checks.push({ name, run: () => aws.permissionSetCheck(target) });
   }
-  // The bot writes deny policies with its own role only on roles of its own account; in another
-  // account the role the target names does (its permissions are that role's: infra/ MemberAccountRoleStack).
-  const home = config.targets.filter((t) => !('assumeRole' in t && t.assumeRole));
-  const roles = [...new Set([...roleArnsOf(home, 'aws-role'), ...roleArnsOf(home, 'ssm-session')])];
-  if (roles.length > 0) checks.push({ name: 'IAM deny policies', run: () => aws.denyPoliciesCheck(roles) });
+  // The bot writes deny policies with its own role on roles of its own account; in another account
+  // through the role it assumes there (its permissions are that role's: infra/ MemberAccountRoleStack),
+  // one check per such role.
+  const byVia = new Map<string, { via?: AssumeRole; targets: Target[] }>();
+  for (const t of config.targets) {
+    const via = 'assumeRole' in t ? t.assumeRole : undefined;
+    const key = via ? `${via.roleArn}\n${via.externalId ?? ''}` : '';
+    const group = byVia.get(key) ?? { via, targets: [] };
+    group.targets.push(t);
+    byVia.set(key, group);
+  }
+  for (const { via, targets } of [...byVia.keys()].sort().map((k) => byVia.get(k)!)) {
+    const roles = [...new Set([...roleArnsOf(targets, 'aws-role'), ...roleArnsOf(targets, 'ssm-session')])];
+    if (roles.length === 0) continue;
+    const name = via ? `IAM deny policies (account ${arnParts(via.roleArn).account} through ${via.roleArn})` : 'IAM deny policies';
+    checks.push({ name, run: () => aws.denyPoliciesCheck(roles, via) });
+  }
   return checks;
 }
 

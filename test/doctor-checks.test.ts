@@ -42,7 +42,7 @@ function stubs() {
     securityGroupCheck: async (t: { name: string }) => record(`sg ${t.name}`)(),
     roleCheck: async (t: { name: string }) => record(`role ${t.name}`, fail('no trust', 'trust the bot'))(),
     nodesCheck: async (t: { name: string }) => record(`nodes ${t.name}`, fail('offline', 'start the agent'))(),
-    denyPoliciesCheck: async (roles: string[]) => record(`deny ${roles.join(',')}`)(),
+    denyPoliciesCheck: async (roles: string[], via?: { roleArn: string }) => record(`deny ${roles.join(',')}${via ? ` via ${via.roleArn}` : ''}`)(),
   } as unknown as AwsDoctor;
   return { calls, parts: { slack, aws, store: record('store') } };
 }
@@ -86,6 +86,30 @@ it('asks about every user and group the policy names, each role once, and both n
   );
   expect(report.results.find((r) => r.name === 'target nodes (ssm-session, eu-west-1)')).toEqual({ name: 'target nodes (ssm-session, eu-west-1)', ok: false, detail: 'offline; no trust', fix: 'start the agent; trust the bot' });
   expect(report.results[0]).toEqual({ name: 'config valid', ok: true, detail: 'jit.config.yaml: 3 targets, approver channel C0APPROVERS' });
+});
+
+it('checks the deny policies of roles in other accounts once per role the bot assumes there, as that role', async () => {
+  const member = (n: string) => `arn:aws:iam::${n}:role/jit-access-bot-member`;
+  const multi = parseConfig(
+    `
+approverChannel: C0APPROVERS
+approvers: { users: [U0APPROVER1] }
+targets:
+  - { name: home, kind: aws-role, roleArn: "arn:aws:iam::123456789012:role/ReadOnly" }
+  - { name: a-ro, kind: aws-role, roleArn: "arn:aws:iam::210987654321:role/ReadOnly", assumeRoleArn: "${member('210987654321')}", assumeRoleExternalId: jit-7f3a }
+  - { name: a-nodes, kind: ssm-session, roleArn: "arn:aws:iam::210987654321:role/SsmAccess", instanceIds: [i-0aaaaaaaaaaaaaaa1], assumeRoleArn: "${member('210987654321')}", assumeRoleExternalId: jit-7f3a }
+  - { name: b-bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abcdef0, assumeRoleArn: "${member('310987654321')}", assumeRoleExternalId: jit-9c1d }
+`,
+    'test',
+  );
+  const { parts, calls } = stubs();
+  const checks = doctorChecks(env, multi, parts);
+  expect(checks.map((c) => c.name).filter((n) => n.startsWith('IAM deny'))).toEqual(['IAM deny policies', `IAM deny policies (account 210987654321 through ${member('210987654321')})`]);
+  await runDoctor(checks);
+  expect(calls.filter((c) => c.startsWith('deny')).sort()).toEqual([
+    'deny arn:aws:iam::123456789012:role/ReadOnly',
+    `deny arn:aws:iam::210987654321:role/ReadOnly,arn:aws:iam::210987654321:role/SsmAccess via ${member('210987654321')}`,
+  ]);
 });
 
 it('leaves out the checks a policy without groups or roles does not need', () => {

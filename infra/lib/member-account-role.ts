@@ -4,7 +4,8 @@
  * does there, with the same statements as in the bot's own account: rules on the named security
  * groups (ec2-ssh), deny policies on the named roles (aws-role, ssm-session: the targets' roles
  * still trust the bot's own role for sts:AssumeRole), Session Manager lookups and ending the bot's
- * sessions (ssm-session). Sessions last at most one hour (the bot renews them).
+ * sessions (ssm-session), and (with roles) simulating itself for the doctor's deny-policy check.
+ * Sessions last at most one hour (the bot renews them).
  *
  *   npx cdk deploy -a "npx ts-node bin/member.ts" -c botRoleArn=arn:aws:iam::<hub>:role/… \
  *     -c externalId=… -c managedSecurityGroupIds=sg-…   (with the member account's credentials)
@@ -51,6 +52,8 @@ export class MemberAccountRoleStack extends Stack {
     });
     const statements = [...(groups.length > 0 ? ec2RuleStatements(this, groups) : []), ...(roles.length > 0 ? denyPolicyStatements(roles) : []), ...(props.ssmTargets ? ssmSessionStatements(this) : [])];
     for (const statement of statements) this.role.addToPolicy(statement);
+    // The doctor checks the deny-policy permissions above by simulating this role, through its own session.
+    if (roles.length > 0) this.role.addToPolicy(new iam.PolicyStatement({ sid: 'DoctorSimulatesItself', actions: ['iam:SimulatePrincipalPolicy'], resources: [this.role.roleArn] }));
     new CfnOutput(this, 'MemberRoleArn', { value: this.role.roleArn, description: "the target's assumeRoleArn (and the bot stack's memberAccountRoleArns)" });
   }
 }

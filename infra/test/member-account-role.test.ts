@@ -50,7 +50,9 @@ it('roles and Session Manager in the member account: the same deny-policy and SS
   const member = statementsOf(Template.fromStack(new MemberAccountRoleStack(new App(), 'MemberRoles', { env, botRoleArn: BOT_ROLE, externalId: 'jit-7f3a', managedRoleArns: ROLES, ssmTargets: true })));
   const hub = statementsOf(Template.fromStack(new JitBotStack(new App(), 'HubRoles2', { env, managedSecurityGroupIds: SGS, managedRoleArns: ROLES, ssmTargets: true, botConfig: { yaml: 'approverChannel: C0APPROVERS\napprovers: { users: [U0A] }\ntargets: []\n' } })));
   const bySid = (list: typeof hub, sid: string) => list.find((s) => s.Sid === sid);
-  expect(member.map((s) => s.Sid).sort()).toEqual(['DenyPoliciesOnTargetRoles', 'EndSessions', 'FindNodesAndSessions', 'NeverChangeBoundaries']);
+  expect(member.map((s) => s.Sid).sort()).toEqual(['DenyPoliciesOnTargetRoles', 'DoctorSimulatesItself', 'EndSessions', 'FindNodesAndSessions', 'NeverChangeBoundaries']);
+  // The doctor's deny-policy check simulates this role on itself, and nothing else.
+  expect(bySid(member, 'DoctorSimulatesItself')).toMatchObject({ Effect: 'Allow', Action: 'iam:SimulatePrincipalPolicy', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Role/), 'Arn'] } });
   for (const sid of ['DenyPoliciesOnTargetRoles', 'NeverChangeBoundaries', 'FindNodesAndSessions', 'EndSessions']) expect(bySid(member, sid)).toEqual(bySid(hub, sid));
   expect(member.flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith('ec2:') || a.startsWith('sts:'))).toEqual([]);
 });

@@ -197,36 +197,50 @@ export class AwsDoctor {
     }
   }
 
-  /** The bot may write, read and delete the jit-deny-* inline policies on every role (IAM policy simulation). */
-  async denyPoliciesCheck(roleArns: readonly string[]): Promise<CheckOutcome> {
+  /**
+   * The bot may write, read and delete the jit-deny-* inline policies on every role (IAM policy
+   * simulation). Roles of another account are managed through the role the bot assumes there
+   * (`via`): that role is simulated, through its own session (it may simulate itself: infra/
+   * MemberAccountRoleStack).
+   */
+  async denyPoliciesCheck(roleArns: readonly string[], via?: AssumeRole): Promise<CheckOutcome> {
     const found = await this.identity();
     if (!found.ok) return notChecked();
-    const principal = await this.principal();
-    if (!principal) {
-      return fail(
-        `could not verify: ${found.identity.arn} is not an IAM role or user, so its permissions cannot be simulated`,
-        `run the bot on an IAM role; it needs ${DENY_POLICY_ACTIONS.join(', ')} on each target role`,
-      );
+    let iam = this.clients.iam;
+    let principal: string | undefined;
+    if (via) {
+      const reached = this.clients.iamVia?.(via);
+      if (!reached) return fail(`no IAM client for roles reached through ${via.roleArn}`, 'this doctor was built without one');
+      iam = reached;
+      principal = via.roleArn;
+    } else {
+      principal = await this.principal();
+      if (!principal) {
+        return fail(
+          `could not verify: ${found.identity.arn} is not an IAM role or user, so its permissions cannot be simulated`,
+          `run the bot on an IAM role; it needs ${DENY_POLICY_ACTIONS.join(', ')} on each target role`,
+        );
+      }
     }
+    const who = via ? via.roleArn : 'the bot';
     const denied: string[] = [];
     for (const roleArn of roleArns) {
       const results: EvaluationResult[] = [];
       let Marker: string | undefined;
       try {
         do {
-          const page = await this.clients.iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: principal, ActionNames: [...DENY_POLICY_ACTIONS], ResourceArns: [roleArn], Marker }));
+          const page = await iam.send(new SimulatePrincipalPolicyCommand({ PolicySourceArn: principal, ActionNames: [...DENY_POLICY_ACTIONS], ResourceArns: [roleArn], Marker }));
           results.push(...(page.EvaluationResults ?? []));
           Marker = page.IsTruncated ? page.Marker : undefined;
         } while (Marker);
       } catch (err) {
         const code = errorName(err);
         if (code === 'AccessDenied') {
-          return fail(
-            `could not verify: the bot may not call iam:SimulatePrincipalPolicy`,
-            `allow iam:SimulatePrincipalPolicy on ${principal} to it (the doctor's only use), or check by hand that it has ${DENY_POLICY_ACTIONS.join(', ')} on each target role`,
-          );
+          return via
+            ? fail(`could not verify: ${via.roleArn} may not call iam:SimulatePrincipalPolicy on itself`, `allow iam:SimulatePrincipalPolicy on ${via.roleArn} to that role (infra/ MemberAccountRoleStack does), or check by hand that it has ${DENY_POLICY_ACTIONS.join(', ')} on each target role of its account`)
+            : fail(`could not verify: the bot may not call iam:SimulatePrincipalPolicy`, `allow iam:SimulatePrincipalPolicy on ${principal} to it (the doctor's only use), or check by hand that it has ${DENY_POLICY_ACTIONS.join(', ')} on each target role`);
         }
-        return awsProblem(err, `simulating the bot's IAM permissions on ${roleArn}`, 'iam:SimulatePrincipalPolicy');
+        return awsProblem(err, `simulating the ${via ? `permissions of ${via.roleArn}` : "bot's IAM permissions"} on ${roleArn}`, 'iam:SimulatePrincipalPolicy');
       }
       for (const action of DENY_POLICY_ACTIONS) {
         const decisions = results.filter((r) => r.EvalActionName?.toLowerCase() === action.toLowerCase()).flatMap((r) => (r.ResourceSpecificResults?.length ? r.ResourceSpecificResults.map((x) => x.EvalResourceDecision) : [r.EvalDecision]));
@@ -235,9 +249,12 @@ export class AwsDoctor {
       }
     }
     if (denied.length > 0) {
-      return fail(`the bot may not manage its deny policies: ${denied.join(', ')}; early revocation of role credentials would fail`, `allow ${DENY_POLICY_ACTIONS.join(', ')} on the target roles to ${principal} (README → AWS permissions)`);
+      return fail(
+        `${via ? `${via.roleArn} may not manage the bot's` : 'the bot may not manage its'} deny policies: ${denied.join(', ')}; early revocation of role credentials would fail`,
+        via ? `allow ${DENY_POLICY_ACTIONS.join(', ')} on the target roles to ${via.roleArn} (infra/ MemberAccountRoleStack: managedRoleArns)` : `allow ${DENY_POLICY_ACTIONS.join(', ')} on the target roles to ${principal} (README → AWS permissions)`,
+      );
     }
-    return pass(`the bot may put and delete jit-deny-* policies on ${roleArns.length} role${roleArns.length === 1 ? '' : 's'}`);
+    return pass(`${who} may put and delete jit-deny-* policies on ${roleArns.length} role${roleArns.length === 1 ? '' : 's'}`);
   }
 
   // ---------------------------------------------------------------- internals

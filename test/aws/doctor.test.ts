@@ -9,7 +9,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { AwsDoctor, describeIdentity, PROBE_CIDR, readTrustPolicy } from '../../src/aws/doctor';
-import type { AwsRoleTarget, SsmSessionTarget } from '../../src/domain/types';
+import type { AssumeRole, AwsRoleTarget, SsmSessionTarget } from '../../src/domain/types';
 import { startFakeEc2, type FakeEc2 } from '../../testkit/fake-ec2';
 import { ec2Target, testPolicy } from '../support/requests';
 
@@ -280,6 +280,57 @@ describe('the deny policies (IAM policy simulation)', () => {
     iam.on(SimulatePrincipalPolicyCommand).resolves({ EvaluationResults: allowed(ACTIONS, ROLE_ARN) });
     expect((await doctor.denyPoliciesCheck([ROLE_ARN])).ok).toBe(true);
     expect(iam).toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, { PolicySourceArn: `arn:aws:iam::${ACCOUNT}:role/jit-access-bot` });
+  });
+});
+
+describe('the deny policies on roles of another account (simulated for the role the bot assumes there)', () => {
+  const ACTIONS = ['iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy'];
+  const MEMBER = '210987654321';
+  const VIA = { roleArn: `arn:aws:iam::${MEMBER}:role/jit-access-bot-member`, externalId: 'jit-7f3a' };
+  const MEMBER_ROLE = `arn:aws:iam::${MEMBER}:role/ReadOnly`;
+  let reached: AssumeRole[];
+  let member: AwsDoctor;
+  beforeEach(() => {
+    reached = [];
+    member = new AwsDoctor({
+      ec2For: () => ec2,
+      ssmFor: (region) => new SSMClient({ region }),
+      stsFor: (region) => new STSClient({ region }),
+      iam: new IAMClient({ region: 'us-east-1' }),
+      iamVia: (via) => {
+        reached.push(via);
+        return new IAMClient({ region: 'us-east-1' });
+      },
+      defaultRegion: 'eu-west-1',
+    });
+  });
+
+  it('simulates the member role, through its own session, and names it when it passes', async () => {
+    iam.on(SimulatePrincipalPolicyCommand).resolves({ EvaluationResults: allowed(ACTIONS, MEMBER_ROLE) });
+    expect(await member.denyPoliciesCheck([MEMBER_ROLE], VIA)).toEqual({ ok: true, detail: `${VIA.roleArn} may put and delete jit-deny-* policies on 1 role` });
+    expect(iam).toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, { PolicySourceArn: VIA.roleArn, ActionNames: ACTIONS, ResourceArns: [MEMBER_ROLE] });
+    expect(iam).not.toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, { PolicySourceArn: BOT_ROLE });
+    expect(reached).toEqual([VIA]);
+  });
+
+  it('fails naming the member role and what it lacks', async () => {
+    iam.on(SimulatePrincipalPolicyCommand).resolves({ EvaluationResults: [...allowed(['iam:PutRolePolicy'], MEMBER_ROLE, 'implicitDeny'), ...allowed(ACTIONS.slice(1), MEMBER_ROLE)] });
+    expect(await member.denyPoliciesCheck([MEMBER_ROLE], VIA)).toEqual({
+      ok: false,
+      detail: `${VIA.roleArn} may not manage the bot's deny policies: iam:PutRolePolicy on ReadOnly (implicitDeny); early revocation of role credentials would fail`,
+      fix: `allow ${ACTIONS.join(', ')} on the target roles to ${VIA.roleArn} (infra/ MemberAccountRoleStack: managedRoleArns)`,
+    });
+  });
+
+  it('says it could not verify when the member role may not simulate itself', async () => {
+    iam.on(SimulatePrincipalPolicyCommand).rejects(awsError('AccessDenied', 403));
+    const outcome = await member.denyPoliciesCheck([MEMBER_ROLE], VIA);
+    expect(outcome).toMatchObject({ ok: false, detail: `could not verify: ${VIA.roleArn} may not call iam:SimulatePrincipalPolicy on itself` });
+    expect(outcome.fix).toMatch(/MemberAccountRoleStack does/);
+  });
+
+  it('fails plainly when built without a way into other accounts', async () => {
+    expect(await doctor.denyPoliciesCheck([MEMBER_ROLE], VIA)).toEqual({ ok: false, detail: `no IAM client for roles reached through ${VIA.roleArn}`, fix: 'this doctor was built without one' });
   });
 });
 
