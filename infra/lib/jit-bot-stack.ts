@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { CfnOutput, Duration, IgnoreMode, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, IgnoreMode, RemovalPolicy, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -383,6 +383,23 @@ export class JitBotStack extends Stack {
         resources: [ic.instanceArn, ...ic.permissionSetArns, ...accounts],
       }),
     );
+    // An assignment on the account the bot itself runs in (the management account: a delegated
+    // administrator cannot assign there) is provisioned with the CALLER's IAM permissions, not by
+    // Identity Center's service-linked role as in member accounts: it reads the SSO SAML provider
+    // and creates, updates and (with the last assignment) deletes the permission set's role under
+    // the reserved path. Only then, and only there.
+    if (!Token.isUnresolved(this.account) && ic.accountIds.includes(this.account)) {
+      this.taskRole.addToPolicy(
+        new iam.PolicyStatement({ sid: 'ProvisionInOwnAccountReadSamlProvider', actions: ['iam:GetSAMLProvider'], resources: [`arn:${this.partition}:iam::${this.account}:saml-provider/AWSSSO_*_DO_NOT_DELETE`] }),
+      );
+      this.taskRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ProvisionInOwnAccountReservedRoles',
+          actions: ['iam:GetRole', 'iam:CreateRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:DeleteRole', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],
+          resources: [`arn:${this.partition}:iam::${this.account}:role/aws-reserved/sso.amazonaws.com/*`],
+        }),
+      );
+    }
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'FindUsersByEmail',

@@ -393,6 +393,15 @@ describe('role-backed targets', () => {
     // Without identityCenter: no SSO permission at all.
     const plain = Template.fromStack(new JitBotStack(newApp(), 'NoSso', props(undefined)));
     expect(statementsOf(plain).flatMap((s) => asArray(s.Action)).filter((a) => /^(sso|identitystore):/.test(a))).toEqual([]);
+    // Member accounts only: no IAM permission (Identity Center provisions there with its own role).
+    expect(statementsOf(t).flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith('iam:'))).toEqual([]);
+    // The bot's own account among them (the management account): the caller provisions the role
+    // there, so the reserved-path roles and the SSO SAML provider of this account, and nothing else.
+    const own = Object.fromEntries(statementsOf(Template.fromStack(new JitBotStack(newApp(), 'SsoOwn', props({ instanceArn: INSTANCE, identityStoreId: 'd-1234567890', permissionSetArns: [PS], accountIds: ['210987654321', ACCOUNT] })))).filter((s) => s.Sid).map((s) => [s.Sid!, s]));
+    expect(JSON.stringify(own.ProvisionInOwnAccountReservedRoles!.Resource)).toContain(`:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*`);
+    expect(asArray(own.ProvisionInOwnAccountReservedRoles!.Action)).toContain('iam:CreateRole');
+    expect(JSON.stringify(own.ProvisionInOwnAccountReadSamlProvider!.Resource)).toContain(`:iam::${ACCOUNT}:saml-provider/AWSSSO_*_DO_NOT_DELETE`);
+    expect(asArray(own.ProvisionInOwnAccountReadSamlProvider!.Action)).toEqual(['iam:GetSAMLProvider']);
     // A permission set of another instance, or no account, fails the synth naming the key.
     expect(() => new JitBotStack(newApp(), 'Bad1', props({ instanceArn: INSTANCE, identityStoreId: 'd-1234567890', permissionSetArns: ['arn:aws:sso:::permissionSet/ssoins-9999888877776666/ps-aaaabbbbccccdddd'], accountIds: ['210987654321'] }))).toThrow(/identityCenter\.permissionSetArns/);
     expect(() => new JitBotStack(newApp(), 'Bad2', props({ instanceArn: INSTANCE, identityStoreId: 'd-1234567890', permissionSetArns: [PS], accountIds: [] }))).toThrow(/identityCenter\.accountIds/);
