@@ -86,11 +86,14 @@ export function targetDetails(request: AccessRequest, target: Target | undefined
 
 /**
  * Deleting an assignment does not end a portal session already opened: its role credentials last
- * until the permission set's session duration runs out. Words for that bound, for the grant DM
- * and the revoke messages.
+ * until the permission set's session duration runs out, unless the target denies them at the end
+ * (endSessions). Words for that bound, for the grant DM and the revoke messages.
  */
-export function ssoSessionBound(g: Pick<SsoGrant, 'sessionDuration'>): string {
+export function ssoSessionBound(g: Pick<SsoGrant, 'sessionDuration' | 'endSessions'>): string {
   const ms = parseIsoDuration(g.sessionDuration);
+  if (g.endSessions) {
+    return `a console or CLI session opened from the portal before the end is then denied too (IAM applies the deny within a few minutes; ${ms === undefined ? "the permission set's session duration" : formatDuration(ms)} at the very most)`;
+  }
   return ms === undefined
     ? "a console or CLI session opened from the portal before the end lasts until the permission set's session duration runs out"
     : `a console or CLI session opened from the portal before the end can last up to ${formatDuration(ms)} longer (the permission set's session duration)`;

@@ -329,6 +329,7 @@ const ssoTargetSchema = z
     accountIds: z.array(accountId).min(1, 'must name at least one account').max(MAX_SSO_ACCOUNTS, `at most ${MAX_SSO_ACCOUNTS} accounts per target`).optional(),
     portalUrl: z.string().max(300).regex(/^https:\/\/[^\s<>|]+$/, 'must be an https URL such as https://d-1234567890.awsapps.com/start').optional(),
     accountsPerRequest: z.number().int().min(1, 'must be at least 1').max(MAX_SSO_ACCOUNTS, `at most ${MAX_SSO_ACCOUNTS}`).optional(),
+    endSessions: z.boolean().optional(),
   })
   .strict()
   .refine((t) => (t.accountId === undefined) !== (t.accountIds === undefined), { message: 'name the account (accountId) or the accounts (accountIds, a request picks among them), not both', path: ['accountIds'] })
@@ -462,7 +463,7 @@ export function parseConfig(text: string, source = 'config', baseDir = '.'): Jit
       case 'ssm-session':
         return { ...common, kind: t.kind, roleArn: t.roleArn, externalId: t.externalId, instanceIds: t.instanceIds, nodeTags: t.nodeTags, documentName: t.documentName, ...assumeRoleOf(t) };
       case 'sso-permission-set':
-        return { ...common, kind: t.kind, instanceArn: t.instanceArn, identityStoreId: t.identityStoreId, permissionSetArn: t.permissionSetArn, accountIds: [...new Set(t.accountIds ?? [t.accountId!])], accountsPerRequest: Math.min(t.accountsPerRequest ?? MAX_SSO_ACCOUNTS, new Set(t.accountIds ?? [t.accountId!]).size), portalUrl: t.portalUrl };
+        return { ...common, kind: t.kind, instanceArn: t.instanceArn, identityStoreId: t.identityStoreId, permissionSetArn: t.permissionSetArn, accountIds: [...new Set(t.accountIds ?? [t.accountId!])], accountsPerRequest: Math.min(t.accountsPerRequest ?? MAX_SSO_ACCOUNTS, new Set(t.accountIds ?? [t.accountId!]).size), portalUrl: t.portalUrl, endSessions: t.endSessions ?? false };
     }
   });
   const ruleNames = new Set<string>();

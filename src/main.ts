@@ -186,7 +186,15 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
     'aws-role': new StsRoleProvider(sessions, { defaultRegion: region }),
     'ssm-session': new SsmSessionProvider(sessions, ssmFor, { defaultRegion: region }),
     // Claims on Identity Center assignments live in the same registry as shared rules (standing access is never removed).
-    'sso-permission-set': new SsoPermissionSetProvider(ssoAdminFor, identityStoreFor, { defaultRegion: region, registry: store }),
+    'sso-permission-set': new SsoPermissionSetProvider(ssoAdminFor, identityStoreFor, {
+      defaultRegion: region,
+      registry: store,
+      now: () => clock.now().getTime(),
+      lease: {
+        take: (name, forMs) => store.tryLease(name, owner, clock.now().getTime(), clock.now().getTime() + forMs),
+        release: (name) => store.releaseLease(name, owner),
+      },
+    }),
   };
 
   // ---- Slack

@@ -322,6 +322,8 @@ export interface RevokeResult {
    * and address): non-empty means access ended for this request and the resource was kept.
    */
   holders?: string[];
+  /** Sessions ended (or denied) as part of the revoke, for the audit (as endSessions returns them). */
+  sessions?: string[];
 }
 
 /**

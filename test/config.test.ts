@@ -258,6 +258,12 @@ targets:
     expect(errorOf(() => parseConfig(sso(`${good}, accountsPerRequest: 1`)))).toMatch(/targets\[0\]\.accountsPerRequest: only a target with accountIds lets a request pick accounts/);
   });
 
+  it('endSessions: off unless set; must be true or false', () => {
+    expect(parseConfig(sso(good)).targets[0]).toMatchObject({ endSessions: false });
+    expect(parseConfig(sso(`${good}, endSessions: true`)).targets[0]).toMatchObject({ endSessions: true });
+    expect(errorOf(() => parseConfig(sso(`${good}, endSessions: sometimes`)))).toMatch(/targets\[0\]\.endSessions/);
+  });
+
   it('names the key of each mistake', () => {
     expect(errorOf(() => parseConfig(sso(good.replace('210987654321', '2109'))))).toMatch(/targets\[0\]\.accountId: must be a 12-digit AWS account id/);
     expect(errorOf(() => parseConfig(sso(good.replace('d-1234567890', 'store-1'))))).toMatch(/targets\[0\]\.identityStoreId: must be the instance's Identity Store id/);

@@ -32,6 +32,17 @@
  * - ListAccountAssignments (InstanceArn, AccountId, PermissionSetArn; MaxResults 1-100, opaque
  *   NextToken): provisioned assignments only, in the order they took effect.
  * - DescribePermissionSet: Name, PermissionSetArn, SessionDuration (PT1H unless given), CreatedDate.
+ * - A permission set's role per account: created (provisioned, with the set's inline policy as it
+ *   is then) when the first assignment there takes effect, deleted with the last one;
+ *   ListAccountsForProvisionedPermissionSet lists those accounts.
+ * - GetInlinePolicyForPermissionSet / PutInlinePolicyToPermissionSet (the set's document only:
+ *   roles keep what they were provisioned with) / DeleteInlinePolicyFromPermissionSet;
+ *   ProvisionPermissionSet (AWS_ACCOUNT with TargetId, or ALL_PROVISIONED_ACCOUNTS) answers
+ *   IN_PROGRESS and takes effect like assignments do (setProvisioningPolls), through
+ *   DescribePermissionSetProvisioningStatus: the roles then carry the set's inline policy.
+ * - sessionDenied: whether a portal session (user, account, issue time) is refused by the role as
+ *   provisioned now (no role, or an explicit Deny of "*" whose StringEquals and DateLessThan
+ *   conditions it meets), as IAM would evaluate the bot's statements.
  * - Any other operation or target prefix: HTTP 400 UnknownOperationException.
  *
  * Behaviour choices where AWS's is not pinned down here: creating an assignment that exists ends
@@ -86,6 +97,14 @@ export interface FakeSso {
   failNextProvisioning(kind: 'creation' | 'deletion', reason: string): void;
   /** Create/delete requests not yet finished (IN_PROGRESS), by kind. */
   pendingRequests(): { requestId: string; kind: 'creation' | 'deletion'; assignment: FakeAssignment }[];
+  /** The permission set's inline policy document (undefined: none). */
+  inlinePolicy(permissionSetArn: string): string | undefined;
+  /** What the role of the permission set in the account carries (undefined: no role there, or no inline policy). */
+  roleInlinePolicy(permissionSetArn: string, accountId: string): { exists: boolean; policy?: string };
+  /** As an administrator would set it (no provisioning). */
+  setInlinePolicy(permissionSetArn: string, policy: string | undefined): void;
+  /** Is a portal session of `userId` on `accountId`, issued at `issuedAt`, refused by the role as provisioned now? */
+  sessionDenied(s: { permissionSetArn: string; accountId: string; userId: string; issuedAt: Date }): boolean;
   /** Forgets users, permission sets, assignments, requests, armed faults and calls; polls back to 1. */
   reset(): void;
   close(): Promise<void>;
@@ -124,6 +143,18 @@ interface PermissionSetRecord {
   name: string;
   sessionDuration: string;
   createdDate: number;
+  inlinePolicy?: string;
+}
+
+interface ProvisioningRecord {
+  requestId: string;
+  instanceArn: string;
+  permissionSetArn: string;
+  /** The one account of an AWS_ACCOUNT request; undefined for ALL_PROVISIONED_ACCOUNTS. */
+  accountId?: string;
+  createdDate: number;
+  status: Status;
+  pollsLeft: number;
 }
 
 interface RequestRecord {
@@ -146,7 +177,40 @@ export async function startFakeSso(opts: FakeSsoOptions = {}): Promise<FakeSso> 
   const requests = new Map<string, RequestRecord>(); // by RequestId
   const faults = new Map<string, { type: string; status: number }[]>(); // by operation
   const provisioningFaults: Record<'creation' | 'deletion', string[]> = { creation: [], deletion: [] };
+  const roles = new Map<string, { policy?: string }>(); // by `${permissionSetArn} ${accountId}`: the set's role there
+  const provisionings = new Map<string, ProvisioningRecord>(); // by RequestId
   let polls = 1;
+
+  const roleKey = (permissionSetArn: string, accountId: string) => `${permissionSetArn} ${accountId}`;
+  /** The role follows the assignments: created with the set's policy by the first, deleted with the last. */
+  function syncRole(permissionSetArn: string, accountId: string): void {
+    const key = roleKey(permissionSetArn, accountId);
+    const any = [...provisioned.values()].some((a) => a.permissionSetArn === permissionSetArn && a.accountId === accountId);
+    if (!any) roles.delete(key);
+    else if (!roles.has(key)) roles.set(key, { policy: permissionSets.get(permissionSetArn)?.inlinePolicy });
+  }
+
+  function provisioningStatus(p: ProvisioningRecord): Output {
+    return { Status: p.status, RequestId: p.requestId, PermissionSetArn: p.permissionSetArn, CreatedDate: p.createdDate, ...(p.accountId ? { AccountId: p.accountId } : {}) };
+  }
+
+  function finishProvisioning(p: ProvisioningRecord): void {
+    const policy = permissionSets.get(p.permissionSetArn)?.inlinePolicy;
+    for (const [key, role] of roles) {
+      const [arn, account] = key.split(' ');
+      if (arn === p.permissionSetArn && (p.accountId === undefined || account === p.accountId)) role.policy = policy;
+    }
+    if (p.accountId !== undefined && !roles.has(roleKey(p.permissionSetArn, p.accountId))) roles.set(roleKey(p.permissionSetArn, p.accountId), { policy });
+    p.status = 'SUCCEEDED';
+  }
+
+  function permissionSetOf(input: Input): PermissionSetRecord {
+    const instanceArn = requiredString(input, 'InstanceArn');
+    const permissionSetArn = requiredString(input, 'PermissionSetArn');
+    const set = permissionSets.get(permissionSetArn);
+    if (!set || set.instanceArn !== instanceArn) throw new SsoFault('ResourceNotFoundException', `Could not find PermissionSet with ARN ${permissionSetArn}.`);
+    return set;
+  }
 
   const nowSeconds = (): number => Date.now() / 1000;
 
@@ -162,6 +226,7 @@ export async function startFakeSso(opts: FakeSsoOptions = {}): Promise<FakeSso> 
     } else {
       provisioned.delete(key);
     }
+    syncRole(request.assignment.permissionSetArn, request.assignment.accountId);
     request.status = 'SUCCEEDED';
   }
 
@@ -265,6 +330,65 @@ export async function startFakeSso(opts: FakeSsoOptions = {}): Promise<FakeSso> 
         })),
         ...(end < found.length ? { NextToken: tokenFor(end, query) } : {}),
       };
+    },
+
+    GetInlinePolicyForPermissionSet(input) {
+      const set = permissionSetOf(input);
+      return set.inlinePolicy !== undefined ? { InlinePolicy: set.inlinePolicy } : {};
+    },
+
+    PutInlinePolicyToPermissionSet(input) {
+      const set = permissionSetOf(input);
+      const policy = requiredString(input, 'InlinePolicy');
+      if (policy.length > 32_768) throw validation('InlinePolicy is longer than 32768 characters.');
+      try {
+        JSON.parse(policy);
+      } catch {
+        throw validation('InlinePolicy is not a valid policy document.');
+      }
+      set.inlinePolicy = policy;
+      return {};
+    },
+
+    DeleteInlinePolicyFromPermissionSet(input) {
+      delete permissionSetOf(input).inlinePolicy;
+      return {};
+    },
+
+    ProvisionPermissionSet(input) {
+      const set = permissionSetOf(input);
+      const targetType = requiredString(input, 'TargetType');
+      if (targetType !== 'AWS_ACCOUNT' && targetType !== 'ALL_PROVISIONED_ACCOUNTS') throw validation(`TargetType '${targetType}' is not valid: AWS_ACCOUNT or ALL_PROVISIONED_ACCOUNTS.`);
+      const accountId = targetType === 'AWS_ACCOUNT' ? requiredString(input, 'TargetId') : undefined;
+      if (accountId !== undefined && !/^\d{12}$/.test(accountId)) throw validation(`TargetId '${accountId}' is not a 12-digit AWS account id.`);
+      const p: ProvisioningRecord = { requestId: randomUUID(), instanceArn: set.instanceArn, permissionSetArn: set.permissionSetArn, ...(accountId ? { accountId } : {}), createdDate: nowSeconds(), status: 'IN_PROGRESS', pollsLeft: polls };
+      provisionings.set(p.requestId, p);
+      const answer = provisioningStatus(p);
+      if (polls === 0) finishProvisioning(p);
+      return { PermissionSetProvisioningStatus: answer };
+    },
+
+    DescribePermissionSetProvisioningStatus(input) {
+      const instanceArn = requiredString(input, 'InstanceArn');
+      const requestId = requiredString(input, 'ProvisionPermissionSetRequestId');
+      const p = provisionings.get(requestId);
+      if (!p || p.instanceArn !== instanceArn) throw new SsoFault('ResourceNotFoundException', `Permission set provisioning request ${requestId} not found.`);
+      if (p.status === 'IN_PROGRESS') {
+        if (p.pollsLeft > 0) p.pollsLeft -= 1;
+        else finishProvisioning(p);
+      }
+      return { PermissionSetProvisioningStatus: provisioningStatus(p) };
+    },
+
+    ListAccountsForProvisionedPermissionSet(input) {
+      const set = permissionSetOf(input);
+      const accounts = [...roles.keys()].filter((k) => k.startsWith(`${set.permissionSetArn} `)).map((k) => k.split(' ')[1]!);
+      const maxResults = input.MaxResults ?? opts.pageSize ?? MAX_RESULTS;
+      if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 1 || maxResults > MAX_RESULTS) throw validation(`MaxResults must be an integer from 1 to ${MAX_RESULTS}.`);
+      const query = `accounts ${set.permissionSetArn}`;
+      const start = input.NextToken === undefined ? 0 : offsetOf(input.NextToken, query);
+      const end = start + maxResults;
+      return { AccountIds: accounts.slice(start, end), ...(end < accounts.length ? { NextToken: tokenFor(end, query) } : {}) };
     },
 
     DescribePermissionSet(input) {
@@ -405,6 +529,23 @@ export async function startFakeSso(opts: FakeSsoOptions = {}): Promise<FakeSso> 
     seedAssignment(a) {
       const key = assignmentKey(a);
       if (!provisioned.has(key)) provisioned.set(key, { ...a });
+      syncRole(a.permissionSetArn, a.accountId);
+    },
+    inlinePolicy: (arn) => permissionSets.get(arn)?.inlinePolicy,
+    roleInlinePolicy(arn, accountId) {
+      const role = roles.get(roleKey(arn, accountId));
+      return role ? { exists: true, ...(role.policy !== undefined ? { policy: role.policy } : {}) } : { exists: false };
+    },
+    setInlinePolicy(arn, policy) {
+      const set = permissionSets.get(arn);
+      if (!set) throw new Error(`fake SSO: no permission set ${arn}`);
+      if (policy === undefined) delete set.inlinePolicy;
+      else set.inlinePolicy = policy;
+    },
+    sessionDenied({ permissionSetArn, accountId, userId, issuedAt }) {
+      const role = roles.get(roleKey(permissionSetArn, accountId));
+      if (!role) return true;
+      return deniesSession(role.policy, { 'identitystore:userId': userId, 'aws:PrincipalAccount': accountId }, issuedAt.getTime());
     },
     setProvisioningPolls(n) {
       if (!Number.isInteger(n) || n < 0) throw new Error(`fake SSO: provisioning polls must be a whole number >= 0, not ${n}`);
@@ -431,10 +572,40 @@ export async function startFakeSso(opts: FakeSsoOptions = {}): Promise<FakeSso> 
       faults.clear();
       provisioningFaults.creation.length = 0;
       provisioningFaults.deletion.length = 0;
+      roles.clear();
+      provisionings.clear();
       polls = 1;
     },
     close: () => server.close(),
   };
+}
+
+/**
+ * IAM's verdict on a session for the statements this stand-in models: an explicit Deny of every
+ * action ("*") whose StringEquals values (a string or a list) all match the session's keys and
+ * whose DateLessThan aws:TokenIssueTime is after the session's issue time. Other statements, and
+ * other condition operators, are not evaluated (such a statement does not deny here).
+ */
+function deniesSession(policy: string | undefined, keys: Record<string, string>, issuedAtMs: number): boolean {
+  if (!policy) return false;
+  const doc = JSON.parse(policy) as { Statement?: unknown };
+  const statements = (Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : []) as Array<Record<string, unknown>>;
+  return statements.some((st) => {
+    const actions = Array.isArray(st.Action) ? st.Action : [st.Action];
+    if (st.Effect !== 'Deny' || !actions.includes('*')) return false;
+    const condition = (st.Condition ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [operator, tests] of Object.entries(condition)) {
+      for (const [key, value] of Object.entries(tests)) {
+        const values = (Array.isArray(value) ? value : [value]).map(String);
+        if (operator === 'StringEquals') {
+          if (!(key in keys) || !values.includes(keys[key]!)) return false;
+        } else if (operator === 'DateLessThan' && key === 'aws:TokenIssueTime') {
+          if (!values.some((v) => issuedAtMs < Date.parse(v))) return false;
+        } else return false;
+      }
+    }
+    return true;
+  });
 }
 
 function assignmentKey(a: FakeAssignment): string {

@@ -49,7 +49,7 @@ function integer(key: string): number | undefined {
 function identityCenterFromContext(): JitBotStackProps['identityCenter'] {
   const instanceArn = text('ssoInstanceArn');
   if (!instanceArn) return undefined;
-  return { instanceArn, identityStoreId: text('identityStoreId') ?? '', permissionSetArns: list('ssoPermissionSetArns'), accountIds: list('ssoAccountIds') };
+  return { instanceArn, identityStoreId: text('identityStoreId') ?? '', permissionSetArns: list('ssoPermissionSetArns'), accountIds: list('ssoAccountIds'), endSessions: String(app.node.tryGetContext('ssoEndSessions') ?? 'false') === 'true' };
 }
 
 const stack = new JitBotStack(app, text('stackName') ?? 'JitBotStack', {

@@ -138,6 +138,13 @@ export interface IdentityCenterGrants {
   readonly permissionSetArns: string[];
   /** 12-digit account ids: only on these. */
   readonly accountIds: string[];
+  /**
+   * Targets with endSessions: the bot may read and rewrite these permission sets' inline policies
+   * and provision them to these accounts (its Deny for sessions issued before a grant's end).
+   * That is also the power to widen what the permission sets allow: enable only if you want the
+   * sessions ended. Default false.
+   */
+  readonly endSessions?: boolean;
 }
 
 export class JitBotStack extends Stack {
@@ -383,6 +390,15 @@ export class JitBotStack extends Stack {
         resources: [ic.instanceArn, ...ic.permissionSetArns, ...accounts],
       }),
     );
+    if (ic.endSessions) {
+      this.taskRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DenyEarlierSessions',
+          actions: ['sso:GetInlinePolicyForPermissionSet', 'sso:PutInlinePolicyToPermissionSet', 'sso:ProvisionPermissionSet', 'sso:DescribePermissionSetProvisioningStatus', 'sso:ListAccountsForProvisionedPermissionSet'],
+          resources: [ic.instanceArn, ...ic.permissionSetArns, ...accounts],
+        }),
+      );
+    }
     // An assignment on the account the bot itself runs in (the management account: a delegated
     // administrator cannot assign there) is provisioned with the CALLER's IAM permissions, not by
     // Identity Center's service-linked role as in member accounts: it reads the SSO SAML provider

@@ -393,6 +393,11 @@ describe('role-backed targets', () => {
     // Without identityCenter: no SSO permission at all.
     const plain = Template.fromStack(new JitBotStack(newApp(), 'NoSso', props(undefined)));
     expect(statementsOf(plain).flatMap((s) => asArray(s.Action)).filter((a) => /^(sso|identitystore):/.test(a))).toEqual([]);
+    // Without endSessions the inline policies are not the bot's to change; with it, exactly those calls on the same resources.
+    expect(statementsOf(t).flatMap((s) => asArray(s.Action)).filter((a) => /InlinePolicy|Provision/.test(a))).toEqual([]);
+    const ending = Object.fromEntries(statementsOf(Template.fromStack(new JitBotStack(newApp(), 'SsoEnd', props({ instanceArn: INSTANCE, identityStoreId: 'd-1234567890', permissionSetArns: [PS], accountIds: ['210987654321'], endSessions: true })))).filter((s) => s.Sid).map((s) => [s.Sid!, s]));
+    expect(ending.DenyEarlierSessions).toMatchObject({ Effect: 'Allow', Resource: [INSTANCE, PS, account] });
+    expect(asArray(ending.DenyEarlierSessions!.Action).sort()).toEqual(['sso:DescribePermissionSetProvisioningStatus', 'sso:GetInlinePolicyForPermissionSet', 'sso:ListAccountsForProvisionedPermissionSet', 'sso:ProvisionPermissionSet', 'sso:PutInlinePolicyToPermissionSet']);
     // Member accounts only: no IAM permission (Identity Center provisions there with its own role).
     expect(statementsOf(t).flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith('iam:'))).toEqual([]);
     // The bot's own account among them (the management account): the caller provisions the role

@@ -16,13 +16,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetRoleCommand, type IAMClient, SimulatePrincipalPolicyCommand, type EvaluationResult } from '@aws-sdk/client-iam';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { DescribePermissionSetCommand, type SSOAdminClient } from '@aws-sdk/client-sso-admin';
+import { DescribePermissionSetCommand, GetInlinePolicyForPermissionSetCommand, type SSOAdminClient } from '@aws-sdk/client-sso-admin';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { fail, pass, type CheckOutcome } from '../doctor';
 import { formatDuration } from '../domain/duration';
 import { ValidationError } from '../domain/errors';
 import type { AssumeRole, AwsRoleTarget, Ec2SshTarget, SsmSessionTarget, SsoPermissionSetTarget } from '../domain/types';
 import { ruleTagKeys, ruleTags } from './ec2-ssh';
+import { policySize, ROLE_INLINE_POLICY_LIMIT } from './sso-session-deny';
 import { awsErrorCode } from './retry';
 import { SsmSessionProvider } from './ssm-session';
 import { arnParts, DENY_POLICY_ACTIONS, roleName, StsSessions } from './sts-session';
@@ -84,11 +85,32 @@ export class AwsDoctor {
     try {
       const out = await this.clients.ssoAdminFor(region).send(new DescribePermissionSetCommand({ InstanceArn: target.instanceArn, PermissionSetArn: target.permissionSetArn }));
       const ps = out.PermissionSet;
-      return pass(`permission set ${ps?.Name ?? target.permissionSetArn} (session duration ${ps?.SessionDuration ?? 'PT1H'}) on ${target.accountIds.length === 1 ? `account ${target.accountIds[0]}` : `${target.accountIds.length} accounts`}`);
+      const found = `permission set ${ps?.Name ?? target.permissionSetArn} (session duration ${ps?.SessionDuration ?? 'PT1H'}) on ${target.accountIds.length === 1 ? `account ${target.accountIds[0]}` : `${target.accountIds.length} accounts`}`;
+      return target.endSessions ? await this.inlinePolicyRoom(target, region, found) : pass(found);
     } catch (err) {
       if (awsErrorCode(err) === 'ResourceNotFoundException') return fail(`permission set ${target.permissionSetArn} is not in ${target.instanceArn} (${region})`, `check permissionSetArn, instanceArn and region of target ${target.name}`);
       return awsProblem(err, `reading permission set ${target.permissionSetArn}`, 'sso:DescribePermissionSet');
     }
+  }
+
+  /** endSessions: the bot may read the set's inline policy, can rewrite it, and how much room its denies have left. */
+  private async inlinePolicyRoom(target: SsoPermissionSetTarget, region: string, found: string): Promise<CheckOutcome> {
+    let policy: string | undefined;
+    try {
+      policy = (await this.clients.ssoAdminFor!(region).send(new GetInlinePolicyForPermissionSetCommand({ InstanceArn: target.instanceArn, PermissionSetArn: target.permissionSetArn }))).InlinePolicy;
+    } catch (err) {
+      return awsProblem(err, `reading the inline policy of ${target.permissionSetArn} (endSessions)`, 'sso:GetInlinePolicyForPermissionSet');
+    }
+    if (policy && policy.trim()) {
+      try {
+        const doc: unknown = JSON.parse(policy);
+        if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a document');
+      } catch {
+        return fail(`${found}; its inline policy is not a JSON policy document, so the bot will not add its session denies to it`, `fix the inline policy of the permission set, or set endSessions: false on target ${target.name}`);
+      }
+    }
+    const used = policy ? policySize(policy) : 0;
+    return pass(`${found}; endSessions: its inline policy uses ${used.toLocaleString('en')} of IAM's ${ROLE_INLINE_POLICY_LIMIT.toLocaleString('en')} characters for a role`);
   }
 
   /** The group exists, and the bot may add and remove ingress rules on it (with the rule tags a grant sets). */

@@ -23,7 +23,12 @@
  *
  * Sessions outlive assignments: deleting the assignment stops new sign-ins, but role credentials
  * already issued through the portal last until the permission set's session duration runs out.
- * The grant records that duration (DescribePermissionSet) so the DMs can state the bound.
+ * The grant records that duration (DescribePermissionSet) so the DMs can state the bound. A target
+ * with `endSessions` goes further, as AWS documents: after the assignments are deleted, a Deny in
+ * the permission set's inline policy for the user's sessions issued before the end, on the
+ * accounts where the permission set's role remains, provisioned there and read back
+ * (src/aws/sso-session-deny.ts). Writes to that one document are serialised across replicas by a
+ * store lease per permission set.
  */
 import {
   CreateAccountAssignmentCommand,
@@ -31,8 +36,14 @@ import {
   DescribeAccountAssignmentCreationStatusCommand,
   DescribeAccountAssignmentDeletionStatusCommand,
   DescribePermissionSetCommand,
+  DescribePermissionSetProvisioningStatusCommand,
+  GetInlinePolicyForPermissionSetCommand,
   paginateListAccountAssignments,
+  paginateListAccountsForProvisionedPermissionSet,
+  ProvisionPermissionSetCommand,
+  PutInlinePolicyToPermissionSetCommand,
   type AccountAssignmentOperationStatus,
+  type PermissionSetProvisioningStatus,
   type SSOAdminClient,
 } from '@aws-sdk/client-sso-admin';
 import { GetUserIdCommand, type IdentitystoreClient } from '@aws-sdk/client-identitystore';
@@ -40,6 +51,8 @@ import { ConflictError, GrantError } from '../domain/errors';
 import type { AccessRequest, Grant, SsoGrant, SsoPermissionSetTarget, Target } from '../domain/types';
 import type { AccessProvider, DriftContext, DriftFindings, GrantContext, RevokeResult, RuleRegistry } from '../ports';
 import { awsErrorCode, awsFailure } from './retry';
+import { parseIsoDuration } from '../domain/duration';
+import { type EndedSessions, holdsEndedSessions, MAX_SSO_SESSION_MS, policySize, ROLE_INLINE_POLICY_LIMIT, withEndedSessions } from './sso-session-deny';
 
 export interface SsoPermissionSetProviderOptions {
   /** Region of targets that do not name one (Identity Center lives in one Region). */
@@ -51,7 +64,18 @@ export interface SsoPermissionSetProviderOptions {
   /** Status reads before a grant or revoke attempt gives up for now and is retried (default 30). */
   maxPolls?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Epoch ms (default Date.now): the time a session deny names. */
+  now?: () => number;
+  /**
+   * A named lease across replicas (the store's): taken around each read-modify-write of a
+   * permission set's inline policy (endSessions). Without one, the writes of one process only are
+   * serialised.
+   */
+  lease?: { take(name: string, forMs: number): Promise<boolean>; release(name: string): Promise<void> };
 }
+
+/** How long the inline-policy lease is held at most (a write, a provisioning and a read-back). */
+const INLINE_POLICY_LEASE_MS = 120_000;
 
 /** The parts of an assignment. */
 interface Assignment {
@@ -133,6 +157,7 @@ export class SsoPermissionSetProvider implements AccessProvider {
       principalId,
       email,
       ...(await this.sessionDuration(all[0]!)),
+      ...(target.endSessions ? { endSessions: true as const } : {}),
     };
   }
 
@@ -173,7 +198,86 @@ export class SsoPermissionSetProvider implements AccessProvider {
     const results = await Promise.all(all.map((a) => this.revokeOne(request.id, a)));
     const verified = results.every((r) => r.verified);
     if (results.every((r) => !r.removed)) return { removed: false, verified, holders: [...new Set(results.flatMap((r) => r.holders ?? []))] };
-    return { removed: true, verified };
+    // Sessions: only once every assignment is gone (no new session can start), and only on the
+    // accounts this grant's end removed (an account kept for another live grant keeps its sessions).
+    if (!verified || !grant.endSessions) return { removed: true, verified };
+    const ended = all.filter((_, i) => results[i]!.removed).map((a) => a.accountId);
+    const sessions = await this.endEarlierSessions(request.id, grant, ended);
+    return { removed: true, verified: true, ...(sessions.length > 0 ? { sessions } : {}) };
+  }
+
+  /**
+   * The Deny for the user's sessions issued before now, on `accountIds` where the permission set's
+   * role remains (where Identity Center removed the role with the last assignment, its sessions
+   * went with it): merged into the inline policy under the lease, provisioned to those accounts,
+   * read back. Returns what the audit records; throws (retryable) when it could not be done yet.
+   */
+  private async endEarlierSessions(requestId: string, grant: SsoGrant, accountIds: string[]): Promise<string[]> {
+    const client = this.adminFor(grant.region);
+    const ids = { InstanceArn: grant.instanceArn, PermissionSetArn: grant.permissionSetArn };
+    const set = lastPart(grant.permissionSetArn);
+    const remaining = new Set<string>();
+    try {
+      for await (const page of paginateListAccountsForProvisionedPermissionSet({ client }, ids)) for (const id of page.AccountIds ?? []) remaining.add(id);
+    } catch (err) {
+      throw awsFailure(err, `listing the accounts permission set ${set} is provisioned to`);
+    }
+    const where = accountIds.filter((id) => remaining.has(id));
+    if (where.length === 0) return [];
+    const lease = `sso-inline#${lastPart(grant.instanceArn)}#${set}`;
+    if (this.o.lease && !(await this.o.lease.take(lease, INLINE_POLICY_LEASE_MS))) {
+      throw new GrantError(`the inline policy of permission set ${set} is being changed for another grant; retrying`, true);
+    }
+    try {
+      const now = (this.o.now ?? Date.now)();
+      const entry: EndedSessions = { requestId, userId: grant.principalId, accountIds: where, issuedBefore: new Date(now).toISOString() };
+      const current = await this.inlinePolicy(client, ids, set);
+      const sessionMs = Math.max(parseIsoDuration((await this.sessionDuration({ client, ...grantAssignment(grant) })).sessionDuration) ?? MAX_SSO_SESSION_MS, 0);
+      const policy = withEndedSessions(current, entry, now - Math.min(sessionMs, MAX_SSO_SESSION_MS));
+      if (policySize(policy) > ROLE_INLINE_POLICY_LIMIT) {
+        throw new GrantError(`the inline policy of permission set ${set} would be ${policySize(policy)} characters with this deny, over IAM's ${ROLE_INLINE_POLICY_LIMIT} for a role; retrying once older denies lapse (sessions opened before the end last until the session duration meanwhile)`, true);
+      }
+      try {
+        await client.send(new PutInlinePolicyToPermissionSetCommand({ ...ids, InlinePolicy: policy }));
+      } catch (err) {
+        throw awsFailure(err, `writing the inline policy of permission set ${set}`, "check the bot role's sso:PutInlinePolicyToPermissionSet");
+      }
+      await Promise.all(where.map((accountId) => this.provision(client, grant, accountId)));
+      if (!holdsEndedSessions(await this.inlinePolicy(client, ids, set), entry)) throw new GrantError(`the inline policy of permission set ${set} does not hold the deny for ${requestId} after writing it; retrying`, true);
+      return where.map((accountId) => `Identity Center: sessions of user ${grant.principalId} issued before ${entry.issuedBefore} denied on account ${accountId} (permission set ${set})`);
+    } finally {
+      if (this.o.lease) await this.o.lease.release(lease).catch(() => undefined);
+    }
+  }
+
+  private async inlinePolicy(client: SSOAdminClient, ids: { InstanceArn: string; PermissionSetArn: string }, set: string): Promise<string | undefined> {
+    try {
+      return (await client.send(new GetInlinePolicyForPermissionSetCommand(ids))).InlinePolicy;
+    } catch (err) {
+      throw awsFailure(err, `reading the inline policy of permission set ${set}`);
+    }
+  }
+
+  /** ProvisionPermissionSet to one account, polled until SUCCEEDED (FAILED is final; still running after maxPolls: retried). */
+  private async provision(client: SSOAdminClient, grant: SsoGrant, accountId: string): Promise<void> {
+    const set = lastPart(grant.permissionSetArn);
+    let status: PermissionSetProvisioningStatus | undefined;
+    try {
+      status = (await client.send(new ProvisionPermissionSetCommand({ InstanceArn: grant.instanceArn, PermissionSetArn: grant.permissionSetArn, TargetType: 'AWS_ACCOUNT', TargetId: accountId }))).PermissionSetProvisioningStatus;
+    } catch (err) {
+      throw awsFailure(err, `provisioning permission set ${set} to account ${accountId}`);
+    }
+    for (let polls = 0; status?.Status === 'IN_PROGRESS' && status.RequestId; polls++) {
+      if (polls >= this.maxPolls) throw new GrantError(`provisioning permission set ${set} to account ${accountId} is still in progress (request ${status.RequestId}); retrying`, true);
+      await this.sleep(this.pollIntervalMs);
+      try {
+        status = (await client.send(new DescribePermissionSetProvisioningStatusCommand({ InstanceArn: grant.instanceArn, ProvisionPermissionSetRequestId: status.RequestId }))).PermissionSetProvisioningStatus;
+      } catch (err) {
+        throw awsFailure(err, `reading the provisioning of permission set ${set} to account ${accountId}`);
+      }
+    }
+    // FAILED here (e.g. the role's inline policies over IAM's limit) is retried: the deny is not in place.
+    if (status?.Status === 'FAILED') throw new GrantError(`provisioning permission set ${set} to account ${accountId} FAILED in Identity Center: ${status.FailureReason ?? 'no reason given'}; retrying`, true);
   }
 
   private async revokeOne(requestId: string, a: Assignment): Promise<RevokeResult> {
@@ -320,7 +424,7 @@ export class SsoPermissionSetProvider implements AccessProvider {
   }
 
   /** The permission set's session duration, for the DMs (best effort: the grant stands without it). */
-  private async sessionDuration(a: Assignment): Promise<{ sessionDuration?: string }> {
+  private async sessionDuration(a: Pick<Assignment, 'client' | 'instanceArn' | 'permissionSetArn'>): Promise<{ sessionDuration?: string }> {
     try {
       const out = await a.client.send(new DescribePermissionSetCommand({ InstanceArn: a.instanceArn, PermissionSetArn: a.permissionSetArn }));
       return out.PermissionSet?.SessionDuration ? { sessionDuration: out.PermissionSet.SessionDuration } : {};
@@ -328,6 +432,10 @@ export class SsoPermissionSetProvider implements AccessProvider {
       return {};
     }
   }
+}
+
+function grantAssignment(g: SsoGrant) {
+  return { instanceArn: g.instanceArn, permissionSetArn: g.permissionSetArn };
 }
 
 function assignmentInput(a: Assignment) {

@@ -216,6 +216,8 @@ export interface SsoPermissionSetTarget extends TargetBase {
   accountsPerRequest: number;
   /** The AWS access portal (https://d-….awsapps.com/start), shown in the grant DM. */
   portalUrl?: string;
+  /** At the end, deny the user's portal sessions issued before it (the permission set's inline policy: src/aws/sso-session-deny.ts). */
+  endSessions: boolean;
 }
 
 export type Target = Ec2SshTarget | AwsRoleTarget | SsmSessionTarget | SsoPermissionSetTarget;
@@ -304,6 +306,8 @@ export interface SsoGrant {
   email: string;
   /** The permission set's session duration (ISO 8601, e.g. PT1H): how long a portal session opened before the end may outlive it. */
   sessionDuration?: string;
+  /** The target had endSessions when granted: the end denies the user's earlier sessions (recorded so the end does it whatever the target says by then). */
+  endSessions?: true;
 }
 
 export type Grant = Ec2Grant | RoleGrant | SsmGrant | SsoGrant;
@@ -520,6 +524,7 @@ export function grantAuditIds(grant: Grant): Record<string, string> {
         ...(grant.standing?.length ? { standing: grant.standing.join(',') } : {}),
         principalId: grant.principalId,
         ...(grant.sessionDuration ? { sessionDuration: grant.sessionDuration } : {}),
+        ...(grant.endSessions ? { endSessions: 'true' } : {}),
       };
   }
 }

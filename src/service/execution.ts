@@ -121,6 +121,7 @@ export class Execution {
         if (!result.verified) throw new GrantError(provider.unverifiedRevoke?.(grant) ?? 'AWS does not yet confirm that the access was removed (or could not be asked)', true, 'revoke-unverified');
         removed = result.removed;
         holders = result.holders ?? [];
+        sessions = [...sessions, ...(result.sessions ?? [])];
         if (holders.length === 0) this.fault('after-revoke-aws', revoking);
       }
     } catch (err) {

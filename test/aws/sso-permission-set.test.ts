@@ -29,6 +29,7 @@ const target: SsoPermissionSetTarget = {
   accountIds: [ACCOUNT],
   accountsPerRequest: 1,
   portalUrl: 'https://d-1234567890.awsapps.com/start',
+  endSessions: false,
   minDurationMs: 60_000,
   maxDurationMs: 3_600_000,
   tags: {},
@@ -268,5 +269,119 @@ describe('drift sweep', () => {
     expect(operations()).not.toContain('DeleteAccountAssignment');
     expect(await registry.holders(keyOf(ACCOUNT))).toEqual([live.id]);
     expect(fake.assignments().map((a) => a.principalId).sort()).toEqual([alice, bob].sort());
+  });
+});
+
+describe('ending the portal sessions an assignment leaves behind (endSessions)', () => {
+  const ending: SsoPermissionSetTarget = { ...target, endSessions: true };
+  let bob: string;
+  let now: number;
+  const at = (iso: string) => (now = Date.parse(iso));
+  beforeEach(() => {
+    bob = fake.addUser({ identityStoreId: STORE_ID, userName: 'bob', email: 'bob@example.com' });
+    at('2026-12-02T10:00:00.000Z');
+  });
+  const ending_ = (o: Partial<SsoPermissionSetProviderOptions> = {}) => provider({ now: () => now, ...o });
+  const session = (userId: string, iso: string, accountId = ACCOUNT) => fake.sessionDenied({ permissionSetArn: PS, accountId, userId, issuedAt: new Date(iso) });
+
+  it('where the role remains (another user still holds the set there): denies the user\'s earlier sessions there, provisioned and read back, and only those', async () => {
+    fake.seedAssignment({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalType: 'USER', principalId: bob });
+    const p = ending_();
+    const request = ssoRequest('jit-sso0000101');
+    const grant = await p.grant(request, ending, EXPIRES, ctx);
+    expect(grant.endSessions).toBe(true);
+    // A portal session opened while granted works.
+    expect(session(alice, '2026-12-02T10:05:00.000Z')).toBe(false);
+
+    at('2026-12-02T10:30:00.000Z');
+    const result = await p.revoke(request, ending, grant);
+    expect(result).toEqual({ removed: true, verified: true, sessions: [`Identity Center: sessions of user ${alice} issued before 2026-12-02T10:30:00.000Z denied on account ${ACCOUNT} (permission set ps-aaaabbbbccccdddd)`] });
+    expect(aliceAssigned()).toEqual([]);
+    // The session opened during the grant is refused by the role as provisioned now; bob's is not;
+    // a session alice opens after a later grant (issued after the end) is not either.
+    expect(session(alice, '2026-12-02T10:05:00.000Z')).toBe(true);
+    expect(session(bob, '2026-12-02T10:05:00.000Z')).toBe(false);
+    expect(session(alice, '2026-12-02T10:31:00.000Z')).toBe(false);
+    // Written after the assignment was gone, then provisioned to that account, then read back.
+    const ops = operations();
+    expect(ops.lastIndexOf('DeleteAccountAssignment')).toBeLessThan(ops.indexOf('PutInlinePolicyToPermissionSet'));
+    expect(fake.calls.find((c) => c.operation === 'ProvisionPermissionSet')!.input).toMatchObject({ TargetType: 'AWS_ACCOUNT', TargetId: ACCOUNT });
+    expect(ops.lastIndexOf('GetInlinePolicyForPermissionSet')).toBeGreaterThan(ops.lastIndexOf('DescribePermissionSetProvisioningStatus'));
+  });
+
+  it('where the role went with the last assignment: nothing to deny, the inline policy is not touched', async () => {
+    const p = ending_();
+    const request = ssoRequest('jit-sso0000102');
+    const grant = await p.grant(request, ending, EXPIRES, ctx);
+    expect(fake.roleInlinePolicy(PS, ACCOUNT).exists).toBe(true);
+    expect(await p.revoke(request, ending, grant)).toEqual({ removed: true, verified: true });
+    expect(fake.roleInlinePolicy(PS, ACCOUNT).exists).toBe(false);
+    expect(session(alice, '2026-12-02T10:05:00.000Z')).toBe(true);
+    expect(operations()).not.toContain('PutInlinePolicyToPermissionSet');
+  });
+
+  it("keeps the administrator's statements, and drops its own once no session they name can still be valid", async () => {
+    const admins = { Sid: 'DenyBilling', Effect: 'Deny', Action: 'aws-portal:*', Resource: '*' };
+    fake.setInlinePolicy(PS, JSON.stringify({ Version: '2012-10-17', Statement: [admins] }, null, 2));
+    fake.seedAssignment({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalType: 'USER', principalId: bob });
+    const p = ending_();
+    const first = ssoRequest('jit-sso0000103');
+    await p.revoke(first, ending, await p.grant(first, ending, EXPIRES, ctx));
+    const sids = () => (JSON.parse(fake.inlinePolicy(PS)!) as { Statement: Array<{ Sid: string }> }).Statement.map((s) => s.Sid);
+    expect(sids()).toEqual(['DenyBilling', 'JitEndedSessionsjitsso0000103']);
+    // Two hours (the set's session duration) and a minute later, the first deny names no valid session.
+    at('2026-12-02T12:01:00.000Z');
+    const second = ssoRequest('jit-sso0000104');
+    await p.revoke(second, ending, await p.grant(second, ending, EXPIRES, ctx));
+    expect(sids()).toEqual(['DenyBilling', 'JitEndedSessionsjitsso0000104']);
+    expect(fake.roleInlinePolicy(PS, ACCOUNT).policy).toBe(fake.inlinePolicy(PS));
+  });
+
+  it('one writer at a time across replicas: with the lease held elsewhere it retries later and writes nothing', async () => {
+    fake.seedAssignment({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalType: 'USER', principalId: bob });
+    const held = ending_({ lease: { take: async () => false, release: async () => undefined } });
+    const request = ssoRequest('jit-sso0000105');
+    const grant = await held.grant(request, ending, EXPIRES, ctx);
+    await expect(held.revoke(request, ending, grant)).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('being changed for another grant') });
+    expect(operations()).not.toContain('PutInlinePolicyToPermissionSet');
+    // The retry, with the lease free, completes the end (the assignment is already gone).
+    expect(await ending_().revoke(request, ending, grant)).toMatchObject({ removed: true, verified: true, sessions: [expect.stringContaining('denied on account')] });
+    expect(session(alice, '2026-12-02T09:59:00.000Z')).toBe(true);
+  });
+
+  it('two replicas ending grants on the same permission set at once, through the store lease: both denies land', async () => {
+    fake.seedAssignment({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalType: 'USER', principalId: bob });
+    const carol = fake.addUser({ identityStoreId: STORE_ID, userName: 'carol', email: 'carol@example.com' });
+    const lease = (owner: string) => ({ take: (name: string, forMs: number) => registry.tryLease(name, owner, now, now + forMs), release: (name: string) => registry.releaseLease(name, owner) });
+    const r1 = ending_({ lease: lease('replica-1') });
+    const r2 = ending_({ lease: lease('replica-2') });
+    const a = ssoRequest('jit-sso0000106');
+    const c = ssoRequest('jit-sso0000107');
+    const ga = await r1.grant(a, ending, EXPIRES, ctx);
+    const gc = await r2.grant(c, ending, EXPIRES, { sourceIdentity: 'carol@example.com' });
+    // Each replica retries (as the core's durable retry does) until its end is verified.
+    const untilDone = async (p: SsoPermissionSetProvider, r: typeof a, g: SsoGrant) => {
+      for (;;) {
+        try {
+          return await p.revoke(r, ending, g);
+        } catch (err) {
+          if (!(err as GrantError).retryable) throw err;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    };
+    await Promise.all([untilDone(r1, a, ga), untilDone(r2, c, gc)]);
+    expect(session(alice, '2026-12-02T09:59:00.000Z')).toBe(true);
+    expect(session(carol, '2026-12-02T09:59:00.000Z')).toBe(true);
+    expect(session(bob, '2026-12-02T09:59:00.000Z')).toBe(false);
+  });
+
+  it('provisioning still in progress is retried: the end is not verified before the deny is in place', async () => {
+    fake.seedAssignment({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalType: 'USER', principalId: bob });
+    const p = ending_({ maxPolls: 0 });
+    const request = ssoRequest('jit-sso0000108');
+    const grant = await ending_().grant(request, ending, EXPIRES, ctx);
+    await expect(p.revoke(request, ending, grant)).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('still in progress') });
+    expect(await ending_().revoke(request, ending, grant)).toMatchObject({ verified: true });
   });
 });

@@ -171,7 +171,7 @@ describe('endedDm', () => {
 
 describe('sso-permission-set DMs', () => {
   const grant = { kind: 'sso-permission-set' as const, region: 'eu-west-1', instanceArn: 'arn:aws:sso:::instance/ssoins-1111222233334444', permissionSetArn: 'arn:aws:sso:::permissionSet/ssoins-1111222233334444/ps-aaaabbbbccccdddd', accountIds: ['210987654321'], principalId: 'u-1', email: 'alice@example.com', sessionDuration: 'PT2H' };
-  const ssoTarget = { name: 'prod-admin', kind: 'sso-permission-set' as const, instanceArn: grant.instanceArn, identityStoreId: 'd-1234567890', permissionSetArn: grant.permissionSetArn, accountIds: grant.accountIds, accountsPerRequest: 1, portalUrl: 'https://d-1234567890.awsapps.com/start', minDurationMs: 60_000, maxDurationMs: 3_600_000, tags: {}, policy: target().policy };
+  const ssoTarget = { name: 'prod-admin', kind: 'sso-permission-set' as const, instanceArn: grant.instanceArn, identityStoreId: 'd-1234567890', permissionSetArn: grant.permissionSetArn, accountIds: grant.accountIds, accountsPerRequest: 1, portalUrl: 'https://d-1234567890.awsapps.com/start', endSessions: false, minDurationMs: 60_000, maxDurationMs: 3_600_000, tags: {}, policy: target().policy };
   const active = inStatus('ACTIVE', { kind: 'sso-permission-set', targetName: 'prod-admin', cidr: undefined, grant });
 
   it('grant: what is assigned on which account, where to sign in, and how long a portal session can outlive the end; no credentials button', () => {
@@ -195,6 +195,12 @@ describe('sso-permission-set DMs', () => {
     expect(text).toContain('permission set `ps-aaaabbbbccccdddd` on 6 accounts: `111111111111`, `222222222222`, `333333333333`, `444444444444`, `555555555555` and 1 more are assigned to you');
     expect(text).toContain('and pick any of those accounts.');
     expect(text).toContain('You already held it on `777777777777` outside the bot: that is left as it is');
+  });
+
+  it('with endSessions: earlier portal sessions are denied at the end, within minutes, at most the session duration', () => {
+    const ending = { ...active, grant: { ...grant, endSessions: true as const } };
+    expect(allText(grantedDm(ending, { ...ssoTarget, endSessions: true }).blocks)).toContain('a console or CLI session opened from the portal before the end is then denied too (IAM applies the deny within a few minutes; 2h at the very most)');
+    expect(allText(endedDm({ ...ending, status: 'REVOKED' }).blocks)).toContain('The Identity Center assignment was deleted; a console or CLI session opened from the portal before the end is then denied too');
   });
 
   it('end: the assignment was deleted, and the same bound', () => {

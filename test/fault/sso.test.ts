@@ -130,3 +130,38 @@ it('a request picks some of the target\'s accounts: only those are assigned and 
     expect(mine()).toEqual([]);
   });
 }, 90_000);
+
+it('endSessions: at expiry the assignment is deleted, then the sessions opened during the grant are denied (retried through throttling), audited', async () => {
+  sso.reset();
+  userId = sso.addUser({ identityStoreId: STORE_ID, userName: 'u0ssouser', email: 'u0ssouser@example.com' });
+  sso.addPermissionSet({ instanceArn: INSTANCE, permissionSetArn: PS, name: 'AdministratorAccess', sessionDuration: 'PT1H' });
+  sso.setProvisioningPolls(0);
+  // Someone else holds the set on that account, so its role stays when the grant's assignment goes.
+  sso.seedAssignment({ instanceArn: INSTANCE, permissionSetArn: PS, accountId: ACCOUNT, principalType: 'USER', principalId: 'standing-colleague' });
+  const config = `${CONFIG}    endSessions: true\n`;
+  const s = await newScenario('sso-end-sessions');
+  await withBotLogs(s, async () => {
+    const bot = await s.startBot('A', { configYaml: config, env: env() });
+    const id = await requestWith(s, bot, REQUESTER, 'request prod-admin 8s fault injection: end sessions');
+    await approve(bot, APPROVER, id);
+    const [active] = await waitForStatus(s, [id], 'ACTIVE', 20_000);
+    expect(active!.grant).toMatchObject({ endSessions: true });
+    // A portal session opened during the grant works.
+    const during = new Date();
+    expect(sso.sessionDenied({ permissionSetArn: PS, accountId: ACCOUNT, userId, issuedAt: during })).toBe(false);
+    const dm = await waitFor(() => shared().slack.calls.find((c) => c.method === 'chat.postMessage' && c.args.channel === REQUESTER && JSON.stringify(c.args.blocks ?? '').includes('awsapps.com/start') && JSON.stringify(c.args.blocks ?? '').includes(id)), { timeoutMs: 10_000, message: 'grant DM' });
+    expect(JSON.stringify(dm.args.blocks)).toContain('is then denied too');
+    // Identity Center throttles the first two writes of the inline policy: the revoke retries.
+    sso.failNext('PutInlinePolicyToPermissionSet', 'ThrottlingException');
+    sso.failNext('PutInlinePolicyToPermissionSet', 'ThrottlingException');
+
+    const [done] = await waitForStatus(s, [id], 'REVOKED', 40_000);
+    expect(assigned()).toEqual([]);
+    expect(sso.sessionDenied({ permissionSetArn: PS, accountId: ACCOUNT, userId, issuedAt: during })).toBe(true);
+    expect(sso.sessionDenied({ permissionSetArn: PS, accountId: ACCOUNT, userId: 'standing-colleague', issuedAt: during })).toBe(false);
+    expect(sso.calls.filter((c) => c.operation === 'PutInlinePolicyToPermissionSet').length).toBeGreaterThanOrEqual(3);
+    const revoked = done!.audit.find((e) => e.to === 'REVOKED');
+    expect(revoked?.details?.sessionsEnded).toContain(`sessions of user ${userId} issued before`);
+    expect(revoked?.details?.sessionsEnded).toContain(`denied on account ${ACCOUNT}`);
+  });
+}, 90_000);
