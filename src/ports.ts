@@ -222,6 +222,11 @@ export interface AccessProvider {
    */
   endSessions?(request: AccessRequest, target: Target | undefined, grant: Grant): Promise<string[]>;
   /**
+   * After an extension moved the grant's end: updates what records the end in AWS (ec2-ssh: the
+   * rule's expires-at tag and description), read back. Throws (retryable) when not done yet.
+   */
+  recordExpiry?(request: AccessRequest, grant: Grant, expiresAt: Date): Promise<void>;
+  /**
    * Issues credentials for an active grant (role-backed kinds), lasting at most until `until`
    * or the role's maximum, and never less than STS's 15 minutes. May refuse (GrantError) when the
    * target is no longer configured.

@@ -13,7 +13,10 @@
  * InvalidSecurityGroupRuleId.NotFound for a missing id; filters group-id, security-group-rule-id,
  * tag:KEY, tag-key; MaxResults/NextToken paging), DescribeSecurityGroups by GroupId, and DryRun on
  * Authorize/Revoke (DryRunOperation when allowed, UnauthorizedOperation for the actions `deny`
- * names). Every group id starting with "sg-" exists unless `removeGroup` took it away.
+ * names), CreateTags on security-group-rule ids (adds or overwrites tags; an unknown rule id:
+ * InvalidSecurityGroupRuleId.NotFound) and UpdateSecurityGroupRuleDescriptionsIngress by
+ * SecurityGroupRuleId (the rule must be in GroupId). Every group id starting with "sg-" exists
+ * unless `removeGroup` took it away.
  * Signatures are not checked. AWS quirks on demand: throttleNext, ignoreNextRevoke, seedRule.
  *
  * EC2's request throttling, off by default: `rateLimits: true` applies EC2's documented token
@@ -179,6 +182,26 @@ export async function startFakeEc2(opts: FakeEc2Options = {}): Promise<FakeEc2> 
         removedAt.set(id, at);
       }
       return `<return>true</return><revokedSecurityGroupRuleSet>${revoked.map(revokedXml).join('')}</revokedSecurityGroupRuleSet>`;
+    },
+
+    CreateTags(params) {
+      const ids = values(params, 'ResourceId');
+      const tags = members(params, 'Tag');
+      if (ids.length === 0 || tags.length === 0) throw new Ec2Fault('MissingParameter', 'The request must contain the parameters ResourceId and Tag.');
+      const missing = ids.find((id) => !rules.has(id));
+      if (missing) throw new Ec2Fault(missing.startsWith('sgr-') ? 'InvalidSecurityGroupRuleId.NotFound' : 'InvalidID', `The ID '${missing}' does not exist`);
+      for (const id of ids) for (const tag of tags) rules.get(id)!.tags[tag.Key ?? ''] = tag.Value ?? '';
+      return '<return>true</return>';
+    },
+
+    UpdateSecurityGroupRuleDescriptionsIngress(params) {
+      const groupId = permitted('UpdateSecurityGroupRuleDescriptionsIngress', params);
+      const updates = members(params, 'SecurityGroupRuleDescription');
+      if (updates.length === 0) throw new Ec2Fault('InvalidParameterValue', 'This fake EC2 updates descriptions by SecurityGroupRuleId only.');
+      const gone = updates.find((u) => rules.get(u.SecurityGroupRuleId ?? '')?.groupId !== groupId);
+      if (gone) throw new Ec2Fault('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${gone.SecurityGroupRuleId ?? ''}' does not exist`);
+      for (const u of updates) rules.get(u.SecurityGroupRuleId!)!.description = u.Description ?? '';
+      return '<return>true</return>';
     },
 
     DescribeSecurityGroups(params) {

@@ -520,6 +520,26 @@ export function ec2RuleStatements(stack: Stack, sgIds: string[]): iam.PolicyStat
       conditions: { ...requestTags, StringEquals: { ...requestTags.StringEquals, 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } },
     }),
   );
+  // After an extension: the expires-at tag of a rule the bot tagged, and nothing else (no new key,
+  // no other tag), and the description of rules in the managed groups (evaluated on the group).
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'RetagExpiryOfOwnRules',
+      actions: ['ec2:CreateTags'],
+      resources: [ruleArns],
+      conditions: {
+        StringEquals: { [`aws:ResourceTag/${RULE_TAG_KEYS.managedBy}`]: MANAGED_BY },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [RULE_TAG_KEYS.expiresAt] },
+      },
+    }),
+  );
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'UpdateDescriptionsOnManagedGroups',
+      actions: ['ec2:UpdateSecurityGroupRuleDescriptionsIngress'],
+      resources: sgArns,
+    }),
+  );
   // Revoke is evaluated on the security group only (by rule id within it).
   statements.push(
     new iam.PolicyStatement({

@@ -231,7 +231,7 @@ describe('task role', () => {
     }
   });
 
-  test('CreateTags only on security-group-rule resources, only while authorizing ingress, only with the bot’s tags', () => {
+  test('CreateTags only on security-group-rule resources: while authorizing ingress with the bot’s tags, or later only the expires-at tag of a rule the bot tagged', () => {
     const tagging = allStatements().filter((s) => actionsOf(s).some((a) => /^ec2:(CreateTags|\*)$|^\*$/.test(a)));
     expect(tagging).toEqual([
       {
@@ -241,7 +241,21 @@ describe('task role', () => {
         Resource: ruleArns,
         Condition: { ...REQUEST_TAGS, StringEquals: { ...REQUEST_TAGS.StringEquals, 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' } },
       },
+      {
+        Sid: 'RetagExpiryOfOwnRules',
+        Effect: 'Allow',
+        Action: 'ec2:CreateTags',
+        Resource: ruleArns,
+        Condition: { StringEquals: { 'aws:ResourceTag/jit:managed-by': 'jit-access-bot' }, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['jit:expires-at'] } },
+      },
     ]);
+  });
+
+  test('rule descriptions only in the managed groups', () => {
+    const describing = allStatements().filter((s) => actionsOf(s).some((a) => /UpdateSecurityGroupRuleDescriptions/.test(a)));
+    expect(describing).toEqual([expect.objectContaining({ Sid: 'UpdateDescriptionsOnManagedGroups', Effect: 'Allow', Action: 'ec2:UpdateSecurityGroupRuleDescriptionsIngress' })]);
+    expect(JSON.stringify(describing[0]!.Resource)).toContain(':security-group/');
+    expect(JSON.stringify(describing[0]!.Resource)).not.toContain('*');
   });
 
   test('no mutating action of the task role has "*" as its resource (only the describe calls do)', () => {

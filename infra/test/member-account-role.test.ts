@@ -24,8 +24,8 @@ it('is trusted only by the bot role with the external id, for one-hour sessions,
     AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: BOT_ROLE }, Condition: { StringEquals: { 'sts:ExternalId': 'jit-7f3a' } } }] },
   });
   const statements = statementsOf(t);
-  expect(statements.map((s) => s.Sid).sort()).toEqual(['AuthorizeOnManagedGroups', 'AuthorizeOnlyTaggedRules', 'DescribeSecurityGroups', 'RevokeOnManagedGroups', 'TagRulesAtCreation']);
-  expect(new Set(statements.flatMap((s) => asArray(s.Action)))).toEqual(new Set(['ec2:AuthorizeSecurityGroupIngress', 'ec2:CreateTags', 'ec2:RevokeSecurityGroupIngress', 'ec2:DescribeSecurityGroupRules', 'ec2:DescribeSecurityGroups']));
+  expect(statements.map((s) => s.Sid).sort()).toEqual(['AuthorizeOnManagedGroups', 'AuthorizeOnlyTaggedRules', 'DescribeSecurityGroups', 'RetagExpiryOfOwnRules', 'RevokeOnManagedGroups', 'TagRulesAtCreation', 'UpdateDescriptionsOnManagedGroups']);
+  expect(new Set(statements.flatMap((s) => asArray(s.Action)))).toEqual(new Set(['ec2:AuthorizeSecurityGroupIngress', 'ec2:CreateTags', 'ec2:RevokeSecurityGroupIngress', 'ec2:UpdateSecurityGroupRuleDescriptionsIngress', 'ec2:DescribeSecurityGroupRules', 'ec2:DescribeSecurityGroups']));
   expect(JSON.stringify(statements.find((s) => s.Sid === 'RevokeOnManagedGroups')!.Resource)).toContain(`:ec2:eu-west-1:${MEMBER}:security-group/sg-0aaaabbbbccccdddd`);
 });
 
@@ -33,7 +33,7 @@ it('the same EC2 statements as in the bot account', () => {
   const member = statementsOf(Template.fromStack(new MemberAccountRoleStack(new App(), 'Member', { env, botRoleArn: BOT_ROLE, externalId: 'jit-7f3a', managedSecurityGroupIds: SGS })));
   const hub = statementsOf(Template.fromStack(new JitBotStack(new App(), 'Hub', { env, managedSecurityGroupIds: SGS, botConfig: { yaml: 'approverChannel: C0APPROVERS\napprovers: { users: [U0A] }\ntargets: []\n' } })));
   const bySid = (list: typeof hub, sid: string) => list.find((s) => s.Sid === sid);
-  for (const sid of ['AuthorizeOnManagedGroups', 'AuthorizeOnlyTaggedRules', 'TagRulesAtCreation', 'RevokeOnManagedGroups', 'DescribeSecurityGroups']) expect(bySid(member, sid)).toEqual(bySid(hub, sid));
+  for (const sid of ['AuthorizeOnManagedGroups', 'AuthorizeOnlyTaggedRules', 'TagRulesAtCreation', 'RetagExpiryOfOwnRules', 'UpdateDescriptionsOnManagedGroups', 'RevokeOnManagedGroups', 'DescribeSecurityGroups']) expect(bySid(member, sid)).toEqual(bySid(hub, sid));
 });
 
 it('refuses a bad bot role, external id or group list at synth', () => {

@@ -13,14 +13,20 @@
  * matching rule without this bot's managed-by tag is never adopted (revoking it later would remove
  * access someone else relies on).
  *
+ * An extension keeps what the rule says true (recordExpiry): its expires-at tag and its
+ * description are moved to the new end (the later of theirs and the extension's: a shared rule
+ * lives until its last holder ends), then read back.
+ *
  * Revocation is verified: after the revoke, the rule is looked up again by id, and only its absence
  * counts as `verified`. The drift sweep (sweepDrift) lists the rules of the managed groups and
  * removes tagged ones no live grant holds, on the same path.
  */
 import {
   AuthorizeSecurityGroupIngressCommand,
+  CreateTagsCommand,
   DescribeSecurityGroupRulesCommand,
   RevokeSecurityGroupIngressCommand,
+  UpdateSecurityGroupRuleDescriptionsIngressCommand,
   type EC2Client,
   type Filter,
   type IpPermission,
@@ -217,6 +223,44 @@ export class Ec2SshProvider implements AccessProvider {
    * re-read confirms it is gone. Other holders left (or someone joined between leave and revoke):
    * nothing is revoked, and they are returned as `holders`.
    */
+  /**
+   * After an extension: the rule's expires-at tag and description name the grant's new end (or a
+   * later one already there), read back. A rule that is gone has nothing to correct (revocation
+   * and the drift sweep work from the store). Throws (retryable) when EC2 does not show it yet.
+   */
+  async recordExpiry(_request: AccessRequest, grant: Ec2Grant, expiresAt: Date): Promise<void> {
+    const where: Where = { region: grant.region, ...(grant.assumeRole ? { assumeRole: grant.assumeRole } : {}) };
+    const client = this.client(where);
+    const ruleId = grant.securityGroupRuleId;
+    const read = async (): Promise<SecurityGroupRule | undefined> => {
+      try {
+        await this.paced(where, 'DescribeSecurityGroupRules', 'grant');
+        return (await client.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: [ruleId] }))).SecurityGroupRules?.[0];
+      } catch (err) {
+        if (awsErrorCode(err) === 'InvalidSecurityGroupRuleId.NotFound') return undefined;
+        throw failure(err, `Reading rule ${ruleId}`);
+      }
+    };
+    const rule = await read();
+    if (!rule) return;
+    const tags = Object.fromEntries((rule.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+    const tagged = Date.parse(tags[this.tagKeys.expiresAt] ?? '');
+    const end = new Date(Number.isNaN(tagged) ? expiresAt.getTime() : Math.max(tagged, expiresAt.getTime()));
+    // The description names the request that opened the rule (its tags), as at creation.
+    const description = ruleDescription({ id: tags[this.tagKeys.requestId] ?? grant.securityGroupRuleId, requesterId: tags[this.tagKeys.requester] ?? '' }, end);
+    const says = (r: SecurityGroupRule | undefined) => r !== undefined && r.Tags?.find((t) => t.Key === this.tagKeys.expiresAt)?.Value === end.toISOString() && r.Description === description;
+    if (says(rule)) return;
+    try {
+      await client.send(new CreateTagsCommand({ Resources: [ruleId], Tags: [{ Key: this.tagKeys.expiresAt, Value: end.toISOString() }] }));
+      await client.send(new UpdateSecurityGroupRuleDescriptionsIngressCommand({ GroupId: grant.securityGroupId, SecurityGroupRuleDescriptions: [{ SecurityGroupRuleId: ruleId, Description: description }] }));
+    } catch (err) {
+      if (awsErrorCode(err) === 'InvalidSecurityGroupRuleId.NotFound') return;
+      throw failure(err, `Recording the new end ${end.toISOString()} on rule ${ruleId}`);
+    }
+    const after = await read();
+    if (after && !says(after)) throw new GrantError(`rule ${ruleId} does not show its new end ${end.toISOString()} yet; retrying`, true);
+  }
+
   async revoke(request: AccessRequest, _target: Target | undefined, grant: Ec2Grant): Promise<RevokeResult> {
     const key = ruleKey(grant);
     // The usual case, the only holder: leave and mark the rule as being revoked in one write.

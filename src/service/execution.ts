@@ -67,7 +67,10 @@ export class Execution {
 
   /**
    * The "grant" of an approved extension: moves the expiry of the ACTIVE grant it extends, in
-   * one conditional write on that grant (no AWS call: the rule or the session stays as it is).
+   * one conditional write on that grant (the rule or the session stays as it is), then has the
+   * provider record the new end where AWS shows it (recordExpiry: ec2-ssh's rule tag and
+   * description), before the extension itself is done: a crash or a failed call in between is
+   * retried on the extension, which finds its grant already extended and records the end again.
    * Idempotent: a grant that already lists the extension is not extended twice.
    */
   private async extension(granting: AccessRequest, target: Target): Promise<AccessRequest> {
@@ -79,7 +82,7 @@ export class Execution {
     };
     for (let attempt = 1; attempt <= DECISION_ATTEMPTS; attempt++) {
       const parent = await this.s.store.get(parentId);
-      if (parent?.expiresAt && parent.extensions?.some((x) => x.id === granting.id)) return this.t.apply(granting, { type: 'extended', parentId, expiresAt: parent.expiresAt });
+      if (parent?.expiresAt && parent.extensions?.some((x) => x.id === granting.id)) return this.recorded(granting, parent);
       if (!parent || parent.status !== 'ACTIVE' || !parent.expiresAt || !parent.grantedAt || this.s.clock.now().getTime() >= Date.parse(parent.expiresAt)) {
         return fail('extension-ended', `access ${parentId} ended before the extension could be applied; send a new request`);
       }
@@ -87,7 +90,7 @@ export class Execution {
       if (totalMs > target.policy.maxTotalDurationMs) return fail('extension-over-cap', `${parentId} would last ${formatDuration(totalMs)} in all, over the ${formatDuration(target.policy.maxTotalDurationMs)} that ${target.name} allows`);
       try {
         const extended = await this.t.apply(parent, { type: 'extend', extensionId: granting.id, durationMs: granting.durationMs, actor: granting.decidedBy ?? (granting.approvedVia === 'auto' ? 'policy' : granting.requesterId) });
-        return await this.t.apply(granting, { type: 'extended', parentId, expiresAt: extended.expiresAt! });
+        return await this.recorded(granting, extended);
       } catch (err) {
         if (err instanceof ConflictError || err instanceof InvalidTransitionError) continue; // the grant moved (warned, claimed): re-read
         throw err;
@@ -95,6 +98,32 @@ export class Execution {
     }
     const ref = newFailureRef(this.s.random);
     return this.t.apply(granting, { type: 'grant-retry', error: `${parentId} kept changing while the extension was applied`, code: 'extension-busy', ref, retryAt: this.retryAt(granting.attempts ?? 0) });
+  }
+
+  /**
+   * The extension is done once AWS shows the grant's new end (recordExpiry). A failure is retried
+   * on the extension within the grant retry budget; past it (or when it cannot succeed) the
+   * extension, which is in effect already, is done anyway and the stale record is logged.
+   */
+  private async recorded(granting: AccessRequest, parent: AccessRequest): Promise<AccessRequest> {
+    const grant = parent.grant;
+    if (grant) {
+      try {
+        await providerOf(this.s, grant.kind).recordExpiry?.(parent, grant, new Date(parent.expiresAt!));
+      } catch (err) {
+        const message = errorText(err);
+        const code = failureCodeOfError(err);
+        const ref = newFailureRef(this.s.random);
+        const log = requestLog(this.s, granting);
+        const retryable = !(err instanceof GrantError) || err.retryable;
+        if (retryable && this.s.clock.now().getTime() - Date.parse(granting.decidedAt ?? granting.createdAt) < this.s.grantRetryBudgetMs) {
+          log.warn({ event: 'extension.record_retry', err: message, code, ref }, 'the grant is extended; AWS does not show its new end yet, will retry');
+          return this.t.apply(granting, { type: 'grant-retry', error: message, code, ref, retryAt: this.retryAt(granting.attempts ?? 0) });
+        }
+        log.error({ event: 'extension.record_failed', err: message, code, ref, parentId: parent.id }, 'the grant is extended, but AWS still shows its old end');
+      }
+    }
+    return this.t.apply(granting, { type: 'extended', parentId: parent.id, expiresAt: parent.expiresAt! });
   }
 
   /**

@@ -3,7 +3,7 @@
  * real core on the embedded SQLite store, Slack user groups answered by the local Slack stand-in
  * (usergroups.users.list), EC2 mocked at the SDK client. One scenario per policy feature.
  */
-import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateTagsCommand, DescribeSecurityGroupRulesCommand, EC2Client, RevokeSecurityGroupIngressCommand, UpdateSecurityGroupRuleDescriptionsIngressCommand } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   ACTION_APPROVE,
@@ -373,8 +373,16 @@ describe('extensions', () => {
     expect(Date.parse(extension.approvalDeadline)).toBeLessThanOrEqual(firstExpiry);
     expect(text(h.approvalMessage(extension.id))).toContain(id);
 
+    // What the rule says in AWS moves with it: EC2 shows the rule with its first end, then (read
+    // back after the update) with the new one.
+    const ruleId = (granted.grant as { securityGroupRuleId: string }).securityGroupRuleId;
+    const newEnd = new Date(firstExpiry + 30 * MIN).toISOString();
+    const ruleSaying = (end: string) => ({ SecurityGroupRules: [{ SecurityGroupRuleId: ruleId, GroupId: 'sg-0123456789abcdef0', Description: `jit ${id} ${REQUESTER} until ${end}`, Tags: [{ Key: 'jit:request-id', Value: id }, { Key: 'jit:requester', Value: REQUESTER }, { Key: 'jit:expires-at', Value: end }] }] });
+    ec2.on(DescribeSecurityGroupRulesCommand, { SecurityGroupRuleIds: [ruleId] }).resolvesOnce(ruleSaying(granted.expiresAt!)).resolves(ruleSaying(newEnd));
     await h.click(APPROVER, ACTION_APPROVE, extension.id);
     expect((await get(extension.id)).status).toBe('EXTENDED');
+    expect(ec2).toHaveReceivedCommandWith(CreateTagsCommand, { Resources: [ruleId], Tags: [{ Key: 'jit:expires-at', Value: newEnd }] });
+    expect(ec2).toHaveReceivedCommandWith(UpdateSecurityGroupRuleDescriptionsIngressCommand, { SecurityGroupRuleDescriptions: [{ SecurityGroupRuleId: ruleId, Description: `jit ${id} ${REQUESTER} until ${newEnd}` }] });
     const extended = await get(id);
     expect(extended).toMatchObject({ status: 'ACTIVE', expiresAt: new Date(firstExpiry + 30 * MIN).toISOString(), extensions: [expect.objectContaining({ id: extension.id, durationMs: 30 * MIN })] });
     expect(extended.audit.at(-1)).toMatchObject({ action: 'extend', from: 'ACTIVE', to: 'ACTIVE', details: expect.objectContaining({ extension: extension.id }) });

@@ -418,3 +418,49 @@ describe('a target in another account', () => {
     expect(fake.rules()).toHaveLength(1);
   });
 });
+
+describe('an extension moves what the rule says (recordExpiry)', () => {
+  const LATER = new Date('2026-11-22T13:00:00.000Z');
+  const tagOf = (ruleId: string) => fake.rules().find((r) => r.securityGroupRuleId === ruleId)?.tags['jit:expires-at'];
+  const descriptionOf = (ruleId: string) => fake.rules().find((r) => r.securityGroupRuleId === ruleId)?.description;
+
+  it('the expires-at tag and the description name the new end, read back; the other tags stay', async () => {
+    const { provider } = providerWith();
+    const request = pendingRequest({ id: 'jit-ext0000001', requesterId: 'U0ALICE' });
+    const grant = await provider.grant(request, target, EXPIRES);
+    expect(tagOf(grant.securityGroupRuleId)).toBe(EXPIRES.toISOString());
+    await provider.recordExpiry(request, grant, LATER);
+    expect(tagOf(grant.securityGroupRuleId)).toBe(LATER.toISOString());
+    expect(descriptionOf(grant.securityGroupRuleId)).toBe(`jit jit-ext0000001 U0ALICE until ${LATER.toISOString()}`);
+    expect(fake.rules()[0]!.tags).toMatchObject({ 'jit:request-id': 'jit-ext0000001', 'jit:requester': 'U0ALICE', 'jit:managed-by': 'jit-access-bot' });
+    // The CreateTags call sets that one tag and nothing else; a second call changes nothing.
+    expect(fake.calls.filter((c) => c.action === 'CreateTags').map((c) => c.params)).toEqual([{ 'ResourceId.1': grant.securityGroupRuleId, 'Tag.1.Key': 'jit:expires-at', 'Tag.1.Value': LATER.toISOString() }]);
+    const calls = fake.calls.length;
+    await provider.recordExpiry(request, grant, LATER);
+    expect(fake.calls.slice(calls).map((c) => c.action)).toEqual(['DescribeSecurityGroupRules']);
+  });
+
+  it('a shared rule keeps the later end of its holders; a rule that is gone has nothing to correct', async () => {
+    const { provider } = providerWith();
+    const first = pendingRequest({ id: 'jit-ext0000002', requesterId: 'U0ALICE' });
+    const grant = await provider.grant(first, target, LATER);
+    await provider.recordExpiry(first, grant, EXPIRES);
+    expect(tagOf(grant.securityGroupRuleId)).toBe(LATER.toISOString());
+    await provider.revoke(first, target, grant);
+    await expect(provider.recordExpiry(first, grant, new Date('2026-11-22T15:00:00.000Z'))).resolves.toBeUndefined();
+    expect(actions()).not.toContain('CreateTags');
+  });
+
+  it('throttled: a retryable GrantError, and the retry records the new end', async () => {
+    const { provider } = providerWith({ maxAttempts: 1 });
+    const request = pendingRequest({ id: 'jit-ext0000003', requesterId: 'U0ALICE' });
+    const grant = await provider.grant(request, target, EXPIRES);
+    fake.throttleNext(1);
+    const err = await provider.recordExpiry(request, grant, LATER).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GrantError);
+    expect(err).toMatchObject({ retryable: true });
+    await provider.recordExpiry(request, grant, LATER);
+    expect(tagOf(grant.securityGroupRuleId)).toBe(LATER.toISOString());
+    expect(descriptionOf(grant.securityGroupRuleId)).toContain(LATER.toISOString());
+  });
+});

@@ -220,6 +220,33 @@ it('ends live sessions through the provider hook before removing access, and aud
   expect(done.audit.at(-1)!.details).toMatchObject({ sessionsEnded: 'session-1,session-2', outcome: 'verified' });
 });
 
+it('an extension is done once AWS shows the new end: a failed record is retried on the extension, whose grant stays extended', async () => {
+  let failures = 1;
+  const recorded: Array<{ id: string; end: string }> = [];
+  class RecordingProvider extends Ec2SshProvider {
+    override async recordExpiry(request: AccessRequest, _grant: unknown, expiresAt: Date): Promise<void> {
+      if (failures-- > 0) throw Object.assign(throttled(), {});
+      recorded.push({ id: request.id, end: expiresAt.toISOString() });
+    }
+  }
+  const provider = new RecordingProvider(() => new EC2Client({ region: 'eu-west-1' }), { defaultRegion: 'eu-west-1', registry: store });
+  const svc = new AccessService({ config, store, providers: { 'ec2-ssh': provider }, clock, log: pino({ level: 'silent' }), owner: 'a' });
+  const r = await submitted(svc);
+  const active = await svc.approve(r.id, 'U0APPROVER');
+  const ext = await svc.extend(r.id, 'U0REQUESTER', { duration: '15m', reason: 'almost done' });
+  const decided = ext.status === 'PENDING' ? await svc.approve(ext.id, 'U0APPROVER') : ext;
+  const newEnd = new Date(Date.parse(active.expiresAt!) + 15 * MIN).toISOString();
+  // The grant is extended; the extension waits for AWS to show it (a retry is scheduled).
+  expect(decided).toMatchObject({ status: 'GRANTING', attempts: 1 });
+  expect(await store.get(r.id)).toMatchObject({ status: 'ACTIVE', expiresAt: newEnd, extensions: [expect.objectContaining({ id: ext.id })] });
+  expect(recorded).toEqual([]);
+  // The retry finds the grant already extended (not twice) and records the end.
+  clock.advance(5 * MIN);
+  expect(await svc.processDue(ext.id)).toMatchObject({ status: 'EXTENDED' });
+  expect(recorded).toEqual([{ id: r.id, end: newEnd }]);
+  expect((await store.get(r.id))!.extensions).toHaveLength(1);
+});
+
 it('the core never hands the store an id that is not a request id (whatever the edge let through)', async () => {
   const svc = replica('a');
   const get = jest.spyOn(store, 'get');
