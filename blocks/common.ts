@@ -77,7 +77,7 @@ export function targetDetails(request: AccessRequest, target: Target | undefined
     case 'aws-role':
       return [source.kind, code(source.roleArn, ARN_MAX), 'temporary credentials'].join(' · ');
     case 'ssm-session':
-      return [source.kind, nodeList(source.instanceIds, 'nodeTags' in source ? source.nodeTags : {}, NODES_IN_FACTS), `document ${code(source.documentName, NAME_MAX)}`].join(' · ');
+      return [source.kind, nodeList(source.instanceIds, 'nodeTags' in source ? (source.nodeTags ?? {}) : {}, NODES_IN_FACTS), `document ${code(source.documentName, NAME_MAX)}`].join(' · ');
     case 'sso-permission-set':
       // What was assigned once granted; before, the accounts the request picked.
       return [source.kind, permissionSetOnAccounts(source.permissionSetArn, source === request.grant ? source.accountIds : (request.accounts ?? source.accountIds))].join(' · ');

@@ -158,8 +158,8 @@ function roleGrantedDm(request: AccessRequest, target: Target | undefined): Slac
 
 function ssmGrantedDm(request: AccessRequest, target: SsmSessionTarget | undefined): SlackMessage {
   const grant = request.grant?.kind === 'ssm-session' ? request.grant : undefined;
-  const ids = grant && grant.instanceIds.length > 0 ? grant.instanceIds : (target?.instanceIds ?? []);
-  const nodes = ids.length > 0 ? nodeList(ids, {}, NODES_IN_DM) : nodeList([], target?.nodeTags ?? {}, NODES_IN_DM);
+  const ids = grant ? [...grant.instanceIds, ...(grant.sampleNodes ?? [])] : (target?.instanceIds ?? []);
+  const nodes = grant?.nodeTags ? nodeList(grant.instanceIds, grant.nodeTags, NODES_IN_DM) : ids.length > 0 ? nodeList(ids, {}, NODES_IN_DM) : nodeList([], target?.nodeTags ?? {}, NODES_IN_DM);
   const until = request.expiresAt ? ` until ${when(request, request.expiresAt)}` : '';
   const profile = credentialsProfile(request);
   const blocks: KnownBlock[] = [
@@ -418,7 +418,7 @@ export function sshCommand(request: AccessRequest, target: Ec2SshTarget | undefi
  */
 export function ssmCommand(request: AccessRequest, target: SsmSessionTarget | undefined): string {
   const grant = request.grant?.kind === 'ssm-session' ? request.grant : undefined;
-  const node = grant?.instanceIds[0] ?? target?.instanceIds[0] ?? UNKNOWN_NODE;
+  const node = grant?.instanceIds[0] ?? grant?.sampleNodes?.[0] ?? target?.instanceIds[0] ?? UNKNOWN_NODE;
   const region = grant?.region ?? target?.region;
   const document = grant?.documentName ?? target?.documentName;
   const parts = ['aws ssm start-session', `--target ${node}`];

@@ -5,7 +5,11 @@
  *
  * Nodes are the target's instanceIds plus the nodes whose tags all match, as Systems Manager
  * sees them (DescribeInstanceInformation): listed ids must be managed and online, tags must match
- * at least one online node. A Session Manager session outlives the credentials that opened it, so
+ * at least one online node. The session policy names the listed nodes one by one, and reaches
+ * tag-selected nodes by a tag condition (`ssm:resourceTag/<key>`, as AWS's Session Manager
+ * examples do), so it stays the same size however many nodes carry the tags: a node tagged later
+ * is reachable, a node untagged meanwhile is not (whoever may tag nodes decides what such a target
+ * reaches). A Session Manager session outlives the credentials that opened it, so
  * ending a grant first terminates its sessions (endSessions), then denies the session name on the
  * role and checks that no session of it is still active (revoke).
  */
@@ -35,10 +39,16 @@ export interface SsmPolicyScope {
   region: string;
   /** The access role: its partition and account are those of the nodes and the session document. */
   roleArn: string;
+  /** The nodes named one by one (the target's listed instanceIds). */
   instanceIds: string[];
+  /** Nodes reached by their tags (all must match). */
+  nodeTags?: Readonly<Record<string, string>>;
   documentName: string;
   roleSessionName: string;
 }
+
+/** Tag-matched nodes a grant records for the DM (which node to name in the connect command). */
+const SAMPLE_NODES = 10;
 
 const PAGE_SIZE = 50;
 /** The longest session name STS issues: what checkRequest sizes the policy with. */
@@ -63,6 +73,8 @@ const AWS_OWNED_DOCUMENT = /^(aws|amazon|amzn)/i;
  */
 export function ssmSessionPolicy(scope: SsmPolicyScope): string {
   const { partition, account } = arnParts(scope.roleArn);
+  const documentCheck = scope.documentName === DEFAULT_DOCUMENT ? undefined : { BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' } };
+  const tags = Object.entries(scope.nodeTags ?? {});
   const policy = JSON.stringify({
     Version: '2012-10-17',
     Statement: [
@@ -70,8 +82,18 @@ export function ssmSessionPolicy(scope: SsmPolicyScope): string {
         Effect: 'Allow',
         Action: 'ssm:StartSession',
         Resource: [...scope.instanceIds.map((id) => nodeArn(partition, scope.region, account, id)), documentArn(partition, scope.region, account, scope.documentName)],
-        ...(scope.documentName === DEFAULT_DOCUMENT ? {} : { Condition: { BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' } } }),
+        ...(documentCheck ? { Condition: documentCheck } : {}),
       },
+      ...(tags.length > 0
+        ? [
+            {
+              Effect: 'Allow',
+              Action: 'ssm:StartSession',
+              Resource: [`arn:${partition}:ec2:${scope.region}:${account}:instance/*`, `arn:${partition}:ssm:${scope.region}:${account}:managed-instance/*`],
+              Condition: { StringEquals: Object.fromEntries(tags.map(([key, value]) => [`ssm:resourceTag/${key}`, value])), ...(documentCheck ?? {}) },
+            },
+          ]
+        : []),
       {
         Effect: 'Allow',
         Action: ['ssm:TerminateSession', 'ssm:ResumeSession', 'ssmmessages:OpenDataChannel'],
@@ -107,8 +129,8 @@ export class SsmSessionProvider implements AccessProvider {
   /** The nodes are managed and online, their session policy fits, and the access role exists. */
   async checkRequest(target: Target): Promise<void> {
     const ssm = expectKind(target, this.kind);
-    const instanceIds = await this.resolveNodes(ssm);
-    ssmSessionPolicy({ ...this.scopeBase(ssm), instanceIds, roleSessionName: LONGEST_SESSION_NAME });
+    const { listed } = await this.nodesOf(ssm);
+    ssmSessionPolicy({ ...this.scopeBase(ssm), instanceIds: listed, roleSessionName: LONGEST_SESSION_NAME });
     await this.sessions.roleMaxSeconds(ssm.roleArn, ssm.assumeRole);
   }
 
@@ -117,21 +139,28 @@ export class SsmSessionProvider implements AccessProvider {
    * the online nodes whose tags all match. ValidationError naming each node that is not usable.
    */
   async resolveNodes(target: SsmSessionTarget): Promise<string[]> {
+    const { listed, tagged } = await this.nodesOf(target);
+    return [...new Set([...listed, ...tagged])];
+  }
+
+  /** The listed nodes and the tag-matched ones, apart (see resolveNodes). */
+  private async nodesOf(target: SsmSessionTarget): Promise<{ listed: string[]; tagged: string[] }> {
     const region = this.region(target);
     const client = this.ssmFor(region, target.assumeRole);
     const listed = await this.listedNodes(client, target, region);
     const tagged = await this.taggedNodes(client, target, region);
     const problems = [...listed.problems, ...tagged.problems];
     if (problems.length > 0) throw new ValidationError('plain', { text: `Target ${target.name} (${region}): ${problems.join('; ')}` }, 'target');
-    return [...new Set([...listed.nodes, ...tagged.nodes])];
+    return { listed: listed.nodes, tagged: tagged.nodes.filter((id) => !listed.nodes.includes(id)) };
   }
 
   async grant(request: AccessRequest, target: Target, _expiresAt: Date, ctx: GrantContext): Promise<SsmGrant> {
     const ssm = expectKind(target, this.kind);
     const base = this.scopeBase(ssm);
-    const instanceIds = await this.resolveNodes(ssm).catch((err: unknown) => {
+    const { listed: instanceIds, tagged } = await this.nodesOf(ssm).catch((err: unknown) => {
       throw asGrantError(err);
     });
+    const nodeTags = Object.keys(ssm.nodeTags).length > 0 ? { ...ssm.nodeTags } : undefined;
     const session = await this.sessions.open({
       requestId: request.id,
       requesterId: request.requesterId,
@@ -141,9 +170,9 @@ export class SsmSessionProvider implements AccessProvider {
       roleArn: ssm.roleArn,
       externalId: ssm.externalId,
       ...(ssm.assumeRole ? { assumeRole: ssm.assumeRole } : {}),
-      policyFor: (roleSessionName) => ssmSessionPolicy({ ...base, instanceIds, roleSessionName }),
+      policyFor: (roleSessionName) => ssmSessionPolicy({ ...base, instanceIds, ...(nodeTags ? { nodeTags } : {}), roleSessionName }),
     });
-    return { kind: this.kind, ...session, instanceIds, documentName: ssm.documentName };
+    return { kind: this.kind, ...session, instanceIds, ...(nodeTags ? { nodeTags, sampleNodes: tagged.slice(0, SAMPLE_NODES) } : {}), documentName: ssm.documentName };
   }
 
   /** Credentials under the grant's session, narrowed to the nodes resolved at grant time. */
@@ -156,7 +185,10 @@ export class SsmSessionProvider implements AccessProvider {
   /** Terminates the grant's active sessions on its nodes; returns their ids. */
   async endSessions(_request: AccessRequest, _target: Target | undefined, grant: SsmGrant): Promise<string[]> {
     const client = this.ssmFor(grant.region, grant.assumeRole);
-    const ids = (await this.activeSessions(client, grant)).flatMap((s) => (s.SessionId && s.Target && grant.instanceIds.includes(s.Target) ? [s.SessionId] : []));
+    // The owner filter already names this grant's session: on a tag-selected grant, every node it
+    // reached counts (the tags may have matched more, or other, nodes than at grant time).
+    const reached = (node: string) => grant.nodeTags !== undefined || grant.instanceIds.includes(node);
+    const ids = (await this.activeSessions(client, grant)).flatMap((s) => (s.SessionId && s.Target && reached(s.Target) ? [s.SessionId] : []));
     for (const SessionId of ids) {
       try {
         await client.send(new TerminateSessionCommand({ SessionId }));
@@ -270,5 +302,5 @@ function documentArn(partition: string, region: string, account: string, name: s
 }
 
 function grantScope(grant: SsmGrant): SsmPolicyScope {
-  return { region: grant.region, roleArn: grant.roleArn, instanceIds: grant.instanceIds, documentName: grant.documentName, roleSessionName: grant.roleSessionName };
+  return { region: grant.region, roleArn: grant.roleArn, instanceIds: grant.instanceIds, ...(grant.nodeTags ? { nodeTags: grant.nodeTags } : {}), documentName: grant.documentName, roleSessionName: grant.roleSessionName };
 }

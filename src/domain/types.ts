@@ -285,7 +285,12 @@ export interface RoleGrant extends StsSession {
 
 export interface SsmGrant extends StsSession {
   kind: 'ssm-session';
+  /** The nodes the session policy names one by one (grants before tag conditions: every resolved node). */
   instanceIds: string[];
+  /** The nodes the session policy reaches by tag (ssm:resourceTag), when the target selects by tags. */
+  nodeTags?: Record<string, string>;
+  /** Some of the nodes the tags matched at grant time (for the DM's connect command). */
+  sampleNodes?: string[];
   documentName: string;
 }
 
@@ -513,7 +518,7 @@ export function grantAuditIds(grant: Grant): Record<string, string> {
         sourceIdentity: grant.sourceIdentity,
         durationSeconds: String(grant.durationSeconds),
         ...(grant.clamped ? { clamped: grant.clamped } : {}),
-        ...(grant.kind === 'ssm-session' ? { instanceIds: grant.instanceIds.join(','), documentName: grant.documentName } : {}),
+        ...(grant.kind === 'ssm-session' ? { instanceIds: grant.instanceIds.join(','), ...(grant.nodeTags ? { nodeTags: Object.entries(grant.nodeTags).map(([k, v]) => `${k}=${v}`).join(',') } : {}), documentName: grant.documentName } : {}),
       };
     case 'sso-permission-set':
       return {

@@ -338,3 +338,47 @@ describe('cleanup', () => {
     expect(iam.commandCalls(ListRolePoliciesCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'SsmAccess', Marker: undefined }]);
   });
 });
+
+describe('nodes selected by tags (500 of them)', () => {
+  const fleet = Array.from({ length: 500 }, (_, i) => `i-0${String(i).padStart(16, '0')}`);
+  const byTag: SsmSessionTarget = { ...target, instanceIds: [NODE_A], nodeTags: { ENV: 'dev', team: 'payments' } };
+  const pages = () => {
+    // Systems Manager answers 50 a page: the listed node, then the tagged fleet across ten pages.
+    ssm.on(DescribeInstanceInformationCommand, { Filters: [{ Key: 'InstanceIds', Values: [NODE_A] }] }).resolves({ InstanceInformationList: [node(NODE_A)] });
+    const tagged = ssm.on(DescribeInstanceInformationCommand, { Filters: [{ Key: 'tag:ENV', Values: ['dev'] }, { Key: 'tag:team', Values: ['payments'] }] });
+    for (let p = 0; p < 10; p++) tagged.resolvesOnce({ InstanceInformationList: fleet.slice(p * 50, p * 50 + 50).map((id) => node(id)), ...(p < 9 ? { NextToken: `p${p + 1}` } : {}) });
+  };
+
+  it('the session policy names the listed node and reaches the tagged ones by a tag condition: small, whatever the fleet', async () => {
+    pages();
+    const result = await provider.grant(request, byTag, new Date('2026-11-22T11:00:00.000Z'), ctx);
+    const policy = sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input.Policy!;
+    expect(policy.length).toBeLessThan(1_200);
+    expect(JSON.parse(policy).Statement[1]).toEqual({
+      Effect: 'Allow',
+      Action: 'ssm:StartSession',
+      Resource: ['arn:aws:ec2:eu-west-1:123456789012:instance/*', 'arn:aws:ssm:eu-west-1:123456789012:managed-instance/*'],
+      Condition: { StringEquals: { 'ssm:resourceTag/ENV': 'dev', 'ssm:resourceTag/team': 'payments' } },
+    });
+    expect(JSON.parse(policy).Statement[0].Resource).toEqual([`arn:aws:ec2:eu-west-1:123456789012:instance/${NODE_A}`, 'arn:aws:ssm:eu-west-1:123456789012:document/SSM-SessionManagerRunShell']);
+    expect(result).toMatchObject({ instanceIds: [NODE_A], nodeTags: { ENV: 'dev', team: 'payments' }, sampleNodes: fleet.slice(0, 10) });
+    // Reissued credentials carry the same policy, from the grant alone.
+    await provider.issueCredentials(request, configured(), result, new Date('2026-11-22T10:45:00.000Z'));
+    expect(sts.commandCalls(AssumeRoleCommand)[1]!.args[0].input.Policy).toBe(policy);
+  });
+
+  it('a document other than the shell keeps the document check on the tagged nodes too', () => {
+    const policy = JSON.parse(ssmSessionPolicy({ region: 'eu-west-1', roleArn: ROLE_ARN, instanceIds: [], nodeTags: { ENV: 'dev' }, documentName: 'AWS-StartPortForwardingSession', roleSessionName: NAME }));
+    expect(policy.Statement[1].Condition).toEqual({ StringEquals: { 'ssm:resourceTag/ENV': 'dev' }, BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' } });
+  });
+
+  it('at the end, the sessions of the grant on every node are ended, including nodes tagged since the grant', async () => {
+    const tagGrant: SsmGrant = { ...grant, instanceIds: [NODE_A], nodeTags: { ENV: 'dev' }, sampleNodes: fleet.slice(0, 10) };
+    const sessions = [...fleet.slice(0, 300).map((id, i) => ({ SessionId: `${NAME}-${i}`, Target: id, Owner: ASSUMED_ARN })), { SessionId: `${NAME}-late`, Target: 'i-0ddddddddddddddd9', Owner: ASSUMED_ARN }];
+    ssm.on(DescribeSessionsCommand).resolves({ Sessions: sessions });
+    ssm.on(TerminateSessionCommand).resolves({});
+    const ended = await provider.endSessions(request, configured(), tagGrant);
+    expect(ended).toHaveLength(301);
+    expect(ssm.commandCalls(TerminateSessionCommand)).toHaveLength(301);
+  });
+});

@@ -320,6 +320,13 @@ describe('grantedDm: ssm-session', () => {
     expect(allText(grantedDm(ssmRequest('ACTIVE', { grant: undefined }), ssmTarget()).blocks)).toContain('*Nodes*: nodes tagged `ENV=dev`');
   });
 
+  it('a tag-selected grant names its listed nodes and its tags, and connects to a node the tags matched', () => {
+    const tagged = ssmRequest('ACTIVE', { grant: ssmGrant({ instanceIds: [], nodeTags: { ENV: 'dev' }, sampleNodes: ['i-0abc0000000000001', 'i-0abc0000000000002'] }) });
+    const body = allText(grantedDm(tagged, ssmTarget({ instanceIds: [] })).blocks);
+    expect(body).toContain('*Nodes*: nodes tagged `ENV=dev`');
+    expect(ssmCommand(tagged, ssmTarget({ instanceIds: [] }))).toBe('aws ssm start-session --target i-0abc0000000000001 --region eu-west-1');
+  });
+
   it('keeps a grant of 500 nodes within limits, naming 50', () => {
     const ids = Array.from({ length: 500 }, (_, i) => `i-${String(i).padStart(17, '0')}`);
     const big = grantedDm(ssmRequest('ACTIVE', { grant: ssmGrant({ instanceIds: ids }) }), ssmTarget());

@@ -225,7 +225,7 @@ it('an extension is done once AWS shows the new end: a failed record is retried 
   const recorded: Array<{ id: string; end: string }> = [];
   class RecordingProvider extends Ec2SshProvider {
     override async recordExpiry(request: AccessRequest, _grant: unknown, expiresAt: Date): Promise<void> {
-      if (failures-- > 0) throw Object.assign(throttled(), {});
+      if (failures-- > 0) throw throttled();
       recorded.push({ id: request.id, end: expiresAt.toISOString() });
     }
   }
