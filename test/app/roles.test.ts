@@ -145,17 +145,23 @@ describe('aws-role', () => {
 describe('ssm-session', () => {
   const online = (id: string) => ({ InstanceId: id, PingStatus: 'Online' as const, ResourceType: 'EC2Instance' as const });
 
-  it('resolves nodes, scopes the session policy to them, and at expiry terminates live sessions before denying', async () => {
+  it('resolves the tagged nodes, scopes the session policy to their tags, and at expiry terminates live sessions before denying', async () => {
     ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [online('i-0aaaaaaaaaaaaaaa1'), online('i-0aaaaaaaaaaaaaaa2')] });
     const id = await h.request('request dev-nodes 30m debug the worker');
     await h.click(APPROVER, ACTION_APPROVE, id);
     const assume = sts.commandCalls(AssumeRoleCommand)[0]!.args[0].input;
     expect(assume.RoleArn).toBe(SSM_ROLE_ARN);
-    const policy = JSON.stringify(JSON.parse(assume.Policy!));
-    for (const node of ['i-0aaaaaaaaaaaaaaa1', 'i-0aaaaaaaaaaaaaaa2']) expect(policy).toContain(`arn:aws:ec2:eu-west-1:123456789012:instance/${node}`);
-    expect(policy).toContain('ssm:StartSession');
+    // The target selects nodes by tag: the session policy reaches them by that tag, not one by one.
+    const statements = (JSON.parse(assume.Policy!) as { Statement: Array<{ Action: string; Resource: string[]; Condition?: unknown }> }).Statement;
+    expect(statements.find((st) => st.Action === 'ssm:StartSession' && st.Condition)).toEqual({
+      Effect: 'Allow',
+      Action: 'ssm:StartSession',
+      Resource: ['arn:aws:ec2:eu-west-1:123456789012:instance/*', 'arn:aws:ssm:eu-west-1:123456789012:managed-instance/*'],
+      Condition: { StringEquals: { 'ssm:resourceTag/ENV': 'dev' } },
+    });
+    expect(assume.Policy).not.toContain('instance/i-0aaaaaaaaaaaaaaa1');
     const active = await h.bot.service.get(id);
-    expect(active).toMatchObject({ status: 'ACTIVE', grant: { kind: 'ssm-session', instanceIds: ['i-0aaaaaaaaaaaaaaa1', 'i-0aaaaaaaaaaaaaaa2'] } });
+    expect(active).toMatchObject({ status: 'ACTIVE', grant: { kind: 'ssm-session', instanceIds: [], nodeTags: { ENV: 'dev' }, sampleNodes: ['i-0aaaaaaaaaaaaaaa1', 'i-0aaaaaaaaaaaaaaa2'] } });
     expect(h.dms(REQUESTER).join('\n')).toContain('aws ssm start-session --target i-0aaaaaaaaaaaaaaa1');
 
     const owner = active!.grant!.kind === 'ssm-session' ? active!.grant!.assumedRoleArn : '';
