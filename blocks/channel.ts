@@ -54,9 +54,8 @@ function ec2Revoked(request: AccessRequest, g: Ec2Grant | undefined): SlackMessa
 }
 
 function stsRevoked(request: AccessRequest, g: RoleGrant | SsmGrant): SlackMessage {
-  const policy = code(`jit-deny-${request.id}`, NAME_MAX + 10);
   const lead =
-    `🔒 *Revoked and verified:* an IAM deny policy (${policy}) on ${code(g.roleArn, ARN_MAX)} now denies every session ` +
+    `🔒 *Revoked and verified:* the role's IAM deny policy (${code('jit-deny', NAME_MAX)}) on ${code(g.roleArn, ARN_MAX)} now denies every session ` +
     `of this grant (${code(g.roleSessionName, NAME_MAX)}).`;
   const sessions = g.kind === 'ssm-session' ? endedSessions(request) : undefined;
   const terminated = sessions && sessions.length > 0 ? ` ${sessions.length} live session${sessions.length === 1 ? '' : 's'} terminated.` : '';

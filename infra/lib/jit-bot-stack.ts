@@ -100,7 +100,7 @@ export interface JitBotStackProps extends StackProps {
   readonly managedSecurityGroupIds: string[];
   /**
    * Roles of aws-role and ssm-session targets (arn:aws:iam::…:role/…). The bot may assume them
-   * with a source identity, read their maximum session, and manage its own `jit-deny-*` inline
+   * with a source identity, read their maximum session, and manage its own `jit-deny` inline
    * policies on them. Default: none (ec2-ssh only).
    */
   readonly managedRoleArns?: string[];
@@ -561,7 +561,7 @@ export function ec2RuleStatements(stack: Stack, sgIds: string[]): iam.PolicyStat
 }
 
 /**
- * The per-grant deny policies on target roles (aws-role, ssm-session): read the role, put, read,
+ * The deny policy on target roles (aws-role, ssm-session): read the role, put, read,
  * list and delete its inline policies; never change a permissions boundary. The same in the bot's
  * account and in a member account whose roles a target reaches through a role.
  */
@@ -569,7 +569,7 @@ export function denyPolicyStatements(roleArns: string[]): iam.PolicyStatement[] 
   return [
     // Deny policies end a grant early (STS credentials cannot be recalled). PutRolePolicy cannot be
     // narrowed by condition to the bot's own policies: keep these roles out of anyone's reach but
-    // the bot's, and watch CloudTrail for PutRolePolicy with names other than jit-deny-*.
+    // the bot's, and watch CloudTrail for PutRolePolicy with names other than jit-deny.
     new iam.PolicyStatement({
       sid: 'DenyPoliciesOnTargetRoles',
       actions: ['iam:GetRole', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:DeleteRolePolicy'],

@@ -22,7 +22,7 @@ export interface MemberAccountRoleProps extends StackProps {
   readonly externalId: string;
   /** The groups of this account the bot may open and close rules on (ec2-ssh targets). */
   readonly managedSecurityGroupIds?: string[];
-  /** Roles of this account that aws-role / ssm-session targets name: the bot manages its jit-deny-* policies on them. */
+  /** Roles of this account that aws-role / ssm-session targets name: the bot manages its jit-deny policy on them. */
   readonly managedRoleArns?: string[];
   /** ssm-session targets here: find nodes and sessions, end the bot's sessions. */
   readonly ssmTargets?: boolean;

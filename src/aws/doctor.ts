@@ -3,7 +3,7 @@
  * rules on each ec2-ssh target's security group (EC2 DryRun), whether each role-backed target's
  * role exists and trusts the bot the way grants rely on (sts:SetSourceIdentity, a required
  * source identity), whether each ssm-session target's nodes are online, and whether the bot may
- * write the per-grant deny policies (iam:SimulatePrincipalPolicy), and whether each such role has a
+ * write its deny policy on each role (iam:SimulatePrincipalPolicy), and whether each such role has a
  * permissions boundary (what caps any inline policy written on it). Nothing here changes anything
  * in AWS: EC2 calls carry DryRun, IAM is only read and simulated.
  */
@@ -220,7 +220,7 @@ export class AwsDoctor {
   }
 
   /**
-   * The bot may write, read and delete the jit-deny-* inline policies on every role (IAM policy
+   * The bot may write, read and delete its jit-deny inline policy on every role (IAM policy
    * simulation). Roles of another account are managed through the role the bot assumes there
    * (`via`): that role is simulated, through its own session (it may simulate itself: infra/
    * MemberAccountRoleStack).
@@ -276,7 +276,7 @@ export class AwsDoctor {
         via ? `allow ${DENY_POLICY_ACTIONS.join(', ')} on the target roles to ${via.roleArn} (infra/ MemberAccountRoleStack: managedRoleArns)` : `allow ${DENY_POLICY_ACTIONS.join(', ')} on the target roles to ${principal} (README → AWS permissions)`,
       );
     }
-    return pass(`${who} may put and delete jit-deny-* policies on ${roleArns.length} role${roleArns.length === 1 ? '' : 's'}`);
+    return pass(`${who} may put and delete ${via ? "the bot's" : 'its'} jit-deny policy on ${roleArns.length} role${roleArns.length === 1 ? '' : 's'}`);
   }
 
   // ---------------------------------------------------------------- internals

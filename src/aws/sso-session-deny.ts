@@ -18,18 +18,18 @@
  * (src/aws/sso-permission-set.ts).
  */
 import { GrantError } from '../domain/errors';
+import { ROLE_INLINE_POLICY_LIMIT } from '../domain/session-policy';
 
 /** Every statement of the bot's starts with this Sid (then the request id's letters and digits). */
 export const ENDED_SESSIONS_SID = 'JitEndedSessions';
 
 /**
- * IAM's limit on the inline policies of one role, in non-whitespace characters: Identity Center
- * turns the permission set's inline policy into an inline policy of the role in each account.
- * (PutInlinePolicyToPermissionSet itself takes up to 32,768.) With one statement of about 300
- * characters per ended grant, that is about 30 ended grants within one session duration per
- * permission set, less whatever the administrator's own statements take.
+ * IAM's limit on a role's inline policies: Identity Center turns the permission set's inline policy
+ * into an inline policy of the role in each account (PutInlinePolicyToPermissionSet itself takes up
+ * to 32,768). With one statement of about 300 characters per ended grant, that is about 30 ended
+ * grants within one session duration per permission set, less the administrator's own statements.
  */
-export const ROLE_INLINE_POLICY_LIMIT = 10_240;
+export { ROLE_INLINE_POLICY_LIMIT };
 
 /** Identity Center's longest session duration: a statement is never kept longer than this past its time. */
 export const MAX_SSO_SESSION_MS = 12 * 3_600_000;

@@ -4,9 +4,19 @@
  * access back.
  *
  * STS credentials cannot be recalled. Every credential issued for a grant carries the same role
- * session name, so AWS sees each of them as aws:userid "<role id>:<session name>"; revoking puts an
- * inline deny for exactly that aws:userid on the role ("jit-deny-<request id>"), stamped with the
- * time the last of those credentials expires. The drift sweep deletes the deny after that time.
+ * session name, "<human>.<request id>", so AWS sees each of them as aws:userid
+ * "<role id>:<human>.<request id>". Revoking adds that grant to the ONE deny policy the bot keeps
+ * on the role ("jit-deny"): a Deny of everything for aws:userid like "*.<request id>" (16
+ * characters: the request id is random and unique), in a statement whose Sid carries when the
+ * last of those credentials can have expired, rounded up to a 6-hour bucket
+ * (JitDenyUntil<time>), so the policy holds a handful of statements however many grants end.
+ * Each write is a read-modify-write under a lease per role (the store's, across replicas),
+ * dropping the buckets that have passed, then read back; the drift sweep drops passed buckets too
+ * and deletes the policy once it is empty. Bound: IAM allows 10,240 characters of inline policy
+ * per role; at 19 characters per entry that is about 500 grants ended early on one role within
+ * its maximum session (plus up to 6 hours), less whatever other inline policies the role has.
+ * Roles may still carry the per-grant "jit-deny-<request id>" policies of earlier versions: they
+ * keep working, and the sweep deletes each once its time has passed.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -19,7 +29,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
 import { GrantError, ValidationError } from '../domain/errors';
-import { normaliseSessionPolicy } from '../domain/session-policy';
+import { normaliseSessionPolicy, ROLE_INLINE_POLICY_LIMIT } from '../domain/session-policy';
 import { STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type AccessRequest, type AssumeRole, type IssuedCredentials, type StsSession, type Target } from '../domain/types';
 import { systemClock, type Clock, type RevokeResult } from '../ports';
 import { awsErrorCode, awsFailure, isRetryableAwsError } from './retry';
@@ -33,6 +43,12 @@ const SOURCE_IDENTITY = /^[\w+=,.@-]{2,64}$/;
 const ROLE_MAX_CACHE_MS = 5 * 60_000;
 const DENY_PREFIX = 'jit-deny-';
 const DENY_SID = /^JitDenyUntil(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+/** The one deny policy the bot keeps on each target role (see the header). */
+export const ROLE_DENY_POLICY = 'jit-deny';
+/** Its statements' ends are rounded up to a multiple of this (UTC): a handful of statements per role. */
+export const DENY_BUCKET_MS = 6 * 3_600_000;
+/** How long a revoke waits for another writer of the same role's deny policy before it retries later. */
+const DENY_LEASE_MS = 30_000;
 
 // ------------------------------------------------------------------ pure helpers
 
@@ -74,11 +90,12 @@ export function validateSessionPolicy(json: string): void {
   normaliseSessionPolicy(json);
 }
 
+/** The per-grant deny policy of earlier versions (what the sweep still recognises and deletes): its name. */
 export function denyPolicyName(requestId: string): string {
   return `${DENY_PREFIX}${requestId}`;
 }
 
-/** The inline role policy that denies every credential issued under one session name, until `until`. */
+/** The per-grant deny policy of earlier versions: every credential issued under one session name, until `until`. */
 export function denyPolicyDocument(roleId: string, roleSessionName: string, until: Date): string {
   return JSON.stringify({
     Version: '2012-10-17',
@@ -92,6 +109,73 @@ export function denyPolicyDocument(roleId: string, roleSessionName: string, unti
       },
     ],
   });
+}
+
+/** The aws:userid pattern that matches every credential of a grant (its session name ends with ".<request id>"). */
+export function denyEntry(requestId: string): string {
+  return `*.${stsChars(requestId)}`;
+}
+
+/** The bucket a deny lasting until `until` goes in: `until` rounded up to DENY_BUCKET_MS. */
+export function denyBucket(until: Date): Date {
+  return new Date(Math.ceil(until.getTime() / DENY_BUCKET_MS) * DENY_BUCKET_MS);
+}
+
+/** The entries of a role deny document by bucket end (ms); statements not of ours are ignored. */
+export function roleDenyEntries(document: string | undefined): Map<number, Set<string>> {
+  const buckets = new Map<number, Set<string>>();
+  if (!document) return buckets;
+  for (const statement of statements(document)) {
+    const m = typeof statement.Sid === 'string' ? DENY_SID.exec(statement.Sid) : null;
+    const users = statement.Condition?.StringLike?.['aws:userid'];
+    if (!m || statement.Effect !== 'Deny' || users === undefined) continue;
+    const until = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`);
+    const set = buckets.get(until) ?? new Set<string>();
+    for (const u of Array.isArray(users) ? users : [users]) set.add(String(u));
+    buckets.set(until, set);
+  }
+  return buckets;
+}
+
+/** The role deny document of these buckets (earliest first; entries sorted, so equal contents give equal documents). */
+export function roleDenyDocument(buckets: ReadonlyMap<number, ReadonlySet<string>>): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [...buckets.entries()]
+      .filter(([, entries]) => entries.size > 0)
+      .sort(([a], [b]) => a - b)
+      .map(([until, entries]) => ({
+        Sid: `JitDenyUntil${compactTime(new Date(until))}`,
+        Effect: 'Deny',
+        Action: '*',
+        Resource: '*',
+        Condition: { StringLike: { 'aws:userid': [...entries].sort() } },
+      })),
+  });
+}
+
+/**
+ * `document` with `entry` denied until at least `until`, and the buckets that ended by `now`
+ * dropped. An entry already in a bucket that lasts long enough is left where it is.
+ */
+export function withDenied(document: string | undefined, entry: string, until: Date, now: Date): Map<number, Set<string>> {
+  const buckets = roleDenyEntries(document);
+  for (const end of [...buckets.keys()]) if (end <= now.getTime()) buckets.delete(end);
+  if ([...buckets].some(([end, entries]) => end >= until.getTime() && entries.has(entry))) return buckets;
+  const end = denyBucket(until).getTime();
+  buckets.set(end, (buckets.get(end) ?? new Set<string>()).add(entry));
+  return buckets;
+}
+
+/** The latest end for which `document` denies `entry`; undefined when it does not. */
+export function deniedUntil(document: string | undefined, entry: string): Date | undefined {
+  const ends = [...roleDenyEntries(document)].filter(([, entries]) => entries.has(entry)).map(([end]) => end);
+  return ends.length > 0 ? new Date(Math.max(...ends)) : undefined;
+}
+
+/** Characters IAM counts against a role's inline-policy limit (all but whitespace). */
+export function inlinePolicySize(document: string): number {
+  return document.replace(/\s/g, '').length;
 }
 
 /** The time stamped into a deny document's Sid; undefined when the document is not one of ours. */
@@ -109,7 +193,7 @@ export function denyUntil(document: string): Date | undefined {
  */
 export function isOwnDeny(name: string, document: string): boolean {
   const list = statements(document);
-  return name.startsWith(DENY_PREFIX) && list.length > 0 && list.every((s) => s.Effect === 'Deny' && s.Action === '*' && s.Resource === '*' && typeof s.Sid === 'string' && DENY_SID.test(s.Sid));
+  return (name === ROLE_DENY_POLICY || name.startsWith(DENY_PREFIX)) && list.length > 0 && list.every((s) => s.Effect === 'Deny' && s.Action === '*' && s.Resource === '*' && typeof s.Sid === 'string' && DENY_SID.test(s.Sid));
 }
 
 /** Partition and account of an ARN ("arn:aws:iam::123456789012:role/x" → aws, 123456789012). */
@@ -217,7 +301,34 @@ export class StsSessions {
     private readonly clock: Clock = systemClock,
     /** IAM in another account, through the role a target names there (cross-account targets). */
     private readonly iamVia?: (via: AssumeRole) => IAMClient,
+    /** A named lease across replicas (the store's), around each read-modify-write of a role's deny policy. */
+    private readonly lease?: { take(name: string, forMs: number): Promise<boolean>; release(name: string): Promise<void> },
   ) {}
+
+  /** Writers of one role's deny policy in this process, one after another (the lease covers other processes). */
+  private readonly writing = new Map<string, Promise<unknown>>();
+
+  /** Runs `work` as the only writer of the role's deny policy (here, and across replicas through the lease). */
+  private async exclusively<T>(roleArn: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.writing.get(roleArn) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(async () => {
+      const name = `iam-deny#${roleArn}`;
+      if (this.lease && !(await this.lease.take(name, DENY_LEASE_MS))) {
+        throw new GrantError(`the deny policy of ${roleArn} is being changed for another grant; retrying`, true);
+      }
+      try {
+        return await work();
+      } finally {
+        if (this.lease) await this.lease.release(name).catch(() => undefined);
+      }
+    });
+    this.writing.set(roleArn, run);
+    try {
+      return await run;
+    } finally {
+      if (this.writing.get(roleArn) === run) this.writing.delete(roleArn);
+    }
+  }
 
   /** IAM of the bot's own account, or (with `via`) of the account a target reaches through it. */
   private iamOf(via: AssumeRole | undefined): IAMClient {
@@ -281,25 +392,87 @@ export class StsSessions {
   }
 
   /**
-   * Puts the inline deny for one session name on the role, then reads it back. A role that no
-   * longer exists counts as denied: nothing can act as it.
+   * Adds the grant to the role's deny policy (until at least `until`), dropping the buckets that
+   * have passed, then reads it back: verified only when the read-back denies the grant until then.
+   * One writer per role at a time (see exclusively). A role that no longer exists counts as
+   * denied: nothing can act as it.
    */
-  async denySession(roleArn: string, requestId: string, roleId: string, sessionName: string, until: Date, via?: AssumeRole): Promise<RevokeResult> {
+  async denySession(roleArn: string, requestId: string, until: Date, via?: AssumeRole): Promise<RevokeResult> {
     const RoleName = roleName(roleArn);
-    const PolicyName = denyPolicyName(requestId);
-    try {
-      await this.iamOf(via).send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: denyPolicyDocument(roleId, sessionName, until) }));
-    } catch (err) {
-      if (errorCode(err) === 'NoSuchEntity') return { removed: false, verified: true };
-      throw awsFailure(err, `Denying session ${sessionName} on ${roleArn}`, IAM_HINTS[errorCode(err)]);
-    }
-    return { removed: true, verified: await this.denies(RoleName, PolicyName, `${roleId}:${sessionName}`, via) };
+    const entry = denyEntry(requestId);
+    return this.exclusively(roleArn, async () => {
+      let current: string | undefined;
+      try {
+        current = await this.rolePolicyOrFail(RoleName, ROLE_DENY_POLICY, via);
+      } catch (err) {
+        if (errorCode(err) === 'NoSuchEntity') return { removed: false, verified: true };
+        throw awsFailure(err, `Reading ${ROLE_DENY_POLICY} of ${roleArn}`, IAM_HINTS[errorCode(err)]);
+      }
+      const document = roleDenyDocument(withDenied(current, entry, until, this.clock.now()));
+      if (inlinePolicySize(document) > ROLE_INLINE_POLICY_LIMIT) {
+        throw new GrantError(`${ROLE_DENY_POLICY} on ${roleArn} would be ${inlinePolicySize(document)} characters with ${requestId}, over IAM's ${ROLE_INLINE_POLICY_LIMIT} for a role's inline policies; retrying once older entries lapse`, true);
+      }
+      if (document !== current) {
+        try {
+          await this.iamOf(via).send(new PutRolePolicyCommand({ RoleName, PolicyName: ROLE_DENY_POLICY, PolicyDocument: document }));
+        } catch (err) {
+          if (errorCode(err) === 'NoSuchEntity') return { removed: false, verified: true };
+          throw awsFailure(err, `Denying the sessions of ${requestId} on ${roleArn}`, IAM_HINTS[errorCode(err)]);
+        }
+      }
+      const back = await this.rolePolicyOrFail(RoleName, ROLE_DENY_POLICY, via).catch(() => undefined);
+      return { removed: true, verified: (deniedUntil(back, entry)?.getTime() ?? 0) >= until.getTime() };
+    });
   }
 
-  /** Deletes the role's jit-deny-* policies whose credentials have all expired; returns their names. */
+  /** The decoded policy, undefined when the role has no such policy; throws (NoSuchEntity for a missing role) otherwise. */
+  private async rolePolicyOrFail(RoleName: string, PolicyName: string, via?: AssumeRole): Promise<string | undefined> {
+    try {
+      const out = await this.iamOf(via).send(new GetRolePolicyCommand({ RoleName, PolicyName }));
+      return decodeURIComponent(out.PolicyDocument ?? '');
+    } catch (err) {
+      if (errorCode(err) === 'NoSuchEntity' && (await this.roleExists(RoleName, via))) return undefined;
+      throw err;
+    }
+  }
+
+  private async roleExists(RoleName: string, via?: AssumeRole): Promise<boolean> {
+    try {
+      await this.iamOf(via).send(new GetRoleCommand({ RoleName }));
+      return true;
+    } catch (err) {
+      if (errorCode(err) === 'NoSuchEntity') return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Drops the passed buckets of the role's deny policy (deleting it once empty), and deletes the
+   * per-grant jit-deny-* policies of earlier versions whose credentials have all expired; returns
+   * what it removed.
+   */
   async cleanupDenies(roleArn: string, now: Date, names?: string[], via?: AssumeRole): Promise<string[]> {
     const RoleName = roleName(roleArn);
     const removed: string[] = [];
+    if ((names ?? (await this.inlinePolicyNames(roleArn, via))).includes(ROLE_DENY_POLICY)) {
+      const pruned = await this.exclusively(roleArn, async () => {
+        const document = await this.rolePolicy(roleArn, ROLE_DENY_POLICY, via);
+        if (document === undefined || !isOwnDeny(ROLE_DENY_POLICY, document)) return [];
+        const buckets = roleDenyEntries(document);
+        const passed = [...buckets.keys()].filter((end) => end <= now.getTime());
+        if (passed.length === 0) return [];
+        const entries = passed.reduce((n, end) => n + buckets.get(end)!.size, 0);
+        for (const end of passed) buckets.delete(end);
+        try {
+          if (buckets.size === 0) await this.iamOf(via).send(new DeleteRolePolicyCommand({ RoleName, PolicyName: ROLE_DENY_POLICY }));
+          else await this.iamOf(via).send(new PutRolePolicyCommand({ RoleName, PolicyName: ROLE_DENY_POLICY, PolicyDocument: roleDenyDocument(buckets) }));
+        } catch (err) {
+          if (errorCode(err) !== 'NoSuchEntity') throw awsFailure(err, `Pruning ${ROLE_DENY_POLICY} of ${roleArn}`, IAM_HINTS[errorCode(err)]);
+        }
+        return [`${ROLE_DENY_POLICY} (${entries} expired ${entries === 1 ? 'entry' : 'entries'}${buckets.size === 0 ? ', now empty' : ''})`];
+      });
+      removed.push(...pruned);
+    }
     for (const PolicyName of (names ?? (await this.inlinePolicyNames(roleArn, via))).filter((n) => n.startsWith(DENY_PREFIX))) {
       const document = await this.rolePolicy(roleArn, PolicyName, via);
       // Only our own deny (a Deny-only document with our Sid) is ever deleted; anything else is reported.
@@ -376,7 +549,7 @@ export class StsSessions {
     const roleMax = await this.roleMaxSeconds(session.roleArn, session.assumeRole).catch(() => STS_MAX_SECONDS);
     const lifetimeMs = Math.max(roleMax, session.durationSeconds) * 1000;
     const until = new Date(this.clock.now().getTime() + lifetimeMs);
-    return this.denySession(session.roleArn, requestId, session.roleId, session.roleSessionName, until, session.assumeRole);
+    return this.denySession(session.roleArn, requestId, until, session.assumeRole);
   }
 
   /**
@@ -406,18 +579,6 @@ export class StsSessions {
   }
 
   // ---------------------------------------------------------------- internals
-
-  /** True when the role policy holds a Deny of everything for `userId`; false when not or unreadable. */
-  private async denies(RoleName: string, PolicyName: string, userId: string, via?: AssumeRole): Promise<boolean> {
-    try {
-      const out = await this.iamOf(via).send(new GetRolePolicyCommand({ RoleName, PolicyName }));
-      return statements(decodeURIComponent(out.PolicyDocument ?? '')).some(
-        (s) => s.Effect === 'Deny' && s.Action === '*' && s.Resource === '*' && s.Condition?.StringLike?.['aws:userid'] === userId,
-      );
-    } catch {
-      return false;
-    }
-  }
 
   /**
    * Alert lines for the role's inline policies that are not one of this bot's own deny policies
@@ -471,7 +632,7 @@ export const DENY_POLICY_ACTIONS = ['iam:PutRolePolicy', 'iam:GetRolePolicy', 'i
 
 const IAM_HINTS: Readonly<Record<string, string>> = {
   AccessDenied: `the bot needs ${DENY_POLICY_ACTIONS.join(', ')} on the role`,
-  LimitExceeded: "the role's inline policies would exceed IAM's 10,240-character total; the drift sweep deletes expired jit-deny-* policies",
+  LimitExceeded: "the role's inline policies would exceed IAM's 10,240-character total (its jit-deny policy holds about 500 grants ended within the role's maximum session); older entries lapse and the drift sweep drops them",
 };
 
 /** The role name: the last path segment of the ARN (arn:aws:iam::123456789012:role/path/Name → Name). */

@@ -6,6 +6,12 @@
 import { ValidationError } from './errors';
 
 export const SESSION_POLICY_MAX_CHARS = 2_048;
+/**
+ * IAM's limit on all the inline policies of one role together, in characters other than
+ * whitespace (the bot's deny policy on a target role; an Identity Center permission set's inline
+ * policy, which becomes one on its role in each account).
+ */
+export const ROLE_INLINE_POLICY_LIMIT = 10_240;
 
 /** Returns the minified policy, or throws ValidationError saying what is wrong. */
 export function normaliseSessionPolicy(json: string, field = 'sessionPolicy'): string {

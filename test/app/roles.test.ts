@@ -108,8 +108,10 @@ describe('aws-role', () => {
     await h.command(REQUESTER, `revoke ${id}`);
     await h.settle();
     const put = iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input;
-    expect(put).toMatchObject({ RoleName: 'ProdReadOnly', PolicyName: `jit-deny-${id}` });
-    expect(JSON.parse(put.PolicyDocument!).Statement[0]).toMatchObject({ Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringLike: { 'aws:userid': `AROAEXAMPLEROLEID:${assume.RoleSessionName}` } } });
+    // The role's one deny policy: every credential of this grant (aws:userid "<role id>:<session name>", the session name ending in the request id).
+    expect(put).toMatchObject({ RoleName: 'ProdReadOnly', PolicyName: 'jit-deny' });
+    expect(JSON.parse(put.PolicyDocument!).Statement[0]).toMatchObject({ Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringLike: { 'aws:userid': [`*.${id}`] } } });
+    expect(assume.RoleSessionName!.endsWith(`.${id}`)).toBe(true);
     expect(await h.bot.service.get(id)).toMatchObject({ status: 'REVOKED', revokeOutcome: 'verified' });
     expect(h.dms(REQUESTER).at(-1)).toMatch(/few minutes/);
     expect((await clickShowCredentials(REQUESTER, id)).refusal).toMatch(/ended/);

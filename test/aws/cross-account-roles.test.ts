@@ -44,12 +44,13 @@ beforeEach(() => {
   for (const m of [home, member, sts, homeSsm, memberSsm]) m.reset();
   iamVias.length = 0;
   member.on(GetRoleCommand).resolves({ Role: { MaxSessionDuration: 3_600 } as never });
-  member.on(PutRolePolicyCommand).resolves({});
+  let written: string | undefined;
+  member.on(PutRolePolicyCommand).callsFake((input: { PolicyDocument: string }) => ((written = input.PolicyDocument), {}));
   sts.on(AssumeRoleCommand).callsFake((input: { RoleSessionName: string }) => ({
     Credentials: { AccessKeyId: 'ASIA', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date('2026-11-22T11:00:00.000Z') },
     AssumedRoleUser: { Arn: `arn:aws:sts::210987654321:assumed-role/ReadOnly/${input.RoleSessionName}`, AssumedRoleId: `AROAMEMBER:${input.RoleSessionName}` },
   }));
-  member.on(GetRolePolicyCommand).callsFake((input: { PolicyName: string }) => ({ PolicyDocument: encodeURIComponent(denyPolicyDocument('AROAMEMBER', 'alice.jit-xrole00001', new Date('2026-11-22T11:00:00.000Z'))), PolicyName: input.PolicyName }));
+  member.on(GetRolePolicyCommand).callsFake((input: { PolicyName: string }) => ({ PolicyDocument: encodeURIComponent(written ?? '{}'), PolicyName: input.PolicyName }));
 });
 
 it('aws-role: the grant records the role it reached the account through; its deny goes to that account, verified', async () => {
@@ -59,7 +60,7 @@ it('aws-role: the grant records the role it reached the account through; its den
   expect(grant.assumeRole).toEqual(VIA);
   // Revoked from the grant alone (the target may be gone).
   await expect(provider.revoke(request, undefined, grant)).resolves.toEqual({ removed: true, verified: true });
-  expect(member).toHaveReceivedCommandWith(PutRolePolicyCommand, { RoleName: 'ReadOnly', PolicyName: 'jit-deny-jit-xrole00001' });
+  expect(member).toHaveReceivedCommandWith(PutRolePolicyCommand, { RoleName: 'ReadOnly', PolicyName: 'jit-deny' });
   expect(home.calls()).toHaveLength(0);
   expect(iamVias.every((v) => v === VIA)).toBe(true);
 });

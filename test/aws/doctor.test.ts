@@ -252,7 +252,7 @@ describe('the deny policies (IAM policy simulation)', () => {
   it('passes when every action is allowed on every role, simulated for the bot role with its path', async () => {
     iam.on(SimulatePrincipalPolicyCommand, { ResourceArns: [ROLE_ARN] }).resolves({ EvaluationResults: allowed(ACTIONS, ROLE_ARN) });
     iam.on(SimulatePrincipalPolicyCommand, { ResourceArns: [SSM_ROLE] }).resolves({ EvaluationResults: allowed(ACTIONS, SSM_ROLE) });
-    expect(await doctor.denyPoliciesCheck([ROLE_ARN, SSM_ROLE])).toEqual({ ok: true, detail: 'the bot may put and delete jit-deny-* policies on 2 roles' });
+    expect(await doctor.denyPoliciesCheck([ROLE_ARN, SSM_ROLE])).toEqual({ ok: true, detail: 'the bot may put and delete its jit-deny policy on 2 roles' });
     expect(iam).toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, { PolicySourceArn: BOT_ROLE, ActionNames: ACTIONS, ResourceArns: [ROLE_ARN] });
   });
 
@@ -307,7 +307,7 @@ describe('the deny policies on roles of another account (simulated for the role 
 
   it('simulates the member role, through its own session, and names it when it passes', async () => {
     iam.on(SimulatePrincipalPolicyCommand).resolves({ EvaluationResults: allowed(ACTIONS, MEMBER_ROLE) });
-    expect(await member.denyPoliciesCheck([MEMBER_ROLE], VIA)).toEqual({ ok: true, detail: `${VIA.roleArn} may put and delete jit-deny-* policies on 1 role` });
+    expect(await member.denyPoliciesCheck([MEMBER_ROLE], VIA)).toEqual({ ok: true, detail: `${VIA.roleArn} may put and delete the bot's jit-deny policy on 1 role` });
     expect(iam).toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, { PolicySourceArn: VIA.roleArn, ActionNames: ACTIONS, ResourceArns: [MEMBER_ROLE] });
     expect(iam).not.toHaveReceivedCommandWith(SimulatePrincipalPolicyCommand, { PolicySourceArn: BOT_ROLE });
     expect(reached).toEqual([VIA]);

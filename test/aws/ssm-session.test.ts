@@ -4,7 +4,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { SsmSessionProvider, ssmSessionPolicy } from '../../src/aws/ssm-session';
-import { denyPolicyDocument, StsSessions } from '../../src/aws/sts-session';
+import { denyEntry, denyPolicyDocument, roleDenyDocument, StsSessions } from '../../src/aws/sts-session';
 import { GrantError, ValidationError } from '../../src/domain/errors';
 import type { SsmGrant, SsmSessionTarget, Target } from '../../src/domain/types';
 import { pendingRequest, testPolicy } from '../support/requests';
@@ -303,16 +303,21 @@ describe('endSessions', () => {
 
 describe('revoke', () => {
   beforeEach(() => {
-    iam.on(PutRolePolicyCommand).resolves({});
-    iam.on(GetRolePolicyCommand).resolves({ PolicyDocument: encodeURIComponent(denyPolicyDocument(ROLE_ID, NAME, new Date('2026-11-22T12:00:00.000Z'))) });
+    // The role has no deny policy yet; after the write it reads back what was written.
+    let written: string | undefined;
+    iam.on(PutRolePolicyCommand).callsFake((input: { PolicyDocument: string }) => ((written = input.PolicyDocument), {}));
+    iam.on(GetRolePolicyCommand).callsFake(() => {
+      if (written === undefined) throw Object.assign(new Error('no such policy'), { name: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } });
+      return { PolicyDocument: encodeURIComponent(written) };
+    });
   });
 
-  it('denies the session name on the access role and is verified when no session of it is active', async () => {
+  it("adds the grant to the access role's deny policy and is verified when no session of it is active", async () => {
     ssm.on(DescribeSessionsCommand).resolves({ Sessions: [] });
 
     expect(await provider.revoke(request, configured(), grant)).toEqual({ removed: true, verified: true });
     expect(iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
-      { RoleName: 'SsmAccess', PolicyName: 'jit-deny-jit-7k3m9q2xab', PolicyDocument: denyPolicyDocument(ROLE_ID, NAME, new Date('2026-11-22T12:00:00.000Z')) },
+      { RoleName: 'SsmAccess', PolicyName: 'jit-deny', PolicyDocument: roleDenyDocument(new Map([[Date.parse('2026-11-22T12:00:00.000Z'), new Set([denyEntry('jit-7k3m9q2xab')])]])) },
     ]);
     expect(ssm).toHaveReceivedCommandWith(DescribeSessionsCommand, { State: 'Active', Filters: [{ key: 'Owner', value: ASSUMED_ARN }] });
   });

@@ -3,7 +3,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { StsRoleProvider } from '../../src/aws/sts-role';
-import { denyPolicyDocument, StsSessions } from '../../src/aws/sts-session';
+import { denyEntry, denyPolicyDocument, roleDenyDocument, StsSessions } from '../../src/aws/sts-session';
 import { GrantError, ValidationError } from '../../src/domain/errors';
 import type { AwsRoleTarget, RoleGrant, Target } from '../../src/domain/types';
 import { ec2Target, pendingRequest, testPolicy } from '../support/requests';
@@ -194,15 +194,16 @@ describe('issueCredentials', () => {
 });
 
 describe('revoke', () => {
-  it("denies the session name on the role until the role's maximum from now, and verifies it", async () => {
+  it("adds the grant to the role's deny policy until the role's maximum from now, and verifies it", async () => {
     roleMax(7_200);
     iam.on(PutRolePolicyCommand).resolves({});
-    const document = denyPolicyDocument(ROLE_ID, NAME, new Date('2026-11-22T12:00:00.000Z'));
-    iam.on(GetRolePolicyCommand).resolves({ PolicyDocument: encodeURIComponent(document) });
+    const document = roleDenyDocument(new Map([[Date.parse('2026-11-22T12:00:00.000Z'), new Set([denyEntry('jit-7k3m9q2xab')])]]));
+    // No deny policy on the role yet; then the one written.
+    iam.on(GetRolePolicyCommand).rejectsOnce(Object.assign(new Error('no such policy'), { name: 'NoSuchEntity', $metadata: { httpStatusCode: 404 } })).resolves({ PolicyDocument: encodeURIComponent(document) });
 
     expect(await provider.revoke(request, configured(), grant)).toEqual({ removed: true, verified: true });
-    expect(iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'ReadOnly', PolicyName: 'jit-deny-jit-7k3m9q2xab', PolicyDocument: document }]);
-    expect(JSON.parse(document).Statement[0].Condition).toEqual({ StringLike: { 'aws:userid': `${ROLE_ID}:${NAME}` } });
+    expect(iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([{ RoleName: 'ReadOnly', PolicyName: 'jit-deny', PolicyDocument: document }]);
+    expect(JSON.parse(document).Statement[0].Condition).toEqual({ StringLike: { 'aws:userid': [`*.jit-7k3m9q2xab`] } });
   });
 });
 

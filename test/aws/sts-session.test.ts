@@ -12,7 +12,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import {
   clampDuration,
+  deniedUntil,
+  denyEntry,
   denyPolicyDocument,
+  ROLE_DENY_POLICY,
+  roleDenyDocument,
   isOwnDeny,
   denyPolicyName,
   denyUntil,
@@ -291,38 +295,127 @@ describe('StsSessions.assume', () => {
   });
 });
 
-describe('StsSessions.denySession', () => {
+/**
+ * IAM's side of the role's inline policies, held in memory behind the SDK mock: Put, Get
+ * (URL-encoded, as IAM returns it), Delete, List, and IAM's 10,240-character total per role
+ * (LimitExceeded). Roles not in `roles` do not exist (NoSuchEntity).
+ */
+function inlinePolicies(roles = ['ReadOnly']) {
+  const policies = new Map<string, Map<string, string>>(roles.map((r) => [r, new Map()]));
+  const role = (RoleName: string) => {
+    const found = policies.get(RoleName);
+    if (!found) throw noSuchEntity();
+    return found;
+  };
+  iam.on(GetRoleCommand).callsFake((input: { RoleName: string }) => (role(input.RoleName), { Role: { RoleName: input.RoleName, MaxSessionDuration: 3_600 } }));
+  iam.on(PutRolePolicyCommand).callsFake((input: { RoleName: string; PolicyName: string; PolicyDocument: string }) => {
+    const r = role(input.RoleName);
+    const total = [...r].filter(([n]) => n !== input.PolicyName).reduce((n, [, d]) => n + d.replace(/\s/g, '').length, 0) + input.PolicyDocument.replace(/\s/g, '').length;
+    if (total > 10_240) throw Object.assign(new Error('Maximum policy size of 10240 bytes exceeded for role'), { name: 'LimitExceeded', $metadata: { httpStatusCode: 409 } });
+    r.set(input.PolicyName, input.PolicyDocument);
+    return {};
+  });
+  iam.on(GetRolePolicyCommand).callsFake((input: { RoleName: string; PolicyName: string }) => {
+    const d = role(input.RoleName).get(input.PolicyName);
+    if (d === undefined) throw noSuchEntity();
+    return { RoleName: input.RoleName, PolicyName: input.PolicyName, PolicyDocument: encodeURIComponent(d) };
+  });
+  iam.on(DeleteRolePolicyCommand).callsFake((input: { RoleName: string; PolicyName: string }) => {
+    if (!role(input.RoleName).delete(input.PolicyName)) throw noSuchEntity();
+    return {};
+  });
+  iam.on(ListRolePoliciesCommand).callsFake((input: { RoleName: string }) => ({ PolicyNames: [...role(input.RoleName).keys()], IsTruncated: false }));
+  return { of: (r: string) => policies.get(r)! };
+}
+
+describe('StsSessions.denySession: one deny policy per role', () => {
   const until = new Date('2026-11-22T22:00:00.000Z');
-  const document = denyPolicyDocument(ROLE_ID, NAME, until);
 
-  it('puts the deny on the role and reads it back (URL-encoded, as IAM returns it)', async () => {
-    iam.on(PutRolePolicyCommand).resolves({});
-    iam.on(GetRolePolicyCommand).resolves({ RoleName: 'ReadOnly', PolicyName: 'jit-deny-jit-7k3m9q2xab', PolicyDocument: encodeURIComponent(document) });
-
-    expect(await sessions.denySession(ROLE_ARN, 'jit-7k3m9q2xab', ROLE_ID, NAME, until)).toEqual({ removed: true, verified: true });
-    expect(iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input).toEqual({ RoleName: 'ReadOnly', PolicyName: 'jit-deny-jit-7k3m9q2xab', PolicyDocument: document });
-    expect(iam).toHaveReceivedCommandWith(GetRolePolicyCommand, { RoleName: 'ReadOnly', PolicyName: 'jit-deny-jit-7k3m9q2xab' });
+  it('adds the grant to jit-deny (a Deny of everything for aws:userid "*.<request id>"), bucketed by its end, and reads it back', async () => {
+    const roles = inlinePolicies();
+    expect(await sessions.denySession(ROLE_ARN, 'jit-7k3m9q2xab', until)).toEqual({ removed: true, verified: true });
+    expect(JSON.parse(roles.of('ReadOnly').get(ROLE_DENY_POLICY)!)).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'JitDenyUntil20261123T000000Z', Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringLike: { 'aws:userid': ['*.jit-7k3m9q2xab'] } } }],
+    });
+    // The pattern matches every credential of the grant (aws:userid "<role id>:<human>.<request id>"), and no other grant's.
+    const matches = (pattern: string, userid: string) => new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`).test(userid);
+    expect(matches(denyEntry('jit-7k3m9q2xab'), USERID)).toBe(true);
+    expect(matches(denyEntry('jit-7k3m9q2xab'), `${ROLE_ID}:bob.jit-7k3m9q2xac`)).toBe(false);
+    // A second grant joins the same statement; a grant ending later opens the next bucket.
+    await sessions.denySession(ROLE_ARN, 'jit-0000000002', until);
+    await sessions.denySession(ROLE_ARN, 'jit-0000000003', new Date('2026-11-23T01:00:00.000Z'));
+    const statements = (JSON.parse(roles.of('ReadOnly').get(ROLE_DENY_POLICY)!) as { Statement: Array<{ Sid: string; Condition: { StringLike: { 'aws:userid': string[] } } }> }).Statement;
+    expect(statements.map((st) => [st.Sid, st.Condition.StringLike['aws:userid']])).toEqual([
+      ['JitDenyUntil20261123T000000Z', ['*.jit-0000000002', '*.jit-7k3m9q2xab']],
+      ['JitDenyUntil20261123T060000Z', ['*.jit-0000000003']],
+    ]);
+    expect([...roles.of('ReadOnly').keys()]).toEqual([ROLE_DENY_POLICY]);
   });
 
-  it('is not verified when the read-back shows another session or fails', async () => {
-    iam.on(PutRolePolicyCommand).resolves({});
-    iam.on(GetRolePolicyCommand).resolvesOnce({ PolicyDocument: encodeURIComponent(denyPolicyDocument(ROLE_ID, 'bob.jit-other', until)) }).rejects(awsError('Throttling', 400));
+  it('drops the buckets that have passed when it writes', async () => {
+    const roles = inlinePolicies();
+    await sessions.denySession(ROLE_ARN, 'jit-0000000001', new Date('2026-11-22T11:00:00.000Z'));
+    clock.t = new Date('2026-11-22T12:00:01.000Z');
+    await sessions.denySession(ROLE_ARN, 'jit-0000000002', new Date('2026-11-22T13:00:00.000Z'));
+    expect(roles.of('ReadOnly').get(ROLE_DENY_POLICY)).not.toContain('jit-0000000001');
+    expect(roles.of('ReadOnly').get(ROLE_DENY_POLICY)).toContain('jit-0000000002');
+  });
 
-    expect(await sessions.denySession(ROLE_ARN, 'jit-7k3m9q2xab', ROLE_ID, NAME, until)).toEqual({ removed: true, verified: false });
-    expect(await sessions.denySession(ROLE_ARN, 'jit-7k3m9q2xab', ROLE_ID, NAME, until)).toEqual({ removed: true, verified: false });
+  it('is not verified when the read-back does not deny the grant, or fails', async () => {
+    iam.on(GetRoleCommand).resolves({ Role: { MaxSessionDuration: 3_600 } as never });
+    iam.on(PutRolePolicyCommand).resolves({});
+    iam
+      .on(GetRolePolicyCommand)
+      .rejectsOnce(noSuchEntity())
+      .resolvesOnce({ PolicyDocument: encodeURIComponent(roleDenyDocument(new Map([[Date.parse('2026-11-23T00:00:00.000Z'), new Set(['*.jit-other'])]]))) })
+      .rejects(awsError('Throttling', 400));
+    expect(await sessions.denySession(ROLE_ARN, 'jit-7k3m9q2xab', until)).toEqual({ removed: true, verified: false });
   });
 
   it('a role that no longer exists counts as denied', async () => {
-    iam.on(PutRolePolicyCommand).rejects(noSuchEntity());
-    expect(await sessions.denySession(ROLE_ARN, 'jit-7k3m9q2xab', ROLE_ID, NAME, until)).toEqual({ removed: false, verified: true });
+    inlinePolicies([]);
+    expect(await sessions.denySession(ROLE_ARN, 'jit-7k3m9q2xab', until)).toEqual({ removed: false, verified: true });
   });
 
   it('throws a retryable GrantError when IAM throttles, a permanent one when the bot may not write the policy', async () => {
+    inlinePolicies();
     iam.on(PutRolePolicyCommand).rejectsOnce(awsError('Throttling', 400)).rejects(awsError('AccessDenied', 403));
-    expect((await rejection(sessions.denySession(ROLE_ARN, 'jit-1', ROLE_ID, NAME, until), GrantError)).retryable).toBe(true);
-    const denied = await rejection(sessions.denySession(ROLE_ARN, 'jit-1', ROLE_ID, NAME, until), GrantError);
+    expect((await rejection(sessions.denySession(ROLE_ARN, 'jit-1', until), GrantError)).retryable).toBe(true);
+    const denied = await rejection(sessions.denySession(ROLE_ARN, 'jit-1', until), GrantError);
     expect(denied.retryable).toBe(false);
     expect(denied.message).toMatch(/iam:PutRolePolicy/);
+  });
+
+  it('500 early revokes on one role within one maximum session, from two replicas at once: all verified, within IAM\'s limit', async () => {
+    const roles = inlinePolicies();
+    // The store's lease, shared by both replicas (one holder at a time).
+    let holder: string | undefined;
+    const lease = (owner: string) => ({
+      take: async () => (holder === undefined || holder === owner ? ((holder = owner), true) : false),
+      release: async () => void (holder === owner && (holder = undefined)),
+    });
+    const replicas = ['a', 'b'].map((owner) => new StsSessions(stsFor, new IAMClient({ region: 'us-east-1' }), clock, undefined, lease(owner)));
+    const ids = Array.from({ length: 500 }, (_, i) => `jit-${i.toString(36).padStart(10, '0')}`);
+    const results = await Promise.all(
+      ids.map(async (id, i) => {
+        // Spread over the role's 12-hour maximum: each deny lasts 12 hours from its revoke.
+        const end = new Date(clock.t.getTime() + (i % 12) * 3_600_000 + 12 * 3_600_000);
+        for (;;) {
+          try {
+            return await replicas[i % 2]!.denySession(ROLE_ARN, id, end);
+          } catch (err) {
+            if (!(err as GrantError).retryable) throw err;
+            await new Promise((r) => setImmediate(r));
+          }
+        }
+      }),
+    );
+    expect(results.every((r) => r.removed && r.verified)).toBe(true);
+    const document = roles.of('ReadOnly').get(ROLE_DENY_POLICY)!;
+    expect(document.replace(/\s/g, '').length).toBeLessThanOrEqual(10_240);
+    for (const id of ids) expect(deniedUntil(document, denyEntry(id))).toBeDefined();
+    expect((JSON.parse(document) as { Statement: unknown[] }).Statement.length).toBeLessThanOrEqual(4);
   });
 });
 
@@ -337,21 +430,18 @@ describe('StsSessions.deny', () => {
     durationSeconds: 1_800,
   };
 
-  beforeEach(() => {
-    iam.on(PutRolePolicyCommand).resolves({});
-    iam.on(GetRolePolicyCommand).callsFake((input: { PolicyName: string }) => ({ PolicyDocument: encodeURIComponent(String(iam.commandCalls(PutRolePolicyCommand).at(-1)!.args[0].input.PolicyDocument)), ...input }));
-  });
-
-  it("denies until now + the role's maximum session", async () => {
+  it("denies until now + the role's maximum session (in the bucket that covers it)", async () => {
+    const roles = inlinePolicies();
     iam.on(GetRoleCommand).resolves({ Role: { MaxSessionDuration: 7_200 } as never });
     expect(await sessions.deny('jit-7k3m9q2xab', session)).toEqual({ removed: true, verified: true });
-    expect(iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input.PolicyDocument).toBe(denyPolicyDocument(ROLE_ID, NAME, new Date('2026-11-22T12:00:00.000Z')));
+    expect(deniedUntil(roles.of('ReadOnly').get(ROLE_DENY_POLICY), denyEntry('jit-7k3m9q2xab'))).toEqual(new Date('2026-11-22T12:00:00.000Z'));
   });
 
   it('denies for 12 hours when the maximum cannot be read', async () => {
-    iam.on(GetRoleCommand).rejects(awsError('Throttling', 400));
+    const roles = inlinePolicies();
+    iam.on(GetRoleCommand, { RoleName: 'ReadOnly' }).rejectsOnce(awsError('Throttling', 400));
     await sessions.deny('jit-7k3m9q2xab', session);
-    expect(iam.commandCalls(PutRolePolicyCommand)[0]!.args[0].input.PolicyDocument).toContain('JitDenyUntil20261122T220000Z');
+    expect(deniedUntil(roles.of('ReadOnly').get(ROLE_DENY_POLICY), denyEntry('jit-7k3m9q2xab'))).toEqual(new Date('2026-11-23T00:00:00.000Z'));
   });
 });
 
@@ -378,6 +468,19 @@ describe('StsSessions.cleanupDenies', () => {
     expect(iam).toHaveReceivedCommandTimes(DeleteRolePolicyCommand, 1);
     expect(iam).toHaveReceivedCommandWith(DeleteRolePolicyCommand, { RoleName: 'ReadOnly', PolicyName: 'jit-deny-jit-old' });
     expect(iam).not.toHaveReceivedCommandWith(GetRolePolicyCommand, { PolicyName: 'team-inline' });
+  });
+
+  it("drops the passed statements of the role's jit-deny policy, and deletes it once empty", async () => {
+    const roles = inlinePolicies();
+    clock.t = new Date('2026-11-22T05:00:00.000Z');
+    await sessions.denySession(ROLE_ARN, 'jit-0000000001', new Date('2026-11-22T05:30:00.000Z')); // bucket 06:00
+    await sessions.denySession(ROLE_ARN, 'jit-0000000002', new Date('2026-11-22T07:00:00.000Z')); // bucket 12:00
+    expect(await sessions.cleanupDenies(ROLE_ARN, new Date('2026-11-22T08:00:00.000Z'))).toEqual(['jit-deny (1 expired entry)']);
+    expect(roles.of('ReadOnly').get(ROLE_DENY_POLICY)).not.toContain('jit-0000000001');
+    expect(roles.of('ReadOnly').get(ROLE_DENY_POLICY)).toContain('jit-0000000002');
+    expect(await sessions.cleanupDenies(ROLE_ARN, new Date('2026-11-22T08:00:00.000Z'))).toEqual([]);
+    expect(await sessions.cleanupRoles([{ roleArn: ROLE_ARN }], new Date('2026-11-22T12:00:01.000Z'))).toEqual([`deleted expired deny jit-deny (1 expired entry, now empty) from ${ROLE_ARN}`]);
+    expect(roles.of('ReadOnly').has(ROLE_DENY_POLICY)).toBe(false);
   });
 
   it('a policy deleted meanwhile is fine', async () => {

@@ -63,7 +63,7 @@ describe('revokedThreadMessage per kind', () => {
   it('aws-role: the deny policy on the role denies every session of the grant', () => {
     const m = revokedThreadMessage(revoked('aws-role'));
     expect(text(m)).toContain(
-      '🔒 *Revoked and verified:* an IAM deny policy (`jit-deny-jit-abc123`) on `arn:aws:iam::123456789012:role/jit/ProdReadOnly` now denies every session of this grant (`jit-abc123`).',
+      '🔒 *Revoked and verified:* the role\'s IAM deny policy (`jit-deny`) on `arn:aws:iam::123456789012:role/jit/ProdReadOnly` now denies every session of this grant (`jit-abc123`).',
     );
     expect(text(m)).not.toContain('live session');
     expect(m.text).toBe('Revoked and verified: jit-abc123');
@@ -72,7 +72,7 @@ describe('revokedThreadMessage per kind', () => {
 
   it('ssm-session: the same, plus how many live sessions were terminated', () => {
     const m = revokedThreadMessage(revoked('ssm-session', { sessionsEnded: 'alice-0a1b2c,alice-3d4e5f' }));
-    expect(text(m)).toContain('an IAM deny policy (`jit-deny-jit-abc123`) on `arn:aws:iam::123456789012:role/jit/SsmDevAccess` now denies every session of this grant (`jit-abc123`). 2 live sessions terminated.');
+    expect(text(m)).toContain('the role\'s IAM deny policy (`jit-deny`) on `arn:aws:iam::123456789012:role/jit/SsmDevAccess` now denies every session of this grant (`jit-abc123`). 2 live sessions terminated.');
     expect(text(m)).toContain('sessions `alice-0a1b2c`, `alice-3d4e5f`');
   });
 
