@@ -23,7 +23,7 @@ import { formatDuration } from '../domain/duration';
 import { ValidationError } from '../domain/errors';
 import type { AssumeRole, AwsRoleTarget, Ec2SshTarget, SsmSessionTarget, SsoPermissionSetTarget } from '../domain/types';
 import { ruleTagKeys, ruleTags } from './ec2-ssh';
-import { policySize, ROLE_INLINE_POLICY_LIMIT } from './sso-session-deny';
+import { inlinePolicySize, ROLE_INLINE_POLICY_LIMIT } from '../domain/session-policy';
 import { awsErrorCode } from './retry';
 import { SsmSessionProvider } from './ssm-session';
 import { arnParts, DENY_POLICY_ACTIONS, roleName, StsSessions } from './sts-session';
@@ -109,7 +109,7 @@ export class AwsDoctor {
         return fail(`${found}; its inline policy is not a JSON policy document, so the bot will not add its session denies to it`, `fix the inline policy of the permission set, or set endSessions: false on target ${target.name}`);
       }
     }
-    const used = policy ? policySize(policy) : 0;
+    const used = policy ? inlinePolicySize(policy) : 0;
     return pass(`${found}; endSessions: its inline policy uses ${used.toLocaleString('en')} of IAM's ${ROLE_INLINE_POLICY_LIMIT.toLocaleString('en')} characters for a role`);
   }
 

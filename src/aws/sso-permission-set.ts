@@ -52,7 +52,8 @@ import type { AccessRequest, Grant, SsoGrant, SsoPermissionSetTarget, Target } f
 import type { AccessProvider, DriftContext, DriftFindings, GrantContext, RevokeResult, RuleRegistry } from '../ports';
 import { awsErrorCode, awsFailure } from './retry';
 import { parseIsoDuration } from '../domain/duration';
-import { type EndedSessions, holdsEndedSessions, MAX_SSO_SESSION_MS, policySize, ROLE_INLINE_POLICY_LIMIT, withEndedSessions } from './sso-session-deny';
+import { type EndedSessions, holdsEndedSessions, MAX_SSO_SESSION_MS, withEndedSessions } from './sso-session-deny';
+import { inlinePolicySize, ROLE_INLINE_POLICY_LIMIT } from '../domain/session-policy';
 
 export interface SsoPermissionSetProviderOptions {
   /** Region of targets that do not name one (Identity Center lives in one Region). */
@@ -234,8 +235,8 @@ export class SsoPermissionSetProvider implements AccessProvider {
       const current = await this.inlinePolicy(client, ids, set);
       const sessionMs = Math.max(parseIsoDuration((await this.sessionDuration({ client, ...grantAssignment(grant) })).sessionDuration) ?? MAX_SSO_SESSION_MS, 0);
       const policy = withEndedSessions(current, entry, now - Math.min(sessionMs, MAX_SSO_SESSION_MS));
-      if (policySize(policy) > ROLE_INLINE_POLICY_LIMIT) {
-        throw new GrantError(`the inline policy of permission set ${set} would be ${policySize(policy)} characters with this deny, over IAM's ${ROLE_INLINE_POLICY_LIMIT} for a role; retrying once older denies lapse (sessions opened before the end last until the session duration meanwhile)`, true);
+      if (inlinePolicySize(policy) > ROLE_INLINE_POLICY_LIMIT) {
+        throw new GrantError(`the inline policy of permission set ${set} would be ${inlinePolicySize(policy)} characters with this deny, over IAM's ${ROLE_INLINE_POLICY_LIMIT} for a role; retrying once older denies lapse (sessions opened before the end last until the session duration meanwhile)`, true);
       }
       try {
         await client.send(new PutInlinePolicyToPermissionSetCommand({ ...ids, InlinePolicy: policy }));

@@ -14,22 +14,18 @@
  * in the inline policy (the administrator's own statements) is kept as it is; the document is
  * written minified.
  *
+ * Size: Identity Center turns the inline policy into an inline policy of the role in each account,
+ * so IAM's ROLE_INLINE_POLICY_LIMIT (10,240 characters per role) applies, not the 32,768 that
+ * PutInlinePolicyToPermissionSet takes. At about 300 characters per statement, that is about 30
+ * grants of one permission set ended within one session duration, less the administrator's own.
+ *
  * Pure: reading, merging and checking the document. The calls are the provider's
  * (src/aws/sso-permission-set.ts).
  */
 import { GrantError } from '../domain/errors';
-import { ROLE_INLINE_POLICY_LIMIT } from '../domain/session-policy';
 
 /** Every statement of the bot's starts with this Sid (then the request id's letters and digits). */
 export const ENDED_SESSIONS_SID = 'JitEndedSessions';
-
-/**
- * IAM's limit on a role's inline policies: Identity Center turns the permission set's inline policy
- * into an inline policy of the role in each account (PutInlinePolicyToPermissionSet itself takes up
- * to 32,768). With one statement of about 300 characters per ended grant, that is about 30 ended
- * grants within one session duration per permission set, less the administrator's own statements.
- */
-export { ROLE_INLINE_POLICY_LIMIT };
 
 /** Identity Center's longest session duration: a statement is never kept longer than this past its time. */
 export const MAX_SSO_SESSION_MS = 12 * 3_600_000;
@@ -92,10 +88,6 @@ export function holdsEndedSessions(policy: string | undefined, e: EndedSessions)
   return statementsOf(doc).some((s) => s.Sid === endedSessionsSid(e.requestId) && JSON.stringify(s) === want);
 }
 
-/** Characters IAM counts against ROLE_INLINE_POLICY_LIMIT. */
-export function policySize(policy: string): number {
-  return policy.replace(/\s/g, '').length;
-}
 
 function parseDocument(text: string | undefined): Record<string, unknown> {
   if (text === undefined || text.trim() === '') return {};

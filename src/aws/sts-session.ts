@@ -29,7 +29,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
 import { GrantError, ValidationError } from '../domain/errors';
-import { normaliseSessionPolicy, ROLE_INLINE_POLICY_LIMIT } from '../domain/session-policy';
+import { inlinePolicySize, normaliseSessionPolicy, ROLE_INLINE_POLICY_LIMIT } from '../domain/session-policy';
 import { STS_MAX_DURATION_MS, STS_MIN_DURATION_MS, type AccessRequest, type AssumeRole, type IssuedCredentials, type StsSession, type Target } from '../domain/types';
 import { systemClock, type Clock, type RevokeResult } from '../ports';
 import { awsErrorCode, awsFailure, isRetryableAwsError } from './retry';
@@ -171,11 +171,6 @@ export function withDenied(document: string | undefined, entry: string, until: D
 export function deniedUntil(document: string | undefined, entry: string): Date | undefined {
   const ends = [...roleDenyEntries(document)].filter(([, entries]) => entries.has(entry)).map(([end]) => end);
   return ends.length > 0 ? new Date(Math.max(...ends)) : undefined;
-}
-
-/** Characters IAM counts against a role's inline-policy limit (all but whitespace). */
-export function inlinePolicySize(document: string): number {
-  return document.replace(/\s/g, '').length;
 }
 
 /** The time stamped into a deny document's Sid; undefined when the document is not one of ours. */

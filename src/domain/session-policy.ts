@@ -13,6 +13,11 @@ export const SESSION_POLICY_MAX_CHARS = 2_048;
  */
 export const ROLE_INLINE_POLICY_LIMIT = 10_240;
 
+/** Characters IAM counts against ROLE_INLINE_POLICY_LIMIT: all but whitespace. */
+export function inlinePolicySize(document: string): number {
+  return document.replace(/\s/g, '').length;
+}
+
 /** Returns the minified policy, or throws ValidationError saying what is wrong. */
 export function normaliseSessionPolicy(json: string, field = 'sessionPolicy'): string {
   let doc: unknown;

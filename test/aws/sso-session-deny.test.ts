@@ -3,7 +3,8 @@
  * administrator's statements kept, one statement per ended grant, its own stale ones dropped, a
  * document it cannot read left alone, and the read-back check.
  */
-import { endedSessionsStatement, holdsEndedSessions, policySize, withEndedSessions, type EndedSessions } from '../../src/aws/sso-session-deny';
+import { endedSessionsStatement, holdsEndedSessions, withEndedSessions, type EndedSessions } from '../../src/aws/sso-session-deny';
+import { inlinePolicySize } from '../../src/domain/session-policy';
 import { GrantError } from '../../src/domain/errors';
 
 const e = (requestId: string, issuedBefore: string, accountIds = ['210987654321']): EndedSessions => ({ requestId, userId: '9067-alice', accountIds, issuedBefore });
@@ -74,5 +75,5 @@ it('the read-back check: exactly that statement, with that time and those accoun
 });
 
 it('counts what IAM counts against a role: characters other than whitespace', () => {
-  expect(policySize('{ "a" :\n "b c" }')).toBe(10);
+  expect(inlinePolicySize('{ "a" :\n "b c" }')).toBe(10);
 });
