@@ -10,8 +10,9 @@
  * characters: the request id is random and unique), in a statement whose Sid carries when the
  * last of those credentials can have expired, rounded up to a 6-hour bucket
  * (JitDenyUntil<time>), so the policy holds a handful of statements however many grants end.
- * Each write is a read-modify-write under a lease per role (the store's, across replicas),
- * dropping the buckets that have passed, then read back; the drift sweep drops passed buckets too
+ * Each write is a read-modify-write under a lease per role (the store's, across replicas), for
+ * every grant of that role waiting to be denied at the time (one write for many), dropping the
+ * buckets that have passed, then read back; the drift sweep drops passed buckets too
  * and deletes the policy once it is empty. Bound: IAM allows 10,240 characters of inline policy
  * per role; at 19 characters per entry that is about 500 grants ended early on one role within
  * its maximum session (plus up to 6 hours), less whatever other inline policies the role has.
@@ -155,15 +156,17 @@ export function roleDenyDocument(buckets: ReadonlyMap<number, ReadonlySet<string
 }
 
 /**
- * `document` with `entry` denied until at least `until`, and the buckets that ended by `now`
- * dropped. An entry already in a bucket that lasts long enough is left where it is.
+ * `document` with every entry denied until at least its `until`, and the buckets that ended by
+ * `now` dropped. An entry already in a bucket that lasts long enough is left where it is.
  */
-export function withDenied(document: string | undefined, entry: string, until: Date, now: Date): Map<number, Set<string>> {
+export function withDenied(document: string | undefined, denies: ReadonlyArray<{ entry: string; until: Date }>, now: Date): Map<number, Set<string>> {
   const buckets = roleDenyEntries(document);
   for (const end of [...buckets.keys()]) if (end <= now.getTime()) buckets.delete(end);
-  if ([...buckets].some(([end, entries]) => end >= until.getTime() && entries.has(entry))) return buckets;
-  const end = denyBucket(until).getTime();
-  buckets.set(end, (buckets.get(end) ?? new Set<string>()).add(entry));
+  for (const { entry, until } of denies) {
+    if ([...buckets].some(([end, entries]) => end >= until.getTime() && entries.has(entry))) continue;
+    const end = denyBucket(until).getTime();
+    buckets.set(end, (buckets.get(end) ?? new Set<string>()).add(entry));
+  }
   return buckets;
 }
 
@@ -261,6 +264,15 @@ export interface AssumedSession {
   assumedRoleArn: string;
   /** The role's unique id (AROA…). */
   roleId: string;
+}
+
+/** A grant waiting for its role's next deny write. */
+interface QueuedDeny {
+  requestId: string;
+  entry: string;
+  until: Date;
+  resolve: (result: RevokeResult) => void;
+  reject: (err: unknown) => void;
 }
 
 /** What a grant asks of STS, in the terms of the request. */
@@ -389,35 +401,78 @@ export class StsSessions {
   /**
    * Adds the grant to the role's deny policy (until at least `until`), dropping the buckets that
    * have passed, then reads it back: verified only when the read-back denies the grant until then.
-   * One writer per role at a time (see exclusively). A role that no longer exists counts as
-   * denied: nothing can act as it.
+   * The grants ending on one role at the same time share one write: a revoke joins the batch
+   * waiting for the role's next write (one writer per role at a time: see exclusively), so a
+   * thousand grants of one role expiring together cost a few read-modify-writes, not a thousand.
+   * A role that no longer exists counts as denied: nothing can act as it.
    */
-  async denySession(roleArn: string, requestId: string, until: Date, via?: AssumeRole): Promise<RevokeResult> {
-    const RoleName = roleName(roleArn);
-    const entry = denyEntry(requestId);
-    return this.exclusively(roleArn, async () => {
-      let current: string | undefined;
-      try {
-        current = await this.rolePolicyOrFail(RoleName, ROLE_DENY_POLICY, via);
-      } catch (err) {
-        if (errorCode(err) === 'NoSuchEntity') return { removed: false, verified: true };
-        throw awsFailure(err, `Reading ${ROLE_DENY_POLICY} of ${roleArn}`, IAM_HINTS[errorCode(err)]);
-      }
-      const document = roleDenyDocument(withDenied(current, entry, until, this.clock.now()));
-      if (inlinePolicySize(document) > ROLE_INLINE_POLICY_LIMIT) {
-        throw new GrantError(`${ROLE_DENY_POLICY} on ${roleArn} would be ${inlinePolicySize(document)} characters with ${requestId}, over IAM's ${ROLE_INLINE_POLICY_LIMIT} for a role's inline policies; retrying once older entries lapse`, true);
-      }
-      if (document !== current) {
-        try {
-          await this.iamOf(via).send(new PutRolePolicyCommand({ RoleName, PolicyName: ROLE_DENY_POLICY, PolicyDocument: document }));
-        } catch (err) {
-          if (errorCode(err) === 'NoSuchEntity') return { removed: false, verified: true };
-          throw awsFailure(err, `Denying the sessions of ${requestId} on ${roleArn}`, IAM_HINTS[errorCode(err)]);
-        }
-      }
-      const back = await this.rolePolicyOrFail(RoleName, ROLE_DENY_POLICY, via).catch(() => undefined);
-      return { removed: true, verified: (deniedUntil(back, entry)?.getTime() ?? 0) >= until.getTime() };
+  denySession(roleArn: string, requestId: string, until: Date, via?: AssumeRole): Promise<RevokeResult> {
+    return new Promise((resolve, reject) => {
+      const queue = this.denyQueue.get(roleArn) ?? [];
+      queue.push({ requestId, entry: denyEntry(requestId), until, resolve, reject });
+      this.denyQueue.set(roleArn, queue);
+      this.drainDenies(roleArn, via);
     });
+  }
+
+  /** Grants waiting for their role's next deny write, by role. */
+  private readonly denyQueue = new Map<string, QueuedDeny[]>();
+  private readonly draining = new Set<string>();
+
+  /** Writes the role's waiting denies, a batch at a time, until none is left. */
+  private drainDenies(roleArn: string, via?: AssumeRole): void {
+    if (this.draining.has(roleArn)) return;
+    this.draining.add(roleArn);
+    void (async () => {
+      try {
+        for (let batch = this.takeBatch(roleArn); batch.length > 0; batch = this.takeBatch(roleArn)) {
+          try {
+            const results = await this.exclusively(roleArn, () => this.writeDenies(roleArn, batch, via));
+            batch.forEach((d, i) => d.resolve(results[i]!));
+          } catch (err) {
+            for (const d of batch) d.reject(err);
+          }
+        }
+      } finally {
+        this.draining.delete(roleArn);
+        // A revoke that arrived as the last batch ended starts the next drain.
+        if ((this.denyQueue.get(roleArn)?.length ?? 0) > 0) this.drainDenies(roleArn, via);
+      }
+    })();
+  }
+
+  private takeBatch(roleArn: string): QueuedDeny[] {
+    const batch = this.denyQueue.get(roleArn) ?? [];
+    this.denyQueue.delete(roleArn);
+    return batch;
+  }
+
+  /** One read-modify-write of the role's deny policy for a batch; a result per grant, in order. */
+  private async writeDenies(roleArn: string, batch: readonly QueuedDeny[], via?: AssumeRole): Promise<RevokeResult[]> {
+    const RoleName = roleName(roleArn);
+    const ids = batch.map((d) => d.requestId).join(', ');
+    const gone = () => batch.map((): RevokeResult => ({ removed: false, verified: true }));
+    let current: string | undefined;
+    try {
+      current = await this.rolePolicyOrFail(RoleName, ROLE_DENY_POLICY, via);
+    } catch (err) {
+      if (errorCode(err) === 'NoSuchEntity') return gone();
+      throw awsFailure(err, `Reading ${ROLE_DENY_POLICY} of ${roleArn}`, IAM_HINTS[errorCode(err)]);
+    }
+    const document = roleDenyDocument(withDenied(current, batch, this.clock.now()));
+    if (inlinePolicySize(document) > ROLE_INLINE_POLICY_LIMIT) {
+      throw new GrantError(`${ROLE_DENY_POLICY} on ${roleArn} would be ${inlinePolicySize(document)} characters with ${ids}, over IAM's ${ROLE_INLINE_POLICY_LIMIT} for a role's inline policies; retrying once older entries lapse`, true);
+    }
+    if (document !== current) {
+      try {
+        await this.iamOf(via).send(new PutRolePolicyCommand({ RoleName, PolicyName: ROLE_DENY_POLICY, PolicyDocument: document }));
+      } catch (err) {
+        if (errorCode(err) === 'NoSuchEntity') return gone();
+        throw awsFailure(err, `Denying the sessions of ${ids} on ${roleArn}`, IAM_HINTS[errorCode(err)]);
+      }
+    }
+    const back = await this.rolePolicyOrFail(RoleName, ROLE_DENY_POLICY, via).catch(() => undefined);
+    return batch.map((d) => ({ removed: true, verified: (deniedUntil(back, d.entry)?.getTime() ?? 0) >= d.until.getTime() }));
   }
 
   /** The decoded policy, undefined when the role has no such policy; throws (NoSuchEntity for a missing role) otherwise. */

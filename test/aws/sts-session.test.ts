@@ -387,6 +387,15 @@ describe('StsSessions.denySession: one deny policy per role', () => {
     expect(denied.message).toMatch(/iam:PutRolePolicy/);
   });
 
+  it('grants ending on one role at once share writes: 200 revokes, a handful of read-modify-writes, each verified', async () => {
+    const roles = inlinePolicies();
+    const ids = Array.from({ length: 200 }, (_, i) => `jit-b${i.toString(36).padStart(9, '0')}`);
+    const results = await Promise.all(ids.map((id) => sessions.denySession(ROLE_ARN, id, until)));
+    expect(results.every((r) => r.removed && r.verified)).toBe(true);
+    expect(iam.commandCalls(PutRolePolicyCommand).length).toBeLessThanOrEqual(3);
+    for (const id of ids) expect(deniedUntil(roles.of('ReadOnly').get(ROLE_DENY_POLICY), denyEntry(id))).toEqual(new Date('2026-11-23T00:00:00.000Z'));
+  });
+
   it('500 early revokes on one role within one maximum session, from two replicas at once: all verified, within IAM\'s limit', async () => {
     const roles = inlinePolicies();
     // The store's lease, shared by both replicas (one holder at a time).
