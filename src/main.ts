@@ -179,11 +179,13 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const iamVia = perAccount((r, credentials) => counted('IAM', new IAMClient({ region: r, ...(credentials ? { credentials } : {}) })));
   const ssoAdminFor = overrides.ssoAdminFor ?? perRegion((r) => counted('SSOAdmin', new SSOAdminClient({ region: r })));
   const identityStoreFor = overrides.identityStoreFor ?? perRegion((r) => counted('IdentityStore', new IdentitystoreClient({ region: r })));
-  const sessions = new StsSessions(stsFor, iam, clock, (via) => iamVia(region, via), {
-    // One writer of a role's deny policy at a time, across replicas.
-    take: (name, forMs) => store.tryLease(name, owner, clock.now().getTime(), clock.now().getTime() + forMs),
-    release: (name) => store.releaseLease(name, owner),
-  });
+  // Named leases in the store: one writer at a time across replicas of a role's deny policy and of
+  // a permission set's inline policy.
+  const lease = {
+    take: (name: string, forMs: number) => store.tryLease(name, owner, clock.now().getTime(), clock.now().getTime() + forMs),
+    release: (name: string) => store.releaseLease(name, owner),
+  };
+  const sessions = new StsSessions(stsFor, iam, clock, (via) => iamVia(region, via), lease);
   const providers = {
     // EC2 calls wait for their token in the bot's own bucket (EC2's, per account and Region), revocations first.
     'ec2-ssh': new Ec2SshProvider(ec2ClientFor, { defaultRegion: region, registry: store, pacer: new Ec2Pacer(config.aws?.ec2RateLimits ?? EC2_DOCUMENTED_BUCKETS) }),
@@ -194,10 +196,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
       defaultRegion: region,
       registry: store,
       now: () => clock.now().getTime(),
-      lease: {
-        take: (name, forMs) => store.tryLease(name, owner, clock.now().getTime(), clock.now().getTime() + forMs),
-        release: (name) => store.releaseLease(name, owner),
-      },
+      lease,
     }),
   };
 

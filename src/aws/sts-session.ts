@@ -504,7 +504,8 @@ export class StsSessions {
   async cleanupDenies(roleArn: string, now: Date, names?: string[], via?: AssumeRole): Promise<string[]> {
     const RoleName = roleName(roleArn);
     const removed: string[] = [];
-    if ((names ?? (await this.inlinePolicyNames(roleArn, via))).includes(ROLE_DENY_POLICY)) {
+    const listed = names ?? (await this.inlinePolicyNames(roleArn, via));
+    if (listed.includes(ROLE_DENY_POLICY)) {
       const pruned = await this.exclusively(roleArn, async () => {
         const document = await this.rolePolicy(roleArn, ROLE_DENY_POLICY, via);
         if (document === undefined || !isOwnDeny(ROLE_DENY_POLICY, document)) return [];
@@ -523,7 +524,7 @@ export class StsSessions {
       });
       removed.push(...pruned);
     }
-    for (const PolicyName of (names ?? (await this.inlinePolicyNames(roleArn, via))).filter((n) => n.startsWith(DENY_PREFIX))) {
+    for (const PolicyName of listed.filter((n) => n.startsWith(DENY_PREFIX))) {
       const document = await this.rolePolicy(roleArn, PolicyName, via);
       // Only our own deny (a Deny-only document with our Sid) is ever deleted; anything else is reported.
       if (document === undefined || !isOwnDeny(PolicyName, document)) continue;
