@@ -18,7 +18,7 @@ import { isStsKind, MAX_SSO_ACCOUNTS, type ReasonRule, STS_MAX_DURATION_MS, STS_
 import { nameMatches, tagsMatch } from './domain/match';
 import { DEFAULT_RATE_LIMITS, type RateLimit } from './domain/safety';
 import { BUCKET_REFILL_RANGE, BUCKET_SIZE_RANGE, DEFAULT_REVOCATION_CONCURRENCY, EC2_ACTIONS, EC2_DOCUMENTED_BUCKETS, type Ec2Action, REVOCATION_CONCURRENCY_RANGE, type TokenBucketShape } from './domain/revocation-limits';
-import { FAULT_POINTS, type FaultPoint } from './ports';
+import { CRASH_SPECS, FAULT_POINTS } from './ports';
 
 export type { JitConfig } from './config-types';
 
@@ -45,8 +45,8 @@ export interface EnvConfig {
   dynamoTable?: string;
   awsRegion?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Fault-injection tests only: kill the process (SIGKILL) at these points. */
-  testCrashAt?: FaultPoint[];
+  /** Fault-injection tests only: kill the process (SIGKILL) at these points (ports.ts CRASH_SPECS). */
+  testCrashAt?: string[];
   /** Socket Mode: port of the /healthz, /readyz, /metrics listener (HEALTH_PORT, default 8080; 0 = any free port). */
   healthPort?: number;
   /** /readyz fails at or above this many requests with undelivered notifications (JIT_READY_OUTBOX_MAX, default 500). */
@@ -139,7 +139,7 @@ const envSchema = z
         .string()
         .optional()
         .transform((v) => (v ? v.split(',').map((p) => p.trim()) : undefined))
-        .pipe(z.array(z.enum(FAULT_POINTS, { error: `must list crash points among ${FAULT_POINTS.join(', ')}` })).optional()),
+        .pipe(z.array(z.string().refine((p) => CRASH_SPECS.includes(p), { error: `must list crash points among ${FAULT_POINTS.join(', ')} (after-message-sent:<notification kind> for one kind)` })).optional()),
     ),
     LOG_LEVEL: optionalText.transform((v) => v ?? 'info').pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })),
   })

@@ -52,7 +52,7 @@ import { createLogger } from './logger';
 import { BACKLOG_BOUND, Metrics } from './metrics';
 import { opsRoutes, startOpsServer } from './ops-http';
 import { OutboxProcessor } from './outbox';
-import { type Clock, type FaultPoint, type RequestStore, type StoreAdapter, systemClock } from './ports';
+import { type Clock, crashSpecMatches, type FaultPoint, type RequestStore, type StoreAdapter, systemClock } from './ports';
 import { Scheduler } from './scheduler';
 import { AccessService } from './service';
 import { checkTable, DynamoRequestStore, INDEX } from './store/dynamo';
@@ -274,16 +274,17 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   });
 
   // ---- core
-  const crashAt = new Set(env.testCrashAt ?? []);
+  const crashAt = env.testCrashAt ?? [];
   const faults =
-    crashAt.size > 0
-      ? (point: FaultPoint, requestId: string) => {
-          if (!crashAt.has(point)) return;
-          process.stderr.write(`jit-access-bot: JIT_TEST_CRASH_AT=${point}: killing the process (request ${requestId})\n`);
+    crashAt.length > 0
+      ? (point: FaultPoint, requestId: string, detail?: string) => {
+          const spec = crashAt.find((c) => crashSpecMatches(c, point, detail));
+          if (!spec) return;
+          process.stderr.write(`jit-access-bot: JIT_TEST_CRASH_AT=${spec}: killing the process (request ${requestId})\n`);
           process.kill(process.pid, 'SIGKILL');
         }
       : undefined;
-  if (faults) log.warn({ crashAt: [...crashAt] }, 'fault injection is ON (JIT_TEST_CRASH_AT): this process will kill itself');
+  if (faults) log.warn({ crashAt }, 'fault injection is ON (JIT_TEST_CRASH_AT): this process will kill itself');
   const groups = new SlackGroupDirectory(app.client, clock, log);
   const service = new AccessService({
     config,
@@ -320,7 +321,7 @@ export async function startBot(env: EnvConfig, config: JitConfig, overrides: Bot
   const notifier = new SlackNotifier(app.client, config, clock, service, log, { homeRefreshIntervalMs: overrides.homeRefreshIntervalMs ?? 1_000, homeViewers });
   // A claim outlasts one send (≤ ~12 s with the client settings above) and is never longer than the lease.
   // Revocation goes first: delivery passes wait while the revocation lane has work (bounded).
-  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics, yieldTo: () => scheduler.revocationsIdle(), lane: new YieldLane(laneSlots) });
+  const outbox = new OutboxProcessor({ store, sender: notifier, config, clock, log, owner, faults, claimMs: Math.min(config.revocation.leaseMs, 15_000), telemetry: metrics, yieldTo: () => scheduler.revocationsIdle(), lane: new YieldLane(laneSlots) });
   const scheduler = new Scheduler({ service, clock, log, sweepIntervalSeconds: config.revocation.sweepIntervalSeconds, revocationConcurrency: config.revocation.concurrency, driftIntervalMs: config.revocation.driftIntervalMs, stopGraceMs: config.revocation.shutdownGraceMs, store, owner, notifier, telemetry: metrics });
 
   // ---- start

@@ -6,9 +6,9 @@
  */
 import type { Logger } from 'pino';
 import type { JitConfig } from './config-types';
-import type { AccessRequest, Notification, SlackMessageRef } from './domain/types';
+import type { AccessRequest, Notification, SlackMessageRef, Target } from './domain/types';
 import { SendRateLimitedError } from './domain/errors';
-import type { Clock, NotificationSender, RequestStore, Telemetry } from './ports';
+import type { Clock, FaultHook, NotificationClaim, NotificationSender, RequestStore, Telemetry } from './ports';
 import type { AccessService } from './service';
 import type { YieldLane } from './yield-lane';
 
@@ -44,7 +44,12 @@ export interface OutboxOptions {
    * requests' acks) and holds a slot only while the pass runs. Default: start at once.
    */
   lane?: YieldLane;
+  /** Fault-injection tests: called between Slack's answer and the record of it ('after-message-sent'). */
+  faults?: FaultHook;
 }
+
+/** Slack refused the message outright (a rate limit before anything of it was posted). */
+const nothingSent = (err: unknown): boolean => err instanceof SendRateLimitedError && !err.partlySent;
 
 /** The longest a delivery pass waits for the work that goes first (OutboxOptions.yieldTo). */
 export const PRIORITY_WAIT_MS = 5_000;
@@ -211,7 +216,7 @@ export class OutboxProcessor {
       if (snapshot) return this.deliverNow(id);
       return this.deliverEach(request, queue);
     }
-    await this.deliverClaimed(request, queue, async (ids, approvalMessage) => {
+    await this.deliverClaimed(request, queue, claimed, async (ids, approvalMessage) => {
       await ackNotifications.call(this.o.store, id, ids, approvalMessage);
       for (const n of ids) acked.ids.add(n);
       if (approvalMessage) acked.approvalMessage = approvalMessage;
@@ -223,14 +228,14 @@ export class OutboxProcessor {
    * failure, with the approval message's ref when the pass posted it (later messages of the pass
    * already render with it).
    */
-  private async deliverClaimed(request: AccessRequest, queue: Notification[], ack: (ids: string[], approvalMessage?: SlackMessageRef) => Promise<void>): Promise<void> {
+  private async deliverClaimed(request: AccessRequest, queue: Notification[], claim: NotificationClaim, ack: (ids: string[], approvalMessage?: SlackMessageRef) => Promise<void>): Promise<void> {
     const target = this.o.config.targets.find((t) => t.name === request.targetName);
     const sent: string[] = [];
     let posted: SlackMessageRef | undefined;
-    for (const n of queue) {
+    for (const [i, n] of queue.entries()) {
       const log = () => this.o.log.child({ requestId: request.id, notification: n.kind });
       try {
-        const ref = await this.o.sender.send(n, request, target);
+        const ref = await this.send(n, request, target, claim);
         if (ref && !request.approvalMessage) {
           posted = ref;
           request = { ...request, approvalMessage: ref };
@@ -240,6 +245,9 @@ export class OutboxProcessor {
         if (this.o.log.isLevelEnabled('debug')) log().debug({ event: 'notify.sent' }, 'notification delivered');
       } catch (err) {
         await ack(sent, posted);
+        // What never reached Slack goes plainly next time, not as a resend: the rest of the pass,
+        // and this one when Slack refused it outright.
+        await this.release(request.id, [...(nothingSent(err) ? [n.id] : []), ...queue.slice(i + 1).map((x) => x.id)]);
         await this.failed(request, n, err as Error, log());
         return; // keep order: later messages of this request wait for this one
       }
@@ -257,9 +265,10 @@ export class OutboxProcessor {
       // Several replicas drain the same outbox: only the one holding the claim sends. If another
       // holds it, stop here to keep this request's messages in order.
       const now = this.o.clock.now().getTime();
-      if (!(await this.o.store.claimNotification(id, n.id, this.o.owner, now, now + (this.o.claimMs ?? 15_000)))) return;
+      const claim = await this.o.store.claimNotification(id, n.id, this.o.owner, now, now + (this.o.claimMs ?? 15_000));
+      if (!claim) return;
       try {
-        const ref = await this.o.sender.send(n, request, target);
+        const ref = await this.send(n, request, target, claim);
         if (ref && !request.approvalMessage) {
           await this.o.store.setApprovalMessage(id, ref);
           request = { ...request, approvalMessage: ref };
@@ -269,10 +278,29 @@ export class OutboxProcessor {
         this.o.telemetry?.notification('sent');
         log.debug({ event: 'notify.sent' }, 'notification delivered');
       } catch (err) {
+        if (nothingSent(err)) await this.release(id, [n.id]);
         await this.failed(request, n, err as Error, log);
         return; // keep order: later messages of this request wait for this one
       }
     }
+  }
+
+  /** Hands back claims on messages that never reached Slack (a store without the call: they lapse). */
+  private async release(id: string, ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.o.store.releaseNotifications?.(id, ids, this.o.owner);
+  }
+
+  /**
+   * Hands one message to the sender. A message an earlier pass claimed and never recorded sent
+   * (it crashed or failed between Slack's answer and the ack) goes as a resend: the sender looks
+   * for it in Slack first, so nobody sees it twice.
+   */
+  private async send(n: Notification, request: AccessRequest, target: Target | undefined, claim: NotificationClaim): Promise<SlackMessageRef | void> {
+    const resend = claim.reclaimed.has(n.id);
+    if (resend) this.o.log.info({ event: 'notify.resend', requestId: request.id, notification: n.kind }, 'an earlier delivery stopped before it was recorded; looking for the message in Slack before sending it again');
+    const ref = await this.o.sender.send(n, request, target, { resend });
+    this.o.faults?.('after-message-sent', request.id, n.kind);
+    return ref;
   }
 
   private async failed(request: AccessRequest, n: Notification, err: Error, log: Logger): Promise<void> {

@@ -2,7 +2,7 @@
  * Ports: the interfaces the core talks to. Adapters implement them (src/store, src/aws, handlers/).
  */
 import type { ActorProfile } from './domain/safety';
-import type { AccessRequest, AuditEntry, Grant, IssuedCredentials, Notification, ObservedRule, RequestStatus, SlackMessageRef, Target } from './domain/types';
+import { type AccessRequest, type AuditEntry, type Grant, type IssuedCredentials, type Notification, NOTIFICATION_KINDS, type ObservedRule, type RequestStatus, type SlackMessageRef, type Target } from './domain/types';
 
 export interface Clock {
   now(): Date;
@@ -93,22 +93,28 @@ export interface RequestStore {
   /** Remembers where the approval message lives (no version bump). */
   setApprovalMessage(id: string, ref: SlackMessageRef): Promise<void>;
   /**
-   * Claims one undelivered notification for `untilMs` so that only one replica sends it. False
-   * when it is gone or another replica's claim has not lapsed.
+   * Claims one undelivered notification for `untilMs` so that only one replica sends it.
+   * Undefined when it is gone or another replica's claim has not lapsed.
    */
-  claimNotification(id: string, notificationId: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  claimNotification(id: string, notificationId: string, owner: string, nowMs: number, untilMs: number): Promise<NotificationClaim | undefined>;
   /**
    * Optional batch of claimNotification: claims all of `notificationIds` in ONE conditional write,
-   * all or none (false when any is gone or held by another replica's unlapsed claim). The outbox
-   * claims a delivery pass with it and falls back to one claim per message when it is absent.
+   * all or none (undefined when any is gone or held by another replica's unlapsed claim). The
+   * outbox claims a delivery pass with it and falls back to one claim per message when it is absent.
    */
-  claimNotifications?(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  claimNotifications?(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<NotificationClaim | undefined>;
   /**
    * Optional batch of ackNotification: removes the delivered `notificationIds` in one write and,
    * when they were all that was left, leaves the outbox index in the same write (else one more).
    * `approvalMessage`: the pass posted the approval message; remembered in the same write.
    */
   ackNotifications?(id: string, notificationIds: readonly string[], approvalMessage?: SlackMessageRef): Promise<void>;
+  /**
+   * Optional: hands back `owner`'s claims on `notificationIds` (a pass that stopped at a failure:
+   * these never reached Slack), so the next pass sends them plainly, not as resends. Nothing
+   * changes for a notification gone or claimed by another.
+   */
+  releaseNotifications?(id: string, notificationIds: readonly string[], owner: string): Promise<void>;
   /** Takes or renews a named lease (e.g. the drift sweep) for `untilMs`. False when another owner holds it. */
   tryLease(name: string, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
   /** Hands a named lease back if `owner` holds it (shutdown), so the next owner need not wait for it to lapse. */
@@ -130,8 +136,9 @@ export interface StoreBacklog {
  */
 export interface StoreAdapter extends RequestStore, RuleRegistry {
   leaveLast(ruleKey: string, requestId: string): Promise<boolean>;
-  claimNotifications(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  claimNotifications(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<NotificationClaim | undefined>;
   ackNotifications(id: string, notificationIds: readonly string[], approvalMessage?: SlackMessageRef): Promise<void>;
+  releaseNotifications(id: string, notificationIds: readonly string[], owner: string): Promise<void>;
   holdersOf(ruleKeys: readonly string[]): Promise<Map<string, string[]>>;
   /** A cheap call for readiness: throws when the store does not answer. */
   ping(signal?: AbortSignal): Promise<void>;
@@ -319,6 +326,15 @@ export interface GroupReadOptions {
 /** No groups configured: nobody is in any group. */
 export const noGroups: GroupDirectory = { members: async () => [], groupsOf: async () => new Set() };
 
+/**
+ * A delivery claim that held (RequestStore.claimNotifications). `reclaimed`: the notifications
+ * among them that an earlier claim had taken and no ack removed. That pass stopped between its
+ * send and its ack (a crash, a failure, a timeout), so Slack may have them already.
+ */
+export interface NotificationClaim {
+  reclaimed: ReadonlySet<string>;
+}
+
 export interface RevokeResult {
   removed: boolean;
   verified: boolean;
@@ -331,21 +347,39 @@ export interface RevokeResult {
   sessions?: string[];
 }
 
+/** How the outbox hands a notification over (NotificationSender.send). */
+export interface SendOptions {
+  /**
+   * An earlier delivery of this notification stopped without recording it sent (the claim was
+   * reclaimed): it may be in Slack already. The sender looks for it before it posts again, so
+   * people see each message once.
+   */
+  resend?: boolean;
+}
+
 /**
  * Delivers one notification for a request (the Slack adapter renders and sends it). Returns the
- * message reference when it posted the approval message, so later updates edit it in place.
+ * message reference when it posted the approval message (or found it, on a resend), so later
+ * updates edit it in place.
  */
 export interface NotificationSender {
   /** Delivers one notification; throws SendRateLimitedError (domain/errors) when the platform asks to slow down. */
-  send(notification: Notification, request: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void>;
+  send(notification: Notification, request: AccessRequest, target: Target | undefined, options?: SendOptions): Promise<SlackMessageRef | void>;
   /** Posts an alert that belongs to no request (drift sweep findings) to the approver channel. */
   alert(title: string, text: string): Promise<void>;
 }
 
-/** Crash points for the fault-injection tests; a no-op in production. */
-export const FAULT_POINTS = ['after-grant-intent', 'after-grant-aws', 'after-active', 'after-revoke-intent', 'after-revoke-aws'] as const;
+/** Crash points of the request lifecycle, for the fault-injection tests; a no-op in production. */
+export const LIFECYCLE_FAULT_POINTS = ['after-grant-intent', 'after-grant-aws', 'after-active', 'after-revoke-intent', 'after-revoke-aws'] as const;
+/** Every crash point: the lifecycle's, and the outbox's between Slack's answer and the record of it. */
+export const FAULT_POINTS = [...LIFECYCLE_FAULT_POINTS, 'after-message-sent'] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
-export type FaultHook = (point: FaultPoint, requestId: string) => void;
+/** `detail`: what the point is about beyond the request (after-message-sent: the notification kind). */
+export type FaultHook = (point: FaultPoint, requestId: string, detail?: string) => void;
+/** What JIT_TEST_CRASH_AT may name: a point, or `after-message-sent:<kind>` (only after that kind of message). */
+export const CRASH_SPECS: readonly string[] = [...FAULT_POINTS, ...NOTIFICATION_KINDS.map((k) => `after-message-sent:${k}`)];
+/** Whether a crash spec (one of CRASH_SPECS) names this point and detail. */
+export const crashSpecMatches = (spec: string, point: FaultPoint, detail?: string): boolean => spec === point || (detail !== undefined && spec === `${point}:${detail}`);
 
 /** How a submitted request (or extension) came out at submit time. */
 export type RequestOutcome = 'pending' | 'auto-approved' | 'break-glass' | 'refused-by-policy' | 'invalid' | 'error';

@@ -9,7 +9,7 @@ import type { AccessRequest, Notification } from '../src/domain/types';
 import { decide } from '../src/lifecycle';
 import { OutboxProcessor } from '../src/outbox';
 import { YieldLane } from '../src/yield-lane';
-import type { NotificationSender } from '../src/ports';
+import type { FaultPoint, NotificationSender, SendOptions } from '../src/ports';
 import type { DynamoRequestStore } from '../src/store/dynamo';
 import { FakeClock } from './support/clock';
 import { pendingRequest } from './support/requests';
@@ -25,11 +25,14 @@ targets: [{ name: prod-bastion, kind: ec2-ssh, securityGroupId: sg-0123456789abc
 /** Records what it was asked to deliver; can be told to fail like Slack does. */
 class RecordingSender implements NotificationSender {
   readonly sent: Array<{ owner: string; kind: string; id: string }> = [];
+  /** Every hand-over, with whether it came as a resend (sent or failed). */
+  readonly handed: Array<{ kind: string; resend: boolean }> = [];
   failures = 0;
   /** When set, failures are the port's rate limit: try again after this long. */
   retryAfterMs?: number;
   constructor(private readonly owner: string) {}
-  async send(n: Notification, r: AccessRequest) {
+  async send(n: Notification, r: AccessRequest, _t?: unknown, options?: SendOptions) {
+    this.handed.push({ kind: n.kind, resend: options?.resend === true });
     await new Promise((resolve) => setTimeout(resolve, 5)); // a Web API round trip
     if (this.failures > 0) {
       this.failures--;
@@ -234,7 +237,7 @@ describe('one claim and one ack per delivery pass', () => {
   it('a message queued after the pass was claimed stays queued (and indexed) for the next pass', async () => {
     const r = await deniedRequest();
     const queue = Object.keys((await store.get(r.id))!.outbox);
-    expect(await store.claimNotifications(r.id, queue, 'a', clock.now().getTime(), clock.now().getTime() + 10_000)).toBe(true);
+    expect(await store.claimNotifications(r.id, queue, 'a', clock.now().getTime(), clock.now().getTime() + 10_000)).toEqual({ reclaimed: new Set() });
     const late = { id: `${clock.now().toISOString()}-late`, kind: 'dm.denied' as const, createdAt: clock.now().toISOString() };
     await store.transition({ id: r.id, expectStatus: 'DENIED', expectVersion: (await store.get(r.id))!.version, status: 'DENIED', set: {}, notify: [late] });
     await store.ackNotifications(r.id, queue);
@@ -270,10 +273,79 @@ describe('one claim and one ack per delivery pass', () => {
     expect((await store.listWithOutbox(1000)).map((x) => x.id)).not.toContain(r.id);
   });
 
+  it('a message a dead replica had claimed goes as a resend (the sender looks for it first); the others of the pass do not', async () => {
+    const r = await deniedRequest();
+    const first = Object.values((await store.get(r.id))!.outbox).sort((x, y) => x.createdAt.localeCompare(y.createdAt) || x.id.localeCompare(y.id))[0]!;
+    // b claimed the first message, then died (between Slack's answer and its ack, say).
+    await store.claimNotification(r.id, first.id, 'b', clock.now().getTime(), clock.now().getTime() + 5_000);
+    clock.advance(5_001);
+    const sender = new RecordingSender('a');
+    const p = new OutboxProcessor({ store, sender, config, clock, log, owner: 'a' });
+    p.kick(r.id);
+    await p.idle();
+    expect(sender.handed).toEqual([
+      { kind: 'approval.post', resend: true },
+      { kind: 'approval.update', resend: false },
+      { kind: 'dm.denied', resend: false },
+    ]);
+  });
+
+  it.each([
+    ['an error that leaves it open whether Slack took it (a timeout, a 500)', undefined, true],
+    ['a rate limit: Slack refused it, nothing was posted', 1_000, false],
+  ])('a failed send, %s: the next attempt is a resend only when it may have reached Slack; the rest of the pass never is', async (_label, retryAfterMs, resend) => {
+    const r = await deniedRequest();
+    const sender = new RecordingSender('a');
+    sender.failures = 1;
+    sender.retryAfterMs = retryAfterMs;
+    const p = new OutboxProcessor({ store, sender, config, clock, log, owner: 'a' });
+    p.kick(r.id);
+    await p.idle();
+    clock.advance(1_001);
+    p.kick(r.id);
+    await p.idle();
+    expect(sender.handed).toEqual([
+      { kind: 'approval.post', resend: false }, // failed
+      { kind: 'approval.post', resend },
+      { kind: 'approval.update', resend: false },
+      { kind: 'dm.denied', resend: false },
+    ]);
+    expect((await store.get(r.id))!.outbox).toEqual({});
+  });
+
+  it('the crash point after-message-sent falls between Slack\'s answer and the record of it', async () => {
+    const r = await deniedRequest();
+    const sender = new RecordingSender('a');
+    const seen: Array<[FaultPoint, string | undefined, number]> = [];
+    const p = new OutboxProcessor({
+      store, sender, config, clock, log, owner: 'a', claimMs: 5_000,
+      faults: (point, requestId, detail) => {
+        seen.push([point, detail, sender.sent.length]);
+        throw new Error(`stopped at ${point} for ${requestId}`); // the pass ends here, before its ack
+      },
+    });
+    p.kick(r.id);
+    await p.idle();
+    expect(seen).toEqual([['after-message-sent', 'approval.post', 1]]); // Slack had answered…
+    expect(Object.values((await store.get(r.id))!.outbox).map((n) => n.kind).sort()).toEqual(['approval.post', 'approval.update', 'dm.denied']); // …and nothing was recorded
+    clock.advance(5_001);
+    const next = new RecordingSender('b');
+    const pb = new OutboxProcessor({ store, sender: next, config, clock, log, owner: 'b' });
+    pb.kick(r.id);
+    await pb.idle();
+    // The one Slack had answered goes as a resend. (The rest were handed back at the error; a kill
+    // leaves their claims to lapse, and they go as resends too: test/fault/messages.test.ts.)
+    expect(next.handed).toEqual([
+      { kind: 'approval.post', resend: true },
+      { kind: 'approval.update', resend: false },
+      { kind: 'dm.denied', resend: false },
+    ]);
+  });
+
   it('another replica holding one message of the pass: this one sends nothing of that request until the claim lapses', async () => {
     const r = await deniedRequest();
     const first = Object.values((await store.get(r.id))!.outbox).sort((x, y) => x.createdAt.localeCompare(y.createdAt) || x.id.localeCompare(y.id))[0]!;
-    expect(await store.claimNotification(r.id, first.id, 'b', clock.now().getTime(), clock.now().getTime() + 5_000)).toBe(true);
+    expect(await store.claimNotification(r.id, first.id, 'b', clock.now().getTime(), clock.now().getTime() + 5_000)).toEqual({ reclaimed: new Set() });
     const sender = new RecordingSender('a');
     const p = new OutboxProcessor({ store, sender, config, clock, log, owner: 'a' });
     p.kick(r.id);

@@ -251,10 +251,16 @@ export type RefusalCode = (typeof REFUSAL_CODES)[number];
 /**
  * A notification sender (NotificationSender port) was told to slow down: try again after
  * `retryAfterMs`. Adapters build it from their platform's rate-limit answer (Slack's 429 with
- * Retry-After); the outbox backs off by it without knowing the platform.
+ * Retry-After); the outbox backs off by it without knowing the platform. The refused call
+ * delivered nothing; `partlySent`: earlier calls of the same notification did (a reminder's
+ * thread reply before its DMs), so the next attempt is a resend.
  */
 export class SendRateLimitedError extends Error {
-  constructor(readonly retryAfterMs: number, cause?: unknown) {
+  constructor(
+    readonly retryAfterMs: number,
+    cause?: unknown,
+    readonly partlySent = false,
+  ) {
     super(`rate limited: retry after ${retryAfterMs} ms${cause instanceof Error ? ` (${cause.message})` : ''}`, cause === undefined ? undefined : { cause });
     this.name = 'SendRateLimitedError';
   }

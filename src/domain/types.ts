@@ -362,23 +362,25 @@ export interface AuditEntry {
 }
 
 /** The messages the core asks the messaging adapter to deliver. Rendering is the adapter's job. */
-export type NotificationKind =
-  | 'approval.post' // post the approval message (Approve / Deny) to the approver channel
-  | 'approval.update' // re-render the approval message in place for the current state
-  | 'dm.submitted' // requester: your request was sent for approval (used for modal submissions)
-  | 'dm.granted'
-  | 'dm.denied'
-  | 'dm.timeout' // nobody approved before the approval deadline
-  | 'dm.warning' // access ends soon
-  | 'dm.ended' // access was revoked (expiry or early revoke)
-  | 'dm.failed' // grant failed
-  | 'dm.extended' // requester: the grant's expiry moved (an extension was approved)
-  | 'approval.reminder' // approvers: a request is still waiting (thread reply, DMs when configured)
-  | 'channel.break-glass' // approver channel: loud (@here) alert that break-glass access was taken
-  | 'channel.audit' // audit channel (when configured): one line for one transition (carries `entry`)
-  | 'home.refresh' // re-publish the requester's App Home
-  | 'thread.revoked' // in the approval message's thread: revoked and verified (with the AWS ids)
-  | 'channel.alert'; // something needs a human in the approver channel
+export const NOTIFICATION_KINDS = [
+  'approval.post', // post the approval message (Approve / Deny) to the approver channel
+  'approval.update', // re-render the approval message in place for the current state
+  'dm.submitted', // requester: your request was sent for approval (used for modal submissions)
+  'dm.granted',
+  'dm.denied',
+  'dm.timeout', // nobody approved before the approval deadline
+  'dm.warning', // access ends soon
+  'dm.ended', // access was revoked (expiry or early revoke)
+  'dm.failed', // grant failed
+  'dm.extended', // requester: the grant's expiry moved (an extension was approved)
+  'approval.reminder', // approvers: a request is still waiting (thread reply, DMs when configured)
+  'channel.break-glass', // approver channel: loud (@here) alert that break-glass access was taken
+  'channel.audit', // audit channel (when configured): one line for one transition (carries `entry`)
+  'home.refresh', // re-publish the requester's App Home
+  'thread.revoked', // in the approval message's thread: revoked and verified (with the AWS ids)
+  'channel.alert', // something needs a human in the approver channel
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 export interface Notification {
   id: string;
@@ -393,6 +395,13 @@ export interface Notification {
   /** home.refresh: whose home (default: the requester's). */
   userId?: string;
   attempts?: number;
+  /**
+   * Written by the store's delivery claim (RequestStore.claimNotifications): the replica sending
+   * it and until when. Still there on a later read means that pass ended without recording it
+   * sent (a crash, a failure): it may have reached Slack.
+   */
+  claimedBy?: string;
+  claimUntil?: number;
 }
 
 export interface SlackMessageRef {

@@ -17,7 +17,7 @@ import { type AttributeValue, ConditionalCheckFailedException, CreateTableComman
 import { BatchGetCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, AuditEntry, SlackMessageRef } from '../domain/types';
-import type { ChangeCursor, ChangePage, HistoryCursor, HistoryPage, StoreAdapter, StoreBacklog, Transition } from '../ports';
+import type { ChangeCursor, ChangePage, HistoryCursor, HistoryPage, NotificationClaim, StoreAdapter, StoreBacklog, Transition } from '../ports';
 
 import { DUE_SHARD_KEYS, dueShardOf, HELD_SHARD_KEYS, heldShardOf, INDEX, LEGACY_DUE_SHARD, OPTIONAL_INDEXES, tableSchemaDefinition } from './schema';
 
@@ -348,15 +348,8 @@ export class DynamoRequestStore implements StoreAdapter {
     if (!after) throw new NotFoundError('plain', { text: `request ${id} not found` });
   }
 
-  async claimNotification(id: string, notificationId: string, owner: string, nowMs: number, untilMs: number): Promise<boolean> {
-    const after = await this.updateIfCondition({
-      Key: { pk: key(id) },
-      UpdateExpression: 'SET #outbox.#n.#until = :until, #outbox.#n.#owner = :owner',
-      ConditionExpression: 'attribute_exists(#outbox.#n) AND (attribute_not_exists(#outbox.#n.#until) OR #outbox.#n.#until < :now OR #outbox.#n.#owner = :owner)',
-      ExpressionAttributeNames: { '#outbox': 'outbox', '#n': notificationId, '#until': 'claimUntil', '#owner': 'claimedBy' },
-      ExpressionAttributeValues: { ':until': untilMs, ':owner': owner, ':now': nowMs },
-    });
-    return after !== undefined;
+  async claimNotification(id: string, notificationId: string, owner: string, nowMs: number, untilMs: number): Promise<NotificationClaim | undefined> {
+    return this.claimNotifications(id, [notificationId], owner, nowMs, untilMs);
   }
 
   async tryLease(name: string, owner: string, nowMs: number, untilMs: number): Promise<boolean> {
@@ -503,8 +496,8 @@ export class DynamoRequestStore implements StoreAdapter {
     return items;
   }
 
-  async claimNotifications(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<boolean> {
-    if (notificationIds.length === 0) return true;
+  async claimNotifications(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<NotificationClaim | undefined> {
+    if (notificationIds.length === 0) return { reclaimed: new Set() };
     const names: Record<string, string> = { '#outbox': 'outbox', '#until': 'claimUntil', '#owner': 'claimedBy' };
     const sets: string[] = [];
     const conds: string[] = [];
@@ -513,14 +506,34 @@ export class DynamoRequestStore implements StoreAdapter {
       sets.push(`#outbox.#n${i}.#until = :until, #outbox.#n${i}.#owner = :owner`);
       conds.push(`(attribute_exists(#outbox.#n${i}) AND (attribute_not_exists(#outbox.#n${i}.#until) OR #outbox.#n${i}.#until < :now OR #outbox.#n${i}.#owner = :owner))`);
     });
-    const after = await this.updateIfCondition({
+    // UPDATED_OLD: the claims this write replaced, i.e. the notifications an earlier pass had claimed.
+    const before = await this.updateIfCondition({
       Key: { pk: key(id) },
       UpdateExpression: `SET ${sets.join(', ')}`,
       ConditionExpression: conds.join(' AND '),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: { ':until': untilMs, ':owner': owner, ':now': nowMs },
+      ReturnValues: 'UPDATED_OLD',
     });
-    return after !== undefined;
+    if (!before) return undefined;
+    const old = (before.outbox ?? {}) as Record<string, { claimedBy?: unknown }>;
+    return { reclaimed: new Set(notificationIds.filter((n) => old[n]?.claimedBy !== undefined)) };
+  }
+
+  async releaseNotifications(id: string, notificationIds: readonly string[], owner: string): Promise<void> {
+    const ids = [...new Set(notificationIds)];
+    if (ids.length === 0) return;
+    const names: Record<string, string> = { '#outbox': 'outbox', '#until': 'claimUntil', '#owner': 'claimedBy' };
+    ids.forEach((n, i) => (names[`#n${i}`] = n));
+    // One write, all or nothing: should one have moved on meanwhile, the claims simply lapse (the
+    // next pass then looks for those in Slack first, which is only slower).
+    await this.updateIfCondition({
+      Key: { pk: key(id) },
+      UpdateExpression: `REMOVE ${ids.map((_, i) => `#outbox.#n${i}.#until, #outbox.#n${i}.#owner`).join(', ')}`,
+      ConditionExpression: ids.map((_, i) => `(attribute_exists(#outbox.#n${i}) AND #outbox.#n${i}.#owner = :owner)`).join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':owner': owner },
+    });
   }
 
   async ackNotifications(id: string, notificationIds: readonly string[], approvalMessage?: SlackMessageRef): Promise<void> {

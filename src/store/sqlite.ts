@@ -30,7 +30,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { dirname } from 'node:path';
 import { ConflictError, NotFoundError } from '../domain/errors';
 import type { AccessRequest, AuditEntry, RequestStatus, SlackMessageRef } from '../domain/types';
-import type { ChangeCursor, ChangePage, HistoryCursor, HistoryPage, StoreAdapter, StoreBacklog, Transition } from '../ports';
+import type { ChangeCursor, ChangePage, HistoryCursor, HistoryPage, NotificationClaim, StoreAdapter, StoreBacklog, Transition } from '../ports';
 import { DataDirLockedError } from './embedded';
 
 type SqliteModule = typeof import('node:sqlite');
@@ -340,44 +340,59 @@ export class SqliteRequestStore implements StoreAdapter {
     if (!done) throw new NotFoundError('plain', { text: `request ${id} not found` });
   }
 
-  async claimNotification(id: string, notificationId: string, owner: string, nowMs: number, untilMs: number): Promise<boolean> {
-    return this.updateBody(id, (r) => {
-      const n = r.outbox[notificationId] as (AccessRequest['outbox'][string] & { claimUntil?: number; claimedBy?: string }) | undefined;
-      if (!n) return false;
-      if (n.claimUntil !== undefined && !(n.claimUntil < nowMs) && n.claimedBy !== owner) return false;
-      r.outbox = { ...r.outbox, [notificationId]: { ...n, claimUntil: untilMs, claimedBy: owner } as AccessRequest['outbox'][string] };
-      return true;
-    });
+  async claimNotification(id: string, notificationId: string, owner: string, nowMs: number, untilMs: number): Promise<NotificationClaim | undefined> {
+    return this.claimNotifications(id, [notificationId], owner, nowMs, untilMs);
   }
 
-  async claimNotifications(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<boolean> {
-    if (notificationIds.length === 0) return true;
-    if (notificationIds.every(isPathSafe)) {
+  async claimNotifications(id: string, notificationIds: readonly string[], owner: string, nowMs: number, untilMs: number): Promise<NotificationClaim | undefined> {
+    if (notificationIds.length === 0) return { reclaimed: new Set() };
+    const ids = [...new Set(notificationIds)];
+    if (ids.every(isPathSafe)) {
       // All or none, in one statement: SQLite's JSON functions check and set the claims in the
-      // stored body (no parse and no re-serialisation of the whole request here).
-      const ids = [...new Set(notificationIds)];
+      // stored body (no parse and no re-serialisation of the whole request here). The earlier
+      // claims are read first, in the same synchronous call (nothing runs in between).
+      const before = this.cached(`claimed:${ids.length}`, () => `SELECT ${ids.map((_, i) => `json_extract(body, ?) AS c${i}`).join(', ')} FROM requests WHERE id = ?`);
       const sql = this.cached(`claim:${ids.length}`, () => {
         const set = ids.map(() => '?, ?, ?, ?').join(', ');
         const free = ids.map(() => "(json_type(body, ?) = 'object' AND (json_extract(body, ?) IS NULL OR json_extract(body, ?) < ? OR json_extract(body, ?) = ?))").join(' AND ');
         return `UPDATE requests SET body = json_set(body, ${set}) WHERE id = ? AND ${free}`;
       });
+      const old = before.get(...ids.map((n) => outboxPath(n, 'claimedBy')), id) as Record<string, unknown> | undefined;
       const params: Array<string | number> = [];
       for (const n of ids) params.push(outboxPath(n, 'claimUntil'), untilMs, outboxPath(n, 'claimedBy'), owner);
       params.push(id);
       for (const n of ids) params.push(outboxPath(n), outboxPath(n, 'claimUntil'), outboxPath(n, 'claimUntil'), nowMs, outboxPath(n, 'claimedBy'), owner);
-      return Number(sql.run(...params).changes) === 1;
+      if (Number(sql.run(...params).changes) !== 1) return undefined;
+      return { reclaimed: new Set(ids.filter((_, i) => old?.[`c${i}`] != null)) };
     }
     // All or none, in one synchronous read-change-write.
-    return this.updateBody(id, (r) => {
+    const reclaimed = new Set<string>();
+    const done = this.updateBody(id, (r) => {
       const outbox = { ...r.outbox };
-      for (const notificationId of notificationIds) {
-        const n = outbox[notificationId] as (AccessRequest['outbox'][string] & { claimUntil?: number; claimedBy?: string }) | undefined;
+      for (const notificationId of ids) {
+        const n = outbox[notificationId];
         if (!n) return false;
         if (n.claimUntil !== undefined && !(n.claimUntil < nowMs) && n.claimedBy !== owner) return false;
-        outbox[notificationId] = { ...n, claimUntil: untilMs, claimedBy: owner } as AccessRequest['outbox'][string];
+        if (n.claimedBy !== undefined) reclaimed.add(notificationId);
+        outbox[notificationId] = { ...n, claimUntil: untilMs, claimedBy: owner };
       }
       r.outbox = outbox;
       return true;
+    });
+    return done ? { reclaimed } : undefined;
+  }
+
+  async releaseNotifications(id: string, notificationIds: readonly string[], owner: string): Promise<void> {
+    this.updateBody(id, (r) => {
+      let changed = false;
+      for (const notificationId of notificationIds) {
+        const n = r.outbox[notificationId];
+        if (!n || n.claimedBy !== owner) continue;
+        const { claimedBy: _by, claimUntil: _until, ...rest } = n;
+        r.outbox = { ...r.outbox, [notificationId]: rest };
+        changed = true;
+      }
+      return changed;
     });
   }
 

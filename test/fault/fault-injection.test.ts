@@ -15,7 +15,7 @@
  *   - bot down through 50 expiries: measured from the new bot's readiness → ≤ 10s.
  * The figures are printed at the end and written to $TMPDIR/jit-fault-lateness.json.
  */
-import { FAULT_POINTS, type FaultPoint } from '../../src/ports';
+import { LIFECYCLE_FAULT_POINTS } from '../../src/ports';
 import { waitFor } from '../../testkit/wait';
 import {
   APPROVER,
@@ -91,7 +91,7 @@ afterAll(async () => {
 });
 
 /** Where each crash point leaves the request, and whether the Approve click itself is cut. */
-const CRASH: Record<FaultPoint, { leftIn: 'GRANTING' | 'ACTIVE' | 'REVOKING'; ruleInEc2: boolean; diesOnApprove: boolean }> = {
+const CRASH: Record<(typeof LIFECYCLE_FAULT_POINTS)[number], { leftIn: 'GRANTING' | 'ACTIVE' | 'REVOKING'; ruleInEc2: boolean; diesOnApprove: boolean }> = {
   'after-grant-intent': { leftIn: 'GRANTING', ruleInEc2: false, diesOnApprove: true },
   'after-grant-aws': { leftIn: 'GRANTING', ruleInEc2: true, diesOnApprove: true },
   'after-active': { leftIn: 'ACTIVE', ruleInEc2: true, diesOnApprove: true },
@@ -100,7 +100,7 @@ const CRASH: Record<FaultPoint, { leftIn: 'GRANTING' | 'ACTIVE' | 'REVOKING'; ru
 };
 
 describe('kill -9 at each crash point: a second bot on the same table finishes the job', () => {
-  it.each([...FAULT_POINTS])(
+  it.each([...LIFECYCLE_FAULT_POINTS])(
     '%s',
     async (point) => {
       const s = await newScenario(`kill-${point}`);

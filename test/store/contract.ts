@@ -265,13 +265,15 @@ export function storeContract(name: string, makeStore: () => Promise<StoreAdapte
         await store.create(r);
         const denied = await store.transition(decide(r, { type: 'deny', actor: 'U0APPROVER' }, ctx()));
         const [n] = Object.keys(denied.outbox);
-        expect(await store.claimNotification(r.id, n!, 'replica-a', 1_000, 31_000)).toBe(true);
-        expect(await store.claimNotification(r.id, n!, 'replica-b', 2_000, 32_000)).toBe(false);
-        expect(await store.claimNotification(r.id, n!, 'replica-a', 2_000, 32_000)).toBe(true); // renew own claim
-        expect(await store.claimNotification(r.id, n!, 'replica-b', 40_000, 70_000)).toBe(true); // lapsed
+        const claimed = (...ids: string[]) => ({ reclaimed: new Set(ids) });
+        expect(await store.claimNotification(r.id, n!, 'replica-a', 1_000, 31_000)).toEqual(claimed()); // first claim
+        expect(await store.claimNotification(r.id, n!, 'replica-b', 2_000, 32_000)).toBeUndefined();
+        expect(await store.claimNotification(r.id, n!, 'replica-a', 2_000, 32_000)).toEqual(claimed(n!)); // renew own claim (a pass that may have sent it)
+        expect(await store.claimNotification(r.id, n!, 'replica-b', 40_000, 70_000)).toEqual(claimed(n!)); // lapsed: a taken-over pass may have sent it
+        expect((await store.get(r.id))!.outbox[n!]).toMatchObject({ claimedBy: 'replica-b', claimUntil: 70_000 });
         await store.ackNotification(r.id, n!);
-        expect(await store.claimNotification(r.id, n!, 'replica-a', 80_000, 90_000)).toBe(false); // delivered
-        expect(await store.claimNotification('jit-missing', n!, 'replica-a', 80_000, 90_000)).toBe(false);
+        expect(await store.claimNotification(r.id, n!, 'replica-a', 80_000, 90_000)).toBeUndefined(); // delivered
+        expect(await store.claimNotification('jit-missing', n!, 'replica-a', 80_000, 90_000)).toBeUndefined();
       });
     });
 
@@ -286,21 +288,43 @@ export function storeContract(name: string, makeStore: () => Promise<StoreAdapte
         return { r, ns };
       }
 
+      it('says which of a pass were claimed before (a pass that stopped between send and ack), and only those', async () => {
+        const { r, ns } = await twoQueued();
+        expect(await store.claimNotification(r.id, ns[0]!, 'replica-b', 1_000, 31_000)).toEqual({ reclaimed: new Set() });
+        // b dies holding the first; a takes the pass over once b's claim lapsed.
+        expect(await store.claimNotifications!(r.id, ns, 'replica-a', 40_000, 70_000)).toEqual({ reclaimed: new Set([ns[0]]) });
+        await store.ackNotifications!(r.id, [ns[0]!]);
+        expect(Object.keys((await store.get(r.id))!.outbox)).not.toContain(ns[0]);
+      });
+
+      it('hands back only its own claims (a failed pass): the next claim of those is not a resend', async () => {
+        const { r, ns } = await twoQueued();
+        await store.claimNotifications!(r.id, ns, 'replica-a', 1_000, 31_000);
+        await store.releaseNotifications!(r.id, ns, 'replica-b'); // not b's: nothing changes
+        expect(await store.claimNotifications!(r.id, ns, 'replica-b', 2_000, 32_000)).toBeUndefined();
+        await store.releaseNotifications!(r.id, ns.slice(1), 'replica-a');
+        await store.releaseNotifications!(r.id, ['gone'], 'replica-a'); // not there: nothing changes
+        expect((await store.get(r.id))!.outbox[ns[1]!]).not.toHaveProperty('claimedBy');
+        expect(await store.claimNotifications!(r.id, ns.slice(1), 'replica-b', 2_000, 32_000)).toEqual({ reclaimed: new Set() });
+        expect(await store.claimNotification(r.id, ns[0]!, 'replica-b', 2_000, 32_000)).toBeUndefined(); // still a's
+      });
+
       it('claims all or none: another replica\'s unlapsed claim on one of them refuses the whole pass', async () => {
         const { r, ns } = await twoQueued();
-        expect(await store.claimNotification(r.id, ns[1]!, 'replica-b', 1_000, 31_000)).toBe(true);
-        expect(await store.claimNotifications!(r.id, ns, 'replica-a', 2_000, 32_000)).toBe(false);
+        const claimed = (...ids: string[]) => ({ reclaimed: new Set(ids) });
+        expect(await store.claimNotification(r.id, ns[1]!, 'replica-b', 1_000, 31_000)).toEqual(claimed());
+        expect(await store.claimNotifications!(r.id, ns, 'replica-a', 2_000, 32_000)).toBeUndefined();
         // Nothing of the refused pass was claimed: b's claim lapses, and the first one is still free for b.
-        expect(await store.claimNotification(r.id, ns[0]!, 'replica-b', 2_000, 32_000)).toBe(true);
-        expect(await store.claimNotifications!(r.id, ns, 'replica-a', 40_000, 70_000)).toBe(true); // both lapsed
-        expect(await store.claimNotifications!(r.id, ns, 'replica-b', 41_000, 71_000)).toBe(false);
-        expect(await store.claimNotifications!(r.id, ns, 'replica-a', 41_000, 71_000)).toBe(true); // renew own
-        expect(await store.claimNotifications!(r.id, [...ns, 'gone'], 'replica-a', 42_000, 72_000)).toBe(false); // one is not there
-        expect(await store.claimNotifications!('jit-missing', ns, 'replica-a', 42_000, 72_000)).toBe(false);
-        expect(await store.claimNotifications!(r.id, [], 'replica-b', 42_000, 72_000)).toBe(true); // nothing to claim
+        expect(await store.claimNotification(r.id, ns[0]!, 'replica-b', 2_000, 32_000)).toEqual(claimed());
+        expect(await store.claimNotifications!(r.id, ns, 'replica-a', 40_000, 70_000)).toEqual(claimed(ns[0]!, ns[1]!)); // both lapsed: taken over (the rest were never claimed)
+        expect(await store.claimNotifications!(r.id, ns, 'replica-b', 41_000, 71_000)).toBeUndefined();
+        expect(await store.claimNotifications!(r.id, ns, 'replica-a', 41_000, 71_000)).toEqual(claimed(...ns)); // renew own
+        expect(await store.claimNotifications!(r.id, [...ns, 'gone'], 'replica-a', 42_000, 72_000)).toBeUndefined(); // one is not there
+        expect(await store.claimNotifications!('jit-missing', ns, 'replica-a', 42_000, 72_000)).toBeUndefined();
+        expect(await store.claimNotifications!(r.id, [], 'replica-b', 42_000, 72_000)).toEqual(claimed()); // nothing to claim
         // An id no notification has, however it is spelled (quotes, dots, a JSON path of its own).
         for (const odd of ['we"ird', 'a.b', '$.outbox']) {
-          expect(await store.claimNotifications!(r.id, [ns[0]!, odd], 'replica-a', 42_000, 72_000)).toBe(false);
+          expect(await store.claimNotifications!(r.id, [ns[0]!, odd], 'replica-a', 42_000, 72_000)).toBeUndefined();
           await store.ackNotifications!(r.id, [odd]);
         }
         expect(Object.keys((await store.get(r.id))!.outbox).sort()).toEqual(ns);
