@@ -16,6 +16,10 @@ export const SLACK_BOT_SCOPES: Readonly<Record<string, string>> = {
   'usergroups:read': 'approvers and requesters named by user group',
   'channels:read': 'the doctor: the approver channel exists and the bot is in it (public channel)',
   'groups:read': 'the doctor: the approver channel exists and the bot is in it (private channel)',
+  'channels:history': 'after a crash, a message is looked for before it is sent again (public channel)',
+  'groups:history': 'after a crash, a message is looked for before it is sent again (private channel)',
+  'im:history': 'after a crash, a DM is looked for before it is sent again',
+  'im:write': 'after a crash: finding the DM to look in (conversations.open)',
 };
 
 /** The check the others point to when the token is refused. */

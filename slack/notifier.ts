@@ -17,9 +17,10 @@ import type { JitConfig } from '../src/config-types';
 import type { ReminderAudience } from '../src/domain/policy-terms';
 import type { AccessRequest, HomeContents, Notification, SlackMessageRef, Target } from '../src/domain/types';
 import { SendRateLimitedError } from '../src/domain/errors';
-import type { Clock, NotificationSender } from '../src/ports';
+import type { Clock, NotificationSender, SendOptions } from '../src/ports';
 import type { HomeViewers } from './home-viewers';
 import { asSendError, unusableChannel } from './rate-limit';
+import { type Destination, keyMetadata, messageKey, SentMessages } from './sent-messages';
 
 /** How often the approver channel hears that the audit channel cannot take lines (once an hour). */
 const AUDIT_ALERT_EVERY_MS = 60 * 60_000;
@@ -42,54 +43,82 @@ export class SlackNotifier implements NotificationSender {
     private readonly facts: NotificationFacts,
     private readonly log?: Logger,
     private readonly opts: { homeRefreshIntervalMs?: number; homeViewers?: HomeViewers } = {},
-  ) {}
+  ) {
+    this.sent = new SentMessages(client, log);
+  }
+
+  /** Where a resend looks for an earlier delivery. */
+  private readonly sent: SentMessages;
+
+  /** When the approver channel was last told that the audit channel cannot take lines. */
+  private auditAlertAt: number | undefined;
 
   /**
    * Per user: the latest home refresh. `waiting` until it starts (later refreshes share it);
    * `gate` resolves `homeRefreshIntervalMs` after it published (the next one starts then).
    */
-  /** When the approver channel was last told that the audit channel cannot take lines. */
-  private auditAlertAt: number | undefined;
-
   private readonly homes = new Map<string, { waiting: boolean; done: Promise<void>; gate: Promise<void> }>();
 
-  async send(n: Notification, r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void> {
+  async send(n: Notification, r: AccessRequest, target: Target | undefined, options: SendOptions = {}): Promise<SlackMessageRef | void> {
+    const d: Delivery = { notification: n, resend: options.resend === true, posted: 0 };
     try {
-      return await this.deliver(n, r, target);
+      return await this.deliver(n, r, target, d);
     } catch (err) {
-      throw asSendError(err); // a 429 becomes the port's SendRateLimitedError
+      throw asSendError(err, d.posted > 0); // a 429 becomes the port's SendRateLimitedError
     }
   }
 
-  private async deliver(n: Notification, r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef | void> {
+  private async deliver(n: Notification, r: AccessRequest, target: Target | undefined, d: Delivery): Promise<SlackMessageRef | void> {
+    const thread = (): Destination => ({ channel: this.config.approverChannel, ...(r.approvalMessage ? { threadTs: r.approvalMessage.ts } : {}) });
     switch (n.kind) {
       case 'approval.post':
-        return this.postApproval(r, target);
+        return this.postApproval(r, target, d);
       case 'approval.update':
-        if (!r.approvalMessage) return this.postApproval(r, target);
+        if (!r.approvalMessage) return this.postApproval(r, target, d);
+        // In place: sending it again shows nothing new.
         await this.client.chat.update({ channel: r.approvalMessage.channel, ts: r.approvalMessage.ts, ...approvalMessage(r, target) });
         return;
       case 'thread.revoked':
-        await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...revokedThreadMessage(r) });
+        await this.post(thread(), revokedThreadMessage(r), r, d);
         return;
       case 'approval.reminder':
-        return this.remind(r, target);
+        return this.remind(r, target, d);
       case 'channel.break-glass':
         // Top level, not threaded: it has to be seen.
-        await this.client.chat.postMessage({ channel: this.config.approverChannel, ...breakGlassAlert(r, target) });
+        await this.post({ channel: this.config.approverChannel }, breakGlassAlert(r, target), r, d);
         return;
       case 'channel.audit':
         // Turned off since it was queued, or an item without its entry: nothing to post.
         if (!this.config.auditChannel || !n.entry) return;
-        return this.postAuditLine(this.config.auditChannel, auditLine(r, n.entry), r.id);
+        return this.postAuditLine(this.config.auditChannel, auditLine(r, n.entry), r, d);
       case 'home.refresh':
+        // A whole view, published again: sending it twice shows nothing new.
         return this.refreshHome(n.userId ?? r.requesterId, r.id);
       case 'channel.alert':
-        await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...alertMessage(r, notificationText(n)) });
+        await this.post(thread(), alertMessage(r, notificationText(n)), r, d);
         return;
       default:
-        await this.dm(r, this.renderDm(n, r, target));
+        await this.post({ channel: r.requesterId }, this.renderDm(n, r, target), r, d);
     }
+  }
+
+  /**
+   * Posts one message of a request with its key (slack/sent-messages.ts). A resend looks for the
+   * key first and posts nothing when Slack has the message already.
+   */
+  private async post(to: Destination, message: SlackMessage, r: AccessRequest, d: Delivery, part = d.notification.id): Promise<SlackMessageRef> {
+    const key = messageKey(r.id, part, to.channel);
+    if (d.resend) {
+      const found = await this.sent.find(to, key, Date.parse(d.notification.createdAt));
+      if (found) {
+        d.posted++;
+        this.log?.info({ event: 'notify.already_sent', requestId: r.id, notification: d.notification.kind, ts: found.ts }, 'Slack has this message from an earlier delivery; not sending it again');
+        return found;
+      }
+    }
+    const res = await this.client.chat.postMessage({ channel: to.channel, ...(to.threadTs ? { thread_ts: to.threadTs } : {}), ...message, metadata: keyMetadata(key) });
+    d.posted++;
+    return { channel: res.channel ?? to.channel, ts: res.ts! };
   }
 
   /**
@@ -140,9 +169,10 @@ export class SlackNotifier implements NotificationSender {
    * approver channel is told, at most once per AUDIT_ALERT_EVERY_MS. Anything else (a rate limit,
    * Slack down) is retried in order like every other message.
    */
-  private async postAuditLine(channel: string, line: SlackMessage, requestId: string): Promise<void> {
+  private async postAuditLine(channel: string, line: SlackMessage, r: AccessRequest, d: Delivery): Promise<void> {
+    const requestId = r.id;
     try {
-      await this.client.chat.postMessage({ channel, ...line });
+      await this.post({ channel }, line, r, d);
     } catch (err) {
       const code = unusableChannel(err);
       if (code === undefined) throw err;
@@ -185,18 +215,23 @@ export class SlackNotifier implements NotificationSender {
    * Reminds the approvers who have not approved yet (the core says who): a thread reply under the
    * approval message naming them (users and groups), and a DM to each when the target asks for it.
    */
-  private async remind(r: AccessRequest, target: Target | undefined): Promise<void> {
+  private async remind(r: AccessRequest, target: Target | undefined, d: Delivery): Promise<void> {
     const audience = await this.facts.reminderAudience(r);
-    await this.client.chat.postMessage({ channel: this.config.approverChannel, ...(r.approvalMessage ? { thread_ts: r.approvalMessage.ts } : {}), ...reminderThreadMessage(r, audience.mention) });
-    for (const user of audience.dm) await this.client.chat.postMessage({ channel: user, ...reminderDm(r, target, this.config.approverChannel) });
+    await this.post({ channel: this.config.approverChannel, ...(r.approvalMessage ? { threadTs: r.approvalMessage.ts } : {}) }, reminderThreadMessage(r, audience.mention), r, d);
+    // One key per approver: a resend after the third DM sends the fourth and on, not the first three again.
+    for (const user of audience.dm) await this.post({ channel: user }, reminderDm(r, target, this.config.approverChannel), r, d);
   }
 
-  private async postApproval(r: AccessRequest, target: Target | undefined): Promise<SlackMessageRef> {
-    const res = await this.client.chat.postMessage({ channel: this.config.approverChannel, ...approvalMessage(r, target) });
-    return { channel: res.channel ?? this.config.approverChannel, ts: res.ts! };
+  /** The approval message: one per request, whichever notification posts it (its key says so). */
+  private postApproval(r: AccessRequest, target: Target | undefined, d: Delivery): Promise<SlackMessageRef> {
+    return this.post({ channel: this.config.approverChannel }, approvalMessage(r, target), r, d, 'approval');
   }
+}
 
-  private async dm(r: AccessRequest, message: SlackMessage): Promise<void> {
-    await this.client.chat.postMessage({ channel: r.requesterId, ...message });
-  }
+/** One notification being delivered: which, and whether an earlier delivery may have sent it. */
+interface Delivery {
+  notification: Notification;
+  resend: boolean;
+  /** Messages of it in Slack so far, posted or found (a reminder posts several). */
+  posted: number;
 }

@@ -19,8 +19,9 @@ export function unusableChannel(err: unknown): string | undefined {
   return code !== undefined && CHANNEL_UNUSABLE.has(code) ? code : undefined;
 }
 
-export function asSendError(err: unknown): unknown {
+/** `partlySent`: earlier calls of the same notification went through (SendRateLimitedError). */
+export function asSendError(err: unknown, partlySent = false): unknown {
   const e = err as { code?: unknown; retryAfter?: unknown } | undefined;
-  if (e?.code === ErrorCode.RateLimitedError && typeof e.retryAfter === 'number') return new SendRateLimitedError(e.retryAfter * 1000, err);
+  if (e?.code === ErrorCode.RateLimitedError && typeof e.retryAfter === 'number') return new SendRateLimitedError(e.retryAfter * 1000, err, partlySent);
   return err;
 }

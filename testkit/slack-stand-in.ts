@@ -41,6 +41,10 @@ export interface StoredMessage {
   text?: unknown;
   blocks?: unknown;
   thread_ts?: unknown;
+  /** The message's metadata (chat.postMessage `metadata`), answered by conversations.history/replies with include_all_metadata. */
+  metadata?: unknown;
+  /** The bot that posted it (the stand-in's own unless `botIdOf` names another for the token). */
+  botId?: string;
   /** Set for chat.postEphemeral: the only user who can see the message. */
   ephemeralTo?: string;
   /** How many times chat.update replaced this message. */
@@ -55,6 +59,8 @@ export interface FailureSpec {
   retryAfter?: number;
   /** How many consecutive calls fail (default 1). */
   times?: number;
+  /** How many calls to let through before the failures start (default 0). */
+  after?: number;
 }
 
 /** Envelope types the stand-in can push over Socket Mode. */
@@ -117,6 +123,8 @@ export interface SlackStandIn {
   userStates: Map<string, UserState>;
   /** The token's scopes, sent as the x-oauth-scopes header of every Web API answer (default: every scope the app uses). */
   scopes: string[];
+  /** Another app posting with this token: its bot id, shown on its messages (default: the stand-in's own bot). */
+  botIdOf?: (token: string) => string | undefined;
   reset(): void;
   close(): Promise<void>;
 }
@@ -142,9 +150,11 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
   const userStates = new Map<string, UserState>();
   const defaultScopes = () => Object.keys(SLACK_BOT_SCOPES);
 
+  // Like Slack's: the wall clock's seconds, unique and increasing (the sequence in the fraction),
+  // so `oldest` / `latest` in history reads mean what they mean in Slack.
   const nextTs = () => {
-    const micros = 100 + 100 * seq++;
-    return `${1700000000 + Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
+    const n = 100 + 100 * seq++;
+    return `${Math.floor(Date.now() / 1000) + Math.floor(n / 1e6)}.${String(n % 1e6).padStart(6, '0')}`;
   };
   const nextId = (prefix: string) => `${prefix}${randomUUID().replace(/-/g, '').slice(0, 10).toUpperCase()}`;
   const dmFor = (channel: string) => (/^[UW]/.test(channel) ? `D${channel}` : channel);
@@ -154,22 +164,54 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     const queue = failures.get(method);
     const head = queue?.[0];
     if (!queue || !head) return undefined;
+    if ((head.after ?? 0) > 0) {
+      head.after! -= 1;
+      return undefined;
+    }
     head.times = (head.times ?? 1) - 1;
     if (head.times <= 0) queue.shift();
     return head;
   };
 
-  const messageReply = (m: StoredMessage) => ({
-    type: 'message', user: BOT.user_id, bot_id: BOT.bot_id, team: BOT.team_id,
+  const messageReply = (m: StoredMessage, withMetadata = false) => ({
+    type: 'message', user: BOT.user_id, bot_id: m.botId ?? BOT.bot_id, team: BOT.team_id,
     ts: m.ts, text: m.text, blocks: m.blocks, thread_ts: m.thread_ts,
+    ...(withMetadata && m.metadata !== undefined ? { metadata: m.metadata } : {}),
   });
+  /**
+   * One page of `list` (already in Slack's order), from the cursor (an offset here), as
+   * conversations.history and conversations.replies answer it.
+   */
+  const page = (list: StoredMessage[], a: Record<string, unknown>) => {
+    const from = Number(str(a.cursor) || 0);
+    const limit = Math.min(Number(a.limit ?? 100) || 100, 999);
+    const slice = list.slice(from, from + limit);
+    const more = from + limit < list.length;
+    return {
+      messages: slice.map((m) => messageReply(m, String(a.include_all_metadata) === 'true')),
+      has_more: more,
+      response_metadata: { next_cursor: more ? String(from + limit) : '' },
+    };
+  };
+  /** Messages of a channel within `oldest` / `latest` (exclusive unless `inclusive`), as Slack reads them. */
+  const within = (channel: string, a: Record<string, unknown>) => {
+    const inclusive = String(a.inclusive) === 'true';
+    const oldest = Number(a.oldest ?? 0) || 0;
+    const latest = a.latest === undefined ? Infinity : Number(a.latest);
+    return messages.filter((m) => {
+      if (m.channel !== channel || m.ephemeralTo !== undefined) return false;
+      const ts = Number(m.ts);
+      return (inclusive ? ts >= oldest : ts > oldest) && (inclusive ? ts <= latest : ts < latest);
+    });
+  };
 
-  const handlers: Record<string, (args: Record<string, unknown>) => Reply> = {
+  const handlers: Record<string, (args: Record<string, unknown>, token: string) => Reply> = {
     'auth.test': () => ({
       url: 'https://t1.slack.com/', team: 'T1', user: 'jit-access-bot', is_enterprise_install: false, ...BOT,
     }),
-    'chat.postMessage': (a) => {
-      const m: StoredMessage = { channel: dmFor(str(a.channel)), ts: nextTs(), text: a.text, blocks: a.blocks, thread_ts: a.thread_ts, updates: 0 };
+    'chat.postMessage': (a, token) => {
+      const botId = standIn.botIdOf?.(token);
+      const m: StoredMessage = { channel: dmFor(str(a.channel)), ts: nextTs(), text: a.text, blocks: a.blocks, thread_ts: a.thread_ts, ...(a.metadata !== undefined ? { metadata: a.metadata } : {}), ...(botId ? { botId } : {}), updates: 0 };
       messages.push(m);
       return { channel: m.channel, ts: m.ts, message: messageReply(m) };
     },
@@ -189,6 +231,10 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     },
     'apps.connections.open': () => ({ url: `ws://127.0.0.1:${port}${SOCKET_PATH}?ticket=${randomUUID()}` }),
     'conversations.open': (a) => ({ channel: { id: `D${str(a.users).replace(/,/g, '')}` } }),
+    // Top-level messages (and thread broadcasts), newest first; thread replies only in conversations.replies.
+    'conversations.history': (a) => page(within(str(a.channel), a).filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts).reverse(), a),
+    // The thread's parent and its replies, oldest first.
+    'conversations.replies': (a) => page(within(str(a.channel), a).filter((m) => m.ts === str(a.ts) || m.thread_ts === str(a.ts)), a),
     'views.open': (a) => ({ view: viewReply(a, nextId('V')) }),
     'views.push': (a) => ({ view: viewReply(a, nextId('V')) }),
     'views.update': (a) => ({ view: viewReply(a, str(a.view_id) || nextId('V')) }),
@@ -233,7 +279,7 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
     if (method === 'users.info' && userStates.get(str(args.user)) === 'missing') return sendJson(res, 200, { ok: false, error: 'user_not_found' });
     if (method === 'users.info' && userStates.get(str(args.user)) === 'error') return sendJson(res, 200, { ok: false, error: 'fatal_error' });
     // Like Slack: every Web API answer names the token's scopes.
-    sendJson(res, 200, { ok: true, ...(handlers[method]?.(args) ?? {}) }, { 'x-oauth-scopes': standIn.scopes.join(',') });
+    sendJson(res, 200, { ok: true, ...(handlers[method]?.(args, token) ?? {}) }, { 'x-oauth-scopes': standIn.scopes.join(',') });
   };
 
   const server = createServer((req, res) => {
@@ -385,6 +431,7 @@ export async function startSlackStandIn(opts: { port?: number } = {}): Promise<S
       channels.clear();
       userStates.clear();
       standIn.scopes = defaultScopes();
+      standIn.botIdOf = undefined;
       seq = 0; // ts values restart, so transcripts are deterministic per test
     },
     close: () =>

@@ -132,9 +132,13 @@ describe('stand-in Web API answers (through the real WebClient)', () => {
     const { client } = app;
     expect(await client.auth.test()).toMatchObject({ ok: true, user_id: 'UBOT', team_id: 'T1', bot_id: 'B1' });
 
+    const before = Math.floor(Date.now() / 1000);
     const first = await client.chat.postMessage({ channel: 'U42', text: 'one' });
     const second = await client.chat.postMessage({ channel: 'U42', text: 'two' });
-    expect(first).toMatchObject({ ok: true, channel: 'DU42', ts: '1700000000.000100', message: { text: 'one' } });
+    expect(first).toMatchObject({ ok: true, channel: 'DU42', ts: expect.stringMatching(/^\d{10}\.\d{6}$/), message: { text: 'one' } });
+    // Like Slack's: the wall clock's seconds, increasing.
+    expect(Number(first.ts)).toBeGreaterThanOrEqual(before);
+    expect(Number(first.ts)).toBeLessThan(Math.floor(Date.now() / 1000) + 2);
     expect(Number(second.ts)).toBeGreaterThan(Number(first.ts));
 
     await client.chat.update({ channel: 'DU42', ts: first.ts!, text: 'one (edited)' });
@@ -157,6 +161,31 @@ describe('stand-in Web API answers (through the real WebClient)', () => {
     expect(info.user).toMatchObject({ id: 'U42', name: 'u42', profile: { email: 'u42@example.com' } });
 
     expect(await client.apiCall('reactions.add', { channel: 'C1', timestamp: first.ts, name: 'ok' })).toMatchObject({ ok: true });
+  });
+
+  it('conversations.history and conversations.replies: newest first / thread order, oldest, pages, metadata only when asked', async () => {
+    const { client } = app;
+    const meta = (key: string) => ({ event_type: 'jit_test', event_payload: { key } });
+    const parent = await client.chat.postMessage({ channel: 'C7', text: 'parent', metadata: meta('p') });
+    await client.chat.postMessage({ channel: 'C7', text: 'reply 1', thread_ts: parent.ts!, metadata: meta('r1') });
+    await client.chat.postMessage({ channel: 'C7', text: 'reply 2', thread_ts: parent.ts! });
+    const later = await client.chat.postMessage({ channel: 'C7', text: 'later' });
+    await client.chat.postMessage({ channel: 'C8', text: 'elsewhere' });
+
+    const history = await client.conversations.history({ channel: 'C7', include_all_metadata: true });
+    expect(history.messages?.map((m) => m.text)).toEqual(['later', 'parent']); // no replies, newest first
+    expect(history.messages?.[1]).toMatchObject({ metadata: meta('p'), bot_id: 'B1' });
+    expect((await client.conversations.history({ channel: 'C7' })).messages?.[1]).not.toHaveProperty('metadata');
+    expect((await client.conversations.history({ channel: 'C7', oldest: parent.ts! })).messages?.map((m) => m.text)).toEqual(['later']);
+
+    const one = await client.conversations.history({ channel: 'C7', limit: 1 });
+    expect(one).toMatchObject({ messages: [{ text: 'later' }], has_more: true });
+    const two = await client.conversations.history({ channel: 'C7', limit: 1, cursor: one.response_metadata!.next_cursor! });
+    expect(two).toMatchObject({ messages: [{ text: 'parent' }], has_more: false });
+
+    const thread = await client.conversations.replies({ channel: 'C7', ts: parent.ts!, include_all_metadata: true });
+    expect(thread.messages?.map((m) => [m.text, (m as { metadata?: unknown }).metadata])).toEqual([['parent', meta('p')], ['reply 1', meta('r1')], ['reply 2', undefined]]);
+    expect(Number(later.ts)).toBeGreaterThan(Number(parent.ts));
   });
 
   it('failNext: HTTP 200 { ok: false } and times', async () => {
