@@ -38,7 +38,7 @@ it('shows an approver the report, every check passing', async () => {
     '✓ *doctor: 9 checks, all passed*',
     '✓ *config valid*: (inline): 2 targets, approver channel C0APPROVERS',
     '✓ *Slack token*: accepted: bot user jit-access-bot in workspace T1',
-    '✓ *Slack scopes*: all 7 scopes granted',
+    '✓ *Slack scopes*: all 11 scopes granted',
     '✓ *approver channel*: #jit-approvals (C0APPROVERS): the bot is a member',
     '✓ *Slack users in the policy*: 3 users found: U0APPROVER1, U0APPROVER2, U0REQUESTER',
     '✓ *store*: embedded store (SQLite) (in memory) opens and answers',

@@ -108,7 +108,7 @@ it('exits 0 and prints ✓ for every check when everything works', async () => {
   expect(out.filter((l) => l.startsWith('✓') || l.startsWith('✗'))).toEqual([
     '✓ config valid: ./jit.config.yaml: 1 target, approver channel C0APPROVERS',
     '✓ Slack token: accepted: bot user jit-access-bot in workspace T1',
-    '✓ Slack scopes: all 7 scopes granted',
+    '✓ Slack scopes: all 11 scopes granted',
     '✓ approver channel: #jit-approvals (C0APPROVERS): the bot is a member',
     '✓ Slack users in the policy: 2 users found: U0APPROVER1, U0APPROVER2',
     `✓ store: embedded store: ${join(cwd, 'data')} holds no store yet; the bot creates it at start`,
