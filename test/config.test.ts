@@ -125,6 +125,8 @@ describe('loadEnv', () => {
     expect(loadEnv(base).testCrashAt).toBeUndefined();
     expect(loadEnv({ ...base, JIT_TEST_CRASH_AT: 'after-grant-aws, after-revoke-aws' }).testCrashAt).toEqual(['after-grant-aws', 'after-revoke-aws']);
     expect(errorOf(() => loadEnv({ ...base, JIT_TEST_CRASH_AT: 'whenever' }))).toMatch(/JIT_TEST_CRASH_AT.*must list crash points among after-grant-intent/);
+    expect(loadEnv({ ...base, JIT_TEST_CRASH_AT: 'after-message-sent:dm.granted,after-message-sent' }).testCrashAt).toEqual(['after-message-sent:dm.granted', 'after-message-sent']);
+    expect(errorOf(() => loadEnv({ ...base, JIT_TEST_CRASH_AT: 'after-message-sent:dm.nonsense' }))).toMatch(/JIT_TEST_CRASH_AT.*after-message-sent:<notification kind>/);
   });
 
   it('chooses Socket Mode when an app token is set', () => {
