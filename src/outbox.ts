@@ -285,9 +285,17 @@ export class OutboxProcessor {
     }
   }
 
-  /** Hands back claims on messages that never reached Slack (a store without the call: they lapse). */
+  /**
+   * Hands back claims on messages that never reached Slack. Best effort: a claim not handed back
+   * (a store without the call, or one that failed) lapses, and those go as resends, only slower.
+   */
   private async release(id: string, ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.o.store.releaseNotifications?.(id, ids, this.o.owner);
+    if (ids.length === 0) return;
+    try {
+      await this.o.store.releaseNotifications?.(id, ids, this.o.owner);
+    } catch (err) {
+      this.o.log.warn({ event: 'outbox.release_failed', requestId: id, err: (err as Error).message }, 'could not hand back delivery claims; they lapse');
+    }
   }
 
   /**
