@@ -170,13 +170,12 @@ export class SlackNotifier implements NotificationSender {
    * Slack down) is retried in order like every other message.
    */
   private async postAuditLine(channel: string, line: SlackMessage, r: AccessRequest, d: Delivery): Promise<void> {
-    const requestId = r.id;
     try {
       await this.post({ channel }, line, r, d);
     } catch (err) {
       const code = unusableChannel(err);
       if (code === undefined) throw err;
-      this.log?.error({ event: 'audit_channel.unusable', requestId, slackError: code, line: line.text }, 'the audit channel cannot take the line; dropped (the audit record is in the table)');
+      this.log?.error({ event: 'audit_channel.unusable', requestId: r.id, slackError: code, line: line.text }, 'the audit channel cannot take the line; dropped (the audit record is in the table)');
       const now = this.clock.now().getTime();
       if (this.auditAlertAt !== undefined && now - this.auditAlertAt < AUDIT_ALERT_EVERY_MS) return;
       this.auditAlertAt = now;

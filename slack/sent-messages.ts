@@ -14,6 +14,7 @@
  */
 import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { Logger } from 'pino';
+import { USER_ID_PATTERN } from '../src/domain/ids';
 
 /** The metadata event type of the bot's messages. */
 export const MESSAGE_EVENT_TYPE = 'jit_access_message';
@@ -67,7 +68,7 @@ export class SentMessages {
    */
   async find(to: Destination, key: string, sinceMs: number): Promise<{ channel: string; ts: string } | undefined> {
     try {
-      const channel = /^[UW]/.test(to.channel) ? await this.dmChannel(to.channel) : to.channel;
+      const channel = USER_ID_PATTERN.test(to.channel) ? await this.dmChannel(to.channel) : to.channel;
       const botId = await this.ownBotId();
       const oldest = (Math.max(0, sinceMs - CLOCK_SKEW_MS) / 1000).toFixed(6);
       let cursor: string | undefined;

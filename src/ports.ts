@@ -111,8 +111,9 @@ export interface RequestStore {
   ackNotifications?(id: string, notificationIds: readonly string[], approvalMessage?: SlackMessageRef): Promise<void>;
   /**
    * Optional: hands back `owner`'s claims on `notificationIds` (a pass that stopped at a failure:
-   * these never reached Slack), so the next pass sends them plainly, not as resends. Nothing
-   * changes for a notification gone or claimed by another.
+   * these never reached Slack), so the next pass sends them plainly, not as resends. Another's
+   * claim or a notification gone is left alone; an adapter may then hand back none of them in
+   * that call (DynamoDB: one conditional write), and those claims simply lapse.
    */
   releaseNotifications?(id: string, notificationIds: readonly string[], owner: string): Promise<void>;
   /** Takes or renews a named lease (e.g. the drift sweep) for `untilMs`. False when another owner holds it. */
